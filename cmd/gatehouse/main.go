@@ -1,0 +1,74 @@
+// Command gatehouse runs the Gatehouse identity service.
+//
+//	gatehouse serve     run a node (migrations run by themselves)
+//	gatehouse migrate   bring the database schema up to date and exit
+//	gatehouse version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gatehouse/gatehouse/internal/app"
+)
+
+const usage = `Gatehouse: users, accounts and access for a video-surveillance and signage platform.
+
+Usage:
+  gatehouse serve [flags]     run a node; migrations run by themselves
+  gatehouse migrate [flags]   bring the database schema up to date, then exit
+  gatehouse version           print the version
+  gatehouse help [command]    show help
+
+Run "gatehouse help serve" for the flags and their environment variables.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("a command is required")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve", "migrate":
+		cfg, err := app.ParseConfig(cmd, rest, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		log := app.NewLogger(cfg, stderr)
+		if cmd == "migrate" {
+			return app.Migrate(ctx, cfg, log)
+		}
+		return app.Serve(ctx, cfg, log, nil)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "gatehouse", app.Version())
+		return nil
+	case "help", "-h", "--help":
+		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "migrate") {
+			_, err := app.ParseConfig(rest[0], []string{"-h"}, getenv, stdout)
+			return err
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

@@ -1,0 +1,97 @@
+// Package app wires Gatehouse together: configuration from flags and the
+// environment, the store, the service and the HTTP server, and the life
+// cycle of a running node (start, serve, shut down cleanly).
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is built once from flags and the environment and passed down; no
+// package reads the environment on its own.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	PublicURL      string
+	SMTPURL        string
+	InvitationTTL  time.Duration
+	BootstrapToken string
+	LogLevel       string
+	LogFormat      string
+}
+
+// setting is one flag with the environment variable that sets its default
+// (API.md "Running it"): a flag beats the environment, which beats the default.
+type setting struct {
+	flag, env, def, usage string
+	into              *string
+}
+
+// ParseConfig reads cmd's flags from args, with defaults from getenv.
+func ParseConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var cfg Config
+	var ttl string
+	settings := []setting{
+		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
+		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
+		{"database-url", "GATEHOUSE_DATABASE_URL", "", "postgres://… selects PostgreSQL (default: SQLite in the data dir)", &cfg.DatabaseURL},
+		{"public-url", "GATEHOUSE_PUBLIC_URL", "", "base of every link in e-mails (default http://<addr>)", &cfg.PublicURL},
+		{"smtp-url", "GATEHOUSE_SMTP_URL", "", "smtp://[user:pass@]host:port (default: .eml files in the data dir)", &cfg.SMTPURL},
+		{"invitation-ttl", "GATEHOUSE_INVITATION_TTL", "168h", "how long an invitation link lives (Go duration)", &ttl},
+		{"log-level", "GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error", &cfg.LogLevel},
+		{"log-format", "GATEHOUSE_LOG_FORMAT", "", "json or text (default: text on a terminal, json otherwise)", &cfg.LogFormat},
+	}
+	fs := flag.NewFlagSet("gatehouse "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.into, s.flag, def, s.usage+" (env "+s.env+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: gatehouse %s [flags]\n\nFlags (each also read from the environment variable named):\n", cmd)
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nGATEHOUSE_BOOTSTRAP_TOKEN, if set, is accepted as an operator API token.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	d, err := time.ParseDuration(ttl)
+	if err != nil || d <= 0 {
+		return cfg, fmt.Errorf("invitation TTL %q must be a positive Go duration such as 168h", ttl)
+	}
+	cfg.InvitationTTL = d
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.BootstrapToken = getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
+	switch cfg.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return cfg, fmt.Errorf("log level %q must be debug, info, warn or error", cfg.LogLevel)
+	}
+	switch cfg.LogFormat {
+	case "", "json", "text":
+	default:
+		return cfg, fmt.Errorf("log format %q must be json or text", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+// stderrIsTerminal decides the default log format.
+func stderrIsTerminal() bool {
+	fi, err := os.Stderr.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,79 @@
+// Package gatehouse holds Gatehouse's domain: accounts, people and their
+// memberships, the principals that act on them, the one coded error type, and
+// the store contract the database adapters fulfil. It imports no database or
+// HTTP code, so every adapter and use case speaks the same vocabulary.
+package gatehouse
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each is part of the public contract (API.md "Conventions"):
+// the HTTP layer maps a code to its status and puts it in the error body.
+const (
+	EINVALID          = "validation_failed"
+	EUNAUTHENTICATED  = "unauthenticated"
+	EFORBIDDEN        = "forbidden"
+	ENOTFOUND         = "not_found"
+	ECONFLICT         = "conflict"
+	ETOOLARGE         = "too_large"
+	ERATELIMITED      = "rate_limited"
+	EINTERNAL         = "internal"
+	EUNAVAILABLE      = "unavailable"
+	EUSERLIMIT        = "user_limit_reached"
+	EALREADYMEMBER    = "already_member"
+	EREMOTEEXISTS     = "remote_monitoring_user_exists"
+	EUSERNAMETAKEN    = "username_taken"
+	ENOTACTIVATED     = "not_activated"
+	EPREVIEWSTALE     = "preview_stale"
+	EINVITEEXPIRED    = "invitation_expired"
+	EINVITEINVALID    = "invitation_invalid"
+	EMETHODNOTALLOWED = "method_not_allowed"
+)
+
+// Error is the one error type that crosses package boundaries with a meaning
+// a caller can act on. Anything else is an internal error: logged in full,
+// shown to clients only as "internal error".
+type Error struct {
+	Code    string
+	Message string
+	// Field names the input at fault, in the request's own spelling.
+	Field string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("gatehouse: %s: %s (field %s)", e.Code, e.Message, e.Field)
+	}
+	return fmt.Sprintf("gatehouse: %s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a validation error that names the field at fault.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// NotFound is the answer for anything unknown or not visible to the caller;
+// the two are never told apart (SPEC R-X2).
+func NotFound(what string) *Error {
+	return &Error{Code: ENOTFOUND, Message: what + " not found"}
+}
+
+// ErrorCode returns the code of err, EINTERNAL when err is not an *Error,
+// and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}

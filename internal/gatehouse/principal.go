@@ -1,0 +1,96 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Level is what a member is in one account (SPEC R-P1).
+type Level string
+
+const (
+	LevelIntegratorAdmin  Level = "integrator_admin"
+	LevelIntegratorUser   Level = "integrator_user"
+	LevelClientAdmin      Level = "client_admin"
+	LevelClientUser       Level = "client_user"
+	LevelRemoteMonitoring Level = "remote_monitoring"
+)
+
+// IsIntegratorStaff tells whether the level belongs on an integrator account.
+func (l Level) IsIntegratorStaff() bool {
+	return l == LevelIntegratorAdmin || l == LevelIntegratorUser
+}
+
+// Principal is who makes a request: an operator (platform support), or a user
+// acting through a session or an API token.
+type Principal struct {
+	Operator bool
+	// UserID is the acting identity; empty for the bootstrap operator.
+	UserID string
+	// ScopeAccountID, when set, limits the principal to that one account (and
+	// the clients of it, for an integrator account): API tokens are scoped so
+	// (SPEC R-S4).
+	ScopeAccountID string
+}
+
+// ActorID is what the audit log records as the actor.
+func (p Principal) ActorID() string {
+	if p.UserID != "" {
+		return p.UserID
+	}
+	if p.Operator {
+		return "operator"
+	}
+	return ""
+}
+
+// Caller is a principal together with where the request came from, which
+// every change records in its audit event.
+type Caller struct {
+	Principal Principal
+	IP        string
+	RequestID string
+}
+
+// Access is what one user principal holds over one account: their level on
+// the account itself and, for a client account, their level on its owning
+// integrator. Empty levels mean no active membership.
+type Access struct {
+	Operator        bool
+	Level           Level // on the account itself
+	IntegratorLevel Level // on the owning integrator (client accounts only)
+}
+
+// APIToken is a long-lived secret for automation, scoped to one account. Only
+// the SHA-256 of the secret is stored.
+type APIToken struct {
+	ID        string
+	UserID    string
+	AccountID string
+	Name      string
+	Hash      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero: never
+	RevokedAt time.Time // zero: live
+}
+
+// Clock gives the time; tests inject a fixed or stepping clock.
+type Clock interface{ Now() time.Time }
+
+// SystemClock reads the machine's clock, in UTC.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+type callerKey struct{}
+
+// WithCaller stores the caller in ctx.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller stored by WithCaller.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}

@@ -1,0 +1,125 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// User is one identity: a global username that may be registered to many
+// accounts (SPEC R-U1).
+type User struct {
+	ID        string
+	Username  string // as typed; unique without regard to case
+	FirstName string
+	LastName  string
+	Language  string
+	Status    UserStatus
+	CreatedAt time.Time
+}
+
+// UserStatus tells whether an identity has activated (set a password or
+// signed in through its identity provider).
+type UserStatus string
+
+const (
+	UserPending UserStatus = "pending"
+	UserActive  UserStatus = "active"
+)
+
+// MembershipStatus is the life cycle of one user in one account (SPEC R-M1).
+type MembershipStatus string
+
+const (
+	MembershipCreating           MembershipStatus = "creating"
+	MembershipActivationRequired MembershipStatus = "activation_required"
+	MembershipActive             MembershipStatus = "active"
+)
+
+// Membership registers a user to an account with a level.
+type Membership struct {
+	ID        string
+	AccountID string
+	UserID    string
+	Level     Level
+	Status    MembershipStatus
+	// Email is where mail about this account goes (SPEC R-U3).
+	Email     string
+	CreatedAt time.Time
+}
+
+// AuditEvent records one change or security event (SPEC R-X1).
+type AuditEvent struct {
+	ID         string
+	AccountID  string // empty for platform-wide events
+	At         time.Time
+	ActorID    string
+	Action     string
+	TargetType string
+	TargetID   string
+	IP         string
+	RequestID  string
+}
+
+// AuditFilter selects one account's audit events, newest first.
+type AuditFilter struct {
+	AccountID string
+	Page      PageRequest
+}
+
+// DefaultPageLimit and MaxPageLimit bound list sizes (API.md "Conventions").
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 500
+)
+
+// PageRequest asks for one page of a list: at most Limit items after the
+// position encoded in Cursor (opaque to clients).
+type PageRequest struct {
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of a list; NextCursor is empty on the last page.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// Store is the persistence contract. Every method returns ENOTFOUND for a
+// missing row and ECONFLICT for a broken uniqueness rule; other errors are
+// internal. Implementations: SQLite and PostgreSQL (internal/store), both
+// held to the same contract suite (internal/store/storetest).
+type Store interface {
+	Reader
+	// Write runs fn in one write transaction and commits when fn returns nil.
+	// On SQLite the transaction takes the write lock at its start, so reads
+	// inside fn see what later writes will be checked against.
+	Write(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Reader holds the reads, available outside and inside a transaction.
+type Reader interface {
+	Account(ctx context.Context, id string) (Account, error)
+	ListAccounts(ctx context.Context, f AccountFilter) (Page[Account], error)
+	ListAuditEvents(ctx context.Context, f AuditFilter) (Page[AuditEvent], error)
+	// AccessTo returns the user's active levels on the account and, for a
+	// client account, on its integrator. A scoped principal holds nothing
+	// outside its scope.
+	AccessTo(ctx context.Context, p Principal, account Account) (Access, error)
+	// APITokenByHash returns a live token by the SHA-256 of its secret, or
+	// ENOTFOUND.
+	APITokenByHash(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
+	User(ctx context.Context, id string) (User, error)
+}
+
+// Tx is one write transaction.
+type Tx interface {
+	Reader
+	InsertAccount(ctx context.Context, a Account) error
+	UpdateAccount(ctx context.Context, a Account) error
+	InsertAuditEvent(ctx context.Context, e AuditEvent) error
+	InsertUser(ctx context.Context, u User) error
+	InsertMembership(ctx context.Context, m Membership) error
+	InsertAPIToken(ctx context.Context, t APIToken) error
+}

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+type accountJSON struct {
+	ID           string       `json:"id"`
+	Kind         string       `json:"kind"`
+	Name         string       `json:"name"`
+	Address      string       `json:"address"`
+	IntegratorID *string      `json:"integrator_id"`
+	Settings     settingsJSON `json:"settings"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+}
+
+type settingsJSON struct {
+	MaxClientUsers                     int  `json:"max_client_users"`
+	ClientAdminsCanAddRemoteMonitoring bool `json:"client_admins_can_add_remote_monitoring"`
+}
+
+func toAccountJSON(a gatehouse.Account) accountJSON {
+	out := accountJSON{
+		ID: a.ID, Kind: string(a.Kind), Name: a.Name, Address: a.Address,
+		Settings: settingsJSON{
+			MaxClientUsers:                     a.Settings.MaxClientUsers,
+			ClientAdminsCanAddRemoteMonitoring: a.Settings.ClientAdminsCanAddRemoteMonitoring,
+		},
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}
+	if a.IntegratorID != "" {
+		out.IntegratorID = &a.IntegratorID
+	}
+	return out
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Kind         string `json:"kind"`
+		Name         string `json:"name"`
+		Address      string `json:"address"`
+		IntegratorID string `json:"integrator_id"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, err := s.svc.CreateAccount(r.Context(), caller(r), service.NewAccount{
+		Kind: gatehouse.AccountKind(in.Kind), Name: in.Name, Address: in.Address, IntegratorID: in.IntegratorID,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/accounts/"+account.ID)
+	writeJSON(w, http.StatusCreated, toAccountJSON(account))
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	page, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	accounts, err := s.svc.ListAccounts(r.Context(), caller(r), gatehouse.AccountFilter{
+		Kind: gatehouse.AccountKind(q.Get("kind")), IntegratorID: q.Get("integrator_id"), Query: q.Get("q"), Page: page,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(accounts, toAccountJSON))
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	account, err := s.svc.Account(r.Context(), caller(r), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAccountJSON(account))
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name    *string `json:"name"`
+		Address *string `json:"address"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, err := s.svc.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), service.AccountPatch{Name: in.Name, Address: in.Address})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAccountJSON(account))
+}
+
+func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		MaxClientUsers                     *int  `json:"max_client_users"`
+		ClientAdminsCanAddRemoteMonitoring *bool `json:"client_admins_can_add_remote_monitoring"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, err := s.svc.UpdateSettings(r.Context(), caller(r), r.PathValue("id"), service.SettingsPatch{
+		MaxClientUsers: in.MaxClientUsers, ClientAdminsCanAddRemoteMonitoring: in.ClientAdminsCanAddRemoteMonitoring,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAccountJSON(account))
+}
+
+type auditEventJSON struct {
+	ID         string    `json:"id"`
+	At         time.Time `json:"at"`
+	AccountID  string    `json:"account_id"`
+	ActorID    string    `json:"actor_id"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"target_type"`
+	TargetID   string    `json:"target_id"`
+	IP         string    `json:"ip"`
+	RequestID  string    `json:"request_id"`
+}
+
+func toAuditEventJSON(e gatehouse.AuditEvent) auditEventJSON {
+	return auditEventJSON{ID: e.ID, At: e.At, AccountID: e.AccountID, ActorID: e.ActorID, Action: e.Action,
+		TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, RequestID: e.RequestID}
+}
+
+func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
+	page, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	events, err := s.svc.AuditEvents(r.Context(), caller(r), r.PathValue("id"), page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(events, toAuditEventJSON))
+}

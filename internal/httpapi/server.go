@@ -1,0 +1,226 @@
+// Package httpapi serves Gatehouse's JSON API (API.md): routing, the error
+// body, authentication of bearer tokens, request ids, access logs and
+// metrics. Handlers translate between JSON and the service's types and
+// decide nothing themselves: authorization lives in the service.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// Server is the HTTP face of a service.
+type Server struct {
+	svc     *service.Service
+	log     *slog.Logger
+	metrics *Metrics
+	mux     *http.ServeMux
+	routes  []Route
+}
+
+// Route is one served method and path pattern, as the OpenAPI document
+// lists it.
+type Route struct{ Method, Pattern string }
+
+// New builds the server and its routes. metrics may be nil.
+func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
+	s := &Server{svc: svc, log: log, metrics: metrics, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	if metrics != nil {
+		s.mux.Handle("GET /metrics", metrics.Handler())
+	}
+
+	s.handle("POST /api/v1/accounts", s.createAccount)
+	s.handle("GET /api/v1/accounts", s.listAccounts)
+	s.handle("GET /api/v1/accounts/{id}", s.getAccount)
+	s.handle("PATCH /api/v1/accounts/{id}", s.updateAccount)
+	s.handle("PATCH /api/v1/accounts/{id}/settings", s.updateSettings)
+	s.handle("GET /api/v1/accounts/{id}/audit-events", s.listAuditEvents)
+	return s
+}
+
+// handle registers an API route whose handler runs only for an authenticated
+// caller, found in the request's context.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+	s.mux.Handle(pattern, s.authenticated(h))
+}
+
+// Routes lists the API routes, for the test that keeps openapi.json true.
+func (s *Server) Routes() []Route { return s.routes }
+
+// ServeHTTP runs the middleware every request passes: a request id, recovery
+// from panics, the access log and metrics, then the router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID.MatchString(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic", slog.String("request_id", id), slog.Any("panic", v))
+			if !rec.wroteHeader {
+				s.writeError(rec, r, gatehouse.Errorf(gatehouse.EINTERNAL, "internal error"))
+			}
+		}
+		elapsed := time.Since(start)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		if s.metrics != nil {
+			s.metrics.observe(r.Method, route, rec.status, elapsed)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("route", route), slog.Int("status", rec.status), slog.Duration("duration", elapsed),
+			slog.String("remote", clientIP(r)))
+	}()
+
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// No route: let the mux decide between 404 and 405 (with its Allow
+		// header), then answer in the contract's error body.
+		s.mux.ServeHTTP(&contractErrorWriter{statusRecorder: rec, s: s, r: r}, r)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// clientIP is the peer address of the connection. Forwarded headers are not
+// trusted: a proxy in front of Gatehouse is a deployment decision (see
+// docs/operations.md).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticated resolves the bearer token into a caller, or answers 401.
+func (s *Server) authenticated(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := bearer(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "an Authorization: Bearer token is required"))
+			return
+		}
+		principal, err := s.svc.Authenticate(r.Context(), secret)
+		if err != nil {
+			if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		caller := gatehouse.Caller{Principal: principal, IP: clientIP(r), RequestID: requestID(r.Context())}
+		h(w, r.WithContext(gatehouse.WithCaller(r.Context(), caller)))
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return secret, secret != ""
+}
+
+// caller returns the authenticated caller of a request that went through
+// authenticated.
+func caller(r *http.Request) gatehouse.Caller {
+	c, _ := gatehouse.CallerFrom(r.Context())
+	return c
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// contractErrorWriter turns the router's plain-text 404 and 405 into the
+// contract's JSON error body.
+type contractErrorWriter struct {
+	*statusRecorder
+	s       *Server
+	r       *http.Request
+	swallow bool
+}
+
+func (w *contractErrorWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		w.swallow = true
+		w.s.writeError(w.statusRecorder, w.r, gatehouse.NotFound("route"))
+	case http.StatusMethodNotAllowed:
+		w.swallow = true
+		w.s.writeError(w.statusRecorder, w.r, gatehouse.Errorf(gatehouse.EMETHODNOTALLOWED, "method %s is not allowed here", w.r.Method))
+	default:
+		w.statusRecorder.WriteHeader(code)
+	}
+}
+
+func (w *contractErrorWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.statusRecorder.Write(b)
+}

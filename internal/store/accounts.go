@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+const accountColumns = `a.id, a.kind, a.name, a.address, a.integrator_id,
+	a.max_client_users, a.client_admins_can_add_remote_monitoring, a.created_at, a.updated_at`
+
+// scanner is what *sql.Row and *sql.Rows share.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanAccount reads accountColumns, then any extra columns into extra.
+func scanAccount(row scanner, extra ...any) (gatehouse.Account, error) {
+	var (
+		a                    gatehouse.Account
+		integratorID         sql.NullString
+		createdAt, updatedAt int64
+	)
+	err := row.Scan(append([]any{&a.ID, &a.Kind, &a.Name, &a.Address, &integratorID,
+		&a.Settings.MaxClientUsers, &a.Settings.ClientAdminsCanAddRemoteMonitoring, &createdAt, &updatedAt}, extra...)...)
+	if err != nil {
+		return gatehouse.Account{}, err
+	}
+	a.IntegratorID = integratorID.String
+	a.CreatedAt, a.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return a, nil
+}
+
+func (r reader) Account(ctx context.Context, id string) (gatehouse.Account, error) {
+	a, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
+	if err == sql.ErrNoRows {
+		return a, gatehouse.NotFound("account")
+	}
+	return a, mapErr(err)
+}
+
+// ListAccounts orders by name without regard to case, then id, so pages are
+// stable while accounts are added.
+func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[gatehouse.Account], error) {
+	var page gatehouse.Page[gatehouse.Account]
+	after, err := decodeCursor(f.Page.Cursor, 2)
+	if err != nil {
+		return page, err
+	}
+	limit := pageLimit(f.Page.Limit)
+	var (
+		args  argList
+		where []string
+	)
+	if f.Kind != "" {
+		where = append(where, "a.kind = "+args.add(string(f.Kind)))
+	}
+	if f.IntegratorID != "" {
+		where = append(where, "a.integrator_id = "+args.add(f.IntegratorID))
+	}
+	if q := gatehouse.NameKey(f.Query); q != "" {
+		where = append(where, `a.name_key LIKE `+args.add("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
+	}
+	if v := f.Visible; v != nil {
+		user := args.add(v.UserID)
+		scope := ""
+		if v.ScopeAccountID != "" {
+			scope = " AND m.account_id = " + args.add(v.ScopeAccountID)
+		}
+		where = append(where, fmt.Sprintf(`(a.id IN (SELECT m.account_id FROM memberships m
+				WHERE m.user_id = %[1]s AND m.status = 'active'%[2]s)
+			OR a.integrator_id IN (SELECT m.account_id FROM memberships m
+				WHERE m.user_id = %[1]s AND m.status = 'active'
+				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope))
+	}
+	if after != nil {
+		where = append(where, fmt.Sprintf("(a.name_key, a.id) > (%s, %s)", args.add(after[0]), args.add(after[1])))
+	}
+	query := `SELECT ` + accountColumns + `, a.name_key FROM accounts a`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY a.name_key, a.id LIMIT " + args.add(limit+1)
+
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return page, mapErr(err)
+	}
+	defer rows.Close()
+	var lastKey string
+	for rows.Next() {
+		if len(page.Items) == limit {
+			last := page.Items[limit-1]
+			page.NextCursor = encodeCursor(lastKey, last.ID)
+			break
+		}
+		var nameKey string
+		a, err := scanAccount(rows, &nameKey)
+		if err != nil {
+			return page, err
+		}
+		lastKey = nameKey
+		page.Items = append(page.Items, a)
+	}
+	return page, mapErr(rows.Err())
+}
+
+// escapeLike makes s match itself literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (t *tx) InsertAccount(ctx context.Context, a gatehouse.Account) error {
+	integratorID := sql.NullString{String: a.IntegratorID, Valid: a.IntegratorID != ""}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO accounts (id, kind, name, name_key, address, integrator_id,
+		max_client_users, client_admins_can_add_remote_monitoring, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), a.Address, integratorID,
+		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt))
+	return mapErr(err)
+}
+
+// UpdateAccount stores the name, address and settings of an existing account.
+func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET name = $2, name_key = $3, address = $4,
+		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7
+		WHERE id = $1`,
+		a.ID, a.Name, gatehouse.NameKey(a.Name), a.Address,
+		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.UpdatedAt))
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("account")
+	}
+	return nil
+}

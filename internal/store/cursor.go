@@ -1,0 +1,51 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// A cursor is the sort key of the last item of a page, as base64 of a JSON
+// array, so clients cannot come to depend on its shape.
+func encodeCursor(key ...string) string {
+	b, _ := json.Marshal(key) // a []string always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor of exactly n parts; "" means the first page.
+func decodeCursor(cursor string, n int) ([]string, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	var key []string
+	if err == nil {
+		err = json.Unmarshal(raw, &key)
+	}
+	if err != nil || len(key) != n {
+		return nil, gatehouse.Invalid("cursor", "cursor is not one this list gave out")
+	}
+	return key, nil
+}
+
+// pageLimit applies the default and the ceiling of API.md "Conventions".
+func pageLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return gatehouse.DefaultPageLimit
+	case limit > gatehouse.MaxPageLimit:
+		return gatehouse.MaxPageLimit
+	}
+	return limit
+}
+
+// argList collects query arguments and hands out their $N placeholders.
+type argList []any
+
+func (a *argList) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}

@@ -1,0 +1,266 @@
+// Package store keeps Gatehouse's data in SQLite (embedded, the default) or
+// PostgreSQL (production, several nodes). Both run the same SQL: queries are
+// written with $N placeholders, which modernc's SQLite binds by position too;
+// only the schema (migrations/sqlite, migrations/postgres) and error codes
+// differ. Every query of tenant data names its account.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a gatehouse.Store on SQLite or PostgreSQL.
+type DB struct {
+	reader
+	dialect Dialect
+	// write takes every write transaction. On SQLite it is a pool of one
+	// connection whose transactions begin IMMEDIATE: SQLite has one writer,
+	// and a transaction that reads and then writes must hold the lock from
+	// its start or it fails with SQLITE_BUSY instead of waiting.
+	write *sql.DB
+	// read serves reads outside transactions; the same pool on PostgreSQL.
+	read *sql.DB
+}
+
+var _ gatehouse.Store = (*DB)(nil)
+
+// Open opens the database named by databaseURL: a postgres:// or
+// postgresql:// URL selects PostgreSQL; empty selects SQLite at
+// <dataDir>/gatehouse.db. Migrations are not run; call Migrate.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
+		return OpenPostgres(ctx, databaseURL)
+	}
+	if databaseURL != "" {
+		return nil, fmt.Errorf("database URL must start with postgres:// (or be empty for SQLite in the data dir)")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	return OpenSQLite(ctx, filepath.Join(dataDir, "gatehouse.db"))
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	// busy_timeout comes first so that the pragmas after it wait for a lock
+	// instead of failing; WAL lets readers run beside the writer.
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	dsn := "file:" + path + "?" + pragmas
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	readers := max(4, 2*runtime.NumCPU())
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	return &DB{reader: reader{q: read, dialect: SQLite}, dialect: SQLite, write: write, read: read}, nil
+}
+
+// OpenPostgres connects to PostgreSQL.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(32)
+	pool.SetMaxIdleConns(32)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &DB{reader: reader{q: pool, dialect: Postgres}, dialect: Postgres, write: pool, read: pool}, nil
+}
+
+// Dialect tells which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Pools returns the connection pools, for metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.write}
+	}
+	return map[string]*sql.DB{"write": db.write, "read": db.read}
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Migrate brings the schema up to date. Each migration runs in its own
+// transaction, so one that fails leaves the database as it was before it. On
+// PostgreSQL an advisory lock keeps two nodes starting together from
+// migrating at once.
+func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
+	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return 0, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return 0, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	provider, err := goose.NewProvider(dialect, db.write, dir, opts...)
+	if err != nil {
+		return 0, fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return len(results), fmt.Errorf("migrate: %w", err)
+	}
+	return len(results), nil
+}
+
+// Write runs fn in a write transaction. On PostgreSQL a serialization
+// failure or deadlock is retried a few times with the whole of fn, which must
+// therefore have no effect outside the transaction.
+func (db *DB) Write(ctx context.Context, fn func(gatehouse.Tx) error) error {
+	const attempts = 5
+	var err error
+	for attempt := range attempts {
+		err = db.writeOnce(ctx, fn)
+		if !isRetryable(err) || attempt == attempts-1 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(gatehouse.Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.mapErr(fmt.Errorf("begin: %w", err))
+	}
+	defer func() {
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{reader: reader{q: sqlTx, dialect: db.dialect}}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return db.mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+func (db *DB) mapErr(err error) error { return mapErr(err) }
+
+// mapErr turns the drivers' error codes into gatehouse codes: a broken unique
+// rule is ECONFLICT, a missing row ENOTFOUND. Error text is never matched.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return gatehouse.Errorf(gatehouse.ENOTFOUND, "not found")
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &gatehouse.Error{Code: gatehouse.ECONFLICT, Message: "already exists", Field: pgErr.ConstraintName}
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &gatehouse.Error{Code: gatehouse.ECONFLICT, Message: "already exists"}
+		}
+	}
+	return err
+}
+
+// queryer is what *sql.DB and *sql.Tx share.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements gatehouse.Reader over a pool or a transaction.
+type reader struct {
+	q       queryer
+	dialect Dialect
+}
+
+// tx implements gatehouse.Tx.
+type tx struct{ reader }
+
+// micros encodes a time as Unix microseconds, the stored form of every time.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// nullMicros stores the zero time as NULL.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+func (r reader) User(ctx context.Context, id string) (gatehouse.User, error) {
+	var (
+		u         gatehouse.User
+		createdAt int64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT id, username, first_name, last_name, language, status, created_at
+		FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Language, &u.Status, &createdAt)
+	if err == sql.ErrNoRows {
+		return u, gatehouse.NotFound("user")
+	}
+	u.CreatedAt = fromMicros(createdAt)
+	return u, mapErr(err)
+}
+
+// UsernameKey is the unique form of a username: trimmed and lower-cased.
+func UsernameKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
+
+func (t *tx) InsertUser(ctx context.Context, u gatehouse.User) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Username, UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, string(u.Status), micros(u.CreatedAt))
+	return mapErr(err)
+}
+
+func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, micros(m.CreatedAt))
+	return mapErr(err)
+}
+
+// AccessTo reads the principal's levels straight from the database, so a
+// removed membership stops working at the next request on every node
+// (SPEC R-M7).
+func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account) (gatehouse.Access, error) {
+	if p.Operator {
+		return gatehouse.Access{Operator: true}, nil
+	}
+	var access gatehouse.Access
+	if p.UserID == "" {
+		return access, nil
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT account_id, level FROM memberships
+		WHERE user_id = $1 AND status = 'active' AND account_id IN ($2, $3)`,
+		p.UserID, account.ID, account.IntegratorID)
+	if err != nil {
+		return access, mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			accountID string
+			level     gatehouse.Level
+		)
+		if err := rows.Scan(&accountID, &level); err != nil {
+			return access, err
+		}
+		if p.ScopeAccountID != "" && accountID != p.ScopeAccountID {
+			continue
+		}
+		switch accountID {
+		case account.ID:
+			access.Level = level
+		case account.IntegratorID:
+			access.IntegratorLevel = level
+		}
+	}
+	return access, mapErr(rows.Err())
+}
+
+func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error) {
+	var (
+		t                    gatehouse.APIToken
+		createdAt            int64
+		expiresAt, revokedAt sql.NullInt64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at
+		FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`,
+		hash, micros(now)).
+		Scan(&t.ID, &t.UserID, &t.AccountID, &t.Name, &t.Hash, &createdAt, &expiresAt, &revokedAt)
+	if err == sql.ErrNoRows {
+		return t, gatehouse.NotFound("token")
+	}
+	t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(createdAt), fromNullMicros(expiresAt), fromNullMicros(revokedAt)
+	return t, mapErr(err)
+}
+
+func (t *tx) InsertAPIToken(ctx context.Context, tok gatehouse.APIToken) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt))
+	return mapErr(err)
+}
