@@ -139,10 +139,21 @@ func (db *DB) Close() error {
 // PostgreSQL an advisory lock keeps two nodes starting together from
 // migrating at once.
 func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
-	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	return db.MigrateFS(ctx, Migrations(db.dialect))
+}
+
+// Migrations are the embedded migrations of one dialect.
+func Migrations(d Dialect) fs.FS {
+	dir, err := fs.Sub(migrations, "migrations/"+string(d))
 	if err != nil {
-		return 0, err
+		panic(err) // the path is a constant of this package
 	}
+	return dir
+}
+
+// MigrateFS applies the goose migrations in dir; Migrate passes the embedded
+// ones, tests pass others.
+func (db *DB) MigrateFS(ctx context.Context, dir fs.FS) (applied int, err error) {
 	var opts []goose.ProviderOption
 	dialect := goose.DialectSQLite3
 	if db.dialect == Postgres {

@@ -1,0 +1,456 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Run holds a store to the contract of gatehouse.Store. open must return a
+// fresh, empty, migrated store each time it is called.
+func Run(t *testing.T, open func(t testing.TB) gatehouse.Store) {
+	t.Run("AccountRoundTrip", func(t *testing.T) { testAccountRoundTrip(t, open(t)) })
+	t.Run("AccountNotFound", func(t *testing.T) { testAccountNotFound(t, open(t)) })
+	t.Run("AccountRules", func(t *testing.T) { testAccountRules(t, open(t)) })
+	t.Run("UpdateAccount", func(t *testing.T) { testUpdateAccount(t, open(t)) })
+	t.Run("ListOrderAndSearch", func(t *testing.T) { testListOrderAndSearch(t, open(t)) })
+	t.Run("ListPagination", func(t *testing.T) { testListPagination(t, open(t)) })
+	t.Run("ListVisibility", func(t *testing.T) { testListVisibility(t, open(t)) })
+	t.Run("AccessTo", func(t *testing.T) { testAccessTo(t, open(t)) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
+	t.Run("UsernamesUniqueWithoutCase", func(t *testing.T) { testUsernamesUnique(t, open(t)) })
+	t.Run("AuditNewestFirst", func(t *testing.T) { testAuditNewestFirst(t, open(t)) })
+	t.Run("WriteRollsBack", func(t *testing.T) { testWriteRollsBack(t, open(t)) })
+	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, open(t)) })
+}
+
+var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func write(t testing.TB, s gatehouse.Store, fn func(tx gatehouse.Tx) error) {
+	t.Helper()
+	if err := s.Write(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func integrator(name string) gatehouse.Account {
+	return gatehouse.Account{ID: newID(), Kind: gatehouse.KindIntegrator, Name: name,
+		Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: t0, UpdatedAt: t0}
+}
+
+func client(integratorID, name string) gatehouse.Account {
+	a := integrator(name)
+	a.Kind, a.IntegratorID, a.Address = gatehouse.KindClient, integratorID, "1 Main St\nSpringfield"
+	return a
+}
+
+func insertAccounts(t testing.TB, s gatehouse.Store, accounts ...gatehouse.Account) {
+	t.Helper()
+	write(t, s, func(tx gatehouse.Tx) error {
+		for _, a := range accounts {
+			if err := tx.InsertAccount(context.Background(), a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// member creates a user holding level on account, with the given status.
+func member(t testing.TB, s gatehouse.Store, account gatehouse.Account, level gatehouse.Level, status gatehouse.MembershipStatus) gatehouse.User {
+	t.Helper()
+	u := gatehouse.User{ID: newID(), Username: newID() + "@example.com", FirstName: "Ann", LastName: "Lee",
+		Language: "en", Status: gatehouse.UserActive, CreatedAt: t0}
+	write(t, s, func(tx gatehouse.Tx) error {
+		if err := tx.InsertUser(context.Background(), u); err != nil {
+			return err
+		}
+		return tx.InsertMembership(context.Background(), gatehouse.Membership{ID: newID(), AccountID: account.ID,
+			UserID: u.ID, Level: level, Status: status, Email: u.Username, CreatedAt: t0})
+	})
+	return u
+}
+
+func names(accounts []gatehouse.Account) []string {
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = a.Name
+	}
+	return out
+}
+
+func wantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if got := gatehouse.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func testAccountRoundTrip(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Acme Security")
+	c := client(in.ID, "Store 12 — Lyon")
+	c.Settings = gatehouse.AccountSettings{MaxClientUsers: 4, ClientAdminsCanAddRemoteMonitoring: true}
+	insertAccounts(t, s, in, c)
+	for _, want := range []gatehouse.Account{in, c} {
+		got, err := s.Account(ctx, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("read back %+v\nwant        %+v", got, want)
+		}
+	}
+}
+
+func testAccountNotFound(t *testing.T, s gatehouse.Store) {
+	_, err := s.Account(context.Background(), newID())
+	wantCode(t, err, gatehouse.ENOTFOUND)
+}
+
+// The schema itself refuses a client without an integrator, an integrator
+// with one, and a second account with the same id.
+func testAccountRules(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Acme")
+	insertAccounts(t, s, in)
+	orphan := client("", "Orphan")
+	owned := integrator("Owned")
+	owned.IntegratorID = in.ID
+	dangling := client(newID(), "Dangling")
+	for name, bad := range map[string]gatehouse.Account{"client without integrator": orphan, "integrator with integrator": owned, "client of unknown integrator": dangling} {
+		err := s.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertAccount(ctx, bad) })
+		if err == nil {
+			t.Errorf("%s: stored, want refused", name)
+		}
+	}
+	err := s.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertAccount(ctx, in) })
+	wantCode(t, err, gatehouse.ECONFLICT)
+}
+
+func testUpdateAccount(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Acme")
+	insertAccounts(t, s, in)
+	in.Name, in.Address, in.UpdatedAt = "ACME Europe", "Rue 1\nParis", t0.Add(time.Hour)
+	in.Settings.MaxClientUsers = 12
+	write(t, s, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, in) })
+	got, err := s.Account(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != in {
+		t.Errorf("after update %+v\nwant %+v", got, in)
+	}
+	page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Query: "europe"})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("search finds the new name: %v, %v", names(page.Items), err)
+	}
+	missing := integrator("Ghost")
+	err = s.Write(ctx, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, missing) })
+	wantCode(t, err, gatehouse.ENOTFOUND)
+}
+
+func testListOrderAndSearch(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Zeta Installers")
+	other := integrator("Other")
+	insertAccounts(t, s, in, other,
+		client(in.ID, "beta Store"), client(in.ID, "Alpha Store"), client(in.ID, "ÉCOLE Centrale"),
+		client(in.ID, "100% Retail"), client(in.ID, "Under_score"), client(other.ID, "Alpha Bakery"))
+
+	list := func(f gatehouse.AccountFilter) []string {
+		t.Helper()
+		page, err := s.ListAccounts(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names(page.Items)
+	}
+	cases := []struct {
+		name   string
+		filter gatehouse.AccountFilter
+		want   []string
+	}{
+		{"all, by name without regard to case", gatehouse.AccountFilter{},
+			[]string{"100% Retail", "Alpha Bakery", "Alpha Store", "beta Store", "Other", "Under_score", "Zeta Installers", "ÉCOLE Centrale"}},
+		{"kind", gatehouse.AccountFilter{Kind: gatehouse.KindIntegrator}, []string{"Other", "Zeta Installers"}},
+		{"integrator", gatehouse.AccountFilter{IntegratorID: other.ID}, []string{"Alpha Bakery"}},
+		{"substring, any case", gatehouse.AccountFilter{Query: "STORE"}, []string{"Alpha Store", "beta Store"}},
+		{"non-ASCII case", gatehouse.AccountFilter{Query: "école"}, []string{"ÉCOLE Centrale"}},
+		{"percent is literal", gatehouse.AccountFilter{Query: "0%"}, []string{"100% Retail"}},
+		{"underscore is literal", gatehouse.AccountFilter{Query: "r_s"}, []string{"Under_score"}},
+		{"filters combine", gatehouse.AccountFilter{Query: "alpha", IntegratorID: in.ID}, []string{"Alpha Store"}},
+		{"no match", gatehouse.AccountFilter{Query: "nothing"}, []string{}},
+	}
+	for _, c := range cases {
+		if got := list(c.filter); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func testListPagination(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Integrator")
+	accounts := []gatehouse.Account{in}
+	for i := range 11 {
+		// Equal names force the id to break ties.
+		accounts = append(accounts, client(in.ID, fmt.Sprintf("Site %d", i%4)))
+	}
+	insertAccounts(t, s, accounts...)
+
+	var seen []string
+	f := gatehouse.AccountFilter{IntegratorID: in.ID, Page: gatehouse.PageRequest{Limit: 3}}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+		page, err := s.ListAccounts(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) > 3 {
+			t.Fatalf("page of %d items, limit 3", len(page.Items))
+		}
+		for _, a := range page.Items {
+			seen = append(seen, a.ID)
+		}
+		if pages == 0 {
+			// An account added before the cursor's position must not shift
+			// the pages that follow.
+			insertAccounts(t, s, client(in.ID, "AAA first"))
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Page.Cursor = page.NextCursor
+	}
+	if len(seen) != 11 {
+		t.Fatalf("saw %d accounts over all pages, want 11", len(seen))
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(seen)))) != 11 {
+		t.Errorf("an account appeared on two pages")
+	}
+	_, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Page: gatehouse.PageRequest{Cursor: "not-a-cursor"}})
+	wantCode(t, err, gatehouse.EINVALID)
+}
+
+func testListVisibility(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	i1, i2 := integrator("I1"), integrator("I2")
+	c1, c2, c3 := client(i1.ID, "C1 of I1"), client(i1.ID, "C2 of I1"), client(i2.ID, "C3 of I2")
+	insertAccounts(t, s, i1, i2, c1, c2, c3)
+	staff := member(t, s, i1, gatehouse.LevelIntegratorUser, gatehouse.MembershipActive)
+	clientAdmin := member(t, s, c1, gatehouse.LevelClientAdmin, gatehouse.MembershipActive)
+	pending := member(t, s, c3, gatehouse.LevelClientUser, gatehouse.MembershipActivationRequired)
+	// A client-level membership on an integrator account does not open its clients.
+	odd := member(t, s, i2, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+
+	cases := []struct {
+		name string
+		v    gatehouse.Visibility
+		want []string
+	}{
+		{"integrator staff see their integrator and its clients", gatehouse.Visibility{UserID: staff.ID}, []string{"C1 of I1", "C2 of I1", "I1"}},
+		{"a client admin sees their client", gatehouse.Visibility{UserID: clientAdmin.ID}, []string{"C1 of I1"}},
+		{"a pending member sees nothing", gatehouse.Visibility{UserID: pending.ID}, []string{}},
+		{"no staff level, no clients", gatehouse.Visibility{UserID: odd.ID}, []string{"I2"}},
+		{"a token scoped to a client of the integrator", gatehouse.Visibility{UserID: staff.ID, ScopeAccountID: c1.ID}, []string{}},
+		{"a token scoped to the integrator", gatehouse.Visibility{UserID: staff.ID, ScopeAccountID: i1.ID}, []string{"C1 of I1", "C2 of I1", "I1"}},
+		{"a token scoped to a foreign account", gatehouse.Visibility{UserID: clientAdmin.ID, ScopeAccountID: c3.ID}, []string{}},
+	}
+	for _, c := range cases {
+		page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Visible: &c.v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(page.Items); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func testAccessTo(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	i1 := integrator("I1")
+	c1 := client(i1.ID, "C1")
+	insertAccounts(t, s, i1, c1)
+	admin := member(t, s, i1, gatehouse.LevelIntegratorAdmin, gatehouse.MembershipActive)
+	write(t, s, func(tx gatehouse.Tx) error {
+		return tx.InsertMembership(ctx, gatehouse.Membership{ID: newID(), AccountID: c1.ID, UserID: admin.ID,
+			Level: gatehouse.LevelClientAdmin, Status: gatehouse.MembershipActive, Email: "x@example.com", CreatedAt: t0})
+	})
+	pending := member(t, s, c1, gatehouse.LevelClientAdmin, gatehouse.MembershipActivationRequired)
+
+	cases := []struct {
+		name    string
+		p       gatehouse.Principal
+		account gatehouse.Account
+		want    gatehouse.Access
+	}{
+		{"operator", gatehouse.Principal{Operator: true}, c1, gatehouse.Access{Operator: true}},
+		{"both levels", gatehouse.Principal{UserID: admin.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin, IntegratorLevel: gatehouse.LevelIntegratorAdmin}},
+		{"on the integrator itself", gatehouse.Principal{UserID: admin.ID}, i1, gatehouse.Access{Level: gatehouse.LevelIntegratorAdmin}},
+		{"scoped to the client", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: c1.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin}},
+		{"scoped to the integrator", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: i1.ID}, c1, gatehouse.Access{IntegratorLevel: gatehouse.LevelIntegratorAdmin}},
+		{"pending membership holds nothing", gatehouse.Principal{UserID: pending.ID}, c1, gatehouse.Access{}},
+		{"unknown user", gatehouse.Principal{UserID: newID()}, c1, gatehouse.Access{}},
+	}
+	for _, c := range cases {
+		got, err := s.AccessTo(ctx, c.p, c.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func testAPITokens(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("I")
+	insertAccounts(t, s, in)
+	u := member(t, s, in, gatehouse.LevelIntegratorAdmin, gatehouse.MembershipActive)
+	_, liveHash := gatehouse.NewToken(gatehouse.TokenAPI)
+	_, revokedHash := gatehouse.NewToken(gatehouse.TokenAPI)
+	_, expiredHash := gatehouse.NewToken(gatehouse.TokenAPI)
+	live := gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "ci", Hash: liveHash, CreatedAt: t0}
+	write(t, s, func(tx gatehouse.Tx) error {
+		return errors.Join(
+			tx.InsertAPIToken(ctx, live),
+			tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "old", Hash: revokedHash, CreatedAt: t0, RevokedAt: t0.Add(time.Minute)}),
+			tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "tmp", Hash: expiredHash, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}),
+		)
+	})
+	now := t0.Add(2 * time.Hour)
+	got, err := s.APITokenByHash(ctx, liveHash, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != live.ID || got.UserID != u.ID || got.AccountID != in.ID {
+		t.Errorf("live token read back as %+v", got)
+	}
+	for name, hash := range map[string][]byte{"revoked": revokedHash, "expired": expiredHash, "unknown": gatehouse.HashToken("gh_api_nope")} {
+		_, err := s.APITokenByHash(ctx, hash, now)
+		if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("%s token: error %v, want not found", name, err)
+		}
+	}
+}
+
+func testUsernamesUnique(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	write(t, s, func(tx gatehouse.Tx) error {
+		return tx.InsertUser(ctx, gatehouse.User{ID: newID(), Username: "Store.Admin@Example.com", Language: "en", Status: gatehouse.UserPending, CreatedAt: t0})
+	})
+	err := s.Write(ctx, func(tx gatehouse.Tx) error {
+		return tx.InsertUser(ctx, gatehouse.User{ID: newID(), Username: " store.admin@example.COM", Language: "en", Status: gatehouse.UserPending, CreatedAt: t0})
+	})
+	wantCode(t, err, gatehouse.ECONFLICT)
+}
+
+func testAuditNewestFirst(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	a, b := integrator("A"), integrator("B")
+	insertAccounts(t, s, a, b)
+	var ids []string
+	write(t, s, func(tx gatehouse.Tx) error {
+		for i := range 7 {
+			e := gatehouse.AuditEvent{ID: newID(), AccountID: a.ID, At: t0.Add(time.Duration(i) * time.Second), ActorID: "operator",
+				Action: "account.updated", TargetType: "account", TargetID: a.ID, IP: "192.0.2.1", RequestID: "r1"}
+			ids = append(ids, e.ID)
+			if err := tx.InsertAuditEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: newID(), AccountID: b.ID, At: t0, ActorID: "operator",
+			Action: "account.created", TargetType: "account", TargetID: b.ID})
+	})
+	slices.Reverse(ids)
+	var got []string
+	f := gatehouse.AuditFilter{AccountID: a.ID, Page: gatehouse.PageRequest{Limit: 3}}
+	for {
+		page, err := s.ListAuditEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Items {
+			if e.AccountID != a.ID {
+				t.Fatalf("event of account %s in the log of %s", e.AccountID, a.ID)
+			}
+			got = append(got, e.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Page.Cursor = page.NextCursor
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("events %v, want newest first %v", got, ids)
+	}
+	page, _ := s.ListAuditEvents(ctx, gatehouse.AuditFilter{AccountID: a.ID, Page: gatehouse.PageRequest{Limit: 1}})
+	if e := page.Items[0]; e.IP != "192.0.2.1" || e.RequestID != "r1" || !e.At.Equal(t0.Add(6*time.Second)) {
+		t.Errorf("newest event read back as %+v", e)
+	}
+}
+
+func testWriteRollsBack(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	a := integrator("Half written")
+	boom := errors.New("boom")
+	err := s.Write(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.InsertAccount(ctx, a); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Write returned %v, want the function's error", err)
+	}
+	_, err = s.Account(ctx, a.ID)
+	wantCode(t, err, gatehouse.ENOTFOUND)
+}
+
+// Many writers at once all succeed: SQLite's single writer queues them
+// instead of failing with "database is locked".
+func testConcurrentWriters(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Busy")
+	insertAccounts(t, s, in)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- s.Write(ctx, func(tx gatehouse.Tx) error {
+				if _, err := tx.Account(ctx, in.ID); err != nil {
+					return err
+				}
+				return tx.InsertAccount(ctx, client(in.ID, fmt.Sprintf("Site %02d", i)))
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{IntegratorID: in.ID, Page: gatehouse.PageRequest{Limit: 100}})
+	if err != nil || len(page.Items) != n {
+		t.Errorf("%d clients stored (%v), want %d", len(page.Items), err, n)
+	}
+}
