@@ -1,0 +1,182 @@
+// Package apitest starts a real Gatehouse API over a real database for
+// tests, and speaks to it over HTTP as a client would.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/httpapi"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// OperatorToken is the bootstrap operator secret of every test server.
+const OperatorToken = "test-operator-secret"
+
+// Env is one running API over one database.
+type Env struct {
+	URL   string
+	Store *store.DB
+	API   *httpapi.Server
+}
+
+// Start serves the API over the backend's fresh database.
+func Start(t testing.TB, b storetest.Backend) *Env {
+	t.Helper()
+	db, _ := b.Open(t)
+	svc := service.New(db, service.Options{BootstrapToken: OperatorToken})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return &Env{URL: srv.URL, Store: db, API: api}
+}
+
+// Response is a decoded answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Body   map[string]any
+}
+
+// Code is the error code of an error answer, or "".
+func (r Response) Code() string {
+	e, _ := r.Body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// Field is the field named by an error answer, or "".
+func (r Response) Field() string {
+	e, _ := r.Body["error"].(map[string]any)
+	field, _ := e["field"].(string)
+	return field
+}
+
+// String returns a field of the body as a string.
+func (r Response) String(key string) string {
+	s, _ := r.Body[key].(string)
+	return s
+}
+
+// Items returns the items of a list answer.
+func (r Response) Items() []map[string]any {
+	raw, _ := r.Body["items"].([]any)
+	out := make([]map[string]any, 0, len(raw))
+	for _, item := range raw {
+		m, _ := item.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// Do sends one request. body may be nil, a string or []byte (sent as is), or
+// any value (sent as JSON).
+func (e *Env) Do(t testing.TB, method, path, token string, body any) Response {
+	t.Helper()
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.URL+path, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out.Body); err != nil {
+			t.Fatalf("%s %s: answer is not JSON: %v\n%s", method, path, err, raw)
+		}
+	}
+	return out
+}
+
+// Must sends a request and fails the test unless the status is want.
+func (e *Env) Must(t testing.TB, want int, method, path, token string, body any) Response {
+	t.Helper()
+	r := e.Do(t, method, path, token, body)
+	if r.Status != want {
+		t.Fatalf("%s %s: status %d, want %d\n%s", method, path, r.Status, want, r.Raw)
+	}
+	return r
+}
+
+// CreateAccount creates an account as the operator and returns its id.
+func (e *Env) CreateAccount(t testing.TB, kind, name, integratorID string) string {
+	t.Helper()
+	body := map[string]string{"kind": kind, "name": name}
+	if integratorID != "" {
+		body["integrator_id"] = integratorID
+	}
+	return e.Must(t, http.StatusCreated, "POST", "/api/v1/accounts", OperatorToken, body).String("id")
+}
+
+// Member creates an active user holding level on the account and returns an
+// API token scoped to that account, and the user's id. Until the people API
+// lands, members are written through the store.
+func (e *Env) Member(t testing.TB, accountID string, level gatehouse.Level) (token, userID string) {
+	t.Helper()
+	ctx := context.Background()
+	userID = service.NewID()
+	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
+	err := e.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.InsertUser(ctx, gatehouse.User{ID: userID, Username: userID + "@example.com", FirstName: "Test",
+			LastName: string(level), Language: "en", Status: gatehouse.UserActive}); err != nil {
+			return err
+		}
+		return e.Grant(ctx, tx, userID, accountID, level, hash)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret, userID
+}
+
+// Grant gives an existing user a membership and, when hash is not nil, an API
+// token scoped to that account.
+func (e *Env) Grant(ctx context.Context, tx gatehouse.Tx, userID, accountID string, level gatehouse.Level, hash []byte) error {
+	if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: service.NewID(), AccountID: accountID, UserID: userID,
+		Level: level, Status: gatehouse.MembershipActive, Email: userID + "@example.com"}); err != nil {
+		return err
+	}
+	if hash == nil {
+		return nil
+	}
+	return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: service.NewID(), UserID: userID, AccountID: accountID, Name: "test", Hash: hash})
+}
