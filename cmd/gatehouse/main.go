@@ -63,8 +63,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "help", "-h", "--help":
 		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "migrate") {
-			_, err := app.ParseConfig(rest[0], []string{"-h"}, getenv, stdout)
-			return err
+			if _, err := app.ParseConfig(rest[0], []string{"-h"}, getenv, stdout); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
 		}
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// buildBinary compiles gatehouse once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gatehouse")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// node is one running gatehouse process.
+type node struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+	done chan error
+}
+
+// startNode runs `gatehouse serve` with args and env and waits until
+// /healthz answers, reporting how long that took.
+func startNode(t *testing.T, bin string, env []string, args ...string) *node {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	n := &node{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	stderr, _ := cmd.StderrPipe()
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			n.logs.WriteString(line + "\n")
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "gatehouse serving" {
+				addrCh <- entry.Addr
+			}
+		}
+		n.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case addr := <-addrCh:
+		n.url = "http://" + addr
+	case err := <-n.done:
+		t.Fatalf("gatehouse exited before serving: %v\n%s", err, n.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gatehouse did not start\n%s", n.logs)
+	}
+	resp, err := http.Get(n.url + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	t.Logf("serving after %v", time.Since(started).Round(time.Millisecond))
+	return n
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, n.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit 30 s after SIGTERM\n%s", n.logs)
+	}
+	if !strings.Contains(n.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the logs:\n%s", n.logs)
+	}
+}
+
+func call(t *testing.T, method, url, token string, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// The binary as a user runs it: configured by environment, then by flags;
+// a restart keeps every account; SIGTERM stops it cleanly (API.md "Running it").
+func TestServeRestartKeepsData(t *testing.T) {
+	bin := buildBinary(t)
+	type setup struct {
+		name string
+		env  func(t *testing.T) []string
+		args func(t *testing.T) []string
+	}
+	dataDir := func(t *testing.T) string { return filepath.Join(t.TempDir(), "data") }
+	setups := []setup{{
+		name: "sqlite",
+		env: func(t *testing.T) []string {
+			return []string{"GATEHOUSE_DATA_DIR=" + dataDir(t), "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
+		},
+	}}
+	if storetest.PostgresAvailable(t) {
+		setups = append(setups, setup{
+			name: "postgres",
+			env: func(t *testing.T) []string {
+				return []string{"GATEHOUSE_DATABASE_URL=" + storetest.CreatePostgresDatabase(t), "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret",
+					"GATEHOUSE_DATA_DIR=" + dataDir(t), "GATEHOUSE_ADDR=" + freeAddr(t)}
+			},
+		})
+	}
+	for _, s := range setups {
+		t.Run(s.name, func(t *testing.T) {
+			env := s.env(t)
+			first := startNode(t, bin, env)
+			status, in := call(t, "POST", first.url+"/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Kept"}`)
+			if status != 201 {
+				t.Fatalf("create: %d %v", status, in)
+			}
+			status, cl := call(t, "POST", first.url+"/api/v1/accounts", "op-secret",
+				fmt.Sprintf(`{"kind":"client","name":"Kept client","integrator_id":%q}`, in["id"]))
+			if status != 201 {
+				t.Fatalf("create client: %d %v", status, cl)
+			}
+			first.stop(t)
+
+			// Second start: the address comes from a flag, which beats the environment.
+			second := startNode(t, bin, env, "--addr", freeAddr(t))
+			if second.url == first.url {
+				t.Errorf("--addr did not override GATEHOUSE_ADDR")
+			}
+			status, got := call(t, "GET", second.url+"/api/v1/accounts/"+cl["id"].(string), "op-secret", "")
+			if status != 200 || got["name"] != "Kept client" || got["integrator_id"] != in["id"] {
+				t.Errorf("after restart: %d %v", status, got)
+			}
+			if status, _ := call(t, "GET", second.url+"/api/v1/accounts", "wrong-secret", ""); status != 401 {
+				t.Errorf("a wrong bootstrap secret got %d", status)
+			}
+			second.stop(t)
+		})
+	}
+}
+
+func TestVersionMigrateAndHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, os.Getenv, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "gatehouse ") {
+		t.Errorf("version printed %q (%v)", out.String(), err)
+	}
+	dir := t.TempDir()
+	out.Reset()
+	env := func(k string) string {
+		if k == "GATEHOUSE_DATA_DIR" {
+			return dir
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"migrate", "--log-format", "text"}, env, &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err != nil {
+		t.Errorf("migrate did not create the database in GATEHOUSE_DATA_DIR: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"help", "serve"}, os.Getenv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"-addr", "GATEHOUSE_ADDR", "-data-dir", "-database-url", "-public-url", "-smtp-url", "-invitation-ttl", "GATEHOUSE_BOOTSTRAP_TOKEN"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("help serve does not mention %s", flag)
+		}
+	}
+	for _, bad := range [][]string{{"serve", "--invitation-ttl", "soon"}, {"serve", "--no-such-flag"}, {"frobnicate"}, {"serve", "extra"}} {
+		errOut.Reset()
+		if err := run(context.Background(), bad, os.Getenv, &out, &errOut); err == nil {
+			t.Errorf("%v was accepted", bad)
+		}
+	}
+	badURL := func(k string) string {
+		if k == "GATEHOUSE_DATABASE_URL" {
+			return "mysql://nope"
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"migrate"}, badURL, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("an unsupported database URL gave %v", err)
+	}
+}
