@@ -30,7 +30,7 @@ type Config struct {
 // (API.md "Running it"): a flag beats the environment, which beats the default.
 type setting struct {
 	flag, env, def, usage string
-	into              *string
+	into                  *string
 }
 
 // ParseConfig reads cmd's flags from args, with defaults from getenv.

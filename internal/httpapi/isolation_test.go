@@ -13,9 +13,9 @@ import (
 
 // tenants is two integrators with clients, and a principal of every level.
 type tenants struct {
-	e                  *apitest.Env
+	e                   *apitest.Env
 	i1, c1, c1b, i2, c2 string
-	tokens             map[string]string // principal name -> bearer token
+	tokens              map[string]string // principal name -> bearer token
 }
 
 func newTenants(t *testing.T, b storetest.Backend) *tenants {

@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
-func sqliteEnv(t *testing.T) *apitest.Env {
+func sqliteEnv(t testing.TB) *apitest.Env {
 	return apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 }
 
