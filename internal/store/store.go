@@ -50,6 +50,8 @@ type DB struct {
 	write *sql.DB
 	// read serves reads outside transactions; the same pool on PostgreSQL.
 	read *sql.DB
+	// writeStmts and readStmts cache prepared statements (SQLite only).
+	writeStmts, readStmts *stmtCache
 }
 
 var _ gatehouse.Store = (*DB)(nil)
@@ -95,7 +97,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	readers := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &DB{reader: reader{q: read, dialect: SQLite}, dialect: SQLite, write: write, read: read}, nil
+	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
+	db.reader = reader{q: cachedQueryer{cache: db.readStmts}, dialect: SQLite}
+	return db, nil
 }
 
 // OpenPostgres connects to PostgreSQL.
@@ -127,6 +131,10 @@ func (db *DB) Pools() map[string]*sql.DB {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.writeStmts != nil {
+		db.writeStmts.close()
+		db.readStmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -196,12 +204,23 @@ func (db *DB) writeOnce(ctx context.Context, fn func(gatehouse.Tx) error) (err e
 	if err != nil {
 		return db.mapErr(fmt.Errorf("begin: %w", err))
 	}
+	var (
+		q      queryer = sqlTx
+		missed []string
+	)
+	if db.writeStmts != nil {
+		q = cachedQueryer{cache: db.writeStmts, tx: sqlTx, missed: &missed}
+	}
 	defer func() {
 		if err != nil {
 			_ = sqlTx.Rollback()
 		}
+		// Only now is the writer's connection free to prepare on.
+		if len(missed) > 0 {
+			db.writeStmts.prepareMissed(context.WithoutCancel(ctx), missed)
+		}
 	}()
-	if err := fn(&tx{reader: reader{q: sqlTx, dialect: db.dialect}}); err != nil {
+	if err := fn(&tx{reader: reader{q: q, dialect: db.dialect}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -1,0 +1,288 @@
+// Command gatehouse-bench measures Gatehouse through its HTTP API on this
+// machine and prints the figures recorded in docs/benchmarks.md.
+//
+//	go run ./cmd/gatehouse-bench accounts [-db sqlite|postgres] [-creates 20000] [-workers 16]
+//
+// It starts a real node in-process on a loopback port over a fresh database
+// (a temporary directory for SQLite; a throwaway database on the server at
+// GATEHOUSE_TEST_POSTGRES_URL or 127.0.0.1:5432 for PostgreSQL), drives it
+// with concurrent HTTP clients, and removes the database afterwards.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/gatehouse/gatehouse/internal/app"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+const token = "bench-operator-secret"
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "accounts" {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts [flags]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("accounts", flag.ExitOnError)
+	db := fs.String("db", "sqlite", "sqlite or postgres")
+	creates := fs.Int("creates", 20000, "accounts to create through HTTP")
+	workers := fs.Int("workers", 16, "concurrent HTTP clients")
+	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
+	lists := fs.Int("lists", 2000, "list requests per filter")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	_ = fs.Parse(os.Args[2:])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := benchAccounts(*db, *creates, *workers, *stored, *lists); err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// node is a Gatehouse server running in this process.
+type node struct {
+	url     string
+	dbURL   string
+	dataDir string
+	stop    func()
+}
+
+func startNode(dbKind string) (*node, error) {
+	dataDir, err := os.MkdirTemp("", "gatehouse-bench-")
+	if err != nil {
+		return nil, err
+	}
+	n := &node{dataDir: dataDir}
+	cleanup := []func(){func() { os.RemoveAll(dataDir) }}
+	if dbKind == "postgres" {
+		dbURL, drop, err := createPostgresDatabase()
+		if err != nil {
+			return nil, err
+		}
+		n.dbURL = dbURL
+		cleanup = append(cleanup, drop)
+	}
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DatabaseURL: n.dbURL, BootstrapToken: token,
+		InvitationTTL: 168 * time.Hour, LogLevel: "info", LogFormat: "json", PublicURL: "http://bench"}
+	// The access log is formatted as in production and thrown away.
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx, cfg, log, func(addr string) { ready <- addr }) }()
+	select {
+	case addr := <-ready:
+		n.url = "http://" + addr
+	case err := <-served:
+		cancel()
+		return nil, err
+	}
+	n.stop = func() {
+		cancel()
+		<-served
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	return n, nil
+}
+
+func createPostgresDatabase() (string, func(), error) {
+	adminURL := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if adminURL == "" {
+		adminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	admin, err := sql.Open("pgx", adminURL)
+	if err != nil {
+		return "", nil, err
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "gatehouse_bench_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, _ := url.Parse(adminURL)
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	}, nil
+}
+
+func benchAccounts(dbKind string, creates, workers, stored, lists int) error {
+	n, err := startNode(dbKind)
+	if err != nil {
+		return err
+	}
+	defer n.stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
+	fmt.Printf("gatehouse-bench accounts: %s, %d cores, GOMAXPROCS %d, %d workers\n", dbKind, runtime.NumCPU(), runtime.GOMAXPROCS(0), workers)
+
+	status, body, err := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench Integrator"}`)
+	if err != nil || status != 201 {
+		return fmt.Errorf("create integrator: %d %s %v", status, body, err)
+	}
+	integratorID := between(body, `"id":"`, `"`)
+
+	// Creates: client accounts under one integrator, each an authorization
+	// check, an insert and an audit event in one transaction.
+	var next, failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(creates) {
+					return
+				}
+				payload := fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d","address":"%d Main Street"}`, integratorID, i, i)
+				if status, _, err := do(client, "POST", n.url+"/api/v1/accounts", payload); err != nil || status != 201 {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	fmt.Printf("create client account via HTTP: %d in %.2fs = %.0f/s (%d failed)\n",
+		creates, elapsed.Seconds(), float64(creates)/elapsed.Seconds(), failed.Load())
+	if failed.Load() > 0 {
+		return errors.New("some creates failed")
+	}
+
+	// Fill up to the stored count directly through the store (fast), with
+	// names drawn from a small vocabulary so filters match realistic shares.
+	if err := seed(n, integratorID, stored-creates-1); err != nil {
+		return err
+	}
+	filters := []struct{ label, q string }{
+		{"common word (~1 in 20 names)", "lyon"},
+		{"rare word (~1 in 1,000 names)", "office 0042"},
+		{"no filter", ""},
+	}
+	for _, f := range filters {
+		lat, found, err := measureList(client, n.url+"/api/v1/accounts?limit=50&q="+url.QueryEscape(f.q), lists)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("list 50 of %d accounts, %s q=%q: p50 %s p99 %s max %s (%d items on the page)\n",
+			stored, f.label, f.q, pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), found)
+	}
+	return nil
+}
+
+var cities = []string{"Lyon", "Paris", "Lille", "Nantes", "Nice", "Rennes", "Brest", "Dijon", "Metz", "Reims",
+	"Tours", "Caen", "Rouen", "Pau", "Albi", "Agen", "Arles", "Nimes", "Laval", "Blois"}
+var kinds = []string{"Store", "Depot", "Office", "Warehouse", "Clinic"}
+
+func seed(n *node, integratorID string, count int) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, n.dbURL, n.dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	now := time.Now().UTC()
+	for done := 0; done < count; {
+		batch := min(2000, count-done)
+		err := db.Write(ctx, func(tx gatehouse.Tx) error {
+			for i := range batch {
+				k := done + i
+				name := fmt.Sprintf("%s %s %04d", cities[k%len(cities)], kinds[(k/len(cities))%len(kinds)], k%1000)
+				if err := tx.InsertAccount(ctx, gatehouse.Account{ID: service.NewID(), Kind: gatehouse.KindClient, Name: name,
+					IntegratorID: integratorID, Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: now, UpdatedAt: now}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		done += batch
+	}
+	fmt.Printf("seeded %d more accounts through the store in %.1fs\n", count, time.Since(start).Seconds())
+	return nil
+}
+
+func measureList(client *http.Client, u string, count int) ([]time.Duration, int, error) {
+	lat := make([]time.Duration, 0, count)
+	items := 0
+	for i := range count + count/10 {
+		start := time.Now()
+		status, body, err := do(client, "GET", u, "")
+		d := time.Since(start)
+		if err != nil || status != 200 {
+			return nil, 0, fmt.Errorf("list: %d %v", status, err)
+		}
+		if i < count/10 {
+			continue // warm-up
+		}
+		lat = append(lat, d)
+		items = strings.Count(body, `"kind":`)
+	}
+	slices.Sort(lat)
+	return lat, items, nil
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	return sorted[min(len(sorted)-1, len(sorted)*p/100)].Round(time.Microsecond)
+}
+
+func do(client *http.Client, method, u, body string) (int, string, error) {
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw), err
+}
+
+func between(s, start, end string) string {
+	_, after, _ := strings.Cut(s, start)
+	v, _, _ := strings.Cut(after, end)
+	return v
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps one prepared statement per query text. SQLite through
+// modernc spends about a sixth of a simple write re-parsing SQL; preparing
+// once per connection removes that. (pgx caches statements by itself, so
+// PostgreSQL does not use this.) The set of query texts is small and fixed
+// by the code, so the cache needs no eviction.
+type stmtCache struct {
+	db    *sql.DB
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+}
+
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stmts[query]
+}
+
+// get returns the statement for query, preparing it on the pool if needed.
+// Never call it while holding the writer's only connection.
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if stmt := c.lookup(query); stmt != nil {
+		return stmt, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stmt, ok := c.stmts[query]; ok {
+		return stmt, nil
+	}
+	stmt, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = stmt
+	return stmt, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, stmt := range c.stmts {
+		stmt.Close()
+	}
+	c.stmts = nil
+}
+
+// prepareMissed prepares the queries a transaction ran unprepared, once
+// the transaction has given its connection back.
+func (c *stmtCache) prepareMissed(ctx context.Context, missed []string) {
+	for _, query := range missed {
+		_, _ = c.get(ctx, query) // a failure only means the next run is unprepared too
+	}
+}
+
+// cachedQueryer runs queries through cached statements: outside a
+// transaction on the pool, inside tx when it is set. A transaction holds the
+// SQLite writer's only connection, so it cannot prepare on the pool; it runs
+// an unknown query unprepared and records it in missed, for prepareMissed.
+type cachedQueryer struct {
+	cache  *stmtCache
+	tx     *sql.Tx
+	missed *[]string
+}
+
+// stmt returns the statement to run query with, or nil to run it unprepared.
+func (q cachedQueryer) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.tx == nil {
+		stmt, err := q.cache.get(ctx, query)
+		if err != nil {
+			return nil // the unprepared run reports the error
+		}
+		return stmt
+	}
+	stmt := q.cache.lookup(query)
+	if stmt == nil {
+		*q.missed = append(*q.missed, query)
+		return nil
+	}
+	// Tx.StmtContext reuses the statement already prepared on the
+	// transaction's connection; it is released with the transaction.
+	return q.tx.StmtContext(ctx, stmt)
+}
+
+func (q cachedQueryer) plain() queryer {
+	if q.tx != nil {
+		return q.tx
+	}
+	return q.cache.db
+}
+
+func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if stmt := q.stmt(ctx, query); stmt != nil {
+		return stmt.ExecContext(ctx, args...)
+	}
+	return q.plain().ExecContext(ctx, query, args...)
+}
+
+func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if stmt := q.stmt(ctx, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
+	}
+	return q.plain().QueryContext(ctx, query, args...)
+}
+
+func (q cachedQueryer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt := q.stmt(ctx, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return q.plain().QueryRowContext(ctx, query, args...)
+}
