@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -60,6 +61,12 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 		where = append(where, "a.integrator_id = "+args.add(f.IntegratorID))
 	}
 	if q := gatehouse.NameKey(f.Query); q != "" {
+		if r.dialect == SQLite && utf8.RuneCountInString(q) >= 3 {
+			// The trigram index finds the candidates; LIKE below keeps the
+			// answer exact. (Shorter strings have no trigram to look up.)
+			where = append(where, `a.seq IN (SELECT rowid FROM account_name_search WHERE account_name_search MATCH `+
+				args.add(`"`+strings.ReplaceAll(q, `"`, `""`)+`"`)+`)`)
+		}
 		where = append(where, `a.name_key LIKE `+args.add("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
 	}
 	if v := f.Visible; v != nil {

@@ -28,19 +28,22 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 }
 
 // get returns the statement for query, preparing it on the pool if needed.
-// Never call it while holding the writer's only connection.
+// The lock is not held while preparing: on SQLite preparing waits for the
+// writer's only connection, and the transaction holding it must still be
+// able to look statements up. Never call get while holding that connection.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if stmt := c.lookup(query); stmt != nil {
-		return stmt, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if stmt, ok := c.stmts[query]; ok {
 		return stmt, nil
 	}
 	stmt, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if existing, ok := c.stmts[query]; ok {
+		stmt.Close() // another goroutine prepared it meanwhile
+		return existing, nil
 	}
 	c.stmts[query] = stmt
 	return stmt, nil

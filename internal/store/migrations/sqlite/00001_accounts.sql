@@ -2,7 +2,10 @@
 -- Times are Unix microseconds (INTEGER) on both databases: one encoding, exact
 -- ordering, no driver-specific time parsing. See docs/decisions.md.
 CREATE TABLE accounts (
-    id            TEXT PRIMARY KEY,
+    -- An explicit INTEGER PRIMARY KEY keeps rowids stable across VACUUM; the
+    -- name search index (00002) refers to accounts by rowid.
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
     kind          TEXT NOT NULL CHECK (kind IN ('integrator', 'client')),
     name          TEXT NOT NULL,
     name_key      TEXT NOT NULL,
