@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -54,20 +53,25 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 		args  argList
 		where []string
 	)
+	from, sortKey, sortID := "accounts a", "a.name_key", "a.id"
+	if q := gatehouse.NameKey(f.Query); q != "" {
+		if usesGrams(q) {
+			gram, anyMatch, err := r.rarestGram(ctx, q)
+			if err != nil || !anyMatch {
+				return page, err
+			}
+			// Read the posting list in its own order; the join fetches only
+			// the accounts that pass every filter.
+			from, sortKey, sortID = "account_name_grams g CROSS JOIN accounts a", "g.name_key", "g.account_id"
+			where = append(where, "g.gram = "+args.add(gram), "a.id = g.account_id")
+		}
+		where = append(where, sortKey+` LIKE `+args.add("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
+	}
 	if f.Kind != "" {
 		where = append(where, "a.kind = "+args.add(string(f.Kind)))
 	}
 	if f.IntegratorID != "" {
 		where = append(where, "a.integrator_id = "+args.add(f.IntegratorID))
-	}
-	if q := gatehouse.NameKey(f.Query); q != "" {
-		if r.dialect == SQLite && utf8.RuneCountInString(q) >= 3 {
-			// The trigram index finds the candidates; LIKE below keeps the
-			// answer exact. (Shorter strings have no trigram to look up.)
-			where = append(where, `a.seq IN (SELECT rowid FROM account_name_search WHERE account_name_search MATCH `+
-				args.add(`"`+strings.ReplaceAll(q, `"`, `""`)+`"`)+`)`)
-		}
-		where = append(where, `a.name_key LIKE `+args.add("%"+escapeLike(q)+"%")+` ESCAPE '\'`)
 	}
 	if v := f.Visible; v != nil {
 		user := args.add(v.UserID)
@@ -82,13 +86,13 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope))
 	}
 	if after != nil {
-		where = append(where, fmt.Sprintf("(a.name_key, a.id) > (%s, %s)", args.add(after[0]), args.add(after[1])))
+		where = append(where, fmt.Sprintf("(%s, %s) > (%s, %s)", sortKey, sortID, args.add(after[0]), args.add(after[1])))
 	}
-	query := `SELECT ` + accountColumns + `, a.name_key FROM accounts a`
+	query := `SELECT ` + accountColumns + `, a.name_key FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY a.name_key, a.id LIMIT " + args.add(limit+1)
+	query += fmt.Sprintf(" ORDER BY %s, %s LIMIT %s", sortKey, sortID, args.add(limit+1))
 
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -125,11 +129,21 @@ func (t *tx) InsertAccount(ctx context.Context, a gatehouse.Account) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), a.Address, integratorID,
 		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt))
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	return t.insertNameGrams(ctx, a.ID, gatehouse.NameKey(a.Name))
 }
 
 // UpdateAccount stores the name, address and settings of an existing account.
 func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
+	var oldKey string
+	err := t.q.QueryRowContext(ctx, `SELECT name_key FROM accounts WHERE id = $1`, a.ID).Scan(&oldKey)
+	if err == sql.ErrNoRows {
+		return gatehouse.NotFound("account")
+	} else if err != nil {
+		return mapErr(err)
+	}
 	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET name = $2, name_key = $3, address = $4,
 		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7
 		WHERE id = $1`,
@@ -140,6 +154,12 @@ func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return gatehouse.NotFound("account")
+	}
+	if newKey := gatehouse.NameKey(a.Name); newKey != oldKey {
+		if err := t.deleteNameGrams(ctx, a.ID, oldKey); err != nil {
+			return err
+		}
+		return t.insertNameGrams(ctx, a.ID, newKey)
 	}
 	return nil
 }

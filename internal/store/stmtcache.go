@@ -74,6 +74,9 @@ type cachedQueryer struct {
 	cache  *stmtCache
 	tx     *sql.Tx
 	missed *[]string
+	// detach runs statements on a context that cannot be cancelled (group
+	// commit: one caller's cancellation must not interrupt the others).
+	detach bool
 }
 
 // stmt returns the statement to run query with, or nil to run it unprepared.
@@ -95,6 +98,13 @@ func (q cachedQueryer) stmt(ctx context.Context, query string) *sql.Stmt {
 	return q.tx.StmtContext(ctx, stmt)
 }
 
+func (q cachedQueryer) context(ctx context.Context) context.Context {
+	if q.detach {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (q cachedQueryer) plain() queryer {
 	if q.tx != nil {
 		return q.tx
@@ -103,6 +113,7 @@ func (q cachedQueryer) plain() queryer {
 }
 
 func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
 	}
@@ -110,6 +121,7 @@ func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...an
 }
 
 func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.QueryContext(ctx, args...)
 	}
@@ -117,6 +129,7 @@ func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...a
 }
 
 func (q cachedQueryer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.QueryRowContext(ctx, args...)
 	}

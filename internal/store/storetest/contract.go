@@ -30,6 +30,9 @@ func Run(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("AuditNewestFirst", func(t *testing.T) { testAuditNewestFirst(t, open(t)) })
 	t.Run("WriteRollsBack", func(t *testing.T) { testWriteRollsBack(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, open(t)) })
+	t.Run("ConcurrentWritesFailAlone", func(t *testing.T) { testConcurrentWritesFailAlone(t, open(t)) })
+	t.Run("SearchFollowsRenames", func(t *testing.T) { testSearchFollowsRenames(t, open(t)) })
+	t.Run("SearchPagination", func(t *testing.T) { testSearchPagination(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
@@ -452,5 +455,118 @@ func testConcurrentWriters(t *testing.T, s gatehouse.Store) {
 	page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{IntegratorID: in.ID, Page: gatehouse.PageRequest{Limit: 100}})
 	if err != nil || len(page.Items) != n {
 		t.Errorf("%d clients stored (%v), want %d", len(page.Items), err, n)
+	}
+}
+
+// Writes that run at the same time succeed or fail each on its own: a failed
+// one leaves nothing behind and takes no other with it (SQLite groups them
+// into one transaction; the promise is the same on every database).
+func testConcurrentWritesFailAlone(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Mixed")
+	insertAccounts(t, s, in)
+	const n = 40
+	var wg sync.WaitGroup
+	refused := errors.New("refused on purpose")
+	results := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = s.Write(ctx, func(tx gatehouse.Tx) error {
+				if err := tx.InsertAccount(ctx, client(in.ID, fmt.Sprintf("Site %02d", i))); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return refused
+				}
+				return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: newID(), AccountID: in.ID, At: t0,
+					ActorID: "operator", Action: "account.created", TargetType: "account", TargetID: fmt.Sprint(i)})
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range results {
+		if want := i%2 == 1; errors.Is(err, refused) != want || (!want && err != nil) {
+			t.Errorf("write %d returned %v", i, err)
+		}
+	}
+	page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{IntegratorID: in.ID, Page: gatehouse.PageRequest{Limit: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != n/2 {
+		t.Errorf("%d accounts stored, want the %d whose writes succeeded", len(page.Items), n/2)
+	}
+	for _, a := range page.Items {
+		var i int
+		fmt.Sscanf(a.Name, "Site %d", &i)
+		if i%2 == 1 {
+			t.Errorf("%s was stored although its write failed", a.Name)
+		}
+	}
+	events, _ := s.ListAuditEvents(ctx, gatehouse.AuditFilter{AccountID: in.ID, Page: gatehouse.PageRequest{Limit: 100}})
+	if len(events.Items) != n/2 {
+		t.Errorf("%d audit events, want %d", len(events.Items), n/2)
+	}
+
+	// A write whose caller has given up before it starts does not run.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	err = s.Write(cancelled, func(tx gatehouse.Tx) error { ran = true; return nil })
+	if err == nil || ran {
+		t.Errorf("write with a cancelled context: ran %v, error %v", ran, err)
+	}
+}
+
+// Search finds an account by its current name only.
+func testSearchFollowsRenames(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	a := integrator("Northwind Cameras")
+	insertAccounts(t, s, a)
+	a.Name = "Southwind Signage"
+	write(t, s, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, a) })
+	for q, want := range map[string]int{"northwind": 0, "cameras": 0, "southwind": 1, "signage": 1, "wind": 1, "SIGN": 1} {
+		page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != want {
+			t.Errorf("search %q after rename found %v, want %d", q, names(page.Items), want)
+		}
+	}
+}
+
+// A search pages through all its matches exactly once, in name order.
+func testSearchPagination(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	in := integrator("Search Integrator")
+	accounts := []gatehouse.Account{in}
+	var want []string
+	for i := range 23 {
+		name := fmt.Sprintf("Depot %02d", 22-i)
+		if i%3 == 0 {
+			name = fmt.Sprintf("Shop %02d", i) // not a match
+		} else {
+			want = append(want, name)
+		}
+		accounts = append(accounts, client(in.ID, name))
+	}
+	insertAccounts(t, s, accounts...)
+	slices.Sort(want)
+	var got []string
+	f := gatehouse.AccountFilter{Query: "depot", Page: gatehouse.PageRequest{Limit: 4}}
+	for range 20 {
+		page, err := s.ListAccounts(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, names(page.Items)...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Page.Cursor = page.NextCursor
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged search gave %q, want %q", got, want)
 	}
 }

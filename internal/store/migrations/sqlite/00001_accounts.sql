@@ -2,10 +2,7 @@
 -- Times are Unix microseconds (INTEGER) on both databases: one encoding, exact
 -- ordering, no driver-specific time parsing. See docs/decisions.md.
 CREATE TABLE accounts (
-    -- An explicit INTEGER PRIMARY KEY keeps rowids stable across VACUUM; the
-    -- name search index (00002) refers to accounts by rowid.
-    seq           INTEGER PRIMARY KEY,
-    id            TEXT NOT NULL UNIQUE,
+    id            TEXT PRIMARY KEY,
     kind          TEXT NOT NULL CHECK (kind IN ('integrator', 'client')),
     name          TEXT NOT NULL,
     name_key      TEXT NOT NULL,
