@@ -87,8 +87,11 @@ func (r reader) rarestGram(ctx context.Context, query string) (gram string, anyM
 	var args argList
 	counts := make([]string, len(grams))
 	for i, g := range grams {
-		counts[i] = fmt.Sprintf(`(SELECT count(*) FROM (SELECT 1 FROM account_name_grams WHERE gram = %s LIMIT %d) p%d)`,
-			args.add(g), gramProbeLimit, i)
+		// The ORDER BY, which is the key's own order, makes PostgreSQL walk
+		// the index and stop at the limit instead of building a bitmap of
+		// the whole list first.
+		counts[i] = fmt.Sprintf(`(SELECT count(*) FROM (SELECT 1 FROM account_name_grams WHERE gram = %s
+			ORDER BY gram, name_key, account_id LIMIT %d) p%d)`, args.add(g), gramProbeLimit, i)
 	}
 	n := make([]int64, len(grams))
 	dest := make([]any, len(grams))
