@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -76,6 +77,14 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return cfg, fmt.Errorf("public URL %q must be an http:// or https:// URL such as https://gatehouse.example.com", cfg.PublicURL)
+	}
+	if cfg.SMTPURL != "" {
+		if u, err := url.Parse(cfg.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" || u.Port() == "" {
+			return cfg, fmt.Errorf("SMTP URL must look like smtp://[user:pass@]host:port")
+		}
+	}
 	cfg.BootstrapToken = getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":

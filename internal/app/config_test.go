@@ -1,0 +1,72 @@
+package app
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// Flags and environment as API.md "Running it" lists them: the defaults,
+// the environment over the defaults, the flags over the environment.
+func TestParseConfig(t *testing.T) {
+	cfg, err := ParseConfig("serve", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: "127.0.0.1:8080", DataDir: "./gatehouse-data", PublicURL: "http://127.0.0.1:8080",
+		InvitationTTL: 168 * time.Hour, LogLevel: "info"}
+	if cfg != want {
+		t.Errorf("defaults %+v\nwant %+v", cfg, want)
+	}
+
+	vars := map[string]string{
+		"GATEHOUSE_ADDR": "0.0.0.0:9000", "GATEHOUSE_DATA_DIR": "/var/lib/gatehouse",
+		"GATEHOUSE_DATABASE_URL": "postgres://db/gh", "GATEHOUSE_PUBLIC_URL": "https://gh.example.com/",
+		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
+		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret",
+	}
+	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/gatehouse", DatabaseURL: "postgres://db/gh",
+		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
+		BootstrapToken: "s3cret", LogLevel: "info"}
+	if cfg != want {
+		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
+	}
+
+	cfg, err = ParseConfig("serve", []string{"--addr", "127.0.0.1:7000", "--invitation-ttl", "30m", "--public-url", "http://localhost:7000"}, env(vars), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7000" || cfg.InvitationTTL != 30*time.Minute || cfg.PublicURL != "http://localhost:7000" || cfg.DataDir != "/var/lib/gatehouse" {
+		t.Errorf("flags over environment: %+v", cfg)
+	}
+}
+
+func TestParseConfigRefusesNonsense(t *testing.T) {
+	cases := map[string][]string{
+		"ttl not a duration":  {"--invitation-ttl", "a week"},
+		"ttl not positive":    {"--invitation-ttl", "-1h"},
+		"public URL relative": {"--public-url", "gatehouse.example.com"},
+		"public URL ftp":      {"--public-url", "ftp://gatehouse.example.com"},
+		"SMTP without port":   {"--smtp-url", "smtp://mail.example.com"},
+		"SMTP wrong scheme":   {"--smtp-url", "http://mail.example.com:25"},
+		"log level":           {"--log-level", "loud"},
+		"log format":          {"--log-format", "xml"},
+		"stray argument":      {"now"},
+	}
+	for name, args := range cases {
+		if _, err := ParseConfig("serve", args, env(nil), io.Discard); err == nil {
+			t.Errorf("%s: %v accepted", name, args)
+		} else if strings.Contains(err.Error(), "%!") {
+			t.Errorf("%s: garbled message %q", name, err)
+		}
+	}
+}
