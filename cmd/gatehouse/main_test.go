@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -109,21 +109,6 @@ func (n *node) stop(t *testing.T) {
 	}
 }
 
-func call(t *testing.T, method, url, token string, body string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out
-}
-
 // The binary as a user runs it: configured by environment, then by flags;
 // a restart keeps every account; SIGTERM stops it cleanly (API.md "Running it").
 func TestServeRestartKeepsData(t *testing.T) {
@@ -153,15 +138,10 @@ func TestServeRestartKeepsData(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			env := s.env(t)
 			first := startNode(t, bin, env)
-			status, in := call(t, "POST", first.url+"/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Kept"}`)
-			if status != 201 {
-				t.Fatalf("create: %d %v", status, in)
-			}
-			status, cl := call(t, "POST", first.url+"/api/v1/accounts", "op-secret",
-				fmt.Sprintf(`{"kind":"client","name":"Kept client","integrator_id":%q}`, in["id"]))
-			if status != 201 {
-				t.Fatalf("create client: %d %v", status, cl)
-			}
+			api := &apitest.Env{URL: first.url}
+			in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Kept"}`).String("id")
+			cl := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret",
+				fmt.Sprintf(`{"kind":"client","name":"Kept client","integrator_id":%q}`, in)).String("id")
 			first.stop(t)
 
 			// Second start: the address comes from a flag, which beats the environment.
@@ -169,12 +149,13 @@ func TestServeRestartKeepsData(t *testing.T) {
 			if second.url == first.url {
 				t.Errorf("--addr did not override GATEHOUSE_ADDR")
 			}
-			status, got := call(t, "GET", second.url+"/api/v1/accounts/"+cl["id"].(string), "op-secret", "")
-			if status != 200 || got["name"] != "Kept client" || got["integrator_id"] != in["id"] {
-				t.Errorf("after restart: %d %v", status, got)
+			api = &apitest.Env{URL: second.url}
+			got := api.Must(t, 200, "GET", "/api/v1/accounts/"+cl, "op-secret", nil)
+			if got.String("name") != "Kept client" || got.String("integrator_id") != in {
+				t.Errorf("after restart: %s", got.Raw)
 			}
-			if status, _ := call(t, "GET", second.url+"/api/v1/accounts", "wrong-secret", ""); status != 401 {
-				t.Errorf("a wrong bootstrap secret got %d", status)
+			if r := api.Do(t, "GET", "/api/v1/accounts", "wrong-secret", nil); r.Status != 401 {
+				t.Errorf("a wrong bootstrap secret got %d", r.Status)
 			}
 			second.stop(t)
 		})

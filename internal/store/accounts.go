@@ -98,23 +98,11 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 	if err != nil {
 		return page, mapErr(err)
 	}
-	defer rows.Close()
-	var lastKey string
-	for rows.Next() {
-		if len(page.Items) == limit {
-			last := page.Items[limit-1]
-			page.NextCursor = encodeCursor(lastKey, last.ID)
-			break
-		}
+	return readPage(rows, limit, func(rows *sql.Rows) (gatehouse.Account, []string, error) {
 		var nameKey string
 		a, err := scanAccount(rows, &nameKey)
-		if err != nil {
-			return page, err
-		}
-		lastKey = nameKey
-		page.Items = append(page.Items, a)
-	}
-	return page, mapErr(rows.Err())
+		return a, []string{nameKey, a.ID}, err
+	})
 }
 
 // escapeLike makes s match itself literally inside a LIKE pattern.

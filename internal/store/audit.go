@@ -35,22 +35,14 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 	if err != nil {
 		return page, mapErr(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if len(page.Items) == limit {
-			page.NextCursor = encodeCursor(page.Items[limit-1].ID)
-			break
-		}
+	return readPage(rows, limit, func(rows *sql.Rows) (gatehouse.AuditEvent, []string, error) {
 		var (
 			e         gatehouse.AuditEvent
 			accountID sql.NullString
 			at        int64
 		)
-		if err := rows.Scan(&e.ID, &accountID, &at, &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.IP, &e.RequestID); err != nil {
-			return page, err
-		}
+		err := rows.Scan(&e.ID, &accountID, &at, &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.IP, &e.RequestID)
 		e.AccountID, e.At = accountID.String, fromMicros(at)
-		page.Items = append(page.Items, e)
-	}
-	return page, mapErr(rows.Err())
+		return e, []string{e.ID}, err
+	})
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
@@ -40,6 +41,30 @@ func pageLimit(limit int) int {
 		return gatehouse.MaxPageLimit
 	}
 	return limit
+}
+
+// readPage reads at most limit items from rows, which were queried with
+// LIMIT limit+1: a row beyond the page means there is a next page, whose
+// cursor is the sort key of the page's last item. scan returns an item and
+// its sort key.
+func readPage[T any](rows *sql.Rows, limit int, scan func(*sql.Rows) (T, []string, error)) (gatehouse.Page[T], error) {
+	defer rows.Close()
+	var (
+		page    gatehouse.Page[T]
+		lastKey []string
+	)
+	for rows.Next() {
+		if len(page.Items) == limit {
+			page.NextCursor = encodeCursor(lastKey...)
+			break
+		}
+		item, key, err := scan(rows)
+		if err != nil {
+			return gatehouse.Page[T]{}, err
+		}
+		page.Items, lastKey = append(page.Items, item), key
+	}
+	return page, mapErr(rows.Err())
 }
 
 // argList collects query arguments and hands out their $N placeholders.
