@@ -28,18 +28,20 @@ type Env struct {
 	URL   string
 	Store *store.DB
 	API   *httpapi.Server
+	// DatabaseURL lets a second node share a PostgreSQL database ("" for SQLite).
+	DatabaseURL string
 }
 
 // Start serves the API over the backend's fresh database.
 func Start(t testing.TB, b storetest.Backend) *Env {
 	t.Helper()
-	db, _ := b.Open(t)
+	db, dbURL := b.Open(t)
 	svc := service.New(db, service.Options{BootstrapToken: OperatorToken})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, Store: db, API: api}
+	return &Env{URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}
 }
 
 // Response is a decoded answer.

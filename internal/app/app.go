@@ -62,7 +62,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		return err
 	}
 
-	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken})
+	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL})
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	srv := &http.Server{
 		Handler:           api,

@@ -46,3 +46,32 @@ func TestValidateAddressKeepsLines(t *testing.T) {
 		t.Errorf("control character accepted: %v", err)
 	}
 }
+
+// An accepted e-mail address is one a person can read and type back: trimmed,
+// one @ with a dotted domain, no spaces, brackets or quotes, and accepting it
+// again changes nothing (issue 3: fuzz the username and e-mail parser).
+func FuzzParseEmail(f *testing.F) {
+	for _, seed := range []string{"ann@example.com", " Ann.Lee@Example.COM ", "ann", "a@b", "Ann <ann@example.com>",
+		"\"a b\"@example.com", "a@b..com", "a@[127.0.0.1]", "é@exämple.fr", "a@example.com,b@example.com", "@example.com"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseEmail("username", s)
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("error %v is not a validation error", err)
+			}
+			return
+		}
+		local, domain, ok := strings.Cut(got, "@")
+		switch {
+		case got != strings.TrimSpace(got) || !ok || local == "" || !strings.Contains(domain, "."):
+			t.Fatalf("accepted %q as %q", s, got)
+		case strings.ContainsAny(got, " \t\r\n<>\",") || len(got) > MaxEmailLen || !utf8.ValidString(got):
+			t.Fatalf("accepted unreadable address %q", got)
+		}
+		if again, err := ParseEmail("username", got); err != nil || again != got {
+			t.Fatalf("not idempotent: %q -> %q, %v", got, again, err)
+		}
+	})
+}

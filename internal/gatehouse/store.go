@@ -13,6 +13,8 @@ type User struct {
 	FirstName string
 	LastName  string
 	Language  string
+	// Phone is the mobile number in E.164 form, or "".
+	Phone     string
 	Status    UserStatus
 	CreatedAt time.Time
 }
@@ -43,7 +45,11 @@ type Membership struct {
 	Level     Level
 	Status    MembershipStatus
 	// Email is where mail about this account goes (SPEC R-U3).
-	Email     string
+	Email         string
+	HomeFolderID  string
+	Notifications Notifications
+	// AddedBy is the actor id of whoever added the member.
+	AddedBy   string
 	CreatedAt time.Time
 }
 
@@ -111,6 +117,16 @@ type Reader interface {
 	// ENOTFOUND.
 	APITokenByHash(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
 	User(ctx context.Context, id string) (User, error)
+	// UserByUsername finds an identity by its username without regard to case.
+	UserByUsername(ctx context.Context, username string) (User, error)
+	// Member returns one membership of the account with its identity.
+	Member(ctx context.Context, accountID, membershipID string) (Member, error)
+	// ListMembers lists an account's memberships, oldest first.
+	ListMembers(ctx context.Context, accountID string, page PageRequest) (Page[Member], error)
+	Invitation(ctx context.Context, id string) (Invitation, error)
+	// ListInvitations lists an account's invitations, newest first; status
+	// "" lists all, and pending and expired are told apart at now.
+	ListInvitations(ctx context.Context, accountID string, status InvitationStatus, now time.Time, page PageRequest) (Page[Invitation], error)
 }
 
 // Tx is one write transaction.
@@ -120,6 +136,21 @@ type Tx interface {
 	UpdateAccount(ctx context.Context, a Account) error
 	InsertAuditEvent(ctx context.Context, e AuditEvent) error
 	InsertUser(ctx context.Context, u User) error
+	// InsertUserIfAbsent stores u unless its username is taken, and returns
+	// the identity the username now has: u, or the one that was there. Ten
+	// concurrent adds of one new username thus yield one identity (R-U1).
+	InsertUserIfAbsent(ctx context.Context, u User) (stored User, created bool, err error)
+	// InsertMembership returns ECONFLICT when the user is already a member.
 	InsertMembership(ctx context.Context, m Membership) error
+	SetMembershipRoles(ctx context.Context, membershipID string, roles []string) error
+	// DeleteMembership removes a membership of the account, or ENOTFOUND.
+	DeleteMembership(ctx context.Context, accountID, membershipID string) error
+	// ReserveClientUserSlot counts one more client user against the
+	// account's limit, or fails with EUSERLIMIT when it is reached. It is a
+	// guarded update, so the limit holds under any concurrency (R-L1).
+	ReserveClientUserSlot(ctx context.Context, accountID string) error
+	// ReleaseClientUserSlot gives a slot back (removal, cancellation).
+	ReleaseClientUserSlot(ctx context.Context, accountID string) error
+	InsertInvitation(ctx context.Context, inv Invitation) error
 	InsertAPIToken(ctx context.Context, t APIToken) error
 }

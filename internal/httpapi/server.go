@@ -47,6 +47,10 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("PATCH /api/v1/accounts/{id}", s.updateAccount)
 	s.handle("PATCH /api/v1/accounts/{id}/settings", s.updateSettings)
 	s.handle("GET /api/v1/accounts/{id}/audit-events", s.listAuditEvents)
+	s.handle("POST /api/v1/accounts/{id}/users", s.addUser)
+	s.handle("GET /api/v1/accounts/{id}/users", s.listUsers)
+	s.handle("GET /api/v1/accounts/{id}/users/{membership_id}", s.getUser)
+	s.handle("DELETE /api/v1/accounts/{id}/users/{membership_id}", s.removeUser)
 	return s
 }
 

@@ -22,6 +22,7 @@ type Service struct {
 	newID func() string
 	// bootstrapHash is the SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, or nil.
 	bootstrapHash []byte
+	invitationTTL time.Duration
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -30,11 +31,16 @@ type Options struct {
 	NewID func() string
 	// BootstrapToken, when set, is accepted as an operator API token.
 	BootstrapToken string
+	// InvitationTTL is how long an invitation link lives (default 7 days, R-M4).
+	InvitationTTL time.Duration
 }
 
 // New returns a Service over store.
 func New(store gatehouse.Store, opts Options) *Service {
-	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID}
+	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID, invitationTTL: opts.InvitationTTL}
+	if s.invitationTTL <= 0 {
+		s.invitationTTL = 7 * 24 * time.Hour
+	}
 	if s.clock == nil {
 		s.clock = gatehouse.SystemClock{}
 	}

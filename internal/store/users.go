@@ -3,41 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 func (r reader) User(ctx context.Context, id string) (gatehouse.User, error) {
-	var (
-		u         gatehouse.User
-		createdAt int64
-	)
-	err := r.q.QueryRowContext(ctx, `SELECT id, username, first_name, last_name, language, status, created_at
-		FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Language, &u.Status, &createdAt)
+	u, err := scanUser(r.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
 	if err == sql.ErrNoRows {
 		return u, gatehouse.NotFound("user")
 	}
-	u.CreatedAt = fromMicros(createdAt)
 	return u, mapErr(err)
 }
 
-// UsernameKey is the unique form of a username: trimmed and lower-cased.
-func UsernameKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
-
 func (t *tx) InsertUser(ctx context.Context, u gatehouse.User) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Username, UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, string(u.Status), micros(u.CreatedAt))
-	return mapErr(err)
-}
-
-func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, micros(m.CreatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone, string(u.Status), micros(u.CreatedAt))
 	return mapErr(err)
 }
 

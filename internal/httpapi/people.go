@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+type membershipJSON struct {
+	ID            string            `json:"id"`
+	AccountID     string            `json:"account_id"`
+	UserID        string            `json:"user_id"`
+	Username      string            `json:"username"`
+	FirstName     string            `json:"first_name"`
+	LastName      string            `json:"last_name"`
+	Email         string            `json:"email"`
+	Language      string            `json:"language"`
+	Level         string            `json:"level"`
+	Status        string            `json:"status"`
+	Roles         []string          `json:"roles"`
+	HomeFolderID  *string           `json:"home_folder_id"`
+	Notifications notificationsJSON `json:"notifications"`
+	CreatedAt     time.Time         `json:"created_at"`
+}
+
+type notificationsJSON struct {
+	Enabled bool `json:"enabled"`
+	Email   bool `json:"email"`
+	SMS     bool `json:"sms"`
+}
+
+func toMembershipJSON(m gatehouse.Member) membershipJSON {
+	out := membershipJSON{ID: m.ID, AccountID: m.AccountID, UserID: m.UserID, Username: m.Username,
+		FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Language: m.Language,
+		Level: string(m.Level), Status: string(m.Status), Roles: m.Roles,
+		Notifications: notificationsJSON(m.Notifications), CreatedAt: m.CreatedAt}
+	if out.Roles == nil {
+		out.Roles = []string{}
+	}
+	if m.HomeFolderID != "" {
+		out.HomeFolderID = &m.HomeFolderID
+	}
+	return out
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Username         string             `json:"username"`
+		FirstName        string             `json:"first_name"`
+		LastName         string             `json:"last_name"`
+		Email            string             `json:"email"`
+		Language         string             `json:"language"`
+		Level            string             `json:"level"`
+		IdentityProvider string             `json:"identity_provider"`
+		Roles            []string           `json:"roles"`
+		HomeFolderID     string             `json:"home_folder_id"`
+		Phone            string             `json:"phone"`
+		Notifications    *notificationsJSON `json:"notifications"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var notify gatehouse.Notifications
+	if in.Notifications != nil {
+		notify = gatehouse.Notifications(*in.Notifications)
+	}
+	member, err := s.svc.AddUser(r.Context(), caller(r), r.PathValue("id"), service.NewMember{
+		Username: in.Username, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Language: in.Language,
+		Level: gatehouse.Level(in.Level), IdentityProvider: in.IdentityProvider, Roles: in.Roles,
+		HomeFolderID: in.HomeFolderID, Phone: in.Phone, Notifications: notify,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/accounts/"+member.AccountID+"/users/"+member.ID)
+	writeJSON(w, http.StatusCreated, toMembershipJSON(member))
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	page, err := pageRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	members, err := s.svc.Members(r.Context(), caller(r), r.PathValue("id"), page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(members, toMembershipJSON))
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	member, err := s.svc.Member(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMembershipJSON(member))
+}
+
+func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.RemoveUser(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+const userColumns = `u.id, u.username, u.first_name, u.last_name, u.language, u.phone, u.status, u.created_at`
+
+func scanUser(row scanner) (gatehouse.User, error) {
+	var (
+		u         gatehouse.User
+		createdAt int64
+	)
+	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Language, &u.Phone, &u.Status, &createdAt)
+	u.CreatedAt = fromMicros(createdAt)
+	return u, err
+}
+
+func (r reader) UserByUsername(ctx context.Context, username string) (gatehouse.User, error) {
+	u, err := scanUser(r.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username_key = $1`,
+		gatehouse.UsernameKey(username)))
+	if err == sql.ErrNoRows {
+		return u, gatehouse.NotFound("user")
+	}
+	return u, mapErr(err)
+}
+
+func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehouse.User, bool, error) {
+	res, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username_key) DO NOTHING`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone, string(u.Status), micros(u.CreatedAt))
+	if err != nil {
+		return gatehouse.User{}, false, mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return u, true, nil
+	}
+	stored, err := t.UserByUsername(ctx, u.Username)
+	return stored, false, err
+}
+
+const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.home_folder_id,
+	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at,
+	u.username, u.first_name, u.last_name, u.language`
+
+func scanMember(row scanner) (gatehouse.Member, error) {
+	var (
+		m          gatehouse.Member
+		homeFolder sql.NullString
+		createdAt  int64
+	)
+	err := row.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &m.Email, &homeFolder,
+		&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &m.AddedBy, &createdAt,
+		&m.Username, &m.FirstName, &m.LastName, &m.Language)
+	m.HomeFolderID, m.CreatedAt = homeFolder.String, fromMicros(createdAt)
+	return m, err
+}
+
+func (r reader) Member(ctx context.Context, accountID, membershipID string) (gatehouse.Member, error) {
+	m, err := scanMember(r.q.QueryRowContext(ctx, `SELECT `+memberColumns+`
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND m.id = $2`, accountID, membershipID))
+	if err == sql.ErrNoRows {
+		return m, gatehouse.NotFound("user")
+	}
+	if err != nil {
+		return m, mapErr(err)
+	}
+	roles, err := r.rolesOf(ctx, []string{m.ID})
+	m.Roles = roles[m.ID]
+	return m, err
+}
+
+func (r reader) ListMembers(ctx context.Context, accountID string, pr gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
+	after, err := decodeCursor(pr.Cursor, 1)
+	if err != nil {
+		return gatehouse.Page[gatehouse.Member]{}, err
+	}
+	limit := pageLimit(pr.Limit)
+	args := argList{accountID}
+	query := `SELECT ` + memberColumns + ` FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
+	if after != nil {
+		query += " AND m.id > " + args.add(after[0])
+	}
+	query += " ORDER BY m.id LIMIT " + args.add(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return gatehouse.Page[gatehouse.Member]{}, mapErr(err)
+	}
+	page, err := readPage(rows, limit, func(rows *sql.Rows) (gatehouse.Member, []string, error) {
+		m, err := scanMember(rows)
+		return m, []string{m.ID}, err
+	})
+	if err != nil || len(page.Items) == 0 {
+		return page, err
+	}
+	ids := make([]string, len(page.Items))
+	for i, m := range page.Items {
+		ids[i] = m.ID
+	}
+	roles, err := r.rolesOf(ctx, ids)
+	for i := range page.Items {
+		page.Items[i].Roles = roles[page.Items[i].ID]
+	}
+	return page, err
+}
+
+// rolesOf reads the roles of several memberships in one query.
+func (r reader) rolesOf(ctx context.Context, membershipIDs []string) (map[string][]string, error) {
+	var args argList
+	in := make([]string, len(membershipIDs))
+	for i, id := range membershipIDs {
+		in[i] = args.add(id)
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT membership_id, role FROM membership_roles
+		WHERE membership_id IN (`+strings.Join(in, ", ")+`) ORDER BY membership_id, role`, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	roles := map[string][]string{}
+	for rows.Next() {
+		var id, role string
+		if err := rows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		roles[id] = append(roles[id], role)
+	}
+	return roles, mapErr(rows.Err())
+}
+
+func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error {
+	homeFolder := sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, home_folder_id,
+			notify, notify_email, notify_sms, added_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, homeFolder,
+		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt))
+	return mapErr(err)
+}
+
+func (t *tx) SetMembershipRoles(ctx context.Context, membershipID string, roles []string) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM membership_roles WHERE membership_id = $1`, membershipID); err != nil {
+		return mapErr(err)
+	}
+	for _, role := range roles {
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO membership_roles (membership_id, role) VALUES ($1, $2)`, membershipID, role); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteMembership(ctx context.Context, accountID, membershipID string) error {
+	res, err := t.q.ExecContext(ctx, `DELETE FROM memberships WHERE account_id = $1 AND id = $2`, accountID, membershipID)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("user")
+	}
+	return nil
+}
+
+// ReserveClientUserSlot is a guarded counter: the UPDATE re-reads the row
+// under its lock, so concurrent reservations on every node see each other.
+func (t *tx) ReserveClientUserSlot(ctx context.Context, accountID string) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET client_users = client_users + 1
+		WHERE id = $1 AND client_users < max_client_users`, accountID)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.Errorf(gatehouse.EUSERLIMIT, "the account has reached its limit of client users")
+	}
+	return nil
+}
+
+func (t *tx) ReleaseClientUserSlot(ctx context.Context, accountID string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE accounts SET client_users = client_users - 1 WHERE id = $1 AND client_users > 0`, accountID)
+	return mapErr(err)
+}
+
+const invitationColumns = `i.id, i.account_id, i.membership_id, i.user_id, i.email, i.status, i.token_hash,
+	i.invited_by, i.sent_at, i.expires_at, i.ended_at`
+
+func scanInvitation(row scanner) (gatehouse.Invitation, error) {
+	var (
+		inv              gatehouse.Invitation
+		sentAt, expireAt int64
+		endedAt          sql.NullInt64
+	)
+	err := row.Scan(&inv.ID, &inv.AccountID, &inv.MembershipID, &inv.UserID, &inv.Email, &inv.Status, &inv.TokenHash,
+		&inv.InvitedBy, &sentAt, &expireAt, &endedAt)
+	inv.SentAt, inv.ExpiresAt, inv.EndedAt = fromMicros(sentAt), fromMicros(expireAt), fromNullMicros(endedAt)
+	return inv, err
+}
+
+func (t *tx) InsertInvitation(ctx context.Context, inv gatehouse.Invitation) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO invitations (`+strings.ReplaceAll(invitationColumns, "i.", "")+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		inv.ID, inv.AccountID, inv.MembershipID, inv.UserID, inv.Email, string(inv.Status), inv.TokenHash,
+		inv.InvitedBy, micros(inv.SentAt), micros(inv.ExpiresAt), nullMicros(inv.EndedAt))
+	return mapErr(err)
+}
+
+func (r reader) Invitation(ctx context.Context, id string) (gatehouse.Invitation, error) {
+	inv, err := scanInvitation(r.q.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i WHERE i.id = $1`, id))
+	if err == sql.ErrNoRows {
+		return inv, gatehouse.NotFound("invitation")
+	}
+	return inv, mapErr(err)
+}
+
+func (r reader) ListInvitations(ctx context.Context, accountID string, status gatehouse.InvitationStatus, now time.Time, pr gatehouse.PageRequest) (gatehouse.Page[gatehouse.Invitation], error) {
+	after, err := decodeCursor(pr.Cursor, 1)
+	if err != nil {
+		return gatehouse.Page[gatehouse.Invitation]{}, err
+	}
+	limit := pageLimit(pr.Limit)
+	args := argList{accountID}
+	query := `SELECT ` + invitationColumns + ` FROM invitations i WHERE i.account_id = $1`
+	switch status {
+	case gatehouse.InvitationPending:
+		query += " AND i.status = 'pending' AND i.expires_at > " + args.add(micros(now))
+	case gatehouse.InvitationExpired:
+		query += " AND i.status = 'pending' AND i.expires_at <= " + args.add(micros(now))
+	case gatehouse.InvitationAccepted, gatehouse.InvitationCancelled:
+		query += " AND i.status = " + args.add(string(status))
+	}
+	if after != nil {
+		query += " AND i.id < " + args.add(after[0])
+	}
+	query += " ORDER BY i.id DESC LIMIT " + args.add(limit+1)
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return gatehouse.Page[gatehouse.Invitation]{}, mapErr(err)
+	}
+	return readPage(rows, limit, func(rows *sql.Rows) (gatehouse.Invitation, []string, error) {
+		inv, err := scanInvitation(rows)
+		return inv, []string{inv.ID}, err
+	})
+}
