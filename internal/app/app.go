@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/httpapi"
+	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -62,7 +65,27 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		return err
 	}
 
-	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL})
+	var sender outbox.Sender = outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom}
+	if cfg.SMTPURL != "" {
+		if sender, err = outbox.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return err
+		}
+	}
+	worker := outbox.NewWorker(db, sender, workerName(), log)
+	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
+		PublicURL: cfg.PublicURL, MailQueued: worker.Wake})
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(workerCtx)
+	}()
+	// Stopped after the HTTP server, so mail queued by the last requests is
+	// still attempted; whatever is left waits in the database.
+	defer func() {
+		stopWorker()
+		<-workerDone
+	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	srv := &http.Server{
 		Handler:           api,
@@ -102,4 +125,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// workerName names this process in outbox leases.
+func workerName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), service.NewID()[24:])
 }

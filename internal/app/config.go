@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/url"
 	"os"
 	"strings"
@@ -25,6 +26,8 @@ type Config struct {
 	BootstrapToken string
 	LogLevel       string
 	LogFormat      string
+	// MailFrom is the From of every e-mail.
+	MailFrom string
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -45,6 +48,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		{"public-url", "GATEHOUSE_PUBLIC_URL", "", "base of every link in e-mails (default http://<addr>)", &cfg.PublicURL},
 		{"smtp-url", "GATEHOUSE_SMTP_URL", "", "smtp://[user:pass@]host:port (default: .eml files in the data dir)", &cfg.SMTPURL},
 		{"invitation-ttl", "GATEHOUSE_INVITATION_TTL", "168h", "how long an invitation link lives (Go duration)", &ttl},
+		{"mail-from", "GATEHOUSE_MAIL_FROM", "", "From address of e-mails (default Gatehouse <noreply@host of the public URL>)", &cfg.MailFrom},
 		{"log-level", "GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error", &cfg.LogLevel},
 		{"log-format", "GATEHOUSE_LOG_FORMAT", "", "json or text (default: text on a terminal, json otherwise)", &cfg.LogFormat},
 	}
@@ -79,6 +83,13 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return cfg, fmt.Errorf("public URL %q must be an http:// or https:// URL such as https://gatehouse.example.com", cfg.PublicURL)
+	}
+	if cfg.MailFrom == "" {
+		u, _ := url.Parse(cfg.PublicURL)
+		cfg.MailFrom = "Gatehouse <noreply@" + u.Hostname() + ">"
+	}
+	if _, err := mail.ParseAddress(cfg.MailFrom); err != nil {
+		return cfg, fmt.Errorf("mail from %q must be an address such as Gatehouse <noreply@example.com>", cfg.MailFrom)
 	}
 	if cfg.SMTPURL != "" {
 		if u, err := url.Parse(cfg.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" || u.Port() == "" {

@@ -19,7 +19,7 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "./gatehouse-data", PublicURL: "http://127.0.0.1:8080",
-		InvitationTTL: 168 * time.Hour, LogLevel: "info"}
+		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>"}
 	if cfg != want {
 		t.Errorf("defaults %+v\nwant %+v", cfg, want)
 	}
@@ -36,7 +36,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	want = Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/gatehouse", DatabaseURL: "postgres://db/gh",
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
-		BootstrapToken: "s3cret", LogLevel: "info"}
+		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>"}
 	if cfg != want {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
@@ -61,6 +61,7 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"log level":           {"--log-level", "loud"},
 		"log format":          {"--log-format", "xml"},
 		"stray argument":      {"now"},
+		"mail from":           {"--mail-from", "not an address"},
 	}
 	for name, args := range cases {
 		if _, err := ParseConfig("serve", args, env(nil), io.Discard); err == nil {

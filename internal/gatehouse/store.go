@@ -97,6 +97,7 @@ type Page[T any] struct {
 // held to the same contract suite (internal/store/storetest).
 type Store interface {
 	Reader
+	Outbox
 	// Write runs fn in one write transaction and commits when fn returns nil.
 	// On SQLite the transaction takes the write lock at its start, so reads
 	// inside fn see what later writes will be checked against.
@@ -152,5 +153,7 @@ type Tx interface {
 	// ReleaseClientUserSlot gives a slot back (removal, cancellation).
 	ReleaseClientUserSlot(ctx context.Context, accountID string) error
 	InsertInvitation(ctx context.Context, inv Invitation) error
+	// EnqueueMessage queues an e-mail in the same transaction as its cause.
+	EnqueueMessage(ctx context.Context, m Message) error
 	InsertAPIToken(ctx context.Context, t APIToken) error
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
 )
 
 // NewMember is the input of AddUser (API.md "Users of an account").
@@ -129,12 +130,22 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "user.added", "membership", membership.ID)); err != nil {
 			return err
 		}
-		if membership.Status == gatehouse.MembershipActivationRequired {
-			_, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
+		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
+		if membership.Status == gatehouse.MembershipActive {
+			// Already active elsewhere: no invitation, a notice (R-M2).
+			if err := s.queueMail(ctx, tx, now, email, user.Language, messages.NewSite, mail); err != nil {
+				return err
+			}
+		} else {
+			secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
 			inv := gatehouse.Invitation{ID: s.newID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
 				Email: email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
 				SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
 			if err := tx.InsertInvitation(ctx, inv); err != nil {
+				return err
+			}
+			mail.Link, mail.ExpiresAt = s.activationLink(secret), inv.ExpiresAt
+			if err := s.queueMail(ctx, tx, now, email, user.Language, messages.Activation, mail); err != nil {
 				return err
 			}
 			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID)); err != nil {
@@ -145,6 +156,9 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			LastName: user.LastName, Language: user.Language, Roles: roles}
 		return nil
 	})
+	if err == nil {
+		s.mailQueued()
+	}
 	return member, err
 }
 

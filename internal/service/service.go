@@ -8,11 +8,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
 )
 
 // Service is the application: the store plus the rules.
@@ -23,6 +26,9 @@ type Service struct {
 	// bootstrapHash is the SHA-256 of GATEHOUSE_BOOTSTRAP_TOKEN, or nil.
 	bootstrapHash []byte
 	invitationTTL time.Duration
+	publicURL     string
+	mailDomain    string
+	mailQueued    func()
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -33,6 +39,11 @@ type Options struct {
 	BootstrapToken string
 	// InvitationTTL is how long an invitation link lives (default 7 days, R-M4).
 	InvitationTTL time.Duration
+	// PublicURL is the base of every link in e-mails; never a request's Host.
+	PublicURL string
+	// MailQueued, if set, is called after a change queued e-mail, to wake
+	// the delivery worker.
+	MailQueued func()
 }
 
 // New returns a Service over store.
@@ -40,6 +51,18 @@ func New(store gatehouse.Store, opts Options) *Service {
 	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID, invitationTTL: opts.InvitationTTL}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
+	}
+	s.publicURL = strings.TrimRight(opts.PublicURL, "/")
+	if s.publicURL == "" {
+		s.publicURL = "http://127.0.0.1:8080"
+	}
+	s.mailDomain = "gatehouse.invalid"
+	if u, err := url.Parse(s.publicURL); err == nil && u.Hostname() != "" {
+		s.mailDomain = u.Hostname()
+	}
+	s.mailQueued = opts.MailQueued
+	if s.mailQueued == nil {
+		s.mailQueued = func() {}
 	}
 	if s.clock == nil {
 		s.clock = gatehouse.SystemClock{}
@@ -93,4 +116,21 @@ func (s *Service) audit(c gatehouse.Caller, at time.Time, accountID, action, tar
 		ID: s.newID(), AccountID: accountID, At: at, ActorID: c.Principal.ActorID(),
 		Action: action, TargetType: targetType, TargetID: targetID, IP: c.IP, RequestID: c.RequestID,
 	}
+}
+
+// queueMail renders a message in the recipient's language and queues it in
+// the transaction tx, with a Message-ID fixed now (R-N1).
+func (s *Service) queueMail(ctx context.Context, tx gatehouse.Tx, now time.Time, to, lang, kind string, data messages.Data) error {
+	subject, body, err := messages.Render(lang, kind, data)
+	if err != nil {
+		return err
+	}
+	id := s.newID()
+	return tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@" + s.mailDomain, To: to,
+		Subject: subject, Body: body, CreatedAt: now})
+}
+
+// activationLink is the link of an invitation e-mail (API.md "Running it").
+func (s *Service) activationLink(secret string) string {
+	return s.publicURL + "/activate?token=" + url.QueryEscape(secret)
 }

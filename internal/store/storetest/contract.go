@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("ConcurrentWritesFailAlone", func(t *testing.T) { testConcurrentWritesFailAlone(t, open(t)) })
 	t.Run("SearchFollowsRenames", func(t *testing.T) { testSearchFollowsRenames(t, open(t)) })
 	t.Run("SearchPagination", func(t *testing.T) { testSearchPagination(t, open(t)) })
+	t.Run("OutboxLeases", func(t *testing.T) { testOutboxLeases(t, open(t)) })
+	t.Run("OutboxClaimsAreExclusive", func(t *testing.T) { testOutboxClaimsAreExclusive(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
@@ -568,5 +570,113 @@ func testSearchPagination(t *testing.T, s gatehouse.Store) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("paged search gave %q, want %q", got, want)
+	}
+}
+
+func queue(t testing.TB, s gatehouse.Store, n int, at time.Time) []string {
+	t.Helper()
+	ids := make([]string, n)
+	write(t, s, func(tx gatehouse.Tx) error {
+		for i := range ids {
+			ids[i] = newID()
+			if err := tx.EnqueueMessage(context.Background(), gatehouse.Message{ID: ids[i], MessageID: ids[i] + "@example.com",
+				To: "ann@example.com", Subject: "Hello", Body: "link gh_inv_secret", CreatedAt: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids
+}
+
+// The outbox hands a due message to one owner at a time, takes it back when
+// the lease ends, retries failures when they are due, and forgets the body
+// (which may hold a link's secret) once delivered (R-N1).
+func testOutboxLeases(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	ids := queue(t, s, 1, t0)
+	claimed, err := s.ClaimMessages(ctx, "node-a", t0, time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != ids[0] || claimed[0].Attempts != 1 || claimed[0].Body != "link gh_inv_secret" {
+		t.Fatalf("first claim: %+v, %v", claimed, err)
+	}
+	if again, _ := s.ClaimMessages(ctx, "node-b", t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Errorf("claimed twice within the lease: %+v", again)
+	}
+	// node-a died: after the lease, node-b gets the message.
+	again, err := s.ClaimMessages(ctx, "node-b", t0.Add(2*time.Minute), time.Minute, 10)
+	if err != nil || len(again) != 1 || again[0].Attempts != 2 {
+		t.Fatalf("claim after the lease: %+v, %v", again, err)
+	}
+	// A late answer from the old owner changes nothing.
+	if err := s.MarkMessageSent(ctx, ids[0], "node-a", t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkMessageFailed(ctx, ids[0], "node-b", t0.Add(10*time.Minute), "421 try later", false); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.ClaimMessages(ctx, "node-b", t0.Add(9*time.Minute), time.Minute, 10); len(due) != 0 {
+		t.Errorf("claimed before its retry time: %+v", due)
+	}
+	due, err := s.ClaimMessages(ctx, "node-b", t0.Add(10*time.Minute), time.Minute, 10)
+	if err != nil || len(due) != 1 || due[0].Attempts != 3 {
+		t.Fatalf("claim at its retry time: %+v, %v", due, err)
+	}
+	if err := s.MarkMessageSent(ctx, ids[0], "node-b", t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := s.ClaimMessages(ctx, "node-c", t0.Add(time.Hour), time.Minute, 10); len(after) != 0 {
+		t.Errorf("a sent message was claimed again: %+v", after)
+	}
+
+	parked := queue(t, s, 1, t0)
+	if c, _ := s.ClaimMessages(ctx, "node-a", t0, time.Minute, 10); len(c) != 1 || c[0].ID != parked[0] {
+		t.Fatalf("claim of the second message: %+v", c)
+	}
+	if err := s.MarkMessageFailed(ctx, parked[0], "node-a", t0, "550 no such user", true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.ClaimMessages(ctx, "node-a", t0.Add(24*time.Hour), time.Minute, 10); len(c) != 0 {
+		t.Errorf("a parked message was claimed: %+v", c)
+	}
+}
+
+// Claimers racing for one queue never hold the same message (PostgreSQL:
+// FOR UPDATE SKIP LOCKED; SQLite: one writer).
+func testOutboxClaimsAreExclusive(t *testing.T, s gatehouse.Store) {
+	ctx := context.Background()
+	queue(t, s, 200, t0)
+	var (
+		mu    sync.Mutex
+		seen  = map[string]string{}
+		wg    sync.WaitGroup
+		total int
+	)
+	for w := range 8 {
+		wg.Go(func() {
+			owner := fmt.Sprintf("node-%d", w)
+			for {
+				claimed, err := s.ClaimMessages(ctx, owner, t0, time.Minute, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(claimed) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range claimed {
+					if other, dup := seen[m.ID]; dup {
+						t.Errorf("%s claimed by %s and %s", m.ID, other, owner)
+					}
+					seen[m.ID] = owner
+					total++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if total != 200 {
+		t.Errorf("%d claims of 200 messages", total)
 	}
 }

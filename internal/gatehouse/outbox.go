@@ -1,0 +1,31 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Message is one e-mail in the durable outbox (R-N1). Its MessageID is fixed
+// when it is queued, so a repeat delivery after a crash carries the same id
+// and receivers can drop the duplicate.
+type Message struct {
+	ID        string
+	MessageID string
+	To        string
+	Subject   string
+	Body      string // text/plain
+	Attempts  int
+	CreatedAt time.Time
+}
+
+// Outbox is the delivery side of the outbox, used by the mail worker.
+type Outbox interface {
+	// ClaimMessages leases up to limit due messages to owner until
+	// now+lease. Two owners never hold the same message at once.
+	ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// MarkMessageSent records a delivery and empties the body.
+	MarkMessageSent(ctx context.Context, id, owner string, now time.Time) error
+	// MarkMessageFailed records a failed attempt: the message is retried at
+	// retryAt, or parked as failed when park is true.
+	MarkMessageFailed(ctx context.Context, id, owner string, retryAt time.Time, lastError string, park bool) error
+}

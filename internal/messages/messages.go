@@ -1,0 +1,124 @@
+// Package messages holds the text of every e-mail Gatehouse sends, in each
+// language it speaks (R-U6). Adding a language is adding one catalogue here
+// and its code to gatehouse.Languages; a test checks every catalogue has
+// every message and that each renders.
+package messages
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Kinds of message.
+const (
+	Activation = "activation" // a new identity is invited (R-M2)
+	NewSite    = "new_site"   // an active identity was registered to another account (R-M2)
+)
+
+// Data is what a message may mention.
+type Data struct {
+	FirstName   string
+	AccountName string
+	Username    string
+	Link        string
+	ExpiresAt   time.Time
+}
+
+type text struct{ subject, body string }
+
+var catalogues = map[string]map[string]text{
+	"en": {
+		Activation: {
+			subject: "Activate your account for {{.AccountName}}",
+			body: `Hello {{.FirstName}},
+
+You have been added to {{.AccountName}}. Your username is {{.Username}}.
+
+To activate your account and choose your password, open this link:
+
+{{.Link}}
+
+The link works once and expires on {{date .ExpiresAt}}. If it has expired, ask your administrator to send a new invitation.
+`,
+		},
+		NewSite: {
+			subject: "You now have access to {{.AccountName}}",
+			body: `Hello {{.FirstName}},
+
+Your username {{.Username}} has been registered to a new site: {{.AccountName}}.
+
+Sign in as usual and choose it in the account switcher.
+`,
+		},
+	},
+	"fr": {
+		Activation: {
+			subject: "Activez votre compte pour {{.AccountName}}",
+			body: `Bonjour {{.FirstName}},
+
+Vous avez été ajouté à {{.AccountName}}. Votre identifiant est {{.Username}}.
+
+Pour activer votre compte et choisir votre mot de passe, ouvrez ce lien :
+
+{{.Link}}
+
+Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. S'il a expiré, demandez à votre administrateur de vous envoyer une nouvelle invitation.
+`,
+		},
+		NewSite: {
+			subject: "Vous avez accès à {{.AccountName}}",
+			body: `Bonjour {{.FirstName}},
+
+Votre identifiant {{.Username}} a été enregistré sur un nouveau site : {{.AccountName}}.
+
+Connectez-vous comme d'habitude et choisissez-le dans le sélecteur de compte.
+`,
+		},
+	},
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+}
+
+// Render returns the subject and body of a message in lang, falling back to
+// English for a language without a catalogue.
+func Render(lang, kind string, data Data) (subject, body string, err error) {
+	catalogue, ok := catalogues[lang]
+	if !ok {
+		catalogue = catalogues["en"]
+	}
+	t, ok := catalogue[kind]
+	if !ok {
+		return "", "", fmt.Errorf("messages: no %q message in %q", kind, lang)
+	}
+	if subject, err = execute(t.subject, data); err != nil {
+		return "", "", err
+	}
+	// A subject is one line, whatever a name contains.
+	subject = strings.Join(strings.Fields(subject), " ")
+	body, err = execute(t.body, data)
+	return subject, body, err
+}
+
+func execute(src string, data Data) (string, error) {
+	t, err := template.New("").Funcs(funcs).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	err = t.Execute(&b, data)
+	return b.String(), err
+}
+
+// Languages lists the languages with a catalogue.
+func Languages() []string {
+	out := make([]string, 0, len(catalogues))
+	for lang := range catalogues {
+		out = append(out, lang)
+	}
+	return out
+}

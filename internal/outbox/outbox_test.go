@@ -1,0 +1,282 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"encoding/base64"
+	"log/slog"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fixture is a service over a real database, with an integrator, a client
+// account and an operator caller.
+type fixture struct {
+	svc    *service.Service
+	db     gatehouse.Store
+	client gatehouse.Account
+	op     gatehouse.Caller
+}
+
+func newFixture(t *testing.T, b storetest.Backend, clock gatehouse.Clock) *fixture {
+	db, _ := b.Open(t)
+	svc := service.New(db, service.Options{PublicURL: "https://gatehouse.example.com/", Clock: clock})
+	op := gatehouse.Caller{Principal: gatehouse.Principal{Operator: true}}
+	ctx := context.Background()
+	in, err := svc.CreateAccount(ctx, op, service.NewAccount{Kind: gatehouse.KindIntegrator, Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := svc.CreateAccount(ctx, op, service.NewAccount{Kind: gatehouse.KindClient, Name: "Magasin 12", IntegratorID: in.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, db: db, client: client, op: op}
+}
+
+func (f *fixture) invite(t *testing.T, username, lang string) gatehouse.Member {
+	t.Helper()
+	m, err := f.svc.AddUser(context.Background(), f.op, f.client.ID, service.NewMember{Username: username, FirstName: "Zoé",
+		LastName: "Martin", Language: lang, Level: gatehouse.LevelClientUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func worker(db gatehouse.Store, s outbox.Sender, owner string) *outbox.Worker {
+	return outbox.NewWorker(db, s, owner, quiet)
+}
+
+var linkPattern = regexp.MustCompile(`https://gatehouse\.example\.com/activate\?token=(gh_inv_[A-Za-z0-9_-]+)`)
+
+// Adding a user queues the activation mail in the same transaction; the
+// worker writes it as one RFC 5322 .eml file in the recipient's language,
+// whose link carries a secret the database only knows by its hash (R-M2,
+// R-N1, R-U6, API.md "Running it").
+func TestActivationMailAsFile(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			f := newFixture(t, b, nil)
+			member := f.invite(t, "zoe@example.com", "fr")
+			dir := filepath.Join(t.TempDir(), "mail")
+			w := worker(f.db, outbox.FileSender{Dir: dir, From: "Gatehouse <noreply@gatehouse.example.com>"}, "node-1")
+			if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
+				t.Fatalf("delivered %d, %v; want 1", n, err)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+			if len(files) != 1 {
+				t.Fatalf("mail files %v, want one", files)
+			}
+			raw, _ := os.ReadFile(files[0])
+			msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+			if err != nil {
+				t.Fatalf("not an RFC 5322 message: %v\n%s", err, raw)
+			}
+			dec := new(mime.WordDecoder)
+			subject, _ := dec.DecodeHeader(msg.Header.Get("Subject"))
+			if msg.Header.Get("To") != "<zoe@example.com>" || !strings.Contains(subject, "Activez") || msg.Header.Get("Message-Id") == "" || msg.Header.Get("Date") == "" {
+				t.Errorf("headers: %v (subject %q)", msg.Header, subject)
+			}
+			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "text/plain") {
+				t.Errorf("content type %q", msg.Header.Get("Content-Type"))
+			}
+			body := decodeBody(t, msg)
+			match := linkPattern.FindStringSubmatch(body)
+			if match == nil {
+				t.Fatalf("no activation link in:\n%s", body)
+			}
+			invs, _ := f.db.ListInvitations(context.Background(), f.client.ID, gatehouse.InvitationPending, time.Now(), gatehouse.PageRequest{})
+			if len(invs.Items) != 1 || string(invs.Items[0].TokenHash) != string(gatehouse.HashToken(match[1])) || invs.Items[0].MembershipID != member.ID {
+				t.Errorf("the link's secret does not match the stored invitation")
+			}
+			// Delivered once: nothing more is due, and the file stays alone.
+			if n, _ := w.DeliverDue(context.Background()); n != 0 {
+				t.Errorf("%d more deliveries", n)
+			}
+		})
+	}
+}
+
+// A user added to a second account after activating elsewhere is told, not
+// invited (R-M2): here, an identity made active by hand, as activation will.
+func TestNewSiteMailForActiveIdentity(t *testing.T) {
+	b := storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}
+	f := newFixture(t, b, nil)
+	ctx := context.Background()
+	if err := f.db.Write(ctx, func(tx gatehouse.Tx) error {
+		return tx.InsertUser(ctx, gatehouse.User{ID: service.NewID(), Username: "active@example.com", FirstName: "Al", LastName: "Ive",
+			Language: "en", Status: gatehouse.UserActive})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.invite(t, "Active@example.com", "fr")
+	if m.Status != gatehouse.MembershipActive {
+		t.Errorf("membership of an active identity is %s, want active", m.Status)
+	}
+	var got []gatehouse.Message
+	w := worker(f.db, senderFunc(func(_ context.Context, m gatehouse.Message) error { got = append(got, m); return nil }), "n")
+	if _, err := w.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "You now have access to Magasin 12") || strings.Contains(got[0].Body, "token=") {
+		t.Errorf("messages %+v, want one English new-site notice without a link", got)
+	}
+	if invs, _ := f.db.ListInvitations(ctx, f.client.ID, "", time.Now(), gatehouse.PageRequest{}); len(invs.Items) != 0 {
+		t.Errorf("an invitation was made for an active identity")
+	}
+}
+
+type senderFunc func(context.Context, gatehouse.Message) error
+
+func (f senderFunc) Send(ctx context.Context, m gatehouse.Message) error { return f(ctx, m) }
+
+// smtpSink is a real SMTP server, run in the test, that keeps what it is
+// given, or refuses while down is set.
+type smtpSink struct {
+	mu       sync.Mutex
+	messages []string
+	down     bool
+}
+
+func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{sink: s}, nil }
+
+type smtpSession struct{ sink *smtpSink }
+
+func (s *smtpSession) Reset()        {}
+func (s *smtpSession) Logout() error { return nil }
+func (s *smtpSession) Mail(string, *smtp.MailOptions) error {
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	if s.sink.down {
+		return &smtp.SMTPError{Code: 421, Message: "try again later"}
+	}
+	return nil
+}
+func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *smtpSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	s.sink.mu.Lock()
+	s.sink.messages = append(s.sink.messages, string(raw))
+	s.sink.mu.Unlock()
+	return err
+}
+
+func startSMTP(t *testing.T) (*smtpSink, string) {
+	sink := &smtpSink{}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return sink, "smtp://" + ln.Addr().String()
+}
+
+// Through a real SMTP server: a refusal keeps the message queued and retried
+// later; once accepted it is delivered once, with its Message-ID (R-N1).
+func TestSMTPDeliveryWithRetry(t *testing.T) {
+	clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
+	sink, smtpURL := startSMTP(t)
+	sender, err := outbox.NewSMTPSender(smtpURL, "Gatehouse <noreply@gatehouse.example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker(f.db, sender, "node-1")
+	w.Clock = clock
+	f.invite(t, "zoe@example.com", "en")
+
+	sink.down = true
+	if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("attempt while the server refuses: %d, %v", n, err)
+	}
+	sink.down = false
+	if n, _ := w.DeliverDue(context.Background()); n != 0 {
+		t.Errorf("retried at once (%d); want back-off", n)
+	}
+	clock.now = clock.now.Add(2 * time.Hour)
+	if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("retry after back-off: %d, %v", n, err)
+	}
+	if len(sink.messages) != 1 {
+		t.Fatalf("server received %d messages, want 1", len(sink.messages))
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(sink.messages[0]))
+	if err != nil || msg.Header.Get("Message-Id") == "" || msg.Header.Get("To") != "<zoe@example.com>" {
+		t.Errorf("received %v, %v", msg, err)
+	}
+	if !linkPattern.MatchString(decodeBody(t, msg)) {
+		t.Errorf("no activation link in the delivered mail")
+	}
+	clock.now = clock.now.Add(24 * time.Hour)
+	if n, _ := w.DeliverDue(context.Background()); n != 0 || len(sink.messages) != 1 {
+		t.Errorf("delivered again: %d claims, %d messages", n, len(sink.messages))
+	}
+}
+
+// A message that keeps failing is parked after MaxAttempts, not retried
+// forever, and not lost (it stays in the outbox as failed).
+func TestFailingMessageIsParked(t *testing.T) {
+	clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
+	f.invite(t, "zoe@example.com", "en")
+	attempts := 0
+	w := worker(f.db, senderFunc(func(context.Context, gatehouse.Message) error { attempts++; return errors.New("550 mailbox unavailable") }), "n")
+	w.Clock, w.MaxAttempts = clock, 3
+	for range 10 {
+		if _, err := w.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clock.now = clock.now.Add(2 * time.Hour)
+	}
+	if attempts != 3 {
+		t.Errorf("%d attempts, want 3 then parked", attempts)
+	}
+}
+
+type steppingClock struct{ now time.Time }
+
+func (c *steppingClock) Now() time.Time { return c.now }
+
+func decodeBody(t *testing.T, msg *mail.Message) string {
+	t.Helper()
+	raw, _ := io.ReadAll(msg.Body)
+	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(string(raw))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	return string(raw)
+}

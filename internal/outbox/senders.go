@@ -1,0 +1,123 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// compose builds the RFC 5322 message: From, To, Subject, Date, the fixed
+// Message-ID and one text/plain part.
+func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
+	msg := gomail.NewMsg()
+	if err := msg.From(from); err != nil {
+		return nil, fmt.Errorf("from %q: %w", from, err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return nil, fmt.Errorf("to %q: %w", m.To, err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDateWithValue(m.CreatedAt)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	return msg, nil
+}
+
+// FileSender writes each message to <dir>/<message id>.eml. The file is
+// written under a temporary name and renamed, so a reader never sees half a
+// message, and a repeat delivery replaces the file instead of adding one.
+type FileSender struct {
+	Dir  string
+	From string
+}
+
+func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
+	msg, err := compose(s.From, m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.Dir, ".incoming-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
+	if _, err := msg.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(s.Dir, fileName(m.MessageID)))
+}
+
+// fileName makes a safe file name of a Message-ID.
+func fileName(messageID string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' || r == '@' {
+			return r
+		}
+		return '_'
+	}, messageID) + ".eml"
+}
+
+// SMTPSender hands messages to an SMTP server: smtp:// uses STARTTLS when the
+// server offers it, smtps:// implicit TLS; user and password in the URL
+// authenticate.
+type SMTPSender struct {
+	host string
+	opts []gomail.Option
+	from string
+}
+
+// NewSMTPSender reads an smtp://[user:pass@]host:port or smtps:// URL.
+func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return nil, fmt.Errorf("SMTP URL must look like smtp://[user:pass@]host:port")
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return nil, fmt.Errorf("SMTP URL needs a port")
+	}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(30 * time.Second)}
+	if u.Scheme == "smtps" {
+		opts = append(opts, gomail.WithSSL())
+	} else {
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if u.User != nil {
+		password, _ := u.User.Password()
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(u.User.Username()), gomail.WithPassword(password))
+	}
+	return &SMTPSender{host: u.Hostname(), opts: opts, from: from}, nil
+}
+
+func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
+	msg, err := compose(s.from, m)
+	if err != nil {
+		return err
+	}
+	client, err := gomail.NewClient(s.host, s.opts...)
+	if err != nil {
+		return err
+	}
+	return client.DialAndSendWithContext(ctx, msg)
+}

@@ -1,0 +1,115 @@
+// Package outbox delivers the e-mail that changes queue in the database
+// (R-N1): a worker leases due messages, hands each to a Sender (an SMTP
+// server, or .eml files in the data directory), and records the outcome,
+// retrying with back-off and parking a message as failed after
+// MaxAttempts. Nothing is lost: a message leaves the queue only when a
+// sender accepted it; a crash between the two repeats it with the same
+// Message-ID.
+package outbox
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Sender hands one message to its next hop.
+type Sender interface {
+	Send(ctx context.Context, m gatehouse.Message) error
+}
+
+// Worker delivers queued messages.
+type Worker struct {
+	Outbox gatehouse.Outbox
+	Sender Sender
+	Clock  gatehouse.Clock
+	Log    *slog.Logger
+	// Owner names this node in leases; unique per process.
+	Owner string
+	// Lease is how long a claim lasts; a message whose sender has not
+	// answered by then may be claimed again by another node.
+	Lease       time.Duration
+	Batch       int
+	MaxAttempts int
+	// PollEvery is how often the queue is looked at when nobody calls Wake.
+	PollEvery time.Duration
+	wake      chan struct{}
+}
+
+// NewWorker returns a worker with the production settings.
+func NewWorker(o gatehouse.Outbox, s Sender, owner string, log *slog.Logger) *Worker {
+	return &Worker{Outbox: o, Sender: s, Clock: gatehouse.SystemClock{}, Log: log, Owner: owner,
+		Lease: 2 * time.Minute, Batch: 100, MaxAttempts: 10, PollEvery: time.Second, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the worker look at the queue now (after a change queued mail).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. A batch in progress is finished first.
+func (w *Worker) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-w.wake:
+		}
+		for {
+			n, err := w.DeliverDue(context.WithoutCancel(ctx))
+			if err != nil {
+				w.Log.Error("outbox", slog.Any("error", err))
+			}
+			if n < w.Batch || err != nil || ctx.Err() != nil {
+				break
+			}
+		}
+		timer.Reset(w.PollEvery)
+	}
+}
+
+// DeliverDue claims one batch of due messages and delivers it; it returns how
+// many it claimed.
+func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
+	now := w.Clock.Now()
+	messages, err := w.Outbox.ClaimMessages(ctx, w.Owner, now, w.Lease, w.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range messages {
+		sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
+		err := w.Sender.Send(sendCtx, m)
+		cancel()
+		if err == nil {
+			if err := w.Outbox.MarkMessageSent(ctx, m.ID, w.Owner, w.Clock.Now()); err != nil {
+				return len(messages), err
+			}
+			continue
+		}
+		park := m.Attempts >= w.MaxAttempts
+		retryAt := w.Clock.Now().Add(backoff(m.Attempts))
+		w.Log.Warn("mail not delivered", slog.String("message_id", m.MessageID), slog.Int("attempt", m.Attempts),
+			slog.Bool("parked", park), slog.Any("error", err))
+		if err := w.Outbox.MarkMessageFailed(ctx, m.ID, w.Owner, retryAt, err.Error(), park); err != nil {
+			return len(messages), err
+		}
+	}
+	return len(messages), nil
+}
+
+// backoff grows exponentially from 5 s to an hour, with jitter so that a
+// recovered server is not hit by every message at once.
+func backoff(attempt int) time.Duration {
+	d := 5 * time.Second << min(attempt-1, 10)
+	d = min(d, time.Hour)
+	return d/2 + rand.N(d/2+1)
+}

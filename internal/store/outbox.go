@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+func (t *tx) EnqueueMessage(ctx context.Context, m gatehouse.Message) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO outbox (id, message_id, recipient, subject, body, status, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)`,
+		m.ID, m.MessageID, m.To, m.Subject, m.Body, micros(m.CreatedAt))
+	return mapErr(err)
+}
+
+// ClaimMessages leases due messages. On PostgreSQL, FOR UPDATE SKIP LOCKED
+// lets several nodes claim side by side without waiting for or taking each
+// other's rows; SQLite has one writer, so its transaction alone suffices.
+func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
+	var claimed []gatehouse.Message
+	err := db.Write(ctx, func(gtx gatehouse.Tx) error {
+		t := gtx.(*tx)
+		query := `SELECT id, message_id, recipient, subject, body, attempts, created_at FROM outbox
+			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
+			ORDER BY next_attempt_at, id LIMIT $2`
+		if db.dialect == Postgres {
+			query += " FOR UPDATE SKIP LOCKED"
+		}
+		rows, err := t.q.QueryContext(ctx, query, micros(now), limit)
+		if err != nil {
+			return mapErr(err)
+		}
+		claimed = claimed[:0]
+		for rows.Next() {
+			var (
+				m         gatehouse.Message
+				createdAt int64
+			)
+			if err := rows.Scan(&m.ID, &m.MessageID, &m.To, &m.Subject, &m.Body, &m.Attempts, &createdAt); err != nil {
+				rows.Close()
+				return err
+			}
+			m.CreatedAt = fromMicros(createdAt)
+			claimed = append(claimed, m)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		args := argList{owner, micros(now.Add(lease))}
+		in := make([]string, len(claimed))
+		for i, m := range claimed {
+			in[i] = args.add(m.ID)
+		}
+		_, err = t.q.ExecContext(ctx, `UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
+			WHERE id IN (`+strings.Join(in, ", ")+`)`, args...)
+		return mapErr(err)
+	})
+	for i := range claimed {
+		claimed[i].Attempts++
+	}
+	return claimed, err
+}
+
+func (db *DB) MarkMessageSent(ctx context.Context, id, owner string, now time.Time) error {
+	return db.Write(ctx, func(gtx gatehouse.Tx) error {
+		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $3, body = '', claimed_until = 0, last_error = ''
+			WHERE id = $1 AND claimed_by = $2`, id, owner, micros(now))
+		return mapErr(err)
+	})
+}
+
+func (db *DB) MarkMessageFailed(ctx context.Context, id, owner string, retryAt time.Time, lastError string, park bool) error {
+	status := "queued"
+	if park {
+		status = "failed"
+	}
+	return db.Write(ctx, func(gtx gatehouse.Tx) error {
+		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = $3, next_attempt_at = $4, claimed_until = 0, last_error = $5
+			WHERE id = $1 AND claimed_by = $2`, id, owner, status, micros(retryAt), lastError)
+		return mapErr(err)
+	})
+}
+
