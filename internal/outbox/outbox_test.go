@@ -2,9 +2,9 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
-	"encoding/base64"
 	"log/slog"
 	"mime"
 	"mime/quotedprintable"
@@ -244,7 +244,10 @@ func TestFailingMessageIsParked(t *testing.T) {
 	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
 	f.invite(t, "zoe@example.com", "en")
 	attempts := 0
-	w := worker(f.db, senderFunc(func(context.Context, gatehouse.Message) error { attempts++; return errors.New("550 mailbox unavailable") }), "n")
+	w := worker(f.db, senderFunc(func(context.Context, gatehouse.Message) error {
+		attempts++
+		return errors.New("550 mailbox unavailable")
+	}), "n")
 	w.Clock, w.MaxAttempts = clock, 3
 	for range 10 {
 		if _, err := w.DeliverDue(context.Background()); err != nil {

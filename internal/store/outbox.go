@@ -85,4 +85,3 @@ func (db *DB) MarkMessageFailed(ctx context.Context, id, owner string, retryAt t
 		return mapErr(err)
 	})
 }
-
