@@ -10,21 +10,31 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/httpapi"
+	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
+	"github.com/gatehouse/gatehouse/internal/web"
 )
 
 // OperatorToken is the bootstrap operator secret of every test server.
 const OperatorToken = "test-operator-secret"
 
+// FastPasswords are argon2id costs for tests: the real algorithm, at the
+// smallest memory Gatehouse accepts, so suites stay fast.
+var FastPasswords = password.Params{Memory: 8 * 1024, Time: 1, Threads: 1}
+
 // Env is one running API over one database.
 type Env struct {
+	Clock *Clock
 	URL   string
 	Store *store.DB
 	API   *httpapi.Server
@@ -36,12 +46,15 @@ type Env struct {
 func Start(t testing.TB, b storetest.Backend) *Env {
 	t.Helper()
 	db, dbURL := b.Open(t)
-	svc := service.New(db, service.Options{BootstrapToken: OperatorToken})
+	clock := &Clock{now: time.Now().UTC()}
+	svc := service.New(db, service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
+		PasswordParams: FastPasswords, Clock: clock})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
+	web.New(svc, log).Register(api.HandlePage)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}
+	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}
 }
 
 // Response is a decoded answer.
@@ -181,4 +194,64 @@ func (e *Env) Grant(ctx context.Context, tx gatehouse.Tx, userID, accountID stri
 		return nil
 	}
 	return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: service.NewID(), UserID: userID, AccountID: accountID, Name: "test", Hash: hash})
+}
+
+// Clock is a test clock that moves only when told to.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Mail delivers every queued message to the test and returns them, oldest
+// first, as the outbox worker would hand them to a mail server.
+func (e *Env) Mail(t testing.TB) []gatehouse.Message {
+	t.Helper()
+	ctx := context.Background()
+	var out []gatehouse.Message
+	for {
+		batch, err := e.Store.ClaimMessages(ctx, "apitest", e.Clock.Now().Add(time.Hour), time.Minute, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			return out
+		}
+		for _, m := range batch {
+			if err := e.Store.MarkMessageSent(ctx, m.ID, "apitest", e.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, batch...)
+	}
+}
+
+var activationLink = regexp.MustCompile(`https://gatehouse\.example\.com/activate\?token=(gh_inv_[A-Za-z0-9_-]+)`)
+
+// ActivationTokens returns the secrets of the activation links mailed to
+// the address, oldest first, delivering the queue first.
+func (e *Env) ActivationTokens(t testing.TB, to string) []string {
+	t.Helper()
+	var tokens []string
+	for _, m := range e.Mail(t) {
+		if m.To != to {
+			continue
+		}
+		if match := activationLink.FindStringSubmatch(m.Body); match != nil {
+			tokens = append(tokens, match[1])
+		}
+	}
+	return tokens
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/web"
 )
 
 // NewLogger builds the process logger: JSON unless stderr is a terminal.
@@ -87,6 +88,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		<-workerDone
 	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
+	web.New(svc, log).Register(api.HandlePage)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -125,6 +125,12 @@ type Reader interface {
 	// ListMembers lists an account's memberships, oldest first.
 	ListMembers(ctx context.Context, accountID string, page PageRequest) (Page[Member], error)
 	Invitation(ctx context.Context, id string) (Invitation, error)
+	// InvitationByTokenHash finds an invitation by the SHA-256 of its link's
+	// secret, whatever its status, or ENOTFOUND.
+	InvitationByTokenHash(ctx context.Context, hash []byte) (Invitation, error)
+	// PendingInvitationsOf lists the invitations of an identity that wait
+	// for its activation, expired ones included.
+	PendingInvitationsOf(ctx context.Context, userID string) ([]Invitation, error)
 	// ListInvitations lists an account's invitations, newest first; status
 	// "" lists all, and pending and expired are told apart at now.
 	ListInvitations(ctx context.Context, accountID string, status InvitationStatus, now time.Time, page PageRequest) (Page[Invitation], error)
@@ -153,6 +159,14 @@ type Tx interface {
 	// ReleaseClientUserSlot gives a slot back (removal, cancellation).
 	ReleaseClientUserSlot(ctx context.Context, accountID string) error
 	InsertInvitation(ctx context.Context, inv Invitation) error
+	// EndInvitation moves a pending invitation to accepted or cancelled. It
+	// fails with ENOTFOUND when the invitation is no longer pending, so a
+	// link is used once even when two requests race (single use).
+	EndInvitation(ctx context.Context, id string, status InvitationStatus, now time.Time) error
+	// ActivateUser makes a pending identity active with its password hash;
+	// ENOTFOUND when it is not pending.
+	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error
+	SetMembershipStatus(ctx context.Context, membershipID string, status MembershipStatus) error
 	// EnqueueMessage queues an e-mail in the same transaction as its cause.
 	EnqueueMessage(ctx context.Context, m Message) error
 	InsertAPIToken(ctx context.Context, t APIToken) error

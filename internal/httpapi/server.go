@@ -41,6 +41,7 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 		s.mux.Handle("GET /metrics", metrics.Handler())
 	}
 
+	s.handlePublic("POST /api/v1/activate", s.activate)
 	s.handle("POST /api/v1/accounts", s.createAccount)
 	s.handle("GET /api/v1/accounts", s.listAccounts)
 	s.handle("GET /api/v1/accounts/{id}", s.getAccount)
@@ -61,6 +62,16 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Method: method, Pattern: path})
 	s.mux.Handle(pattern, s.authenticated(h))
 }
+
+// handlePublic registers an API route that needs no token.
+func (s *Server) handlePublic(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+	s.mux.Handle(pattern, h)
+}
+
+// HandlePage registers a web page (outside the API and its OpenAPI document).
+func (s *Server) HandlePage(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Routes lists the API routes, for the test that keeps openapi.json true.
 func (s *Server) Routes() []Route { return s.routes }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/password"
 )
 
 // Service is the application: the store plus the rules.
@@ -29,6 +31,7 @@ type Service struct {
 	publicURL     string
 	mailDomain    string
 	mailQueued    func()
+	hasher        *password.Hasher
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -44,6 +47,9 @@ type Options struct {
 	// MailQueued, if set, is called after a change queued e-mail, to wake
 	// the delivery worker.
 	MailQueued func()
+	// PasswordParams are argon2id's costs (default password.DefaultParams);
+	// tests lower them.
+	PasswordParams password.Params
 }
 
 // New returns a Service over store.
@@ -60,6 +66,13 @@ func New(store gatehouse.Store, opts Options) *Service {
 	if u, err := url.Parse(s.publicURL); err == nil && u.Hostname() != "" {
 		s.mailDomain = u.Hostname()
 	}
+	params := opts.PasswordParams
+	if params == (password.Params{}) {
+		params = password.DefaultParams
+	}
+	// One hash at a time per core: more would only queue inside the CPU and
+	// multiply the memory held (19 MiB each).
+	s.hasher = password.NewHasher(params, runtime.GOMAXPROCS(0))
 	s.mailQueued = opts.MailQueued
 	if s.mailQueued == nil {
 		s.mailQueued = func() {}

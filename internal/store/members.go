@@ -246,3 +246,58 @@ func (r reader) ListInvitations(ctx context.Context, accountID string, status ga
 		return inv, []string{inv.ID}, err
 	})
 }
+
+func (r reader) InvitationByTokenHash(ctx context.Context, hash []byte) (gatehouse.Invitation, error) {
+	inv, err := scanInvitation(r.q.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i WHERE i.token_hash = $1`, hash))
+	if err == sql.ErrNoRows {
+		return inv, gatehouse.NotFound("invitation")
+	}
+	return inv, mapErr(err)
+}
+
+func (r reader) PendingInvitationsOf(ctx context.Context, userID string) ([]gatehouse.Invitation, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
+		WHERE i.user_id = $1 AND i.status = 'pending' ORDER BY i.id`, userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []gatehouse.Invitation
+	for rows.Next() {
+		inv, err := scanInvitation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (t *tx) EndInvitation(ctx context.Context, id string, status gatehouse.InvitationStatus, now time.Time) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = $2, ended_at = $3 WHERE id = $1 AND status = 'pending'`,
+		id, string(status), micros(now))
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("pending invitation")
+	}
+	return nil
+}
+
+func (t *tx) ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE users SET status = 'active', password_hash = $2, activated_at = $3
+		WHERE id = $1 AND status = 'pending'`, userID, passwordHash, micros(now))
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("pending user")
+	}
+	return nil
+}
+
+func (t *tx) SetMembershipStatus(ctx context.Context, membershipID string, status gatehouse.MembershipStatus) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE memberships SET status = $2 WHERE id = $1`, membershipID, string(status))
+	return mapErr(err)
+}

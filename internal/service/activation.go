@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/password"
+)
+
+// Activate uses an invitation link to set the identity's password (R-M3,
+// R-M4, R-S1). The link is single use: it is consumed in the same
+// transaction that activates, under a guarded update, so two requests with
+// one link cannot both succeed. Every other pending membership of the
+// identity whose invitation is still valid becomes active too. A GET of the
+// link consumes nothing (mail scanners follow links).
+func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPassword string) (gatehouse.User, error) {
+	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
+	inv, err := s.validInvitation(ctx, s.store, secret)
+	if err != nil {
+		return gatehouse.User{}, err
+	}
+	user, err := s.store.User(ctx, inv.UserID)
+	if err != nil {
+		return gatehouse.User{}, err
+	}
+	if err := password.Check(newPassword, user.Username); err != nil {
+		return gatehouse.User{}, err
+	}
+	// Hash before taking the write lock: it is the slow part.
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return gatehouse.User{}, err
+	}
+	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		inv, err := s.validInvitation(ctx, tx, secret)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.ActivateUser(ctx, inv.UserID, hash, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return invalid // activated meanwhile through another link
+		} else if err != nil {
+			return err
+		}
+		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "user.activated", "user", inv.UserID)); err != nil {
+			return err
+		}
+		pending, err := tx.PendingInvitationsOf(ctx, inv.UserID)
+		if err != nil {
+			return err
+		}
+		for _, p := range pending {
+			if p.StatusAt(now) != gatehouse.InvitationPending {
+				continue // expired: a new invitation must be sent (R-M4)
+			}
+			if err := tx.EndInvitation(ctx, p.ID, gatehouse.InvitationAccepted, now); err != nil {
+				return err
+			}
+			if err := tx.SetMembershipStatus(ctx, p.MembershipID, gatehouse.MembershipActive); err != nil {
+				return err
+			}
+			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return gatehouse.User{}, err
+	}
+	user.Status = gatehouse.UserActive
+	return user, nil
+}
+
+// CheckActivationLink tells whether a link may still be used, without
+// using it: the activation page calls it on GET.
+func (s *Service) CheckActivationLink(ctx context.Context, secret string) (gatehouse.User, error) {
+	inv, err := s.validInvitation(ctx, s.store, secret)
+	if err != nil {
+		return gatehouse.User{}, err
+	}
+	return s.store.User(ctx, inv.UserID)
+}
+
+// validInvitation finds the pending, unexpired invitation of a link.
+func (s *Service) validInvitation(ctx context.Context, r gatehouse.Reader, secret string) (gatehouse.Invitation, error) {
+	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
+	if gatehouse.TokenKind(secret) != gatehouse.TokenInvitation {
+		return gatehouse.Invitation{}, invalid
+	}
+	inv, err := r.InvitationByTokenHash(ctx, gatehouse.HashToken(secret))
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return inv, invalid
+	} else if err != nil {
+		return inv, err
+	}
+	switch inv.StatusAt(s.now()) {
+	case gatehouse.InvitationPending:
+		return inv, nil
+	case gatehouse.InvitationExpired:
+		return inv, gatehouse.Errorf(gatehouse.EINVITEEXPIRED, "this activation link has expired; ask your administrator to send a new invitation")
+	}
+	return inv, invalid
+}

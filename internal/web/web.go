@@ -1,0 +1,162 @@
+// Package web serves Gatehouse's pages for people (API.md "Web pages"):
+// server-rendered HTML from templates embedded in the binary, in the
+// person's language, with no inline script. Forms are protected against
+// cross-site requests by net/http's CrossOriginProtection.
+package web
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var templates = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+
+// Pages serves the web pages.
+type Pages struct {
+	svc  *service.Service
+	log  *slog.Logger
+	csrf *http.CrossOriginProtection
+}
+
+// New returns the pages of svc.
+func New(svc *service.Service, log *slog.Logger) *Pages {
+	return &Pages{svc: svc, log: log, csrf: http.NewCrossOriginProtection()}
+}
+
+// Register adds the pages to a router through handle.
+func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
+	handle("GET /activate", p.secure(http.HandlerFunc(p.activatePage)))
+	handle("POST /activate", p.secure(p.csrf.Handler(http.HandlerFunc(p.activateSubmit))))
+}
+
+// secure sets the headers every page carries: no inline script or framing,
+// no caching of pages that hold secrets, no referrer that would leak a link.
+func (p *Pages) secure(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		hdr.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type activateView struct {
+	Lang     string
+	T        activateText
+	Token    string
+	Username string
+	Error    string
+	Fatal    string
+	Done     bool
+}
+
+type activateText struct{ Title, Intro, Password, Hint, Submit, Done string }
+
+var activateTexts = map[string]activateText{
+	"en": {"Activate your account", "Choose the password for", "New password",
+		"At least 12 characters. A few unrelated words make a strong password.", "Activate", "Your account is active. You can now sign in."},
+	"fr": {"Activez votre compte", "Choisissez le mot de passe de", "Nouveau mot de passe",
+		"Au moins 12 caractères. Quelques mots sans rapport font un mot de passe solide.", "Activer", "Votre compte est actif. Vous pouvez maintenant vous connecter."},
+}
+
+// language picks the page language: the identity's if known, else the
+// browser's first supported one, else English.
+func language(r *http.Request, userLang string) string {
+	if _, ok := activateTexts[userLang]; ok {
+		return userLang
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if _, ok := activateTexts[base]; ok {
+			return base
+		}
+	}
+	return "en"
+}
+
+// activatePage shows the form. It checks the link but consumes nothing:
+// mail scanners follow links with GET.
+func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	user, err := p.svc.CheckActivationLink(r.Context(), token)
+	view := activateView{Token: token, Username: user.Username}
+	view.Lang = language(r, user.Language)
+	view.T = activateTexts[view.Lang]
+	status := http.StatusOK
+	if err != nil {
+		view.Fatal, status = p.message(r, err), statusOf(err)
+	}
+	p.render(w, r, status, view)
+}
+
+func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	token, pw := r.PostFormValue("token"), r.PostFormValue("password")
+	user, err := p.svc.Activate(r.Context(), remoteIP(r), "", token, pw)
+	if err != nil {
+		user, _ = p.svc.CheckActivationLink(r.Context(), token)
+	}
+	view := activateView{Token: token, Username: user.Username, Done: err == nil}
+	view.Lang = language(r, user.Language)
+	view.T = activateTexts[view.Lang]
+	status := http.StatusOK
+	if err != nil {
+		status = statusOf(err)
+		if gatehouse.ErrorCode(err) == gatehouse.EINVALID {
+			view.Error = p.message(r, err)
+		} else {
+			view.Fatal = p.message(r, err)
+		}
+	}
+	p.render(w, r, status, view)
+}
+
+// message is what a person is told of an error; internal errors are logged
+// and told nothing more than that something went wrong.
+func (p *Pages) message(r *http.Request, err error) string {
+	var e *gatehouse.Error
+	if errors.As(err, &e) && e.Code != gatehouse.EINTERNAL {
+		return e.Message
+	}
+	p.log.ErrorContext(r.Context(), "page error", slog.String("path", r.URL.Path), slog.Any("error", err))
+	return "Something went wrong. Please try again."
+}
+
+func statusOf(err error) int {
+	switch gatehouse.ErrorCode(err) {
+	case gatehouse.EINVALID:
+		return http.StatusBadRequest
+	case gatehouse.EINVITEEXPIRED, gatehouse.EINVITEINVALID:
+		return http.StatusGone
+	}
+	return http.StatusInternalServerError
+}
+
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, view activateView) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := templates.ExecuteTemplate(w, "activate.html", view); err != nil {
+		p.log.ErrorContext(r.Context(), "render", slog.Any("error", err))
+	}
+}
+
+func remoteIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = strings.Trim(host[:i], "[]")
+	}
+	return host
+}
