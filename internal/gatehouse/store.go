@@ -163,6 +163,10 @@ type Tx interface {
 	// fails with ENOTFOUND when the invitation is no longer pending, so a
 	// link is used once even when two requests race (single use).
 	EndInvitation(ctx context.Context, id string, status InvitationStatus, now time.Time) error
+	// RenewInvitation gives a pending invitation a new link secret, sender
+	// and expiry; the old link dies with its hash. ENOTFOUND when it is not
+	// pending.
+	RenewInvitation(ctx context.Context, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error
 	// ActivateUser makes a pending identity active with its password hash;
 	// ENOTFOUND when it is not pending.
 	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error

@@ -52,6 +52,10 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("GET /api/v1/accounts/{id}/users", s.listUsers)
 	s.handle("GET /api/v1/accounts/{id}/users/{membership_id}", s.getUser)
 	s.handle("DELETE /api/v1/accounts/{id}/users/{membership_id}", s.removeUser)
+	s.handle("GET /api/v1/accounts/{id}/invitations", s.listInvitations)
+	s.handle("GET /api/v1/invitations/{id}", s.getInvitation)
+	s.handle("POST /api/v1/invitations/{id}/resend", s.resendInvitation)
+	s.handle("POST /api/v1/invitations/{id}/cancel", s.cancelInvitation)
 	return s
 }
 

@@ -301,3 +301,15 @@ func (t *tx) SetMembershipStatus(ctx context.Context, membershipID string, statu
 	_, err := t.q.ExecContext(ctx, `UPDATE memberships SET status = $2 WHERE id = $1`, membershipID, string(status))
 	return mapErr(err)
 }
+
+func (t *tx) RenewInvitation(ctx context.Context, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE invitations SET token_hash = $2, invited_by = $3, sent_at = $4, expires_at = $5
+		WHERE id = $1 AND status = 'pending'`, id, hash, sentBy, micros(sentAt), micros(expiresAt))
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("pending invitation")
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
+)
+
+// Invitations lists an account's invitations, newest first (R-M5).
+func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID string, status gatehouse.InvitationStatus, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Invitation], error) {
+	switch status {
+	case "", gatehouse.InvitationPending, gatehouse.InvitationAccepted, gatehouse.InvitationExpired, gatehouse.InvitationCancelled:
+	default:
+		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("status", "status must be pending, accepted, expired or cancelled")
+	}
+	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+		return gatehouse.Page[gatehouse.Invitation]{}, err
+	}
+	now := s.now()
+	invs, err := s.store.ListInvitations(ctx, accountID, status, now, page)
+	for i := range invs.Items {
+		invs.Items[i].Status = invs.Items[i].StatusAt(now)
+	}
+	return invs, err
+}
+
+// Invitation returns one invitation the caller may see; others are
+// ENOTFOUND, as unknown ones are (R-X2).
+func (s *Service) Invitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
+	inv, _, _, err := s.invitationFor(ctx, s.store, c, id, readMembers)
+	return inv, err
+}
+
+// invitationFor reads an invitation and authorizes act on its account.
+func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, id string, act action) (gatehouse.Invitation, gatehouse.Account, gatehouse.Access, error) {
+	inv, err := r.Invitation(ctx, id)
+	if err != nil {
+		return inv, gatehouse.Account{}, gatehouse.Access{}, err
+	}
+	account, access, err := s.authorizeAccess(ctx, r, c, inv.AccountID, act)
+	if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
+		return gatehouse.Invitation{}, account, access, gatehouse.NotFound("invitation")
+	} else if err != nil {
+		return gatehouse.Invitation{}, account, access, err
+	}
+	inv.Status = inv.StatusAt(s.now())
+	return inv, account, access, nil
+}
+
+// ResendInvitation sends a pending or expired invitation again: a new link
+// (the old one dies), a new expiry, a new e-mail (R-M5).
+func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
+	var out gatehouse.Invitation
+	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		inv, account, err := s.manageableInvitation(ctx, tx, c, id)
+		if err != nil {
+			return err
+		}
+		user, err := tx.User(ctx, inv.UserID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
+		inv.TokenHash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt = hash, c.Principal.ActorID(), now, now.Add(s.invitationTTL)
+		if err := tx.RenewInvitation(ctx, inv.ID, hash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt); err != nil {
+			return err
+		}
+		inv.Status = gatehouse.InvitationPending
+		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username,
+			Link: s.activationLink(secret), ExpiresAt: inv.ExpiresAt}
+		if err := s.queueMail(ctx, tx, now, inv.Email, user.Language, messages.Activation, mail); err != nil {
+			return err
+		}
+		out = inv
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "invitation.resent", "invitation", inv.ID))
+	})
+	if err == nil {
+		s.mailQueued()
+	}
+	return out, err
+}
+
+// CancelInvitation kills the link and removes the pending membership,
+// freeing its client-user slot (R-M5).
+func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
+	var out gatehouse.Invitation
+	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		inv, _, err := s.manageableInvitation(ctx, tx, c, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.EndInvitation(ctx, inv.ID, gatehouse.InvitationCancelled, now); err != nil {
+			return err
+		}
+		member, err := tx.Member(ctx, inv.AccountID, inv.MembershipID)
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			if member.Status != gatehouse.MembershipActive {
+				if err := tx.DeleteMembership(ctx, inv.AccountID, inv.MembershipID); err != nil {
+					return err
+				}
+				if member.Level == gatehouse.LevelClientUser {
+					if err := tx.ReleaseClientUserSlot(ctx, inv.AccountID); err != nil {
+						return err
+					}
+				}
+			}
+		case gatehouse.ENOTFOUND: // removed already
+		default:
+			return err
+		}
+		inv.Status, inv.EndedAt = gatehouse.InvitationCancelled, now
+		out = inv
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "invitation.cancelled", "invitation", inv.ID))
+	})
+	return out, err
+}
+
+// manageableInvitation reads an invitation that caller may resend or cancel:
+// pending or expired, in an account where they may manage its member's level.
+func (s *Service) manageableInvitation(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, id string) (gatehouse.Invitation, gatehouse.Account, error) {
+	inv, account, access, err := s.invitationFor(ctx, tx, c, id, manageMembers)
+	if err != nil {
+		return inv, account, err
+	}
+	if inv.Status != gatehouse.InvitationPending && inv.Status != gatehouse.InvitationExpired {
+		return inv, account, gatehouse.Errorf(gatehouse.ECONFLICT, "this invitation is %s", inv.Status)
+	}
+	member, err := tx.Member(ctx, inv.AccountID, inv.MembershipID)
+	if err != nil {
+		return inv, account, err
+	}
+	if !mayManageLevel(access, account, member.Level) {
+		return inv, account, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not invite a %s to this account", member.Level)
+	}
+	return inv, account, nil
+}
