@@ -2,6 +2,7 @@
 // machine and prints the figures recorded in docs/benchmarks.md.
 //
 //	go run ./cmd/gatehouse-bench accounts [-db sqlite|postgres] [-creates 20000] [-workers 16]
+//	go run ./cmd/gatehouse-bench users [-db sqlite|postgres] [-adds 20000] [-workers 16]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -34,6 +36,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -41,13 +44,14 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "accounts" {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts [flags]")
+	if len(os.Args) < 2 || (os.Args[1] != "accounts" && os.Args[1] != "users") {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users [flags]")
 		os.Exit(2)
 	}
-	fs := flag.NewFlagSet("accounts", flag.ExitOnError)
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	db := fs.String("db", "sqlite", "sqlite or postgres")
 	creates := fs.Int("creates", 20000, "accounts to create through HTTP")
+	adds := fs.Int("adds", 20000, "users to add through HTTP (users)")
 	workers := fs.Int("workers", 16, "concurrent HTTP clients")
 	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
 	lists := fs.Int("lists", 2000, "list requests per filter")
@@ -64,7 +68,11 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := benchAccounts(*db, *creates, *workers, *stored, *lists); err != nil {
+	run := func() error { return benchAccounts(*db, *creates, *workers, *stored, *lists) }
+	if os.Args[1] == "users" {
+		run = func() error { return benchUsers(*db, *adds, *workers) }
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -331,4 +339,123 @@ func between(s, start, end string) string {
 	_, after, _ := strings.Cut(s, start)
 	v, _, _ := strings.Cut(after, end)
 	return v
+}
+
+// benchUsers adds users through HTTP (each an identity, a membership, its
+// roles, the client-user counter, an invitation, an outbox message and two
+// audit events in one transaction), then delivers the queued mail to .eml
+// files with the outbox worker.
+func benchUsers(dbKind string, adds, workers int) error {
+	n, err := startNode(dbKind)
+	if err != nil {
+		return err
+	}
+	defer n.stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
+	fmt.Printf("gatehouse-bench users: %s, %d cores, GOMAXPROCS %d, %d workers\n", dbKind, runtime.NumCPU(), runtime.GOMAXPROCS(0), workers)
+	_, body, err := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench Integrator"}`)
+	if err != nil {
+		return err
+	}
+	integratorID := between(body, `"id":"`, `"`)
+	const sites = 10
+	siteIDs := make([]string, sites)
+	for i := range siteIDs {
+		_, body, err := do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d"}`, integratorID, i))
+		if err != nil {
+			return err
+		}
+		siteIDs[i] = between(body, `"id":"`, `"`)
+		if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+siteIDs[i]+"/settings", `{"max_client_users":10000}`); err != nil || status != 200 {
+			return fmt.Errorf("settings: %d %s %v", status, body, err)
+		}
+	}
+	var next, failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(adds) {
+					return
+				}
+				payload := fmt.Sprintf(`{"username":"user%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
+				if status, _, err := do(client, "POST", n.url+"/api/v1/accounts/"+siteIDs[i%sites]+"/users", payload); err != nil || status != 201 {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	fmt.Printf("add user via HTTP (membership, invitation, outbox row): %d in %.2fs = %.0f/s (%d failed)\n",
+		adds, elapsed.Seconds(), float64(adds)/elapsed.Seconds(), failed.Load())
+	if failed.Load() > 0 {
+		return errors.New("some adds failed")
+	}
+	// The node's own worker delivered meanwhile; time delivery alone, on a
+	// fresh database with a full queue and no other load.
+	return benchDelivery(dbKind, adds)
+}
+
+func benchDelivery(dbKind string, count int) error {
+	ctx := context.Background()
+	dataDir, err := os.MkdirTemp("", "gatehouse-bench-outbox-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	dbURL := ""
+	if dbKind == "postgres" {
+		var drop func()
+		if dbURL, drop, err = createPostgresDatabase(); err != nil {
+			return err
+		}
+		defer drop()
+	}
+	db, err := store.Open(ctx, dbURL, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for done := 0; done < count; {
+		batch := min(1000, count-done)
+		if err := db.Write(ctx, func(tx gatehouse.Tx) error {
+			for range batch {
+				id := service.NewID()
+				if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@bench.example", To: "someone@bench.example",
+					Subject: "Activate your account for Site 1", Body: strings.Repeat("Activation text with a link. ", 20), CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		done += batch
+	}
+	dir := filepath.Join(dataDir, "mail")
+	w := outbox.NewWorker(db, outbox.FileSender{Dir: dir, From: "Gatehouse <noreply@bench.example>"}, "bench", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Now()
+	delivered := 0
+	for delivered < count {
+		k, err := w.DeliverDue(ctx)
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			break
+		}
+		delivered += k
+	}
+	elapsed := time.Since(start)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	fmt.Printf("outbox delivery to .eml files (one worker, %s): %d in %.2fs = %.0f mails/s (%d files)\n",
+		dbKind, delivered, elapsed.Seconds(), float64(delivered)/elapsed.Seconds(), len(files))
+	return nil
 }

@@ -230,7 +230,7 @@ func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 			return out
 		}
 		for _, m := range batch {
-			if err := e.Store.MarkMessageSent(ctx, m.ID, "apitest", e.Clock.Now()); err != nil {
+			if err := e.Store.MarkMessagesSent(ctx, []string{m.ID}, "apitest", e.Clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}

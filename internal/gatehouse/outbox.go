@@ -23,8 +23,9 @@ type Outbox interface {
 	// ClaimMessages leases up to limit due messages to owner until
 	// now+lease. Two owners never hold the same message at once.
 	ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
-	// MarkMessageSent records a delivery and empties the body.
-	MarkMessageSent(ctx context.Context, id, owner string, now time.Time) error
+	// MarkMessagesSent records deliveries and empties their bodies; ids
+	// whose lease owner has changed are left alone.
+	MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error
 	// MarkMessageFailed records a failed attempt: the message is retried at
 	// retryAt, or parked as failed when park is true.
 	MarkMessageFailed(ctx context.Context, id, owner string, retryAt time.Time, lastError string, park bool) error

@@ -283,3 +283,75 @@ func decodeBody(t *testing.T, msg *mail.Message) string {
 	}
 	return string(raw)
 }
+
+// crashAfterSend hands the message to the real sender, then "dies" before
+// the outbox records the delivery: the window where a crash can repeat a
+// message.
+type crashAfterSend struct {
+	outbox.Sender
+	crashed bool
+}
+
+var errCrash = errors.New("process killed")
+
+func (c *crashAfterSend) Send(ctx context.Context, m gatehouse.Message) error {
+	if err := c.Sender.Send(ctx, m); err != nil {
+		return err
+	}
+	c.crashed = true
+	panic(errCrash)
+}
+
+// A node dies after the SMTP server accepted a message and before recording
+// it sent. After its lease, another node delivers it again: nothing is lost,
+// and the repeat carries the same Message-ID, so receivers can drop it (R-N1).
+func TestCrashBetweenSMTPAndRecord(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+			f := newFixture(t, b, clock)
+			sink, smtpURL := startSMTP(t)
+			sender, err := outbox.NewSMTPSender(smtpURL, "Gatehouse <noreply@gatehouse.example.com>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.invite(t, "zoe@example.com", "en")
+
+			dying := worker(f.db, &crashAfterSend{Sender: sender}, "node-dies")
+			dying.Clock = clock
+			func() {
+				defer func() {
+					if v := recover(); v != errCrash {
+						t.Fatalf("expected the simulated crash, got %v", v)
+					}
+				}()
+				_, _ = dying.DeliverDue(context.Background())
+			}()
+			if len(sink.messages) != 1 {
+				t.Fatalf("%d messages reached the server before the crash", len(sink.messages))
+			}
+
+			survivor := worker(f.db, sender, "node-lives")
+			survivor.Clock = clock
+			if n, _ := survivor.DeliverDue(context.Background()); n != 0 {
+				t.Errorf("claimed while the dead node's lease runs")
+			}
+			clock.now = clock.now.Add(survivor.Lease + time.Second)
+			if n, err := survivor.DeliverDue(context.Background()); err != nil || n != 1 {
+				t.Fatalf("after the lease: %d, %v", n, err)
+			}
+			if len(sink.messages) != 2 {
+				t.Fatalf("%d messages at the server, want the original and one repeat", len(sink.messages))
+			}
+			first, _ := mail.ReadMessage(strings.NewReader(sink.messages[0]))
+			second, _ := mail.ReadMessage(strings.NewReader(sink.messages[1]))
+			if id := first.Header.Get("Message-Id"); id == "" || id != second.Header.Get("Message-Id") {
+				t.Errorf("repeat has Message-ID %q, original %q", second.Header.Get("Message-Id"), id)
+			}
+			clock.now = clock.now.Add(time.Hour)
+			if n, _ := survivor.DeliverDue(context.Background()); n != 0 || len(sink.messages) != 2 {
+				t.Errorf("a third delivery")
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
 // FileSender writes each message to <dir>/<message id>.eml. The file is
 // written under a temporary name and renamed, so a reader never sees half a
 // message, and a repeat delivery replaces the file instead of adding one.
+// Files are made durable by Flush, once per batch.
 type FileSender struct {
 	Dir  string
 	From string
@@ -57,14 +58,30 @@ func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if syncEachFile {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(s.Dir, fileName(m.MessageID)))
+}
+
+// Flush makes the files written so far durable, with one syncfs of the
+// directory's file system for the whole batch instead of an fsync a file.
+func (s FileSender) Flush() error {
+	if syncEachFile {
+		return nil // done file by file
+	}
+	d, err := os.Open(s.Dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return syncFileSystem(d)
 }
 
 // fileName makes a safe file name of a Message-ID.

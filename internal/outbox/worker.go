@@ -21,6 +21,12 @@ type Sender interface {
 	Send(ctx context.Context, m gatehouse.Message) error
 }
 
+// Flusher is a Sender whose deliveries become durable only when flushed:
+// the worker flushes once per batch before recording the batch sent.
+type Flusher interface {
+	Flush() error
+}
+
 // Worker delivers queued messages.
 type Worker struct {
 	Outbox gatehouse.Outbox
@@ -85,14 +91,13 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var sent []string
 	for _, m := range messages {
 		sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
 		err := w.Sender.Send(sendCtx, m)
 		cancel()
 		if err == nil {
-			if err := w.Outbox.MarkMessageSent(ctx, m.ID, w.Owner, w.Clock.Now()); err != nil {
-				return len(messages), err
-			}
+			sent = append(sent, m.ID)
 			continue
 		}
 		park := m.Attempts >= w.MaxAttempts
@@ -103,7 +108,14 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 			return len(messages), err
 		}
 	}
-	return len(messages), nil
+	if f, ok := w.Sender.(Flusher); ok && len(sent) > 0 {
+		// Durable before recorded: if the flush fails, the messages stay
+		// claimed and are delivered again (same Message-ID) after the lease.
+		if err := f.Flush(); err != nil {
+			return len(messages), err
+		}
+	}
+	return len(messages), w.Outbox.MarkMessagesSent(ctx, sent, w.Owner, w.Clock.Now())
 }
 
 // backoff grows exponentially from 5 s to an hour, with jitter so that a

@@ -66,10 +66,18 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 	return claimed, err
 }
 
-func (db *DB) MarkMessageSent(ctx context.Context, id, owner string, now time.Time) error {
+func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := argList{owner, micros(now)}
+	in := make([]string, len(ids))
+	for i, id := range ids {
+		in[i] = args.add(id)
+	}
 	return db.Write(ctx, func(gtx gatehouse.Tx) error {
-		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $3, body = '', claimed_until = 0, last_error = ''
-			WHERE id = $1 AND claimed_by = $2`, id, owner, micros(now))
+		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2, body = '', claimed_until = 0, last_error = ''
+			WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
 		return mapErr(err)
 	})
 }

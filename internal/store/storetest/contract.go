@@ -608,7 +608,7 @@ func testOutboxLeases(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("claim after the lease: %+v, %v", again, err)
 	}
 	// A late answer from the old owner changes nothing.
-	if err := s.MarkMessageSent(ctx, ids[0], "node-a", t0.Add(2*time.Minute)); err != nil {
+	if err := s.MarkMessagesSent(ctx, []string{ids[0]}, "node-a", t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkMessageFailed(ctx, ids[0], "node-b", t0.Add(10*time.Minute), "421 try later", false); err != nil {
@@ -621,7 +621,7 @@ func testOutboxLeases(t *testing.T, s gatehouse.Store) {
 	if err != nil || len(due) != 1 || due[0].Attempts != 3 {
 		t.Fatalf("claim at its retry time: %+v, %v", due, err)
 	}
-	if err := s.MarkMessageSent(ctx, ids[0], "node-b", t0.Add(10*time.Minute)); err != nil {
+	if err := s.MarkMessagesSent(ctx, []string{ids[0]}, "node-b", t0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := s.ClaimMessages(ctx, "node-c", t0.Add(time.Hour), time.Minute, 10); len(after) != 0 {
