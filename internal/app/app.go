@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/httpapi"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/secretbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -72,9 +73,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 			return err
 		}
 	}
+	secretKey, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	worker := outbox.NewWorker(db, sender, workerName(), log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, MailQueued: worker.Wake})
+		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey})
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
 	go func() {

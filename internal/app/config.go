@@ -28,6 +28,9 @@ type Config struct {
 	LogFormat      string
 	// MailFrom is the From of every e-mail.
 	MailFrom string
+	// SecretKey (GATEHOUSE_SECRET_KEY, 64 hex digits) seals authenticator
+	// keys; default: <data-dir>/secret.key.
+	SecretKey string
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -97,6 +100,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		}
 	}
 	cfg.BootstrapToken = getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
+	cfg.SecretKey = getenv("GATEHOUSE_SECRET_KEY")
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -31,6 +31,8 @@ type Principal struct {
 	// the clients of it, for an integrator account): API tokens are scoped so
 	// (SPEC R-S4).
 	ScopeAccountID string
+	// SessionID is set when the principal signed in with a session token.
+	SessionID string
 }
 
 // ActorID is what the audit log records as the actor.

@@ -134,6 +134,16 @@ type Reader interface {
 	// ListInvitations lists an account's invitations, newest first; status
 	// "" lists all, and pending and expired are told apart at now.
 	ListInvitations(ctx context.Context, accountID string, status InvitationStatus, now time.Time, page PageRequest) (Page[Invitation], error)
+	// Credentials returns what sign-in checks of the identity with this
+	// username (without regard to case), or ENOTFOUND.
+	Credentials(ctx context.Context, username string) (Credentials, error)
+	// HasActiveAdminMembership tells whether the identity administers any
+	// account (and so must use a second factor, R-P4).
+	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
+	// MembershipsOf lists an identity's memberships with their accounts.
+	MembershipsOf(ctx context.Context, userID string) ([]MembershipSummary, error)
+	MFAChallengeByHash(ctx context.Context, hash []byte) (MFAChallenge, error)
+	SessionByHash(ctx context.Context, hash []byte) (Session, error)
 }
 
 // Tx is one write transaction.
@@ -171,6 +181,16 @@ type Tx interface {
 	// ENOTFOUND when it is not pending.
 	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error
 	SetMembershipStatus(ctx context.Context, membershipID string, status MembershipStatus) error
+	InsertMFAChallenge(ctx context.Context, c MFAChallenge) error
+	// UseMFAChallenge marks a challenge used; ENOTFOUND if it already was.
+	UseMFAChallenge(ctx context.Context, id string, now time.Time) error
+	// UseTOTPStep records that the code of this time step was used, and
+	// fails with ENOTFOUND for a step at or before the last one used: a code
+	// works once. secret, when not "", enrolls that sealed key.
+	UseTOTPStep(ctx context.Context, userID string, step int64, secret string) error
+	InsertSession(ctx context.Context, s Session) error
+	TouchSession(ctx context.Context, id string, now time.Time) error
+	RevokeSession(ctx context.Context, id string, now time.Time) error
 	// EnqueueMessage queues an e-mail in the same transaction as its cause.
 	EnqueueMessage(ctx context.Context, m Message) error
 	InsertAPIToken(ctx context.Context, t APIToken) error

@@ -13,6 +13,7 @@ const (
 	TokenAPI        = "gh_api_"
 	TokenSession    = "gh_ses_"
 	TokenInvitation = "gh_inv_"
+	TokenChallenge  = "gh_mfa_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -33,7 +34,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/secretbox"
 )
 
 // Service is the application: the store plus the rules.
@@ -32,6 +34,10 @@ type Service struct {
 	mailDomain    string
 	mailQueued    func()
 	hasher        *password.Hasher
+	// dummyHash is verified for unknown usernames, so they cost what known
+	// ones do.
+	dummyHash string
+	box       *secretbox.Box
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -50,6 +56,9 @@ type Options struct {
 	// PasswordParams are argon2id's costs (default password.DefaultParams);
 	// tests lower them.
 	PasswordParams password.Params
+	// SecretKey seals the secrets that must be read again (authenticator
+	// keys); 32 bytes. Default: a random key, good for one process only.
+	SecretKey []byte
 }
 
 // New returns a Service over store.
@@ -73,6 +82,17 @@ func New(store gatehouse.Store, opts Options) *Service {
 	// One hash at a time per core: more would only queue inside the CPU and
 	// multiply the memory held (19 MiB each).
 	s.hasher = password.NewHasher(params, runtime.GOMAXPROCS(0))
+	s.dummyHash, _ = s.hasher.Hash(context.Background(), "no user has this password")
+	key := opts.SecretKey
+	if key == nil {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		panic(err) // a key of the wrong size is a wiring mistake
+	}
+	s.box = box
 	s.mailQueued = opts.MailQueued
 	if s.mailQueued == nil {
 		s.mailQueued = func() {}
@@ -111,6 +131,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		return gatehouse.Principal{Operator: true}, nil
 	}
 	switch gatehouse.TokenKind(secret) {
+	case gatehouse.TokenSession:
+		p, err := s.sessionPrincipal(ctx, hash)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Principal{}, unauthenticated
+		}
+		return p, err
 	case gatehouse.TokenAPI:
 		tok, err := s.store.APITokenByHash(ctx, hash, s.now())
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {

@@ -1,0 +1,53 @@
+package gatehouse
+
+import "time"
+
+// Credentials are what sign-in checks of an identity. The password hash and
+// the sealed authenticator key never leave the service.
+type Credentials struct {
+	UserID       string
+	Username     string
+	Status       UserStatus
+	PasswordHash string
+	// TOTPSecret is the authenticator key sealed with the server key, or "".
+	TOTPSecret   string
+	TOTPLastStep int64
+}
+
+// MFA challenge kinds.
+const (
+	ChallengeVerify = "verify" // enter a code of the enrolled authenticator
+	ChallengeEnroll = "enroll" // confirm a new authenticator with its first code
+)
+
+// MFAChallenge is the second step of a sign-in whose password was right.
+type MFAChallenge struct {
+	ID         string
+	Hash       []byte
+	UserID     string
+	Kind       string
+	TOTPSecret string // sealed; enrollment only
+	ExpiresAt  time.Time
+	UsedAt     time.Time
+}
+
+// Session is a signed-in browser or client (R-S4).
+type Session struct {
+	ID         string
+	UserID     string
+	Hash       []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // absolute
+	LastSeenAt time.Time // for the idle limit
+	RevokedAt  time.Time
+}
+
+// MembershipSummary is one entry of the account switcher (R-M6).
+type MembershipSummary struct {
+	ID          string
+	AccountID   string
+	AccountName string
+	AccountKind AccountKind
+	Level       Level
+	Status      MembershipStatus
+}

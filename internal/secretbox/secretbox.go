@@ -1,0 +1,105 @@
+// Package secretbox encrypts the few secrets Gatehouse must be able to read
+// again (authenticator keys, from issue 4 on remote monitoring passwords)
+// with AES-256-GCM under one server key. Everything else secret is stored
+// only as a hash.
+package secretbox
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Box seals and opens secrets.
+type Box struct{ aead cipher.AEAD }
+
+const prefix = "v1:"
+
+// New returns a box for a 32-byte key.
+func New(key []byte) (*Box, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("secretbox: the key must be 32 bytes, not %d", len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead}, nil
+}
+
+// Seal encrypts plaintext; context binds the ciphertext to its use (for
+// example "totp:" plus the user id), so it cannot be moved to another row.
+func (b *Box) Seal(plaintext, context string) string {
+	nonce := make([]byte, b.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	sealed := b.aead.Seal(nonce, nonce, []byte(plaintext), []byte(context))
+	return prefix + base64.RawStdEncoding.EncodeToString(sealed)
+}
+
+// Open decrypts what Seal made with the same context.
+func (b *Box) Open(sealed, context string) (string, error) {
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(sealed, prefix))
+	if err != nil || !strings.HasPrefix(sealed, prefix) || len(raw) < b.aead.NonceSize() {
+		return "", errors.New("secretbox: not a sealed secret")
+	}
+	plain, err := b.aead.Open(nil, raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():], []byte(context))
+	if err != nil {
+		return "", errors.New("secretbox: wrong key or tampered secret")
+	}
+	return string(plain), nil
+}
+
+// LoadKey returns the server key: hexKey when set (64 hex digits, from
+// GATEHOUSE_SECRET_KEY; every node of a PostgreSQL deployment needs the same
+// one), else the key in <dataDir>/secret.key, created on first use.
+func LoadKey(hexKey, dataDir string) ([]byte, error) {
+	if hexKey != "" {
+		key, err := hex.DecodeString(strings.TrimSpace(hexKey))
+		if err != nil || len(key) != 32 {
+			return nil, errors.New("GATEHOUSE_SECRET_KEY must be 64 hexadecimal digits (32 bytes)")
+		}
+		return key, nil
+	}
+	path := filepath.Join(dataDir, "secret.key")
+	if data, err := os.ReadFile(path); err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("%s does not hold a 32-byte hex key", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	// O_EXCL: if another process created it meanwhile, use that one.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return LoadKey("", dataDir)
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return key, f.Close()
+}

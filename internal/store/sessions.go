@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Credentials, error) {
+	var c gatehouse.Credentials
+	err := r.q.QueryRowContext(ctx, `SELECT id, username, status, password_hash, totp_secret, totp_last_step
+		FROM users WHERE username_key = $1`, gatehouse.UsernameKey(username)).
+		Scan(&c.UserID, &c.Username, &c.Status, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep)
+	if err == sql.ErrNoRows {
+		return c, gatehouse.NotFound("user")
+	}
+	return c, mapErr(err)
+}
+
+func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bool, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'
+		AND level IN ('integrator_admin', 'client_admin')`, userID).Scan(&n)
+	return n > 0, mapErr(err)
+}
+
+func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, m.level, m.status
+		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.name_key, a.id`, userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []gatehouse.MembershipSummary
+	for rows.Next() {
+		var m gatehouse.MembershipSummary
+		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.Level, &m.Status); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (r reader) MFAChallengeByHash(ctx context.Context, hash []byte) (gatehouse.MFAChallenge, error) {
+	var (
+		c         gatehouse.MFAChallenge
+		expiresAt int64
+		usedAt    sql.NullInt64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT id, token_hash, user_id, kind, totp_secret, expires_at, used_at
+		FROM mfa_challenges WHERE token_hash = $1`, hash).Scan(&c.ID, &c.Hash, &c.UserID, &c.Kind, &c.TOTPSecret, &expiresAt, &usedAt)
+	if err == sql.ErrNoRows {
+		return c, gatehouse.NotFound("challenge")
+	}
+	c.ExpiresAt, c.UsedAt = fromMicros(expiresAt), fromNullMicros(usedAt)
+	return c, mapErr(err)
+}
+
+func (r reader) SessionByHash(ctx context.Context, hash []byte) (gatehouse.Session, error) {
+	var (
+		s                              gatehouse.Session
+		createdAt, expiresAt, lastSeen int64
+		revokedAt                      sql.NullInt64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT id, user_id, token_hash, created_at, expires_at, last_seen_at, revoked_at
+		FROM sessions WHERE token_hash = $1`, hash).Scan(&s.ID, &s.UserID, &s.Hash, &createdAt, &expiresAt, &lastSeen, &revokedAt)
+	if err == sql.ErrNoRows {
+		return s, gatehouse.NotFound("session")
+	}
+	s.CreatedAt, s.ExpiresAt, s.LastSeenAt, s.RevokedAt = fromMicros(createdAt), fromMicros(expiresAt), fromMicros(lastSeen), fromNullMicros(revokedAt)
+	return s, mapErr(err)
+}
+
+func (t *tx) InsertMFAChallenge(ctx context.Context, c gatehouse.MFAChallenge) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO mfa_challenges (id, token_hash, user_id, kind, totp_secret, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.Hash, c.UserID, c.Kind, c.TOTPSecret, micros(c.ExpiresAt))
+	return mapErr(err)
+}
+
+func (t *tx) UseMFAChallenge(ctx context.Context, id string, now time.Time) error {
+	return t.guarded(ctx, "challenge", `UPDATE mfa_challenges SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, micros(now))
+}
+
+func (t *tx) UseTOTPStep(ctx context.Context, userID string, step int64, secret string) error {
+	if secret != "" {
+		return t.guarded(ctx, "code", `UPDATE users SET totp_secret = $3, totp_last_step = $2 WHERE id = $1`, userID, step, secret)
+	}
+	return t.guarded(ctx, "code", `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, userID, step)
+}
+
+func (t *tx) InsertSession(ctx context.Context, s gatehouse.Session) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.UserID, s.Hash, micros(s.CreatedAt), micros(s.ExpiresAt), micros(s.LastSeenAt))
+	return mapErr(err)
+}
+
+func (t *tx) TouchSession(ctx context.Context, id string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, micros(now))
+	return mapErr(err)
+}
+
+func (t *tx) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	return t.guarded(ctx, "session", `UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(now))
+}
+
+// guarded runs an UPDATE whose WHERE is the rule, and answers ENOTFOUND
+// when it changed nothing.
+func (t *tx) guarded(ctx context.Context, what, query string, args ...any) error {
+	res, err := t.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound(what)
+	}
+	return nil
+}
