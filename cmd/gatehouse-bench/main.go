@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/gatehouse-bench accounts [-db sqlite|postgres] [-creates 20000] [-workers 16]
 //	go run ./cmd/gatehouse-bench users [-db sqlite|postgres] [-adds 20000] [-workers 16]
+//	go run ./cmd/gatehouse-bench signin [-db sqlite|postgres] [-workers 200] [-seconds 10]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -24,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -37,6 +39,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -44,14 +47,15 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "accounts" && os.Args[1] != "users") {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users [flags]")
+	if len(os.Args) < 2 || (os.Args[1] != "accounts" && os.Args[1] != "users" && os.Args[1] != "signin") {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	db := fs.String("db", "sqlite", "sqlite or postgres")
 	creates := fs.Int("creates", 20000, "accounts to create through HTTP")
 	adds := fs.Int("adds", 20000, "users to add through HTTP (users)")
+	seconds := fs.Int("seconds", 10, "how long to measure sign-ins (signin)")
 	workers := fs.Int("workers", 16, "concurrent HTTP clients")
 	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
 	lists := fs.Int("lists", 2000, "list requests per filter")
@@ -69,8 +73,11 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	run := func() error { return benchAccounts(*db, *creates, *workers, *stored, *lists) }
-	if os.Args[1] == "users" {
+	switch os.Args[1] {
+	case "users":
 		run = func() error { return benchUsers(*db, *adds, *workers) }
+	case "signin":
+		run = func() error { return benchSignIn(*db, *workers, time.Duration(*seconds)*time.Second) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
@@ -103,7 +110,8 @@ func startNode(dbKind string) (*node, error) {
 		cleanup = append(cleanup, drop)
 	}
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DatabaseURL: n.dbURL, BootstrapToken: token,
-		InvitationTTL: 168 * time.Hour, LogLevel: "info", LogFormat: "json", PublicURL: "http://bench"}
+		InvitationTTL: 168 * time.Hour, LogLevel: "info", LogFormat: "json", PublicURL: "http://bench.example",
+		MailFrom: "Gatehouse <noreply@bench.example>"}
 	// The access log is formatted as in production and thrown away.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -458,4 +466,127 @@ func benchDelivery(dbKind string, count int) error {
 	fmt.Printf("outbox delivery to .eml files (one worker, %s): %d in %.2fs = %.0f mails/s (%d files)\n",
 		dbKind, delivered, elapsed.Seconds(), float64(delivered)/elapsed.Seconds(), len(files))
 	return nil
+}
+
+// benchSignIn compares password sign-ins through HTTP, with many clients at
+// once, to the raw argon2id rate of this machine, and reports the peak
+// memory of the process.
+func benchSignIn(dbKind string, workers int, d time.Duration) error {
+	// The machine's speed drifts (shared cores, clock changes), so the raw
+	// rate is measured before and after the sign-ins and averaged.
+	rawBefore := rawHashRate(d / 2)
+	fmt.Printf("gatehouse-bench signin: %s, %d cores, argon2id m=%d KiB t=%d p=%d\n", dbKind, runtime.NumCPU(),
+		password.DefaultParams.Memory, password.DefaultParams.Time, password.DefaultParams.Threads)
+	var wg sync.WaitGroup
+	n, err := startNode(dbKind)
+	if err != nil {
+		return err
+	}
+	defer n.stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
+	_, body, _ := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench"}`)
+	integratorID := between(body, `"id":"`, `"`)
+	_, body, _ = do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site"}`, integratorID))
+	site := between(body, `"id":"`, `"`)
+	if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+site+"/settings", `{"max_client_users":1000}`); err != nil || status != 200 {
+		return fmt.Errorf("settings: %d %s %v", status, body, err)
+	}
+	const users = 50
+	for i := range users {
+		payload := fmt.Sprintf(`{"username":"signin%d@bench.example","first_name":"S","last_name":"I","level":"client_user"}`, i)
+		if status, body, err := do(client, "POST", n.url+"/api/v1/accounts/"+site+"/users", payload); err != nil || status != 201 {
+			return fmt.Errorf("add: %d %s %v", status, body, err)
+		}
+	}
+	tokens, err := activationTokens(filepath.Join(n.dataDir, "mail"), users)
+	if err != nil {
+		return err
+	}
+	for _, tok := range tokens {
+		if status, body, err := do(client, "POST", n.url+"/api/v1/activate", fmt.Sprintf(`{"token":%q,"password":"correct horse battery staple"}`, tok)); err != nil || status != 200 {
+			return fmt.Errorf("activate: %d %s %v", status, body, err)
+		}
+	}
+	var signins, failed atomic.Int64
+	start := time.Now()
+	for i := range workers {
+		wg.Go(func() {
+			payload := fmt.Sprintf(`{"username":"signin%d@bench.example","password":"correct horse battery staple"}`, i%users)
+			for time.Since(start) < d {
+				if status, _, err := doAs(client, "", "POST", n.url+"/api/v1/sessions", payload); err != nil || status != 201 {
+					failed.Add(1)
+					continue
+				}
+				signins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	rate := float64(signins.Load()) / time.Since(start).Seconds()
+	rawAfter := rawHashRate(d / 2)
+	raw := (rawBefore + rawAfter) / 2
+	fmt.Printf("raw argon2id hashes, %d goroutines: %.1f/s before, %.1f/s after\n", runtime.GOMAXPROCS(0), rawBefore, rawAfter)
+	fmt.Printf("password sign-ins via HTTP, %d concurrent clients: %.1f/s = %.0f%% of the raw hash rate (%d failed)\n",
+		workers, rate, 100*rate/raw, failed.Load())
+	fmt.Printf("peak resident memory of the process (server and clients): %s\n", peakRSS())
+	return nil
+}
+
+// rawHashRate hashes on every core for d and returns hashes a second.
+func rawHashRate(d time.Duration) float64 {
+	hasher := password.NewHasher(password.DefaultParams, runtime.GOMAXPROCS(0))
+	var hashes atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Since(start) < d {
+				_, _ = hasher.Hash(context.Background(), "correct horse battery staple")
+				hashes.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(hashes.Load()) / time.Since(start).Seconds()
+}
+
+var tokenPattern = regexp.MustCompile(`token=3D(gh_inv_[A-Za-z0-9_-]+)|token=(gh_inv_[A-Za-z0-9_-]+)`)
+
+// activationTokens waits for the node's worker to write want mails and
+// reads the activation secrets out of them.
+func activationTokens(dir string, want int) ([]string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if len(files) >= want {
+			var tokens []string
+			for _, f := range files {
+				raw, err := os.ReadFile(f)
+				if err != nil {
+					return nil, err
+				}
+				text := strings.ReplaceAll(string(raw), "=\r\n", "")
+				if m := tokenPattern.FindStringSubmatch(text); m != nil {
+					tokens = append(tokens, m[1]+m[2])
+				}
+			}
+			return tokens, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, errors.New("activation mails did not arrive")
+}
+
+// peakRSS reads the process's high-water mark of resident memory.
+func peakRSS() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
+		}
+	}
+	return "unknown"
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -204,5 +205,40 @@ func TestVersionMigrateAndHelp(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"migrate"}, badURL, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("an unsupported database URL gave %v", err)
+	}
+}
+
+// Two gatehouse processes on one PostgreSQL: forty concurrent adds of client
+// users to one account, spread over both, let exactly nine through (R-L1,
+// R-X4).
+func TestTwoProcessesHoldTheLimit(t *testing.T) {
+	if !storetest.PostgresAvailable(t) {
+		return
+	}
+	bin := buildBinary(t)
+	dbURL := storetest.CreatePostgresDatabase(t)
+	env := func() []string {
+		return []string{"GATEHOUSE_DATABASE_URL=" + dbURL, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret",
+			"GATEHOUSE_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), "GATEHOUSE_ADDR=127.0.0.1:0"}
+	}
+	nodes := []*apitest.Env{{URL: startNode(t, bin, env()).url}, {URL: startNode(t, bin, env()).url}}
+	in := nodes[0].Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
+	site := nodes[1].Must(t, 201, "POST", "/api/v1/accounts", "op-secret",
+		fmt.Sprintf(`{"kind":"client","name":"Site","integrator_id":%q}`, in)).String("id")
+	statuses := make([]int, 40)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"username":"p%d@example.com","first_name":"P","last_name":"Q","level":"client_user"}`, i)
+			statuses[i] = nodes[i%2].Do(t, "POST", "/api/v1/accounts/"+site+"/users", "op-secret", body).Status
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[201] != 9 || count[409] != 31 {
+		t.Errorf("statuses over two processes %v, want 9 × 201 and 31 × 409", count)
 	}
 }
