@@ -51,7 +51,7 @@ func Start(t testing.TB, b storetest.Backend) *Env {
 		PasswordParams: FastPasswords, Clock: clock})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
-	web.New(svc, log).Register(api.HandlePage)
+	web.New(svc, log, "https://gatehouse.example.com").Register(api.HandlePage)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}

@@ -93,7 +93,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		<-workerDone
 	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
-	web.New(svc, log).Register(api.HandlePage)
+	web.New(svc, log, cfg.PublicURL).Register(api.HandlePage)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -23,20 +23,27 @@ var templates = template.Must(template.ParseFS(templateFiles, "templates/*.html"
 
 // Pages serves the web pages.
 type Pages struct {
-	svc  *service.Service
-	log  *slog.Logger
-	csrf *http.CrossOriginProtection
+	svc           *service.Service
+	log           *slog.Logger
+	csrf          *http.CrossOriginProtection
+	secureCookies bool
 }
 
-// New returns the pages of svc.
-func New(svc *service.Service, log *slog.Logger) *Pages {
-	return &Pages{svc: svc, log: log, csrf: http.NewCrossOriginProtection()}
+// New returns the pages of svc; cookies are Secure when the public URL is
+// https.
+func New(svc *service.Service, log *slog.Logger, publicURL string) *Pages {
+	return &Pages{svc: svc, log: log, csrf: http.NewCrossOriginProtection(), secureCookies: strings.HasPrefix(publicURL, "https://")}
 }
 
 // Register adds the pages to a router through handle.
 func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /activate", p.secure(http.HandlerFunc(p.activatePage)))
 	handle("POST /activate", p.secure(p.csrf.Handler(http.HandlerFunc(p.activateSubmit))))
+	handle("GET /login", p.secure(http.HandlerFunc(p.loginPage)))
+	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
+	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
+	handle("GET /accounts", p.secure(http.HandlerFunc(p.accountsPage)))
+	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 }
 
 // secure sets the headers every page carries: no inline script or framing,

@@ -1,0 +1,117 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
+)
+
+// browser posts forms as a same-origin page would and keeps the session
+// cookie by hand (it is Secure, and the test server speaks plain HTTP).
+type browser struct {
+	e      *apitest.Env
+	cookie *http.Cookie
+}
+
+func (b *browser) do(t *testing.T, method, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.e.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	if b.cookie != nil {
+		req.AddCookie(b.cookie)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	for _, c := range resp.Cookies() {
+		if c.Name == "gatehouse_session" {
+			b.cookie = c
+		}
+	}
+	return resp, string(raw)
+}
+
+// The sign-in page (API.md "Web pages"): a form with username and password
+// that leads a person with accounts to a page naming them; administrators
+// pass their second step on the way.
+func TestLoginPage(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	lyon := e.CreateAccount(t, "client", "Lyon Store", in)
+	paris := e.CreateAccount(t, "client", "Paris Store", in)
+	activeUser(t, e, lyon, "viewer@example.com", "client_user")
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+paris+"/users", op, newUser("viewer@example.com", "client_user"))
+
+	b := &browser{e: e}
+	resp, page := b.do(t, "GET", "/login", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `name="username"`) || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("login page: %d\n%s", resp.StatusCode, page)
+	}
+	resp, page = b.do(t, "POST", "/login", url.Values{"username": {"viewer@example.com"}, "password": {"not the password!"}})
+	if resp.StatusCode != 401 || !strings.Contains(page, `role="alert"`) || b.cookie != nil {
+		t.Errorf("wrong password: %d, cookie %v", resp.StatusCode, b.cookie)
+	}
+	resp, _ = b.do(t, "POST", "/login", url.Values{"username": {"viewer@example.com"}, "password": {goodPassword}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/accounts" || b.cookie == nil {
+		t.Fatalf("sign-in: %d %q cookie %v", resp.StatusCode, resp.Header.Get("Location"), b.cookie)
+	}
+	if !b.cookie.HttpOnly || b.cookie.SameSite != http.SameSiteLaxMode || !b.cookie.Secure {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, Secure (public URL is https)", b.cookie)
+	}
+	resp, page = b.do(t, "GET", "/accounts", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Lyon Store") || !strings.Contains(page, "Paris Store") {
+		t.Errorf("accounts page: %d\n%s", resp.StatusCode, page)
+	}
+	// The page cookie is no API credential.
+	req, _ := http.NewRequest("GET", e.URL+"/api/v1/me", nil)
+	req.AddCookie(b.cookie)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 401 {
+		t.Errorf("API with the page cookie: %v %v", r.StatusCode, err)
+	}
+	resp, _ = b.do(t, "POST", "/logout", url.Values{})
+	if resp.StatusCode != 303 {
+		t.Errorf("logout: %d", resp.StatusCode)
+	}
+	if resp, _ = b.do(t, "GET", "/accounts", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login" {
+		t.Errorf("accounts after logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// A client administrator enrolls an authenticator on the way in.
+	activeUser(t, e, lyon, "boss@example.com", "client_admin")
+	admin := &browser{e: e}
+	resp, page = admin.do(t, "POST", "/login", url.Values{"username": {"boss@example.com"}, "password": {goodPassword}})
+	secret := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page)
+	challenge := regexp.MustCompile(`name="challenge" value="(gh_mfa_[^"]+)"`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || secret == nil || challenge == nil || admin.cookie != nil {
+		t.Fatalf("admin sign-in page: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = admin.do(t, "POST", "/login/mfa", url.Values{"challenge": {challenge[1]}, "code": {code(t, e, secret[1], e.Clock.Now())}})
+	if resp.StatusCode != 303 || admin.cookie == nil {
+		t.Fatalf("second step: %d", resp.StatusCode)
+	}
+	if _, page = admin.do(t, "GET", "/accounts", nil); !strings.Contains(page, "Lyon Store") {
+		t.Errorf("admin accounts page:\n%s", page)
+	}
+	cross, _ := http.NewRequest("POST", e.URL+"/login", strings.NewReader("username=boss%40example.com&password=x"))
+	cross.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	if r, err := http.DefaultClient.Do(cross); err != nil || r.StatusCode != 403 {
+		t.Errorf("cross-site sign-in post: %v %v", r.StatusCode, err)
+	}
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// sessionCookie carries a page session. It is HttpOnly and SameSite=Lax,
+// Secure when the public URL is https; the API never reads it (it takes
+// bearer tokens only), so cookies cannot be used against the API.
+const sessionCookie = "gatehouse_session"
+
+var pageTexts = map[string]map[string]string{
+	"en": {
+		"title": "Sign in", "username": "Username (e-mail)", "password": "Password", "sign_in": "Sign in",
+		"mfa_title": "Second step", "mfa_intro": "Enter the 6-digit code from your authenticator app.",
+		"enroll_intro": "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
+		"enroll_key": "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
+		"accounts_title": "Your accounts", "signed_in_as": "Signed in as", "no_accounts": "You do not belong to any account yet.",
+		"sign_out": "Sign out", "integrator": "integrator", "client": "site",
+	},
+	"fr": {
+		"title": "Connexion", "username": "Identifiant (e-mail)", "password": "Mot de passe", "sign_in": "Se connecter",
+		"mfa_title": "Deuxième étape", "mfa_intro": "Saisissez le code à 6 chiffres de votre application d'authentification.",
+		"enroll_intro": "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
+		"enroll_key": "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
+		"accounts_title": "Vos comptes", "signed_in_as": "Connecté en tant que", "no_accounts": "Vous n'appartenez encore à aucun compte.",
+		"sign_out": "Se déconnecter", "integrator": "intégrateur", "client": "site",
+	},
+}
+
+type pageView struct {
+	Lang, Error, Username  string
+	T                      map[string]string
+	Enroll                 bool
+	Challenge, Secret, URI string
+	Accounts               []accountItem
+}
+
+type accountItem struct{ AccountName, Kind string }
+
+func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
+	lang := language(r, userLang)
+	texts := map[string]string{}
+	for k, v := range pageTexts[lang] {
+		texts[k] = v
+	}
+	texts["title"] = pageTexts[lang][titleKey]
+	return pageView{Lang: lang, T: texts}
+}
+
+func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.signedIn(r); ok {
+		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+		return
+	}
+	p.renderPage(w, r, http.StatusOK, "login.html", p.view(r, "", "title"))
+}
+
+func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	username := r.PostFormValue("username")
+	res, err := p.svc.SignIn(r.Context(), remoteIP(r), "", username, r.PostFormValue("password"))
+	switch {
+	case err != nil:
+		view := p.view(r, "", "title")
+		view.Username, view.Error = username, p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "login.html", view)
+	case res.Session != nil:
+		p.startPageSession(w, r, res.Session)
+	default:
+		view := p.view(r, "", "mfa_title")
+		view.Enroll, view.Challenge, view.Secret, view.URI = res.Enroll, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
+	}
+}
+
+func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	session, err := p.svc.CompleteMFA(r.Context(), remoteIP(r), "", r.PostFormValue("challenge"), r.PostFormValue("code"))
+	if err != nil {
+		view := p.view(r, "", "title")
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "login.html", view)
+		return
+	}
+	p.startPageSession(w, r, session)
+}
+
+func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *service.NewSession) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})
+	http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+}
+
+// signedIn authenticates the page session cookie.
+func (p *Pages) signedIn(r *http.Request) (gatehouse.Caller, bool) {
+	cookie, err := r.Cookie(sessionCookie)
+	if err != nil || gatehouse.TokenKind(cookie.Value) != gatehouse.TokenSession {
+		return gatehouse.Caller{}, false
+	}
+	principal, err := p.svc.Authenticate(r.Context(), cookie.Value)
+	if err != nil {
+		return gatehouse.Caller{}, false
+	}
+	return gatehouse.Caller{Principal: principal, IP: remoteIP(r)}, true
+}
+
+// accountsPage lists the accounts of the signed-in person: where the
+// account switcher starts (R-M6).
+func (p *Pages) accountsPage(w http.ResponseWriter, r *http.Request) {
+	caller, ok := p.signedIn(r)
+	if !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	me, err := p.svc.WhoAmI(r.Context(), caller)
+	if err != nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	view := p.view(r, me.User.Language, "accounts_title")
+	view.Username = me.User.Username
+	for _, m := range me.Memberships {
+		if m.Status == gatehouse.MembershipActive {
+			view.Accounts = append(view.Accounts, accountItem{AccountName: m.AccountName, Kind: view.T[string(m.AccountKind)]})
+		}
+	}
+	p.renderPage(w, r, http.StatusOK, "accounts.html", view)
+}
+
+func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
+	if caller, ok := p.signedIn(r); ok {
+		_ = p.svc.SignOut(r.Context(), caller)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func statusFor(err error) int {
+	switch gatehouse.ErrorCode(err) {
+	case gatehouse.EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case gatehouse.ERATELIMITED:
+		return http.StatusTooManyRequests
+	}
+	return statusOf(err)
+}
+
+func (p *Pages) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, view pageView) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := templates.ExecuteTemplate(w, name, view); err != nil {
+		p.log.ErrorContext(r.Context(), "render", "page", name, "error", err)
+	}
+}
