@@ -103,3 +103,29 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+func (s *Server) startTOTP(w http.ResponseWriter, r *http.Request) {
+	e, err := s.svc.StartTOTPEnrollment(r.Context(), caller(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"challenge": e.Challenge, "totp_secret": e.TOTPSecret,
+		"otpauth_uri": e.OTPAuthURI, "challenge_expires_at": e.ExpiresAt})
+}
+
+func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Challenge string `json:"challenge"`
+		Code      string `json:"code"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.svc.ConfirmTOTPEnrollment(r.Context(), caller(r), in.Challenge, in.Code); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -188,3 +188,43 @@ func TestSessionLimitsAndRemoval(t *testing.T) {
 		t.Errorf("the session still reaches the account after removal: %d", r.Status)
 	}
 }
+
+// Users who are not administrators may enroll an authenticator of their own
+// accord; from then on their sign-in asks for a code (R-S2).
+func TestOptionalMFAForUsers(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.Start(t, b)
+			in := e.CreateAccount(t, "integrator", "Acme", "")
+			site := e.CreateAccount(t, "client", "Site", in)
+			activeUser(t, e, site, "careful@example.com", "client_user")
+			token := signIn(e, t, "careful@example.com", goodPassword).String("token")
+
+			start := e.Must(t, 200, "POST", "/api/v1/me/mfa/totp", token, nil)
+			secret := start.String("totp_secret")
+			if r := e.Do(t, "POST", "/api/v1/me/mfa/totp/confirm", token, map[string]string{"challenge": start.String("challenge"), "code": "12345"}); r.Status != 401 {
+				t.Errorf("malformed code: %d", r.Status)
+			}
+			if r := signIn(e, t, "careful@example.com", goodPassword); r.Status != 201 {
+				t.Errorf("a failed enrollment changed sign-in: %d %s", r.Status, r.Raw)
+			}
+			start = e.Must(t, 200, "POST", "/api/v1/me/mfa/totp", token, nil)
+			secret = start.String("totp_secret")
+			// Another person's session cannot confirm this challenge.
+			activeUser(t, e, site, "other@example.com", "client_user")
+			other := signIn(e, t, "other@example.com", goodPassword).String("token")
+			if r := e.Do(t, "POST", "/api/v1/me/mfa/totp/confirm", other, map[string]string{"challenge": start.String("challenge"), "code": code(t, e, secret, e.Clock.Now())}); r.Status != 401 {
+				t.Errorf("someone else's challenge: %d", r.Status)
+			}
+			start = e.Must(t, 200, "POST", "/api/v1/me/mfa/totp", token, nil)
+			secret = start.String("totp_secret")
+			e.Must(t, 204, "POST", "/api/v1/me/mfa/totp/confirm", token, map[string]string{"challenge": start.String("challenge"), "code": code(t, e, secret, e.Clock.Now())})
+			if r := signIn(e, t, "careful@example.com", goodPassword); r.Status != 200 || r.Body["mfa_required"] != true {
+				t.Errorf("sign-in after enrolling: %d %s", r.Status, r.Raw)
+			}
+			if r := e.Do(t, "POST", "/api/v1/me/mfa/totp", apitest.OperatorToken, nil); r.Status != 403 {
+				t.Errorf("enrollment with a non-session token: %d", r.Status)
+			}
+		})
+	}
+}

@@ -112,58 +112,117 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 // challenge is used by its first answer, right or wrong, and a code's time
 // step is used once (RFC 6238, no replay).
 func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecret, code string) (*NewSession, error) {
-	refused := gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "wrong or expired code; sign in again")
-	if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
-		return nil, refused
-	}
 	var session *NewSession
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		now := s.now()
-		ch, err := tx.MFAChallengeByHash(ctx, gatehouse.HashToken(challengeSecret))
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && (!ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt))) {
-			return refused
-		} else if err != nil {
-			return err
-		}
-		if err := tx.UseMFAChallenge(ctx, ch.ID, now); err != nil {
-			return refused
-		}
-		user, err := tx.User(ctx, ch.UserID)
-		if err != nil {
-			return err
-		}
-		sealed := ch.TOTPSecret
-		if ch.Kind == gatehouse.ChallengeVerify {
-			creds, err := tx.Credentials(ctx, user.Username)
-			if err != nil {
-				return err
-			}
-			sealed = creds.TOTPSecret
-		}
-		secret, err := s.box.Open(sealed, "totp:"+ch.UserID)
+		ch, err := s.answerChallenge(ctx, tx, ip, requestID, "", challengeSecret, code, now)
 		if err != nil {
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
-		step := matchTOTP(secret, code, now)
-		enroll := ""
-		if ch.Kind == gatehouse.ChallengeEnroll {
-			enroll = sealed
-		}
-		if step < 0 || tx.UseTOTPStep(ctx, ch.UserID, step, enroll) != nil {
-			// Recorded outside this transaction, which is rolled back.
-			go s.auditAlone(context.WithoutCancel(ctx), c, now, "session.code_refused", ch.UserID)
-			return refused
-		}
-		if enroll != "" {
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.enrolled", "user", ch.UserID)); err != nil {
-				return err
-			}
-		}
 		session, err = s.startSession(ctx, tx, c, ch.UserID, now)
 		return err
 	})
 	return session, err
+}
+
+// answerChallenge uses up a challenge and checks its code; for an
+// enrollment challenge a right code enrolls the key. userID, when set, is
+// the only identity whose challenge is accepted.
+func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requestID, userID, challengeSecret, code string, now time.Time) (gatehouse.MFAChallenge, error) {
+	refused := gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "wrong or expired code; sign in again")
+	if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
+		return gatehouse.MFAChallenge{}, refused
+	}
+	ch, err := tx.MFAChallengeByHash(ctx, gatehouse.HashToken(challengeSecret))
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && (!ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || (userID != "" && ch.UserID != userID))) {
+		return ch, refused
+	} else if err != nil {
+		return ch, err
+	}
+	if err := tx.UseMFAChallenge(ctx, ch.ID, now); err != nil {
+		return ch, refused
+	}
+	user, err := tx.User(ctx, ch.UserID)
+	if err != nil {
+		return ch, err
+	}
+	sealed := ch.TOTPSecret
+	if ch.Kind == gatehouse.ChallengeVerify {
+		creds, err := tx.Credentials(ctx, user.Username)
+		if err != nil {
+			return ch, err
+		}
+		sealed = creds.TOTPSecret
+	}
+	secret, err := s.box.Open(sealed, "totp:"+ch.UserID)
+	if err != nil {
+		return ch, err
+	}
+	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
+	step := matchTOTP(secret, code, now)
+	enroll := ""
+	if ch.Kind == gatehouse.ChallengeEnroll {
+		enroll = sealed
+	}
+	if step < 0 || tx.UseTOTPStep(ctx, ch.UserID, step, enroll) != nil {
+		// Recorded outside this transaction, which is rolled back.
+		go s.auditAlone(context.WithoutCancel(ctx), c, now, "session.code_refused", ch.UserID)
+		return ch, refused
+	}
+	if enroll != "" {
+		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.enrolled", "user", ch.UserID)); err != nil {
+			return ch, err
+		}
+	}
+	return ch, nil
+}
+
+// TOTPEnrollment is a new authenticator key waiting for its first code.
+type TOTPEnrollment struct {
+	Challenge  string
+	TOTPSecret string
+	OTPAuthURI string
+	ExpiresAt  time.Time
+}
+
+// StartTOTPEnrollment gives a signed-in person a new authenticator key to
+// confirm (optional for users, R-S2); the current key, if any, stays until
+// the new one is confirmed.
+func (s *Service) StartTOTPEnrollment(ctx context.Context, c gatehouse.Caller) (TOTPEnrollment, error) {
+	if c.Principal.SessionID == "" {
+		return TOTPEnrollment{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to enroll an authenticator")
+	}
+	user, err := s.store.User(ctx, c.Principal.UserID)
+	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	return s.newEnrollment(ctx, c, user)
+}
+
+func (s *Service) newEnrollment(ctx context.Context, c gatehouse.Caller, user gatehouse.User) (TOTPEnrollment, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Gatehouse", AccountName: user.Username})
+	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
+	now := s.now()
+	ch := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll,
+		TOTPSecret: s.box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertMFAChallenge(ctx, ch) })
+	return TOTPEnrollment{Challenge: secret, TOTPSecret: key.Secret(), OTPAuthURI: key.URL(), ExpiresAt: ch.ExpiresAt}, err
+}
+
+// ConfirmTOTPEnrollment enrolls the key of an enrollment challenge of the
+// caller's own when its code is right.
+func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, c gatehouse.Caller, challengeSecret, code string) error {
+	if c.Principal.SessionID == "" {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to enroll an authenticator")
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		_, err := s.answerChallenge(ctx, tx, c.IP, c.RequestID, c.Principal.UserID, challengeSecret, code, s.now())
+		return err
+	})
 }
 
 // auditAlone writes one account-less security event in its own transaction.
