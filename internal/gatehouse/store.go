@@ -177,6 +177,9 @@ type Tx interface {
 	// and expiry; the old link dies with its hash. ENOTFOUND when it is not
 	// pending.
 	RenewInvitation(ctx context.Context, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error
+	// UpdateUser stores the names, language, phone and username of an
+	// identity; ECONFLICT when the username is taken.
+	UpdateUser(ctx context.Context, u User) error
 	// ActivateUser makes a pending identity active with its password hash;
 	// ENOTFOUND when it is not pending.
 	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error

@@ -110,3 +110,35 @@ func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+type userJSON struct {
+	ID        string `json:"id"`
+	Username  string `json:"username"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Language  string `json:"language"`
+	Phone     string `json:"phone"`
+	Status    string `json:"status"`
+}
+
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		FirstName *string `json:"first_name"`
+		LastName  *string `json:"last_name"`
+		Language  *string `json:"language"`
+		Phone     *string `json:"phone"`
+		Username  *string `json:"username"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	user, err := s.svc.UpdateProfile(r.Context(), caller(r), r.PathValue("user_id"), service.ProfilePatch{
+		FirstName: in.FirstName, LastName: in.LastName, Language: in.Language, Phone: in.Phone, Username: in.Username})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username, FirstName: user.FirstName,
+		LastName: user.LastName, Language: user.Language, Phone: user.Phone, Status: string(user.Status)})
+}

@@ -54,7 +54,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		}
 		// And the server really answers it with something other than 404/405.
 		method, path, _ := strings.Cut(route, " ")
-		path = strings.NewReplacer("{id}", "0190d7a0-0000-7000-8000-000000000000", "{membership_id}", "0190d7a0-0000-7000-8000-000000000001").Replace(path)
+		path = strings.NewReplacer("{id}", "0190d7a0-0000-7000-8000-000000000000", "{membership_id}", "0190d7a0-0000-7000-8000-000000000001", "{user_id}", "0190d7a0-0000-7000-8000-000000000002").Replace(path)
 		got := e.Do(t, method, path, apitest.OperatorToken, "{}")
 		if got.Status == 405 || strings.Contains(string(got.Raw), "route not found") {
 			t.Errorf("%s is documented but answered %d: %s", route, got.Status, got.Raw)

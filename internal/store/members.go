@@ -313,3 +313,9 @@ func (t *tx) RenewInvitation(ctx context.Context, id string, hash []byte, sentBy
 	}
 	return nil
 }
+
+func (t *tx) UpdateUser(ctx context.Context, u gatehouse.User) error {
+	return t.guarded(ctx, "user", `UPDATE users SET username = $2, username_key = $3, first_name = $4, last_name = $5,
+		language = $6, phone = $7 WHERE id = $1`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone)
+}
