@@ -45,10 +45,20 @@ type Env struct {
 // Start serves the API over the backend's fresh database.
 func Start(t testing.TB, b storetest.Backend) *Env {
 	t.Helper()
+	return StartWith(t, b, nil)
+}
+
+// StartWith is Start with the service options changed by configure.
+func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Options)) *Env {
+	t.Helper()
 	db, dbURL := b.Open(t)
 	clock := &Clock{now: time.Now().UTC()}
-	svc := service.New(db, service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
-		PasswordParams: FastPasswords, Clock: clock})
+	opts := service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
+		PasswordParams: FastPasswords, Clock: clock}
+	if configure != nil {
+		configure(&opts)
+	}
+	svc := service.New(db, opts)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	web.New(svc, log, "https://gatehouse.example.com").Register(api.HandlePage)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -111,5 +112,26 @@ func TestInvitationIsolation(t *testing.T) {
 	}
 	if r := ts.e.Do(t, "GET", "/api/v1/invitations/0190d7a0-0000-7000-8000-000000000000", op, nil); r.Status != 404 {
 		t.Errorf("unknown invitation: %d", r.Status)
+	}
+}
+
+// GATEHOUSE_INVITATION_TTL sets how long links live (R-M4).
+func TestInvitationTTLIsConfigurable(t *testing.T) {
+	e := apitest.StartWith(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, func(o *service.Options) {
+		o.InvitationTTL = 2 * time.Hour
+	})
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Site", in)
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, newUser("short@example.com", "client_user"))
+	token := e.ActivationTokens(t, "short@example.com")[0]
+	inv := e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/invitations", op, nil).Items()[0]
+	sent, _ := time.Parse(time.RFC3339, inv["sent_at"].(string))
+	expires, _ := time.Parse(time.RFC3339, inv["expires_at"].(string))
+	if expires.Sub(sent) != 2*time.Hour {
+		t.Errorf("invitation lives %v, want the configured 2h", expires.Sub(sent))
+	}
+	e.Clock.Advance(2*time.Hour + time.Second)
+	if r := e.Do(t, "POST", "/api/v1/activate", "", map[string]string{"token": token, "password": goodPassword}); r.Code() != "invitation_expired" {
+		t.Errorf("after the TTL: %d %s", r.Status, r.Raw)
 	}
 }

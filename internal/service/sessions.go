@@ -66,11 +66,18 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 	now := s.now()
 	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: creds.UserID}, IP: ip, RequestID: requestID}
 	if !ok || creds.PasswordHash == "" || creds.Status != gatehouse.UserActive {
-		if creds.UserID != "" {
-			_ = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-				return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_refused", "user", creds.UserID))
-			})
+		// Every attempt is recorded; for an unknown username, the name typed
+		// (cut to an e-mail address's length).
+		targetType, targetID := "user", creds.UserID
+		if targetID == "" {
+			targetType, targetID = "username", gatehouse.UsernameKey(username)
+			if len(targetID) > gatehouse.MaxEmailLen {
+				targetID = targetID[:gatehouse.MaxEmailLen]
+			}
 		}
+		_ = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+			return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_refused", targetType, targetID))
+		})
 		return SignInResult{}, unauthenticated()
 	}
 
