@@ -112,10 +112,7 @@ func TestActivationIsSingleUseUnderConcurrency(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
-			nodes := []*apitest.Env{e}
-			if b.Name == "postgres" {
-				nodes = append(nodes, secondNode(t, e))
-			}
+			nodes := nodesOf(t, b, e)
 			in := e.CreateAccount(t, "integrator", "Acme", "")
 			site := e.CreateAccount(t, "client", "Site", in)
 			e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, newUser("race@example.com", "client_user"))

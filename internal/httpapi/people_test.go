@@ -240,10 +240,7 @@ func TestConcurrentAddsRespectTheLimit(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
-			nodes := []*apitest.Env{e}
-			if b.Name == "postgres" {
-				nodes = append(nodes, secondNode(t, e))
-			}
+			nodes := nodesOf(t, b, e)
 			in := e.CreateAccount(t, "integrator", "Acme", "")
 			site := e.CreateAccount(t, "client", "Busy store", in)
 			const n = 40
@@ -277,10 +274,7 @@ func TestSameNewUsernameConcurrently(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
-			nodes := []*apitest.Env{e}
-			if b.Name == "postgres" {
-				nodes = append(nodes, secondNode(t, e))
-			}
+			nodes := nodesOf(t, b, e)
 			in := e.CreateAccount(t, "integrator", "Acme", "")
 			sites := make([]string, 10)
 			for i := range sites {
@@ -303,6 +297,15 @@ func TestSameNewUsernameConcurrently(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nodesOf returns the nodes a concurrency test spreads its requests over:
+// e, and on PostgreSQL a second node sharing e's database.
+func nodesOf(t *testing.T, b storetest.Backend, e *apitest.Env) []*apitest.Env {
+	if b.Name != "postgres" {
+		return []*apitest.Env{e}
+	}
+	return []*apitest.Env{e, secondNode(t, e)}
 }
 
 // secondNode serves the same database through another store and service, as
