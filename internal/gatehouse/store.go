@@ -173,6 +173,8 @@ type Tx interface {
 	// fails with ENOTFOUND when the invitation is no longer pending, so a
 	// link is used once even when two requests race (single use).
 	EndInvitation(ctx context.Context, id string, status InvitationStatus, now time.Time) error
+	// CancelInvitationsOf ends the pending invitations of a membership.
+	CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error
 	// RenewInvitation gives a pending invitation a new link secret, sender
 	// and expiry; the old link dies with its hash. ENOTFOUND when it is not
 	// pending.

@@ -74,6 +74,22 @@ func TestActivation(t *testing.T) {
 	}
 }
 
+// Removing a pending user kills their activation link (R-M5, R-M7).
+func TestRemovedUserLinkIsDead(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Site", in)
+	m := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, newUser("gone@example.com", "client_user"))
+	token := e.ActivationTokens(t, "gone@example.com")[0]
+	e.Must(t, 204, "DELETE", "/api/v1/accounts/"+site+"/users/"+m.String("id"), op, nil)
+	if r := e.Do(t, "POST", "/api/v1/activate", "", map[string]string{"token": token, "password": goodPassword}); r.Code() != "invitation_invalid" {
+		t.Errorf("the link of a removed user: %d %s", r.Status, r.Raw)
+	}
+	if n := len(e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/invitations?status=pending", op, nil).Items()); n != 0 {
+		t.Errorf("%d pending invitations after the removal", n)
+	}
+}
+
 // Bad and stale links: expired, malformed, of another kind (R-M4).
 func TestActivationLinksThatDoNotWork(t *testing.T) {
 	e := sqliteEnv(t)

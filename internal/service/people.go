@@ -196,6 +196,10 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 		if err := tx.DeleteMembership(ctx, accountID, membershipID); err != nil {
 			return err
 		}
+		// Its activation link dies with it.
+		if err := tx.CancelInvitationsOf(ctx, membershipID, s.now()); err != nil {
+			return err
+		}
 		if member.Level == gatehouse.LevelClientUser {
 			if err := tx.ReleaseClientUserSlot(ctx, accountID); err != nil {
 				return err

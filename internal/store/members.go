@@ -319,3 +319,9 @@ func (t *tx) UpdateUser(ctx context.Context, u gatehouse.User) error {
 		language = $6, phone = $7 WHERE id = $1`,
 		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone)
 }
+
+func (t *tx) CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = 'cancelled', ended_at = $2
+		WHERE membership_id = $1 AND status = 'pending'`, membershipID, micros(now))
+	return mapErr(err)
+}

@@ -34,6 +34,7 @@ CREATE TABLE invitations (
 );
 CREATE INDEX invitations_by_account ON invitations (account_id, status, id);
 CREATE INDEX invitations_by_user ON invitations (user_id, status);
+CREATE INDEX invitations_by_membership ON invitations (membership_id);
 
 -- +goose Down
 DROP TABLE invitations;
