@@ -89,10 +89,10 @@ func pageRequest(r *http.Request) (gatehouse.PageRequest, error) {
 	var page gatehouse.PageRequest
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > gatehouse.MaxPageLimit {
+		if err != nil || n < 1 {
 			return page, gatehouse.Invalid("limit", "limit must be a whole number from 1 to %d", gatehouse.MaxPageLimit)
 		}
-		page.Limit = n
+		page.Limit = min(n, gatehouse.MaxPageLimit) // "at most 500": more is served as 500
 	}
 	page.Cursor = q.Get("cursor")
 	return page, nil

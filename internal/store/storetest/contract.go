@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("UpdateAccount", func(t *testing.T) { testUpdateAccount(t, open(t)) })
 	t.Run("ListOrderAndSearch", func(t *testing.T) { testListOrderAndSearch(t, open(t)) })
 	t.Run("ListPagination", func(t *testing.T) { testListPagination(t, open(t)) })
+	t.Run("PageLimitCapped", func(t *testing.T) { testPageLimitCapped(t, open(t)) })
 	t.Run("ListVisibility", func(t *testing.T) { testListVisibility(t, open(t)) })
 	t.Run("AccessTo", func(t *testing.T) { testAccessTo(t, open(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
@@ -678,5 +679,22 @@ func testOutboxClaimsAreExclusive(t *testing.T, s gatehouse.Store) {
 	wg.Wait()
 	if total != 200 {
 		t.Errorf("%d claims of 200 messages", total)
+	}
+}
+
+// A page holds at most 500 items, whatever limit was asked for (API.md
+// "Conventions").
+func testPageLimitCapped(t *testing.T, s gatehouse.Store) {
+	accounts := make([]gatehouse.Account, 501)
+	for i := range accounts {
+		accounts[i] = integrator(fmt.Sprintf("Integrator %03d", i))
+	}
+	insertAccounts(t, s, accounts...)
+	page, err := s.ListAccounts(context.Background(), gatehouse.AccountFilter{Page: gatehouse.PageRequest{Limit: 100000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != gatehouse.MaxPageLimit || page.NextCursor == "" {
+		t.Errorf("%d items and cursor %q, want %d and a next page", len(page.Items), page.NextCursor, gatehouse.MaxPageLimit)
 	}
 }
