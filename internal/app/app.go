@@ -77,6 +77,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	if err != nil {
 		return err
 	}
+	if cfg.SecretKey == "" && db.Dialect() == store.Postgres {
+		log.Warn("GATEHOUSE_SECRET_KEY is not set: this node seals secrets with the key in its data dir; " +
+			"every node sharing this database needs the same key (see docs/operations.md)")
+	}
 	worker := outbox.NewWorker(db, sender, workerName(), log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey})

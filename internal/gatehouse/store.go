@@ -45,7 +45,9 @@ type Membership struct {
 	Level     Level
 	Status    MembershipStatus
 	// Email is where mail about this account goes (SPEC R-U3).
-	Email         string
+	Email string
+	// Description says what a remote monitoring user is for (R-RM1).
+	Description   string
 	HomeFolderID  string
 	Notifications Notifications
 	// AddedBy is the actor id of whoever added the member.
@@ -144,6 +146,11 @@ type Reader interface {
 	MembershipsOf(ctx context.Context, userID string) ([]MembershipSummary, error)
 	MFAChallengeByHash(ctx context.Context, hash []byte) (MFAChallenge, error)
 	SessionByHash(ctx context.Context, hash []byte) (Session, error)
+	// RemoteMonitoringUser returns the account's remote monitoring member,
+	// or ENOTFOUND.
+	RemoteMonitoringUser(ctx context.Context, accountID string) (Member, error)
+	// SealedPassword returns a service identity's sealed password.
+	SealedPassword(ctx context.Context, userID string) (string, error)
 }
 
 // Tx is one write transaction.
@@ -173,6 +180,13 @@ type Tx interface {
 	// fails with ENOTFOUND when the invitation is no longer pending, so a
 	// link is used once even when two requests race (single use).
 	EndInvitation(ctx context.Context, id string, status InvitationStatus, now time.Time) error
+	// InsertServiceUser stores an active service identity with its password
+	// hash and the password sealed for showing again.
+	InsertServiceUser(ctx context.Context, u User, passwordHash, passwordSealed string) error
+	// SetServicePassword replaces a service identity's password.
+	SetServicePassword(ctx context.Context, userID, passwordHash, passwordSealed string) error
+	// RevokeSessionsOf ends every session of an identity.
+	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
 	// CancelInvitationsOf ends the pending invitations of a membership.
 	CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error
 	// RenewInvitation gives a pending invitation a new link secret, sender

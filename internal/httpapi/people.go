@@ -22,6 +22,7 @@ type membershipJSON struct {
 	Roles         []string          `json:"roles"`
 	HomeFolderID  *string           `json:"home_folder_id"`
 	Notifications notificationsJSON `json:"notifications"`
+	Description   string            `json:"description,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
 }
 
@@ -35,7 +36,7 @@ func toMembershipJSON(m gatehouse.Member) membershipJSON {
 	out := membershipJSON{ID: m.ID, AccountID: m.AccountID, UserID: m.UserID, Username: m.Username,
 		FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Language: m.Language,
 		Level: string(m.Level), Status: string(m.Status), Roles: m.Roles,
-		Notifications: notificationsJSON(m.Notifications), CreatedAt: m.CreatedAt}
+		Notifications: notificationsJSON(m.Notifications), Description: m.Description, CreatedAt: m.CreatedAt}
 	if out.Roles == nil {
 		out.Roles = []string{}
 	}

@@ -190,7 +190,15 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 		if err != nil {
 			return err
 		}
-		if !mayManageLevel(access, account, member.Level) {
+		allowed := mayManageLevel(access, account, member.Level)
+		if member.Level == gatehouse.LevelRemoteMonitoring {
+			allowed = mayManageRemoteMonitoring(access, account)
+			// Its credentials end with it: no session of it may outlive it.
+			if err := tx.RevokeSessionsOf(ctx, member.UserID, s.now()); err != nil {
+				return err
+			}
+		}
+		if !allowed {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not remove a %s from this account", member.Level)
 		}
 		if err := tx.DeleteMembership(ctx, accountID, membershipID); err != nil {

@@ -44,7 +44,7 @@ func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehous
 	return stored, false, err
 }
 
-const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.home_folder_id,
+const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.description, m.home_folder_id,
 	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at,
 	u.username, u.first_name, u.last_name, u.language`
 
@@ -54,7 +54,7 @@ func scanMember(row scanner) (gatehouse.Member, error) {
 		homeFolder sql.NullString
 		createdAt  int64
 	)
-	err := row.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &m.Email, &homeFolder,
+	err := row.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &m.Email, &m.Description, &homeFolder,
 		&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &m.AddedBy, &createdAt,
 		&m.Username, &m.FirstName, &m.LastName, &m.Language)
 	m.HomeFolderID, m.CreatedAt = homeFolder.String, fromMicros(createdAt)
@@ -137,10 +137,10 @@ func (r reader) rolesOf(ctx context.Context, membershipIDs []string) (map[string
 func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error {
 	homeFolder := sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, home_folder_id,
-			notify, notify_email, notify_sms, added_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			notify, notify_email, notify_sms, added_by, created_at, description)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, homeFolder,
-		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt))
+		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description)
 	return mapErr(err)
 }
 
@@ -323,5 +323,41 @@ func (t *tx) UpdateUser(ctx context.Context, u gatehouse.User) error {
 func (t *tx) CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = 'cancelled', ended_at = $2
 		WHERE membership_id = $1 AND status = 'pending'`, membershipID, micros(now))
+	return mapErr(err)
+}
+
+func (r reader) RemoteMonitoringUser(ctx context.Context, accountID string) (gatehouse.Member, error) {
+	m, err := scanMember(r.q.QueryRowContext(ctx, `SELECT `+memberColumns+`
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND m.level = 'remote_monitoring'`, accountID))
+	if err == sql.ErrNoRows {
+		return m, gatehouse.NotFound("remote monitoring user")
+	}
+	return m, mapErr(err)
+}
+
+func (r reader) SealedPassword(ctx context.Context, userID string) (string, error) {
+	var sealed string
+	err := r.q.QueryRowContext(ctx, `SELECT password_sealed FROM users WHERE id = $1`, userID).Scan(&sealed)
+	if err == sql.ErrNoRows {
+		return "", gatehouse.NotFound("user")
+	}
+	return sealed, mapErr(err)
+}
+
+func (t *tx) InsertServiceUser(ctx context.Context, u gatehouse.User, passwordHash, passwordSealed string) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, status,
+			created_at, password_hash, password_sealed, activated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $7)`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, micros(u.CreatedAt), passwordHash, passwordSealed)
+	return mapErr(err)
+}
+
+func (t *tx) SetServicePassword(ctx context.Context, userID, passwordHash, passwordSealed string) error {
+	return t.guarded(ctx, "user", `UPDATE users SET password_hash = $2, password_sealed = $3 WHERE id = $1`, userID, passwordHash, passwordSealed)
+}
+
+func (t *tx) RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
 	return mapErr(err)
 }
