@@ -161,8 +161,21 @@ func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gateh
 // RegenerateRemoteMonitoringCredentials gives the remote monitoring user a
 // new password; the old one and every session made with it stop working.
 func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c gatehouse.Caller, accountID string) (RemoteMonitoringCredentials, error) {
+	// Hash before taking the write lock (argon2id is the slow part).
+	account, err := s.remoteMonitoringAccount(ctx, s.store, c, accountID)
+	if err != nil {
+		return RemoteMonitoringCredentials{}, err
+	}
+	current, err := s.store.RemoteMonitoringUser(ctx, account.ID)
+	if err != nil {
+		return RemoteMonitoringCredentials{}, err
+	}
+	plain, hash, sealed, err := s.newServicePassword(ctx, current.UserID)
+	if err != nil {
+		return RemoteMonitoringCredentials{}, err
+	}
 	var creds RemoteMonitoringCredentials
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
@@ -171,9 +184,8 @@ func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c g
 		if err != nil {
 			return err
 		}
-		plain, hash, sealed, err := s.newServicePassword(ctx, m.UserID)
-		if err != nil {
-			return err
+		if m.UserID != current.UserID {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "the remote monitoring user was replaced meanwhile; try again")
 		}
 		now := s.now()
 		if err := tx.SetServicePassword(ctx, m.UserID, hash, sealed); err != nil {
