@@ -251,7 +251,8 @@ func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 var activationLink = regexp.MustCompile(`https://gatehouse\.example\.com/activate\?token=(gh_inv_[A-Za-z0-9_-]+)`)
 
 // ActivationTokens returns the secrets of the activation links mailed to
-// the address, oldest first, delivering the queue first.
+// the address, oldest first. It delivers the whole queue, so mail to other
+// addresses is consumed too: ask right after the add that sent the link.
 func (e *Env) ActivationTokens(t testing.TB, to string) []string {
 	t.Helper()
 	var tokens []string

@@ -151,6 +151,9 @@ type Reader interface {
 	RemoteMonitoringUser(ctx context.Context, accountID string) (Member, error)
 	// SealedPassword returns a service identity's sealed password.
 	SealedPassword(ctx context.Context, userID string) (string, error)
+	// MemberRoles returns the roles of the user's active membership in the
+	// account (none when there is no such membership).
+	MemberRoles(ctx context.Context, userID, accountID string) ([]string, error)
 }
 
 // Tx is one write transaction.

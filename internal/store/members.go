@@ -361,3 +361,21 @@ func (t *tx) RevokeSessionsOf(ctx context.Context, userID string, now time.Time)
 	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
 	return mapErr(err)
 }
+
+func (r reader) MemberRoles(ctx context.Context, userID, accountID string) ([]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT mr.role FROM membership_roles mr JOIN memberships m ON m.id = mr.membership_id
+		WHERE m.user_id = $1 AND m.account_id = $2 AND m.status = 'active' ORDER BY mr.role`, userID, accountID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var roles []string
+	for rows.Next() {
+		var role string
+		if err := rows.Scan(&role); err != nil {
+			return nil, err
+		}
+		roles = append(roles, role)
+	}
+	return roles, mapErr(rows.Err())
+}
