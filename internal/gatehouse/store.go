@@ -182,7 +182,7 @@ type Tx interface {
 	// EndInvitation moves a pending invitation to accepted or cancelled. It
 	// fails with ENOTFOUND when the invitation is no longer pending, so a
 	// link is used once even when two requests race (single use).
-	EndInvitation(ctx context.Context, id string, status InvitationStatus, now time.Time) error
+	EndInvitation(ctx context.Context, accountID, id string, status InvitationStatus, now time.Time) error
 	// InsertServiceUser stores an active service identity with its password
 	// hash and the password sealed for showing again.
 	InsertServiceUser(ctx context.Context, u User, passwordHash, passwordSealed string) error
@@ -191,18 +191,18 @@ type Tx interface {
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
 	// CancelInvitationsOf ends the pending invitations of a membership.
-	CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error
+	CancelInvitationsOf(ctx context.Context, accountID, membershipID string, now time.Time) error
 	// RenewInvitation gives a pending invitation a new link secret, sender
 	// and expiry; the old link dies with its hash. ENOTFOUND when it is not
 	// pending.
-	RenewInvitation(ctx context.Context, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error
+	RenewInvitation(ctx context.Context, accountID, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error
 	// UpdateUser stores the names, language, phone and username of an
 	// identity; ECONFLICT when the username is taken.
 	UpdateUser(ctx context.Context, u User) error
 	// ActivateUser makes a pending identity active with its password hash;
 	// ENOTFOUND when it is not pending.
 	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error
-	SetMembershipStatus(ctx context.Context, membershipID string, status MembershipStatus) error
+	SetMembershipStatus(ctx context.Context, accountID, membershipID string, status MembershipStatus) error
 	InsertMFAChallenge(ctx context.Context, c MFAChallenge) error
 	// UseMFAChallenge marks a challenge used; ENOTFOUND if it already was.
 	UseMFAChallenge(ctx context.Context, id string, now time.Time) error

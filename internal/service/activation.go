@@ -54,10 +54,10 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 			if p.StatusAt(now) != gatehouse.InvitationPending {
 				continue // expired: a new invitation must be sent (R-M4)
 			}
-			if err := tx.EndInvitation(ctx, p.ID, gatehouse.InvitationAccepted, now); err != nil {
+			if err := tx.EndInvitation(ctx, p.AccountID, p.ID, gatehouse.InvitationAccepted, now); err != nil {
 				return err
 			}
-			if err := tx.SetMembershipStatus(ctx, p.MembershipID, gatehouse.MembershipActive); err != nil {
+			if err := tx.SetMembershipStatus(ctx, p.AccountID, p.MembershipID, gatehouse.MembershipActive); err != nil {
 				return err
 			}
 			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {

@@ -64,7 +64,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 		now := s.now()
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
 		inv.TokenHash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt = hash, c.Principal.ActorID(), now, now.Add(s.invitationTTL)
-		if err := tx.RenewInvitation(ctx, inv.ID, hash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt); err != nil {
+		if err := tx.RenewInvitation(ctx, inv.AccountID, inv.ID, hash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt); err != nil {
 			return err
 		}
 		inv.Status = gatehouse.InvitationPending
@@ -92,7 +92,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id s
 			return err
 		}
 		now := s.now()
-		if err := tx.EndInvitation(ctx, inv.ID, gatehouse.InvitationCancelled, now); err != nil {
+		if err := tx.EndInvitation(ctx, inv.AccountID, inv.ID, gatehouse.InvitationCancelled, now); err != nil {
 			return err
 		}
 		member, err := tx.Member(ctx, inv.AccountID, inv.MembershipID)

@@ -205,7 +205,7 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 			return err
 		}
 		// Its activation link dies with it.
-		if err := tx.CancelInvitationsOf(ctx, membershipID, s.now()); err != nil {
+		if err := tx.CancelInvitationsOf(ctx, accountID, membershipID, s.now()); err != nil {
 			return err
 		}
 		if member.Level == gatehouse.LevelClientUser {

@@ -273,9 +273,9 @@ func (r reader) PendingInvitationsOf(ctx context.Context, userID string) ([]gate
 	return out, mapErr(rows.Err())
 }
 
-func (t *tx) EndInvitation(ctx context.Context, id string, status gatehouse.InvitationStatus, now time.Time) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = $2, ended_at = $3 WHERE id = $1 AND status = 'pending'`,
-		id, string(status), micros(now))
+func (t *tx) EndInvitation(ctx context.Context, accountID, id string, status gatehouse.InvitationStatus, now time.Time) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = $2, ended_at = $3
+		WHERE id = $1 AND account_id = $4 AND status = 'pending'`, id, string(status), micros(now), accountID)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -297,14 +297,14 @@ func (t *tx) ActivateUser(ctx context.Context, userID, passwordHash string, now 
 	return nil
 }
 
-func (t *tx) SetMembershipStatus(ctx context.Context, membershipID string, status gatehouse.MembershipStatus) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE memberships SET status = $2 WHERE id = $1`, membershipID, string(status))
+func (t *tx) SetMembershipStatus(ctx context.Context, accountID, membershipID string, status gatehouse.MembershipStatus) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE memberships SET status = $2 WHERE id = $1 AND account_id = $3`, membershipID, string(status), accountID)
 	return mapErr(err)
 }
 
-func (t *tx) RenewInvitation(ctx context.Context, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error {
+func (t *tx) RenewInvitation(ctx context.Context, accountID, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error {
 	res, err := t.q.ExecContext(ctx, `UPDATE invitations SET token_hash = $2, invited_by = $3, sent_at = $4, expires_at = $5
-		WHERE id = $1 AND status = 'pending'`, id, hash, sentBy, micros(sentAt), micros(expiresAt))
+		WHERE id = $1 AND account_id = $6 AND status = 'pending'`, id, hash, sentBy, micros(sentAt), micros(expiresAt), accountID)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -320,9 +320,9 @@ func (t *tx) UpdateUser(ctx context.Context, u gatehouse.User) error {
 		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone)
 }
 
-func (t *tx) CancelInvitationsOf(ctx context.Context, membershipID string, now time.Time) error {
+func (t *tx) CancelInvitationsOf(ctx context.Context, accountID, membershipID string, now time.Time) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE invitations SET status = 'cancelled', ended_at = $2
-		WHERE membership_id = $1 AND status = 'pending'`, membershipID, micros(now))
+		WHERE membership_id = $1 AND account_id = $3 AND status = 'pending'`, membershipID, micros(now), accountID)
 	return mapErr(err)
 }
 
