@@ -21,6 +21,9 @@ var pageTexts = map[string]map[string]string{
 		"enroll_key":   "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
 		"accounts_title": "Your accounts", "signed_in_as": "Signed in as", "no_accounts": "You do not belong to any account yet.",
 		"sign_out": "Sign out", "integrator": "integrator", "client": "site",
+		"activate_title": "Activate your account", "activate_intro": "Choose the password for", "new_password": "New password",
+		"password_hint": "At least 12 characters. A few unrelated words make a strong password.", "activate": "Activate",
+		"activate_done": "Your account is active. You can now sign in.",
 	},
 	"fr": {
 		"title": "Connexion", "username": "Identifiant (e-mail)", "password": "Mot de passe", "sign_in": "Se connecter",
@@ -29,6 +32,9 @@ var pageTexts = map[string]map[string]string{
 		"enroll_key":   "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
 		"accounts_title": "Vos comptes", "signed_in_as": "Connecté en tant que", "no_accounts": "Vous n'appartenez encore à aucun compte.",
 		"sign_out": "Se déconnecter", "integrator": "intégrateur", "client": "site",
+		"activate_title": "Activez votre compte", "activate_intro": "Choisissez le mot de passe de", "new_password": "Nouveau mot de passe",
+		"password_hint": "Au moins 12 caractères. Quelques mots sans rapport font un mot de passe solide.", "activate": "Activer",
+		"activate_done": "Votre compte est actif. Vous pouvez maintenant vous connecter.",
 	},
 }
 
@@ -38,6 +44,10 @@ type pageView struct {
 	Enroll                 bool
 	Challenge, Secret, URI string
 	Accounts               []accountItem
+	// Activation: the link's secret, whether the link is dead (no form),
+	// and whether it worked.
+	Token       string
+	Fatal, Done bool
 }
 
 type accountItem struct{ AccountName, Kind string }

@@ -59,35 +59,16 @@ func (p *Pages) secure(h http.Handler) http.Handler {
 	})
 }
 
-type activateView struct {
-	Lang     string
-	T        activateText
-	Token    string
-	Username string
-	Error    string
-	Fatal    string
-	Done     bool
-}
-
-type activateText struct{ Title, Intro, Password, Hint, Submit, Done string }
-
-var activateTexts = map[string]activateText{
-	"en": {"Activate your account", "Choose the password for", "New password",
-		"At least 12 characters. A few unrelated words make a strong password.", "Activate", "Your account is active. You can now sign in."},
-	"fr": {"Activez votre compte", "Choisissez le mot de passe de", "Nouveau mot de passe",
-		"Au moins 12 caractères. Quelques mots sans rapport font un mot de passe solide.", "Activer", "Votre compte est actif. Vous pouvez maintenant vous connecter."},
-}
-
 // language picks the page language: the identity's if known, else the
 // browser's first supported one, else English.
 func language(r *http.Request, userLang string) string {
-	if _, ok := activateTexts[userLang]; ok {
+	if _, ok := pageTexts[userLang]; ok {
 		return userLang
 	}
 	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if _, ok := activateTexts[base]; ok {
+		if _, ok := pageTexts[base]; ok {
 			return base
 		}
 	}
@@ -99,14 +80,13 @@ func language(r *http.Request, userLang string) string {
 func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	user, err := p.svc.CheckActivationLink(r.Context(), token)
-	view := activateView{Token: token, Username: user.Username}
-	view.Lang = language(r, user.Language)
-	view.T = activateTexts[view.Lang]
+	view := p.view(r, user.Language, "activate_title")
+	view.Token, view.Username = token, user.Username
 	status := http.StatusOK
 	if err != nil {
-		view.Fatal, status = p.message(r, err), statusOf(err)
+		view.Error, view.Fatal, status = p.message(r, err), true, statusOf(err)
 	}
-	p.render(w, r, status, view)
+	p.renderPage(w, r, status, "activate.html", view)
 }
 
 func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
@@ -116,19 +96,14 @@ func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		user, _ = p.svc.CheckActivationLink(r.Context(), token)
 	}
-	view := activateView{Token: token, Username: user.Username, Done: err == nil}
-	view.Lang = language(r, user.Language)
-	view.T = activateTexts[view.Lang]
+	view := p.view(r, user.Language, "activate_title")
+	view.Token, view.Username, view.Done = token, user.Username, err == nil
 	status := http.StatusOK
 	if err != nil {
-		status = statusOf(err)
-		if gatehouse.ErrorCode(err) == gatehouse.EINVALID {
-			view.Error = p.message(r, err)
-		} else {
-			view.Fatal = p.message(r, err)
-		}
+		// A refused password keeps the form; a dead link does not.
+		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusOf(err)
 	}
-	p.render(w, r, status, view)
+	p.renderPage(w, r, status, "activate.html", view)
 }
 
 // message is what a person is told of an error; internal errors are logged
@@ -150,14 +125,6 @@ func statusOf(err error) int {
 		return http.StatusGone
 	}
 	return http.StatusInternalServerError
-}
-
-func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, view activateView) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := templates.ExecuteTemplate(w, "activate.html", view); err != nil {
-		p.log.ErrorContext(r.Context(), "render", slog.Any("error", err))
-	}
 }
 
 func remoteIP(r *http.Request) string {
