@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,27 +132,12 @@ func TestActivationIsSingleUseUnderConcurrency(t *testing.T) {
 			site := e.CreateAccount(t, "client", "Site", in)
 			e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, newUser("race@example.com", "client_user"))
 			token := e.ActivationTokens(t, "race@example.com")[0]
-			statuses := make([]int, 10)
-			var wg sync.WaitGroup
-			for i := range statuses {
-				wg.Go(func() {
-					statuses[i] = nodes[i%len(nodes)].Do(t, "POST", "/api/v1/activate", "",
-						map[string]string{"token": token, "password": goodPassword + strings.Repeat("!", i)}).Status
-				})
-			}
-			wg.Wait()
-			wins := 0
-			for _, s := range statuses {
-				switch s {
-				case 200:
-					wins++
-				case 410:
-				default:
-					t.Errorf("status %d", s)
-				}
-			}
-			if wins != 1 {
-				t.Errorf("%d activations with one link, want 1 (%v)", wins, statuses)
+			count := race(nodes, 10, func(node *apitest.Env, i int) int {
+				return node.Do(t, "POST", "/api/v1/activate", "",
+					map[string]string{"token": token, "password": goodPassword + strings.Repeat("!", i)}).Status
+			})
+			if count[200] != 1 || count[410] != 9 {
+				t.Errorf("statuses %v, want one activation (200) and nine 410", count)
 			}
 		})
 	}

@@ -244,20 +244,10 @@ func TestConcurrentAddsRespectTheLimit(t *testing.T) {
 			in := e.CreateAccount(t, "integrator", "Acme", "")
 			site := e.CreateAccount(t, "client", "Busy store", in)
 			const n = 40
-			statuses := make([]int, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					node := nodes[i%len(nodes)]
-					statuses[i] = node.Do(t, "POST", "/api/v1/accounts/"+site+"/users", op,
-						newUser(fmt.Sprintf("rush%02d@example.com", i), "client_user")).Status
-				})
-			}
-			wg.Wait()
-			count := map[int]int{}
-			for _, s := range statuses {
-				count[s]++
-			}
+			count := race(nodes, n, func(node *apitest.Env, i int) int {
+				return node.Do(t, "POST", "/api/v1/accounts/"+site+"/users", op,
+					newUser(fmt.Sprintf("rush%02d@example.com", i), "client_user")).Status
+			})
 			if count[201] != 9 || count[409] != n-9 {
 				t.Errorf("statuses %v, want 9 × 201 and %d × 409", count, n-9)
 			}
@@ -297,6 +287,22 @@ func TestSameNewUsernameConcurrently(t *testing.T) {
 			}
 		})
 	}
+}
+
+// race sends n requests at once, spread over the nodes, and counts the
+// statuses they were answered with.
+func race(nodes []*apitest.Env, n int, send func(node *apitest.Env, i int) int) map[int]int {
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { statuses[i] = send(nodes[i%len(nodes)], i) })
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	return count
 }
 
 // nodesOf returns the nodes a concurrency test spreads its requests over:

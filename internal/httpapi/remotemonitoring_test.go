@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
@@ -161,19 +160,10 @@ func TestOneRemoteMonitoringUserUnderConcurrency(t *testing.T) {
 			nodes := nodesOf(t, b, e)
 			in := e.CreateAccount(t, "integrator", "Acme", "")
 			site := e.CreateAccount(t, "client", "Site", in)
-			statuses := make([]int, 10)
-			var wg sync.WaitGroup
-			for i := range statuses {
-				wg.Go(func() {
-					statuses[i] = nodes[i%len(nodes)].Do(t, "POST", "/api/v1/accounts/"+site+"/remote-monitoring-user", op,
-						map[string]string{"description": "Station"}).Status
-				})
-			}
-			wg.Wait()
-			count := map[int]int{}
-			for _, s := range statuses {
-				count[s]++
-			}
+			count := race(nodes, 10, func(node *apitest.Env, _ int) int {
+				return node.Do(t, "POST", "/api/v1/accounts/"+site+"/remote-monitoring-user", op,
+					map[string]string{"description": "Station"}).Status
+			})
 			if count[201] != 1 || count[409] != 9 {
 				t.Errorf("statuses %v, want 1 × 201 and 9 × 409", count)
 			}
