@@ -176,29 +176,11 @@ func benchAccounts(dbKind string, creates, workers, stored, lists int) error {
 
 	// Creates: client accounts under one integrator, each an authorization
 	// check, an insert and an audit event in one transaction.
-	var next, failed atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(creates) {
-					return
-				}
-				payload := fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d","address":"%d Main Street"}`, integratorID, i, i)
-				if status, _, err := do(client, "POST", n.url+"/api/v1/accounts", payload); err != nil || status != 201 {
-					failed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	fmt.Printf("create client account via HTTP: %d in %.2fs = %.0f/s (%d failed)\n",
-		creates, elapsed.Seconds(), float64(creates)/elapsed.Seconds(), failed.Load())
-	if failed.Load() > 0 {
-		return errors.New("some creates failed")
+	err = postConcurrently(client, n.url, "create client account via HTTP", creates, workers, func(i int64) (string, string) {
+		return "/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d","address":"%d Main Street"}`, integratorID, i, i)
+	})
+	if err != nil {
+		return err
 	}
 
 	// Fill up to the stored count directly through the store (fast), with
@@ -224,6 +206,31 @@ func benchAccounts(dbKind string, creates, workers, stored, lists int) error {
 		}
 		fmt.Printf("list 50 of %d accounts, %s q=%q: p50 %s p99 %s max %s (%d items on the page)\n",
 			stored, f.label, f.q, pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), found)
+	}
+	return nil
+}
+
+// postConcurrently sends total POSTs from workers clients, request i built
+// by request(i), and prints their rate; every one must answer 201.
+func postConcurrently(client *http.Client, base, label string, total, workers int, request func(i int64) (path, body string)) error {
+	var next, failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(total); i = next.Add(1) {
+				path, body := request(i)
+				if status, _, err := do(client, "POST", base+path, body); err != nil || status != 201 {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	fmt.Printf("%s: %d in %.2fs = %.0f/s (%d failed)\n", label, total, elapsed.Seconds(), float64(total)/elapsed.Seconds(), failed.Load())
+	if failed.Load() > 0 {
+		return fmt.Errorf("%d of %d requests failed", failed.Load(), total)
 	}
 	return nil
 }
@@ -378,29 +385,12 @@ func benchUsers(dbKind string, adds, workers int) error {
 			return fmt.Errorf("settings: %d %s %v", status, body, err)
 		}
 	}
-	var next, failed atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(adds) {
-					return
-				}
-				payload := fmt.Sprintf(`{"username":"user%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
-				if status, _, err := do(client, "POST", n.url+"/api/v1/accounts/"+siteIDs[i%sites]+"/users", payload); err != nil || status != 201 {
-					failed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	fmt.Printf("add user via HTTP (membership, invitation, outbox row): %d in %.2fs = %.0f/s (%d failed)\n",
-		adds, elapsed.Seconds(), float64(adds)/elapsed.Seconds(), failed.Load())
-	if failed.Load() > 0 {
-		return errors.New("some adds failed")
+	err = postConcurrently(client, n.url, "add user via HTTP (membership, invitation, outbox row)", adds, workers, func(i int64) (string, string) {
+		return "/api/v1/accounts/" + siteIDs[i%sites] + "/users",
+			fmt.Sprintf(`{"username":"user%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
+	})
+	if err != nil {
+		return err
 	}
 	// The node's own worker delivered meanwhile; time delivery alone, on a
 	// fresh database with a full queue and no other load.
