@@ -30,6 +30,8 @@ const (
 	EINVITEEXPIRED    = "invitation_expired"
 	EINVITEINVALID    = "invitation_invalid"
 	EMETHODNOTALLOWED = "method_not_allowed"
+	EROLEINUSE        = "role_in_use"
+	EFOLDERNOTEMPTY   = "folder_not_empty"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning

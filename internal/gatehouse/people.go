@@ -120,6 +120,3 @@ func ValidLanguage(lang string) bool {
 	}
 	return false
 }
-
-// BuiltinRoles are the roles every account has (R-A1): viewer ⊂ editor ⊂ manager.
-var BuiltinRoles = []string{"viewer", "editor", "manager"}

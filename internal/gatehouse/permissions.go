@@ -1,9 +1,16 @@
 package gatehouse
 
-import "slices"
+import (
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Permissions is the fixed catalogue of what roles may grant (R-A1). See
-// docs/permissions.md.
+// docs/permissions.md. The order is the bit order of PermissionSet; append
+// only.
 var Permissions = []string{
 	"cameras.view", "cameras.control",
 	"media.view", "media.edit",
@@ -15,6 +22,46 @@ var Permissions = []string{
 // ValidPermission tells whether p is in the catalogue.
 func ValidPermission(p string) bool { return slices.Contains(Permissions, p) }
 
+// PermissionSet is a set of catalogue permissions, one bit each, so that a
+// check is a few AND operations.
+type PermissionSet uint64
+
+// AllPermissions holds the whole catalogue.
+var AllPermissions = PermissionSetOf(Permissions...)
+
+// PermissionBit returns the set holding p alone, or 0 when p is not in the
+// catalogue.
+func PermissionBit(p string) PermissionSet {
+	if i := slices.Index(Permissions, p); i >= 0 {
+		return 1 << i
+	}
+	return 0
+}
+
+// PermissionSetOf returns the set of the named permissions; unknown names are
+// left out.
+func PermissionSetOf(names ...string) PermissionSet {
+	var s PermissionSet
+	for _, n := range names {
+		s |= PermissionBit(n)
+	}
+	return s
+}
+
+// Has tells whether every permission of q is in s.
+func (s PermissionSet) Has(q PermissionSet) bool { return q != 0 && s&q == q }
+
+// Names lists the permissions of s in catalogue order.
+func (s PermissionSet) Names() []string {
+	names := make([]string, 0, bits.OnesCount64(uint64(s)))
+	for i, p := range Permissions {
+		if s&(1<<i) != 0 {
+			names = append(names, p)
+		}
+	}
+	return names
+}
+
 // BuiltinRolePermissions are the built-in roles: viewer ⊂ editor ⊂ manager
 // (API.md "Roles, folders, groups, checks").
 var BuiltinRolePermissions = map[string][]string{
@@ -23,15 +70,120 @@ var BuiltinRolePermissions = map[string][]string{
 	"manager": {"media.view", "media.edit", "folders.manage"},
 }
 
+// BuiltinRoles are the roles every account has (R-A1), in the order lists
+// show them. A built-in role's id is its name.
+var BuiltinRoles = []string{"viewer", "editor", "manager"}
+
+// IsBuiltinRole tells whether id names a built-in role.
+func IsBuiltinRole(id string) bool { return slices.Contains(BuiltinRoles, id) }
+
 // LevelPermissions are what a level holds in its account by itself, whatever
 // its roles: the remote monitoring user views and controls cameras (issue 4);
 // administrators hold the whole catalogue, since they manage the account.
-func LevelPermissions(l Level) []string {
+func LevelPermissions(l Level) PermissionSet {
 	switch l {
 	case LevelRemoteMonitoring:
-		return []string{"cameras.view", "cameras.control"}
+		return PermissionSetOf("cameras.view", "cameras.control")
 	case LevelIntegratorAdmin, LevelIntegratorUser, LevelClientAdmin:
-		return Permissions
+		return AllPermissions
 	}
-	return nil
+	return 0
+}
+
+// Role is a named set of permissions: a built-in role, or a custom role of
+// one account (R-A1).
+type Role struct {
+	ID          string
+	AccountID   string // empty for built-in roles
+	Name        string
+	Permissions PermissionSet
+	Builtin     bool
+	CreatedAt   time.Time
+}
+
+// BuiltinRole returns the built-in role with this id.
+func BuiltinRole(id string) (Role, bool) {
+	perms, ok := BuiltinRolePermissions[id]
+	return Role{ID: id, Name: id, Permissions: PermissionSetOf(perms...), Builtin: true}, ok
+}
+
+// Folder is one node of an account's folder tree (R-A2). ParentID is empty at
+// the top of the tree.
+type Folder struct {
+	ID        string
+	AccountID string
+	ParentID  string
+	Name      string
+	CreatedAt time.Time
+}
+
+// MaxFolderDepth bounds the tree, so that every walk from a folder to the top
+// is short. The top level is depth 1.
+const MaxFolderDepth = 20
+
+// Group is a named set of members of one account (R-A4). Its roles are held
+// account-wide by each member.
+type Group struct {
+	ID        string
+	AccountID string
+	Name      string
+	RoleIDs   []string
+	CreatedAt time.Time
+}
+
+// Grant gives a role on a folder and everything under it to one user or one
+// group (R-A2, R-A4): exactly one of UserID and GroupID is set.
+type Grant struct {
+	ID        string
+	AccountID string
+	FolderID  string
+	UserID    string
+	GroupID   string
+	RoleID    string
+	CreatedAt time.Time
+}
+
+// MaxLabelLen bounds the names of roles, folders and groups.
+const MaxLabelLen = 100
+
+// ValidateLabel checks the name of a role, folder or group and returns it
+// trimmed. A slash is refused because folder paths are written with it.
+func ValidateLabel(field, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", Invalid(field, "%s is required", field)
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
+		return "", Invalid(field, "%s must be plain text", field)
+	case strings.Contains(name, "/"):
+		return "", Invalid(field, "%s may not contain a slash", field)
+	case utf8.RuneCountInString(name) > MaxLabelLen:
+		return "", Invalid(field, "%s must be at most %d characters", field, MaxLabelLen)
+	}
+	return name, nil
+}
+
+// AccessSnapshot is everything that decides checks in one account, read at
+// one authz version: what the check cache holds (internal/access).
+type AccessSnapshot struct {
+	Account Account
+	// Version is the account's authz version, read before the rest.
+	Version     int64
+	Members     []MemberAccess
+	CustomRoles []Role
+	Folders     []Folder
+	Groups      []Group
+	// GroupMembers maps a group id to the user ids in it.
+	GroupMembers map[string][]string
+	Grants       []Grant
+}
+
+// MemberAccess is what one membership contributes to checks.
+type MemberAccess struct {
+	MembershipID string
+	UserID       string
+	Level        Level
+	Status       MembershipStatus
+	RoleIDs      []string
+	HomeFolderID string
 }

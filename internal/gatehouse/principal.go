@@ -33,6 +33,9 @@ type Principal struct {
 	ScopeAccountID string
 	// SessionID is set when the principal signed in with a session token.
 	SessionID string
+	// Checker is a platform service holding a check token: it may ask
+	// checks about any account and do nothing else (R-A5).
+	Checker bool
 }
 
 // ActorID is what the audit log records as the actor.
@@ -42,6 +45,9 @@ func (p Principal) ActorID() string {
 	}
 	if p.Operator {
 		return "operator"
+	}
+	if p.Checker {
+		return "check-token"
 	}
 	return ""
 }
@@ -73,6 +79,16 @@ type APIToken struct {
 	Hash      []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: never
+	RevokedAt time.Time // zero: live
+}
+
+// CheckToken lets one of the platform's services (video, signage) ask
+// checks. Only the SHA-256 of its secret is stored.
+type CheckToken struct {
+	ID        string
+	Name      string
+	CreatedBy string
+	CreatedAt time.Time
 	RevokedAt time.Time // zero: live
 }
 

@@ -2,6 +2,8 @@ package gatehouse
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"time"
 )
 
@@ -124,6 +126,9 @@ type Reader interface {
 	UserByUsername(ctx context.Context, username string) (User, error)
 	// Member returns one membership of the account with its identity.
 	Member(ctx context.Context, accountID, membershipID string) (Member, error)
+	// MemberByUser returns the user's membership of the account, whatever
+	// its status, or ENOTFOUND.
+	MemberByUser(ctx context.Context, accountID, userID string) (Member, error)
 	// ListMembers lists an account's memberships, oldest first.
 	ListMembers(ctx context.Context, accountID string, page PageRequest) (Page[Member], error)
 	Invitation(ctx context.Context, id string) (Invitation, error)
@@ -151,9 +156,40 @@ type Reader interface {
 	RemoteMonitoringUser(ctx context.Context, accountID string) (Member, error)
 	// SealedPassword returns a service identity's sealed password.
 	SealedPassword(ctx context.Context, userID string) (string, error)
-	// MemberRoles returns the roles of the user's active membership in the
-	// account (none when there is no such membership).
-	MemberRoles(ctx context.Context, userID, accountID string) ([]string, error)
+
+	// AuthzVersion returns the account's authz version, which every change
+	// of its access rules raises (BumpAuthzVersion), or ENOTFOUND.
+	AuthzVersion(ctx context.Context, accountID string) (int64, error)
+	// AccessSnapshot reads everything that decides checks in the account.
+	AccessSnapshot(ctx context.Context, accountID string) (AccessSnapshot, error)
+	// Role returns a custom role of the account by id; RoleByName by its name
+	// without regard to case.
+	Role(ctx context.Context, accountID, id string) (Role, error)
+	RoleByName(ctx context.Context, accountID, name string) (Role, error)
+	// ListRoles lists the account's custom roles by name.
+	ListRoles(ctx context.Context, accountID string) ([]Role, error)
+	// RoleInUse tells whether a membership, group or grant holds the role.
+	RoleInUse(ctx context.Context, accountID, roleID string) (bool, error)
+	Folder(ctx context.Context, accountID, id string) (Folder, error)
+	// FolderLineage returns the folder and its ancestors, the folder first,
+	// or ENOTFOUND.
+	FolderLineage(ctx context.Context, accountID, id string) ([]Folder, error)
+	// FolderHeight counts the levels of the subtree under a folder, itself
+	// included.
+	FolderHeight(ctx context.Context, accountID, id string) (int, error)
+	FolderHasChildren(ctx context.Context, accountID, id string) (bool, error)
+	// ReachesFolder tells whether grants to the user or their groups cover
+	// the folder, or a group gives them a role account-wide.
+	ReachesFolder(ctx context.Context, accountID, userID, folderID string) (bool, error)
+	Group(ctx context.Context, accountID, id string) (Group, error)
+	ListGroups(ctx context.Context, accountID string, page PageRequest) (Page[Group], error)
+	GroupMemberIDs(ctx context.Context, accountID, groupID string) ([]string, error)
+	Grant(ctx context.Context, accountID, id string) (Grant, error)
+	FolderGrants(ctx context.Context, accountID, folderID string) ([]Grant, error)
+	// CheckTokenByHash returns a live check token by the SHA-256 of its
+	// secret, or ENOTFOUND.
+	CheckTokenByHash(ctx context.Context, hash []byte) (CheckToken, error)
+	ListCheckTokens(ctx context.Context) ([]CheckToken, error)
 }
 
 // Tx is one write transaction.
@@ -169,8 +205,11 @@ type Tx interface {
 	InsertUserIfAbsent(ctx context.Context, u User) (stored User, created bool, err error)
 	// InsertMembership returns ECONFLICT when the user is already a member.
 	InsertMembership(ctx context.Context, m Membership) error
-	SetMembershipRoles(ctx context.Context, membershipID string, roles []string) error
-	// DeleteMembership removes a membership of the account, or ENOTFOUND.
+	// SetMembershipRoles replaces the role ids of a membership of the account.
+	SetMembershipRoles(ctx context.Context, accountID, membershipID string, roleIDs []string) error
+	SetMembershipHomeFolder(ctx context.Context, accountID, membershipID, folderID string) error
+	// DeleteMembership removes a membership of the account with the user's
+	// grants and group places there, or ENOTFOUND.
 	DeleteMembership(ctx context.Context, accountID, membershipID string) error
 	// ReserveClientUserSlot counts one more client user against the
 	// account's limit, or fails with EUSERLIMIT when it is reached. It is a
@@ -216,4 +255,57 @@ type Tx interface {
 	// EnqueueMessage queues an e-mail in the same transaction as its cause.
 	EnqueueMessage(ctx context.Context, m Message) error
 	InsertAPIToken(ctx context.Context, t APIToken) error
+
+	// BumpAuthzVersion raises the account's authz version. The store calls
+	// it within every write below that changes who may do what, and within
+	// membership writes; a use case calls it first when it must read the
+	// account's rules under the lock the bump takes (PostgreSQL).
+	BumpAuthzVersion(ctx context.Context, accountID string) error
+	// InsertRole, UpdateRole: ECONFLICT when the name is taken.
+	InsertRole(ctx context.Context, r Role) error
+	UpdateRole(ctx context.Context, r Role) error
+	DeleteRole(ctx context.Context, accountID, id string) error
+	// InsertFolder, UpdateFolder: ECONFLICT when a sibling has the name.
+	InsertFolder(ctx context.Context, f Folder) error
+	UpdateFolder(ctx context.Context, f Folder) error
+	// DeleteFolder removes a folder without subfolders, its grants, and the
+	// home folder choices naming it.
+	DeleteFolder(ctx context.Context, accountID, id string) error
+	// InsertGroup, UpdateGroup store a group with its roles; ECONFLICT when
+	// the name is taken.
+	InsertGroup(ctx context.Context, g Group) error
+	UpdateGroup(ctx context.Context, g Group) error
+	// DeleteGroup removes a group with its members, roles and grants.
+	DeleteGroup(ctx context.Context, accountID, id string) error
+	// AddGroupMember: ECONFLICT when the user is in the group already.
+	AddGroupMember(ctx context.Context, accountID, groupID, userID string) error
+	RemoveGroupMember(ctx context.Context, accountID, groupID, userID string) error
+	// InsertGrant: ECONFLICT when the same grant exists.
+	InsertGrant(ctx context.Context, g Grant) error
+	DeleteGrant(ctx context.Context, accountID, id string) error
+	InsertCheckToken(ctx context.Context, t CheckToken, hash []byte) error
+	RevokeCheckToken(ctx context.Context, id string, now time.Time) error
+}
+
+// EncodeCursor makes the cursor of a list from the sort key of a page's last
+// item: base64 of a JSON array, so clients cannot come to depend on its shape.
+func EncodeCursor(key ...string) string {
+	b, _ := json.Marshal(key) // a []string always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor of exactly n parts; "" means the first page.
+func DecodeCursor(cursor string, n int) ([]string, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	var key []string
+	if err == nil {
+		err = json.Unmarshal(raw, &key)
+	}
+	if err != nil || len(key) != n {
+		return nil, Invalid("cursor", "cursor is not one this list gave out")
+	}
+	return key, nil
 }

@@ -14,6 +14,7 @@ const (
 	TokenSession    = "gh_ses_"
 	TokenInvitation = "gh_inv_"
 	TokenChallenge  = "gh_mfa_"
+	TokenCheck      = "gh_chk_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -34,7 +35,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -16,18 +15,8 @@ func TestCheck(t *testing.T) {
 			ts := newTenants(t, b)
 			e := ts.e
 			rm := e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1+"/remote-monitoring-user", op, map[string]string{"description": "Station"})
-			add := func(username string, roles []string) apitest.Response {
-				body := newUser(username, "client_user")
-				if roles != nil {
-					body["roles"] = roles
-				}
-				m := e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1+"/users", op, body)
-				token := e.ActivationTokens(t, username)[0]
-				e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": token, "password": goodPassword})
-				return m
-			}
-			viewer := add("viewer@example.com", nil)
-			editor := add("editor@example.com", []string{"editor"})
+			viewer := addActive(t, e, ts.c1, "viewer@example.com", "client_user", nil)
+			editor := addActive(t, e, ts.c1, "editor@example.com", "client_user", []string{"editor"})
 			ask := func(userID, accountID, permission string) bool {
 				t.Helper()
 				r := e.Must(t, 200, "POST", "/api/v1/check", op, map[string]string{"user_id": userID, "account_id": accountID, "permission": permission})

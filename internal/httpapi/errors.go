@@ -22,6 +22,8 @@ var statusOf = map[string]int{
 	gatehouse.EUSERNAMETAKEN:    http.StatusConflict,
 	gatehouse.ENOTACTIVATED:     http.StatusConflict,
 	gatehouse.EPREVIEWSTALE:     http.StatusConflict,
+	gatehouse.EROLEINUSE:        http.StatusConflict,
+	gatehouse.EFOLDERNOTEMPTY:   http.StatusConflict,
 	gatehouse.EINVITEEXPIRED:    http.StatusGone,
 	gatehouse.EINVITEINVALID:    http.StatusGone,
 	gatehouse.ETOOLARGE:         http.StatusRequestEntityTooLarge,

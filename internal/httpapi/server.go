@@ -47,7 +47,11 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("DELETE /api/v1/sessions/current", s.signOut)
 	s.handle("GET /api/v1/me", s.me)
 	s.handle("PATCH /api/v1/users/{user_id}", s.updateProfile)
-	s.handle("POST /api/v1/check", s.check)
+	s.handleCheck("POST /api/v1/check", s.check)
+	s.handleCheck("POST /api/v1/check/batch", s.checkBatch)
+	s.handle("POST /api/v1/check-tokens", s.createCheckToken)
+	s.handle("GET /api/v1/check-tokens", s.listCheckTokens)
+	s.handle("DELETE /api/v1/check-tokens/{token_id}", s.revokeCheckToken)
 	s.handle("POST /api/v1/me/mfa/totp", s.startTOTP)
 	s.handle("POST /api/v1/me/mfa/totp/confirm", s.confirmTOTP)
 	s.handle("POST /api/v1/accounts", s.createAccount)
@@ -60,6 +64,28 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("GET /api/v1/accounts/{id}/users", s.listUsers)
 	s.handle("GET /api/v1/accounts/{id}/users/{membership_id}", s.getUser)
 	s.handle("DELETE /api/v1/accounts/{id}/users/{membership_id}", s.removeUser)
+	s.handle("PATCH /api/v1/accounts/{id}/users/{membership_id}", s.updateUser)
+	s.handle("GET /api/v1/accounts/{id}/users/{membership_id}/permissions", s.memberPermissions)
+	s.handle("GET /api/v1/accounts/{id}/roles", s.listRoles)
+	s.handle("POST /api/v1/accounts/{id}/roles", s.createRole)
+	s.handle("GET /api/v1/accounts/{id}/roles/{role_id}", s.getRole)
+	s.handle("PATCH /api/v1/accounts/{id}/roles/{role_id}", s.updateRole)
+	s.handle("DELETE /api/v1/accounts/{id}/roles/{role_id}", s.deleteRole)
+	s.handle("GET /api/v1/accounts/{id}/folders", s.listFolders)
+	s.handle("POST /api/v1/accounts/{id}/folders", s.createFolder)
+	s.handle("GET /api/v1/accounts/{id}/folders/{folder_id}", s.getFolder)
+	s.handle("PATCH /api/v1/accounts/{id}/folders/{folder_id}", s.updateFolder)
+	s.handle("DELETE /api/v1/accounts/{id}/folders/{folder_id}", s.deleteFolder)
+	s.handle("GET /api/v1/accounts/{id}/folders/{folder_id}/grants", s.listGrants)
+	s.handle("POST /api/v1/accounts/{id}/folders/{folder_id}/grants", s.createGrant)
+	s.handle("DELETE /api/v1/accounts/{id}/folders/{folder_id}/grants/{grant_id}", s.deleteGrant)
+	s.handle("GET /api/v1/accounts/{id}/groups", s.listGroups)
+	s.handle("POST /api/v1/accounts/{id}/groups", s.createGroup)
+	s.handle("GET /api/v1/accounts/{id}/groups/{group_id}", s.getGroup)
+	s.handle("PATCH /api/v1/accounts/{id}/groups/{group_id}", s.updateGroup)
+	s.handle("DELETE /api/v1/accounts/{id}/groups/{group_id}", s.deleteGroup)
+	s.handle("POST /api/v1/accounts/{id}/groups/{group_id}/members", s.addGroupMember)
+	s.handle("DELETE /api/v1/accounts/{id}/groups/{group_id}/members/{user_id}", s.removeGroupMember)
 	s.handle("POST /api/v1/accounts/{id}/remote-monitoring-user", s.createRemoteMonitoringUser)
 	s.handle("GET /api/v1/accounts/{id}/remote-monitoring-user/connection-details", s.remoteMonitoringDetails)
 	s.handle("POST /api/v1/accounts/{id}/remote-monitoring-user/credentials", s.regenerateRemoteMonitoring)
@@ -71,11 +97,19 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 }
 
 // handle registers an API route whose handler runs only for an authenticated
-// caller, found in the request's context.
+// caller, found in the request's context. Check tokens are refused there.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, Route{Method: method, Pattern: path})
-	s.mux.Handle(pattern, s.authenticated(h))
+	s.mux.Handle(pattern, s.authenticated(h, false))
+}
+
+// handleCheck registers a check route: check tokens are welcome there, and
+// nowhere else.
+func (s *Server) handleCheck(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+	s.mux.Handle(pattern, s.authenticated(h, true))
 }
 
 // handlePublic registers an API route that needs no token.
@@ -162,8 +196,9 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// authenticated resolves the bearer token into a caller, or answers 401.
-func (s *Server) authenticated(h http.HandlerFunc) http.Handler {
+// authenticated resolves the bearer token into a caller, or answers 401. A
+// check token is answered 403 unless checks is set.
+func (s *Server) authenticated(h http.HandlerFunc, checks bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := bearer(r)
 		if !ok {
@@ -177,6 +212,10 @@ func (s *Server) authenticated(h http.HandlerFunc) http.Handler {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
 			}
 			s.writeError(w, r, err)
+			return
+		}
+		if principal.Checker && !checks {
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.EFORBIDDEN, "a check token may only ask checks"))
 			return
 		}
 		caller := gatehouse.Caller{Principal: principal, IP: clientIP(r), RequestID: requestID(r.Context())}

@@ -14,12 +14,7 @@ import (
 // activeUser adds a username to the account with level and activates it.
 func activeUser(t *testing.T, e *apitest.Env, accountID, username, level string) string {
 	t.Helper()
-	m := e.Must(t, 201, "POST", "/api/v1/accounts/"+accountID+"/users", op, newUser(username, level))
-	tokens := e.ActivationTokens(t, username)
-	if len(tokens) > 0 {
-		e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": tokens[len(tokens)-1], "password": goodPassword})
-	}
-	return m.String("id")
+	return addActive(t, e, accountID, username, level, nil).String("id")
 }
 
 func code(t *testing.T, e *apitest.Env, secret string, at time.Time) string {

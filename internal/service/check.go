@@ -2,12 +2,14 @@ package service
 
 import (
 	"context"
-	"slices"
+	"fmt"
 
+	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// CheckQuestion asks whether a user may do something in an account (R-A5).
+// CheckQuestion asks whether a user may do something in an account, and on
+// one folder of it when FolderID is set (R-A5).
 type CheckQuestion struct {
 	UserID     string
 	AccountID  string
@@ -15,52 +17,165 @@ type CheckQuestion struct {
 	FolderID   string
 }
 
+// MaxBatchChecks bounds one batch of checks.
+const MaxBatchChecks = 1000
+
 // Check answers a question of the platform's other services. Only active
-// memberships count; the answer reads the database, so it reflects every
-// change at once. Integrator staff hold their level's permissions in the
-// clients of their integrator too. Folders and custom roles arrive with the
-// roles issue: until then a question about a folder is answered no.
+// memberships count. Integrator staff hold the whole catalogue in the
+// clients of their integrator. The answer comes from the account's model
+// (internal/access), which is rebuilt whenever the account's authz version
+// moved, so it reflects every change committed before the check began, on
+// every node.
 func (s *Service) Check(ctx context.Context, c gatehouse.Caller, q CheckQuestion) (bool, error) {
-	if !c.Principal.Operator {
-		return false, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators and checking tokens may ask")
+	if err := mayCheck(c); err != nil {
+		return false, err
 	}
-	if !gatehouse.ValidPermission(q.Permission) {
-		return false, gatehouse.Invalid("permission", "unknown permission %q", q.Permission)
+	permission, err := validateQuestion(q, "")
+	if err != nil {
+		return false, err
 	}
-	if q.UserID == "" {
-		return false, gatehouse.Invalid("user_id", "user_id is required")
+	return s.answer(ctx, q, permission, nil)
+}
+
+// CheckBatch answers up to MaxBatchChecks questions in one call, in order.
+// One invalid question fails the batch, naming it.
+func (s *Service) CheckBatch(ctx context.Context, c gatehouse.Caller, questions []CheckQuestion) ([]bool, error) {
+	if err := mayCheck(c); err != nil {
+		return nil, err
 	}
-	if q.AccountID == "" {
-		return false, gatehouse.Invalid("account_id", "account_id is required")
+	if len(questions) == 0 {
+		return nil, gatehouse.Invalid("checks", "checks must hold at least one question")
 	}
-	if q.FolderID != "" {
-		return false, nil
+	if len(questions) > MaxBatchChecks {
+		return nil, gatehouse.Invalid("checks", "a batch holds at most %d questions", MaxBatchChecks)
 	}
-	account, err := s.store.Account(ctx, q.AccountID)
+	permissions := make([]gatehouse.PermissionSet, len(questions))
+	for i, q := range questions {
+		p, err := validateQuestion(q, fmt.Sprintf("checks[%d].", i))
+		if err != nil {
+			return nil, err
+		}
+		permissions[i] = p
+	}
+	// One model per account for the whole batch: its version is read once.
+	models := map[string]*access.Model{}
+	answers := make([]bool, len(questions))
+	for i, q := range questions {
+		allowed, err := s.answer(ctx, q, permissions[i], models)
+		if err != nil {
+			return nil, err
+		}
+		answers[i] = allowed
+	}
+	return answers, nil
+}
+
+// CheckInProcess answers a question without a caller, for code in this
+// process (and its benchmark).
+func (s *Service) CheckInProcess(ctx context.Context, q CheckQuestion) (bool, error) {
+	permission, err := validateQuestion(q, "")
+	if err != nil {
+		return false, err
+	}
+	return s.answer(ctx, q, permission, nil)
+}
+
+func mayCheck(c gatehouse.Caller) error {
+	if !c.Principal.Operator && !c.Principal.Checker {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators and check tokens may ask checks")
+	}
+	return nil
+}
+
+func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, error) {
+	permission := gatehouse.PermissionBit(q.Permission)
+	switch {
+	case permission == 0:
+		return 0, gatehouse.Invalid(prefix+"permission", "unknown permission %q", q.Permission)
+	case q.UserID == "":
+		return 0, gatehouse.Invalid(prefix+"user_id", "user_id is required")
+	case q.AccountID == "":
+		return 0, gatehouse.Invalid(prefix+"account_id", "account_id is required")
+	}
+	return permission, nil
+}
+
+// answer decides one question; seen, when not nil, keeps the models already
+// read by this batch.
+func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gatehouse.PermissionSet, seen map[string]*access.Model) (bool, error) {
+	model, err := s.model(ctx, q.AccountID, seen)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		return false, nil
+		return false, nil // an unknown account allows nothing
 	} else if err != nil {
 		return false, err
 	}
-	access, err := s.store.AccessTo(ctx, gatehouse.Principal{UserID: q.UserID}, account)
-	if err != nil {
-		return false, err
-	}
-	if slices.Contains(gatehouse.LevelPermissions(access.Level), q.Permission) ||
-		(access.IntegratorLevel.IsIntegratorStaff() && slices.Contains(gatehouse.LevelPermissions(access.IntegratorLevel), q.Permission)) {
-		return true, nil
-	}
-	if access.Level == "" {
+	if q.FolderID != "" && !model.HasFolder(q.FolderID) {
 		return false, nil
 	}
-	roles, err := s.store.MemberRoles(ctx, q.UserID, account.ID)
+	if model.Allowed(q.UserID, permission, q.FolderID) {
+		return true, nil
+	}
+	if model.Account.Kind != gatehouse.KindClient {
+		return false, nil
+	}
+	owner, err := s.model(ctx, model.Account.IntegratorID, seen)
 	if err != nil {
 		return false, err
 	}
-	for _, role := range roles {
-		if slices.Contains(gatehouse.BuiltinRolePermissions[role], q.Permission) {
-			return true, nil
-		}
+	return gatehouse.LevelPermissions(owner.StaffLevel(q.UserID)).Has(permission), nil
+}
+
+func (s *Service) model(ctx context.Context, accountID string, seen map[string]*access.Model) (*access.Model, error) {
+	if m, ok := seen[accountID]; ok {
+		return m, nil
 	}
-	return false, nil
+	m, err := s.models.Model(ctx, accountID)
+	if err == nil && seen != nil {
+		seen[accountID] = m
+	}
+	return m, err
+}
+
+// CreateCheckToken makes a token for one of the platform's services: it may
+// ask checks about any account, and nothing else. The secret is returned
+// now and never again. Operators only.
+func (s *Service) CreateCheckToken(ctx context.Context, c gatehouse.Caller, name string) (gatehouse.CheckToken, string, error) {
+	if !c.Principal.Operator {
+		return gatehouse.CheckToken{}, "", gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators create check tokens")
+	}
+	name, err := gatehouse.ValidateLabel("name", name)
+	if err != nil {
+		return gatehouse.CheckToken{}, "", err
+	}
+	now := s.now()
+	token := gatehouse.CheckToken{ID: s.newID(), Name: name, CreatedBy: c.Principal.ActorID(), CreatedAt: now}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenCheck)
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.InsertCheckToken(ctx, token, hash); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "check_token.created", "check_token", token.ID))
+	})
+	return token, secret, err
+}
+
+// CheckTokens lists the live check tokens, newest first. Operators only.
+func (s *Service) CheckTokens(ctx context.Context, c gatehouse.Caller) ([]gatehouse.CheckToken, error) {
+	if !c.Principal.Operator {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators see check tokens")
+	}
+	return s.store.ListCheckTokens(ctx)
+}
+
+// RevokeCheckToken ends a check token at once. Operators only.
+func (s *Service) RevokeCheckToken(ctx context.Context, c gatehouse.Caller, id string) error {
+	if !c.Principal.Operator {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators revoke check tokens")
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.RevokeCheckToken(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "check_token.revoked", "check_token", id))
+	})
 }

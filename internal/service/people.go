@@ -7,6 +7,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
 )
@@ -60,12 +61,9 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	if in.IdentityProvider != "" {
 		return gatehouse.Member{}, gatehouse.Invalid("identity_provider", "no identity provider with this id")
 	}
-	if in.HomeFolderID != "" {
-		return gatehouse.Member{}, gatehouse.Invalid("home_folder_id", "no folder with this id in the account")
-	}
-	roles, err := memberRoles(in.Level, in.Roles)
-	if err != nil {
-		return gatehouse.Member{}, err
+	requestedRoles := in.Roles
+	if requestedRoles == nil && in.Level == gatehouse.LevelClientUser {
+		requestedRoles = []string{"viewer"}
 	}
 	phone, err := normalizePhone(in.Phone)
 	if err != nil {
@@ -124,8 +122,25 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 				return err
 			}
 		}
-		if err := tx.SetMembershipRoles(ctx, membership.ID, roles); err != nil {
+		// InsertMembership took the account's rules lock, so the roles and
+		// the folder read now stay while this transaction lasts.
+		roles, err := resolveRoles(ctx, tx, account.ID, "roles", requestedRoles)
+		if err != nil {
 			return err
+		}
+		if err := tx.SetMembershipRoles(ctx, account.ID, membership.ID, roleIDs(roles)); err != nil {
+			return err
+		}
+		if in.HomeFolderID != "" {
+			// A new member holds no grant yet: they reach a folder only
+			// through their level or their roles, which cover every folder.
+			if err := s.checkHomeFolder(ctx, tx, membership, len(roles) > 0, in.HomeFolderID); err != nil {
+				return err
+			}
+			if err := tx.SetMembershipHomeFolder(ctx, account.ID, membership.ID, in.HomeFolderID); err != nil {
+				return err
+			}
+			membership.HomeFolderID = in.HomeFolderID
 		}
 		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "user.added", "membership", membership.ID)); err != nil {
 			return err
@@ -153,7 +168,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			}
 		}
 		member = gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
-			LastName: user.LastName, Language: user.Language, Roles: roles}
+			LastName: user.LastName, Language: user.Language, Roles: roleNames(roles)}
 		return nil
 	})
 	if err == nil {
@@ -162,12 +177,19 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	return member, err
 }
 
-// Member returns one user of an account.
+// Member returns one user of an account. Its home folder is where the user
+// lands now (see access.Model.HomeFolder).
 func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, error) {
 	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
-	return s.store.Member(ctx, accountID, membershipID)
+	m, err := s.store.Member(ctx, accountID, membershipID)
+	if err != nil {
+		return m, err
+	}
+	members := []gatehouse.Member{m}
+	err = s.landHome(ctx, accountID, members)
+	return members[0], err
 }
 
 // Members lists the users of an account, oldest first.
@@ -175,7 +197,128 @@ func (s *Service) Members(ctx context.Context, c gatehouse.Caller, accountID str
 	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
 		return gatehouse.Page[gatehouse.Member]{}, err
 	}
-	return s.store.ListMembers(ctx, accountID, page)
+	members, err := s.store.ListMembers(ctx, accountID, page)
+	if err != nil {
+		return members, err
+	}
+	return members, s.landHome(ctx, accountID, members.Items)
+}
+
+// landHome replaces each member's chosen home folder by the one they land
+// in: the chosen one while they reach it, else the fallback (R-A3).
+func (s *Service) landHome(ctx context.Context, accountID string, members []gatehouse.Member) error {
+	if !slices.ContainsFunc(members, func(m gatehouse.Member) bool { return m.HomeFolderID != "" }) {
+		return nil
+	}
+	model, err := s.models.Model(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for i := range members {
+		members[i].HomeFolderID = model.HomeFolder(members[i].ID)
+	}
+	return nil
+}
+
+// checkHomeFolder refuses a home folder that is not in the account or that
+// the member cannot reach (R-A3): they reach every folder through their
+// level or account-wide roles (hasRoles), else through their grants and
+// groups.
+func (s *Service) checkHomeFolder(ctx context.Context, r gatehouse.Reader, m gatehouse.Membership, hasRoles bool, folderID string) error {
+	if _, err := r.Folder(ctx, m.AccountID, folderID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return gatehouse.Invalid("home_folder_id", "no folder with this id in the account")
+	} else if err != nil {
+		return err
+	}
+	if hasRoles || gatehouse.LevelPermissions(m.Level) != 0 {
+		return nil
+	}
+	reaches, err := r.ReachesFolder(ctx, m.AccountID, m.UserID, folderID)
+	if err != nil {
+		return err
+	}
+	if !reaches {
+		return gatehouse.Invalid("home_folder_id", "the user cannot reach this folder: give them a role, or a grant on it, first")
+	}
+	return nil
+}
+
+// MemberPatch changes a user of an account; nil fields stay. HomeFolderID
+// "" clears the home folder.
+type MemberPatch struct {
+	Roles        *[]string
+	HomeFolderID *string
+}
+
+// UpdateMember changes a member's account-wide roles or home folder. The
+// same people who may add or remove the member's level may do it (R-P2).
+func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountID, membershipID string, patch MemberPatch) (gatehouse.Member, error) {
+	var member gatehouse.Member
+	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		account, acc, err := s.authorizeAccess(ctx, tx, c, accountID, manageMembers)
+		if err != nil {
+			return err
+		}
+		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
+			return err
+		}
+		if member, err = tx.Member(ctx, accountID, membershipID); err != nil {
+			return err
+		}
+		if member.Level == gatehouse.LevelRemoteMonitoring {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "the remote monitoring user's access is fixed: cameras of its account")
+		}
+		if !mayManageLevel(acc, account, member.Level) {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not change a %s of this account", member.Level)
+		}
+		if patch.Roles != nil {
+			roles, err := resolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetMembershipRoles(ctx, accountID, membershipID, roleIDs(roles)); err != nil {
+				return err
+			}
+			member.Roles = roleNames(roles)
+		}
+		if patch.HomeFolderID != nil && *patch.HomeFolderID != "" {
+			if err := s.checkHomeFolder(ctx, tx, member.Membership, len(member.Roles) > 0, *patch.HomeFolderID); err != nil {
+				return err
+			}
+		}
+		if patch.HomeFolderID != nil {
+			if err := tx.SetMembershipHomeFolder(ctx, accountID, membershipID, *patch.HomeFolderID); err != nil {
+				return err
+			}
+			member.HomeFolderID = *patch.HomeFolderID
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.updated", "membership", membershipID))
+	})
+	return member, err
+}
+
+// EffectivePermissions lists what a member holds and where each permission
+// comes from (what the portal shows). Administrators of the account and the
+// member themself may read it.
+func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (*access.Model, gatehouse.Member, []access.Source, error) {
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	if err != nil {
+		return nil, gatehouse.Member{}, nil, err
+	}
+	member, err := s.store.Member(ctx, accountID, membershipID)
+	if err != nil {
+		return nil, member, nil, err
+	}
+	if !allowed(readMembers, acc, account) && member.UserID != c.Principal.UserID {
+		return nil, gatehouse.Member{}, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only administrators see other users' permissions")
+	}
+	model, err := s.models.Model(ctx, accountID)
+	if err != nil {
+		return nil, member, nil, err
+	}
+	member.HomeFolderID = model.HomeFolder(member.ID)
+	sources, _ := model.Explain(membershipID)
+	return model, member, sources, nil
 }
 
 // RemoveUser ends a membership (R-M7): access through it stops at the next
@@ -229,29 +372,6 @@ func levelsOf(kind gatehouse.AccountKind) string {
 		return "integrator_admin or integrator_user"
 	}
 	return "client_admin or client_user"
-}
-
-// memberRoles checks the requested roles against the built-in ones (custom
-// roles arrive with the roles issue) and applies the default.
-func memberRoles(level gatehouse.Level, requested []string) ([]string, error) {
-	if requested == nil {
-		if level == gatehouse.LevelClientUser {
-			return []string{"viewer"}, nil
-		}
-		return []string{}, nil
-	}
-	roles := make([]string, 0, len(requested))
-	for _, r := range requested {
-		r = strings.TrimSpace(r)
-		if !slices.Contains(gatehouse.BuiltinRoles, r) {
-			return nil, gatehouse.Invalid("roles", "unknown role %q", r)
-		}
-		if !slices.Contains(roles, r) {
-			roles = append(roles, r)
-		}
-	}
-	slices.Sort(roles)
-	return roles, nil
 }
 
 // normalizePhone parses a mobile number given with its country code and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/password"
@@ -38,6 +39,8 @@ type Service struct {
 	// ones do.
 	dummyHash string
 	box       *secretbox.Box
+	// models caches each account's access rules for checks (R-A5).
+	models *access.Cache
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -59,6 +62,9 @@ type Options struct {
 	// SecretKey seals the secrets that must be read again (authenticator
 	// keys); 32 bytes. Default: a random key, good for one process only.
 	SecretKey []byte
+	// ModelCacheSize is how many accounts' access models are kept in
+	// memory (default access.DefaultCapacity).
+	ModelCacheSize int
 }
 
 // New returns a Service over store.
@@ -93,6 +99,7 @@ func New(store gatehouse.Store, opts Options) *Service {
 		panic(err) // a key of the wrong size is a wiring mistake
 	}
 	s.box = box
+	s.models = access.NewCache(store, opts.ModelCacheSize)
 	s.mailQueued = opts.MailQueued
 	if s.mailQueued == nil {
 		s.mailQueued = func() {}
@@ -137,6 +144,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 			return gatehouse.Principal{}, unauthenticated
 		}
 		return p, err
+	case gatehouse.TokenCheck:
+		if _, err := s.store.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Principal{}, unauthenticated
+		} else if err != nil {
+			return gatehouse.Principal{}, err
+		}
+		return gatehouse.Principal{Checker: true}, nil
 	case gatehouse.TokenAPI:
 		tok, err := s.store.APITokenByHash(ctx, hash, s.now())
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {

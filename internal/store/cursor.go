@@ -2,35 +2,16 @@ package store
 
 import (
 	"database/sql"
-	"encoding/base64"
-	"encoding/json"
 	"strconv"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// A cursor is the sort key of the last item of a page, as base64 of a JSON
-// array, so clients cannot come to depend on its shape.
-func encodeCursor(key ...string) string {
-	b, _ := json.Marshal(key) // a []string always marshals
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// encodeCursor and decodeCursor are gatehouse's cursor form (see
+// gatehouse.EncodeCursor), kept short here because every list uses them.
+func encodeCursor(key ...string) string { return gatehouse.EncodeCursor(key...) }
 
-// decodeCursor reads a cursor of exactly n parts; "" means the first page.
-func decodeCursor(cursor string, n int) ([]string, error) {
-	if cursor == "" {
-		return nil, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	var key []string
-	if err == nil {
-		err = json.Unmarshal(raw, &key)
-	}
-	if err != nil || len(key) != n {
-		return nil, gatehouse.Invalid("cursor", "cursor is not one this list gave out")
-	}
-	return key, nil
-}
+func decodeCursor(cursor string, n int) ([]string, error) { return gatehouse.DecodeCursor(cursor, n) }
 
 // pageLimit applies the default and the ceiling of API.md "Conventions".
 func pageLimit(limit int) int {

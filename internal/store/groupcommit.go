@@ -107,12 +107,24 @@ func (c *committer) commit(group []*writeRequest) {
 		return
 	}
 	q := cachedQueryer{cache: c.db.writeStmts, tx: sqlTx, missed: &missed, detach: true}
-	t := &tx{reader: reader{q: q, dialect: c.db.dialect}}
+	// Each request has its own tx, so that only the authz versions of the
+	// requests that succeed are published.
+	txs := make([]*tx, len(group))
+	for i := range txs {
+		txs[i] = &tx{reader: reader{q: q, dialect: c.db.dialect}}
+	}
+	publish := func() {
+		for i, t := range txs {
+			if results[i] == nil {
+				t.published(c.db.versions)
+			}
+		}
+	}
 	if len(group) == 1 {
 		// Alone: the transaction is the request's own, and a savepoint would
 		// only add a journal (which grows costly for large writes).
 		if results[0] = group[0].ctx.Err(); results[0] == nil {
-			results[0] = runGuarded(group[0].fn, t)
+			results[0] = runGuarded(group[0].fn, txs[0])
 		}
 		if results[0] != nil {
 			_ = sqlTx.Rollback()
@@ -121,6 +133,7 @@ func (c *committer) commit(group []*writeRequest) {
 		if err := sqlTx.Commit(); err != nil {
 			results[0] = mapErr(fmt.Errorf("commit: %w", err))
 		}
+		publish()
 		return
 	}
 	for i, req := range group {
@@ -133,7 +146,7 @@ func (c *committer) commit(group []*writeRequest) {
 			setAll(results, mapErr(err))
 			return
 		}
-		results[i] = runGuarded(req.fn, t)
+		results[i] = runGuarded(req.fn, txs[i])
 		undo := "RELEASE write_request"
 		if results[i] != nil {
 			undo = "ROLLBACK TO write_request; RELEASE write_request"
@@ -151,6 +164,7 @@ func (c *committer) commit(group []*writeRequest) {
 			}
 		}
 	}
+	publish()
 }
 
 // runGuarded runs fn, turning a panic into an error so that one bad request

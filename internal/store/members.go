@@ -76,6 +76,23 @@ func (r reader) Member(ctx context.Context, accountID, membershipID string) (gat
 	return m, err
 }
 
+// MemberByUser returns the user's membership of the account, whatever its
+// status, or ENOTFOUND.
+func (r reader) MemberByUser(ctx context.Context, accountID, userID string) (gatehouse.Member, error) {
+	m, err := scanMember(r.q.QueryRowContext(ctx, `SELECT `+memberColumns+`
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND m.user_id = $2`, accountID, userID))
+	if err == sql.ErrNoRows {
+		return m, gatehouse.NotFound("user")
+	}
+	if err != nil {
+		return m, mapErr(err)
+	}
+	roles, err := r.rolesOf(ctx, []string{m.ID})
+	m.Roles = roles[m.ID]
+	return m, err
+}
+
 func (r reader) ListMembers(ctx context.Context, accountID string, pr gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
 	after, err := decodeCursor(pr.Cursor, 1)
 	if err != nil {
@@ -117,8 +134,10 @@ func (r reader) rolesOf(ctx context.Context, membershipIDs []string) (map[string
 	for i, id := range membershipIDs {
 		in[i] = args.add(id)
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT membership_id, role FROM membership_roles
-		WHERE membership_id IN (`+strings.Join(in, ", ")+`) ORDER BY membership_id, role`, args...)
+	// Roles are stored by id; a custom role is shown by its current name.
+	rows, err := r.q.QueryContext(ctx, `SELECT mr.membership_id, COALESCE(r.name, mr.role) FROM membership_roles mr
+		LEFT JOIN roles r ON r.id = mr.role
+		WHERE mr.membership_id IN (`+strings.Join(in, ", ")+`) ORDER BY mr.membership_id, 2`, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -135,6 +154,9 @@ func (r reader) rolesOf(ctx context.Context, membershipIDs []string) (map[string
 }
 
 func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error {
+	if err := t.BumpAuthzVersion(ctx, m.AccountID); err != nil {
+		return err
+	}
 	homeFolder := sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, home_folder_id,
 			notify, notify_email, notify_sms, added_by, created_at, description)
@@ -144,7 +166,20 @@ func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error
 	return mapErr(err)
 }
 
-func (t *tx) SetMembershipRoles(ctx context.Context, membershipID string, roles []string) error {
+func (t *tx) SetMembershipRoles(ctx context.Context, accountID, membershipID string, roles []string) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	// The membership must be the account's: the roles of another account's
+	// membership are never touched.
+	var exists bool
+	if err := t.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE account_id = $1 AND id = $2)`,
+		accountID, membershipID).Scan(&exists); err != nil {
+		return mapErr(err)
+	}
+	if !exists {
+		return gatehouse.NotFound("user")
+	}
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM membership_roles WHERE membership_id = $1`, membershipID); err != nil {
 		return mapErr(err)
 	}
@@ -156,7 +191,18 @@ func (t *tx) SetMembershipRoles(ctx context.Context, membershipID string, roles 
 	return nil
 }
 
+// DeleteMembership also removes the user's grants and group places in the
+// account: a person who comes back later starts from nothing.
 func (t *tx) DeleteMembership(ctx context.Context, accountID, membershipID string) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	for _, table := range []string{"folder_grants", "user_group_members"} {
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = $1
+			AND user_id = (SELECT user_id FROM memberships WHERE account_id = $1 AND id = $2)`, accountID, membershipID); err != nil {
+			return mapErr(err)
+		}
+	}
 	res, err := t.q.ExecContext(ctx, `DELETE FROM memberships WHERE account_id = $1 AND id = $2`, accountID, membershipID)
 	if err != nil {
 		return mapErr(err)
@@ -298,6 +344,9 @@ func (t *tx) ActivateUser(ctx context.Context, userID, passwordHash string, now 
 }
 
 func (t *tx) SetMembershipStatus(ctx context.Context, accountID, membershipID string, status gatehouse.MembershipStatus) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
 	_, err := t.q.ExecContext(ctx, `UPDATE memberships SET status = $2 WHERE id = $1 AND account_id = $3`, membershipID, string(status), accountID)
 	return mapErr(err)
 }
@@ -360,22 +409,4 @@ func (t *tx) SetServicePassword(ctx context.Context, userID, passwordHash, passw
 func (t *tx) RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
 	return mapErr(err)
-}
-
-func (r reader) MemberRoles(ctx context.Context, userID, accountID string) ([]string, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT mr.role FROM membership_roles mr JOIN memberships m ON m.id = mr.membership_id
-		WHERE m.user_id = $1 AND m.account_id = $2 AND m.status = 'active' ORDER BY mr.role`, userID, accountID)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var roles []string
-	for rows.Next() {
-		var role string
-		if err := rows.Scan(&role); err != nil {
-			return nil, err
-		}
-		roles = append(roles, role)
-	}
-	return roles, mapErr(rows.Err())
 }

@@ -54,6 +54,12 @@ type DB struct {
 	writeStmts, readStmts *stmtCache
 	// committer groups concurrent writes into one transaction (SQLite only).
 	committer *committer
+	// versions knows every account's authz version without a query (SQLite
+	// only; see versionBook).
+	versions *versionBook
+	// lock is held while the SQLite database is open, so that no other
+	// process writes it behind the version book's back.
+	lock *os.File
 }
 
 var _ gatehouse.Store = (*DB)(nil)
@@ -76,6 +82,16 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 
 // OpenSQLite opens (creating if needed) the SQLite database at path.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	lock, err := lockExclusive(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
+		}
+	}()
 	// busy_timeout comes first so that the pragmas after it wait for a lock
 	// instead of failing; WAL lets readers run beside the writer; a 64 MiB
 	// page cache per connection keeps the indexes of a large installation
@@ -102,9 +118,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	readers := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
-	db.reader = reader{q: cachedQueryer{cache: db.readStmts}, dialect: SQLite}
+	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
+		versions: &versionBook{versions: map[string]int64{}}, lock: lock}
+	db.reader = reader{q: cachedQueryer{cache: db.readStmts}, dialect: SQLite, versions: db.versions}
 	db.committer = startCommitter(db)
+	opened = true
 	return db, nil
 }
 
@@ -147,6 +165,9 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.Close()) // closing releases the lock
 	}
 	return err
 }
@@ -272,10 +293,17 @@ type queryer interface {
 type reader struct {
 	q       queryer
 	dialect Dialect
+	// versions is the SQLite version book; nil on PostgreSQL and inside
+	// transactions, which read the column.
+	versions *versionBook
 }
 
 // tx implements gatehouse.Tx.
-type tx struct{ reader }
+type tx struct {
+	reader
+	// bumped holds the authz versions this transaction wrote, by account.
+	bumped map[string]int64
+}
 
 // micros encodes a time as Unix microseconds, the stored form of every time.
 func micros(t time.Time) int64 { return t.UnixMicro() }
