@@ -4,6 +4,7 @@
 //	go run ./cmd/gatehouse-bench accounts [-db sqlite|postgres] [-creates 20000] [-workers 16]
 //	go run ./cmd/gatehouse-bench users [-db sqlite|postgres] [-adds 20000] [-workers 16]
 //	go run ./cmd/gatehouse-bench signin [-db sqlite|postgres] [-workers 200] [-seconds 10]
+//	go run ./cmd/gatehouse-bench checks [-db sqlite|postgres] [-workers 8] [-seconds 10]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -47,8 +48,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "accounts" && os.Args[1] != "users" && os.Args[1] != "signin") {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -78,6 +79,8 @@ func main() {
 		run = func() error { return benchUsers(*db, *adds, *workers) }
 	case "signin":
 		run = func() error { return benchSignIn(*db, *workers, time.Duration(*seconds)*time.Second) }
+	case "checks":
+		run = func() error { return benchChecks(*db, *workers, time.Duration(*seconds)*time.Second) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

@@ -263,7 +263,7 @@ type groupJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	Roles     []string  `json:"roles"`
-	UserIDs   []string  `json:"user_ids,omitempty"`
+	UserIDs   *[]string `json:"user_ids,omitempty"` // one group's view only
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -313,10 +313,10 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := toGroupJSON(group)
-	out.UserIDs = members
-	if out.UserIDs == nil {
-		out.UserIDs = []string{}
+	if members == nil {
+		members = []string{}
 	}
+	out.UserIDs = &members
 	writeJSON(w, http.StatusOK, out)
 }
 

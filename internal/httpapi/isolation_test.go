@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -163,4 +164,116 @@ func filterNames(names []string, query string, ts *tenants) []string {
 		}
 	}
 	return out
+}
+
+// Every principal against the roles, folders, grants, groups, permissions
+// and check endpoints, with ids of both tenants (R-A1…R-A5, R-X2): foreign
+// ids are 404 like unknown ones; visible-but-forbidden is 403.
+func TestAccessRulesIsolationMatrix(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			c1, c2 := "/api/v1/accounts/"+ts.c1, "/api/v1/accounts/"+ts.c2
+			folder1 := e.Must(t, 201, "POST", c1+"/folders", op, map[string]any{"name": "Stores"}).String("id")
+			folder2 := e.Must(t, 201, "POST", c2+"/folders", op, map[string]any{"name": "Theirs"}).String("id")
+			group2 := e.Must(t, 201, "POST", c2+"/groups", op, map[string]any{"name": "Theirs"}).String("id")
+			var c1User map[string]any
+			for _, m := range e.Must(t, 200, "GET", c1+"/users", op, nil).Items() {
+				if m["level"] == "client_user" {
+					c1User = m
+				}
+			}
+			membership, userID := c1+"/users/"+c1User["id"].(string), c1User["user_id"].(string)
+			type request struct {
+				name, method, path string
+				body               func(principal string) any
+			}
+			fixed := func(v any) func(string) any { return func(string) any { return v } }
+			named := func(p string) any {
+				return map[string]any{"name": "Made by " + p, "permissions": []string{"media.view"}}
+			}
+			folder := func(p string) any { return map[string]any{"name": "Made by " + p} }
+			question := fixed(map[string]any{"user_id": userID, "account_id": ts.c1, "permission": "media.view"})
+			requests := []request{
+				{"roles C1", "GET", c1 + "/roles", nil},
+				{"roles C2", "GET", c2 + "/roles", nil},
+				{"new role C1", "POST", c1 + "/roles", named},
+				{"new role C2", "POST", c2 + "/roles", named},
+				{"folders C1", "GET", c1 + "/folders", nil},
+				{"folders C2", "GET", c2 + "/folders", nil},
+				{"new folder C1", "POST", c1 + "/folders", folder},
+				{"new folder C2", "POST", c2 + "/folders", folder},
+				{"folder C1", "GET", c1 + "/folders/" + folder1, nil},
+				{"C2 folder via C1", "GET", c1 + "/folders/" + folder2, nil},
+				{"move C2 folder via C1", "PATCH", c1 + "/folders/" + folder2, fixed(map[string]any{"name": "Mine"})},
+				{"grant C1", "POST", c1 + "/folders/" + folder1 + "/grants", fixed(map[string]any{"user_id": userID, "role": "viewer"})},
+				{"grant on C2 folder via C1", "POST", c1 + "/folders/" + folder2 + "/grants", fixed(map[string]any{"user_id": userID, "role": "viewer"})},
+				{"grants C2", "GET", c2 + "/folders/" + folder2 + "/grants", nil},
+				{"groups C1", "GET", c1 + "/groups", nil},
+				{"new group C2", "POST", c2 + "/groups", folder},
+				{"C2 group via C1", "GET", c1 + "/groups/" + group2, nil},
+				{"join C2 group via C1", "POST", c1 + "/groups/" + group2 + "/members", fixed(map[string]any{"user_id": userID})},
+				{"permissions C1 user", "GET", membership + "/permissions", nil},
+				{"roles of C1 user", "PATCH", membership, fixed(map[string]any{"roles": []string{"editor"}})},
+				{"check", "POST", "/api/v1/check", question},
+				{"batch check", "POST", "/api/v1/check/batch", fixed(map[string]any{"checks": []any{question("")}})},
+				{"new check token", "POST", "/api/v1/check-tokens", folder},
+				{"check tokens", "GET", "/api/v1/check-tokens", nil},
+			}
+			want := map[string][8]int{
+				//                            op   i1a  i1u  c1a  c1u  i2a  i1s  anon
+				"roles C1":                  {200, 200, 200, 200, 403, 404, 200, 401},
+				"roles C2":                  {200, 404, 404, 404, 404, 200, 404, 401},
+				"new role C1":               {201, 201, 201, 201, 403, 404, 201, 401},
+				"new role C2":               {201, 404, 404, 404, 404, 201, 404, 401},
+				"folders C1":                {200, 200, 200, 200, 200, 404, 200, 401},
+				"folders C2":                {200, 404, 404, 404, 404, 200, 404, 401},
+				"new folder C1":             {201, 201, 201, 201, 403, 404, 201, 401},
+				"new folder C2":             {201, 404, 404, 404, 404, 201, 404, 401},
+				"folder C1":                 {200, 200, 200, 200, 404, 404, 200, 401},
+				"C2 folder via C1":          {404, 404, 404, 404, 404, 404, 404, 401},
+				"move C2 folder via C1":     {404, 404, 404, 404, 404, 404, 404, 401},
+				"grant C1":                  {201, 201, 201, 201, 403, 404, 201, 401},
+				"grant on C2 folder via C1": {404, 404, 404, 404, 403, 404, 404, 401},
+				"grants C2":                 {200, 404, 404, 404, 404, 200, 404, 401},
+				"groups C1":                 {200, 200, 200, 200, 403, 404, 200, 401},
+				"new group C2":              {201, 404, 404, 404, 404, 201, 404, 401},
+				"C2 group via C1":           {404, 404, 404, 404, 403, 404, 404, 401},
+				"join C2 group via C1":      {404, 404, 404, 404, 403, 404, 404, 401},
+				"permissions C1 user":       {200, 200, 200, 200, 200, 404, 200, 401},
+				"roles of C1 user":          {200, 200, 200, 200, 403, 404, 200, 401},
+				"check":                     {200, 403, 403, 403, 403, 403, 403, 401},
+				"batch check":               {200, 403, 403, 403, 403, 403, 403, 401},
+				"new check token":           {201, 403, 403, 403, 403, 403, 403, 401},
+				"check tokens":              {200, 403, 403, 403, 403, 403, 403, 401},
+			}
+			for _, req := range requests {
+				for i, p := range principals {
+					var body any
+					if req.body != nil {
+						body = req.body(p)
+					}
+					r := e.Do(t, req.method, req.path, ts.tokens[p], body)
+					if r.Status != want[req.name][i] {
+						t.Errorf("%s as %s: status %d, want %d\n%s", req.name, p, r.Status, want[req.name][i], r.Raw)
+					}
+					if r.Status == 404 && r.Code() != "not_found" {
+						t.Errorf("%s as %s: 404 with code %q", req.name, p, r.Code())
+					}
+					if req.name == "grant C1" && r.Status == 201 {
+						// Take it back, so the next principal's grant is new too.
+						e.Must(t, 204, "DELETE", c1+"/folders/"+folder1+"/grants/"+r.String("id"), op, nil)
+					}
+				}
+			}
+			// Nothing of C2 changed through C1's paths.
+			if got := e.Must(t, 200, "GET", c2+"/folders/"+folder2, op, nil).String("name"); got != "Theirs" {
+				t.Errorf("C2's folder renamed to %q", got)
+			}
+			if got := e.Must(t, 200, "GET", c2+"/groups/"+group2, op, nil).Body["user_ids"]; fmt.Sprint(got) != "[]" {
+				t.Errorf("C2's group gained members %v", got)
+			}
+		})
+	}
 }

@@ -35,7 +35,7 @@ func (b *versionBook) get(accountID string) (int64, bool) {
 func (b *versionBook) raise(accountID string, v int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if v > b.versions[accountID] {
+	if known, ok := b.versions[accountID]; !ok || v > known {
 		b.versions[accountID] = v
 	}
 }
