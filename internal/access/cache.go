@@ -12,7 +12,7 @@ import (
 // Snapshots is what a Cache reads: the account's authz version, and a snapshot
 // of its rules. gatehouse.Reader has both.
 type Snapshots interface {
-	AuthzVersion(ctx context.Context, accountID string) (int64, error)
+	AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error)
 	AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error)
 }
 
@@ -62,12 +62,12 @@ func (c *Cache) Model(ctx context.Context, accountID string) (*Model, error) {
 	e.lastUsed.Store(c.tick.Add(1))
 	// A model read at a later version than the one just read is newer
 	// still, and as good.
-	if m := e.model.Load(); m != nil && m.Version >= version {
+	if m := e.model.Load(); m != nil && m.Version.AtLeast(version) {
 		return m, nil
 	}
 	e.loading.Lock()
 	defer e.loading.Unlock()
-	if m := e.model.Load(); m != nil && m.Version >= version {
+	if m := e.model.Load(); m != nil && m.Version.AtLeast(version) {
 		return m, nil
 	}
 	snap, err := c.source.AccessSnapshot(ctx, accountID)

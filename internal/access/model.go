@@ -17,9 +17,12 @@ import (
 type Model struct {
 	Account gatehouse.Account
 	// Version is the authz version the snapshot was read at.
-	Version int64
+	Version gatehouse.AuthzVersion
 
-	members      map[string]*member // by user id
+	members map[string]*member // by user id
+	// staff are the active integrator staff of a client account's
+	// integrator, by user id, with their level there.
+	staff        map[string]gatehouse.Level
 	byMembership map[string]*member
 	roles        map[string]gatehouse.Role // built-in and custom, by id
 	customRoles  []gatehouse.Role          // by name
@@ -82,6 +85,12 @@ func NewModel(snap gatehouse.AccessSnapshot) *Model {
 	}
 	for _, id := range gatehouse.BuiltinRoles {
 		m.roles[id], _ = gatehouse.BuiltinRole(id)
+	}
+	m.staff = make(map[string]gatehouse.Level, len(snap.Staff))
+	for _, st := range snap.Staff {
+		if st.Status == gatehouse.MembershipActive && st.Level.IsIntegratorStaff() {
+			m.staff[st.UserID] = st.Level
+		}
 	}
 	for _, r := range snap.CustomRoles {
 		m.roles[r.ID] = r
@@ -210,21 +219,26 @@ func pathSortKey(path string) string {
 }
 
 // Allowed answers a check (R-A5): whether the user, through an active
-// membership of this account, holds permission everywhere in the account or,
-// when folderID is set, on that folder. A folder of another account, or none,
-// is never allowed. Integrator staff acting on a client are the caller's to
-// consider (see StaffLevel).
+// membership of this account or as active staff of its integrator, holds
+// permission everywhere in the account or, when folderID is set, on that
+// folder. A folder of another account, or none, is never allowed.
 func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string) bool {
+	fi := int32(-1)
+	if folderID != "" {
+		var ok bool
+		if fi, ok = m.folderIndex[folderID]; !ok {
+			return false
+		}
+	}
+	if level, ok := m.staff[userID]; ok && gatehouse.LevelPermissions(level).Has(permission) {
+		return true
+	}
 	mem := m.members[userID]
 	if mem == nil || mem.Status != gatehouse.MembershipActive {
 		return false
 	}
-	if folderID == "" {
+	if fi < 0 {
 		return mem.accountWide.Has(permission)
-	}
-	fi, ok := m.folderIndex[folderID]
-	if !ok {
-		return false
 	}
 	return m.permissionsOn(mem, fi).Has(permission)
 }
@@ -247,16 +261,6 @@ func (m *Model) permissionsOn(mem *member, fi int32) gatehouse.PermissionSet {
 func inSorted(s []int32, v int32) bool {
 	_, found := slices.BinarySearch(s, v)
 	return found
-}
-
-// StaffLevel returns the level of an active integrator staff membership of
-// the user in this (integrator) account, or "".
-func (m *Model) StaffLevel(userID string) gatehouse.Level {
-	mem := m.members[userID]
-	if mem == nil || mem.Status != gatehouse.MembershipActive || !mem.Level.IsIntegratorStaff() {
-		return ""
-	}
-	return mem.Level
 }
 
 // HasFolder tells whether the folder is in this account.

@@ -163,13 +163,23 @@ func ValidateLabel(field, name string) (string, error) {
 	return name, nil
 }
 
+// AuthzVersion is where an account's access rules stand: its own version
+// and, for a client account, its integrator's, whose staff act on it.
+type AuthzVersion struct{ Own, Integrator int64 }
+
+// AtLeast tells whether v is as new as w in both parts.
+func (v AuthzVersion) AtLeast(w AuthzVersion) bool { return v.Own >= w.Own && v.Integrator >= w.Integrator }
+
 // AccessSnapshot is everything that decides checks in one account, read at
 // one authz version: what the check cache holds (internal/access).
 type AccessSnapshot struct {
 	Account Account
-	// Version is the account's authz version, read before the rest.
-	Version     int64
-	Members     []MemberAccess
+	// Version is the authz version, read before the rest.
+	Version AuthzVersion
+	Members []MemberAccess
+	// Staff are the active integrator administrators and users of a client
+	// account's integrator: they hold their level's permissions here too.
+	Staff       []MemberAccess
 	CustomRoles []Role
 	Folders     []Folder
 	Groups      []Group

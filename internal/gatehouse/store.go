@@ -157,9 +157,10 @@ type Reader interface {
 	// SealedPassword returns a service identity's sealed password.
 	SealedPassword(ctx context.Context, userID string) (string, error)
 
-	// AuthzVersion returns the account's authz version, which every change
-	// of its access rules raises (BumpAuthzVersion), or ENOTFOUND.
-	AuthzVersion(ctx context.Context, accountID string) (int64, error)
+	// AuthzVersion returns the account's authz version (and its
+	// integrator's), which every change of its access rules raises
+	// (BumpAuthzVersion), or ENOTFOUND.
+	AuthzVersion(ctx context.Context, accountID string) (AuthzVersion, error)
 	// AccessSnapshot reads everything that decides checks in the account.
 	AccessSnapshot(ctx context.Context, accountID string) (AccessSnapshot, error)
 	// Role returns a custom role of the account by id; RoleByName by its name

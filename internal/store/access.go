@@ -14,19 +14,37 @@ import (
 // version that lets check caches know when they are out of date.
 
 // versionBook holds the authz version of every SQLite account this process
-// has seen. SQLite is written by this process alone (OpenSQLite locks the
-// file), so a version is raised here when its transaction commits, and a
-// check learns of a change without a query. PostgreSQL reads the column.
+// has seen, and the integrator of each. SQLite is written by this process
+// alone (OpenSQLite locks the file), so a version is raised here when its
+// transaction commits, and a check learns of a change without a query.
+// PostgreSQL reads the columns.
 type versionBook struct {
 	mu       sync.RWMutex
 	versions map[string]int64
+	// owners maps an account to its integrator ("" for an integrator); an
+	// account never changes owner.
+	owners map[string]string
 }
 
-func (b *versionBook) get(accountID string) (int64, bool) {
+func newVersionBook() *versionBook {
+	return &versionBook{versions: map[string]int64{}, owners: map[string]string{}}
+}
+
+func (b *versionBook) get(accountID string) (gatehouse.AuthzVersion, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	v, ok := b.versions[accountID]
-	return v, ok
+	own, ok := b.versions[accountID]
+	owner, known := b.owners[accountID]
+	if !ok || !known {
+		return gatehouse.AuthzVersion{}, false
+	}
+	v := gatehouse.AuthzVersion{Own: own}
+	if owner != "" {
+		if v.Integrator, ok = b.versions[owner]; !ok {
+			return gatehouse.AuthzVersion{}, false
+		}
+	}
+	return v, true
 }
 
 // raise records v unless a later version is known already: versions only
@@ -35,26 +53,45 @@ func (b *versionBook) get(accountID string) (int64, bool) {
 func (b *versionBook) raise(accountID string, v int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.raiseLocked(accountID, v)
+}
+
+func (b *versionBook) raiseLocked(accountID string, v int64) {
 	if known, ok := b.versions[accountID]; !ok || v > known {
 		b.versions[accountID] = v
 	}
 }
 
-func (r reader) AuthzVersion(ctx context.Context, accountID string) (int64, error) {
+// learn records what a read of the columns found.
+func (b *versionBook) learn(accountID, integratorID string, v gatehouse.AuthzVersion) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.owners[accountID] = integratorID
+	b.raiseLocked(accountID, v.Own)
+	if integratorID != "" {
+		b.raiseLocked(integratorID, v.Integrator)
+	}
+}
+
+func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error) {
 	if r.versions != nil {
 		if v, ok := r.versions.get(accountID); ok {
 			return v, nil
 		}
 	}
-	var v int64
-	err := r.q.QueryRowContext(ctx, `SELECT authz_version FROM accounts WHERE id = $1`, accountID).Scan(&v)
+	var (
+		v            gatehouse.AuthzVersion
+		integratorID sql.NullString
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT a.authz_version, a.integrator_id, COALESCE(i.authz_version, 0)
+		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountID).Scan(&v.Own, &integratorID, &v.Integrator)
 	if err == sql.ErrNoRows {
-		return 0, gatehouse.NotFound("account")
+		return v, gatehouse.NotFound("account")
 	} else if err != nil {
-		return 0, mapErr(err)
+		return v, mapErr(err)
 	}
 	if r.versions != nil {
-		r.versions.raise(accountID, v)
+		r.versions.learn(accountID, integratorID.String, v)
 	}
 	return v, nil
 }
@@ -94,13 +131,27 @@ func (t *tx) published(book *versionBook) {
 // reloads it) but never older.
 func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error) {
 	var snap gatehouse.AccessSnapshot
-	account, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+`, a.authz_version FROM accounts a WHERE a.id = $1`, accountID), &snap.Version)
+	account, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+`, a.authz_version, COALESCE(i.authz_version, 0)
+		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountID), &snap.Version.Own, &snap.Version.Integrator)
 	if err == sql.ErrNoRows {
 		return snap, gatehouse.NotFound("account")
 	} else if err != nil {
 		return snap, mapErr(err)
 	}
 	snap.Account = account
+	if account.IntegratorID != "" {
+		err = r.each(ctx, `SELECT id, user_id, level, status FROM memberships
+			WHERE account_id = $1 AND status = 'active' AND level IN ('integrator_admin', 'integrator_user') ORDER BY id`,
+			[]any{account.IntegratorID}, func(rows *sql.Rows) error {
+				var m gatehouse.MemberAccess
+				err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status)
+				snap.Staff = append(snap.Staff, m)
+				return err
+			})
+		if err != nil {
+			return snap, err
+		}
+	}
 
 	memberIndex := map[string]int{}
 	err = r.each(ctx, `SELECT id, user_id, level, status, home_folder_id FROM memberships WHERE account_id = $1 ORDER BY id`,

@@ -119,7 +119,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
-		versions: &versionBook{versions: map[string]int64{}}, lock: lock}
+		versions: newVersionBook(), lock: lock}
 	db.reader = reader{q: cachedQueryer{cache: db.readStmts}, dialect: SQLite, versions: db.versions}
 	db.committer = startCommitter(db)
 	opened = true

@@ -35,14 +35,14 @@ func site(t testing.TB, s gatehouse.Store) gatehouse.Account {
 // versionAfterCommit reads the version the way checks do (outside any
 // transaction) and, for comparison, inside a transaction, which always reads
 // the column. The two must agree.
-func versionAfterCommit(t testing.TB, s gatehouse.Store, accountID string) int64 {
+func versionAfterCommit(t testing.TB, s gatehouse.Store, accountID string) gatehouse.AuthzVersion {
 	t.Helper()
 	ctx := context.Background()
 	v, err := s.AuthzVersion(ctx, accountID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var column int64
+	var column gatehouse.AuthzVersion
 	write(t, s, func(tx gatehouse.Tx) error {
 		column, err = tx.AuthzVersion(ctx, accountID)
 		return err
@@ -102,13 +102,28 @@ func testAuthzVersionRises(t *testing.T, s gatehouse.Store) {
 	for _, c := range changes {
 		write(t, s, c.fn)
 		v := versionAfterCommit(t, s, cl.ID)
-		if v <= last {
-			t.Errorf("%s: version %d did not rise above %d", c.name, v, last)
+		if v.Own <= last.Own {
+			t.Errorf("%s: version %+v did not rise above %+v", c.name, v, last)
 		}
 		last = v
 	}
+	// A change of the integrator's staff moves the integrator part of its
+	// clients' versions: their staff act on them.
+	before := versionAfterCommit(t, s, cl.ID)
+	integratorAccount, err := s.Account(ctx, cl.IntegratorID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := member(t, s, integratorAccount, gatehouse.LevelIntegratorUser, gatehouse.MembershipActive)
+	if v := versionAfterCommit(t, s, cl.ID); v.Own != before.Own || v.Integrator <= before.Integrator {
+		t.Errorf("after a staff change the client's version is %+v, was %+v", v, before)
+	}
+	if snap, err := s.AccessSnapshot(ctx, cl.ID); err != nil || len(snap.Staff) != 1 || snap.Staff[0].UserID != staff.ID {
+		t.Errorf("client snapshot staff %+v %v", snap.Staff, err)
+	}
+	otherVersion.Integrator = versionAfterCommit(t, s, other.ID).Integrator
 	if v := versionAfterCommit(t, s, other.ID); v != otherVersion {
-		t.Errorf("another account's version moved from %d to %d", otherVersion, v)
+		t.Errorf("another account's version moved from %+v to %+v", otherVersion, v)
 	}
 }
 
@@ -143,8 +158,8 @@ func testFailedBumpsNotPublished(t *testing.T, s gatehouse.Store) {
 		})
 	}
 	wg.Wait()
-	if v := versionAfterCommit(t, s, cl.ID); v != start+int64(succeeded) {
-		t.Errorf("version %d after %d committed bumps from %d", v, succeeded, start)
+	if v := versionAfterCommit(t, s, cl.ID); v.Own != start.Own+int64(succeeded) {
+		t.Errorf("version %+v after %d committed bumps from %+v", v, succeeded, start)
 	}
 }
 
@@ -181,7 +196,7 @@ func testAccessSnapshot(t *testing.T, s gatehouse.Store) {
 		t.Fatal(err)
 	}
 	if snap.Account.ID != cl.ID || snap.Version != versionAfterCommit(t, s, cl.ID) {
-		t.Errorf("account %s version %d", snap.Account.ID, snap.Version)
+		t.Errorf("account %s version %+v", snap.Account.ID, snap.Version)
 	}
 	if len(snap.Members) != 1 || snap.Members[0].UserID != u.ID || snap.Members[0].HomeFolderID != sub.ID ||
 		!slices.Equal(sortedCopy(snap.Members[0].RoleIDs), sortedCopy([]string{"viewer", role.ID})) {
