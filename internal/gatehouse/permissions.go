@@ -168,7 +168,9 @@ func ValidateLabel(field, name string) (string, error) {
 type AuthzVersion struct{ Own, Integrator int64 }
 
 // AtLeast tells whether v is as new as w in both parts.
-func (v AuthzVersion) AtLeast(w AuthzVersion) bool { return v.Own >= w.Own && v.Integrator >= w.Integrator }
+func (v AuthzVersion) AtLeast(w AuthzVersion) bool {
+	return v.Own >= w.Own && v.Integrator >= w.Integrator
+}
 
 // AccessSnapshot is everything that decides checks in one account, read at
 // one authz version: what the check cache holds (internal/access).
