@@ -385,13 +385,16 @@ type Source struct {
 	Permission string
 	// FolderID is where a grant was made (it covers everything under it);
 	// empty for what is held account-wide.
-	FolderID string
+	FolderID   string
+	FolderPath string
 	// Via is "level", "role", "group_role", "grant" or "group_grant".
-	Via     string
-	Level   gatehouse.Level
-	RoleID  string
-	GroupID string
-	GrantID string
+	Via       string
+	Level     gatehouse.Level
+	RoleID    string
+	RoleName  string
+	GroupID   string
+	GroupName string
+	GrantID   string
 }
 
 // Explain lists every permission the membership holds and where each comes
@@ -405,6 +408,13 @@ func (m *Model) Explain(membershipID string) ([]Source, bool) {
 	}
 	var out []Source
 	add := func(perms gatehouse.PermissionSet, s Source) {
+		s.RoleName = m.roles[s.RoleID].Name
+		if gi, ok := m.groupIndex[s.GroupID]; ok {
+			s.GroupName = m.groups[gi].Name
+		}
+		if fi, ok := m.folderIndex[s.FolderID]; ok {
+			s.FolderPath = m.folders[fi].path
+		}
 		for _, p := range perms.Names() {
 			s.Permission = p
 			out = append(out, s)
@@ -430,17 +440,6 @@ func (m *Model) Explain(membershipID string) ([]Source, bool) {
 		}
 	}
 	return out, true
-}
-
-// RoleName returns a role's name by id ("" when unknown).
-func (m *Model) RoleName(id string) string { return m.roles[id].Name }
-
-// GroupName returns a group's name by id ("" when unknown).
-func (m *Model) GroupName(id string) string {
-	if gi, ok := m.groupIndex[id]; ok {
-		return m.groups[gi].Name
-	}
-	return ""
 }
 
 // RoleByName finds a built-in or custom role by name without regard to

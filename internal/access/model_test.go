@@ -189,7 +189,8 @@ func TestExplain(t *testing.T) {
 	if !ok {
 		t.Fatal("no such membership")
 	}
-	want := []Source{{Permission: "cameras.view", FolderID: "offices", Via: "group_grant", RoleID: "role-guard", GroupID: "night", GrantID: "g2"}}
+	want := []Source{{Permission: "cameras.view", FolderID: "offices", FolderPath: "/Offices", Via: "group_grant",
+		RoleID: "role-guard", RoleName: "Guard", GroupID: "night", GroupName: "Night shift", GrantID: "g2"}}
 	if !slices.Equal(sources, want) {
 		t.Errorf("guard: %+v", sources)
 	}

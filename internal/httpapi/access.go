@@ -412,7 +412,7 @@ type permissionSourceJSON struct {
 }
 
 func (s *Server) memberPermissions(w http.ResponseWriter, r *http.Request) {
-	model, member, sources, err := s.svc.EffectivePermissions(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
+	member, sources, err := s.svc.EffectivePermissions(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -434,11 +434,11 @@ func (s *Server) memberPermissions(w http.ResponseWriter, r *http.Request) {
 	var accountWide gatehouse.PermissionSet
 	for _, src := range sources {
 		item := permissionSourceJSON{Permission: src.Permission, Via: src.Via, Level: string(src.Level),
-			RoleID: src.RoleID, Role: model.RoleName(src.RoleID), GroupID: src.GroupID, Group: model.GroupName(src.GroupID), GrantID: src.GrantID}
+			RoleID: src.RoleID, Role: src.RoleName, GroupID: src.GroupID, Group: src.GroupName, GrantID: src.GrantID}
 		if src.FolderID == "" {
 			accountWide |= gatehouse.PermissionBit(src.Permission)
-		} else if folder, ok := model.Folder(src.FolderID); ok {
-			item.FolderID, item.FolderPath = &folder.ID, &folder.Path
+		} else {
+			item.FolderID, item.FolderPath = &src.FolderID, &src.FolderPath
 		}
 		out.Sources = append(out.Sources, item)
 	}

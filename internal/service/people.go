@@ -294,31 +294,36 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		}
 		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.updated", "membership", membershipID))
 	})
-	return member, err
+	if err != nil {
+		return member, err
+	}
+	members := []gatehouse.Member{member}
+	err = s.landHome(ctx, accountID, members)
+	return members[0], err
 }
 
 // EffectivePermissions lists what a member holds and where each permission
 // comes from (what the portal shows). Administrators of the account and the
 // member themself may read it.
-func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (*access.Model, gatehouse.Member, []access.Source, error) {
+func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, []access.Source, error) {
 	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
 	if err != nil {
-		return nil, gatehouse.Member{}, nil, err
+		return gatehouse.Member{}, nil, err
 	}
 	member, err := s.store.Member(ctx, accountID, membershipID)
 	if err != nil {
-		return nil, member, nil, err
+		return member, nil, err
 	}
 	if !allowed(readMembers, acc, account) && member.UserID != c.Principal.UserID {
-		return nil, gatehouse.Member{}, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only administrators see other users' permissions")
+		return gatehouse.Member{}, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only administrators see other users' permissions")
 	}
 	model, err := s.models.Model(ctx, accountID)
 	if err != nil {
-		return nil, member, nil, err
+		return member, nil, err
 	}
 	member.HomeFolderID = model.HomeFolder(member.ID)
 	sources, _ := model.Explain(membershipID)
-	return model, member, sources, nil
+	return member, sources, nil
 }
 
 // RemoveUser ends a membership (R-M7): access through it stops at the next
