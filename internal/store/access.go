@@ -15,9 +15,11 @@ import (
 
 // versionBook holds the authz version of every SQLite account this process
 // has seen, and the integrator of each. SQLite is written by this process
-// alone (OpenSQLite locks the file), so a version is raised here when its
-// transaction commits, and a check learns of a change without a query.
-// PostgreSQL reads the columns.
+// alone (OpenSQLite locks the file) through one writer, so the version needs
+// no column there: it lives here, starts at 0 when the process first sees the
+// account, and rises by one for each committed write that changed the
+// account's rules. A check learns of a change without a query. PostgreSQL,
+// written by several nodes, keeps it in accounts.authz_version.
 type versionBook struct {
 	mu       sync.RWMutex
 	versions map[string]int64
@@ -33,43 +35,26 @@ func newVersionBook() *versionBook {
 func (b *versionBook) get(accountID string) (gatehouse.AuthzVersion, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	own, ok := b.versions[accountID]
 	owner, known := b.owners[accountID]
-	if !ok || !known {
+	if !known {
 		return gatehouse.AuthzVersion{}, false
 	}
-	v := gatehouse.AuthzVersion{Own: own}
-	if owner != "" {
-		if v.Integrator, ok = b.versions[owner]; !ok {
-			return gatehouse.AuthzVersion{}, false
-		}
-	}
-	return v, true
+	return gatehouse.AuthzVersion{Own: b.versions[accountID], Integrator: b.versions[owner]}, true
 }
 
-// raise records v unless a later version is known already: versions only
-// grow, and a reader that read the column just before a commit must not put
-// the older number back.
-func (b *versionBook) raise(accountID string, v int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.raiseLocked(accountID, v)
-}
-
-func (b *versionBook) raiseLocked(accountID string, v int64) {
-	if known, ok := b.versions[accountID]; !ok || v > known {
-		b.versions[accountID] = v
-	}
-}
-
-// learn records what a read of the columns found.
-func (b *versionBook) learn(accountID, integratorID string, v gatehouse.AuthzVersion) {
+// learn records an account and its integrator, found in the database.
+func (b *versionBook) learn(accountID, integratorID string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.owners[accountID] = integratorID
-	b.raiseLocked(accountID, v.Own)
-	if integratorID != "" {
-		b.raiseLocked(integratorID, v.Integrator)
+}
+
+// publish raises the version of each account a committed write changed.
+func (b *versionBook) publish(accountIDs map[string]int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id := range accountIDs {
+		b.versions[id]++
 	}
 }
 
@@ -90,17 +75,28 @@ func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.A
 	} else if err != nil {
 		return v, mapErr(err)
 	}
-	if r.versions != nil {
-		r.versions.learn(accountID, integratorID.String, v)
+	if r.versions == nil {
+		return v, nil
 	}
+	r.versions.learn(accountID, integratorID.String)
+	v, _ = r.versions.get(accountID)
 	return v, nil
 }
 
 // BumpAuthzVersion raises the account's version once per transaction. On
 // PostgreSQL the UPDATE also locks the account row until the transaction
-// ends, which serialises every change of one account's access rules.
+// ends, which serialises every change of one account's access rules; on
+// SQLite the one writer does that, and the version rises in the book when
+// the transaction commits.
 func (t *tx) BumpAuthzVersion(ctx context.Context, accountID string) error {
 	if _, done := t.bumped[accountID]; done {
+		return nil
+	}
+	if t.bumped == nil {
+		t.bumped = map[string]int64{}
+	}
+	if t.dialect == SQLite {
+		t.bumped[accountID] = 0
 		return nil
 	}
 	var v int64
@@ -111,19 +107,8 @@ func (t *tx) BumpAuthzVersion(ctx context.Context, accountID string) error {
 	} else if err != nil {
 		return mapErr(err)
 	}
-	if t.bumped == nil {
-		t.bumped = map[string]int64{}
-	}
 	t.bumped[accountID] = v
 	return nil
-}
-
-// published tells the version book of the versions a committed transaction
-// wrote (SQLite).
-func (t *tx) published(book *versionBook) {
-	for accountID, v := range t.bumped {
-		book.raise(accountID, v)
-	}
 }
 
 // AccessSnapshot reads the version first: rows read after it are at least as
@@ -131,14 +116,15 @@ func (t *tx) published(book *versionBook) {
 // reloads it) but never older.
 func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error) {
 	var snap gatehouse.AccessSnapshot
-	account, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+`, a.authz_version, COALESCE(i.authz_version, 0)
-		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountID), &snap.Version.Own, &snap.Version.Integrator)
-	if err == sql.ErrNoRows {
-		return snap, gatehouse.NotFound("account")
-	} else if err != nil {
-		return snap, mapErr(err)
+	version, err := r.AuthzVersion(ctx, accountID)
+	if err != nil {
+		return snap, err
 	}
-	snap.Account = account
+	account, err := r.Account(ctx, accountID)
+	if err != nil {
+		return snap, err
+	}
+	snap.Account, snap.Version = account, version
 	if account.IntegratorID != "" {
 		err = r.each(ctx, `SELECT id, user_id, level, status FROM memberships
 			WHERE account_id = $1 AND status = 'active' AND level IN ('integrator_admin', 'integrator_user') ORDER BY id`,

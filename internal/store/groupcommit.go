@@ -111,12 +111,12 @@ func (c *committer) commit(group []*writeRequest) {
 	// requests that succeed are published.
 	txs := make([]*tx, len(group))
 	for i := range txs {
-		txs[i] = &tx{reader: reader{q: q, dialect: c.db.dialect}}
+		txs[i] = &tx{reader: reader{q: q, dialect: c.db.dialect, versions: c.db.versions}}
 	}
 	publish := func() {
 		for i, t := range txs {
 			if results[i] == nil {
-				t.published(c.db.versions)
+				c.db.versions.publish(t.bumped)
 			}
 		}
 	}

@@ -293,15 +293,16 @@ type queryer interface {
 type reader struct {
 	q       queryer
 	dialect Dialect
-	// versions is the SQLite version book; nil on PostgreSQL and inside
-	// transactions, which read the column.
+	// versions is the SQLite version book; nil on PostgreSQL, which reads
+	// the column.
 	versions *versionBook
 }
 
 // tx implements gatehouse.Tx.
 type tx struct {
 	reader
-	// bumped holds the authz versions this transaction wrote, by account.
+	// bumped holds the accounts whose rules this transaction changed, with
+	// the version written (PostgreSQL; SQLite publishes on commit).
 	bumped map[string]int64
 }
 

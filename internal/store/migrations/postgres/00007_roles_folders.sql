@@ -75,7 +75,6 @@ CREATE INDEX folder_grants_by_account ON folder_grants (account_id, id);
 CREATE INDEX folder_grants_by_user ON folder_grants (account_id, user_id);
 CREATE INDEX folder_grants_by_group ON folder_grants (group_id);
 CREATE INDEX folder_grants_by_role ON folder_grants (account_id, role_id);
-CREATE INDEX membership_roles_by_role ON membership_roles (role);
 
 -- Platform services (video, signage) ask checks with these tokens, and can
 -- do nothing else. Only the SHA-256 of the secret is kept.
@@ -90,7 +89,6 @@ CREATE TABLE check_tokens (
 
 -- +goose Down
 DROP TABLE check_tokens;
-DROP INDEX membership_roles_by_role;
 DROP TABLE folder_grants;
 DROP TABLE user_group_members;
 DROP TABLE user_group_roles;
