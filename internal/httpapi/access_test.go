@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
@@ -607,6 +608,60 @@ func TestChecksSeeChangesOnEveryNode(t *testing.T) {
 				a.Must(t, 204, "DELETE", acct+"/folders/"+folder+"/grants/"+grant.String("id"), admin, nil)
 				if askB(user, ts.c1, "media.view", folder) {
 					t.Fatalf("round %d: node B missed a revocation made on node A", round)
+				}
+			}
+		})
+	}
+}
+
+// Two moves that would make a cycle together, sent at once over both nodes:
+// at most one succeeds and the tree stays a tree. A role deleted while it is
+// being granted is either deleted with no grant of it left, or kept with its
+// grant (R-A1, R-A2 under concurrency).
+func TestAccessRulesUnderConcurrency(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e, acct, admin := ts.e, "/api/v1/accounts/"+ts.c1, ts.tokens["c1-admin"]
+			nodes := nodesOf(t, b, e)
+			user := addActive(t, e, ts.c1, "ann@example.com", "client_user", []string{}).String("user_id")
+			for round := range 8 {
+				a := e.Must(t, 201, "POST", acct+"/folders", admin, map[string]any{"name": fmt.Sprint("A", round)}).String("id")
+				b := e.Must(t, 201, "POST", acct+"/folders", admin, map[string]any{"name": fmt.Sprint("B", round)}).String("id")
+				moves := [][2]string{{a, b}, {b, a}}
+				count := race(nodes, 2, func(node *apitest.Env, i int) int {
+					return node.Do(t, "PATCH", acct+"/folders/"+moves[i][0], admin, map[string]any{"parent_id": moves[i][1]}).Status
+				})
+				if count[200] != 1 || count[400] != 1 {
+					t.Fatalf("round %d: crossed moves answered %v, want one 200 and one 400", round, count)
+				}
+				for _, id := range []string{a, b} {
+					path := e.Must(t, 200, "GET", acct+"/folders/"+id, admin, nil).String("path")
+					if strings.Count(path, "/") > 2 {
+						t.Fatalf("round %d: path %q after crossed moves", round, path)
+					}
+				}
+
+				role := e.Must(t, 201, "POST", acct+"/roles", admin, map[string]any{"name": fmt.Sprint("R", round), "permissions": []string{"cameras.view"}}).String("id")
+				count = race(nodes, 2, func(node *apitest.Env, i int) int {
+					if i == 0 {
+						return node.Do(t, "DELETE", acct+"/roles/"+role, admin, nil).Status
+					}
+					return node.Do(t, "POST", acct+"/folders/"+a+"/grants", admin, map[string]any{"user_id": user, "role": role}).Status
+				})
+				grants := e.Must(t, 200, "GET", acct+"/folders/"+a+"/grants", admin, nil).Items()
+				roleGone := e.Do(t, "GET", acct+"/roles/"+role, admin, nil).Status == 404
+				switch {
+				case count[204] == 1 && count[400] == 1: // deleted first; the grant found no role
+					if !roleGone || len(grants) != 0 {
+						t.Fatalf("round %d: role gone %v, grants %v", round, roleGone, grants)
+					}
+				case count[201] == 1 && count[409] == 1: // granted first; the delete found it in use
+					if roleGone || len(grants) != 1 {
+						t.Fatalf("round %d: role gone %v, grants %v", round, roleGone, grants)
+					}
+				default:
+					t.Fatalf("round %d: delete and grant answered %v", round, count)
 				}
 			}
 		})
