@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"io/fs"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -51,4 +52,25 @@ DROP TABLE half_done;
 			}
 		})
 	}
+}
+
+// A SQLite database serves one process: its authz versions live in that
+// process's memory, so a second opening of the file is refused until the
+// first is closed.
+func TestSQLiteServesOneProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	first, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := store.OpenSQLite(context.Background(), path); err == nil {
+		second.Close()
+		t.Fatal("a second opening of the same SQLite file was allowed")
+	}
+	first.Close()
+	again, err := store.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatalf("reopening after close: %v", err)
+	}
+	again.Close()
 }
