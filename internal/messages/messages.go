@@ -33,7 +33,7 @@ var catalogues = map[string]map[string]text{
 	"en": {
 		Activation: {
 			subject: "Activate your account for {{.AccountName}}",
-			body: `Hello {{.FirstName}},
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
 
 You have been added to {{.AccountName}}. Your username is {{.Username}}.
 
@@ -46,7 +46,7 @@ The link works once and expires on {{date .ExpiresAt}}. If it has expired, ask y
 		},
 		NewSite: {
 			subject: "You now have access to {{.AccountName}}",
-			body: `Hello {{.FirstName}},
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
 
 Your username {{.Username}} has been registered to a new site: {{.AccountName}}.
 
@@ -57,7 +57,7 @@ Sign in as usual and choose it in the account switcher.
 	"fr": {
 		Activation: {
 			subject: "Activez votre compte pour {{.AccountName}}",
-			body: `Bonjour {{.FirstName}},
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
 
 Vous avez été ajouté à {{.AccountName}}. Votre identifiant est {{.Username}}.
 
@@ -70,7 +70,7 @@ Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. S'il a expir
 		},
 		NewSite: {
 			subject: "Vous avez accès à {{.AccountName}}",
-			body: `Bonjour {{.FirstName}},
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
 
 Votre identifiant {{.Username}} a été enregistré sur un nouveau site : {{.AccountName}}.
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -84,97 +85,142 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		if !mayManageLevel(access, account, in.Level) {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not add a %s to this account", in.Level)
 		}
-
-		user, err := tx.UserByUsername(ctx, username)
-		switch gatehouse.ErrorCode(err) {
-		case "":
-		case gatehouse.ENOTFOUND:
-			if firstName, err = gatehouse.ValidatePersonName("first_name", firstName); err != nil {
-				return err
-			}
-			if lastName, err = gatehouse.ValidatePersonName("last_name", lastName); err != nil {
-				return err
-			}
-			// Another request may create the same username meanwhile; then
-			// its identity is the one (R-U1, R-U2).
-			user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.newID(), Username: username, FirstName: firstName,
-				LastName: lastName, Language: language, Phone: phone, Status: gatehouse.UserPending, CreatedAt: now})
-			if err != nil {
-				return err
-			}
-		default:
+		// Lock the account's rules first: the roles and folder read below
+		// stay while this transaction lasts.
+		if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
 			return err
 		}
-
-		membership := gatehouse.Membership{ID: s.newID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
-			Status: gatehouse.MembershipActivationRequired, Email: email, Notifications: in.Notifications,
-			AddedBy: c.Principal.ActorID(), CreatedAt: now}
-		if user.Status == gatehouse.UserActive {
-			membership.Status = gatehouse.MembershipActive
-		}
-		if err := tx.InsertMembership(ctx, membership); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
-			return gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", username)
-		} else if err != nil {
-			return err
-		}
-		if in.Level == gatehouse.LevelClientUser {
-			if err := tx.ReserveClientUserSlot(ctx, account.ID); err != nil {
-				return err
-			}
-		}
-		// InsertMembership took the account's rules lock, so the roles and
-		// the folder read now stay while this transaction lasts.
 		roles, err := resolveRoles(ctx, tx, account.ID, "roles", requestedRoles)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetMembershipRoles(ctx, account.ID, membership.ID, roleIDs(roles)); err != nil {
-			return err
-		}
-		if in.HomeFolderID != "" {
-			// A new member holds no grant yet: they reach a folder only
-			// through their level or their roles, which cover every folder.
-			if err := s.checkHomeFolder(ctx, tx, membership, len(roles) > 0, in.HomeFolderID); err != nil {
-				return err
-			}
-			if err := tx.SetMembershipHomeFolder(ctx, account.ID, membership.ID, in.HomeFolderID); err != nil {
-				return err
-			}
-			membership.HomeFolderID = in.HomeFolderID
-		}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "user.added", "membership", membership.ID)); err != nil {
-			return err
-		}
-		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
-		if membership.Status == gatehouse.MembershipActive {
-			// Already active elsewhere: no invitation, a notice (R-M2).
-			if err := s.queueMail(ctx, tx, now, email, user.Language, messages.NewSite, mail); err != nil {
-				return err
-			}
-		} else {
-			secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
-			inv := gatehouse.Invitation{ID: s.newID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
-				Email: email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
-				SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
-			if err := tx.InsertInvitation(ctx, inv); err != nil {
-				return err
-			}
-			mail.Link, mail.ExpiresAt = s.activationLink(secret), inv.ExpiresAt
-			if err := s.queueMail(ctx, tx, now, email, user.Language, messages.Activation, mail); err != nil {
-				return err
-			}
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID)); err != nil {
-				return err
-			}
-		}
-		member = gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
-			LastName: user.LastName, Language: user.Language, Roles: roleNames(roles)}
-		return nil
+		member, err = s.enrol(ctx, tx, c, account, enrolment{Username: username, Email: email, FirstName: firstName,
+			LastName: lastName, Language: language, Phone: phone, Level: in.Level, Roles: roles,
+			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
+		return err
 	})
 	if err == nil {
 		s.mailQueued()
 	}
 	return member, err
+}
+
+// enrolment is what enrol registers: validated input, roles resolved.
+type enrolment struct {
+	Username, Email, FirstName, LastName, Language, Phone string
+	Level                                                 gatehouse.Level
+	Roles                                                 []gatehouse.Role
+	HomeFolderID                                          string
+	Notifications                                         gatehouse.Notifications
+	// NamesRequired refuses a new username without names (single adds);
+	// bulk invitations have no names to give.
+	NamesRequired bool
+}
+
+// enrol registers a username to an account inside tx, for a caller already
+// authorized to add that level (R-U1…R-U3, R-M1, R-M2, R-L1). A new username
+// becomes a pending identity; an existing one keeps its names, language and
+// phone whatever the request says (R-U2). The membership is active at once
+// when the identity is active, with a "new site" notice; otherwise it waits
+// for activation and an invitation is mailed. Client users count against the
+// account's limit, pending ones included. It fails with EALREADYMEMBER or
+// EUSERLIMIT before writing anything, so a bulk job can go on with the next
+// person in the same transaction.
+func (s *Service) enrol(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, account gatehouse.Account, in enrolment, now time.Time) (gatehouse.Member, error) {
+	// The version bump locks the account's rules (PostgreSQL), so no other
+	// add to this account can slip between the look and the insert below.
+	if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
+		return gatehouse.Member{}, err
+	}
+	user, err := tx.UserByUsername(ctx, in.Username)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		if _, err := tx.MemberByUser(ctx, account.ID, user.ID); err == nil {
+			return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
+		} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return gatehouse.Member{}, err
+		}
+	case gatehouse.ENOTFOUND:
+		if in.NamesRequired {
+			if in.FirstName, err = gatehouse.ValidatePersonName("first_name", in.FirstName); err != nil {
+				return gatehouse.Member{}, err
+			}
+			if in.LastName, err = gatehouse.ValidatePersonName("last_name", in.LastName); err != nil {
+				return gatehouse.Member{}, err
+			}
+		}
+	default:
+		return gatehouse.Member{}, err
+	}
+	if in.HomeFolderID != "" {
+		// A new member holds no grant yet: they reach a folder only through
+		// their level or their roles, which cover every folder.
+		probe := gatehouse.Membership{AccountID: account.ID, UserID: user.ID, Level: in.Level}
+		if err := s.checkHomeFolder(ctx, tx, probe, len(in.Roles) > 0, in.HomeFolderID); err != nil {
+			return gatehouse.Member{}, err
+		}
+	}
+	if in.Level == gatehouse.LevelClientUser {
+		if err := tx.ReserveClientUserSlot(ctx, account.ID); err != nil {
+			return gatehouse.Member{}, err
+		}
+	}
+	if user.ID == "" {
+		// Another request may create the same username meanwhile; then its
+		// identity is the one (R-U1, R-U2).
+		user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.newID(), Username: in.Username, FirstName: in.FirstName,
+			LastName: in.LastName, Language: in.Language, Phone: in.Phone, Status: gatehouse.UserPending, CreatedAt: now})
+		if err != nil {
+			return gatehouse.Member{}, err
+		}
+	}
+
+	membership := gatehouse.Membership{ID: s.newID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
+		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
+		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now}
+	if user.Status == gatehouse.UserActive {
+		membership.Status = gatehouse.MembershipActive
+	}
+	if err := tx.InsertMembership(ctx, membership); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+		return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
+	} else if err != nil {
+		return gatehouse.Member{}, err
+	}
+	if err := tx.SetMembershipRoles(ctx, account.ID, membership.ID, roleIDs(in.Roles)); err != nil {
+		return gatehouse.Member{}, err
+	}
+	if in.HomeFolderID != "" {
+		if err := tx.SetMembershipHomeFolder(ctx, account.ID, membership.ID, in.HomeFolderID); err != nil {
+			return gatehouse.Member{}, err
+		}
+	}
+	if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "user.added", "membership", membership.ID)); err != nil {
+		return gatehouse.Member{}, err
+	}
+	mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
+	if membership.Status == gatehouse.MembershipActive {
+		// Already active elsewhere: no invitation, a notice (R-M2).
+		if err := s.queueMail(ctx, tx, now, in.Email, user.Language, messages.NewSite, mail); err != nil {
+			return gatehouse.Member{}, err
+		}
+	} else {
+		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
+		inv := gatehouse.Invitation{ID: s.newID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
+			Email: in.Email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
+			SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
+		if err := tx.InsertInvitation(ctx, inv); err != nil {
+			return gatehouse.Member{}, err
+		}
+		mail.Link, mail.ExpiresAt = s.activationLink(secret), inv.ExpiresAt
+		if err := s.queueMail(ctx, tx, now, in.Email, user.Language, messages.Activation, mail); err != nil {
+			return gatehouse.Member{}, err
+		}
+		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID)); err != nil {
+			return gatehouse.Member{}, err
+		}
+	}
+	return gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
+		LastName: user.LastName, Language: user.Language, Roles: roleNames(in.Roles)}, nil
 }
 
 // Member returns one user of an account. Its home folder is where the user
