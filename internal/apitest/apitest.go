@@ -64,6 +64,10 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	web.New(svc, log, "https://gatehouse.example.com").Register(api.HandlePage)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
+	jobs, stopJobs := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.RunBulkJobs(jobs, time.Second) }()
+	t.Cleanup(func() { stopJobs(); <-done })
 	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}
 }
 

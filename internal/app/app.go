@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/httpapi"
@@ -85,16 +86,17 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey})
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		worker.Run(workerCtx)
-	}()
+	var workers sync.WaitGroup
+	workers.Go(func() { worker.Run(workerCtx) })
+	// Bulk invitation jobs confirmed without waiting, and those a stopped
+	// node left behind.
+	workers.Go(func() { svc.RunBulkJobs(workerCtx, 5*time.Second) })
 	// Stopped after the HTTP server, so mail queued by the last requests is
-	// still attempted; whatever is left waits in the database.
+	// still attempted; whatever is left waits in the database, and a bulk
+	// job is taken over by the next node to look once its lease ends.
 	defer func() {
 		stopWorker()
-		<-workerDone
+		workers.Wait()
 	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	web.New(svc, log, cfg.PublicURL).Register(api.HandlePage)

@@ -191,6 +191,22 @@ type Reader interface {
 	// secret, or ENOTFOUND.
 	CheckTokenByHash(ctx context.Context, hash []byte) (CheckToken, error)
 	ListCheckTokens(ctx context.Context) ([]CheckToken, error)
+
+	// BulkPreview returns a preview of the account, or ENOTFOUND;
+	// BulkPreviewByID one of any account, for the job that applies it.
+	BulkPreview(ctx context.Context, accountID, id string) (BulkPreview, error)
+	BulkPreviewByID(ctx context.Context, id string) (BulkPreview, error)
+	// ClientUsers is how many client users count against the account's
+	// limit now, pending ones included (R-L1).
+	ClientUsers(ctx context.Context, accountID string) (int, error)
+	// BulkRows returns up to limit lines of a preview after the given line,
+	// in order; inviteOnly keeps the lines whose outcome is invite.
+	BulkRows(ctx context.Context, previewID string, afterLine, limit int, inviteOnly bool) ([]BulkRow, error)
+	// UsernameStates tells, for each username (by UsernameKey), whether an
+	// identity has it, is active, and is a user of the account.
+	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]UsernameState, error)
+	// DueBulkJobs lists confirmed previews whose job no node holds.
+	DueBulkJobs(ctx context.Context, now time.Time) ([]BulkPreview, error)
 }
 
 // Tx is one write transaction.
@@ -286,6 +302,23 @@ type Tx interface {
 	DeleteGrant(ctx context.Context, accountID, id string) error
 	InsertCheckToken(ctx context.Context, t CheckToken, hash []byte) error
 	RevokeCheckToken(ctx context.Context, id string, now time.Time) error
+
+	InsertBulkPreview(ctx context.Context, p BulkPreview) error
+	InsertBulkRows(ctx context.Context, previewID string, rows []BulkRow) error
+	// UpdateBulkPreview stores a preview's status, counts, progress and
+	// lease.
+	UpdateBulkPreview(ctx context.Context, p BulkPreview) error
+	// StartBulkConfirm moves a previewed preview to confirming; ENOTFOUND
+	// when it is not previewed (another confirm won).
+	StartBulkConfirm(ctx context.Context, accountID, id string) error
+	// ClaimBulkJob leases a confirming preview's job to worker until the
+	// given time, unless another worker's lease runs at now; ENOTFOUND then.
+	ClaimBulkJob(ctx context.Context, id, worker string, until, now time.Time) error
+	SetBulkRowResult(ctx context.Context, previewID string, line int, result, message string) error
+	DeleteBulkPreview(ctx context.Context, id string) error
+	// DeleteBulkPreviewsBefore removes previews (with their lines) that
+	// expired unconfirmed, or finished, before the given time.
+	DeleteBulkPreviewsBefore(ctx context.Context, before time.Time) error
 }
 
 // EncodeCursor makes the cursor of a list from the sort key of a page's last

@@ -41,6 +41,13 @@ type Service struct {
 	box       *secretbox.Box
 	// models caches each account's access rules for checks (R-A5).
 	models *access.Cache
+	// instance names this process in the leases of bulk jobs.
+	instance string
+	// bulkLease is how long a bulk job stays with a node that stopped
+	// renewing it; bulkPoll how often a waiting confirm looks again.
+	bulkLease, bulkPoll time.Duration
+	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
+	bulkWake chan struct{}
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -65,6 +72,10 @@ type Options struct {
 	// ModelCacheSize is how many accounts' access models are kept in
 	// memory (default access.DefaultCapacity).
 	ModelCacheSize int
+	// BulkLease is how long a bulk job's lease lasts without renewal
+	// (default 15 s): after a crash, another node (or the restarted one)
+	// takes the job over once it ends.
+	BulkLease time.Duration
 }
 
 // New returns a Service over store.
@@ -100,6 +111,10 @@ func New(store gatehouse.Store, opts Options) *Service {
 	}
 	s.box = box
 	s.models = access.NewCache(store, opts.ModelCacheSize)
+	s.bulkLease, s.bulkPoll, s.bulkWake = opts.BulkLease, 50*time.Millisecond, make(chan struct{}, 1)
+	if s.bulkLease <= 0 {
+		s.bulkLease = 15 * time.Second
+	}
 	s.mailQueued = opts.MailQueued
 	if s.mailQueued == nil {
 		s.mailQueued = func() {}
@@ -110,6 +125,7 @@ func New(store gatehouse.Store, opts Options) *Service {
 	if s.newID == nil {
 		s.newID = NewID
 	}
+	s.instance = NewID()
 	if opts.BootstrapToken != "" {
 		sum := sha256.Sum256([]byte(opts.BootstrapToken))
 		s.bootstrapHash = sum[:]

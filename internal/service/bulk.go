@@ -1,0 +1,504 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/access"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Bulk invitations (SPEC R-B1…R-B4). A preview reads the file once, judging
+// its lines in batches against the account and storing them with their
+// outcomes; nothing else is written. A confirm judges every line again
+// against the account as it is now and refuses (preview_stale) if any
+// outcome changed; then a job invites the lines to invite in chunks, one
+// transaction each, recording the line reached in the same transaction, so
+// that a job stopped anywhere resumes after its last chunk and invites
+// nobody twice. See docs/bulk-invitations.md.
+
+const (
+	// MaxBulkFile caps an uploaded file (about 500,000 lines of typical
+	// addresses).
+	MaxBulkFile = 32 << 20
+	// bulkPreviewTTL is how long a preview may be confirmed.
+	bulkPreviewTTL = time.Hour
+	// bulkKeep is how long previews and finished jobs stay readable.
+	bulkKeep = 7 * 24 * time.Hour
+	// bulkBatch is how many lines a preview judges and stores at once.
+	bulkBatch = 1000
+	// bulkChunk is how many people one transaction of a job invites: large
+	// enough to amortise the commit, small enough that other writers wait
+	// little behind it.
+	bulkChunk = 250
+)
+
+// bulkLevel is what bulk invitees become in an account of this kind: client
+// users in a client account, integrator users in an integrator account.
+func bulkLevel(kind gatehouse.AccountKind) gatehouse.Level {
+	if kind == gatehouse.KindIntegrator {
+		return gatehouse.LevelIntegratorUser
+	}
+	return gatehouse.LevelClientUser
+}
+
+// authorizeBulk decides whether the caller may invite the account's bulk
+// level there (R-P2) and returns the account.
+func (s *Service) authorizeBulk(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, manageMembers)
+	if err != nil {
+		return account, err
+	}
+	if level := bulkLevel(account.Kind); !mayManageLevel(acc, account, level) {
+		return account, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not invite %ss to this account", level)
+	}
+	return account, nil
+}
+
+// PreviewBulk reads a bulk file and stores its preview: each line with its
+// outcome, and the totals. Only the preview is written; a file that is not
+// CSV, or is too large, leaves nothing behind.
+func (s *Service) PreviewBulk(ctx context.Context, c gatehouse.Caller, accountID string, file io.Reader) (gatehouse.BulkPreview, error) {
+	account, err := s.authorizeBulk(ctx, c, accountID)
+	if err != nil {
+		return gatehouse.BulkPreview{}, err
+	}
+	now := s.now()
+	preview := gatehouse.BulkPreview{ID: s.newID(), AccountID: account.ID, CreatedBy: c.Principal.ActorID(),
+		Level: bulkLevel(account.Kind), Status: gatehouse.BulkBuilding, Totals: map[gatehouse.BulkOutcome]int{},
+		CreatedAt: now, ExpiresAt: now.Add(bulkPreviewTTL)}
+	if err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkPreview(ctx, preview) }); err != nil {
+		return preview, err
+	}
+	judge, err := s.newBulkJudge(ctx, account.ID)
+	if err == nil {
+		err = s.buildPreview(ctx, judge, &preview, file)
+	}
+	if err != nil {
+		// Leave nothing behind, even when the request was cancelled.
+		cleanup := context.WithoutCancel(ctx)
+		_ = s.store.Write(cleanup, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreview(cleanup, preview.ID) })
+		return gatehouse.BulkPreview{}, err
+	}
+	return preview, nil
+}
+
+// buildPreview judges and stores the file's lines, a batch at a time, then
+// marks the preview previewed with its totals.
+func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *gatehouse.BulkPreview, file io.Reader) error {
+	batch := make([]gatehouse.BulkRow, 0, bulkBatch)
+	flush := func() error {
+		if err := judge.judge(ctx, s.store, batch); err != nil {
+			return err
+		}
+		for _, row := range batch {
+			preview.Totals[row.Outcome]++
+		}
+		err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkRows(ctx, preview.ID, batch) })
+		batch = batch[:0]
+		return err
+	}
+	err := readBulkCSV(file, func(l bulkLine) error {
+		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: truncate(l.Email, 320), Role: truncate(l.Role, 200),
+			HomeFolder: truncate(l.HomeFolder, 2000)})
+		preview.Rows++
+		if len(batch) == bulkBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	preview.Status, preview.ToInvite = gatehouse.BulkPreviewed, preview.Totals[gatehouse.BulkInvite]
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.UpdateBulkPreview(ctx, *preview) })
+}
+
+// bulkJudge decides the outcome of a file's lines, in file order, against
+// the account as it was when the judge was made.
+type bulkJudge struct {
+	model *access.Model
+	// seen holds the usernames already met in the file.
+	seen map[string]bool
+	// slots is how many more client users the account takes; -1: no limit.
+	slots int
+}
+
+func (s *Service) newBulkJudge(ctx context.Context, accountID string) (*bulkJudge, error) {
+	account, err := s.store.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	model, err := s.models.Model(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	j := &bulkJudge{model: model, seen: map[string]bool{}, slots: -1}
+	if account.Kind == gatehouse.KindClient {
+		used, err := s.store.ClientUsers(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		j.slots = max(0, account.Settings.MaxClientUsers-used)
+	}
+	return j, nil
+}
+
+// judge sets the outcome, message, role and folder of each row. The first
+// reason a line cannot be invited wins, in the order: invalid e-mail,
+// duplicate in the file, unknown role, unknown folder, already a member;
+// lines past the client-user limit are over_limit, in file order.
+func (j *bulkJudge) judge(ctx context.Context, r gatehouse.Reader, rows []gatehouse.BulkRow) error {
+	usernames := make([]string, 0, len(rows))
+	for _, row := range rows {
+		if email, err := gatehouse.ParseEmail("email", row.Email); err == nil {
+			usernames = append(usernames, email)
+		}
+	}
+	states, err := r.UsernameStates(ctx, j.model.Account.ID, usernames)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		j.judgeRow(&rows[i], states)
+	}
+	return nil
+}
+
+func (j *bulkJudge) judgeRow(row *gatehouse.BulkRow, states map[string]gatehouse.UsernameState) {
+	row.RoleID, row.FolderID = "", ""
+	outcome := func(o gatehouse.BulkOutcome, message string) { row.Outcome, row.Message = o, message }
+	email, err := gatehouse.ParseEmail("email", row.Email)
+	if err != nil {
+		outcome(gatehouse.BulkInvalidEmail, "not an e-mail address such as ann@example.com")
+		return
+	}
+	key := gatehouse.UsernameKey(email)
+	if j.seen[key] {
+		outcome(gatehouse.BulkDuplicate, "this address is on an earlier line")
+		return
+	}
+	j.seen[key] = true
+	roleName := row.Role
+	if roleName == "" {
+		roleName = "viewer"
+	}
+	role, ok := j.model.RoleByName(roleName)
+	if !ok {
+		outcome(gatehouse.BulkUnknownRole, "the account has no role named "+truncate(row.Role, 100))
+		return
+	}
+	row.RoleID = role.ID
+	if row.HomeFolder != "" {
+		folder, ok := j.folder(row.HomeFolder)
+		if !ok {
+			outcome(gatehouse.BulkUnknownFolder, "the account has no folder "+truncate(row.HomeFolder, 200))
+			return
+		}
+		row.FolderID = folder
+	}
+	state := states[key]
+	if state.Member {
+		outcome(gatehouse.BulkAlreadyMember, "already a user of this account")
+		return
+	}
+	if j.slots == 0 {
+		outcome(gatehouse.BulkOverLimit, "past the account's limit of client users")
+		return
+	}
+	if j.slots > 0 {
+		j.slots--
+	}
+	if state.Active {
+		outcome(gatehouse.BulkInvite, "already uses Gatehouse: will be added at once and told by e-mail")
+	} else {
+		outcome(gatehouse.BulkInvite, "will get an invitation e-mail")
+	}
+}
+
+// folder finds a folder by path ("/Stores/East") or id.
+func (j *bulkJudge) folder(ref string) (string, bool) {
+	if strings.HasPrefix(ref, "/") {
+		f, ok := j.model.FolderByPath(ref)
+		return f.ID, ok
+	}
+	f, ok := j.model.Folder(ref)
+	return f.ID, ok
+}
+
+// BulkStatus returns a preview with its job's progress; a preview past its
+// time unconfirmed is expired.
+func (s *Service) BulkStatus(ctx context.Context, c gatehouse.Caller, accountID, previewID string) (gatehouse.BulkPreview, error) {
+	if _, err := s.authorizeBulk(ctx, c, accountID); err != nil {
+		return gatehouse.BulkPreview{}, err
+	}
+	p, err := s.bulkPreviewOf(ctx, s.store, c, accountID, previewID)
+	p.Status = p.StatusAt(s.now())
+	return p, err
+}
+
+// BulkRows returns a page of a preview's lines after the given line.
+func (s *Service) BulkRows(ctx context.Context, c gatehouse.Caller, accountID, previewID string, afterLine, limit int) ([]gatehouse.BulkRow, error) {
+	if _, err := s.BulkStatus(ctx, c, accountID, previewID); err != nil {
+		return nil, err
+	}
+	return s.store.BulkRows(ctx, previewID, afterLine, limit, false)
+}
+
+// bulkPreviewOf reads a preview of the account made by the caller; another
+// caller's preview is not found (R-X2).
+func (s *Service) bulkPreviewOf(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID, previewID string) (gatehouse.BulkPreview, error) {
+	p, err := r.BulkPreview(ctx, accountID, previewID)
+	if err != nil {
+		return p, err
+	}
+	if p.CreatedBy != c.Principal.ActorID() || p.Status == gatehouse.BulkBuilding {
+		return gatehouse.BulkPreview{}, gatehouse.NotFound("bulk invitation")
+	}
+	return p, nil
+}
+
+// ConfirmBulk applies a preview: exactly its lines to invite, once. When any
+// line's outcome would now differ (someone joined, the limit changed, a role
+// or folder went) it fails with preview_stale. Confirming again, or while
+// the job runs, invites nobody twice: it waits for the same job. With wait,
+// it returns when the job is done (or ctx ends; the job then goes on);
+// otherwise at once, the job running in the background.
+func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID, previewID string, wait bool) (gatehouse.BulkPreview, error) {
+	if _, err := s.authorizeBulk(ctx, c, accountID); err != nil {
+		return gatehouse.BulkPreview{}, err
+	}
+	p, err := s.bulkPreviewOf(ctx, s.store, c, accountID, previewID)
+	if err != nil {
+		return p, err
+	}
+	if p.Status == gatehouse.BulkPreviewed {
+		if p.StatusAt(s.now()) == gatehouse.BulkExpired {
+			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the preview expired; upload the file again")
+		}
+		if line, err := s.bulkStaleLine(ctx, p); err != nil {
+			return p, err
+		} else if line > 0 {
+			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the account changed since the preview (line %d would now be different); upload the file again", line)
+		}
+		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+			if err := tx.StartBulkConfirm(ctx, accountID, previewID); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "bulk_invitation.confirmed", "bulk_invitation", previewID))
+		})
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND { // ENOTFOUND: another confirm won
+			return p, err
+		}
+	}
+	if !wait {
+		// RunBulkJobs takes it: the job is due, no node holds it yet.
+		select {
+		case s.bulkWake <- struct{}{}:
+		default:
+		}
+	} else if err := s.driveBulkJob(ctx, previewID); err != nil {
+		return p, err
+	}
+	return s.store.BulkPreview(ctx, accountID, previewID)
+}
+
+// bulkStaleLine judges every line again against the account as it is now and
+// returns the first line whose outcome, role or folder differs, or 0.
+func (s *Service) bulkStaleLine(ctx context.Context, p gatehouse.BulkPreview) (int, error) {
+	judge, err := s.newBulkJudge(ctx, p.AccountID)
+	if err != nil {
+		return 0, err
+	}
+	for after := 0; ; {
+		rows, err := s.store.BulkRows(ctx, p.ID, after, bulkBatch, false)
+		if err != nil || len(rows) == 0 {
+			return 0, err
+		}
+		again := make([]gatehouse.BulkRow, len(rows))
+		copy(again, rows)
+		if err := judge.judge(ctx, s.store, again); err != nil {
+			return 0, err
+		}
+		for i := range rows {
+			if again[i].Outcome != rows[i].Outcome || again[i].RoleID != rows[i].RoleID || again[i].FolderID != rows[i].FolderID {
+				return rows[i].Line, nil
+			}
+		}
+		after = rows[len(rows)-1].Line
+	}
+}
+
+var errLeaseLost = errors.New("service: the bulk job's lease was lost")
+
+// driveBulkJob runs a confirmed preview's job to its end. It holds a lease
+// while it works; when another node or request holds it, it waits, and
+// takes the job over if that lease runs out (its holder died).
+func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
+	// Each driver is its own claimant, so that two requests of one node
+	// never work on one job together.
+	worker := s.instance + "/" + s.newID()
+	for {
+		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+			return tx.ClaimBulkJob(ctx, previewID, worker, s.now().Add(s.bulkLease), s.now())
+		})
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			for {
+				done, err := s.bulkChunk(ctx, previewID, worker)
+				if errors.Is(err, errLeaseLost) {
+					break // another worker took over; wait for it below
+				} else if err != nil || done {
+					return err
+				}
+			}
+		case gatehouse.ENOTFOUND: // done, or another worker holds it
+		default:
+			return err
+		}
+		p, err := s.store.BulkPreviewByID(ctx, previewID)
+		if err != nil || p.Status == gatehouse.BulkDone {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.bulkPoll):
+		}
+	}
+}
+
+// bulkChunk invites the next chunk of a job's lines in one transaction,
+// together with the line reached, and reports whether the job is done.
+func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done bool, err error) {
+	invited := false
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.now()
+		// Renewing the lease first locks the job's row (PostgreSQL) until
+		// this chunk commits: a worker taking over waits, then sees the
+		// lease renewed.
+		if err := tx.ClaimBulkJob(ctx, previewID, worker, now.Add(s.bulkLease), now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return errLeaseLost
+		} else if err != nil {
+			return err
+		}
+		p, err := tx.BulkPreviewByID(ctx, previewID)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.BulkRows(ctx, previewID, p.NextLine, bulkChunk, true)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			done = true
+			p.Status, p.FinishedAt, p.ClaimedBy, p.ClaimedUntil = gatehouse.BulkDone, now, "", time.Time{}
+			if err := tx.UpdateBulkPreview(ctx, p); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: s.newID(), AccountID: p.AccountID, At: now,
+				ActorID: p.CreatedBy, Action: "bulk_invitation.done", TargetType: "bulk_invitation", TargetID: p.ID})
+		}
+		account, err := tx.Account(ctx, p.AccountID)
+		if err != nil {
+			return err
+		}
+		// The people are added on behalf of whoever confirmed.
+		actor := gatehouse.Caller{Principal: gatehouse.Principal{UserID: p.CreatedBy}}
+		if p.CreatedBy == (gatehouse.Principal{Operator: true}).ActorID() {
+			actor.Principal = gatehouse.Principal{Operator: true}
+		}
+		for _, row := range rows {
+			result, message, err := s.inviteBulkRow(ctx, tx, actor, account, p.Level, row, now)
+			if err != nil {
+				return err
+			}
+			if result == "skipped" {
+				p.Failed++
+			} else {
+				p.Invited++
+				invited = true
+			}
+			if err := tx.SetBulkRowResult(ctx, p.ID, row.Line, result, message); err != nil {
+				return err
+			}
+		}
+		p.NextLine, p.Processed = rows[len(rows)-1].Line, p.Processed+len(rows)
+		p.ClaimedUntil = now.Add(s.bulkLease)
+		return tx.UpdateBulkPreview(ctx, p)
+	})
+	if invited {
+		s.mailQueued()
+	}
+	return done, err
+}
+
+// inviteBulkRow adds one previewed line, as a single add would. When the
+// account changed under the job in a way that forbids it (the person joined
+// meanwhile, the limit was reached, the role went) the line is skipped and
+// says why; a home folder deleted meanwhile is left out.
+func (s *Service) inviteBulkRow(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, row gatehouse.BulkRow, now time.Time) (result, message string, err error) {
+	role, ok := gatehouse.BuiltinRole(row.RoleID)
+	if !ok {
+		if role, err = tx.Role(ctx, account.ID, row.RoleID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return "skipped", "the role was deleted after the preview", nil
+		} else if err != nil {
+			return "", "", err
+		}
+	}
+	message = row.Message
+	if row.FolderID != "" {
+		if _, err := tx.Folder(ctx, account.ID, row.FolderID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			row.FolderID, message = "", "invited without a home folder: the folder was deleted after the preview"
+		} else if err != nil {
+			return "", "", err
+		}
+	}
+	email, err := gatehouse.ParseEmail("email", row.Email)
+	if err != nil {
+		return "", "", err // the preview only keeps valid addresses to invite
+	}
+	member, err := s.enrol(ctx, tx, c, account, enrolment{Username: email, Email: email, Language: "en", Level: level,
+		Roles: []gatehouse.Role{role}, HomeFolderID: row.FolderID}, now)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		if member.Status == gatehouse.MembershipActive {
+			return "registered", message, nil
+		}
+		return "invited", message, nil
+	case gatehouse.EALREADYMEMBER:
+		return "skipped", "became a user of the account after the preview", nil
+	case gatehouse.EUSERLIMIT:
+		return "skipped", "the account reached its limit of client users after the preview", nil
+	}
+	return "", "", err
+}
+
+// RunBulkJobs runs the confirmed jobs that no node holds: those confirmed
+// without waiting (it is woken for them), and, every poll interval, those
+// whose node stopped or died. It also removes old previews. It returns when
+// ctx ends; a job it was running is taken over by the next node to look.
+func (s *Service) RunBulkJobs(ctx context.Context, poll time.Duration) {
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	for {
+		if jobs, err := s.store.DueBulkJobs(ctx, s.now()); err == nil {
+			for _, job := range jobs {
+				_ = s.driveBulkJob(ctx, job.ID)
+			}
+		}
+		_ = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreviewsBefore(ctx, s.now().Add(-bulkKeep)) })
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-s.bulkWake:
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Bulk invitations (SPEC R-B1…R-B4): previews with their lines, and the
+// lease and progress of the job that applies them.
+
+const bulkPreviewColumns = `id, account_id, created_by, level, status, rows_total, to_invite, totals, next_line,
+	processed, invited, failed, created_at, expires_at, finished_at, claimed_by, claimed_until`
+
+func scanBulkPreview(row scanner) (gatehouse.BulkPreview, error) {
+	var (
+		p                                  gatehouse.BulkPreview
+		totals                             string
+		createdAt, expiresAt, claimedUntil int64
+		finishedAt                         sql.NullInt64
+	)
+	err := row.Scan(&p.ID, &p.AccountID, &p.CreatedBy, &p.Level, &p.Status, &p.Rows, &p.ToInvite, &totals, &p.NextLine,
+		&p.Processed, &p.Invited, &p.Failed, &createdAt, &expiresAt, &finishedAt, &p.ClaimedBy, &claimedUntil)
+	if err != nil {
+		return p, err
+	}
+	p.Totals = map[gatehouse.BulkOutcome]int{}
+	if totals != "" {
+		if err := json.Unmarshal([]byte(totals), &p.Totals); err != nil {
+			return p, err
+		}
+	}
+	p.CreatedAt, p.ExpiresAt, p.FinishedAt = fromMicros(createdAt), fromMicros(expiresAt), fromNullMicros(finishedAt)
+	p.ClaimedUntil = fromMicros(claimedUntil)
+	return p, nil
+}
+
+func (r reader) BulkPreview(ctx context.Context, accountID, id string) (gatehouse.BulkPreview, error) {
+	p, err := scanBulkPreview(r.q.QueryRowContext(ctx, `SELECT `+bulkPreviewColumns+` FROM bulk_previews
+		WHERE account_id = $1 AND id = $2`, accountID, id))
+	if err == sql.ErrNoRows {
+		return p, gatehouse.NotFound("bulk invitation")
+	}
+	return p, mapErr(err)
+}
+
+func (r reader) BulkPreviewByID(ctx context.Context, id string) (gatehouse.BulkPreview, error) {
+	p, err := scanBulkPreview(r.q.QueryRowContext(ctx, `SELECT `+bulkPreviewColumns+` FROM bulk_previews WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return p, gatehouse.NotFound("bulk invitation")
+	}
+	return p, mapErr(err)
+}
+
+func (r reader) ClientUsers(ctx context.Context, accountID string) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT client_users FROM accounts WHERE id = $1`, accountID).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, gatehouse.NotFound("account")
+	}
+	return n, mapErr(err)
+}
+
+func (r reader) BulkRows(ctx context.Context, previewID string, afterLine, limit int, inviteOnly bool) ([]gatehouse.BulkRow, error) {
+	query := `SELECT line, email, role, home_folder, role_id, folder_id, outcome, message, result FROM bulk_rows
+		WHERE preview_id = $1 AND line > $2`
+	if inviteOnly {
+		query += ` AND outcome = 'invite'`
+	}
+	rows := make([]gatehouse.BulkRow, 0, limit)
+	err := r.each(ctx, query+` ORDER BY line LIMIT $3`, []any{previewID, afterLine, limit}, func(rs *sql.Rows) error {
+		var b gatehouse.BulkRow
+		err := rs.Scan(&b.Line, &b.Email, &b.Role, &b.HomeFolder, &b.RoleID, &b.FolderID, &b.Outcome, &b.Message, &b.Result)
+		rows = append(rows, b)
+		return err
+	})
+	return rows, err
+}
+
+func (r reader) UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]gatehouse.UsernameState, error) {
+	states := make(map[string]gatehouse.UsernameState, len(usernames))
+	if len(usernames) == 0 {
+		return states, nil
+	}
+	args := argList{accountID}
+	in := make([]string, len(usernames))
+	for i, u := range usernames {
+		in[i] = args.add(gatehouse.UsernameKey(u))
+	}
+	err := r.each(ctx, `SELECT u.username_key, u.status, EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = $1)
+		FROM users u WHERE u.username_key IN (`+strings.Join(in, ", ")+`)`, args, func(rows *sql.Rows) error {
+		var (
+			key    string
+			status gatehouse.UserStatus
+			st     gatehouse.UsernameState
+		)
+		err := rows.Scan(&key, &status, &st.Member)
+		st.Exists, st.Active = true, status == gatehouse.UserActive
+		states[key] = st
+		return err
+	})
+	return states, err
+}
+
+func (r reader) DueBulkJobs(ctx context.Context, now time.Time) ([]gatehouse.BulkPreview, error) {
+	var jobs []gatehouse.BulkPreview
+	err := r.each(ctx, `SELECT `+bulkPreviewColumns+` FROM bulk_previews
+		WHERE status = 'confirming' AND claimed_until < $1 ORDER BY id LIMIT 10`, []any{micros(now)}, func(rows *sql.Rows) error {
+		p, err := scanBulkPreview(rows)
+		jobs = append(jobs, p)
+		return err
+	})
+	return jobs, err
+}
+
+func (t *tx) InsertBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO bulk_previews (id, account_id, created_by, level, status, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, p.AccountID, p.CreatedBy, string(p.Level), string(p.Status),
+		micros(p.CreatedAt), micros(p.ExpiresAt))
+	return mapErr(err)
+}
+
+// bulkRowsPerInsert is how many lines one INSERT carries: far fewer
+// statements for a large file, well under either database's limit on
+// parameters.
+const bulkRowsPerInsert = 100
+
+func (t *tx) InsertBulkRows(ctx context.Context, previewID string, rows []gatehouse.BulkRow) error {
+	for len(rows) > 0 {
+		n := min(len(rows), bulkRowsPerInsert)
+		var (
+			args   argList
+			values = make([]string, n)
+		)
+		for i, b := range rows[:n] {
+			values[i] = "(" + strings.Join([]string{args.add(previewID), args.add(b.Line), args.add(b.Email), args.add(b.Role),
+				args.add(b.HomeFolder), args.add(b.RoleID), args.add(b.FolderID), args.add(string(b.Outcome)), args.add(b.Message)}, ", ") + ")"
+		}
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO bulk_rows (preview_id, line, email, role, home_folder, role_id, folder_id, outcome, message)
+			VALUES `+strings.Join(values, ", "), args...); err != nil {
+			return mapErr(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (t *tx) UpdateBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error {
+	totals, err := json.Marshal(p.Totals)
+	if err != nil {
+		return err
+	}
+	return t.guarded(ctx, "bulk invitation", `UPDATE bulk_previews SET status = $3, rows_total = $4, to_invite = $5, totals = $6,
+		next_line = $7, processed = $8, invited = $9, failed = $10, finished_at = $11, claimed_by = $12, claimed_until = $13
+		WHERE account_id = $1 AND id = $2`, p.AccountID, p.ID, string(p.Status), p.Rows, p.ToInvite, string(totals),
+		p.NextLine, p.Processed, p.Invited, p.Failed, nullMicros(p.FinishedAt), p.ClaimedBy, micros(p.ClaimedUntil))
+}
+
+func (t *tx) StartBulkConfirm(ctx context.Context, accountID, id string) error {
+	return t.guarded(ctx, "previewed bulk invitation", `UPDATE bulk_previews SET status = 'confirming'
+		WHERE account_id = $1 AND id = $2 AND status = 'previewed'`, accountID, id)
+}
+
+func (t *tx) ClaimBulkJob(ctx context.Context, id, worker string, until, now time.Time) error {
+	return t.guarded(ctx, "bulk job", `UPDATE bulk_previews SET claimed_by = $2, claimed_until = $3
+		WHERE id = $1 AND status = 'confirming' AND (claimed_by = $2 OR claimed_until < $4)`, id, worker, micros(until), micros(now))
+}
+
+func (t *tx) SetBulkRowResult(ctx context.Context, previewID string, line int, result, message string) error {
+	return t.guarded(ctx, "bulk line", `UPDATE bulk_rows SET result = $3, message = $4 WHERE preview_id = $1 AND line = $2`,
+		previewID, line, result, message)
+}
+
+func (t *tx) DeleteBulkPreview(ctx context.Context, id string) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM bulk_rows WHERE preview_id = $1`, id); err != nil {
+		return mapErr(err)
+	}
+	_, err := t.q.ExecContext(ctx, `DELETE FROM bulk_previews WHERE id = $1`, id)
+	return mapErr(err)
+}
+
+func (t *tx) DeleteBulkPreviewsBefore(ctx context.Context, before time.Time) error {
+	old := `SELECT id FROM bulk_previews WHERE (status IN ('building', 'previewed') AND expires_at < $1)
+		OR (status = 'done' AND finished_at < $1)`
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM bulk_rows WHERE preview_id IN (`+old+`)`, micros(before)); err != nil {
+		return mapErr(err)
+	}
+	_, err := t.q.ExecContext(ctx, `DELETE FROM bulk_previews WHERE id IN (`+old+`)`, micros(before))
+	return mapErr(err)
+}
