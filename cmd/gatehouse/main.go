@@ -2,6 +2,7 @@
 //
 //	gatehouse serve     run a node (migrations run by themselves)
 //	gatehouse migrate   bring the database schema up to date and exit
+//	gatehouse invite    invite the people of a CSV file to an account (bulk)
 //	gatehouse version   print the version
 package main
 
@@ -23,6 +24,8 @@ const usage = `Gatehouse: users, accounts and access for a video-surveillance an
 Usage:
   gatehouse serve [flags]     run a node; migrations run by themselves
   gatehouse migrate [flags]   bring the database schema up to date, then exit
+  gatehouse invite --account ID --csv FILE [--yes]
+                              invite the people of a CSV file through a running server
   gatehouse version           print the version
   gatehouse help [command]    show help
 
@@ -31,7 +34,7 @@ Run "gatehouse help serve" for the flags and their environment variables.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -41,7 +44,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("a command is required")
@@ -58,10 +61,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return app.Migrate(ctx, cfg, log)
 		}
 		return app.Serve(ctx, cfg, log, nil)
+	case "invite":
+		return invite(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
 	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] == "invite" {
+			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
+		}
 		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "migrate") {
 			if _, err := app.ParseConfig(rest[0], []string{"-h"}, getenv, stdout); !errors.Is(err, flag.ErrHelp) {
 				return err

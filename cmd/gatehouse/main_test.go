@@ -165,7 +165,7 @@ func TestServeRestartKeepsData(t *testing.T) {
 
 func TestVersionMigrateAndHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, os.Getenv, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "gatehouse ") {
+	if err := run(context.Background(), []string{"version"}, os.Getenv, nil, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "gatehouse ") {
 		t.Errorf("version printed %q (%v)", out.String(), err)
 	}
 	dir := t.TempDir()
@@ -176,14 +176,14 @@ func TestVersionMigrateAndHelp(t *testing.T) {
 		}
 		return ""
 	}
-	if err := run(context.Background(), []string{"migrate", "--log-format", "text"}, env, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"migrate", "--log-format", "text"}, env, nil, &out, &errOut); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, errOut.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err != nil {
 		t.Errorf("migrate did not create the database in GATEHOUSE_DATA_DIR: %v", err)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"help", "serve"}, os.Getenv, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"help", "serve"}, os.Getenv, nil, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	for _, flag := range []string{"-addr", "GATEHOUSE_ADDR", "-data-dir", "-database-url", "-public-url", "-smtp-url", "-invitation-ttl", "GATEHOUSE_BOOTSTRAP_TOKEN"} {
@@ -193,7 +193,7 @@ func TestVersionMigrateAndHelp(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"serve", "--invitation-ttl", "soon"}, {"serve", "--no-such-flag"}, {"frobnicate"}, {"serve", "extra"}} {
 		errOut.Reset()
-		if err := run(context.Background(), bad, os.Getenv, &out, &errOut); err == nil {
+		if err := run(context.Background(), bad, os.Getenv, nil, &out, &errOut); err == nil {
 			t.Errorf("%v was accepted", bad)
 		}
 	}
@@ -203,7 +203,7 @@ func TestVersionMigrateAndHelp(t *testing.T) {
 		}
 		return ""
 	}
-	if err := run(context.Background(), []string{"migrate"}, badURL, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
+	if err := run(context.Background(), []string{"migrate"}, badURL, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("an unsupported database URL gave %v", err)
 	}
 }

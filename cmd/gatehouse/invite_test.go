@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+func writeCSV(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// `gatehouse invite` prints the preview and its totals, asks, and invites
+// only when told yes (issue 6, CLI).
+func TestInviteCommand(t *testing.T) {
+	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Store 12", in)
+	file := writeCSV(t, "email,role", "ann@example.com,viewer", "bob@example.com,pilot", "cid@example.com,")
+	env := func(k string) string {
+		return map[string]string{"GATEHOUSE_TOKEN": apitest.OperatorToken, "GATEHOUSE_URL": e.URL}[k]
+	}
+	users := func() int {
+		return len(e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/users", apitest.OperatorToken, nil).Items())
+	}
+
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"invite", "--account", site, "--csv", file}, env, strings.NewReader("n\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"LINE", "bob@example.com", "unknown_role", "3 lines: invite 2, unknown_role 1,", "Invite 2 people? [y/N]", "Not confirmed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := users(); n != 0 {
+		t.Errorf("%d users after answering no", n)
+	}
+
+	out.Reset()
+	if err := run(context.Background(), []string{"invite", "--account", site, "--csv", file}, env, strings.NewReader("y\n"), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "Invited 2; skipped 0") || !strings.Contains(out.String(), "100%  2/2") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if n := users(); n != 2 {
+		t.Errorf("%d users after answering yes, want 2", n)
+	}
+	if err := run(context.Background(), []string{"invite", "--account", site}, env, nil, &out, &errOut); err == nil {
+		t.Errorf("no --csv accepted")
+	}
+	if err := run(context.Background(), []string{"invite", "--account", site, "--csv", file, "--yes"}, func(string) string { return "" }, nil, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "GATEHOUSE_TOKEN") {
+		t.Errorf("no token: %v", err)
+	}
+}
+
+// A node killed (SIGKILL) in the middle of a large confirm loses nothing:
+// after a restart the job resumes where it stopped, every line is invited
+// exactly once, and every person gets exactly one e-mail (R-B4, R-N1).
+func TestBulkConfirmResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a node for about half a minute")
+	}
+	bin := buildBinary(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
+	first := startNode(t, bin, env)
+	api := &apitest.Env{URL: first.url}
+	in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
+	site := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", fmt.Sprintf(`{"kind":"client","name":"Store","integrator_id":%q}`, in)).String("id")
+	api.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", "op-secret", `{"max_client_users":10000}`)
+	const people = 10000
+	var csv strings.Builder
+	csv.WriteString("email,role\n")
+	for i := range people {
+		fmt.Fprintf(&csv, "person%05d@example.com,viewer\n", i)
+	}
+	bulk := "/api/v1/accounts/" + site + "/invitations/bulk"
+	id := api.Must(t, 200, "POST", bulk, "op-secret", csv.String()).String("preview_id")
+	api.Must(t, 202, "POST", bulk+"/"+id+"/confirm?wait=false", "op-secret", nil)
+
+	// Kill the node once the job is under way.
+	var processed float64
+	for deadline := time.Now().Add(30 * time.Second); processed == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the job did not start")
+		}
+		processed = api.Must(t, 200, "GET", bulk+"/"+id, "op-secret", nil).Body["processed"].(float64)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	if processed >= people {
+		t.Fatalf("the job finished before the kill (%v lines); nothing was tested", processed)
+	}
+	t.Logf("killed with %v of %d lines processed", processed, people)
+
+	second := startNode(t, bin, env)
+	api = &apitest.Env{URL: second.url}
+	var status apitest.Response
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		status = api.Must(t, 200, "GET", bulk+"/"+id, "op-secret", nil)
+		if status.String("status") == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done after the restart: %s", status.Raw)
+		}
+	}
+	if status.Body["invited"] != float64(people) || status.Body["failed"] != 0.0 {
+		t.Fatalf("after the restart: %s", status.Raw)
+	}
+
+	// Every person once in the account, and one e-mail each, once the
+	// outbox has delivered them.
+	var count int
+	for cursor := ""; ; {
+		page := api.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/users?limit=500&cursor="+cursor, "op-secret", nil)
+		count += len(page.Items())
+		next, _ := page.Body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if count != people {
+		t.Errorf("%d users in the account, want %d", count, people)
+	}
+	recipients := map[string]int{}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(dataDir, "mail", "*.eml"))
+		if len(files) >= people || time.Now().After(deadline) {
+			for _, f := range files {
+				raw, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msg, err := mail.ReadMessage(bytes.NewReader(raw))
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				recipients[msg.Header.Get("To")]++
+			}
+			break
+		}
+	}
+	if len(recipients) != people {
+		t.Errorf("%d people got mail, want %d", len(recipients), people)
+	}
+	for to, n := range recipients {
+		if n != 1 {
+			t.Errorf("%s got %d e-mails", to, n)
+		}
+	}
+	second.stop(t)
+}
