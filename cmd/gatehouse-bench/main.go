@@ -5,6 +5,7 @@
 //	go run ./cmd/gatehouse-bench users [-db sqlite|postgres] [-adds 20000] [-workers 16]
 //	go run ./cmd/gatehouse-bench signin [-db sqlite|postgres] [-workers 200] [-seconds 10]
 //	go run ./cmd/gatehouse-bench checks [-db sqlite|postgres] [-workers 8] [-seconds 10]
+//	go run ./cmd/gatehouse-bench bulk [-db sqlite|postgres] [-rows 100000] [-workers 16]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -48,8 +49,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -60,6 +61,7 @@ func main() {
 	workers := fs.Int("workers", 16, "concurrent HTTP clients")
 	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
 	lists := fs.Int("lists", 2000, "list requests per filter")
+	rows := fs.Int("rows", 100000, "lines of the large bulk file (bulk)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -79,6 +81,8 @@ func main() {
 		run = func() error { return benchUsers(*db, *adds, *workers) }
 	case "signin":
 		run = func() error { return benchSignIn(*db, *workers, time.Duration(*seconds)*time.Second) }
+	case "bulk":
+		run = func() error { return benchBulk(*db, *rows, *workers) }
 	case "checks":
 		run = func() error { return benchChecks(*db, *workers, time.Duration(*seconds)*time.Second) }
 	}

@@ -303,6 +303,18 @@ type Tx interface {
 	InsertCheckToken(ctx context.Context, t CheckToken, hash []byte) error
 	RevokeCheckToken(ctx context.Context, id string, now time.Time) error
 
+	// InsertBatch writes a batch's rows; ECONFLICT when a membership exists
+	// already. Memberships raise their accounts' authz versions.
+	InsertBatch(ctx context.Context, b WriteBatch) error
+	// InsertUsersIfAbsent stores the identities whose usernames are free;
+	// read them back by username to learn which identity each has.
+	InsertUsersIfAbsent(ctx context.Context, users []User) error
+	// UsersByUsername finds identities by username without regard to case,
+	// keyed by UsernameKey.
+	UsersByUsername(ctx context.Context, usernames []string) (map[string]User, error)
+	// ReserveClientUserSlots counts up to n more client users against the
+	// account's limit and returns how many it could (R-L1).
+	ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error)
 	InsertBulkPreview(ctx context.Context, p BulkPreview) error
 	InsertBulkRows(ctx context.Context, previewID string, rows []BulkRow) error
 	// UpdateBulkPreview stores a preview's status, counts, progress and
@@ -314,7 +326,8 @@ type Tx interface {
 	// ClaimBulkJob leases a confirming preview's job to worker until the
 	// given time, unless another worker's lease runs at now; ENOTFOUND then.
 	ClaimBulkJob(ctx context.Context, id, worker string, until, now time.Time) error
-	SetBulkRowResult(ctx context.Context, previewID string, line int, result, message string) error
+	// SetBulkRowResults stores the Result and Message of lines of a preview.
+	SetBulkRowResults(ctx context.Context, previewID string, rows []BulkRow) error
 	DeleteBulkPreview(ctx context.Context, id string) error
 	// DeleteBulkPreviewsBefore removes previews (with their lines) that
 	// expired unconfirmed, or finished, before the given time.

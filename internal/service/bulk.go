@@ -33,7 +33,7 @@ const (
 	// bulkChunk is how many people one transaction of a job invites: large
 	// enough to amortise the commit, small enough that other writers wait
 	// little behind it.
-	bulkChunk = 250
+	bulkChunk = 500
 )
 
 // bulkLevel is what bulk invitees become in an account of this kind: client
@@ -414,20 +414,19 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 		if p.CreatedBy == (gatehouse.Principal{Operator: true}).ActorID() {
 			actor.Principal = gatehouse.Principal{Operator: true}
 		}
+		if err := s.inviteBulkRows(ctx, tx, actor, account, p.Level, rows, now); err != nil {
+			return err
+		}
 		for _, row := range rows {
-			result, message, err := s.inviteBulkRow(ctx, tx, actor, account, p.Level, row, now)
-			if err != nil {
-				return err
-			}
-			if result == "skipped" {
+			if row.Result == "skipped" {
 				p.Failed++
 			} else {
 				p.Invited++
 				invited = true
 			}
-			if err := tx.SetBulkRowResult(ctx, p.ID, row.Line, result, message); err != nil {
-				return err
-			}
+		}
+		if err := tx.SetBulkRowResults(ctx, p.ID, rows); err != nil {
+			return err
 		}
 		p.NextLine, p.Processed = rows[len(rows)-1].Line, p.Processed+len(rows)
 		p.ClaimedUntil = now.Add(s.bulkLease)
@@ -439,45 +438,109 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 	return done, err
 }
 
-// inviteBulkRow adds one previewed line, as a single add would. When the
-// account changed under the job in a way that forbids it (the person joined
-// meanwhile, the limit was reached, the role went) the line is skipped and
-// says why; a home folder deleted meanwhile is left out.
-func (s *Service) inviteBulkRow(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, row gatehouse.BulkRow, now time.Time) (result, message string, err error) {
-	role, ok := gatehouse.BuiltinRole(row.RoleID)
-	if !ok {
-		if role, err = tx.Role(ctx, account.ID, row.RoleID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return "skipped", "the role was deleted after the preview", nil
-		} else if err != nil {
-			return "", "", err
-		}
+// inviteBulkRows adds a chunk of previewed lines as single adds would
+// (enrol), with each table's rows written in a few statements, and sets each
+// line's Result and Message. When the account changed under the job in a
+// way that forbids a line (the person joined meanwhile, the limit was
+// reached, the role went) the line is skipped and says why; a home folder
+// deleted meanwhile is left out.
+func (s *Service) inviteBulkRows(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, rows []gatehouse.BulkRow, now time.Time) error {
+	// The account's rules stay as read below until the chunk commits.
+	if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
+		return err
 	}
-	message = row.Message
-	if row.FolderID != "" {
-		if _, err := tx.Folder(ctx, account.ID, row.FolderID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			row.FolderID, message = "", "invited without a home folder: the folder was deleted after the preview"
-		} else if err != nil {
-			return "", "", err
-		}
+	emails := make([]string, len(rows))
+	for i, row := range rows {
+		emails[i] = row.Email // the preview kept only valid addresses to invite
 	}
-	email, err := gatehouse.ParseEmail("email", row.Email)
+	states, err := tx.UsernameStates(ctx, account.ID, emails)
 	if err != nil {
-		return "", "", err // the preview only keeps valid addresses to invite
+		return err
 	}
-	member, err := s.enrol(ctx, tx, c, account, enrolment{Username: email, Email: email, Language: "en", Level: level,
-		Roles: []gatehouse.Role{role}, HomeFolderID: row.FolderID}, now)
-	switch gatehouse.ErrorCode(err) {
-	case "":
-		if member.Status == gatehouse.MembershipActive {
-			return "registered", message, nil
+	roles := map[string]*gatehouse.Role{}
+	folders := map[string]bool{}
+	var admitted []int
+	for i := range rows {
+		row := &rows[i]
+		role, seen := roles[row.RoleID]
+		if !seen {
+			if r, ok := gatehouse.BuiltinRole(row.RoleID); ok {
+				role = &r
+			} else if r, err := tx.Role(ctx, account.ID, row.RoleID); err == nil {
+				role = &r
+			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				return err
+			}
+			roles[row.RoleID] = role
 		}
-		return "invited", message, nil
-	case gatehouse.EALREADYMEMBER:
-		return "skipped", "became a user of the account after the preview", nil
-	case gatehouse.EUSERLIMIT:
-		return "skipped", "the account reached its limit of client users after the preview", nil
+		if row.FolderID != "" {
+			exists, seen := folders[row.FolderID]
+			if !seen {
+				_, err := tx.Folder(ctx, account.ID, row.FolderID)
+				if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+					return err
+				}
+				exists, folders[row.FolderID] = err == nil, err == nil
+			}
+			if !exists {
+				row.FolderID, row.Message = "", "invited without a home folder: the folder was deleted after the preview"
+			}
+		}
+		switch {
+		case states[gatehouse.UsernameKey(row.Email)].Member:
+			row.Result, row.Message = "skipped", "became a user of the account after the preview"
+		case role == nil:
+			row.Result, row.Message = "skipped", "the role was deleted after the preview"
+		default:
+			admitted = append(admitted, i)
+		}
 	}
-	return "", "", err
+	if level == gatehouse.LevelClientUser {
+		granted, err := tx.ReserveClientUserSlots(ctx, account.ID, len(admitted))
+		if err != nil {
+			return err
+		}
+		for _, i := range admitted[granted:] {
+			rows[i].Result, rows[i].Message = "skipped", "the account reached its limit of client users after the preview"
+		}
+		admitted = admitted[:granted]
+	}
+	var fresh []gatehouse.User
+	for _, i := range admitted {
+		if !states[gatehouse.UsernameKey(rows[i].Email)].Exists {
+			fresh = append(fresh, gatehouse.User{ID: s.newID(), Username: rows[i].Email, Language: "en",
+				Status: gatehouse.UserPending, CreatedAt: now})
+		}
+	}
+	// A username taken meanwhile by another request keeps that identity
+	// (R-U1, R-U2): read back whichever identity each username has.
+	if err := tx.InsertUsersIfAbsent(ctx, fresh); err != nil {
+		return err
+	}
+	admittedEmails := make([]string, len(admitted))
+	for j, i := range admitted {
+		admittedEmails[j] = rows[i].Email
+	}
+	users, err := tx.UsersByUsername(ctx, admittedEmails)
+	if err != nil {
+		return err
+	}
+	var batch gatehouse.WriteBatch
+	for _, i := range admitted {
+		row := &rows[i]
+		user := users[gatehouse.UsernameKey(row.Email)]
+		b, member, err := s.admission(c, account, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
+			Level: level, Roles: []gatehouse.Role{*roles[row.RoleID]}, HomeFolderID: row.FolderID}, now)
+		if err != nil {
+			return err
+		}
+		batch.Add(b)
+		row.Result = "invited"
+		if member.Status == gatehouse.MembershipActive {
+			row.Result = "registered"
+		}
+	}
+	return tx.InsertBatch(ctx, batch)
 }
 
 // RunBulkJobs runs the confirmed jobs that no node holds: those confirmed

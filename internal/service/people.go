@@ -175,51 +175,52 @@ func (s *Service) enrol(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller
 		}
 	}
 
+	batch, member, err := s.admission(c, account, user, in, now)
+	if err != nil {
+		return gatehouse.Member{}, err
+	}
+	if err := tx.InsertBatch(ctx, batch); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+		return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
+	} else if err != nil {
+		return gatehouse.Member{}, err
+	}
+	return member, nil
+}
+
+// admission is what registering one person to an account writes, once
+// their identity is known and the checks are passed: the membership (active
+// at once for an active identity), its roles, the audit events, and either
+// an invitation with its activation e-mail or a "new site" notice (R-M2).
+func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user gatehouse.User, in enrolment, now time.Time) (gatehouse.WriteBatch, gatehouse.Member, error) {
+	var b gatehouse.WriteBatch
 	membership := gatehouse.Membership{ID: s.newID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
 		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
 		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now}
 	if user.Status == gatehouse.UserActive {
 		membership.Status = gatehouse.MembershipActive
 	}
-	if err := tx.InsertMembership(ctx, membership); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
-		return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
-	} else if err != nil {
-		return gatehouse.Member{}, err
+	b.Memberships = append(b.Memberships, membership)
+	for _, id := range roleIDs(in.Roles) {
+		b.MembershipRoles = append(b.MembershipRoles, [2]string{membership.ID, id})
 	}
-	if err := tx.SetMembershipRoles(ctx, account.ID, membership.ID, roleIDs(in.Roles)); err != nil {
-		return gatehouse.Member{}, err
-	}
-	if in.HomeFolderID != "" {
-		if err := tx.SetMembershipHomeFolder(ctx, account.ID, membership.ID, in.HomeFolderID); err != nil {
-			return gatehouse.Member{}, err
-		}
-	}
-	if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "user.added", "membership", membership.ID)); err != nil {
-		return gatehouse.Member{}, err
-	}
-	mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
-	if membership.Status == gatehouse.MembershipActive {
-		// Already active elsewhere: no invitation, a notice (R-M2).
-		if err := s.queueMail(ctx, tx, now, in.Email, user.Language, messages.NewSite, mail); err != nil {
-			return gatehouse.Member{}, err
-		}
-	} else {
+	b.AuditEvents = append(b.AuditEvents, s.audit(c, now, account.ID, "user.added", "membership", membership.ID))
+	data := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
+	kind := messages.NewSite // already active elsewhere: no invitation, a notice
+	if membership.Status != gatehouse.MembershipActive {
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
 		inv := gatehouse.Invitation{ID: s.newID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
 			Email: in.Email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
 			SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
-		if err := tx.InsertInvitation(ctx, inv); err != nil {
-			return gatehouse.Member{}, err
-		}
-		mail.Link, mail.ExpiresAt = s.activationLink(secret), inv.ExpiresAt
-		if err := s.queueMail(ctx, tx, now, in.Email, user.Language, messages.Activation, mail); err != nil {
-			return gatehouse.Member{}, err
-		}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID)); err != nil {
-			return gatehouse.Member{}, err
-		}
+		b.Invitations = append(b.Invitations, inv)
+		b.AuditEvents = append(b.AuditEvents, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID))
+		data.Link, data.ExpiresAt, kind = s.activationLink(secret), inv.ExpiresAt, messages.Activation
 	}
-	return gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
+	mail, err := s.mail(now, in.Email, user.Language, kind, data)
+	if err != nil {
+		return b, gatehouse.Member{}, err
+	}
+	b.Messages = append(b.Messages, mail)
+	return b, gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
 		LastName: user.LastName, Language: user.Language, Roles: roleNames(in.Roles)}, nil
 }
 

@@ -190,13 +190,21 @@ func (s *Service) audit(c gatehouse.Caller, at time.Time, accountID, action, tar
 // queueMail renders a message in the recipient's language and queues it in
 // the transaction tx, with a Message-ID fixed now (R-N1).
 func (s *Service) queueMail(ctx context.Context, tx gatehouse.Tx, now time.Time, to, lang, kind string, data messages.Data) error {
-	subject, body, err := messages.Render(lang, kind, data)
+	m, err := s.mail(now, to, lang, kind, data)
 	if err != nil {
 		return err
 	}
+	return tx.EnqueueMessage(ctx, m)
+}
+
+// mail renders a message in the recipient's language, with its Message-ID.
+func (s *Service) mail(now time.Time, to, lang, kind string, data messages.Data) (gatehouse.Message, error) {
+	subject, body, err := messages.Render(lang, kind, data)
+	if err != nil {
+		return gatehouse.Message{}, err
+	}
 	id := s.newID()
-	return tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@" + s.mailDomain, To: to,
-		Subject: subject, Body: body, CreatedAt: now})
+	return gatehouse.Message{ID: id, MessageID: id + "@" + s.mailDomain, To: to, Subject: subject, Body: body, CreatedAt: now}, nil
 }
 
 // activationLink is the link of an invitation e-mail (API.md "Running it").

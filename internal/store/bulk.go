@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -124,29 +125,13 @@ func (t *tx) InsertBulkPreview(ctx context.Context, p gatehouse.BulkPreview) err
 	return mapErr(err)
 }
 
-// bulkRowsPerInsert is how many lines one INSERT carries: far fewer
-// statements for a large file, well under either database's limit on
-// parameters.
-const bulkRowsPerInsert = 100
-
 func (t *tx) InsertBulkRows(ctx context.Context, previewID string, rows []gatehouse.BulkRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), bulkRowsPerInsert)
-		var (
-			args   argList
-			values = make([]string, n)
-		)
-		for i, b := range rows[:n] {
-			values[i] = "(" + strings.Join([]string{args.add(previewID), args.add(b.Line), args.add(b.Email), args.add(b.Role),
-				args.add(b.HomeFolder), args.add(b.RoleID), args.add(b.FolderID), args.add(string(b.Outcome)), args.add(b.Message)}, ", ") + ")"
-		}
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO bulk_rows (preview_id, line, email, role, home_folder, role_id, folder_id, outcome, message)
-			VALUES `+strings.Join(values, ", "), args...); err != nil {
-			return mapErr(err)
-		}
-		rows = rows[n:]
+	values := make([][]any, len(rows))
+	for i, b := range rows {
+		values[i] = []any{previewID, b.Line, b.Email, b.Role, b.HomeFolder, b.RoleID, b.FolderID, string(b.Outcome), b.Message}
 	}
-	return nil
+	return t.insertRows(ctx, "bulk_rows", []string{"preview_id", "line", "email", "role", "home_folder", "role_id", "folder_id",
+		"outcome", "message"}, "", values)
 }
 
 func (t *tx) UpdateBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error {
@@ -170,9 +155,34 @@ func (t *tx) ClaimBulkJob(ctx context.Context, id, worker string, until, now tim
 		WHERE id = $1 AND status = 'confirming' AND (claimed_by = $2 OR claimed_until < $4)`, id, worker, micros(until), micros(now))
 }
 
-func (t *tx) SetBulkRowResult(ctx context.Context, previewID string, line int, result, message string) error {
-	return t.guarded(ctx, "bulk line", `UPDATE bulk_rows SET result = $3, message = $4 WHERE preview_id = $1 AND line = $2`,
-		previewID, line, result, message)
+// SetBulkRowResults stores what a job did with lines, in one statement a
+// chunk.
+func (t *tx) SetBulkRowResults(ctx context.Context, previewID string, rows []gatehouse.BulkRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var (
+		args  argList
+		query strings.Builder
+	)
+	query.WriteString("UPDATE bulk_rows SET result = CASE line")
+	for _, r := range rows {
+		fmt.Fprintf(&query, " WHEN %s THEN %s", t.mark(&args, r.Line), t.mark(&args, r.Result))
+	}
+	query.WriteString(" END, message = CASE line")
+	for _, r := range rows {
+		fmt.Fprintf(&query, " WHEN %s THEN %s", t.mark(&args, r.Line), t.mark(&args, r.Message))
+	}
+	fmt.Fprintf(&query, " END WHERE preview_id = %s AND line IN (", t.mark(&args, previewID))
+	for i, r := range rows {
+		if i > 0 {
+			query.WriteString(", ")
+		}
+		query.WriteString(t.mark(&args, r.Line))
+	}
+	query.WriteString(")")
+	_, err := t.q.ExecContext(ctx, query.String(), args...)
+	return mapErr(err)
 }
 
 func (t *tx) DeleteBulkPreview(ctx context.Context, id string) error {

@@ -183,7 +183,16 @@ func (t *tx) SetMembershipRoles(ctx context.Context, accountID, membershipID str
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM membership_roles WHERE membership_id = $1`, membershipID); err != nil {
 		return mapErr(err)
 	}
-	for _, role := range roles {
+	return t.insertMembershipRoles(ctx, accountID, membershipID, roles)
+}
+
+// DeleteMembership also removes the user's grants and group places in the
+// account: a person who comes back later starts from nothing.
+func (t *tx) insertMembershipRoles(ctx context.Context, accountID, membershipID string, roleIDs []string) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	for _, role := range roleIDs {
 		if _, err := t.q.ExecContext(ctx, `INSERT INTO membership_roles (membership_id, role) VALUES ($1, $2)`, membershipID, role); err != nil {
 			return mapErr(err)
 		}
@@ -191,8 +200,6 @@ func (t *tx) SetMembershipRoles(ctx context.Context, accountID, membershipID str
 	return nil
 }
 
-// DeleteMembership also removes the user's grants and group places in the
-// account: a person who comes back later starts from nothing.
 func (t *tx) DeleteMembership(ctx context.Context, accountID, membershipID string) error {
 	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
 		return err

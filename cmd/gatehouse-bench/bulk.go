@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// benchBulk measures bulk invitations through HTTP on a running node (with
+// its outbox worker delivering the mail meanwhile):
+//
+//   - per row against single adds: 1,000 people added one request each by
+//     16 concurrent clients, then 1,000 others invited by one preview and one
+//     confirm, each in its own client account;
+//   - a large file: rows lines previewed and confirmed into an integrator
+//     account (no user limit there), with the process's peak memory.
+func benchBulk(dbKind string, rows, workers int) error {
+	n, err := startNode(dbKind)
+	if err != nil {
+		return err
+	}
+	defer n.stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
+	fmt.Printf("gatehouse-bench bulk: %s, %d cores, GOMAXPROCS %d\n", dbKind, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	account := func(kind, body string) (string, error) {
+		status, answer, err := do(client, "POST", n.url+"/api/v1/accounts", body)
+		if err != nil || status != 201 {
+			return "", fmt.Errorf("create %s: %d %s %v", kind, status, answer, err)
+		}
+		return between(answer, `"id":"`, `"`), nil
+	}
+	integratorID, err := account("integrator", `{"kind":"integrator","name":"Bench Integrator"}`)
+	if err != nil {
+		return err
+	}
+	sites := make([]string, 2)
+	for i := range sites {
+		if sites[i], err = account("client", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d"}`, integratorID, i)); err != nil {
+			return err
+		}
+		if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+sites[i]+"/settings", `{"max_client_users":10000}`); err != nil || status != 200 {
+			return fmt.Errorf("settings: %d %s %v", status, body, err)
+		}
+	}
+
+	const compared = 1000
+	start := time.Now()
+	err = postConcurrently(client, n.url, fmt.Sprintf("single adds via HTTP, %d clients", workers), compared, workers, func(i int64) (string, string) {
+		return "/api/v1/accounts/" + sites[0] + "/users",
+			fmt.Sprintf(`{"username":"single%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
+	})
+	if err != nil {
+		return err
+	}
+	single := time.Since(start)
+	// Let the node's mail worker deliver the single adds' mail first, so
+	// that its work is not counted against bulk (bulk's own mail is).
+	if err := waitForMail(n, compared); err != nil {
+		return err
+	}
+	preview, confirm, err := bulkInvite(client, n.url, sites[1], "small", compared)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bulk of %d: preview %.3fs + confirm %.3fs = %.0f rows/s; single adds %.3fs = %.0f/s; bulk is %.1f times faster per row\n",
+		compared, preview.Seconds(), confirm.Seconds(), compared/(preview+confirm).Seconds(), single.Seconds(),
+		compared/single.Seconds(), single.Seconds()/(preview+confirm).Seconds())
+
+	preview, confirm, err = bulkInvite(client, n.url, integratorID, "large", rows)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bulk of %d into an integrator account: preview %.1fs, confirm %.1fs, total %.1fs (%.0f rows/s); peak resident memory %s\n",
+		rows, preview.Seconds(), confirm.Seconds(), (preview + confirm).Seconds(), float64(rows)/(preview+confirm).Seconds(), peakRSS())
+	return nil
+}
+
+// waitForMail waits until the node's outbox has written count .eml files.
+func waitForMail(n *node, count int) error {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if files, _ := filepath.Glob(filepath.Join(n.dataDir, "mail", "*.eml")); len(files) >= count {
+			return nil
+		}
+	}
+	return fmt.Errorf("the outbox did not deliver %d messages in a minute", count)
+}
+
+// bulkInvite previews and confirms a file of count new addresses into the
+// account, reading the preview's answer as a stream, and returns the time of
+// each step.
+func bulkInvite(client *http.Client, base, accountID, label string, count int) (preview, confirm time.Duration, err error) {
+	var file strings.Builder
+	file.WriteString("email,role\r\n")
+	for i := range count {
+		fmt.Fprintf(&file, "%s%06d@bench.example,viewer\r\n", label, i)
+	}
+	url := base + "/api/v1/accounts/" + accountID + "/invitations/bulk"
+	start := time.Now()
+	req, err := http.NewRequest("POST", url, strings.NewReader(file.String()))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Read the answer as it streams; keep its head, for the id.
+	head := make([]byte, 200)
+	got, _ := io.ReadFull(resp.Body, head)
+	rest, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return 0, 0, fmt.Errorf("preview: %d %s %v", resp.StatusCode, head[:got], err)
+	}
+	preview = time.Since(start)
+	id := between(string(head[:got]), `"preview_id":"`, `"`)
+	fmt.Printf("preview of %d lines: %.0f kB of answer\n", count, float64(int64(got)+rest)/1000)
+
+	start = time.Now()
+	status, body, err := do(client, "POST", url+"/"+id+"/confirm", "")
+	if err != nil || status != 200 || !strings.Contains(body, fmt.Sprintf(`"invited":%d`, count)) {
+		return 0, 0, fmt.Errorf("confirm: %d %s %v", status, body, err)
+	}
+	return preview, time.Since(start), nil
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Batched writes: a chunk of a bulk invitation job inserts hundreds of rows
+// per table; one statement per hundred rows instead of one per row is most
+// of what makes bulk faster than adding people one by one.
+
+// rowsPerStatement keeps a statement's parameters well under SQLite's
+// limit (32,766) and PostgreSQL's (65,535) for any table here.
+const rowsPerStatement = 100
+
+// insertRows inserts rows (each a value per column) into table, a hundred
+// rows a statement; suffix ends each statement (an ON CONFLICT clause).
+//
+// On SQLite the placeholders are anonymous (?): modernc looks the name of
+// every numbered parameter ($N) up in a list as long as the statement's
+// parameters, which made a hundred-row statement cost more than a hundred
+// single-row ones.
+func (t *tx) insertRows(ctx context.Context, table string, columns []string, suffix string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerStatement)
+		var (
+			args   argList
+			values = make([]string, n)
+		)
+		for i, row := range rows[:n] {
+			marks := make([]string, len(row))
+			for j, v := range row {
+				marks[j] = t.mark(&args, v)
+			}
+			values[i] = "(" + strings.Join(marks, ", ") + ")"
+		}
+		query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + strings.Join(values, ", ") + suffix
+		if _, err := t.q.ExecContext(ctx, query, args...); err != nil {
+			return mapErr(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// mark adds v to args and returns its placeholder: anonymous on SQLite, as
+// insertRows explains, so a value used twice must be added twice.
+func (t *tx) mark(args *argList, v any) string {
+	p := args.add(v)
+	if t.dialect == SQLite {
+		return "?"
+	}
+	return p
+}
+
+func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
+	memberships := make([][]any, len(b.Memberships))
+	for i, m := range b.Memberships {
+		if err := t.BumpAuthzVersion(ctx, m.AccountID); err != nil {
+			return err
+		}
+		memberships[i] = []any{m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email,
+			sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""},
+			m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description}
+	}
+	roles := make([][]any, len(b.MembershipRoles))
+	for i, r := range b.MembershipRoles {
+		roles[i] = []any{r[0], r[1]}
+	}
+	invitations := make([][]any, len(b.Invitations))
+	for i, inv := range b.Invitations {
+		invitations[i] = []any{inv.ID, inv.AccountID, inv.MembershipID, inv.UserID, inv.Email, string(inv.Status), inv.TokenHash,
+			inv.InvitedBy, micros(inv.SentAt), micros(inv.ExpiresAt), nullMicros(inv.EndedAt)}
+	}
+	messages := make([][]any, len(b.Messages))
+	for i, m := range b.Messages {
+		messages[i] = []any{m.ID, m.MessageID, m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
+	}
+	audits := make([][]any, len(b.AuditEvents))
+	for i, e := range b.AuditEvents {
+		audits[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
+			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID}
+	}
+	for _, step := range []struct {
+		table   string
+		columns []string
+		rows    [][]any
+	}{
+		{"memberships", []string{"id", "account_id", "user_id", "level", "status", "email", "home_folder_id",
+			"notify", "notify_email", "notify_sms", "added_by", "created_at", "description"}, memberships},
+		{"membership_roles", []string{"membership_id", "role"}, roles},
+		{"invitations", strings.Split(strings.ReplaceAll(invitationColumns, "i.", ""), ", "), invitations},
+		{"outbox", []string{"id", "message_id", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},
+		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id"}, audits},
+	} {
+		if err := t.insertRows(ctx, step.table, step.columns, "", step.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) error {
+	rows := make([][]any, len(users))
+	for i, u := range users {
+		rows[i] = []any{u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
+			string(u.Status), micros(u.CreatedAt)}
+	}
+	return t.insertRows(ctx, "users", []string{"id", "username", "username_key", "first_name", "last_name", "language", "phone",
+		"status", "created_at"}, " ON CONFLICT (username_key) DO NOTHING", rows)
+}
+
+func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error) {
+	users := make(map[string]gatehouse.User, len(usernames))
+	for len(usernames) > 0 {
+		n := min(len(usernames), 500)
+		var args argList
+		in := make([]string, n)
+		for i, u := range usernames[:n] {
+			in[i] = args.add(gatehouse.UsernameKey(u))
+		}
+		err := r.each(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username_key IN (`+strings.Join(in, ", ")+`)`, args,
+			func(rows *sql.Rows) error {
+				u, err := scanUser(rows)
+				users[gatehouse.UsernameKey(u.Username)] = u
+				return err
+			})
+		if err != nil {
+			return nil, err
+		}
+		usernames = usernames[n:]
+	}
+	return users, nil
+}
+
+// ReserveClientUserSlots is the guarded counter of ReserveClientUserSlot for
+// n users at once: it takes what is left when fewer than n are. The guard in
+// the UPDATE keeps the limit even if the count moved since it was read.
+func (t *tx) ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error) {
+	var free int
+	err := t.q.QueryRowContext(ctx, `SELECT max_client_users - client_users FROM accounts WHERE id = $1`, accountID).Scan(&free)
+	if err == sql.ErrNoRows {
+		return 0, gatehouse.NotFound("account")
+	} else if err != nil {
+		return 0, mapErr(err)
+	}
+	granted := max(0, min(n, free))
+	if granted == 0 {
+		return 0, nil
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET client_users = client_users + $2
+		WHERE id = $1 AND client_users + $2 <= max_client_users`, accountID, granted)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	if changed, _ := res.RowsAffected(); changed == 0 {
+		return 0, nil
+	}
+	return granted, nil
+}
