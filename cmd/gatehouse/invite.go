@@ -140,13 +140,13 @@ func printPreview(out io.Writer, p bulkPreviewAnswer) {
 	if hidden > 0 {
 		fmt.Fprintf(out, "… and %d more to invite.\n", hidden)
 	}
-	fmt.Fprintf(out, "\n%d %s:", p.Totals["rows"], plural(p.Totals["rows"], "line", "lines"))
+	var counts []string
 	for _, o := range []string{"invite", "already_member", "invalid_email", "unknown_role", "unknown_folder", "duplicate", "over_limit"} {
 		if p.Totals[o] > 0 {
-			fmt.Fprintf(out, " %s %d,", o, p.Totals[o])
+			counts = append(counts, fmt.Sprintf("%s %d", o, p.Totals[o]))
 		}
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\n%d %s: %s\n", p.Totals["rows"], plural(p.Totals["rows"], "line", "lines"), strings.Join(counts, ", "))
 }
 
 func plural(n int, one, many string) string {

@@ -42,7 +42,7 @@ func TestInviteCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"invite", "--account", site, "--csv", file}, env, strings.NewReader("n\n"), &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"LINE", "bob@example.com", "unknown_role", "3 lines: invite 2, unknown_role 1,", "Invite 2 people? [y/N]", "Not confirmed"} {
+	for _, want := range []string{"LINE", "bob@example.com", "unknown_role", "3 lines: invite 2, unknown_role 1\n", "Invite 2 people? [y/N]", "Not confirmed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

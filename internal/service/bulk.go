@@ -282,12 +282,18 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 		if p.StatusAt(s.now()) == gatehouse.BulkExpired {
 			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the preview expired; upload the file again")
 		}
-		if line, err := s.bulkStaleLine(ctx, p); err != nil {
+		line, err := s.bulkStaleLine(ctx, p)
+		if err != nil {
 			return p, err
-		} else if line > 0 {
-			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the account changed since the preview (line %d would now be different); upload the file again", line)
 		}
-		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		if line > 0 {
+			// The lines may differ because another confirm of this preview
+			// started meanwhile and invited them: then join its job.
+			if again, err := s.store.BulkPreview(ctx, accountID, previewID); err != nil || again.Status == gatehouse.BulkPreviewed {
+				return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the account changed since the preview (line %d would now be different); upload the file again", line)
+			}
+		}
+		err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
 			if err := tx.StartBulkConfirm(ctx, accountID, previewID); err != nil {
 				return err
 			}
