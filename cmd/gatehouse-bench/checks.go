@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/httpapi"
 	"github.com/gatehouse/gatehouse/internal/service"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // benchChecks builds issue 5's account (10,000 folders 8 deep, 1,000
@@ -30,25 +28,9 @@ import (
 // request with a check token, and in batches of 1,000 through HTTP.
 func benchChecks(dbKind string, workers int, d time.Duration) error {
 	ctx := context.Background()
-	dataDir, err := os.MkdirTemp("", "gatehouse-bench-")
+	db, _, cleanup, err := freshStore(ctx, dbKind)
+	defer cleanup()
 	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dataDir)
-	dbURL := ""
-	if dbKind == "postgres" {
-		var drop func()
-		if dbURL, drop, err = createPostgresDatabase(); err != nil {
-			return err
-		}
-		defer drop()
-	}
-	db, err := store.Open(ctx, dbURL, dataDir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
 	svc := service.New(db, service.Options{BootstrapToken: token})

@@ -404,27 +404,41 @@ func benchUsers(dbKind string, adds, workers int) error {
 	return benchDelivery(dbKind, adds)
 }
 
-func benchDelivery(dbKind string, count int) error {
-	ctx := context.Background()
-	dataDir, err := os.MkdirTemp("", "gatehouse-bench-outbox-")
-	if err != nil {
-		return err
+// freshStore opens a new, migrated, empty database of the kind asked for
+// (SQLite in a temporary directory, or a throwaway PostgreSQL database) and
+// returns it with its data directory and what removes them.
+func freshStore(ctx context.Context, dbKind string) (db *store.DB, dataDir string, cleanup func(), err error) {
+	cleanups := []func(){}
+	cleanup = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
 	}
-	defer os.RemoveAll(dataDir)
+	if dataDir, err = os.MkdirTemp("", "gatehouse-bench-"); err != nil {
+		return nil, "", cleanup, err
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dataDir) })
 	dbURL := ""
 	if dbKind == "postgres" {
 		var drop func()
 		if dbURL, drop, err = createPostgresDatabase(); err != nil {
-			return err
+			return nil, "", cleanup, err
 		}
-		defer drop()
+		cleanups = append(cleanups, drop)
 	}
-	db, err := store.Open(ctx, dbURL, dataDir)
+	if db, err = store.Open(ctx, dbURL, dataDir); err != nil {
+		return nil, "", cleanup, err
+	}
+	cleanups = append(cleanups, func() { db.Close() })
+	_, err = db.Migrate(ctx)
+	return db, dataDir, cleanup, err
+}
+
+func benchDelivery(dbKind string, count int) error {
+	ctx := context.Background()
+	db, dataDir, cleanup, err := freshStore(ctx, dbKind)
+	defer cleanup()
 	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
 	now := time.Now().UTC()

@@ -62,26 +62,21 @@ func scanMember(row scanner) (gatehouse.Member, error) {
 }
 
 func (r reader) Member(ctx context.Context, accountID, membershipID string) (gatehouse.Member, error) {
-	m, err := scanMember(r.q.QueryRowContext(ctx, `SELECT `+memberColumns+`
-		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = $1 AND m.id = $2`, accountID, membershipID))
-	if err == sql.ErrNoRows {
-		return m, gatehouse.NotFound("user")
-	}
-	if err != nil {
-		return m, mapErr(err)
-	}
-	roles, err := r.rolesOf(ctx, []string{m.ID})
-	m.Roles = roles[m.ID]
-	return m, err
+	return r.memberWhere(ctx, `m.id = $2`, accountID, membershipID)
 }
 
 // MemberByUser returns the user's membership of the account, whatever its
 // status, or ENOTFOUND.
 func (r reader) MemberByUser(ctx context.Context, accountID, userID string) (gatehouse.Member, error) {
+	return r.memberWhere(ctx, `m.user_id = $2`, accountID, userID)
+}
+
+// memberWhere reads the one membership of the account ($1) that where
+// selects, with its identity and roles.
+func (r reader) memberWhere(ctx context.Context, where, accountID, value string) (gatehouse.Member, error) {
 	m, err := scanMember(r.q.QueryRowContext(ctx, `SELECT `+memberColumns+`
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = $1 AND m.user_id = $2`, accountID, userID))
+		WHERE m.account_id = $1 AND `+where, accountID, value))
 	if err == sql.ErrNoRows {
 		return m, gatehouse.NotFound("user")
 	}
