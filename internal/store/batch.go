@@ -47,10 +47,11 @@ func (t *tx) insertRows(ctx context.Context, table string, columns []string, suf
 }
 
 // mark adds v to args and returns its placeholder: anonymous on SQLite, as
-// insertRows explains, so a value used twice must be added twice.
-func (t *tx) mark(args *argList, v any) string {
+// insertRows explains, so a value used twice must be added twice, in the
+// order the placeholders stand in the query.
+func (r reader) mark(args *argList, v any) string {
 	p := args.add(v)
-	if t.dialect == SQLite {
+	if r.dialect == SQLite {
 		return "?"
 	}
 	return p
@@ -120,7 +121,7 @@ func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[st
 		var args argList
 		in := make([]string, n)
 		for i, u := range usernames[:n] {
-			in[i] = args.add(gatehouse.UsernameKey(u))
+			in[i] = r.mark(&args, gatehouse.UsernameKey(u))
 		}
 		err := r.each(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username_key IN (`+strings.Join(in, ", ")+`)`, args,
 			func(rows *sql.Rows) error {

@@ -87,12 +87,13 @@ func (r reader) UsernameStates(ctx context.Context, accountID string, usernames 
 	if len(usernames) == 0 {
 		return states, nil
 	}
-	args := argList{accountID}
+	var args argList
+	account := r.mark(&args, accountID)
 	in := make([]string, len(usernames))
 	for i, u := range usernames {
-		in[i] = args.add(gatehouse.UsernameKey(u))
+		in[i] = r.mark(&args, gatehouse.UsernameKey(u))
 	}
-	err := r.each(ctx, `SELECT u.username_key, u.status, EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = $1)
+	err := r.each(ctx, `SELECT u.username_key, u.status, EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = `+account+`)
 		FROM users u WHERE u.username_key IN (`+strings.Join(in, ", ")+`)`, args, func(rows *sql.Rows) error {
 		var (
 			key    string
