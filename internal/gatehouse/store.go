@@ -205,6 +205,9 @@ type Reader interface {
 	// UsernameStates tells, for each username (by UsernameKey), whether an
 	// identity has it, is active, and is a user of the account.
 	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]UsernameState, error)
+	// SignInLockedUntil returns the latest end of a running lock among the
+	// subjects, or the zero time (R-S3).
+	SignInLockedUntil(ctx context.Context, subjects []string, now time.Time) (time.Time, error)
 	// DueBulkJobs lists confirmed previews whose job no node holds.
 	DueBulkJobs(ctx context.Context, now time.Time) ([]BulkPreview, error)
 }
@@ -315,6 +318,12 @@ type Tx interface {
 	// ReserveClientUserSlots counts up to n more client users against the
 	// account's limit and returns how many it could (R-L1).
 	ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error)
+	// CountSignInFailure counts one failed sign-in of a subject; failures
+	// older than window (0: none) are forgotten first. At limit the subject
+	// is locked for lockFor, its count starts again, and it returns true.
+	CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (locked bool, err error)
+	// ClearSignInFailures forgets a subject's failures and lock.
+	ClearSignInFailures(ctx context.Context, subject string) error
 	InsertBulkPreview(ctx context.Context, p BulkPreview) error
 	InsertBulkRows(ctx context.Context, previewID string, rows []BulkRow) error
 	// UpdateBulkPreview stores a preview's status, counts, progress and

@@ -129,3 +129,12 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// unlockSignIn ends a username's sign-in lock (R-S3).
+func (s *Server) unlockSignIn(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.UnlockSignIn(r.Context(), caller(r), r.PathValue("user_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -129,3 +129,25 @@ func (s *Service) mayEditProfile(ctx context.Context, r gatehouse.Reader, c gate
 	}
 	return nil, gatehouse.NotFound("user")
 }
+
+// UnlockSignIn ends a username's sign-in lock and forgets its failed
+// attempts (R-S3): for operators and the administrators who may manage the
+// person in one of their accounts, not for the person themself.
+func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID string) error {
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		user, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if c.Principal.UserID == user.ID {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "ask an administrator to unlock your sign-in")
+		}
+		if _, err := s.mayEditProfile(ctx, tx, c, user); err != nil {
+			return err
+		}
+		if err := tx.ClearSignInFailures(ctx, usernameSubject(user.Username)); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "session.username_unlocked", "user", user.ID))
+	})
+}

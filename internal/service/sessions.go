@@ -43,6 +43,25 @@ type NewSession struct {
 	ExpiresAt time.Time
 }
 
+// Brute-force limits (R-S3, API.md "Profiles"): ten wrong passwords in a row
+// for one username lock it for five minutes, the right password included;
+// three hundred failures a minute from one source address lock that source
+// for a minute. Unknown usernames are counted and locked like known ones, so
+// the answers tell nothing about which exist.
+const (
+	usernameFailureLimit = 10
+	usernameLock         = 5 * time.Minute
+	sourceFailureLimit   = 300
+	sourceWindow         = time.Minute
+	sourceLock           = time.Minute
+)
+
+func usernameSubject(username string) string {
+	return "username:" + truncate(gatehouse.UsernameKey(username), gatehouse.MaxEmailLen)
+}
+
+func sourceSubject(ip string) string { return "source:" + ip }
+
 func unauthenticated() error {
 	return gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "wrong username or password")
 }
@@ -51,6 +70,11 @@ func unauthenticated() error {
 // the work done are the same whether or not the username exists: an unknown
 // username still costs one password hash.
 func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string) (SignInResult, error) {
+	if until, err := s.store.SignInLockedUntil(ctx, []string{usernameSubject(username), sourceSubject(ip)}, s.now()); err != nil {
+		return SignInResult{}, err
+	} else if !until.IsZero() {
+		return SignInResult{}, gatehouse.Errorf(gatehouse.ERATELIMITED, "too many failed sign-ins; try again after %s", until.Format(time.RFC3339))
+	}
 	creds, err := s.store.Credentials(ctx, username)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return SignInResult{}, err
@@ -75,14 +99,38 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 				targetID = targetID[:gatehouse.MaxEmailLen]
 			}
 		}
-		_ = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-			return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_refused", targetType, targetID))
+		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_refused", targetType, targetID)); err != nil {
+				return err
+			}
+			// Each failure is counted in one atomic statement: N at once
+			// count N, on every node.
+			if locked, err := tx.CountSignInFailure(ctx, usernameSubject(username), now, 0, usernameFailureLimit, usernameLock); err != nil {
+				return err
+			} else if locked {
+				if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.username_locked", targetType, targetID)); err != nil {
+					return err
+				}
+			}
+			if locked, err := tx.CountSignInFailure(ctx, sourceSubject(ip), now, sourceWindow, sourceFailureLimit, sourceLock); err != nil {
+				return err
+			} else if locked {
+				return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.source_locked", "source", ip))
+			}
+			return nil
 		})
+		if err != nil {
+			return SignInResult{}, err
+		}
 		return SignInResult{}, unauthenticated()
 	}
 
 	var result SignInResult
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		// The right password ends a run of wrong ones.
+		if err := tx.ClearSignInFailures(ctx, usernameSubject(username)); err != nil {
+			return err
+		}
 		if creds.TOTPSecret == "" {
 			admin, err := tx.HasActiveAdminMembership(ctx, creds.UserID)
 			if err != nil {

@@ -22,6 +22,7 @@ func runAccess(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("RemovedMemberLeavesNoAccess", func(t *testing.T) { testRemovedMemberLeavesNoAccess(t, open(t)) })
 	t.Run("NamesUniquePerAccount", func(t *testing.T) { testAccessNamesUnique(t, open(t)) })
 	t.Run("CheckTokens", func(t *testing.T) { testCheckTokens(t, open(t)) })
+	t.Run("SignInFailures", func(t *testing.T) { testSignInFailures(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
