@@ -205,6 +205,8 @@ type Reader interface {
 	// UsernameStates tells, for each username (by UsernameKey), whether an
 	// identity has it, is active, and is a user of the account.
 	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]UsernameState, error)
+	// UserPhoto returns an identity's thumbnail, or ENOTFOUND.
+	UserPhoto(ctx context.Context, userID string) ([]byte, error)
 	// SignInLockedUntil returns the latest end of a running lock among the
 	// subjects, or the zero time (R-S3).
 	SignInLockedUntil(ctx context.Context, subjects []string, now time.Time) (time.Time, error)
@@ -322,6 +324,8 @@ type Tx interface {
 	// older than window (0: none) are forgotten first. At limit the subject
 	// is locked for lockFor, its count starts again, and it returns true.
 	CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (locked bool, err error)
+	// SetUserPhoto stores an identity's thumbnail, replacing any.
+	SetUserPhoto(ctx context.Context, userID string, image []byte, now time.Time) error
 	// ClearSignInFailures forgets a subject's failures and lock.
 	ClearSignInFailures(ctx context.Context, subject string) error
 	InsertBulkPreview(ctx context.Context, p BulkPreview) error

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"mime"
 	"net/http"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/photo"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -142,4 +144,32 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username, FirstName: user.FirstName,
 		LastName: user.LastName, Language: user.Language, Phone: user.Phone, Status: string(user.Status)})
+}
+
+// putPhoto stores a profile photo (API.md "Profiles"): the body is the image,
+// image/jpeg or image/png, at most 5 MiB.
+func (s *Server) putPhoto(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > photo.MaxUpload {
+		s.writeError(w, r, gatehouse.Errorf(gatehouse.ETOOLARGE, "a photo is at most %d bytes", photo.MaxUpload))
+		return
+	}
+	contentType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	userID := r.PathValue("user_id")
+	if err := s.svc.SetPhoto(r.Context(), caller(r), userID, contentType, r.Body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_id": userID, "content_type": photo.ContentType,
+		"width": photo.Size, "height": photo.Size})
+}
+
+func (s *Server) getPhoto(w http.ResponseWriter, r *http.Request) {
+	image, err := s.svc.Photo(r.Context(), caller(r), r.PathValue("user_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", photo.ContentType)
+	w.Header().Set("Cache-Control", "private, no-cache")
+	_, _ = w.Write(image)
 }

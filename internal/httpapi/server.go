@@ -48,6 +48,8 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("GET /api/v1/me", s.me)
 	s.handle("PATCH /api/v1/users/{user_id}", s.updateProfile)
 	s.handle("DELETE /api/v1/users/{user_id}/sign-in-lock", s.unlockSignIn)
+	s.handle("PUT /api/v1/users/{user_id}/photo", s.putPhoto)
+	s.handle("GET /api/v1/users/{user_id}/photo", s.getPhoto)
 	s.handleCheck("POST /api/v1/check", s.check)
 	s.handleCheck("POST /api/v1/check/batch", s.checkBatch)
 	s.handle("POST /api/v1/check-tokens", s.createCheckToken)

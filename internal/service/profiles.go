@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/photo"
 )
 
 // ProfilePatch changes the profile fields that are set (API.md "Profiles";
@@ -150,4 +152,44 @@ func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID s
 		}
 		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "session.username_unlocked", "user", user.ID))
 	})
+}
+
+// SetPhoto stores an identity's profile photo as the square thumbnail made
+// from the upload (R-U7): by the person or an administrator over them.
+func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, contentType string, upload io.Reader) error {
+	if _, err := s.profileOf(ctx, c, userID); err != nil {
+		return err
+	}
+	thumbnail, err := photo.Thumbnail(upload, contentType)
+	if err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		user, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetUserPhoto(ctx, user.ID, thumbnail, s.now()); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "user.photo_changed", "user", user.ID))
+	})
+}
+
+// Photo returns an identity's thumbnail, to those who may edit the profile.
+func (s *Service) Photo(ctx context.Context, c gatehouse.Caller, userID string) ([]byte, error) {
+	if _, err := s.profileOf(ctx, c, userID); err != nil {
+		return nil, err
+	}
+	return s.store.UserPhoto(ctx, userID)
+}
+
+// profileOf reads an identity the caller may edit the profile of.
+func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID string) (gatehouse.User, error) {
+	user, err := s.store.User(ctx, userID)
+	if err != nil {
+		return user, err
+	}
+	_, err = s.mayEditProfile(ctx, s.store, c, user)
+	return user, err
 }

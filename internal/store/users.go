@@ -85,3 +85,18 @@ func (t *tx) InsertAPIToken(ctx context.Context, tok gatehouse.APIToken) error {
 		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt))
 	return mapErr(err)
 }
+
+func (r reader) UserPhoto(ctx context.Context, userID string) ([]byte, error) {
+	var image []byte
+	err := r.q.QueryRowContext(ctx, `SELECT image FROM user_photos WHERE user_id = $1`, userID).Scan(&image)
+	if err == sql.ErrNoRows {
+		return nil, gatehouse.NotFound("photo")
+	}
+	return image, mapErr(err)
+}
+
+func (t *tx) SetUserPhoto(ctx context.Context, userID string, image []byte, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO user_photos (user_id, image, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at`, userID, image, micros(now))
+	return mapErr(err)
+}
