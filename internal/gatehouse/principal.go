@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -36,6 +37,14 @@ type Principal struct {
 	// Checker is a platform service holding a check token: it may ask
 	// checks about any account and do nothing else (R-A5).
 	Checker bool
+	// Scopes, for a personal API token that has them, limit what it may do
+	// (TokenScopes); nil allows whatever the user may do.
+	Scopes []string
+}
+
+// Allows tells whether the principal's token scopes allow scope.
+func (p Principal) Allows(scope string) bool {
+	return p.Scopes == nil || slices.Contains(p.Scopes, scope)
 }
 
 // ActorID is what the audit log records as the actor.
@@ -80,7 +89,25 @@ type APIToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: never
 	RevokedAt time.Time // zero: live
+	// Scopes are the actions the token may take (TokenScopes); none for the
+	// tokens made before scopes, which act with all their owner's rights.
+	Scopes     []string
+	LastUsedAt time.Time
 }
+
+// Scopes of personal API tokens (issue 7). Each allows reading or changing
+// one part of an account, on top of what the token's owner may do there.
+const (
+	ScopeAccountsRead  = "accounts:read"  // the account, its clients, folders
+	ScopeAccountsWrite = "accounts:write" // rename, create clients
+	ScopeUsersRead     = "users:read"     // users, invitations, roles, groups, grants, permissions
+	ScopeUsersWrite    = "users:write"    // add, remove, invite, bulk; roles, folders, groups, grants
+	ScopeAuditRead     = "audit:read"
+	ScopeCheck         = "check" // ask checks about the token's account
+)
+
+// TokenScopes lists every scope, in the order documents show them.
+var TokenScopes = []string{ScopeAccountsRead, ScopeAccountsWrite, ScopeUsersRead, ScopeUsersWrite, ScopeAuditRead, ScopeCheck}
 
 // CheckToken lets one of the platform's services (video, signage) ask
 // checks. Only the SHA-256 of its secret is stored.

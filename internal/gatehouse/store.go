@@ -205,6 +205,8 @@ type Reader interface {
 	// UsernameStates tells, for each username (by UsernameKey), whether an
 	// identity has it, is active, and is a user of the account.
 	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]UsernameState, error)
+	// APITokensOf lists a user's live tokens for an account, newest first.
+	APITokensOf(ctx context.Context, userID, accountID string, now time.Time) ([]APIToken, error)
 	// UserPhoto returns an identity's thumbnail, or ENOTFOUND.
 	UserPhoto(ctx context.Context, userID string) ([]byte, error)
 	// SignInLockedUntil returns the latest end of a running lock among the
@@ -324,6 +326,10 @@ type Tx interface {
 	// older than window (0: none) are forgotten first. At limit the subject
 	// is locked for lockFor, its count starts again, and it returns true.
 	CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (locked bool, err error)
+	// RevokeAPIToken ends a user's token for an account, or ENOTFOUND.
+	RevokeAPIToken(ctx context.Context, userID, accountID, id string, now time.Time) error
+	// TouchAPIToken records a use of a token, at most once a minute.
+	TouchAPIToken(ctx context.Context, id string, now time.Time) error
 	// SetUserPhoto stores an identity's thumbnail, replacing any.
 	SetUserPhoto(ctx context.Context, userID string, image []byte, now time.Time) error
 	// ClearSignInFailures forgets a subject's failures and lock.

@@ -90,6 +90,9 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 		if c.Principal.UserID == "" {
 			return gatehouse.Page[gatehouse.Account]{}, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
 		}
+		if err := needScope(c, gatehouse.ScopeAccountsRead); err != nil {
+			return gatehouse.Page[gatehouse.Account]{}, err
+		}
 		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID}
 	}
 	return s.store.ListAccounts(ctx, f)

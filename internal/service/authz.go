@@ -45,6 +45,9 @@ func (s *Service) authorizeAccess(ctx context.Context, r gatehouse.Reader, c gat
 	if !allowed(act, access, account) {
 		return gatehouse.Account{}, access, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not do this on this account")
 	}
+	if err := needScope(c, scopeOf(act)); err != nil {
+		return gatehouse.Account{}, access, err
+	}
 	return account, access, nil
 }
 

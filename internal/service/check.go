@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -27,20 +28,20 @@ const MaxBatchChecks = 1000
 // moved, so it reflects every change committed before the check began, on
 // every node.
 func (s *Service) Check(ctx context.Context, c gatehouse.Caller, q CheckQuestion) (bool, error) {
-	if err := mayCheck(c); err != nil {
+	if err := s.mayCheck(ctx, c); err != nil {
 		return false, err
 	}
 	permission, err := validateQuestion(q, "")
 	if err != nil {
 		return false, err
 	}
-	return s.answer(ctx, q, permission, nil)
+	return s.answer(ctx, q, permission, nil, c.Principal.ScopeAccountID)
 }
 
 // CheckBatch answers up to MaxBatchChecks questions in one call, in order.
 // One invalid question fails the batch, naming it.
 func (s *Service) CheckBatch(ctx context.Context, c gatehouse.Caller, questions []CheckQuestion) ([]bool, error) {
-	if err := mayCheck(c); err != nil {
+	if err := s.mayCheck(ctx, c); err != nil {
 		return nil, err
 	}
 	if len(questions) == 0 {
@@ -61,7 +62,7 @@ func (s *Service) CheckBatch(ctx context.Context, c gatehouse.Caller, questions 
 	models := map[string]*access.Model{}
 	answers := make([]bool, len(questions))
 	for i, q := range questions {
-		allowed, err := s.answer(ctx, q, permissions[i], models)
+		allowed, err := s.answer(ctx, q, permissions[i], models, c.Principal.ScopeAccountID)
 		if err != nil {
 			return nil, err
 		}
@@ -77,12 +78,31 @@ func (s *Service) CheckInProcess(ctx context.Context, q CheckQuestion) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return s.answer(ctx, q, permission, nil)
+	return s.answer(ctx, q, permission, nil, "")
 }
 
-func mayCheck(c gatehouse.Caller) error {
-	if !c.Principal.Operator && !c.Principal.Checker {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators and check tokens may ask checks")
+// mayCheck lets operators, check tokens, and personal API tokens with the
+// check scope ask checks; the last only while their owner is still a member
+// of the token's account (R-M7), and only about that account (and its
+// clients, for an integrator's token: see answer).
+func (s *Service) mayCheck(ctx context.Context, c gatehouse.Caller) error {
+	p := c.Principal
+	if p.Operator || p.Checker {
+		return nil
+	}
+	if p.ScopeAccountID == "" || !slices.Contains(p.Scopes, gatehouse.ScopeCheck) {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators, check tokens and API tokens with the check scope may ask checks")
+	}
+	account, err := s.store.Account(ctx, p.ScopeAccountID)
+	if err != nil {
+		return err
+	}
+	acc, err := s.store.AccessTo(ctx, p, account)
+	if err != nil {
+		return err
+	}
+	if !mayRead(acc) {
+		return gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "the token's owner is no longer a user of its account")
 	}
 	return nil
 }
@@ -101,13 +121,17 @@ func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, 
 }
 
 // answer decides one question; seen, when not nil, keeps the models already
-// read by this batch.
-func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gatehouse.PermissionSet, seen map[string]*access.Model) (bool, error) {
+// read by this batch. within, when set, is the only account (with its
+// clients) the asker may learn about: any other is answered no.
+func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gatehouse.PermissionSet, seen map[string]*access.Model, within string) (bool, error) {
 	model, err := s.model(ctx, q.AccountID, seen)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return false, nil // an unknown account allows nothing
 	} else if err != nil {
 		return false, err
+	}
+	if within != "" && model.Account.ID != within && model.Account.IntegratorID != within {
+		return false, nil
 	}
 	return model.Allowed(q.UserID, permission, q.FolderID), nil
 }

@@ -23,6 +23,9 @@ func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller,
 	if err != nil {
 		return err
 	}
+	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
+		return err
+	}
 	if allowed(manageMembers, acc, account) {
 		return nil
 	}

@@ -364,6 +364,9 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 	if !allowed(readMembers, acc, account) && member.UserID != c.Principal.UserID {
 		return gatehouse.Member{}, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only administrators see other users' permissions")
 	}
+	if err := needScope(c, gatehouse.ScopeUsersRead); err != nil {
+		return gatehouse.Member{}, nil, err
+	}
 	model, err := s.models.Model(ctx, accountID)
 	if err != nil {
 		return member, nil, err

@@ -94,6 +94,9 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 // the accounts the identity belongs to. Identities the caller may not see
 // are ENOTFOUND.
 func (s *Service) mayEditProfile(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User) ([]string, error) {
+	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
+		return nil, err
+	}
 	memberships, err := r.MembershipsOf(ctx, user.ID)
 	if err != nil {
 		return nil, err

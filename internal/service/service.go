@@ -168,13 +168,25 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		}
 		return gatehouse.Principal{Checker: true}, nil
 	case gatehouse.TokenAPI:
-		tok, err := s.store.APITokenByHash(ctx, hash, s.now())
+		now := s.now()
+		tok, err := s.store.APITokenByHash(ctx, hash, now)
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			return gatehouse.Principal{}, unauthenticated
 		} else if err != nil {
 			return gatehouse.Principal{}, err
 		}
-		return gatehouse.Principal{UserID: tok.UserID, ScopeAccountID: tok.AccountID}, nil
+		if tok.LastUsedAt.Before(now.Add(-time.Minute)) {
+			// The last use is recorded to the minute: one write a minute a
+			// token, not one a request.
+			if err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, tok.ID, now) }); err != nil {
+				return gatehouse.Principal{}, err
+			}
+		}
+		p := gatehouse.Principal{UserID: tok.UserID, ScopeAccountID: tok.AccountID}
+		if len(tok.Scopes) > 0 {
+			p.Scopes = tok.Scopes
+		}
+		return p, nil
 	}
 	return gatehouse.Principal{}, unauthenticated
 }

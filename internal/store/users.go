@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -62,27 +63,61 @@ func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gat
 	return access, mapErr(rows.Err())
 }
 
-func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error) {
+const apiTokenColumns = `id, user_id, account_id, name, token_hash, scopes, created_at, expires_at, revoked_at, last_used_at`
+
+func scanAPIToken(row scanner) (gatehouse.APIToken, error) {
 	var (
-		t                    gatehouse.APIToken
-		createdAt            int64
-		expiresAt, revokedAt sql.NullInt64
+		t                              gatehouse.APIToken
+		scopes                         string
+		createdAt                      int64
+		expiresAt, revokedAt, lastUsed sql.NullInt64
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at
-		FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`,
-		hash, micros(now)).
-		Scan(&t.ID, &t.UserID, &t.AccountID, &t.Name, &t.Hash, &createdAt, &expiresAt, &revokedAt)
+	err := row.Scan(&t.ID, &t.UserID, &t.AccountID, &t.Name, &t.Hash, &scopes, &createdAt, &expiresAt, &revokedAt, &lastUsed)
+	t.Scopes = strings.Fields(scopes)
+	t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsedAt = fromMicros(createdAt), fromNullMicros(expiresAt), fromNullMicros(revokedAt), fromNullMicros(lastUsed)
+	return t, err
+}
+
+func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error) {
+	t, err := scanAPIToken(r.q.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`
+		FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, micros(now)))
 	if err == sql.ErrNoRows {
 		return t, gatehouse.NotFound("token")
 	}
-	t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(createdAt), fromNullMicros(expiresAt), fromNullMicros(revokedAt)
 	return t, mapErr(err)
 }
 
+// APITokensOf lists a user's live tokens for an account, newest first.
+func (r reader) APITokensOf(ctx context.Context, userID, accountID string, now time.Time) ([]gatehouse.APIToken, error) {
+	var tokens []gatehouse.APIToken
+	err := r.each(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE user_id = $1 AND account_id = $2
+		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC`, []any{userID, accountID, micros(now)},
+		func(rows *sql.Rows) error {
+			t, err := scanAPIToken(rows)
+			tokens = append(tokens, t)
+			return err
+		})
+	return tokens, err
+}
+
+// RevokeAPIToken ends a user's token for an account, or ENOTFOUND.
+func (t *tx) RevokeAPIToken(ctx context.Context, userID, accountID, id string, now time.Time) error {
+	return t.guarded(ctx, "token", `UPDATE api_tokens SET revoked_at = $4 WHERE id = $1 AND user_id = $2 AND account_id = $3
+		AND revoked_at IS NULL`, id, userID, accountID, micros(now))
+}
+
+// TouchAPIToken records a use, at most once a minute a token.
+func (t *tx) TouchAPIToken(ctx context.Context, id string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
+		id, micros(now), micros(now.Add(-time.Minute)))
+	return mapErr(err)
+}
+
 func (t *tx) InsertAPIToken(ctx context.Context, tok gatehouse.APIToken) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at, scopes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt),
+		strings.Join(tok.Scopes, " "))
 	return mapErr(err)
 }
 

@@ -333,7 +333,8 @@ func testAPITokens(t *testing.T, s gatehouse.Store) {
 	_, liveHash := gatehouse.NewToken(gatehouse.TokenAPI)
 	_, revokedHash := gatehouse.NewToken(gatehouse.TokenAPI)
 	_, expiredHash := gatehouse.NewToken(gatehouse.TokenAPI)
-	live := gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "ci", Hash: liveHash, CreatedAt: t0}
+	live := gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "ci", Hash: liveHash, CreatedAt: t0,
+		Scopes: []string{gatehouse.ScopeUsersRead, gatehouse.ScopeCheck}}
 	write(t, s, func(tx gatehouse.Tx) error {
 		return errors.Join(
 			tx.InsertAPIToken(ctx, live),
@@ -346,7 +347,7 @@ func testAPITokens(t *testing.T, s gatehouse.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != live.ID || got.UserID != u.ID || got.AccountID != in.ID {
+	if got.ID != live.ID || got.UserID != u.ID || got.AccountID != in.ID || !slices.Equal(got.Scopes, live.Scopes) || !got.LastUsedAt.IsZero() {
 		t.Errorf("live token read back as %+v", got)
 	}
 	for name, hash := range map[string][]byte{"revoked": revokedHash, "expired": expiredHash, "unknown": gatehouse.HashToken("gh_api_nope")} {
@@ -355,6 +356,21 @@ func testAPITokens(t *testing.T, s gatehouse.Store) {
 			t.Errorf("%s token: error %v, want not found", name, err)
 		}
 	}
+	// A use is recorded at most once a minute.
+	write(t, s, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, live.ID, now) })
+	write(t, s, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, live.ID, now.Add(30*time.Second)) })
+	if got, _ := s.APITokenByHash(ctx, liveHash, now); !got.LastUsedAt.Equal(now) {
+		t.Errorf("last used %v, want %v", got.LastUsedAt, now)
+	}
+	if list, err := s.APITokensOf(ctx, u.ID, in.ID, now); err != nil || len(list) != 1 || list[0].ID != live.ID {
+		t.Errorf("live tokens of the user: %+v %v", list, err)
+	}
+	write(t, s, func(tx gatehouse.Tx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
+	if _, err := s.APITokenByHash(ctx, liveHash, now); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Errorf("a revoked token is still found: %v", err)
+	}
+	err = s.Write(ctx, func(tx gatehouse.Tx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
+	wantCode(t, err, gatehouse.ENOTFOUND)
 }
 
 func testUsernamesUnique(t *testing.T, s gatehouse.Store) {

@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Personal API tokens (issue 7, R-S4): made by a person signed in with a
+// session, for one account they are an active member of, limited to the
+// scopes they choose on top of what they may do there. The secret is shown
+// once; only its hash is kept. Removing the membership ends the token's use
+// at once (R-M7), as it ends the person's.
+
+// scopeOf is the token scope an action needs.
+func scopeOf(act action) string {
+	switch act {
+	case readAccount:
+		return gatehouse.ScopeAccountsRead
+	case updateAccount, createClient, changeSettings:
+		return gatehouse.ScopeAccountsWrite
+	case readAudit:
+		return gatehouse.ScopeAuditRead
+	case readMembers:
+		return gatehouse.ScopeUsersRead
+	}
+	return gatehouse.ScopeUsersWrite
+}
+
+// needScope refuses a token whose scopes do not include scope.
+func needScope(c gatehouse.Caller, scope string) error {
+	if !c.Principal.Allows(scope) {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this token's scopes do not include %s", scope)
+	}
+	return nil
+}
+
+// NewAPIToken is the input of CreateAPIToken.
+type NewAPIToken struct {
+	Name      string
+	Scopes    []string
+	ExpiresAt time.Time // zero: never
+}
+
+// CreateAPIToken makes a personal token of the caller for the account and
+// returns it with its secret, which exists only in this answer.
+func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accountID string, in NewAPIToken) (gatehouse.APIToken, string, error) {
+	if c.Principal.SessionID == "" || c.Principal.UserID == "" {
+		return gatehouse.APIToken{}, "", gatehouse.Errorf(gatehouse.EFORBIDDEN, "API tokens are made by a person signed in, not by a token")
+	}
+	name, err := gatehouse.ValidateLabel("name", in.Name)
+	if err != nil {
+		return gatehouse.APIToken{}, "", err
+	}
+	if len(in.Scopes) == 0 {
+		return gatehouse.APIToken{}, "", gatehouse.Invalid("scopes", "scopes must name at least one of %s", strings.Join(gatehouse.TokenScopes, ", "))
+	}
+	var scopes []string
+	for _, sc := range in.Scopes {
+		if !slices.Contains(gatehouse.TokenScopes, sc) {
+			return gatehouse.APIToken{}, "", gatehouse.Invalid("scopes", "unknown scope %q; the scopes are %s", sc, strings.Join(gatehouse.TokenScopes, ", "))
+		}
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	now := s.now()
+	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(now) {
+		return gatehouse.APIToken{}, "", gatehouse.Invalid("expires_at", "expires_at must be in the future")
+	}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
+	tok := gatehouse.APIToken{ID: s.newID(), UserID: c.Principal.UserID, AccountID: accountID, Name: name, Hash: hash,
+		Scopes: scopes, CreatedAt: now, ExpiresAt: in.ExpiresAt.UTC().Truncate(time.Microsecond)}
+	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.authorize(ctx, tx, c, accountID, readAccount); err != nil {
+			return err
+		}
+		if err := tx.InsertAPIToken(ctx, tok); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "api_token.created", "api_token", tok.ID))
+	})
+	if err != nil {
+		return gatehouse.APIToken{}, "", err
+	}
+	return tok, secret, nil
+}
+
+// APITokens lists the caller's live tokens for the account.
+func (s *Service) APITokens(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.APIToken, error) {
+	if _, err := s.authorize(ctx, s.store, c, accountID, readAccount); err != nil {
+		return nil, err
+	}
+	if c.Principal.UserID == "" {
+		return nil, nil
+	}
+	return s.store.APITokensOf(ctx, c.Principal.UserID, accountID, s.now())
+}
+
+// RevokeAPIToken ends one of the caller's tokens for the account at once.
+func (s *Service) RevokeAPIToken(ctx context.Context, c gatehouse.Caller, accountID, tokenID string) error {
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.authorize(ctx, tx, c, accountID, readAccount); err != nil {
+			return err
+		}
+		if err := tx.RevokeAPIToken(ctx, c.Principal.UserID, accountID, tokenID, s.now()); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "api_token.revoked", "api_token", tokenID))
+	})
+}
