@@ -29,21 +29,30 @@ func TestPersonalAPITokens(t *testing.T) {
 			c1, c2 := "/api/v1/accounts/"+ts.c1, "/api/v1/accounts/"+ts.c2
 			boss := addActive(t, e, ts.c1, "boss@example.com", "client_admin", nil)
 			viewer := addActive(t, e, ts.c1, "viewer@example.com", "client_user", nil).String("user_id")
-			session := adminSession(t, e, "boss@example.com")
+			bossSession := adminSession(t, e, "boss@example.com")
 
 			for _, bad := range []map[string]any{
 				{"name": "x", "scopes": []string{}},
 				{"name": "x", "scopes": []string{"users:delete"}},
 				{"name": "", "scopes": []string{"users:read"}},
 			} {
-				if r := e.Do(t, "POST", c1+"/api-tokens", session, bad); r.Status != 400 {
+				if r := e.Do(t, "POST", c1+"/api-tokens", bossSession, bad); r.Status != 400 {
 					t.Errorf("token %v: %d %s", bad, r.Status, r.Raw)
 				}
 			}
-			if r := e.Do(t, "POST", c2+"/api-tokens", session, map[string]any{"name": "x", "scopes": []string{"users:read"}}); r.Status != 404 {
+			if r := e.Do(t, "POST", c2+"/api-tokens", bossSession, map[string]any{"name": "x", "scopes": []string{"users:read"}}); r.Status != 404 {
 				t.Errorf("a token for another tenant's account: %d", r.Status)
 			}
-			reader := e.Must(t, 201, "POST", c1+"/api-tokens", session, map[string]any{"name": "HR sync", "scopes": []string{"users:read"}})
+			// Integrator staff make tokens for the integrator, which reach its
+			// clients; not for a client they are no user of.
+			addActive(t, e, ts.i1, "staff@example.com", "integrator_user", nil)
+			staff := session(t, e, "staff@example.com")
+			if r := e.Do(t, "POST", c1+"/api-tokens", staff, map[string]any{"name": "x", "scopes": []string{"users:read"}}); r.Status != 403 {
+				t.Errorf("a staff token for a client: %d %s", r.Status, r.Raw)
+			}
+			staffToken := e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.i1+"/api-tokens", staff, map[string]any{"name": "x", "scopes": []string{"users:read"}}).String("token")
+			e.Must(t, 200, "GET", c1+"/users", staffToken, nil)
+			reader := e.Must(t, 201, "POST", c1+"/api-tokens", bossSession, map[string]any{"name": "HR sync", "scopes": []string{"users:read"}})
 			secret := reader.String("token")
 			if len(secret) < 40 || secret[:7] != "gh_api_" {
 				t.Fatalf("token %q", secret)
@@ -64,7 +73,7 @@ func TestPersonalAPITokens(t *testing.T) {
 			}
 
 			// A check token of one's own: questions about the account only.
-			checker := e.Must(t, 201, "POST", c1+"/api-tokens", session, map[string]any{"name": "signage", "scopes": []string{"check"}}).String("token")
+			checker := e.Must(t, 201, "POST", c1+"/api-tokens", bossSession, map[string]any{"name": "signage", "scopes": []string{"check"}}).String("token")
 			ask := func(account string) any {
 				return e.Must(t, 200, "POST", "/api/v1/check", checker, map[string]string{"user_id": viewer, "account_id": account, "permission": "media.view"}).Body["allowed"]
 			}
@@ -75,11 +84,11 @@ func TestPersonalAPITokens(t *testing.T) {
 				t.Errorf("a check by a token without the check scope: %d", r.Status)
 			}
 
-			listed := e.Must(t, 200, "GET", c1+"/api-tokens", session, nil).Items()
+			listed := e.Must(t, 200, "GET", c1+"/api-tokens", bossSession, nil).Items()
 			if len(listed) != 2 || listed[0]["token"] != nil || listed[1]["name"] != "HR sync" || listed[1]["last_used_at"] == nil {
 				t.Errorf("listed %v", listed)
 			}
-			e.Must(t, 204, "DELETE", c1+"/api-tokens/"+reader.String("id"), session, nil)
+			e.Must(t, 204, "DELETE", c1+"/api-tokens/"+reader.String("id"), bossSession, nil)
 			if r := e.Do(t, "GET", c1+"/users", secret, nil); r.Status != 401 {
 				t.Errorf("a revoked token: %d", r.Status)
 			}

@@ -78,6 +78,11 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 		if _, err := s.authorize(ctx, tx, c, accountID, readAccount); err != nil {
 			return err
 		}
+		// A token acts through its owner's own membership of the account
+		// (an integrator's token reaches the integrator's clients too).
+		if m, err := tx.MemberByUser(ctx, accountID, c.Principal.UserID); err != nil || m.Status != gatehouse.MembershipActive {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "tokens are made for an account you are an active user of; for an integrator's clients, make one for the integrator")
+		}
 		if err := tx.InsertAPIToken(ctx, tok); err != nil {
 			return err
 		}
