@@ -95,16 +95,24 @@ func UsernameKey(username string) string { return strings.ToLower(strings.TrimSp
 
 // ValidatePersonName checks a first or last name and returns it trimmed.
 func ValidatePersonName(field, name string) (string, error) {
-	name = strings.TrimSpace(name)
+	return validateText(field, name, "%s is required for a new username", MaxNameLen)
+}
+
+// validateText checks one line of plain text that people type and read (a
+// name, a label) and returns it trimmed: present, valid UTF-8 without
+// control characters, at most max characters. missing is the message when it
+// is empty, with %s for the field.
+func validateText(field, text, missing string, max int) (string, error) {
+	text = strings.TrimSpace(text)
 	switch {
-	case name == "":
-		return "", Invalid(field, "%s is required for a new username", field)
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
+	case text == "":
+		return "", Invalid(field, missing, field)
+	case !utf8.ValidString(text) || strings.ContainsFunc(text, isControl):
 		return "", Invalid(field, "%s must be plain text", field)
-	case utf8.RuneCountInString(name) > MaxNameLen:
-		return "", Invalid(field, "%s must be at most %d characters", field, MaxNameLen)
+	case utf8.RuneCountInString(text) > max:
+		return "", Invalid(field, "%s must be at most %d characters", field, max)
 	}
-	return name, nil
+	return text, nil
 }
 
 // Languages are the languages Gatehouse speaks (R-U6): adding one is adding

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Permissions is the fixed catalogue of what roles may grant (R-A1). See
@@ -149,18 +148,11 @@ const MaxLabelLen = 100
 // ValidateLabel checks the name of a role, folder or group and returns it
 // trimmed. A slash is refused because folder paths are written with it.
 func ValidateLabel(field, name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", Invalid(field, "%s is required", field)
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
-		return "", Invalid(field, "%s must be plain text", field)
-	case strings.Contains(name, "/"):
+	name, err := validateText(field, name, "%s is required", MaxLabelLen)
+	if err == nil && strings.Contains(name, "/") {
 		return "", Invalid(field, "%s may not contain a slash", field)
-	case utf8.RuneCountInString(name) > MaxLabelLen:
-		return "", Invalid(field, "%s must be at most %d characters", field, MaxLabelLen)
 	}
-	return name, nil
+	return name, err
 }
 
 // AuthzVersion is where an account's access rules stand: its own version
