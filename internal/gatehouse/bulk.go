@@ -92,24 +92,3 @@ type UsernameState struct {
 	Active bool // that identity is active
 	Member bool // it is a user of the account at hand
 }
-
-// WriteBatch holds the rows one use case inserts together: a store writes
-// each table's rows in a few statements. Adding one user is a batch of one;
-// a chunk of a bulk job, a batch of hundreds.
-type WriteBatch struct {
-	Memberships []Membership
-	// MembershipRoles pairs a membership id with a role id.
-	MembershipRoles [][2]string
-	Invitations     []Invitation
-	Messages        []Message
-	AuditEvents     []AuditEvent
-}
-
-// Add appends another batch's rows.
-func (b *WriteBatch) Add(o WriteBatch) {
-	b.Memberships = append(b.Memberships, o.Memberships...)
-	b.MembershipRoles = append(b.MembershipRoles, o.MembershipRoles...)
-	b.Invitations = append(b.Invitations, o.Invitations...)
-	b.Messages = append(b.Messages, o.Messages...)
-	b.AuditEvents = append(b.AuditEvents, o.AuditEvents...)
-}

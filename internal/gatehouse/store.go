@@ -353,6 +353,27 @@ type Tx interface {
 	DeleteBulkPreviewsBefore(ctx context.Context, before time.Time) error
 }
 
+// WriteBatch holds the rows one use case inserts together: a store writes
+// each table's rows in a few statements. Adding one user is a batch of one;
+// a chunk of a bulk job, a batch of hundreds.
+type WriteBatch struct {
+	Memberships []Membership
+	// MembershipRoles pairs a membership id with a role id.
+	MembershipRoles [][2]string
+	Invitations     []Invitation
+	Messages        []Message
+	AuditEvents     []AuditEvent
+}
+
+// Add appends another batch's rows.
+func (b *WriteBatch) Add(o WriteBatch) {
+	b.Memberships = append(b.Memberships, o.Memberships...)
+	b.MembershipRoles = append(b.MembershipRoles, o.MembershipRoles...)
+	b.Invitations = append(b.Invitations, o.Invitations...)
+	b.Messages = append(b.Messages, o.Messages...)
+	b.AuditEvents = append(b.AuditEvents, o.AuditEvents...)
+}
+
 // EncodeCursor makes the cursor of a list from the sort key of a page's last
 // item: base64 of a JSON array, so clients cannot come to depend on its shape.
 func EncodeCursor(key ...string) string {

@@ -59,6 +59,14 @@ func TestPersonalAPITokens(t *testing.T) {
 			}
 			// What the scope allows, and nothing more than it or than its owner.
 			e.Must(t, 200, "GET", c1+"/users", secret, nil)
+			// Reading a photo needs users:read; setting one users:write.
+			photo := "/api/v1/users/" + viewer + "/photo"
+			if r := e.Do(t, "GET", photo, secret, nil); r.Status != 404 || r.Code() != "not_found" {
+				t.Errorf("a users:read token reading a photo there is none of: %d %s", r.Status, r.Raw)
+			}
+			if r := e.Do(t, "PUT", photo, secret, "not an image"); r.Status != 403 {
+				t.Errorf("a users:read token setting a photo: %d", r.Status)
+			}
 			for _, r := range []struct{ method, path string }{
 				{"POST", c1 + "/users"}, {"GET", c1 + "/audit-events"}, {"GET", "/api/v1/accounts"},
 				{"PATCH", c1}, {"POST", c1 + "/api-tokens"},

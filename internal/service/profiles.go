@@ -26,6 +26,9 @@ type ProfilePatch struct {
 // Language changes take effect at the next sign-in (R-U6): pages and mail
 // read it when they are made.
 func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID string, p ProfilePatch) (gatehouse.User, error) {
+	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
+		return gatehouse.User{}, err
+	}
 	var user gatehouse.User
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
@@ -94,9 +97,6 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 // the accounts the identity belongs to. Identities the caller may not see
 // are ENOTFOUND.
 func (s *Service) mayEditProfile(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User) ([]string, error) {
-	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return nil, err
-	}
 	memberships, err := r.MembershipsOf(ctx, user.ID)
 	if err != nil {
 		return nil, err
@@ -139,6 +139,9 @@ func (s *Service) mayEditProfile(ctx context.Context, r gatehouse.Reader, c gate
 // attempts (R-S3): for operators and the administrators who may manage the
 // person in one of their accounts, not for the person themself.
 func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID string) error {
+	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
+		return err
+	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
@@ -160,7 +163,7 @@ func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID s
 // SetPhoto stores an identity's profile photo as the square thumbnail made
 // from the upload (R-U7): by the person or an administrator over them.
 func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, contentType string, upload io.Reader) error {
-	if _, err := s.profileOf(ctx, c, userID); err != nil {
+	if _, err := s.profileOf(ctx, c, userID, gatehouse.ScopeUsersWrite); err != nil {
 		return err
 	}
 	thumbnail, err := photo.Thumbnail(upload, contentType)
@@ -181,14 +184,18 @@ func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, cont
 
 // Photo returns an identity's thumbnail, to those who may edit the profile.
 func (s *Service) Photo(ctx context.Context, c gatehouse.Caller, userID string) ([]byte, error) {
-	if _, err := s.profileOf(ctx, c, userID); err != nil {
+	if _, err := s.profileOf(ctx, c, userID, gatehouse.ScopeUsersRead); err != nil {
 		return nil, err
 	}
 	return s.store.UserPhoto(ctx, userID)
 }
 
-// profileOf reads an identity the caller may edit the profile of.
-func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID string) (gatehouse.User, error) {
+// profileOf reads an identity the caller may edit the profile of, through a
+// token whose scopes include scope.
+func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID, scope string) (gatehouse.User, error) {
+	if err := needScope(c, scope); err != nil {
+		return gatehouse.User{}, err
+	}
 	user, err := s.store.User(ctx, userID)
 	if err != nil {
 		return user, err
