@@ -68,9 +68,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		return err
 	}
 
-	var sender outbox.Sender = outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom}
+	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom},
+		SMS: outbox.SMSFileSender{Dir: filepath.Join(cfg.DataDir, "sms")}}
 	if cfg.SMTPURL != "" {
-		if sender, err = outbox.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
+		if sender.Email, err = outbox.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return err
+		}
+	}
+	if cfg.SMSURL != "" {
+		if sender.SMS, err = outbox.NewSMSHTTPSender(cfg.SMSURL, cfg.SMSToken); err != nil {
 			return err
 		}
 	}

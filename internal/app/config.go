@@ -17,11 +17,16 @@ import (
 // Config is built once from flags and the environment and passed down; no
 // package reads the environment on its own.
 type Config struct {
-	Addr           string
-	DataDir        string
-	DatabaseURL    string
-	PublicURL      string
-	SMTPURL        string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	PublicURL   string
+	SMTPURL     string
+	// SMSURL is the SMS gateway texts are posted to, with SMSToken as
+	// bearer secret (GATEHOUSE_SMS_TOKEN); default: .txt files in the data
+	// dir (R-N2).
+	SMSURL         string
+	SMSToken       string
 	InvitationTTL  time.Duration
 	BootstrapToken string
 	LogLevel       string
@@ -50,6 +55,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		{"database-url", "GATEHOUSE_DATABASE_URL", "", "postgres://… selects PostgreSQL (default: SQLite in the data dir)", &cfg.DatabaseURL},
 		{"public-url", "GATEHOUSE_PUBLIC_URL", "", "base of every link in e-mails (default http://<addr>)", &cfg.PublicURL},
 		{"smtp-url", "GATEHOUSE_SMTP_URL", "", "smtp://[user:pass@]host:port (default: .eml files in the data dir)", &cfg.SMTPURL},
+		{"sms-url", "GATEHOUSE_SMS_URL", "", "SMS gateway URL texts are posted to as JSON (default: .txt files in the data dir)", &cfg.SMSURL},
 		{"invitation-ttl", "GATEHOUSE_INVITATION_TTL", "168h", "how long an invitation link lives (Go duration)", &ttl},
 		{"mail-from", "GATEHOUSE_MAIL_FROM", "", "From address of e-mails (default Gatehouse <noreply@host of the public URL>)", &cfg.MailFrom},
 		{"log-level", "GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error", &cfg.LogLevel},
@@ -68,6 +74,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		fmt.Fprintf(stderr, "Usage: gatehouse %s [flags]\n\nFlags (each also read from the environment variable named):\n", cmd)
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nGATEHOUSE_BOOTSTRAP_TOKEN, if set, is accepted as an operator API token.")
+		fmt.Fprintln(stderr, "GATEHOUSE_SMS_TOKEN is the bearer secret sent to the SMS gateway.")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -99,6 +106,12 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 			return cfg, fmt.Errorf("SMTP URL must look like smtp://[user:pass@]host:port")
 		}
 	}
+	if cfg.SMSURL != "" {
+		if u, err := url.Parse(cfg.SMSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("SMS URL %q must be an http:// or https:// URL", cfg.SMSURL)
+		}
+	}
+	cfg.SMSToken = getenv("GATEHOUSE_SMS_TOKEN")
 	cfg.BootstrapToken = getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
 	cfg.SecretKey = getenv("GATEHOUSE_SECRET_KEY")
 	switch cfg.LogLevel {

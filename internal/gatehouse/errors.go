@@ -32,6 +32,13 @@ const (
 	EMETHODNOTALLOWED = "method_not_allowed"
 	EROLEINUSE        = "role_in_use"
 	EFOLDERNOTEMPTY   = "folder_not_empty"
+	// EMFAREQUIRED: administrators cannot turn their second factor off (R-P4).
+	EMFAREQUIRED = "mfa_required"
+	// EPROVIDERINUSE: a provider people sign in through cannot be deleted.
+	EPROVIDERINUSE = "identity_provider_in_use"
+	// ECONFIRMINVALID: a username-change link that was used, replaced or
+	// expired.
+	ECONFIRMINVALID = "confirmation_invalid"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning

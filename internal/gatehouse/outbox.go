@@ -9,7 +9,10 @@ import (
 // when it is queued, so a repeat delivery after a crash carries the same id
 // and receivers can drop the duplicate.
 type Message struct {
-	ID        string
+	ID string
+	// Channel is ChannelEmail (To is an address) or ChannelSMS (To is an
+	// E.164 number, Body the text; R-N2).
+	Channel   string
 	MessageID string
 	To        string
 	Subject   string
@@ -17,6 +20,12 @@ type Message struct {
 	Attempts  int
 	CreatedAt time.Time
 }
+
+// Outbox channels.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
 
 // Outbox is the delivery side of the outbox, used by the mail worker.
 type Outbox interface {

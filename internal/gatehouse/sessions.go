@@ -12,6 +12,13 @@ type Credentials struct {
 	// TOTPSecret is the authenticator key sealed with the server key, or "".
 	TOTPSecret   string
 	TOTPLastStep int64
+	// MFAMethod is the second factor the identity chose (MFATOTP, MFASMS)
+	// or MFANone.
+	MFAMethod string
+	Phone     string
+	// IdentityProviderID is set for identities that sign in through an
+	// external provider: they have no password (R-U5).
+	IdentityProviderID string
 }
 
 // MFA challenge kinds.
@@ -22,11 +29,19 @@ const (
 
 // MFAChallenge is the second step of a sign-in whose password was right.
 type MFAChallenge struct {
-	ID         string
-	Hash       []byte
-	UserID     string
-	Kind       string
-	TOTPSecret string // sealed; enrollment only
+	ID     string
+	Hash   []byte
+	UserID string
+	Kind   string
+	// Method is what the code comes from: MFATOTP or MFASMS.
+	Method     string
+	TOTPSecret string // sealed; authenticator enrollment only
+	// CodeHash is the SHA-256 of the code sent by SMS, to Phone; Sends
+	// counts the texts sent, the last at LastSentAt.
+	CodeHash   []byte
+	Phone      string
+	Sends      int
+	LastSentAt time.Time
 	ExpiresAt  time.Time
 	UsedAt     time.Time
 }

@@ -16,9 +16,14 @@ type User struct {
 	LastName  string
 	Language  string
 	// Phone is the mobile number in E.164 form, or "".
-	Phone     string
-	Status    UserStatus
-	CreatedAt time.Time
+	Phone string
+	// UserType is a free label of the person's role at the site (R-U7).
+	UserType string
+	// IdentityProviderID is the provider the identity signs in through,
+	// or "" for a local password (R-U5).
+	IdentityProviderID string
+	Status             UserStatus
+	CreatedAt          time.Time
 }
 
 // UserStatus tells whether an identity has activated (set a password or
@@ -214,6 +219,26 @@ type Reader interface {
 	SignInLockedUntil(ctx context.Context, subjects []string, now time.Time) (time.Time, error)
 	// DueBulkJobs lists confirmed previews whose job no node holds.
 	DueBulkJobs(ctx context.Context, now time.Time) ([]BulkPreview, error)
+
+	// IdentityProvider returns a provider, or ENOTFOUND.
+	IdentityProvider(ctx context.Context, id string) (IdentityProvider, error)
+	// IdentityProviders lists the providers owned by the given accounts ("" is
+	// the platform), oldest first; nil owners lists every provider.
+	IdentityProviders(ctx context.Context, owners []string) ([]IdentityProvider, error)
+	// IdentityProviderUsers counts the identities that sign in through a
+	// provider.
+	IdentityProviderUsers(ctx context.Context, id string) (int, error)
+	// UserByProviderSubject finds the identity bound to a provider's
+	// subject, or ENOTFOUND.
+	UserByProviderSubject(ctx context.Context, providerID, subject string) (User, error)
+	// RecoveryCodesLeft counts an identity's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	// NotificationRecipients lists the active members of an account who
+	// enabled external notifications.
+	NotificationRecipients(ctx context.Context, accountID string) ([]NotificationRecipient, error)
+	// AccountNotificationByKey finds a notification sent to the account
+	// with this idempotency key, or ENOTFOUND.
+	AccountNotificationByKey(ctx context.Context, accountID, key string) (AccountNotification, error)
 }
 
 // Tx is one write transaction.
@@ -259,8 +284,8 @@ type Tx interface {
 	// and expiry; the old link dies with its hash. ENOTFOUND when it is not
 	// pending.
 	RenewInvitation(ctx context.Context, accountID, id string, hash []byte, sentBy string, sentAt, expiresAt time.Time) error
-	// UpdateUser stores the names, language, phone and username of an
-	// identity; ECONFLICT when the username is taken.
+	// UpdateUser stores the names, language, phone, user type and username
+	// of an identity; ECONFLICT when the username is taken.
 	UpdateUser(ctx context.Context, u User) error
 	// ActivateUser makes a pending identity active with its password hash;
 	// ENOTFOUND when it is not pending.
@@ -351,6 +376,37 @@ type Tx interface {
 	// DeleteBulkPreviewsBefore removes previews (with their lines) that
 	// expired unconfirmed, or finished, before the given time.
 	DeleteBulkPreviewsBefore(ctx context.Context, before time.Time) error
+
+	// ResendSMSCode replaces the code of an unused SMS challenge and counts
+	// the send, unless the last was sent after notBefore or maxSends were
+	// sent: ENOTFOUND then (resends are throttled, R-S2).
+	ResendSMSCode(ctx context.Context, id string, codeHash []byte, now, notBefore time.Time, maxSends int) error
+	// SetMFAMethod stores an identity's second factor: for MFATOTP the
+	// sealed key, for MFASMS and MFANone no key.
+	SetMFAMethod(ctx context.Context, userID, method, sealedTOTP string) error
+	// ReplaceRecoveryCodes replaces an identity's recovery codes by these
+	// hashes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error
+	// UseRecoveryCode marks an unused code of the identity used; ENOTFOUND
+	// when there is none with this hash.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, now time.Time) error
+	InsertIdentityProvider(ctx context.Context, p IdentityProvider) error
+	DeleteIdentityProvider(ctx context.Context, id string) error
+	InsertOIDCLogin(ctx context.Context, l OIDCLogin) error
+	// UseOIDCLogin marks the live, unused trip with this state hash used and
+	// returns it; ENOTFOUND otherwise. One statement, so a state works once.
+	UseOIDCLogin(ctx context.Context, stateHash []byte, now time.Time) (OIDCLogin, error)
+	// BindProviderSubject binds an identity of the provider to the
+	// provider's subject; ENOTFOUND when the identity is bound to another
+	// subject, ECONFLICT when another identity has this one.
+	BindProviderSubject(ctx context.Context, userID, providerID, subject string) error
+	InsertUsernameChange(ctx context.Context, c UsernameChange) error
+	// UseUsernameChange marks the live, unused change with this link hash
+	// used and returns it; ENOTFOUND otherwise.
+	UseUsernameChange(ctx context.Context, hash []byte, now time.Time) (UsernameChange, error)
+	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n Notifications) error
+	// InsertAccountNotification: ECONFLICT when the key was used already.
+	InsertAccountNotification(ctx context.Context, n AccountNotification) error
 }
 
 // WriteBatch holds the rows one use case inserts together: a store writes

@@ -15,6 +15,10 @@ const (
 	TokenInvitation = "gh_inv_"
 	TokenChallenge  = "gh_mfa_"
 	TokenCheck      = "gh_chk_"
+	// TokenConfirm is the link that confirms a new username (R-U4).
+	TokenConfirm = "gh_cnf_"
+	// TokenState is the state of a trip to an identity provider (R-U5).
+	TokenState = "gh_sta_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -35,7 +39,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

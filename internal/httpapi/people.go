@@ -121,7 +121,15 @@ type userJSON struct {
 	LastName  string `json:"last_name"`
 	Language  string `json:"language"`
 	Phone     string `json:"phone"`
+	UserType  string `json:"user_type"`
 	Status    string `json:"status"`
+	// PendingUsername is a new username waiting for the link mailed to it.
+	PendingUsername string `json:"pending_username,omitempty"`
+}
+
+func toUserJSON(u gatehouse.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Language: u.Language,
+		Phone: u.Phone, UserType: u.UserType, Status: string(u.Status)}
 }
 
 func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
@@ -130,20 +138,41 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		LastName  *string `json:"last_name"`
 		Language  *string `json:"language"`
 		Phone     *string `json:"phone"`
+		UserType  *string `json:"user_type"`
 		Username  *string `json:"username"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	user, err := s.svc.UpdateProfile(r.Context(), caller(r), r.PathValue("user_id"), service.ProfilePatch{
-		FirstName: in.FirstName, LastName: in.LastName, Language: in.Language, Phone: in.Phone, Username: in.Username})
+	update, err := s.svc.UpdateProfile(r.Context(), caller(r), r.PathValue("user_id"), service.ProfilePatch{
+		FirstName: in.FirstName, LastName: in.LastName, Language: in.Language, Phone: in.Phone, UserType: in.UserType,
+		Username: in.Username})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username, FirstName: user.FirstName,
-		LastName: user.LastName, Language: user.Language, Phone: user.Phone, Status: string(user.Status)})
+	out := toUserJSON(update.User)
+	out.PendingUsername = update.PendingUsername
+	writeJSON(w, http.StatusOK, out)
+}
+
+// confirmUsername follows the link mailed to a new username (no token
+// needed: the link's secret is the proof).
+func (s *Server) confirmUsername(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	user, err := s.svc.ConfirmUsernameChange(r.Context(), clientIP(r), requestID(r.Context()), in.Token)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(user))
 }
 
 // putPhoto stores a profile photo (API.md "Profiles"): the body is the image,

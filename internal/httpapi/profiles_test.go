@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"regexp"
 	"testing"
+	"time"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -35,9 +38,25 @@ func TestUsernameChange(t *testing.T) {
 				}
 			}
 			self := signIn(e, t, "ann@example.com", goodPassword).String("token")
+			e.Mail(t) // what came before
 			got := e.Must(t, 200, "PATCH", "/api/v1/users/"+ann.ID, self, map[string]string{"username": "Ann.Lee@example.com", "language": "fr"})
-			if got.String("username") != "Ann.Lee@example.com" || got.String("language") != "fr" {
+			if got.String("username") != "ann@example.com" || got.String("pending_username") != "Ann.Lee@example.com" || got.String("language") != "fr" {
 				t.Errorf("self rename: %s", got.Raw)
+			}
+			// Nothing changes until the link mailed to the new address is followed.
+			if r := signIn(e, t, "ann.lee@example.com", goodPassword); r.Status != 401 {
+				t.Errorf("sign-in with the unconfirmed username: %d", r.Status)
+			}
+			link := confirmationLink(t, e, "Ann.Lee@example.com")
+			if r := e.Do(t, "POST", "/api/v1/username-confirmations", "", map[string]string{"token": link + "x"}); r.Status != 410 || r.Code() != "confirmation_invalid" {
+				t.Errorf("a wrong link: %d %s", r.Status, r.Raw)
+			}
+			done := e.Must(t, 200, "POST", "/api/v1/username-confirmations", "", map[string]string{"token": link})
+			if done.String("username") != "Ann.Lee@example.com" {
+				t.Errorf("confirmed: %s", done.Raw)
+			}
+			if r := e.Do(t, "POST", "/api/v1/username-confirmations", "", map[string]string{"token": link}); r.Status != 410 {
+				t.Errorf("the link used twice: %d %s", r.Status, r.Raw)
 			}
 			if r := signIn(e, t, "ann.lee@example.com", goodPassword); r.Status != 201 {
 				t.Errorf("sign-in with the new username: %d", r.Status)
@@ -48,9 +67,54 @@ func TestUsernameChange(t *testing.T) {
 			if _, err := e.Store.UserByUsername(t.Context(), "ann@example.com"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 				t.Errorf("the old username still finds the identity")
 			}
-			if r := e.Do(t, "PATCH", "/api/v1/users/"+ann.ID, self, map[string]any{"username": []string{"a@example.com"}}); r.Status != 400 || r.Field() != "username" {
+			changed := 0
+			for _, ev := range e.Must(t, 200, "GET", "/api/v1/accounts/"+ts.c1+"/audit-events?limit=500", op, nil).Items() {
+				if ev["action"] == "user.username_changed" {
+					changed++
+				}
+			}
+			if changed != 1 {
+				t.Errorf("%d user.username_changed events in the account's log, want 1", changed)
+			}
+
+			// A username taken between the request and the link: 409, and
+			// the identity keeps its name. Links expire after a day.
+			e.Must(t, 200, "PATCH", "/api/v1/users/"+ann.ID, op, map[string]string{"username": "late@example.com"})
+			late := confirmationLink(t, e, "late@example.com")
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1+"/users", op, newUser("late@example.com", "client_user"))
+			if r := e.Do(t, "POST", "/api/v1/username-confirmations", "", map[string]string{"token": late}); r.Status != 409 || r.Code() != "username_taken" {
+				t.Errorf("confirming a username taken meanwhile: %d %s", r.Status, r.Raw)
+			}
+			e.Must(t, 200, "PATCH", "/api/v1/users/"+ann.ID, op, map[string]string{"username": "slow@example.com"})
+			slow := confirmationLink(t, e, "slow@example.com")
+			e.Clock.Advance(25 * time.Hour)
+			if r := e.Do(t, "POST", "/api/v1/username-confirmations", "", map[string]string{"token": slow}); r.Status != 410 {
+				t.Errorf("a link a day old: %d %s", r.Status, r.Raw)
+			}
+			if user, _ := e.Store.User(t.Context(), ann.ID); user.Username != "Ann.Lee@example.com" {
+				t.Errorf("username now %q", user.Username)
+			}
+			if r := e.Do(t, "PATCH", "/api/v1/users/"+ann.ID, op, map[string]any{"username": []string{"a@example.com"}}); r.Status != 400 || r.Field() != "username" {
 				t.Errorf("an array for the username: %d %s", r.Status, r.Raw)
 			}
 		})
 	}
+}
+
+var confirmLink = regexp.MustCompile(`https://gatehouse\.example\.com/confirm-username\?token=(gh_cnf_[A-Za-z0-9_-]+)`)
+
+// confirmationLink returns the secret of the one username confirmation
+// mailed to the address.
+func confirmationLink(t *testing.T, e *apitest.Env, to string) string {
+	t.Helper()
+	var found []string
+	for _, m := range e.Mail(t) {
+		if match := confirmLink.FindStringSubmatch(m.Body); match != nil && m.To == to {
+			found = append(found, match[1])
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d username confirmations mailed to %s, want 1", len(found), to)
+	}
+	return found[0]
 }

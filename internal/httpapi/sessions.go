@@ -37,8 +37,25 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			"totp_secret": res.TOTPSecret, "otpauth_uri": res.OTPAuthURI, "challenge_expires_at": res.ChallengeEnds})
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"mfa_required": true, "challenge": res.Challenge,
-			"methods": []string{"totp"}, "challenge_expires_at": res.ChallengeEnds})
+			"methods": res.Methods, "sms_sent": res.SMSSent, "challenge_expires_at": res.ChallengeEnds})
 	}
+}
+
+// resendSMSCode texts a new code for an SMS challenge (throttled).
+func (s *Server) resendSMSCode(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Challenge string `json:"challenge"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	expires, err := s.svc.ResendSMSCode(r.Context(), clientIP(r), requestID(r.Context()), in.Challenge)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sms_sent": true, "challenge_expires_at": expires})
 }
 
 func (s *Server) completeMFA(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +95,12 @@ type meUserJSON struct {
 	LastName   string `json:"last_name"`
 	Language   string `json:"language"`
 	MFAEnabled bool   `json:"mfa_enabled"`
+	// MFAMethod is "totp", "sms" or "".
+	MFAMethod         string `json:"mfa_method"`
+	RecoveryCodesLeft int    `json:"recovery_codes_left"`
+	Phone             string `json:"phone"`
+	UserType          string `json:"user_type"`
+	IdentityProvider  string `json:"identity_provider"`
 }
 
 type meMembershipJS struct {
@@ -96,7 +119,9 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := meJSON{User: meUserJSON{ID: me.User.ID, Username: me.User.Username, FirstName: me.User.FirstName,
-		LastName: me.User.LastName, Language: me.User.Language, MFAEnabled: me.MFAEnabled}, Memberships: []meMembershipJS{}}
+		LastName: me.User.LastName, Language: me.User.Language, MFAEnabled: me.MFAMethod != "", MFAMethod: me.MFAMethod,
+		RecoveryCodesLeft: me.RecoveryCodesLeft, Phone: me.User.Phone, UserType: me.User.UserType,
+		IdentityProvider: me.User.IdentityProviderID}, Memberships: []meMembershipJS{}}
 	for _, m := range me.Memberships {
 		out.Memberships = append(out.Memberships, meMembershipJS{ID: m.ID, AccountID: m.AccountID, AccountName: m.AccountName,
 			AccountKind: string(m.AccountKind), Level: string(m.Level), Status: string(m.Status)})
@@ -123,11 +148,42 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.ConfirmTOTPEnrollment(r.Context(), caller(r), in.Challenge, in.Code); err != nil {
+	if err := s.svc.ConfirmEnrollment(r.Context(), caller(r), in.Challenge, in.Code); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// startSMS texts a code to the caller's phone; confirming it (at
+// /api/v1/me/mfa/sms/confirm, like an authenticator) makes SMS their second
+// factor.
+func (s *Server) startSMS(w http.ResponseWriter, r *http.Request) {
+	e, err := s.svc.StartSMSEnrollment(r.Context(), caller(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"challenge": e.Challenge, "phone": e.Phone, "challenge_expires_at": e.ExpiresAt})
+}
+
+// disableMFA turns the caller's second factor off (refused to administrators).
+func (s *Server) disableMFA(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.DisableMFA(r.Context(), caller(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// newRecoveryCodes answers ten new single-use recovery codes, shown once.
+func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	codes, err := s.svc.NewRecoveryCodes(r.Context(), caller(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"codes": codes})
 }
 
 // unlockSignIn ends a username's sign-in lock (R-S3).

@@ -16,10 +16,21 @@ import (
 const (
 	Activation = "activation" // a new identity is invited (R-M2)
 	NewSite    = "new_site"   // an active identity was registered to another account (R-M2)
+	// SMSCode is the text carrying a second-factor code (R-S2); only its
+	// body is sent.
+	SMSCode = "sms_code"
+	// ConfirmUsername goes to the new address of a username change (R-U4).
+	ConfirmUsername = "confirm_username"
+	// AccountNotice carries a notification sent to an account (R-N3); its
+	// body is the text the caller gave, in the caller's words.
+	AccountNotice = "account_notice"
 )
 
 // Data is what a message may mention.
 type Data struct {
+	Code        string
+	Subject     string
+	Text        string
 	FirstName   string
 	AccountName string
 	Username    string
@@ -53,6 +64,28 @@ Your username {{.Username}} has been registered to a new site: {{.AccountName}}.
 Sign in as usual and choose it in the account switcher.
 `,
 		},
+		SMSCode: {
+			body: `Your Gatehouse code is {{.Code}}. It expires in 5 minutes. Never share it.`,
+		},
+		ConfirmUsername: {
+			subject: "Confirm your new username",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+A change of your username to {{.Username}} was asked for. To confirm it, open this link:
+
+{{.Link}}
+
+The link works once and expires on {{date .ExpiresAt}}. Until then you sign in with your current username. If you did not ask for this, ignore this message.
+`,
+		},
+		AccountNotice: {
+			subject: "[{{.AccountName}}] {{.Subject}}",
+			body: `{{.Text}}
+
+--
+You receive this because external notifications are on for you in {{.AccountName}}.
+`,
+		},
 	},
 	"fr": {
 		Activation: {
@@ -75,6 +108,28 @@ Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. S'il a expir
 Votre identifiant {{.Username}} a été enregistré sur un nouveau site : {{.AccountName}}.
 
 Connectez-vous comme d'habitude et choisissez-le dans le sélecteur de compte.
+`,
+		},
+		SMSCode: {
+			body: `Votre code Gatehouse est {{.Code}}. Il expire dans 5 minutes. Ne le communiquez à personne.`,
+		},
+		ConfirmUsername: {
+			subject: "Confirmez votre nouvel identifiant",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+Le remplacement de votre identifiant par {{.Username}} a été demandé. Pour le confirmer, ouvrez ce lien :
+
+{{.Link}}
+
+Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. D'ici là, vous vous connectez avec votre identifiant actuel. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
+`,
+		},
+		AccountNotice: {
+			subject: "[{{.AccountName}}] {{.Subject}}",
+			body: `{{.Text}}
+
+--
+Vous recevez ce message car les notifications externes sont activées pour vous dans {{.AccountName}}.
 `,
 		},
 	},

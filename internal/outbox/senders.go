@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -46,15 +47,24 @@ func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+	return writeAtomically(s.Dir, fileName(m.MessageID)+".eml", func(w io.Writer) error {
+		_, err := msg.WriteTo(w)
+		return err
+	})
+}
+
+// writeAtomically writes a file under a temporary name and renames it, so a
+// reader never sees half a file and a rewrite replaces it.
+func writeAtomically(dir, name string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.Dir, ".incoming-*")
+	tmp, err := os.CreateTemp(dir, ".incoming-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
-	if _, err := msg.WriteTo(tmp); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -67,16 +77,18 @@ func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(s.Dir, fileName(m.MessageID)))
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 // Flush makes the files written so far durable, with one syncfs of the
 // directory's file system for the whole batch instead of an fsync a file.
-func (s FileSender) Flush() error {
+func (s FileSender) Flush() error { return syncDir(s.Dir) }
+
+func syncDir(dir string) error {
 	if syncEachFile {
 		return nil // done file by file
 	}
-	d, err := os.Open(s.Dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -91,7 +103,7 @@ func fileName(messageID string) string {
 			return r
 		}
 		return '_'
-	}, messageID) + ".eml"
+	}, messageID)
 }
 
 // SMTPSender hands messages to an SMTP server: smtp:// uses STARTTLS when the

@@ -3,33 +3,51 @@ package service
 import (
 	"context"
 	"io"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/photo"
 )
 
-// ProfilePatch changes the profile fields that are set (API.md "Profiles";
-// photo, user type and the confirmation mail of a new username come with
-// issue 7).
+// ProfilePatch changes the profile fields that are set (API.md "Profiles").
 type ProfilePatch struct {
 	FirstName *string
 	LastName  *string
 	Language  *string
 	Phone     *string
+	UserType  *string
 	Username  *string
 }
 
+// ProfileUpdate is an identity after a profile change, with the username it
+// waits to confirm, if one was asked for.
+type ProfileUpdate struct {
+	gatehouse.User
+	PendingUsername string
+}
+
+// UsernameChangeLifetime is how long the link confirming a new username
+// works.
+const UsernameChangeLifetime = 24 * time.Hour
+
 // UpdateProfile changes an identity's profile: by the person, an operator,
 // or an administrator who may manage them in one of their accounts. A new
-// username needs an activated identity (R-U4) and must be free (R-U1).
-// Language changes take effect at the next sign-in (R-U6): pages and mail
-// read it when they are made.
-func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID string, p ProfilePatch) (gatehouse.User, error) {
+// username needs an activated identity (R-U4) and must be free (R-U1); it
+// takes effect when the link mailed to the new address is followed, so a
+// typo cannot lock the person out and nobody can claim an address they do
+// not read. Language changes take effect at the next sign-in (R-U6): pages
+// and mail read it when they are made.
+func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID string, p ProfilePatch) (ProfileUpdate, error) {
 	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return gatehouse.User{}, err
+		return ProfileUpdate{}, err
 	}
-	var user gatehouse.User
+	var (
+		user    gatehouse.User
+		pending string
+	)
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
 		user, err = tx.User(ctx, userID)
@@ -60,35 +78,131 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 			if user.Phone, err = normalizePhone(*p.Phone); err != nil {
 				return err
 			}
+			if user.Phone == "" {
+				if creds, err := tx.Credentials(ctx, user.Username); err != nil {
+					return err
+				} else if creds.MFAMethod == gatehouse.MFASMS {
+					return gatehouse.Invalid("phone", "sign-in codes are sent to this phone; choose another second factor before removing it")
+				}
+			}
 		}
-		action := "user.updated"
-		if p.Username != nil {
-			username, err := gatehouse.ParseEmail("username", *p.Username)
-			if err != nil {
+		if p.UserType != nil {
+			if user.UserType, err = validateUserType(*p.UserType); err != nil {
 				return err
 			}
-			if user.Status != gatehouse.UserActive {
-				return &gatehouse.Error{Code: gatehouse.ENOTACTIVATED, Field: "username",
-					Message: "the username can change only once the user has activated their account"}
-			}
-			if gatehouse.UsernameKey(username) != gatehouse.UsernameKey(user.Username) {
-				action = "user.username_changed"
-			}
-			user.Username = username
 		}
-		if err := tx.UpdateUser(ctx, user); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
-			return &gatehouse.Error{Code: gatehouse.EUSERNAMETAKEN, Field: "username", Message: "this username is taken"}
-		} else if err != nil {
+		if err := tx.UpdateUser(ctx, user); err != nil {
 			return err
 		}
 		now := s.now()
+		if p.Username != nil {
+			if pending, err = s.askUsernameChange(ctx, tx, c, &user, *p.Username, now); err != nil {
+				return err
+			}
+		}
 		// The change shows in the audit log of every account the person is in.
 		for _, accountID := range accounts {
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, action, "user", user.ID)); err != nil {
+			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "user.updated", "user", user.ID)); err != nil {
 				return err
 			}
 		}
 		return nil
+	})
+	if err == nil && pending != "" {
+		s.mailQueued()
+	}
+	return ProfileUpdate{User: user, PendingUsername: pending}, err
+}
+
+// askUsernameChange checks a new username and mails the link that confirms
+// it to the new address. It answers the username waiting for confirmation,
+// or "" when the username is the same but for case (changed at once: it is
+// the same address).
+func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, user *gatehouse.User, raw string, now time.Time) (string, error) {
+	username, err := gatehouse.ParseEmail("username", raw)
+	if err != nil {
+		return "", err
+	}
+	if user.Status != gatehouse.UserActive {
+		return "", &gatehouse.Error{Code: gatehouse.ENOTACTIVATED, Field: "username",
+			Message: "the username can change only once the user has activated their account"}
+	}
+	if gatehouse.UsernameKey(username) == gatehouse.UsernameKey(user.Username) {
+		user.Username = username
+		return "", tx.UpdateUser(ctx, *user)
+	}
+	if _, err := tx.UserByUsername(ctx, username); err == nil {
+		return "", usernameTaken()
+	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return "", err
+	}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenConfirm)
+	change := gatehouse.UsernameChange{ID: s.newID(), UserID: user.ID, NewUsername: username, TokenHash: hash,
+		RequestedBy: c.Principal.ActorID(), CreatedAt: now, ExpiresAt: now.Add(UsernameChangeLifetime)}
+	if err := tx.InsertUsernameChange(ctx, change); err != nil {
+		return "", err
+	}
+	if err := s.queueMail(ctx, tx, now, username, user.Language, messages.ConfirmUsername, messages.Data{FirstName: user.FirstName,
+		Username: username, Link: s.publicURL + "/confirm-username?token=" + url.QueryEscape(secret), ExpiresAt: change.ExpiresAt}); err != nil {
+		return "", err
+	}
+	return username, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "user.username_change_requested", "user", user.ID))
+}
+
+// validateUserType reads the free label of a person's role at the site
+// (R-U7); "" clears it.
+func validateUserType(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	return gatehouse.ValidateLabel("user_type", raw)
+}
+
+func usernameTaken() error {
+	return &gatehouse.Error{Code: gatehouse.EUSERNAMETAKEN, Field: "username", Message: "this username is taken"}
+}
+
+// ConfirmUsernameChange follows the link mailed to a new username: the
+// identity takes it, if it is still free (R-U4, R-U1). Earlier links of the
+// same identity stay good until they expire; each works once.
+func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secret string) (gatehouse.User, error) {
+	var user gatehouse.User
+	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.now()
+		if gatehouse.TokenKind(secret) != gatehouse.TokenConfirm {
+			return gatehouse.Errorf(gatehouse.ECONFIRMINVALID, "this link is not valid")
+		}
+		change, err := tx.UseUsernameChange(ctx, gatehouse.HashToken(secret), now)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Errorf(gatehouse.ECONFIRMINVALID, "this link was used already or has expired; ask for the change again")
+		} else if err != nil {
+			return err
+		}
+		if user, err = tx.User(ctx, change.UserID); err != nil {
+			return err
+		}
+		old := user.Username
+		user.Username = change.NewUsername
+		if err := tx.UpdateUser(ctx, user); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+			return usernameTaken()
+		} else if err != nil {
+			return err
+		}
+		memberships, err := tx.MembershipsOf(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
+		// A sign-in lock on the old name stays with the old name.
+		if err := tx.ClearSignInFailures(ctx, usernameSubject(old)); err != nil {
+			return err
+		}
+		for _, m := range memberships {
+			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, m.AccountID, "user.username_changed", "user", user.ID)); err != nil {
+				return err
+			}
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "user.username_changed", "user", user.ID))
 	})
 	return user, err
 }

@@ -27,8 +27,13 @@ var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: o
 // second-factor challenge (with a new authenticator key to enroll when the
 // identity must use one and has none).
 type SignInResult struct {
-	Session       *NewSession
-	Challenge     string
+	Session   *NewSession
+	Challenge string
+	// Methods are the ways the challenge may be answered: the chosen
+	// factor, and "recovery_code" while unused recovery codes are left.
+	Methods []string
+	// SMSSent tells that a code was texted for this challenge.
+	SMSSent       bool
 	Enroll        bool
 	TOTPSecret    string // enrollment only: shown once, for the authenticator app
 	OTPAuthURI    string
@@ -131,106 +136,16 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 		if err := tx.ClearSignInFailures(ctx, usernameSubject(username)); err != nil {
 			return err
 		}
-		if creds.TOTPSecret == "" {
-			admin, err := tx.HasActiveAdminMembership(ctx, creds.UserID)
-			if err != nil {
-				return err
-			}
-			if !admin {
-				session, err := s.startSession(ctx, tx, c, creds.UserID, now)
-				result.Session = session
-				return err
-			}
-			// Administrators must use a second factor: enroll one now (R-P4).
-			key, err := totp.Generate(totp.GenerateOpts{Issuer: "Gatehouse", AccountName: creds.Username})
-			if err != nil {
-				return err
-			}
-			result.Enroll, result.TOTPSecret, result.OTPAuthURI = true, key.Secret(), key.URL()
-		}
-		secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
-		challenge := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: creds.UserID, Kind: gatehouse.ChallengeVerify,
-			ExpiresAt: now.Add(ChallengeLifetime)}
-		if result.Enroll {
-			challenge.Kind, challenge.TOTPSecret = gatehouse.ChallengeEnroll, s.box.Seal(result.TOTPSecret, "totp:"+creds.UserID)
-		}
-		result.Challenge, result.ChallengeEnds = secret, challenge.ExpiresAt
-		if err := tx.InsertMFAChallenge(ctx, challenge); err != nil {
+		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_accepted", "user", creds.UserID)); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_accepted", "user", creds.UserID))
-	})
-	return result, err
-}
-
-// CompleteMFA checks the code of a challenge and starts the session. A
-// challenge is used by its first answer, right or wrong, and a code's time
-// step is used once (RFC 6238, no replay).
-func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecret, code string) (*NewSession, error) {
-	var session *NewSession
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
-		ch, err := s.answerChallenge(ctx, tx, ip, requestID, "", challengeSecret, code, now)
-		if err != nil {
-			return err
-		}
-		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
-		session, err = s.startSession(ctx, tx, c, ch.UserID, now)
+		result, err = s.secondStep(ctx, tx, c, creds, now)
 		return err
 	})
-	return session, err
-}
-
-// answerChallenge uses up a challenge and checks its code; for an
-// enrollment challenge a right code enrolls the key. userID, when set, is
-// the only identity whose challenge is accepted.
-func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requestID, userID, challengeSecret, code string, now time.Time) (gatehouse.MFAChallenge, error) {
-	refused := gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "wrong or expired code; sign in again")
-	if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
-		return gatehouse.MFAChallenge{}, refused
+	if result.SMSSent {
+		s.mailQueued()
 	}
-	ch, err := tx.MFAChallengeByHash(ctx, gatehouse.HashToken(challengeSecret))
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && (!ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || (userID != "" && ch.UserID != userID))) {
-		return ch, refused
-	} else if err != nil {
-		return ch, err
-	}
-	if err := tx.UseMFAChallenge(ctx, ch.ID, now); err != nil {
-		return ch, refused
-	}
-	user, err := tx.User(ctx, ch.UserID)
-	if err != nil {
-		return ch, err
-	}
-	sealed := ch.TOTPSecret
-	if ch.Kind == gatehouse.ChallengeVerify {
-		creds, err := tx.Credentials(ctx, user.Username)
-		if err != nil {
-			return ch, err
-		}
-		sealed = creds.TOTPSecret
-	}
-	secret, err := s.box.Open(sealed, "totp:"+ch.UserID)
-	if err != nil {
-		return ch, err
-	}
-	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
-	step := matchTOTP(secret, code, now)
-	enroll := ""
-	if ch.Kind == gatehouse.ChallengeEnroll {
-		enroll = sealed
-	}
-	if step < 0 || tx.UseTOTPStep(ctx, ch.UserID, step, enroll) != nil {
-		// Recorded outside this transaction, which is rolled back.
-		go s.auditAlone(context.WithoutCancel(ctx), c, now, "session.code_refused", ch.UserID)
-		return ch, refused
-	}
-	if enroll != "" {
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.enrolled", "user", ch.UserID)); err != nil {
-			return ch, err
-		}
-	}
-	return ch, nil
+	return result, err
 }
 
 // TOTPEnrollment is a new authenticator key waiting for its first code.
@@ -262,29 +177,10 @@ func (s *Service) newEnrollment(ctx context.Context, c gatehouse.Caller, user ga
 	}
 	secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
 	now := s.now()
-	ch := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll,
+	ch := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
 		TOTPSecret: s.box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertMFAChallenge(ctx, ch) })
 	return TOTPEnrollment{Challenge: secret, TOTPSecret: key.Secret(), OTPAuthURI: key.URL(), ExpiresAt: ch.ExpiresAt}, err
-}
-
-// ConfirmTOTPEnrollment enrolls the key of an enrollment challenge of the
-// caller's own when its code is right.
-func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, c gatehouse.Caller, challengeSecret, code string) error {
-	if c.Principal.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to enroll an authenticator")
-	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		_, err := s.answerChallenge(ctx, tx, c.IP, c.RequestID, c.Principal.UserID, challengeSecret, code, s.now())
-		return err
-	})
-}
-
-// auditAlone writes one account-less security event in its own transaction.
-func (s *Service) auditAlone(ctx context.Context, c gatehouse.Caller, at time.Time, action, userID string) {
-	_ = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		return tx.InsertAuditEvent(ctx, s.audit(c, at, "", action, "user", userID))
-	})
 }
 
 // matchTOTP returns the time step whose code equals code, allowing one step
@@ -352,9 +248,11 @@ func (s *Service) SignOut(ctx context.Context, c gatehouse.Caller) error {
 // Me is the signed-in identity and its memberships, for the account
 // switcher (R-M6).
 type Me struct {
-	User        gatehouse.User
-	MFAEnabled  bool
-	Memberships []gatehouse.MembershipSummary
+	User gatehouse.User
+	// MFAMethod is the chosen second factor, or "" for none.
+	MFAMethod         string
+	RecoveryCodesLeft int
+	Memberships       []gatehouse.MembershipSummary
 }
 
 // WhoAmI returns the caller's identity and memberships.
@@ -383,5 +281,13 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 		}
 		memberships = kept
 	}
-	return Me{User: user, MFAEnabled: creds.TOTPSecret != "", Memberships: memberships}, nil
+	method := creds.MFAMethod
+	if method == gatehouse.MFANone && creds.TOTPSecret != "" {
+		method = gatehouse.MFATOTP
+	}
+	left, err := s.store.RecoveryCodesLeft(ctx, user.ID)
+	if err != nil {
+		return Me{}, err
+	}
+	return Me{User: user, MFAMethod: method, RecoveryCodesLeft: left, Memberships: memberships}, nil
 }

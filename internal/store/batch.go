@@ -78,7 +78,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	}
 	messages := make([][]any, len(b.Messages))
 	for i, m := range b.Messages {
-		messages[i] = []any{m.ID, m.MessageID, m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
+		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
 	}
 	audits := make([][]any, len(b.AuditEvents))
 	for i, e := range b.AuditEvents {
@@ -94,7 +94,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 			"notify", "notify_email", "notify_sms", "added_by", "created_at", "description"}, memberships},
 		{"membership_roles", []string{"membership_id", "role"}, roles},
 		{"invitations", strings.Split(strings.ReplaceAll(invitationColumns, "i.", ""), ", "), invitations},
-		{"outbox", []string{"id", "message_id", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},
+		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},
 		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id"}, audits},
 	} {
 		if err := t.insertRows(ctx, step.table, step.columns, "", step.rows); err != nil {
@@ -108,10 +108,10 @@ func (t *tx) InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) er
 	rows := make([][]any, len(users))
 	for i, u := range users {
 		rows[i] = []any{u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
-			string(u.Status), micros(u.CreatedAt)}
+			u.UserType, nullString(u.IdentityProviderID), string(u.Status), micros(u.CreatedAt)}
 	}
 	return t.insertRows(ctx, "users", []string{"id", "username", "username_key", "first_name", "last_name", "language", "phone",
-		"status", "created_at"}, " ON CONFLICT (username_key) DO NOTHING", rows)
+		"user_type", "identity_provider_id", "status", "created_at"}, " ON CONFLICT (username_key) DO NOTHING", rows)
 }
 
 func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error) {

@@ -9,15 +9,16 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-const userColumns = `u.id, u.username, u.first_name, u.last_name, u.language, u.phone, u.status, u.created_at`
+const userColumns = `u.id, u.username, u.first_name, u.last_name, u.language, u.phone, u.user_type, u.identity_provider_id, u.status, u.created_at`
 
 func scanUser(row scanner) (gatehouse.User, error) {
 	var (
 		u         gatehouse.User
+		provider  sql.NullString
 		createdAt int64
 	)
-	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Language, &u.Phone, &u.Status, &createdAt)
-	u.CreatedAt = fromMicros(createdAt)
+	err := row.Scan(&u.ID, &u.Username, &u.FirstName, &u.LastName, &u.Language, &u.Phone, &u.UserType, &provider, &u.Status, &createdAt)
+	u.IdentityProviderID, u.CreatedAt = provider.String, fromMicros(createdAt)
 	return u, err
 }
 
@@ -31,9 +32,11 @@ func (r reader) UserByUsername(ctx context.Context, username string) (gatehouse.
 }
 
 func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehouse.User, bool, error) {
-	res, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username_key) DO NOTHING`,
-		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone, string(u.Status), micros(u.CreatedAt))
+	res, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone,
+		user_type, identity_provider_id, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (username_key) DO NOTHING`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
+		u.UserType, nullString(u.IdentityProviderID), string(u.Status), micros(u.CreatedAt))
 	if err != nil {
 		return gatehouse.User{}, false, mapErr(err)
 	}
@@ -367,8 +370,8 @@ func (t *tx) RenewInvitation(ctx context.Context, accountID, id string, hash []b
 
 func (t *tx) UpdateUser(ctx context.Context, u gatehouse.User) error {
 	return t.guarded(ctx, "user", `UPDATE users SET username = $2, username_key = $3, first_name = $4, last_name = $5,
-		language = $6, phone = $7 WHERE id = $1`,
-		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone)
+		language = $6, phone = $7, user_type = $8 WHERE id = $1`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone, u.UserType)
 }
 
 func (t *tx) CancelInvitationsOf(ctx context.Context, accountID, membershipID string, now time.Time) error {

@@ -9,10 +9,18 @@ import (
 )
 
 func (t *tx) EnqueueMessage(ctx context.Context, m gatehouse.Message) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO outbox (id, message_id, recipient, subject, body, status, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)`,
-		m.ID, m.MessageID, m.To, m.Subject, m.Body, micros(m.CreatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO outbox (id, message_id, channel, recipient, subject, body, status, next_attempt_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7)`,
+		m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, micros(m.CreatedAt))
 	return mapErr(err)
+}
+
+// channelOf is a message's channel; e-mail unless it says otherwise.
+func channelOf(m gatehouse.Message) string {
+	if m.Channel == "" {
+		return gatehouse.ChannelEmail
+	}
+	return m.Channel
 }
 
 // ClaimMessages leases due messages. On PostgreSQL, FOR UPDATE SKIP LOCKED
@@ -22,7 +30,7 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 	var claimed []gatehouse.Message
 	err := db.Write(ctx, func(gtx gatehouse.Tx) error {
 		t := gtx.(*tx)
-		query := `SELECT id, message_id, recipient, subject, body, attempts, created_at FROM outbox
+		query := `SELECT id, message_id, channel, recipient, subject, body, attempts, created_at FROM outbox
 			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
 			ORDER BY next_attempt_at, id LIMIT $2`
 		if db.dialect == Postgres {
@@ -38,7 +46,7 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 				m         gatehouse.Message
 				createdAt int64
 			)
-			if err := rows.Scan(&m.ID, &m.MessageID, &m.To, &m.Subject, &m.Body, &m.Attempts, &createdAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.MessageID, &m.Channel, &m.To, &m.Subject, &m.Body, &m.Attempts, &createdAt); err != nil {
 				rows.Close()
 				return err
 			}

@@ -10,12 +10,14 @@ import (
 
 func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Credentials, error) {
 	var c gatehouse.Credentials
-	err := r.q.QueryRowContext(ctx, `SELECT id, username, status, password_hash, totp_secret, totp_last_step
-		FROM users WHERE username_key = $1`, gatehouse.UsernameKey(username)).
-		Scan(&c.UserID, &c.Username, &c.Status, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep)
+	var provider sql.NullString
+	err := r.q.QueryRowContext(ctx, `SELECT id, username, status, password_hash, totp_secret, totp_last_step, mfa_method, phone,
+		identity_provider_id FROM users WHERE username_key = $1`, gatehouse.UsernameKey(username)).
+		Scan(&c.UserID, &c.Username, &c.Status, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep, &c.MFAMethod, &c.Phone, &provider)
 	if err == sql.ErrNoRows {
 		return c, gatehouse.NotFound("user")
 	}
+	c.IdentityProviderID = provider.String
 	return c, mapErr(err)
 }
 
@@ -46,16 +48,17 @@ func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.M
 
 func (r reader) MFAChallengeByHash(ctx context.Context, hash []byte) (gatehouse.MFAChallenge, error) {
 	var (
-		c         gatehouse.MFAChallenge
-		expiresAt int64
-		usedAt    sql.NullInt64
+		c                  gatehouse.MFAChallenge
+		expiresAt          int64
+		usedAt, lastSentAt sql.NullInt64
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT id, token_hash, user_id, kind, totp_secret, expires_at, used_at
-		FROM mfa_challenges WHERE token_hash = $1`, hash).Scan(&c.ID, &c.Hash, &c.UserID, &c.Kind, &c.TOTPSecret, &expiresAt, &usedAt)
+	err := r.q.QueryRowContext(ctx, `SELECT id, token_hash, user_id, kind, method, totp_secret, code_hash, phone, sends,
+		last_sent_at, expires_at, used_at FROM mfa_challenges WHERE token_hash = $1`, hash).
+		Scan(&c.ID, &c.Hash, &c.UserID, &c.Kind, &c.Method, &c.TOTPSecret, &c.CodeHash, &c.Phone, &c.Sends, &lastSentAt, &expiresAt, &usedAt)
 	if err == sql.ErrNoRows {
 		return c, gatehouse.NotFound("challenge")
 	}
-	c.ExpiresAt, c.UsedAt = fromMicros(expiresAt), fromNullMicros(usedAt)
+	c.ExpiresAt, c.UsedAt, c.LastSentAt = fromMicros(expiresAt), fromNullMicros(usedAt), fromNullMicros(lastSentAt)
 	return c, mapErr(err)
 }
 
@@ -75,8 +78,9 @@ func (r reader) SessionByHash(ctx context.Context, hash []byte) (gatehouse.Sessi
 }
 
 func (t *tx) InsertMFAChallenge(ctx context.Context, c gatehouse.MFAChallenge) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO mfa_challenges (id, token_hash, user_id, kind, totp_secret, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.Hash, c.UserID, c.Kind, c.TOTPSecret, micros(c.ExpiresAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO mfa_challenges (id, token_hash, user_id, kind, method, totp_secret, code_hash,
+		phone, sends, last_sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.Hash, c.UserID, c.Kind, c.Method, c.TOTPSecret, c.CodeHash, c.Phone, c.Sends, nullMicros(c.LastSentAt), micros(c.ExpiresAt))
 	return mapErr(err)
 }
 
@@ -86,7 +90,8 @@ func (t *tx) UseMFAChallenge(ctx context.Context, id string, now time.Time) erro
 
 func (t *tx) UseTOTPStep(ctx context.Context, userID string, step int64, secret string) error {
 	if secret != "" {
-		return t.guarded(ctx, "code", `UPDATE users SET totp_secret = $3, totp_last_step = $2 WHERE id = $1`, userID, step, secret)
+		return t.guarded(ctx, "code", `UPDATE users SET totp_secret = $3, totp_last_step = $2, mfa_method = 'totp' WHERE id = $1`,
+			userID, step, secret)
 	}
 	return t.guarded(ctx, "code", `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, userID, step)
 }

@@ -18,9 +18,11 @@ func (r reader) User(ctx context.Context, id string) (gatehouse.User, error) {
 }
 
 func (t *tx) InsertUser(ctx context.Context, u gatehouse.User) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone, string(u.Status), micros(u.CreatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone,
+		user_type, identity_provider_id, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
+		u.UserType, nullString(u.IdentityProviderID), string(u.Status), micros(u.CreatedAt))
 	return mapErr(err)
 }
 

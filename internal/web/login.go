@@ -17,31 +17,39 @@ var pageTexts = map[string]map[string]string{
 	"en": {
 		"title": "Sign in", "username": "Username (e-mail)", "password": "Password", "sign_in": "Sign in",
 		"mfa_title": "Second step", "mfa_intro": "Enter the 6-digit code from your authenticator app.",
-		"enroll_intro": "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
-		"enroll_key":   "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
+		"mfa_sms_intro": "We sent a 6-digit code by SMS to your phone. Enter it here.",
+		"recovery_hint": "Lost your phone? Enter one of your recovery codes instead.",
+		"enroll_intro":  "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
+		"enroll_key":    "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
 		"accounts_title": "Your accounts", "signed_in_as": "Signed in as", "no_accounts": "You do not belong to any account yet.",
 		"sign_out": "Sign out", "integrator": "integrator", "client": "site",
 		"activate_title": "Activate your account", "activate_intro": "Choose the password for", "new_password": "New password",
 		"password_hint": "At least 12 characters. A few unrelated words make a strong password.", "activate": "Activate",
-		"activate_done": "Your account is active. You can now sign in.",
+		"activate_done":          "Your account is active. You can now sign in.",
+		"confirm_username_title": "Confirm your new username", "confirm_username_intro": "Confirm that you want to sign in with this e-mail address from now on.",
+		"confirm": "Confirm", "confirm_username_done": "Done. From now on, sign in as",
 	},
 	"fr": {
 		"title": "Connexion", "username": "Identifiant (e-mail)", "password": "Mot de passe", "sign_in": "Se connecter",
 		"mfa_title": "Deuxième étape", "mfa_intro": "Saisissez le code à 6 chiffres de votre application d'authentification.",
-		"enroll_intro": "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
-		"enroll_key":   "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
+		"mfa_sms_intro": "Nous vous avons envoyé un code à 6 chiffres par SMS. Saisissez-le ici.",
+		"recovery_hint": "Téléphone perdu ? Saisissez plutôt l'un de vos codes de secours.",
+		"enroll_intro":  "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
+		"enroll_key":    "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
 		"accounts_title": "Vos comptes", "signed_in_as": "Connecté en tant que", "no_accounts": "Vous n'appartenez encore à aucun compte.",
 		"sign_out": "Se déconnecter", "integrator": "intégrateur", "client": "site",
 		"activate_title": "Activez votre compte", "activate_intro": "Choisissez le mot de passe de", "new_password": "Nouveau mot de passe",
 		"password_hint": "Au moins 12 caractères. Quelques mots sans rapport font un mot de passe solide.", "activate": "Activer",
-		"activate_done": "Votre compte est actif. Vous pouvez maintenant vous connecter.",
+		"activate_done":          "Votre compte est actif. Vous pouvez maintenant vous connecter.",
+		"confirm_username_title": "Confirmez votre nouvel identifiant", "confirm_username_intro": "Confirmez que vous voulez désormais vous connecter avec cette adresse e-mail.",
+		"confirm": "Confirmer", "confirm_username_done": "C'est fait. Connectez-vous désormais en tant que",
 	},
 }
 
 type pageView struct {
 	Lang, Error, Username  string
 	T                      map[string]string
-	Enroll                 bool
+	Enroll, SMS            bool
 	Challenge, Secret, URI string
 	Accounts               []accountItem
 	// Activation: the link's secret, whether the link is dead (no form),
@@ -83,7 +91,7 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		p.startPageSession(w, r, res.Session)
 	default:
 		view := p.view(r, "", "mfa_title")
-		view.Enroll, view.Challenge, view.Secret, view.URI = res.Enroll, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
 	}
 }

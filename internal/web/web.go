@@ -39,6 +39,8 @@ func New(svc *service.Service, log *slog.Logger, publicURL string) *Pages {
 func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /activate", p.secure(http.HandlerFunc(p.activatePage)))
 	handle("POST /activate", p.secure(p.csrf.Handler(http.HandlerFunc(p.activateSubmit))))
+	handle("GET /confirm-username", p.secure(http.HandlerFunc(p.confirmUsernamePage)))
+	handle("POST /confirm-username", p.secure(p.csrf.Handler(http.HandlerFunc(p.confirmUsernameSubmit))))
 	handle("GET /login", p.secure(http.HandlerFunc(p.loginPage)))
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
@@ -106,6 +108,26 @@ func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
 	p.renderPage(w, r, status, "activate.html", view)
 }
 
+// confirmUsernamePage asks for a click before the new username is taken:
+// mail scanners follow links with GET, and must not confirm for the person.
+func (p *Pages) confirmUsernamePage(w http.ResponseWriter, r *http.Request) {
+	view := p.view(r, "", "confirm_username_title")
+	view.Token = r.URL.Query().Get("token")
+	p.renderPage(w, r, http.StatusOK, "confirm_username.html", view)
+}
+
+func (p *Pages) confirmUsernameSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	user, err := p.svc.ConfirmUsernameChange(r.Context(), remoteIP(r), "", r.PostFormValue("token"))
+	view := p.view(r, user.Language, "confirm_username_title")
+	view.Username, view.Done = user.Username, err == nil
+	status := http.StatusOK
+	if err != nil {
+		view.Error, view.Fatal, status = p.message(r, err), true, statusOf(err)
+	}
+	p.renderPage(w, r, status, "confirm_username.html", view)
+}
+
 // message is what a person is told of an error; internal errors are logged
 // and told nothing more than that something went wrong.
 func (p *Pages) message(r *http.Request, err error) string {
@@ -121,8 +143,10 @@ func statusOf(err error) int {
 	switch gatehouse.ErrorCode(err) {
 	case gatehouse.EINVALID:
 		return http.StatusBadRequest
-	case gatehouse.EINVITEEXPIRED, gatehouse.EINVITEINVALID:
+	case gatehouse.EINVITEEXPIRED, gatehouse.EINVITEINVALID, gatehouse.ECONFIRMINVALID:
 		return http.StatusGone
+	case gatehouse.EUSERNAMETAKEN:
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }
