@@ -40,6 +40,30 @@ type Env struct {
 	API   *httpapi.Server
 	// DatabaseURL lets a second node share a PostgreSQL database ("" for SQLite).
 	DatabaseURL string
+	// Waits records the slow-downs the service asked for, in order,
+	// instead of waiting them out.
+	Waits *Waits
+}
+
+// Waits is a record of the service's slow-downs.
+type Waits struct {
+	mu   sync.Mutex
+	list []time.Duration
+}
+
+func (w *Waits) sleep(_ context.Context, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, d)
+}
+
+// Take returns the waits recorded since the last Take.
+func (w *Waits) Take() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.list
+	w.list = nil
+	return out
 }
 
 // Start serves the API over the backend's fresh database.
@@ -53,8 +77,9 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	t.Helper()
 	db, dbURL := b.Open(t)
 	clock := &Clock{now: time.Now().UTC()}
+	waits := &Waits{}
 	opts := service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
-		PasswordParams: FastPasswords, Clock: clock}
+		PasswordParams: FastPasswords, Clock: clock, Sleep: waits.sleep}
 	if configure != nil {
 		configure(&opts)
 	}
@@ -68,7 +93,7 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	done := make(chan struct{})
 	go func() { defer close(done); svc.RunBulkJobs(jobs, time.Second) }()
 	t.Cleanup(func() { stopJobs(); <-done })
-	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL}
+	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL, Waits: waits}
 }
 
 // Response is a decoded answer.

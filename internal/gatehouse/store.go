@@ -347,10 +347,11 @@ type Tx interface {
 	// ReserveClientUserSlots counts up to n more client users against the
 	// account's limit and returns how many it could (R-L1).
 	ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error)
-	// CountSignInFailure counts one failed sign-in of a subject; failures
-	// older than window (0: none) are forgotten first. At limit the subject
-	// is locked for lockFor, its count starts again, and it returns true.
-	CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (locked bool, err error)
+	// CountSignInFailure counts one failed sign-in of a subject and returns
+	// the count; failures older than window (0: none) are forgotten first.
+	// At limit the subject is locked for lockFor, its count starts again,
+	// and it returns locked.
+	CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (failures int, locked bool, err error)
 	// RevokeAPIToken ends a user's token for an account, or ENOTFOUND.
 	RevokeAPIToken(ctx context.Context, userID, accountID, id string, now time.Time) error
 	// TouchAPIToken records a use of a token, at most once a minute.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,14 +50,25 @@ func TestSignInLockout(t *testing.T) {
 			if r := try("ann@example.com", goodPassword); r.Status != 201 {
 				t.Fatalf("a success did not end the run: %d", r.Status)
 			}
+			e.Waits.Take()
 			for i := range 10 {
 				if r := try("Ann@Example.com", "wrong password here"); r.Status != 401 {
 					t.Fatalf("wrong password %d: %d", i+1, r.Status)
 				}
 			}
+			// Slowed before locked: three answers at once, then waits that
+			// double up to 1.6 s.
+			ms := time.Millisecond
+			want := []time.Duration{0, 0, 0, 100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 1600 * ms, 1600 * ms}
+			if got := e.Waits.Take(); !slices.Equal(got, want) {
+				t.Errorf("waits before the answers to ten wrong passwords: %v, want %v", got, want)
+			}
 			locked := try("ann@example.com", goodPassword)
 			if locked.Status != 429 || locked.Code() != "rate_limited" {
 				t.Fatalf("after ten wrong passwords: %d %s", locked.Status, locked.Raw)
+			}
+			if got := e.Waits.Take(); len(got) != 0 {
+				t.Errorf("a locked username's answer waited %v", got)
 			}
 			if r := try("bob@example.com", goodPassword); r.Status != 201 {
 				t.Errorf("another username was locked too: %d", r.Status)
@@ -158,6 +170,12 @@ func TestSignInSourceLimit(t *testing.T) {
 		if r.Status != 401 {
 			t.Fatalf("failure %d from one source: %d", i+1, r.Status)
 		}
+	}
+	// The first hundred are answered at once, the rest slowed.
+	waits := e.Waits.Take()
+	if len(waits) != 300 || slices.Max(waits[:100]) != 0 || slices.Min(waits[100:]) != 250*time.Millisecond {
+		t.Errorf("waits of 300 failures from one source: first hundred up to %v, the rest from %v (%d in all)",
+			slices.Max(waits[:100]), slices.Min(waits[100:]), len(waits))
 	}
 	if r := signIn(e, t, "ann@example.com", goodPassword); r.Status != 429 {
 		t.Errorf("after 300 failures from one source: %d", r.Status)

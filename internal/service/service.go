@@ -48,6 +48,8 @@ type Service struct {
 	bulkLease, bulkPoll time.Duration
 	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
 	bulkWake chan struct{}
+	// sleep waits out the slow-down of wrong passwords.
+	sleep func(ctx context.Context, d time.Duration)
 }
 
 // Options configures a Service. Zero values pick the production defaults.
@@ -76,6 +78,9 @@ type Options struct {
 	// (default 15 s): after a crash, another node (or the restarted one)
 	// takes the job over once it ends.
 	BulkLease time.Duration
+	// Sleep waits for d or until ctx ends (default: really); tests record
+	// the slow-down of wrong passwords instead of waiting it out.
+	Sleep func(ctx context.Context, d time.Duration)
 }
 
 // New returns a Service over store.
@@ -115,6 +120,10 @@ func New(store gatehouse.Store, opts Options) *Service {
 	if s.bulkLease <= 0 {
 		s.bulkLease = 15 * time.Second
 	}
+	s.sleep = opts.Sleep
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
 	s.mailQueued = opts.MailQueued
 	if s.mailQueued == nil {
 		s.mailQueued = func() {}
@@ -131,6 +140,18 @@ func New(store gatehouse.Store, opts Options) *Service {
 		s.bootstrapHash = sum[:]
 	}
 	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // NewID returns a time-ordered unique id (UUIDv7), so that sorting by id is

@@ -30,7 +30,7 @@ func (r reader) SignInLockedUntil(ctx context.Context, subjects []string, now ti
 // failures at once count N on every node; failures older than the window
 // start a new count. At the limit the subject is locked and its count
 // starts again.
-func (t *tx) CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (bool, error) {
+func (t *tx) CountSignInFailure(ctx context.Context, subject string, now time.Time, window time.Duration, limit int, lockFor time.Duration) (int, bool, error) {
 	windowStart := int64(0)
 	if window > 0 {
 		windowStart = micros(now.Add(-window))
@@ -42,14 +42,14 @@ func (t *tx) CountSignInFailure(ctx context.Context, subject string, now time.Ti
 			window_start = CASE WHEN signin_limits.window_start < $3 THEN $2 ELSE signin_limits.window_start END
 		RETURNING failures`, subject, micros(now), windowStart).Scan(&failures)
 	if err != nil {
-		return false, mapErr(err)
+		return 0, false, mapErr(err)
 	}
 	if failures < limit {
-		return false, nil
+		return failures, false, nil
 	}
 	_, err = t.q.ExecContext(ctx, `UPDATE signin_limits SET failures = 0, window_start = $2, locked_until = $3 WHERE subject = $1`,
 		subject, micros(now), micros(now.Add(lockFor)))
-	return true, mapErr(err)
+	return failures, true, mapErr(err)
 }
 
 func (t *tx) ClearSignInFailures(ctx context.Context, subject string) error {

@@ -17,7 +17,7 @@ func testSignInFailures(t *testing.T, s gatehouse.Store) {
 		var locked bool
 		write(t, s, func(tx gatehouse.Tx) error {
 			var err error
-			locked, err = tx.CountSignInFailure(ctx, subject, at, window, 3, time.Minute)
+			_, locked, err = tx.CountSignInFailure(ctx, subject, at, window, 3, time.Minute)
 			return err
 		})
 		return locked
@@ -29,6 +29,15 @@ func testSignInFailures(t *testing.T, s gatehouse.Store) {
 			t.Fatal(err)
 		}
 		return until
+	}
+	var n int
+	write(t, s, func(tx gatehouse.Tx) error {
+		var err error
+		n, _, err = tx.CountSignInFailure(ctx, "username:carl", t0, 0, 3, time.Minute)
+		return err
+	})
+	if n != 1 {
+		t.Errorf("a first failure counts %d", n)
 	}
 	if count("username:ann", t0, 0) || count("username:ann", t0, 0) {
 		t.Fatal("locked before the limit")
