@@ -104,10 +104,11 @@ const (
 	ScopeUsersWrite    = "users:write"    // add, remove, invite, bulk; roles, folders, groups, grants
 	ScopeAuditRead     = "audit:read"
 	ScopeCheck         = "check" // ask checks about the token's account
+	ScopeNotify        = "notifications:send"
 )
 
 // TokenScopes lists every scope, in the order documents show them.
-var TokenScopes = []string{ScopeAccountsRead, ScopeAccountsWrite, ScopeUsersRead, ScopeUsersWrite, ScopeAuditRead, ScopeCheck}
+var TokenScopes = []string{ScopeAccountsRead, ScopeAccountsWrite, ScopeUsersRead, ScopeUsersWrite, ScopeAuditRead, ScopeCheck, ScopeNotify}
 
 // CheckToken lets one of the platform's services (video, signage) ask
 // checks. Only the SHA-256 of its secret is stored.

@@ -371,14 +371,19 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Roles        *[]string       `json:"roles"`
-		HomeFolderID json.RawMessage `json:"home_folder_id"`
+		Roles         *[]string          `json:"roles"`
+		HomeFolderID  json.RawMessage    `json:"home_folder_id"`
+		Notifications *notificationsJSON `json:"notifications"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	patch := service.MemberPatch{Roles: in.Roles}
+	if in.Notifications != nil {
+		n := gatehouse.Notifications(*in.Notifications)
+		patch.Notifications = &n
+	}
 	if in.HomeFolderID != nil {
 		var id *string
 		if err := json.Unmarshal(in.HomeFolderID, &id); err != nil {

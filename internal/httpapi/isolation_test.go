@@ -62,6 +62,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}
 			rename := map[string]any{"address": "Somewhere"}
 			settings := map[string]any{"max_client_users": 5}
+			notice := map[string]any{"subject": "Camera offline", "message": "Camera 3 stopped sending video."}
 			requests := []request{
 				{"get I1", "GET", "/api/v1/accounts/" + ts.i1, nil},
 				{"get C1", "GET", "/api/v1/accounts/" + ts.c1, nil},
@@ -78,6 +79,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				{"client under I1", "POST", "/api/v1/accounts", map[string]any{"kind": "client", "name": "New", "integrator_id": ts.i1}},
 				{"client under I2", "POST", "/api/v1/accounts", map[string]any{"kind": "client", "name": "New", "integrator_id": ts.i2}},
 				{"integrator", "POST", "/api/v1/accounts", map[string]any{"kind": "integrator", "name": "New"}},
+				{"notify C1", "POST", "/api/v1/accounts/" + ts.c1 + "/notifications", notice},
+				{"notify I1", "POST", "/api/v1/accounts/" + ts.i1 + "/notifications", notice},
+				{"notify C2", "POST", "/api/v1/accounts/" + ts.c2 + "/notifications", notice},
 			}
 			// want[request][principal], in the order of principals.
 			want := map[string][8]int{
@@ -97,6 +101,12 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				"client under I1": {201, 201, 201, 404, 404, 404, 201, 401},
 				"client under I2": {201, 404, 404, 404, 404, 201, 404, 401},
 				"integrator":      {201, 403, 403, 403, 403, 403, 403, 401},
+				// i1-scoped is staff through an API token without the
+				// notifications:send scope... it has all scopes (made before
+				// scopes), so it may.
+				"notify C1": {202, 202, 202, 202, 403, 404, 202, 401},
+				"notify I1": {202, 202, 403, 404, 404, 404, 403, 401},
+				"notify C2": {202, 404, 404, 404, 404, 202, 404, 401},
 			}
 			for _, req := range requests {
 				for i, p := range principals {

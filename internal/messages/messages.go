@@ -24,6 +24,8 @@ const (
 	// AccountNotice carries a notification sent to an account (R-N3); its
 	// body is the text the caller gave, in the caller's words.
 	AccountNotice = "account_notice"
+	// AccountNoticeSMS is the same by text.
+	AccountNoticeSMS = "account_notice_sms"
 )
 
 // Data is what a message may mention.
@@ -78,6 +80,9 @@ A change of your username to {{.Username}} was asked for. To confirm it, open th
 The link works once and expires on {{date .ExpiresAt}}. Until then you sign in with your current username. If you did not ask for this, ignore this message.
 `,
 		},
+		AccountNoticeSMS: {
+			body: `{{.AccountName}}: {{.Subject}}. {{.Text}}`,
+		},
 		AccountNotice: {
 			subject: "[{{.AccountName}}] {{.Subject}}",
 			body: `{{.Text}}
@@ -123,6 +128,9 @@ Le remplacement de votre identifiant par {{.Username}} a été demandé. Pour le
 
 Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. D'ici là, vous vous connectez avec votre identifiant actuel. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
 `,
+		},
+		AccountNoticeSMS: {
+			body: `{{.AccountName}} : {{.Subject}}. {{.Text}}`,
 		},
 		AccountNotice: {
 			subject: "[{{.AccountName}}] {{.Subject}}",

@@ -14,7 +14,6 @@ import (
 // identity whose invitation is still valid becomes active too. A GET of the
 // link consumes nothing (mail scanners follow links).
 func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPassword string) (gatehouse.User, error) {
-	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	inv, err := s.validInvitation(ctx, s.store, secret)
 	if err != nil {
 		return gatehouse.User{}, err
@@ -22,6 +21,9 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 	user, err := s.store.User(ctx, inv.UserID)
 	if err != nil {
 		return gatehouse.User{}, err
+	}
+	if user.IdentityProviderID != "" {
+		return gatehouse.User{}, gatehouse.Invalid("password", "this account signs in through its identity provider: open the activation link in a browser")
 	}
 	if err := password.Check(newPassword, user.Username); err != nil {
 		return gatehouse.User{}, err
@@ -37,40 +39,48 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		if err := tx.ActivateUser(ctx, inv.UserID, hash, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return invalid // activated meanwhile through another link
-		} else if err != nil {
-			return err
-		}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "user.activated", "user", inv.UserID)); err != nil {
-			return err
-		}
-		pending, err := tx.PendingInvitationsOf(ctx, inv.UserID)
-		if err != nil {
-			return err
-		}
-		for _, p := range pending {
-			if p.StatusAt(now) != gatehouse.InvitationPending {
-				continue // expired: a new invitation must be sent (R-M4)
-			}
-			if err := tx.EndInvitation(ctx, p.AccountID, p.ID, gatehouse.InvitationAccepted, now); err != nil {
-				return err
-			}
-			if err := tx.SetMembershipStatus(ctx, p.AccountID, p.MembershipID, gatehouse.MembershipActive); err != nil {
-				return err
-			}
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.activate(ctx, tx, c, inv, hash)
 	})
 	if err != nil {
 		return gatehouse.User{}, err
 	}
 	user.Status = gatehouse.UserActive
 	return user, nil
+}
+
+// activate makes the identity of a valid invitation active, with its
+// password hash ("" for identities of a provider), and every pending
+// membership of it whose invitation is still valid (R-M3).
+func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, inv gatehouse.Invitation, passwordHash string) error {
+	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
+	now := s.now()
+	if err := tx.ActivateUser(ctx, inv.UserID, passwordHash, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return invalid // activated meanwhile through another link
+	} else if err != nil {
+		return err
+	}
+	if err := tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "user.activated", "user", inv.UserID)); err != nil {
+		return err
+	}
+	pending, err := tx.PendingInvitationsOf(ctx, inv.UserID)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if p.StatusAt(now) != gatehouse.InvitationPending {
+			continue // expired: a new invitation must be sent (R-M4)
+		}
+		if err := tx.EndInvitation(ctx, p.AccountID, p.ID, gatehouse.InvitationAccepted, now); err != nil {
+			return err
+		}
+		if err := tx.SetMembershipStatus(ctx, p.AccountID, p.MembershipID, gatehouse.MembershipActive); err != nil {
+			return err
+		}
+		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CheckActivationLink tells whether a link may still be used, without
@@ -85,11 +95,16 @@ func (s *Service) CheckActivationLink(ctx context.Context, secret string) (gateh
 
 // validInvitation finds the pending, unexpired invitation of a link.
 func (s *Service) validInvitation(ctx context.Context, r gatehouse.Reader, secret string) (gatehouse.Invitation, error) {
-	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	if gatehouse.TokenKind(secret) != gatehouse.TokenInvitation {
-		return gatehouse.Invitation{}, invalid
+		return gatehouse.Invitation{}, gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	}
-	inv, err := r.InvitationByTokenHash(ctx, gatehouse.HashToken(secret))
+	return s.validInvitationByHash(ctx, r, gatehouse.HashToken(secret))
+}
+
+// validInvitationByHash is validInvitation for the hash of a link's secret.
+func (s *Service) validInvitationByHash(ctx context.Context, r gatehouse.Reader, hash []byte) (gatehouse.Invitation, error) {
+	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
+	inv, err := r.InvitationByTokenHash(ctx, hash)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return inv, invalid
 	} else if err != nil {

@@ -26,6 +26,8 @@ func scopeOf(act action) string {
 		return gatehouse.ScopeAuditRead
 	case readMembers:
 		return gatehouse.ScopeUsersRead
+	case notifyMembers:
+		return gatehouse.ScopeNotify
 	}
 	return gatehouse.ScopeUsersWrite
 }

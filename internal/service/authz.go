@@ -17,6 +17,7 @@ const (
 	createClient                 // create a client account under this integrator
 	readMembers                  // list and view the account's users and invitations
 	manageMembers                // add, remove and invite users (then mayManageLevel decides which)
+	notifyMembers                // send a notification to the members who enabled them (R-N3)
 )
 
 // authorize is the one place that decides whether caller may do act on the
@@ -67,7 +68,7 @@ func allowed(act action, a gatehouse.Access, account gatehouse.Account) bool {
 	switch act {
 	case readAccount:
 		return mayRead(a)
-	case updateAccount, readAudit:
+	case updateAccount, readAudit, notifyMembers:
 		if account.Kind == gatehouse.KindIntegrator {
 			return a.Level == gatehouse.LevelIntegratorAdmin
 		}

@@ -25,6 +25,7 @@ type NewMember struct {
 	Roles            []string // nil: ["viewer"] for client users
 	HomeFolderID     string
 	Phone            string
+	UserType         string
 	Notifications    gatehouse.Notifications
 }
 
@@ -59,8 +60,9 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	default:
 		return gatehouse.Member{}, gatehouse.Invalid("level", "level must be integrator_admin, integrator_user, client_admin or client_user")
 	}
-	if in.IdentityProvider != "" {
-		return gatehouse.Member{}, gatehouse.Invalid("identity_provider", "no identity provider with this id")
+	userType, err := validateUserType(in.UserType)
+	if err != nil {
+		return gatehouse.Member{}, err
 	}
 	requestedRoles := in.Roles
 	if requestedRoles == nil && in.Level == gatehouse.LevelClientUser {
@@ -94,8 +96,14 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		if err != nil {
 			return err
 		}
+		if in.IdentityProvider != "" {
+			if err := providerForAccount(ctx, tx, in.IdentityProvider, account); err != nil {
+				return err
+			}
+		}
 		member, err = s.enrol(ctx, tx, c, account, enrolment{Username: username, Email: email, FirstName: firstName,
-			LastName: lastName, Language: language, Phone: phone, Level: in.Level, Roles: roles,
+			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
+			Level: in.Level, Roles: roles,
 			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
 		return err
 	})
@@ -108,10 +116,12 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 // enrolment is what enrol registers: validated input, roles resolved.
 type enrolment struct {
 	Username, Email, FirstName, LastName, Language, Phone string
-	Level                                                 gatehouse.Level
-	Roles                                                 []gatehouse.Role
-	HomeFolderID                                          string
-	Notifications                                         gatehouse.Notifications
+	// UserType and IdentityProviderID are kept for a new identity only.
+	UserType, IdentityProviderID string
+	Level                        gatehouse.Level
+	Roles                        []gatehouse.Role
+	HomeFolderID                 string
+	Notifications                gatehouse.Notifications
 	// NamesRequired refuses a new username without names (single adds);
 	// bulk invitations have no names to give.
 	NamesRequired bool
@@ -169,7 +179,8 @@ func (s *Service) enrol(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller
 		// Another request may create the same username meanwhile; then its
 		// identity is the one (R-U1, R-U2).
 		user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.newID(), Username: in.Username, FirstName: in.FirstName,
-			LastName: in.LastName, Language: in.Language, Phone: in.Phone, Status: gatehouse.UserPending, CreatedAt: now})
+			LastName: in.LastName, Language: in.Language, Phone: in.Phone, UserType: in.UserType,
+			IdentityProviderID: in.IdentityProviderID, Status: gatehouse.UserPending, CreatedAt: now})
 		if err != nil {
 			return gatehouse.Member{}, err
 		}
@@ -293,8 +304,15 @@ func (s *Service) checkHomeFolder(ctx context.Context, r gatehouse.Reader, m gat
 // MemberPatch changes a user of an account; nil fields stay. HomeFolderID
 // "" clears the home folder.
 type MemberPatch struct {
-	Roles        *[]string
-	HomeFolderID *string
+	Roles         *[]string
+	HomeFolderID  *string
+	Notifications *gatehouse.Notifications
+}
+
+// onlyNotifications tells whether the patch changes the notification
+// choices alone: what members may do on their own membership (R-N3).
+func (p MemberPatch) onlyNotifications() bool {
+	return p.Roles == nil && p.HomeFolderID == nil && p.Notifications != nil
 }
 
 // UpdateMember changes a member's account-wide roles or home folder. The
@@ -304,6 +322,9 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		account, acc, err := s.authorizeAccess(ctx, tx, c, accountID, manageMembers)
 		if err != nil {
+			if patch.onlyNotifications() && s.isOwnMembership(ctx, tx, c, accountID, membershipID) {
+				return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
+			}
 			return err
 		}
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
@@ -311,6 +332,9 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		}
 		if member, err = tx.Member(ctx, accountID, membershipID); err != nil {
 			return err
+		}
+		if patch.onlyNotifications() && member.UserID == c.Principal.UserID {
+			return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
 		}
 		if member.Level == gatehouse.LevelRemoteMonitoring {
 			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "the remote monitoring user's access is fixed: cameras of its account")
@@ -339,6 +363,11 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 			}
 			member.HomeFolderID = *patch.HomeFolderID
 		}
+		if patch.Notifications != nil {
+			if err := s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member); err != nil {
+				return err
+			}
+		}
 		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.updated", "membership", membershipID))
 	})
 	if err != nil {
@@ -347,6 +376,31 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 	members := []gatehouse.Member{member}
 	err = s.landHome(ctx, accountID, members)
 	return members[0], err
+}
+
+// isOwnMembership tells whether the membership is the caller's own, active,
+// reached with a session or a token allowed to write users.
+func (s *Service) isOwnMembership(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID, membershipID string) bool {
+	if c.Principal.UserID == "" || needScope(c, gatehouse.ScopeUsersWrite) != nil ||
+		(c.Principal.ScopeAccountID != "" && c.Principal.ScopeAccountID != accountID) {
+		return false
+	}
+	m, err := r.Member(ctx, accountID, membershipID)
+	return err == nil && m.UserID == c.Principal.UserID && m.Status == gatehouse.MembershipActive
+}
+
+// setNotifications stores a member's notification choices (R-N3) and reads
+// the member back into member.
+func (s *Service) setNotifications(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, accountID, membershipID string, n gatehouse.Notifications, member *gatehouse.Member) error {
+	if err := tx.SetMembershipNotifications(ctx, accountID, membershipID, n); err != nil {
+		return err
+	}
+	m, err := tx.Member(ctx, accountID, membershipID)
+	if err != nil {
+		return err
+	}
+	*member = m
+	return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.notifications_changed", "membership", membershipID))
 }
 
 // EffectivePermissions lists what a member holds and where each permission

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/http"
 	"net/url"
 	"runtime"
 	"strings"
@@ -48,6 +49,8 @@ type Service struct {
 	bulkLease, bulkPoll time.Duration
 	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
 	bulkWake chan struct{}
+	// providers caches the discovery of OpenID Connect providers.
+	providers *oidcProviders
 	// sleep waits out the slow-down of wrong passwords.
 	sleep func(ctx context.Context, d time.Duration)
 }
@@ -120,6 +123,7 @@ func New(store gatehouse.Store, opts Options) *Service {
 	if s.bulkLease <= 0 {
 		s.bulkLease = 15 * time.Second
 	}
+	s.providers = &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}
 	s.sleep = opts.Sleep
 	if s.sleep == nil {
 		s.sleep = sleepCtx
@@ -239,6 +243,9 @@ func (s *Service) mail(now time.Time, to, lang, kind string, data messages.Data)
 	id := s.newID()
 	return gatehouse.Message{ID: id, MessageID: id + "@" + s.mailDomain, To: to, Subject: subject, Body: body, CreatedAt: now}, nil
 }
+
+// PublicURL is the base of every link Gatehouse gives out.
+func (s *Service) PublicURL() string { return s.publicURL }
 
 // activationLink is the link of an invitation e-mail (API.md "Running it").
 func (s *Service) activationLink(secret string) string {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -41,6 +42,8 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /activate", p.secure(p.csrf.Handler(http.HandlerFunc(p.activateSubmit))))
 	handle("GET /confirm-username", p.secure(http.HandlerFunc(p.confirmUsernamePage)))
 	handle("POST /confirm-username", p.secure(p.csrf.Handler(http.HandlerFunc(p.confirmUsernameSubmit))))
+	handle("GET /oidc/{provider_id}/sign-in", p.secure(http.HandlerFunc(p.providerSignIn)))
+	handle("GET /oidc/callback", p.secure(http.HandlerFunc(p.providerCallback)))
 	handle("GET /login", p.secure(http.HandlerFunc(p.loginPage)))
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
@@ -82,6 +85,19 @@ func language(r *http.Request, userLang string) string {
 func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	user, err := p.svc.CheckActivationLink(r.Context(), token)
+	if err == nil && user.IdentityProviderID != "" {
+		// People of an identity provider activate by signing in there
+		// (R-U5, R-M3): the link leads to the provider.
+		to, err := p.svc.StartProviderSignIn(r.Context(), "", token)
+		if err == nil {
+			http.Redirect(w, r, to, http.StatusFound)
+			return
+		}
+		view := p.view(r, user.Language, "activate_title")
+		view.Error, view.Fatal = p.message(r, err), true
+		p.renderPage(w, r, statusFor(err), "activate.html", view)
+		return
+	}
 	view := p.view(r, user.Language, "activate_title")
 	view.Token, view.Username = token, user.Username
 	status := http.StatusOK
@@ -106,6 +122,54 @@ func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
 		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusOf(err)
 	}
 	p.renderPage(w, r, status, "activate.html", view)
+}
+
+// providerSignIn sends the browser to an identity provider to sign in.
+func (p *Pages) providerSignIn(w http.ResponseWriter, r *http.Request) {
+	to, err := p.svc.StartProviderSignIn(r.Context(), r.PathValue("provider_id"), "")
+	if err != nil {
+		view := p.view(r, "", "title")
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "login.html", view)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// providerCallback is where the provider sends the browser back: a page
+// session, the second step, or the reason it failed.
+func (p *Pages) providerCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var (
+		res service.ProviderSignIn
+		err error
+	)
+	if q.Get("error") != "" {
+		err = gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "the identity provider refused the sign-in (%s)", cutText(q.Get("error"), 64))
+	} else {
+		res, err = p.svc.FinishProviderSignIn(r.Context(), remoteIP(r), "", q.Get("state"), q.Get("code"))
+	}
+	switch {
+	case err != nil:
+		view := p.view(r, "", "title")
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "login.html", view)
+	case res.Session != nil:
+		p.startPageSession(w, r, res.Session)
+	default:
+		view := p.view(r, res.User.Language, "mfa_title")
+		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
+	}
+}
+
+// cutText keeps at most n bytes of a text from outside, on a rune boundary.
+func cutText(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // confirmUsernamePage asks for a click before the new username is taken:
@@ -147,6 +211,12 @@ func statusOf(err error) int {
 		return http.StatusGone
 	case gatehouse.EUSERNAMETAKEN:
 		return http.StatusConflict
+	case gatehouse.EFORBIDDEN:
+		return http.StatusForbidden
+	case gatehouse.ENOTFOUND:
+		return http.StatusNotFound
+	case gatehouse.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
