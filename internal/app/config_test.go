@@ -28,7 +28,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_ADDR": "0.0.0.0:9000", "GATEHOUSE_DATA_DIR": "/var/lib/gatehouse",
 		"GATEHOUSE_DATABASE_URL": "postgres://db/gh", "GATEHOUSE_PUBLIC_URL": "https://gh.example.com/",
 		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
-		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret",
+		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
 	}
 	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -36,7 +36,8 @@ func TestParseConfig(t *testing.T) {
 	}
 	want = Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/gatehouse", DatabaseURL: "postgres://db/gh",
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
-		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>"}
+		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
+		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret"}
 	if cfg != want {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
@@ -59,6 +60,7 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"SMTP without port":   {"--smtp-url", "smtp://mail.example.com"},
 		"SMTP wrong scheme":   {"--smtp-url", "http://mail.example.com:25"},
 		"log level":           {"--log-level", "loud"},
+		"SMS URL":             {"--sms-url", "sms.example.com/send"},
 		"log format":          {"--log-format", "xml"},
 		"stray argument":      {"now"},
 		"mail from":           {"--mail-from", "not an address"},

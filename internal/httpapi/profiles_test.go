@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +118,35 @@ func confirmationLink(t *testing.T, e *apitest.Env, to string) string {
 		t.Fatalf("%d username confirmations mailed to %s, want 1", len(found), to)
 	}
 	return found[0]
+}
+
+// R-U7: the user type is a free label of the person's role at the site,
+// given when a new username is added and changed in the profile; "" clears
+// it; an existing identity keeps its own (R-U2).
+func TestUserType(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			add := newUser("guard@example.com", "client_user")
+			add["user_type"] = "Security guard"
+			user := e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1+"/users", op, add).String("user_id")
+			again := newUser("guard@example.com", "client_user")
+			again["user_type"] = "Cleaner"
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1b+"/users", op, again)
+			if u, _ := e.Store.User(t.Context(), user); u.UserType != "Security guard" {
+				t.Errorf("user type %q after a second add, want the first", u.UserType)
+			}
+			got := e.Must(t, 200, "PATCH", "/api/v1/users/"+user, ts.tokens["c1-admin"], map[string]string{"user_type": "  Night manager "})
+			if got.String("user_type") != "Night manager" {
+				t.Errorf("user type after the change: %s", got.Raw)
+			}
+			if r := e.Do(t, "PATCH", "/api/v1/users/"+user, op, map[string]string{"user_type": strings.Repeat("x", 300)}); r.Status != 400 || r.Field() != "user_type" {
+				t.Errorf("a 300-letter user type: %d %s", r.Status, r.Raw)
+			}
+			if got := e.Must(t, 200, "PATCH", "/api/v1/users/"+user, op, map[string]string{"user_type": ""}); got.String("user_type") != "" {
+				t.Errorf("user type not cleared: %s", got.Raw)
+			}
+		})
+	}
 }
