@@ -183,8 +183,13 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 				t.Errorf("the activation link again: %d", resp.StatusCode)
 			}
 
-			// Signing in again through the provider.
+			// Signing in again through the provider, offered on the sign-in
+			// page for platform-wide providers.
 			signInLink := platform.String("sign_in_url")
+			_, login := atProviderOrPage(t, newBrowser(t, e), "https://gatehouse.example.com/login")
+			if !strings.Contains(login, `href="/oidc/`+platform.String("id")+`/sign-in">Acme SSO`) || strings.Contains(login, "Integrator One SSO") {
+				t.Errorf("the sign-in page does not offer exactly the platform's provider:\n%s", login)
+			}
 			resp, page = atProvider(t, newBrowser(t, e), signInLink, "ann@idp.example")
 			if resp.Request.URL.Path != "/accounts" || !strings.Contains(page, "ann@example.com") {
 				t.Errorf("sign-in through the provider ended at %s: %.300s", resp.Request.URL, page)

@@ -164,6 +164,12 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 	return s.store.IdentityProviders(ctx, owners)
 }
 
+// PlatformIdentityProviders lists the platform-wide providers, which the
+// sign-in page offers to everyone (their names are no secret).
+func (s *Service) PlatformIdentityProviders(ctx context.Context) ([]gatehouse.IdentityProvider, error) {
+	return s.store.IdentityProviders(ctx, []string{""})
+}
+
 // DeleteIdentityProvider removes a provider nobody signs in through (409
 // identity_provider_in_use otherwise).
 func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller, id string) error {

@@ -22,7 +22,8 @@ var pageTexts = map[string]map[string]string{
 		"enroll_intro":  "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
 		"enroll_key":    "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
 		"accounts_title": "Your accounts", "signed_in_as": "Signed in as", "no_accounts": "You do not belong to any account yet.",
-		"sign_out": "Sign out", "integrator": "integrator", "client": "site",
+		"or_sign_in_with": "Or sign in with:",
+		"sign_out":        "Sign out", "integrator": "integrator", "client": "site",
 		"activate_title": "Activate your account", "activate_intro": "Choose the password for", "new_password": "New password",
 		"password_hint": "At least 12 characters. A few unrelated words make a strong password.", "activate": "Activate",
 		"activate_done":          "Your account is active. You can now sign in.",
@@ -37,7 +38,8 @@ var pageTexts = map[string]map[string]string{
 		"enroll_intro":  "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
 		"enroll_key":    "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
 		"accounts_title": "Vos comptes", "signed_in_as": "Connecté en tant que", "no_accounts": "Vous n'appartenez encore à aucun compte.",
-		"sign_out": "Se déconnecter", "integrator": "intégrateur", "client": "site",
+		"or_sign_in_with": "Ou connectez-vous avec :",
+		"sign_out":        "Se déconnecter", "integrator": "intégrateur", "client": "site",
 		"activate_title": "Activez votre compte", "activate_intro": "Choisissez le mot de passe de", "new_password": "Nouveau mot de passe",
 		"password_hint": "Au moins 12 caractères. Quelques mots sans rapport font un mot de passe solide.", "activate": "Activer",
 		"activate_done":          "Votre compte est actif. Vous pouvez maintenant vous connecter.",
@@ -52,6 +54,8 @@ type pageView struct {
 	Enroll, SMS            bool
 	Challenge, Secret, URI string
 	Accounts               []accountItem
+	// Providers are the platform-wide identity providers offered at sign-in.
+	Providers []gatehouse.IdentityProvider
 	// Activation: the link's secret, whether the link is dead (no form),
 	// and whether it worked.
 	Token       string
@@ -75,7 +79,9 @@ func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
 		return
 	}
-	p.renderPage(w, r, http.StatusOK, "login.html", p.view(r, "", "title"))
+	view := p.view(r, "", "title")
+	view.Providers, _ = p.svc.PlatformIdentityProviders(r.Context()) // a page without them still signs in
+	p.renderPage(w, r, http.StatusOK, "login.html", view)
 }
 
 func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
