@@ -408,6 +408,11 @@ type Tx interface {
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n Notifications) error
 	// InsertAccountNotification: ECONFLICT when the key was used already.
 	InsertAccountNotification(ctx context.Context, n AccountNotification) error
+	// PurgeExpired removes what ended before the given time and can never
+	// be used again: sessions, second-factor challenges, trips to identity
+	// providers, username-change links, and sign-in counts without a lock
+	// that are spent (a source's) or zero (a username's after its lock).
+	PurgeExpired(ctx context.Context, before time.Time) error
 }
 
 // WriteBatch holds the rows one use case inserts together: a store writes

@@ -549,11 +549,16 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx gatehouse.Tx, c gatehou
 	return tx.InsertBatch(ctx, batch)
 }
 
+// purgeEvery is how often ended sessions, challenges and links are removed.
+const purgeEvery = 10 * time.Minute
+
 // RunBulkJobs runs the confirmed jobs that no node holds: those confirmed
 // without waiting (it is woken for them), and, every poll interval, those
-// whose node stopped or died. It also removes old previews. It returns when
+// whose node stopped or died. It also removes old previews, and every ten
+// minutes what sign-in left behind (PurgeExpired). It returns when
 // ctx ends; a job it was running is taken over by the next node to look.
 func (s *Service) RunBulkJobs(ctx context.Context, poll time.Duration) {
+	var lastPurge time.Time
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	for {
@@ -563,6 +568,12 @@ func (s *Service) RunBulkJobs(ctx context.Context, poll time.Duration) {
 			}
 		}
 		_ = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreviewsBefore(ctx, s.now().Add(-bulkKeep)) })
+		if time.Since(lastPurge) >= purgeEvery {
+			// An hour's grace: nothing is removed while a clock skew
+			// between nodes could still make it look alive.
+			_ = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.PurgeExpired(ctx, s.now().Add(-time.Hour)) })
+			lastPurge = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return

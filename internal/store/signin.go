@@ -212,3 +212,20 @@ func (t *tx) InsertAccountNotification(ctx context.Context, n gatehouse.AccountN
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.AccountID, n.IdempotencyKey, n.Emails, n.SMS, n.CreatedBy, micros(n.CreatedAt))
 	return mapErr(err)
 }
+
+func (t *tx) PurgeExpired(ctx context.Context, before time.Time) error {
+	at := micros(before)
+	for _, query := range []string{
+		`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`,
+		`DELETE FROM mfa_challenges WHERE expires_at < $1`,
+		`DELETE FROM oidc_logins WHERE expires_at < $1`,
+		`DELETE FROM username_changes WHERE expires_at < $1`,
+		`DELETE FROM signin_limits WHERE (locked_until IS NULL OR locked_until < $1) AND window_start < $1
+			AND (subject LIKE 'source:%' OR failures = 0)`,
+	} {
+		if _, err := t.q.ExecContext(ctx, query, at); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}

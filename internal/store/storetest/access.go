@@ -23,6 +23,8 @@ func runAccess(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("NamesUniquePerAccount", func(t *testing.T) { testAccessNamesUnique(t, open(t)) })
 	t.Run("CheckTokens", func(t *testing.T) { testCheckTokens(t, open(t)) })
 	t.Run("SignInFailures", func(t *testing.T) { testSignInFailures(t, open(t)) })
+	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open(t)) })
+	t.Run("SignInSecretsWorkOnce", func(t *testing.T) { testSignInSecretsWorkOnce(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
