@@ -76,7 +76,7 @@ func Start(t testing.TB, b storetest.Backend) *Env {
 func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Options)) *Env {
 	t.Helper()
 	db, dbURL := b.Open(t)
-	clock := &Clock{now: time.Now().UTC()}
+	clock := NewClock(time.Now().UTC())
 	waits := &Waits{}
 	opts := service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
 		PasswordParams: FastPasswords, Clock: clock, Sleep: waits.sleep}
@@ -234,6 +234,9 @@ func (e *Env) Grant(ctx context.Context, tx gatehouse.Tx, userID, accountID stri
 	}
 	return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: service.NewID(), UserID: userID, AccountID: accountID, Name: "test", Hash: hash})
 }
+
+// NewClock returns a test clock showing now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
 
 // Clock is a test clock that moves only when told to.
 type Clock struct {

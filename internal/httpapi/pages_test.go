@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 )
@@ -113,5 +114,46 @@ func TestLoginPage(t *testing.T) {
 	cross.Header.Set("Sec-Fetch-Site", "cross-site")
 	if r, err := http.DefaultClient.Do(cross); err != nil || r.StatusCode != 403 {
 		t.Errorf("cross-site sign-in post: %v %v", r.StatusCode, err)
+	}
+}
+
+var challengeField = regexp.MustCompile(`name="challenge" value="(gh_mfa_[A-Za-z0-9_-]+)"`)
+
+// The sign-in page with SMS as the second factor (R-S2): the code page says
+// a text was sent, offers a new code (too soon: the page says so), and the
+// latest texted code signs in.
+func TestLoginPageWithSMS(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	phone := "+33612345678"
+	user := addActive(t, e, site, "sms@example.com", "client_user", nil).String("user_id")
+	self := session(t, e, "sms@example.com")
+	e.Must(t, 200, "PATCH", "/api/v1/users/"+user, self, map[string]string{"phone": phone})
+	start := e.Must(t, 200, "POST", "/api/v1/me/mfa/sms", self, nil)
+	e.Must(t, 204, "POST", "/api/v1/me/mfa/sms/confirm", self, map[string]string{"challenge": start.String("challenge"), "code": lastText(t, e, phone)})
+
+	b := &browser{e: e}
+	resp, page := b.do(t, "POST", "/login", url.Values{"username": {"sms@example.com"}, "password": {goodPassword}})
+	match := challengeField.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || match == nil || !strings.Contains(page, "SMS") || !strings.Contains(page, `action="/login/mfa/resend"`) {
+		t.Fatalf("code page: %d\n%s", resp.StatusCode, page)
+	}
+	first := lastText(t, e, phone)
+	resp, page = b.do(t, "POST", "/login/mfa/resend", url.Values{"challenge": {match[1]}})
+	if resp.StatusCode != 429 || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, match[1]) {
+		t.Errorf("a new code at once: %d\n%s", resp.StatusCode, page)
+	}
+	e.Clock.Advance(31 * time.Second)
+	if resp, _ = b.do(t, "POST", "/login/mfa/resend", url.Values{"challenge": {match[1]}}); resp.StatusCode != 200 {
+		t.Errorf("a new code after 31 s: %d", resp.StatusCode)
+	}
+	second := lastText(t, e, phone)
+	if second == first {
+		t.Logf("the new code happens to equal the old one")
+	}
+	resp, _ = b.do(t, "POST", "/login/mfa", url.Values{"challenge": {match[1]}, "code": {second}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/accounts" {
+		t.Errorf("the texted code: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

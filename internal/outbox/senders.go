@@ -2,8 +2,10 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,7 +91,9 @@ func syncDir(dir string) error {
 		return nil // done file by file
 	}
 	d, err := os.Open(dir)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing was ever written there
+	} else if err != nil {
 		return err
 	}
 	defer d.Close()

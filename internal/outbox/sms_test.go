@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -68,6 +69,26 @@ func TestTextsAsFiles(t *testing.T) {
 	}
 }
 
+// A batch of e-mail alone is recorded sent though no text was ever written
+// (the SMS directory does not exist): flushing an unused sink is no failure.
+func TestMailWithoutTextsIsRecordedSent(t *testing.T) {
+	db, _ := storetest.Backends(t)[0].Open(t)
+	queue(t, db, gatehouse.Message{ID: "m1", MessageID: "m1@gatehouse.example.com", To: "ann@example.com", Subject: "Hello",
+		Body: "Hi", CreatedAt: time.Now().UTC()})
+	dir := t.TempDir()
+	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(dir, "mail"), From: "Gatehouse <noreply@example.com>"},
+		SMS: outbox.SMSFileSender{Dir: filepath.Join(dir, "sms")}}
+	w := worker(db, sender, "node-1")
+	if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("delivered %d, %v", n, err)
+	}
+	w.Owner = "node-2" // another node would find nothing left, even once the lease ends
+	w.Clock = apitest.NewClock(time.Now().Add(time.Hour))
+	if n, err := w.DeliverDue(context.Background()); err != nil || n != 0 {
+		t.Errorf("%d messages due again after delivery (%v)", n, err)
+	}
+}
+
 // The HTTP provider posts each text as JSON with the bearer secret; a
 // gateway that fails gets the same text again later, with the same id, so
 // it can drop a repeat; a 2xx ends it (R-N2, R-N1).
@@ -100,17 +121,17 @@ func TestTextsThroughTheHTTPProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	queue(t, db, text("m1", "+14155550123", "Votre code Gatehouse est 654321."))
-	clock := &stepClock{now: time.Now().UTC()}
+	clock := apitest.NewClock(time.Now().UTC())
 	w := worker(db, outbox.Channels{Email: senderFunc(func(context.Context, gatehouse.Message) error { return nil }), SMS: sms}, "node-1")
 	w.Clock = clock
 	if _, err := w.DeliverDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(time.Hour) // past the back-off
+	clock.Advance(time.Hour) // past the back-off
 	if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
 		t.Fatalf("retry delivered %d, %v", n, err)
 	}
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	if n, _ := w.DeliverDue(context.Background()); n != 0 {
 		t.Errorf("%d deliveries after the gateway accepted", n)
 	}
@@ -128,21 +149,4 @@ func TestTextsThroughTheHTTPProvider(t *testing.T) {
 	if _, err := outbox.NewSMSHTTPSender("ftp://gateway", ""); err == nil {
 		t.Errorf("an ftp:// gateway was accepted")
 	}
-}
-
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

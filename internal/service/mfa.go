@@ -272,6 +272,15 @@ func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSec
 	return expires, err
 }
 
+// needSession refuses API tokens: a person's second factor and recovery
+// codes are changed by the person, signed in.
+func needSession(c gatehouse.Caller) error {
+	if c.Principal.SessionID == "" {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to change your second factor")
+	}
+	return nil
+}
+
 // SMSEnrollment is a code texted to confirm SMS as a person's second factor.
 type SMSEnrollment struct {
 	Challenge string
@@ -282,8 +291,8 @@ type SMSEnrollment struct {
 // StartSMSEnrollment texts a code to the caller's profile phone; answering
 // it makes SMS their second factor (R-S2).
 func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (SMSEnrollment, error) {
-	if c.Principal.SessionID == "" {
-		return SMSEnrollment{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to change your second factor")
+	if err := needSession(c); err != nil {
+		return SMSEnrollment{}, err
 	}
 	var out SMSEnrollment
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
@@ -313,8 +322,8 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 // ConfirmEnrollment enrolls the factor of an enrollment challenge of the
 // caller's own (authenticator key or SMS) when its code is right.
 func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, challengeSecret, code string) error {
-	if c.Principal.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to change your second factor")
+	if err := needSession(c); err != nil {
+		return err
 	}
 	refused := false
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
@@ -334,8 +343,8 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 // DisableMFA turns the caller's second factor off. Administrators must keep
 // one (R-P4): for them it is refused with 409 mfa_required.
 func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
-	if c.Principal.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to change your second factor")
+	if err := needSession(c); err != nil {
+		return err
 	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		admin, err := tx.HasActiveAdminMembership(ctx, c.Principal.UserID)
@@ -358,8 +367,8 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 // NewRecoveryCodes makes the caller ten new recovery codes, shown this once;
 // the old ones stop working. Only people with a second factor have them.
 func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]string, error) {
-	if c.Principal.SessionID == "" {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to make recovery codes")
+	if err := needSession(c); err != nil {
+		return nil, err
 	}
 	codes := make([]string, recoveryCodeCount)
 	hashes := make([][]byte, recoveryCodeCount)

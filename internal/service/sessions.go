@@ -183,8 +183,8 @@ type TOTPEnrollment struct {
 // confirm (optional for users, R-S2); the current key, if any, stays until
 // the new one is confirmed.
 func (s *Service) StartTOTPEnrollment(ctx context.Context, c gatehouse.Caller) (TOTPEnrollment, error) {
-	if c.Principal.SessionID == "" {
-		return TOTPEnrollment{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to enroll an authenticator")
+	if err := needSession(c); err != nil {
+		return TOTPEnrollment{}, err
 	}
 	user, err := s.store.User(ctx, c.Principal.UserID)
 	if err != nil {

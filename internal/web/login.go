@@ -17,7 +17,7 @@ var pageTexts = map[string]map[string]string{
 	"en": {
 		"title": "Sign in", "username": "Username (e-mail)", "password": "Password", "sign_in": "Sign in",
 		"mfa_title": "Second step", "mfa_intro": "Enter the 6-digit code from your authenticator app.",
-		"mfa_sms_intro": "We sent a 6-digit code by SMS to your phone. Enter it here.",
+		"mfa_sms_intro": "We sent a 6-digit code by SMS to your phone. Enter it here.", "resend_code": "Send a new code",
 		"recovery_hint": "Lost your phone? Enter one of your recovery codes instead.",
 		"enroll_intro":  "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
 		"enroll_key":    "Key:", "enroll_link": "Open in an authenticator app on this device", "code": "Code", "verify": "Verify",
@@ -33,7 +33,7 @@ var pageTexts = map[string]map[string]string{
 	"fr": {
 		"title": "Connexion", "username": "Identifiant (e-mail)", "password": "Mot de passe", "sign_in": "Se connecter",
 		"mfa_title": "Deuxième étape", "mfa_intro": "Saisissez le code à 6 chiffres de votre application d'authentification.",
-		"mfa_sms_intro": "Nous vous avons envoyé un code à 6 chiffres par SMS. Saisissez-le ici.",
+		"mfa_sms_intro": "Nous vous avons envoyé un code à 6 chiffres par SMS. Saisissez-le ici.", "resend_code": "Envoyer un nouveau code",
 		"recovery_hint": "Téléphone perdu ? Saisissez plutôt l'un de vos codes de secours.",
 		"enroll_intro":  "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
 		"enroll_key":    "Clé :", "enroll_link": "Ouvrir dans une application d'authentification sur cet appareil", "code": "Code", "verify": "Vérifier",
@@ -112,6 +112,27 @@ func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.startPageSession(w, r, session)
+}
+
+// resendSubmit texts a new code for the SMS challenge on the page
+// (throttled: the page says when it is too soon).
+func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	challenge := r.PostFormValue("challenge")
+	_, err := p.svc.ResendSMSCode(r.Context(), remoteIP(r), "", challenge)
+	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
+		view := p.view(r, "", "title")
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "login.html", view)
+		return
+	}
+	view := p.view(r, "", "mfa_title")
+	view.SMS, view.Challenge = true, challenge
+	status := http.StatusOK
+	if err != nil {
+		view.Error, status = p.message(r, err), statusFor(err)
+	}
+	p.renderPage(w, r, status, "mfa.html", view)
 }
 
 func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *service.NewSession) {

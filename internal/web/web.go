@@ -47,6 +47,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /login", p.secure(http.HandlerFunc(p.loginPage)))
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
+	handle("POST /login/mfa/resend", p.secure(p.csrf.Handler(http.HandlerFunc(p.resendSubmit))))
 	handle("GET /accounts", p.secure(http.HandlerFunc(p.accountsPage)))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 }
