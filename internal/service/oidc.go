@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,7 +79,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 		return gatehouse.IdentityProvider{}, err
 	}
 	issuer := strings.TrimSpace(in.Issuer)
-	if u, err := url.Parse(issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(issuer) > 500 {
+	if !validIssuer(issuer) {
 		return gatehouse.IdentityProvider{}, gatehouse.Invalid("issuer", "issuer must be the provider's https:// URL")
 	}
 	clientID := strings.TrimSpace(in.ClientID)
@@ -107,6 +108,26 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 		return tx.InsertAuditEvent(ctx, s.audit(c, p.CreatedAt, in.AccountID, "identity_provider.created", "identity_provider", p.ID))
 	})
 	return p, err
+}
+
+// validIssuer accepts https:// issuers, and http:// only on the loopback
+// interface (a provider on the same machine, for trials): the discovery
+// request goes out from the server, and plain HTTP to other hosts would be
+// both unsafe and a way to probe the server's network.
+func validIssuer(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || len(issuer) > 500 {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		return host == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	return false
 }
 
 // mayManageProviders: operators manage every provider; an integrator's
