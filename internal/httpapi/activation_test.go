@@ -161,7 +161,9 @@ func TestActivationPage(t *testing.T) {
 		if page.Status != 200 || !strings.Contains(body, `name="password"`) || !strings.Contains(body, "Activez votre compte") {
 			t.Fatalf("activation page: %d\n%s", page.Status, body)
 		}
-		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		// Scripts only from the server's own files: no inline script, no eval.
+		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self';") ||
+			strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
 			t.Errorf("CSP %q", csp)
 		}
 	}

@@ -244,6 +244,10 @@ func (s *Service) mail(now time.Time, to, lang, kind string, data messages.Data)
 	return gatehouse.Message{ID: id, MessageID: id + "@" + s.mailDomain, To: to, Subject: subject, Body: body, CreatedAt: now}, nil
 }
 
+// Now is the service's clock reading (pages judge expiry by it, as the API
+// does).
+func (s *Service) Now() time.Time { return s.now() }
+
 // PublicURL is the base of every link Gatehouse gives out.
 func (s *Service) PublicURL() string { return s.publicURL }
 

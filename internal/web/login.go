@@ -1,8 +1,14 @@
 package web
 
 import (
+	"bytes"
+	"encoding/base64"
+	"html/template"
+	"image/png"
 	"net/http"
 	"time"
+
+	"github.com/pquerna/otp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -49,11 +55,12 @@ var pageTexts = map[string]map[string]string{
 }
 
 type pageView struct {
-	Lang, Error, Username  string
-	T                      map[string]string
-	Enroll, SMS            bool
+	Lang, Error, Username string
+	T                     map[string]string
+	Enroll, SMS           bool
+	// QR is the authenticator key as a QR code (a data: URL), for enrollment.
+	QR                     template.URL
 	Challenge, Secret, URI string
-	Accounts               []accountItem
 	// Providers are the platform-wide identity providers offered at sign-in.
 	Providers []gatehouse.IdentityProvider
 	// Activation: the link's secret, whether the link is dead (no form),
@@ -61,8 +68,6 @@ type pageView struct {
 	Token       string
 	Fatal, Done bool
 }
-
-type accountItem struct{ AccountName, Kind string }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 	lang := language(r, userLang)
@@ -98,6 +103,7 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	default:
 		view := p.view(r, "", "mfa_title")
 		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		view.QR = qrDataURL(res.OTPAuthURI)
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
 	}
 }
@@ -154,29 +160,6 @@ func (p *Pages) signedIn(r *http.Request) (gatehouse.Caller, bool) {
 	return gatehouse.Caller{Principal: principal, IP: remoteIP(r)}, true
 }
 
-// accountsPage lists the accounts of the signed-in person: where the
-// account switcher starts (R-M6).
-func (p *Pages) accountsPage(w http.ResponseWriter, r *http.Request) {
-	caller, ok := p.signedIn(r)
-	if !ok {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	me, err := p.svc.WhoAmI(r.Context(), caller)
-	if err != nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	view := p.view(r, me.User.Language, "accounts_title")
-	view.Username = me.User.Username
-	for _, m := range me.Memberships {
-		if m.Status == gatehouse.MembershipActive {
-			view.Accounts = append(view.Accounts, accountItem{AccountName: m.AccountName, Kind: view.T[string(m.AccountKind)]})
-		}
-	}
-	p.renderPage(w, r, http.StatusOK, "accounts.html", view)
-}
-
 func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
 	if caller, ok := p.signedIn(r); ok {
 		_ = p.svc.SignOut(r.Context(), caller)
@@ -202,4 +185,25 @@ func (p *Pages) renderPage(w http.ResponseWriter, r *http.Request, status int, n
 	if err := templates.ExecuteTemplate(w, name, view); err != nil {
 		p.log.ErrorContext(r.Context(), "render", "page", name, "error", err)
 	}
+}
+
+// qrDataURL draws an otpauth:// URI as a QR code for authenticator apps to
+// scan, as a data: URL (the page's policy allows images from data: only).
+func qrDataURL(uri string) template.URL {
+	if uri == "" {
+		return ""
+	}
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return ""
+	}
+	img, err := key.Image(200, 200)
+	if err != nil {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return ""
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 }

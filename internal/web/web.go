@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -20,7 +21,12 @@ import (
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-var templates = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+//go:embed static
+var staticFiles embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+}).ParseFS(templateFiles, "templates/*.html"))
 
 // Pages serves the web pages.
 type Pages struct {
@@ -48,7 +54,26 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
 	handle("POST /login/mfa/resend", p.secure(p.csrf.Handler(http.HandlerFunc(p.resendSubmit))))
-	handle("GET /accounts", p.secure(http.HandlerFunc(p.accountsPage)))
+	handle("GET /static/", p.static())
+	handle("GET /accounts", p.secure(p.person(p.accountList)))
+	handle("GET /switch", p.secure(http.HandlerFunc(p.switchAccount)))
+	handle("GET /accounts/{id}", p.secure(p.account("users", p.usersTab)))
+	handle("GET /accounts/{id}/users/new", p.secure(p.account("users", p.newUserPage)))
+	handle("POST /accounts/{id}/users", p.secure(p.csrf.Handler(p.account("users", p.addUser))))
+	handle("GET /accounts/{id}/clients", p.secure(p.account("clients", p.clientsTab)))
+	handle("GET /accounts/{id}/invitations", p.secure(p.account("invitations", p.invitationsTab)))
+	handle("POST /accounts/{id}/invitations/{invitation_id}/resend", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(true)))))
+	handle("POST /accounts/{id}/invitations/{invitation_id}/cancel", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(false)))))
+	handle("GET /accounts/{id}/bulk", p.secure(p.account("bulk", p.bulkPage)))
+	handle("POST /accounts/{id}/bulk", p.secure(p.csrf.Handler(p.account("bulk", p.bulkUpload))))
+	handle("GET /accounts/{id}/bulk/{preview_id}", p.secure(p.account("bulk", p.bulkPreviewPage)))
+	handle("POST /accounts/{id}/bulk/{preview_id}/confirm", p.secure(p.csrf.Handler(p.account("bulk", p.bulkConfirm))))
+	handle("GET /accounts/{id}/bulk/{preview_id}/status", p.secure(p.account("bulk", p.bulkProgress)))
+	handle("GET /accounts/{id}/bulk/{preview_id}/result.csv", p.secure(p.account("bulk", p.bulkResult)))
+	handle("GET /accounts/{id}/remote-monitoring", p.secure(p.account("remote", p.remoteTab)))
+	handle("POST /accounts/{id}/remote-monitoring", p.secure(p.csrf.Handler(p.account("remote", p.createRemote))))
+	handle("GET /accounts/{id}/remote-monitoring/connection-details", p.secure(p.account("remote", p.remoteDetails)))
+	handle("POST /accounts/{id}/remote-monitoring/credentials", p.secure(p.csrf.Handler(p.account("remote", p.regenerateRemote))))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 }
 
@@ -57,13 +82,27 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 func (p *Pages) secure(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
-		hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hdr.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
 	})
 }
+
+// static serves the portal's style sheet and script from the binary.
+func (p *Pages) static() http.Handler {
+	files := http.FileServerFS(staticFiles)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// now is the service's clock, so pages judge expiry as the API does.
+func (p *Pages) now() time.Time { return p.svc.Now() }
 
 // language picks the page language: the identity's if known, else the
 // browser's first supported one, else English.
@@ -160,6 +199,7 @@ func (p *Pages) providerCallback(w http.ResponseWriter, r *http.Request) {
 	default:
 		view := p.view(r, res.User.Language, "mfa_title")
 		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		view.QR = qrDataURL(res.OTPAuthURI)
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
 	}
 }

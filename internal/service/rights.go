@@ -1,0 +1,47 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Rights are what the caller may do on one account: the portal shows only
+// the sections and buttons that would work. Every action still asks
+// authorize itself; these only decide what to show.
+type Rights struct {
+	Account        gatehouse.Account
+	ReadMembers    bool
+	ManageMembers  bool
+	ReadAudit      bool
+	ChangeSettings bool
+	CreateClient   bool
+	RemoteMonitor  bool
+	// ClientUsers and MaxClientUsers are the limit's use, for client
+	// accounts whose members the caller sees (R-L1).
+	ClientUsers, MaxClientUsers int
+}
+
+// AccountRights reads the account (ENOTFOUND when the caller may not see
+// it) and what the caller may do there.
+func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, accountID string) (Rights, error) {
+	account, access, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	if err != nil {
+		return Rights{}, err
+	}
+	r := Rights{Account: account,
+		ReadMembers:    allowed(readMembers, access, account),
+		ManageMembers:  allowed(manageMembers, access, account),
+		ReadAudit:      allowed(readAudit, access, account),
+		ChangeSettings: allowed(changeSettings, access, account) && account.Kind == gatehouse.KindClient,
+		CreateClient:   allowed(createClient, access, account),
+		RemoteMonitor:  account.Kind == gatehouse.KindClient && mayManageRemoteMonitoring(access, account),
+	}
+	if r.ReadMembers && account.Kind == gatehouse.KindClient {
+		if r.ClientUsers, err = s.store.ClientUsers(ctx, account.ID); err != nil {
+			return r, err
+		}
+		r.MaxClientUsers = account.Settings.MaxClientUsers
+	}
+	return r, nil
+}

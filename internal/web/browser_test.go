@@ -1,0 +1,273 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// startBrowser starts headless Chromium for one test. Without Chromium the
+// test is skipped, except in CI, where it fails: CI installs it.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Chromium is missing at %s; .ci/run installs it (apt-get install -y chromium)", chromiumPath)
+		}
+		t.Skipf("Chromium is missing at %s: install it (apt-get install -y chromium) to run the browser tests", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves the page as docs/screenshots/<name>.png, for the README.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func step(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx, steps...); err != nil {
+		location, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("%s: %v\nat %s\n%.1500s", what, err, location, body)
+	}
+}
+
+// waitText waits until the element's text contains want: after a click
+// that loads a new page, the old page's element may still be there.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for {
+			// A page being replaced loses its script context: ask again.
+			if ok, err := chromedp.Evaluate[bool](js)(ctx, t); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %q in %s: %w", want, sel, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// A person's whole first day in the portal, in a real browser (issue 8):
+// activation → sign-in with authenticator enrollment → add a user → bulk
+// invite preview and confirm → resend and cancel an invitation → create
+// the remote monitoring user and download its connection details → switch
+// account. Screenshots of the main pages go to docs/screenshots/.
+func TestPortalInABrowser(t *testing.T) {
+	ctx := startBrowser(t)
+	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
+	op := apitest.OperatorToken
+	in := e.CreateAccount(t, "integrator", "Acme Security", "")
+	store := e.Must(t, 201, "POST", "/api/v1/accounts", op, map[string]any{"kind": "client", "name": "Store 12",
+		"integrator_id": in, "address": "12 Rue de la Paix, Paris"}).String("id")
+	other := e.CreateAccount(t, "client", "Store 14", in)
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+store+"/settings", op, map[string]any{"client_admins_can_add_remote_monitoring": true})
+	zoe := map[string]any{"username": "zoe@example.com", "first_name": "Zoé", "last_name": "Martin", "level": "client_admin"}
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+store+"/users", op, zoe)
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+other+"/users", op, zoe)
+	tokens := e.ActivationTokens(t, "zoe@example.com")
+	if len(tokens) == 0 {
+		t.Fatal("no activation link")
+	}
+	const password = "tramway olive canyon"
+
+	// Activation.
+	step(t, ctx, "activation page",
+		chromedp.Navigate(e.URL+"/activate?token="+tokens[len(tokens)-1]),
+		chromedp.WaitVisible(chromedp.ID("password")))
+	screenshot(t, ctx, "activate")
+	step(t, ctx, "activate", chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(`p[role=status]`)))
+
+	// Sign-in: administrators enroll an authenticator on the way (R-P4).
+	step(t, ctx, "sign-in page", chromedp.Navigate(e.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")))
+	screenshot(t, ctx, "login")
+	step(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("username"), "zoe@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("totp-qr")))
+	screenshot(t, ctx, "mfa-enrollment")
+	secret := text(t, ctx, "#totp-secret")
+	code, err := totp.GenerateCodeCustom(secret, e.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "enroll", chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Submit(chromedp.ID("code")),
+		chromedp.WaitVisible(chromedp.ID("accounts")))
+	if list := text(t, ctx, "#accounts"); !strings.Contains(list, "Store 12") || !strings.Contains(list, "Store 14") {
+		t.Errorf("accounts page lists %q", list)
+	}
+	screenshot(t, ctx, "accounts")
+
+	// Add a user.
+	step(t, ctx, "open Store 12", chromedp.Click(chromedp.CSS(`#accounts a[href="/accounts/`+store+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("members")))
+	step(t, ctx, "add-user form", chromedp.Click(chromedp.ID("add-user")), chromedp.WaitVisible(chromedp.ID("first_name")))
+	step(t, ctx, "fill the form", chromedp.SendKeys(chromedp.ID("first_name"), "Ann"), chromedp.SendKeys(chromedp.ID("last_name"), "Lee"),
+		chromedp.SendKeys(chromedp.ID("username"), "ann@example.com"), chromedp.SendKeys(chromedp.ID("phone"), "+33 6 12 34 56 78"))
+	screenshot(t, ctx, "add-user")
+	step(t, ctx, "save the user", chromedp.Click(chromedp.ID("save-user")), waitText("#flash", "ann@example.com"))
+	if members := text(t, ctx, "#members"); !strings.Contains(members, "ann@example.com") || !strings.Contains(members, "Activation required") {
+		t.Errorf("members after adding Ann: %q", members)
+	}
+	if limit := text(t, ctx, "#user-limit"); !strings.HasPrefix(limit, "1 / 9") {
+		t.Errorf("limit shown %q, want 1 / 9", limit)
+	}
+	screenshot(t, ctx, "users")
+
+	// An error comes back at its field.
+	step(t, ctx, "add-user form again", chromedp.Click(chromedp.ID("add-user")), chromedp.WaitVisible(chromedp.ID("first_name")),
+		chromedp.SendKeys(chromedp.ID("first_name"), "Bad"), chromedp.SendKeys(chromedp.ID("last_name"), "Phone"),
+		chromedp.SendKeys(chromedp.ID("username"), "bad@example.com"), chromedp.SendKeys(chromedp.ID("phone"), "12"),
+		chromedp.Click(chromedp.ID("save-user")), chromedp.WaitVisible(chromedp.ID("phone-error")))
+
+	// Bulk invite: upload, preview, confirm.
+	csvFile := filepath.Join(t.TempDir(), "people.csv")
+	csv := "email,role\nben@example.com,viewer\ncleo@example.com,editor\nnot an address,viewer\nann@example.com,viewer\n"
+	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "bulk page", chromedp.Navigate(e.URL+"/accounts/"+store+"/bulk"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvFile}), chromedp.Click(chromedp.ID("preview")),
+		chromedp.WaitVisible(chromedp.ID("totals")))
+	if totals := text(t, ctx, "#totals"); !strings.Contains(totals, "Will be invited: 2") || !strings.Contains(totals, "Invalid e-mail: 1") ||
+		!strings.Contains(totals, "Already a user: 1") {
+		t.Errorf("bulk totals %q", totals)
+	}
+	screenshot(t, ctx, "bulk-preview")
+	step(t, ctx, "confirm", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("bulk-done")))
+	if done := text(t, ctx, "#bulk-done"); !strings.HasSuffix(strings.TrimSpace(done), "2") {
+		t.Errorf("bulk done: %q", done)
+	}
+
+	// Pending invitations: resend one, cancel another.
+	step(t, ctx, "invitations", chromedp.Navigate(e.URL+"/accounts/"+store+"/invitations"), chromedp.WaitVisible(chromedp.ID("invitations")))
+	screenshot(t, ctx, "invitations")
+	e.Mail(t)
+	step(t, ctx, "resend", chromedp.Click(chromedp.CSS(`tr[data-email="ben@example.com"] button.resend`)), waitText("#flash", "A new invitation"))
+	if flash := text(t, ctx, "#flash"); !strings.Contains(flash, "ben@example.com") {
+		t.Errorf("after resending: %q", flash)
+	}
+	if links := e.ActivationTokens(t, "ben@example.com"); len(links) != 1 {
+		t.Errorf("%d new links mailed to Ben after the resend, want 1", len(links))
+	}
+	step(t, ctx, "cancel", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] button.cancel`)), waitText("#flash", "cancelled"))
+	if list := text(t, ctx, "#invitations"); strings.Contains(list, "cleo@example.com") || !strings.Contains(list, "ben@example.com") {
+		t.Errorf("pending invitations after cancelling Cleo's: %q", list)
+	}
+
+	// The remote monitoring user, and its connection details downloaded.
+	downloads := t.TempDir()
+	step(t, ctx, "remote monitoring", chromedp.Navigate(e.URL+"/accounts/"+store+"/remote-monitoring"),
+		chromedp.WaitVisible(chromedp.ID("description")), chromedp.SendKeys(chromedp.ID("description"), "Central station Lyon"),
+		chromedp.Click(chromedp.ID("create-remote")), chromedp.WaitVisible(chromedp.ID("download-details")),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+			return err
+		}))
+	screenshot(t, ctx, "remote-monitoring")
+	step(t, ctx, "download", chromedp.Click(chromedp.ID("download-details")))
+	details := waitForFile(t, downloads)
+	for _, line := range []string{"Username: rm_", "Password: ", "Server: "} {
+		if !strings.Contains(details, line) {
+			t.Errorf("connection details lack %q:\n%s", line, details)
+		}
+	}
+
+	// Switch account.
+	step(t, ctx, "switch account", chromedp.SetValue(chromedp.ID("switch-account"), other), chromedp.Submit(chromedp.ID("switch-account")),
+		waitText("#account-name", "Store 14"), chromedp.WaitVisible(chromedp.ID("members")))
+	if name := text(t, ctx, "#account-name"); name != "Store 14" {
+		t.Errorf("after switching: %q", name)
+	}
+
+	// What the browser did is what the server recorded.
+	ann, err := e.Store.UserByUsername(t.Context(), "ann@example.com")
+	if err != nil || ann.Phone != "+33612345678" {
+		t.Errorf("Ann as stored: %+v %v", ann, err)
+	}
+	if cleo, _ := e.Store.UsersByUsername(t.Context(), []string{"cleo@example.com"}); len(cleo) != 1 {
+		t.Errorf("Cleo's identity: %v", cleo)
+	}
+	var cancelled int
+	for _, inv := range e.Must(t, 200, "GET", "/api/v1/accounts/"+store+"/invitations?status=pending", op, nil).Items() {
+		if inv["email"] == "cleo@example.com" {
+			cancelled++
+		}
+	}
+	if cancelled != 0 {
+		t.Errorf("Cleo's invitation is still listed as pending")
+	}
+}
+
+// waitForFile returns the content of the first file downloaded into dir.
+func waitForFile(t *testing.T, dir string) string {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+		for _, f := range files {
+			if raw, err := os.ReadFile(f); err == nil && len(raw) > 0 {
+				return string(raw)
+			}
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	t.Fatalf("nothing downloaded into %s: %v", dir, fmt.Sprint(entries))
+	return ""
+}

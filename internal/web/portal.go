@@ -1,0 +1,532 @@
+package web
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// portalView is what every portal page shows around its own part: the
+// person, the account switcher, and for account pages the account and its
+// sections.
+type portalView struct {
+	pageView
+	Title   string
+	Flash   string
+	Me      service.Me
+	Switch  []switchItem
+	Account gatehouse.Account
+	Tabs    []tabItem
+	// Form and FieldErrors give a refused form back with the errors at
+	// their fields.
+	Form        url.Values
+	FieldErrors map[string]string
+	Data        any
+}
+
+type switchItem struct {
+	ID, Name, Kind string
+	Current        bool
+}
+
+type tabItem struct {
+	Href, Label string
+	Current     bool
+}
+
+// visit is one signed-in request to the portal.
+type visit struct {
+	caller gatehouse.Caller
+	view   portalView
+	rights service.Rights
+}
+
+// person wraps a portal page: the person must be signed in (else the
+// sign-in page), and the view starts in their language with their accounts.
+func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, ok := p.signedIn(r)
+		if !ok {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		me, err := p.svc.WhoAmI(r.Context(), caller)
+		if err != nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me}}
+		v.view.Title = v.view.T["accounts_title"]
+		for _, m := range me.Memberships {
+			if m.Status == gatehouse.MembershipActive {
+				v.view.Switch = append(v.view.Switch, switchItem{ID: m.AccountID, Name: m.AccountName, Kind: v.view.T[string(m.AccountKind)]})
+			}
+		}
+		h(w, r, v)
+	})
+}
+
+// account wraps a page of one account: the account must be visible (else
+// 404), and the sections shown are those the person may open.
+func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *visit)) http.Handler {
+	return p.person(func(w http.ResponseWriter, r *http.Request, v *visit) {
+		rights, err := p.svc.AccountRights(r.Context(), v.caller, r.PathValue("id"))
+		if err != nil {
+			v.view.Error = p.message(r, err)
+			p.renderPortal(w, r, statusFor(err), "portal_error.html", v)
+			return
+		}
+		v.rights, v.view.Account = rights, rights.Account
+		v.view.Title = rights.Account.Name
+		for i := range v.view.Switch {
+			v.view.Switch[i].Current = v.view.Switch[i].ID == rights.Account.ID
+		}
+		base := "/accounts/" + rights.Account.ID
+		add := func(key, href string, show bool) {
+			if show {
+				v.view.Tabs = append(v.view.Tabs, tabItem{Href: href, Label: v.view.T[key], Current: key == tab})
+			}
+		}
+		add("users", base, true)
+		add("clients", base+"/clients", rights.CreateClient)
+		add("invitations", base+"/invitations", rights.ManageMembers)
+		add("bulk", base+"/bulk", rights.ManageMembers)
+		add("remote", base+"/remote-monitoring", rights.Account.Kind == gatehouse.KindClient && rights.ReadMembers)
+		v.view.Flash = p.flash(r, v.view.T)
+		h(w, r, v)
+	})
+}
+
+// flash is the message a redirect after a change asked to show: a text key
+// and, in who, the person or address it concerns.
+func (p *Pages) flash(r *http.Request, texts map[string]string) string {
+	q := r.URL.Query()
+	text, ok := texts[q.Get("done")]
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(text + " " + cutText(q.Get("who"), 200))
+}
+
+func doneURL(path, done, who string) string {
+	return path + "?" + url.Values{"done": {done}, "who": {who}}.Encode()
+}
+
+func (p *Pages) renderPortal(w http.ResponseWriter, r *http.Request, status int, name string, v *visit) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := templates.ExecuteTemplate(w, name, v.view); err != nil {
+		p.log.ErrorContext(r.Context(), "render", "page", name, "error", err)
+	}
+}
+
+// switchAccount is the account switcher's target (R-M6).
+func (p *Pages) switchAccount(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("account")
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// accountList is the switcher as a page: every account of the person.
+func (p *Pages) accountList(w http.ResponseWriter, r *http.Request, v *visit) {
+	p.renderPortal(w, r, http.StatusOK, "accounts.html", v)
+}
+
+type usersData struct {
+	Members          []gatehouse.Member
+	Next             string
+	Used, Max        int
+	MayAdd           bool
+	CannotSeeMembers bool
+}
+
+// usersTab lists the account's users with their status (R-M1) and the
+// client-user limit (R-L1).
+func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	data := usersData{MayAdd: v.rights.ManageMembers}
+	if v.rights.ReadMembers {
+		page, err := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
+		if err != nil {
+			v.view.Error = p.message(r, err)
+		}
+		data.Members, data.Next = page.Items, page.NextCursor
+		data.Used, data.Max = v.rights.ClientUsers, v.rights.MaxClientUsers
+	}
+	v.view.Data = data
+	p.renderPortal(w, r, http.StatusOK, "account_users.html", v)
+}
+
+type newUserData struct {
+	Levels    []gatehouse.Level
+	Providers []gatehouse.IdentityProvider
+	Roles     []gatehouse.Role
+	Folders   []folderOption
+	checked   map[string]bool
+}
+
+// RoleChecked tells whether the form had the role ticked.
+func (d newUserData) RoleChecked(name string) bool { return d.checked[name] }
+
+type folderOption struct{ ID, Path string }
+
+func (p *Pages) newUserForm(r *http.Request, v *visit) newUserData {
+	ctx := r.Context()
+	data := newUserData{checked: map[string]bool{}}
+	if v.view.Account.Kind == gatehouse.KindIntegrator {
+		data.Levels = []gatehouse.Level{gatehouse.LevelIntegratorUser, gatehouse.LevelIntegratorAdmin}
+	} else {
+		data.Levels = []gatehouse.Level{gatehouse.LevelClientUser, gatehouse.LevelClientAdmin}
+		data.Roles, _ = p.svc.Roles(ctx, v.caller, v.view.Account.ID)
+		folders, _ := p.svc.Folders(ctx, v.caller, v.view.Account.ID, "", gatehouse.PageRequest{Limit: 200})
+		for _, f := range folders.Items {
+			data.Folders = append(data.Folders, folderOption{ID: f.ID, Path: f.Path})
+		}
+	}
+	data.Providers, _ = p.svc.IdentityProviders(ctx, v.caller)
+	roles := v.view.Form["roles"]
+	if v.view.Form == nil {
+		roles = []string{"viewer"}
+	}
+	for _, name := range roles {
+		data.checked[name] = true
+	}
+	return data
+}
+
+func (p *Pages) newUserPage(w http.ResponseWriter, r *http.Request, v *visit) {
+	v.view.Data = p.newUserForm(r, v)
+	p.renderPortal(w, r, http.StatusOK, "user_new.html", v)
+}
+
+// maxUserForm bounds the add-user form: the fields and a 5 MiB photo.
+const maxUserForm = 6 << 20
+
+// addUser saves the add-user form (R-U1…R-U3, R-M2): the person is added,
+// the invitation or the "new site" e-mail leaves, and a photo, when given,
+// is stored. A refused form comes back with each error at its field.
+func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUserForm)
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		v.view.Error = v.view.T["photo"] + ": " + err.Error()
+		v.view.Data = p.newUserForm(r, v)
+		p.renderPortal(w, r, http.StatusRequestEntityTooLarge, "user_new.html", v)
+		return
+	}
+	f := r.Form
+	email := f.Get("email")
+	if f.Get("same_as_username") != "" {
+		email = ""
+	}
+	roles := f["roles"]
+	if roles == nil {
+		roles = []string{}
+	}
+	in := service.NewMember{Username: f.Get("username"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
+		Email: email, Language: f.Get("language"), Level: gatehouse.Level(f.Get("level")), IdentityProvider: f.Get("identity_provider"),
+		HomeFolderID: f.Get("home_folder_id"), Phone: f.Get("phone"), UserType: f.Get("user_type"),
+		Notifications: gatehouse.Notifications{Enabled: f.Get("notify") != "", Email: f.Get("notify_email") != "", SMS: f.Get("notify_sms") != ""}}
+	if v.view.Account.Kind == gatehouse.KindClient && in.Level == gatehouse.LevelClientUser {
+		in.Roles = roles
+	}
+	member, err := p.svc.AddUser(r.Context(), v.caller, v.view.Account.ID, in)
+	if err == nil {
+		if file, header, ferr := r.FormFile("photo"); ferr == nil {
+			err = p.svc.SetPhoto(r.Context(), v.caller, member.UserID, header.Header.Get("Content-Type"), file)
+			file.Close()
+			if err != nil {
+				// The person is added; only the photo failed.
+				http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID, "user_added_no_photo", member.Username), http.StatusSeeOther)
+				return
+			}
+		}
+		done := "user_added"
+		if member.Status == gatehouse.MembershipActive {
+			done = "user_registered"
+		}
+		http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID, done, member.Email), http.StatusSeeOther)
+		return
+	}
+	v.view.Form = f
+	var e *gatehouse.Error
+	if errors.As(err, &e) && e.Field != "" {
+		v.view.FieldErrors = map[string]string{e.Field: e.Message}
+	} else {
+		v.view.Error = p.message(r, err)
+	}
+	v.view.Data = p.newUserForm(r, v)
+	p.renderPortal(w, r, statusFor(err), "user_new.html", v)
+}
+
+type invitationsData struct {
+	Invitations []gatehouse.Invitation
+	Next        string
+}
+
+func (p *Pages) invitationsTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	page, err := p.svc.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending,
+		gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
+		v.view.Error = p.message(r, err)
+	}
+	v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
+	p.renderPortal(w, r, http.StatusOK, "invitations.html", v)
+}
+
+// invitationAction resends or cancels an invitation of the account (R-M4,
+// R-M5) and comes back to the list.
+func (p *Pages) invitationAction(resend bool) func(http.ResponseWriter, *http.Request, *visit) {
+	return func(w http.ResponseWriter, r *http.Request, v *visit) {
+		id := r.PathValue("invitation_id")
+		inv, err := p.svc.Invitation(r.Context(), v.caller, id)
+		if err == nil && inv.AccountID != v.view.Account.ID {
+			err = gatehouse.NotFound("invitation")
+		}
+		done := "invitation_resent"
+		if err == nil {
+			if resend {
+				inv, err = p.svc.ResendInvitation(r.Context(), v.caller, id)
+			} else {
+				inv, err = p.svc.CancelInvitation(r.Context(), v.caller, id)
+				done = "invitation_cancelled_flash"
+			}
+		}
+		if err != nil {
+			v.view.Error = p.message(r, err)
+			page, _ := p.svc.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 50})
+			v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
+			p.renderPortal(w, r, statusFor(err), "invitations.html", v)
+			return
+		}
+		http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/invitations", done, inv.Email), http.StatusSeeOther)
+	}
+}
+
+type bulkData struct {
+	Preview gatehouse.BulkPreview
+	Status  gatehouse.BulkStatus
+	Totals  []bulkTotal
+	Rows    []gatehouse.BulkRow
+	More    bool
+}
+
+type bulkTotal struct {
+	Outcome gatehouse.BulkOutcome
+	Count   int
+}
+
+// bulkShown is how many lines the preview page shows; the result file has
+// every line.
+const bulkShown = 200
+
+func (p *Pages) bulkPage(w http.ResponseWriter, r *http.Request, v *visit) {
+	v.view.Data = bulkData{}
+	p.renderPortal(w, r, http.StatusOK, "bulk.html", v)
+}
+
+// bulkUpload reads the uploaded CSV into a preview (R-B1, R-B2) and shows it.
+func (p *Pages) bulkUpload(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, service.MaxBulkFile+1<<20)
+	file, _, err := r.FormFile("file")
+	if err == nil {
+		defer file.Close()
+		var preview gatehouse.BulkPreview
+		preview, err = p.svc.PreviewBulk(r.Context(), v.caller, v.view.Account.ID, file)
+		if err == nil {
+			http.Redirect(w, r, "/accounts/"+v.view.Account.ID+"/bulk/"+preview.ID, http.StatusSeeOther)
+			return
+		}
+	}
+	v.view.Error = p.message(r, err)
+	if errors.Is(err, http.ErrMissingFile) {
+		v.view.Error = v.view.T["csv_file"] + "?"
+	}
+	v.view.Data = bulkData{}
+	p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+}
+
+// bulkPreviewPage shows a preview, the confirm button, the job's progress,
+// or its end with the result file (R-B3, R-B4).
+func (p *Pages) bulkPreviewPage(w http.ResponseWriter, r *http.Request, v *visit) {
+	preview, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
+	if err != nil {
+		v.view.Error = p.message(r, err)
+		v.view.Data = bulkData{}
+		p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+		return
+	}
+	data := bulkData{Preview: preview, Status: preview.StatusAt(p.now())}
+	for _, outcome := range gatehouse.BulkOutcomes {
+		if n := preview.Totals[outcome]; n > 0 {
+			data.Totals = append(data.Totals, bulkTotal{Outcome: outcome, Count: n})
+		}
+	}
+	rows, err := p.svc.BulkRows(r.Context(), v.caller, v.view.Account.ID, preview.ID, 0, bulkShown+1)
+	if err != nil {
+		v.view.Error = p.message(r, err)
+	}
+	if len(rows) > bulkShown {
+		rows, data.More = rows[:bulkShown], true
+	}
+	data.Rows = rows
+	v.view.Data = data
+	p.renderPortal(w, r, http.StatusOK, "bulk.html", v)
+}
+
+func (p *Pages) bulkConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
+	id := r.PathValue("preview_id")
+	if _, err := p.svc.ConfirmBulk(r.Context(), v.caller, v.view.Account.ID, id, false); err != nil {
+		v.view.Error = p.message(r, err)
+		v.view.Data = bulkData{}
+		p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+		return
+	}
+	http.Redirect(w, r, "/accounts/"+v.view.Account.ID+"/bulk/"+id, http.StatusSeeOther)
+}
+
+// bulkProgress answers the progress bar's script: the job's counts as JSON
+// (same origin, the page session's cookie).
+func (p *Pages) bulkProgress(w http.ResponseWriter, r *http.Request, v *visit) {
+	preview, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
+	if err != nil {
+		http.Error(w, p.message(r, err), statusFor(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": preview.StatusAt(p.now()), "processed": preview.Processed,
+		"to_invite": preview.ToInvite, "label": fmt.Sprintf("%d / %d", preview.Processed, preview.ToInvite)})
+}
+
+// bulkResult downloads every line of a preview with its outcome and, once
+// the job reached it, its result.
+func (p *Pages) bulkResult(w http.ResponseWriter, r *http.Request, v *visit) {
+	id := r.PathValue("preview_id")
+	if _, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, id); err != nil {
+		http.Error(w, p.message(r, err), statusFor(err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="bulk-invitations-`+id+`.csv"`)
+	out := csv.NewWriter(w)
+	_ = out.Write([]string{"line", "email", "role", "home_folder", "outcome", "result", "message"})
+	for after := 0; ; {
+		rows, err := p.svc.BulkRows(r.Context(), v.caller, v.view.Account.ID, id, after, 1000)
+		if err != nil || len(rows) == 0 {
+			break
+		}
+		for _, row := range rows {
+			_ = out.Write([]string{strconv.Itoa(row.Line), csvSafe(row.Email), csvSafe(row.Role), csvSafe(row.HomeFolder),
+				string(row.Outcome), row.Result, row.Message})
+		}
+		after = rows[len(rows)-1].Line
+	}
+	out.Flush()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell that came from an uploaded
+// file as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+type remoteData struct {
+	Member    gatehouse.Member
+	MayCreate bool
+}
+
+// remoteTab shows the account's remote monitoring user (R-RM1…R-RM3).
+func (p *Pages) remoteTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	p.renderRemote(w, r, v, http.StatusOK)
+}
+
+func (p *Pages) renderRemote(w http.ResponseWriter, r *http.Request, v *visit, status int) {
+	data := remoteData{MayCreate: v.rights.RemoteMonitor}
+	for cursor := ""; ; {
+		page, err := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500, Cursor: cursor})
+		if err != nil {
+			v.view.Error = p.message(r, err)
+			break
+		}
+		for _, m := range page.Items {
+			if m.Level == gatehouse.LevelRemoteMonitoring {
+				data.Member = m
+			}
+		}
+		if cursor = page.NextCursor; cursor == "" || data.Member.ID != "" {
+			break
+		}
+	}
+	v.view.Data = data
+	p.renderPortal(w, r, status, "remote.html", v)
+}
+
+func (p *Pages) createRemote(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	_, err := p.svc.CreateRemoteMonitoringUser(r.Context(), v.caller, v.view.Account.ID, r.PostFormValue("description"))
+	if err != nil {
+		var e *gatehouse.Error
+		if errors.As(err, &e) && e.Field == "description" {
+			v.view.FieldErrors = map[string]string{"description": e.Message}
+		} else {
+			v.view.Error = p.message(r, err)
+		}
+		p.renderRemote(w, r, v, statusFor(err))
+		return
+	}
+	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/remote-monitoring", "remote_created", ""), http.StatusSeeOther)
+}
+
+// remoteDetails downloads the connection details file (R-RM2).
+func (p *Pages) remoteDetails(w http.ResponseWriter, r *http.Request, v *visit) {
+	creds, err := p.svc.RemoteMonitoringConnectionDetails(r.Context(), v.caller, v.view.Account.ID)
+	if err != nil {
+		v.view.Error = p.message(r, err)
+		p.renderRemote(w, r, v, statusFor(err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="remote-monitoring-`+v.view.Account.ID+`.txt"`)
+	_, _ = w.Write([]byte(creds.Text()))
+}
+
+func (p *Pages) regenerateRemote(w http.ResponseWriter, r *http.Request, v *visit) {
+	if _, err := p.svc.RegenerateRemoteMonitoringCredentials(r.Context(), v.caller, v.view.Account.ID); err != nil {
+		v.view.Error = p.message(r, err)
+		p.renderRemote(w, r, v, statusFor(err))
+		return
+	}
+	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/remote-monitoring", "remote_regenerated", ""), http.StatusSeeOther)
+}
+
+type clientsData struct {
+	Query   string
+	Clients []gatehouse.Account
+	Next    string
+}
+
+// clientsTab lists an integrator's clients with a search box (R-T4).
+func (p *Pages) clientsTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	q := r.URL.Query()
+	data := clientsData{Query: cutText(strings.TrimSpace(q.Get("q")), 200)}
+	page, err := p.svc.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindClient,
+		IntegratorID: v.view.Account.ID, Query: data.Query, Page: gatehouse.PageRequest{Limit: 50, Cursor: q.Get("cursor")}})
+	if err != nil {
+		v.view.Error = p.message(r, err)
+	}
+	data.Clients, data.Next = page.Items, page.NextCursor
+	v.view.Data = data
+	p.renderPortal(w, r, http.StatusOK, "clients.html", v)
+}

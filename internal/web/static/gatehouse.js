@@ -1,0 +1,35 @@
+// Progressive enhancement only: every page works without this file.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  // The account switcher goes as soon as an account is chosen.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+    var button = select.form.querySelector("button");
+    if (button) { button.hidden = true; }
+  });
+  // "Same as username": the e-mail field is shown only when it differs.
+  var same = document.getElementById("same_as_username");
+  var emailRow = document.getElementById("email-row");
+  if (same && emailRow) {
+    var sync = function () { emailRow.hidden = same.checked; };
+    same.addEventListener("change", sync);
+    sync();
+  }
+  // A running bulk job: follow its progress without reloading the page.
+  var progress = document.querySelector("progress[data-status-url]");
+  if (progress) {
+    var poll = function () {
+      fetch(progress.dataset.statusUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          progress.max = s.to_invite || 1;
+          progress.value = s.processed;
+          var label = document.getElementById("progress-label");
+          if (label) { label.textContent = s.label; }
+          if (s.status === "done") { window.location.reload(); } else { setTimeout(poll, 1000); }
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 1000);
+  }
+});
