@@ -65,4 +65,6 @@ type MembershipSummary struct {
 	AccountKind AccountKind
 	Level       Level
 	Status      MembershipStatus
+	// Notifications are the member's choices there (R-N3).
+	Notifications Notifications
 }

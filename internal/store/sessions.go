@@ -29,7 +29,7 @@ func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bo
 }
 
 func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, m.level, m.status
+	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, m.level, m.status, m.notify, m.notify_email, m.notify_sms
 		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1 ORDER BY a.name_key, a.id`, userID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -38,7 +38,8 @@ func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.M
 	var out []gatehouse.MembershipSummary
 	for rows.Next() {
 		var m gatehouse.MembershipSummary
-		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.Level, &m.Status); err != nil {
+		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.Level, &m.Status,
+			&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS); err != nil {
 			return nil, err
 		}
 		out = append(out, m)

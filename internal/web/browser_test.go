@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -236,6 +237,23 @@ func TestPortalInABrowser(t *testing.T) {
 	if name := text(t, ctx, "#account-name"); name != "Store 14" {
 		t.Errorf("after switching: %q", name)
 	}
+
+	// The profile: a phone, then SMS as the second factor, then recovery codes.
+	step(t, ctx, "profile", chromedp.Navigate(e.URL+"/profile"), chromedp.WaitVisible(chromedp.ID("save-profile")),
+		chromedp.SetValue(chromedp.ID("phone"), "+33 6 98 76 54 32"), chromedp.Click(chromedp.ID("save-profile")),
+		waitText("#flash", "Saved"), chromedp.Click(chromedp.ID("use-sms")), chromedp.WaitVisible(chromedp.ID("confirm-factor")))
+	var smsCode string
+	for _, m := range e.Mail(t) {
+		if m.Channel == gatehouse.ChannelSMS && m.To == "+33698765432" {
+			smsCode = strings.TrimFunc(m.Body[strings.Index(m.Body, "is ")+3:][:6], func(r rune) bool { return r < '0' || r > '9' })
+		}
+	}
+	step(t, ctx, "confirm SMS", chromedp.SendKeys(chromedp.ID("code"), smsCode), chromedp.Click(chromedp.ID("confirm-factor")),
+		waitText("#mfa-method", "SMS"), chromedp.Click(chromedp.ID("new-recovery-codes")), chromedp.WaitVisible(chromedp.ID("recovery-codes")))
+	if codes := text(t, ctx, "#recovery-codes"); strings.Count(codes, "-") != 10 {
+		t.Errorf("recovery codes shown: %q", codes)
+	}
+	screenshot(t, ctx, "profile")
 
 	// What the browser did is what the server recorded.
 	ann, err := e.Store.UserByUsername(t.Context(), "ann@example.com")

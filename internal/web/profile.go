@@ -1,0 +1,192 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/service"
+)
+
+// profileData is the profile page's own part (R-U4, R-U6, R-U7, R-S2, R-N3).
+type profileData struct {
+	HasPhoto      bool
+	Method        string
+	RecoveryLeft  int
+	RecoveryCodes []string
+	Enroll        enrollView
+	Memberships   []gatehouse.MembershipSummary
+}
+
+// enrollView is a second factor waiting for its first code: an
+// authenticator key (with its QR code) or a texted code.
+type enrollView struct {
+	Challenge, Secret, Phone string
+	QR                       template.URL
+}
+
+func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
+	me := v.view.Me
+	v.view.Title = v.view.T["profile"]
+	if v.view.Form == nil {
+		v.view.Form = url.Values{"first_name": {me.User.FirstName}, "last_name": {me.User.LastName}, "language": {me.User.Language},
+			"phone": {me.User.Phone}, "user_type": {me.User.UserType}, "username": {me.User.Username}}
+	}
+	data := &profileData{Method: me.MFAMethod, RecoveryLeft: me.RecoveryCodesLeft}
+	if _, err := p.svc.Photo(r.Context(), v.caller, me.User.ID); err == nil {
+		data.HasPhoto = true
+	}
+	for _, m := range me.Memberships {
+		if m.Status == gatehouse.MembershipActive && m.Level != gatehouse.LevelRemoteMonitoring {
+			data.Memberships = append(data.Memberships, m)
+		}
+	}
+	v.view.Data = data
+	return data
+}
+
+func (p *Pages) profilePage(w http.ResponseWriter, r *http.Request, v *visit) {
+	p.profileView(r, v)
+	v.view.Flash = p.flash(r, v.view.T)
+	p.renderPortal(w, r, http.StatusOK, "profile.html", v)
+}
+
+// refused shows the profile again with the error at its field.
+func (p *Pages) profileRefused(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	var e *gatehouse.Error
+	if errors.As(err, &e) && e.Field != "" {
+		v.view.FieldErrors = map[string]string{e.Field: e.Message}
+	} else {
+		v.view.Error = p.message(r, err)
+	}
+	p.profileView(r, v)
+	p.renderPortal(w, r, statusFor(err), "profile.html", v)
+}
+
+// saveProfile stores the person's own details; a new username waits for
+// the link mailed to it, and a photo is stored when one is given.
+func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUserForm)
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		p.profileRefused(w, r, v, gatehouse.Errorf(gatehouse.ETOOLARGE, "the photo is larger than 5 MiB"))
+		return
+	}
+	f := r.Form
+	v.view.Form = f
+	patch := service.ProfilePatch{}
+	me := v.view.Me.User
+	for _, field := range []struct {
+		name    string
+		current string
+		into    **string
+	}{{"first_name", me.FirstName, &patch.FirstName}, {"last_name", me.LastName, &patch.LastName}, {"language", me.Language, &patch.Language},
+		{"phone", me.Phone, &patch.Phone}, {"user_type", me.UserType, &patch.UserType}, {"username", me.Username, &patch.Username}} {
+		if value, sent := f[field.name]; sent && value[0] != field.current {
+			*field.into = &value[0]
+		}
+	}
+	update, err := p.svc.UpdateProfile(r.Context(), v.caller, me.ID, patch)
+	if err == nil {
+		if file, header, ferr := r.FormFile("photo"); ferr == nil {
+			err = p.svc.SetPhoto(r.Context(), v.caller, me.ID, header.Header.Get("Content-Type"), file)
+			file.Close()
+		}
+	}
+	if err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	done := "profile_saved"
+	if update.PendingUsername != "" {
+		done = "username_link_sent"
+	}
+	http.Redirect(w, r, doneURL("/profile", done, update.PendingUsername), http.StatusSeeOther)
+}
+
+// profilePhoto serves the person's own thumbnail.
+func (p *Pages) profilePhoto(w http.ResponseWriter, r *http.Request, v *visit) {
+	image, err := p.svc.Photo(r.Context(), v.caller, v.view.Me.User.ID)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, _ = w.Write(image)
+}
+
+// startFactor begins the change to an authenticator or to SMS; the page
+// then asks for the first code.
+func (p *Pages) startFactor(sms bool) func(http.ResponseWriter, *http.Request, *visit) {
+	return func(w http.ResponseWriter, r *http.Request, v *visit) {
+		var enroll enrollView
+		if sms {
+			e, err := p.svc.StartSMSEnrollment(r.Context(), v.caller)
+			if err != nil {
+				p.profileRefused(w, r, v, err)
+				return
+			}
+			enroll = enrollView{Challenge: e.Challenge, Phone: e.Phone}
+		} else {
+			e, err := p.svc.StartTOTPEnrollment(r.Context(), v.caller)
+			if err != nil {
+				p.profileRefused(w, r, v, err)
+				return
+			}
+			enroll = enrollView{Challenge: e.Challenge, Secret: e.TOTPSecret, QR: qrDataURL(e.OTPAuthURI)}
+		}
+		data := p.profileView(r, v)
+		data.Enroll = enroll
+		p.renderPortal(w, r, http.StatusOK, "profile.html", v)
+	}
+}
+
+func (p *Pages) confirmFactor(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := p.svc.ConfirmEnrollment(r.Context(), v.caller, r.PostFormValue("challenge"), r.PostFormValue("code")); err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("/profile", "factor_changed", ""), http.StatusSeeOther)
+}
+
+func (p *Pages) factorOff(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := p.svc.DisableMFA(r.Context(), v.caller); err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("/profile", "factor_off", ""), http.StatusSeeOther)
+}
+
+// recoveryCodes makes ten new codes and shows them this once.
+func (p *Pages) recoveryCodes(w http.ResponseWriter, r *http.Request, v *visit) {
+	codes, err := p.svc.NewRecoveryCodes(r.Context(), v.caller)
+	if err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	me, err := p.svc.WhoAmI(r.Context(), v.caller)
+	if err == nil {
+		v.view.Me = me
+	}
+	data := p.profileView(r, v)
+	data.RecoveryCodes = codes
+	p.renderPortal(w, r, http.StatusOK, "profile.html", v)
+}
+
+// saveNotifications stores the person's notification choices in one of
+// their accounts (R-N3).
+func (p *Pages) saveNotifications(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	n := gatehouse.Notifications{Enabled: r.PostFormValue("notify") != "", Email: r.PostFormValue("notify_email") != "",
+		SMS: r.PostFormValue("notify_sms") != ""}
+	_, err := p.svc.UpdateMember(r.Context(), v.caller, r.PathValue("account_id"), r.PathValue("membership_id"),
+		service.MemberPatch{Notifications: &n})
+	if err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("/profile", "notifications_saved", ""), http.StatusSeeOther)
+}
