@@ -49,8 +49,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -62,6 +62,7 @@ func main() {
 	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
 	lists := fs.Int("lists", 2000, "list requests per filter")
 	rows := fs.Int("rows", 100000, "lines of the large bulk file (bulk)")
+	requests := fs.Int("requests", 300, "requests per page (pages)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -85,6 +86,8 @@ func main() {
 		run = func() error { return benchBulk(*db, *rows, *workers) }
 	case "checks":
 		run = func() error { return benchChecks(*db, *workers, time.Duration(*seconds)*time.Second) }
+	case "pages":
+		run = func() error { return benchPages(*db, *requests) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

@@ -83,6 +83,15 @@ func (s *Service) newServicePassword(ctx context.Context, userID string) (plain,
 	return plain, hash, s.box.Seal(plain, "rm:"+userID), nil
 }
 
+// RemoteMonitoringMember returns the account's remote monitoring user, to
+// those who see the account's users; ENOTFOUND when it has none.
+func (s *Service) RemoteMonitoringMember(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Member, error) {
+	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+		return gatehouse.Member{}, err
+	}
+	return s.store.RemoteMonitoringUser(ctx, accountID)
+}
+
 // CreateRemoteMonitoringUser makes the account's one remote monitoring user,
 // with generated credentials (R-RM1, R-L2). It does not count toward the
 // client-user limit.

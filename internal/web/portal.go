@@ -454,20 +454,11 @@ func (p *Pages) remoteTab(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (p *Pages) renderRemote(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	data := remoteData{MayCreate: v.rights.RemoteMonitor}
-	for cursor := ""; ; {
-		page, err := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500, Cursor: cursor})
-		if err != nil {
-			v.view.Error = p.message(r, err)
-			break
-		}
-		for _, m := range page.Items {
-			if m.Level == gatehouse.LevelRemoteMonitoring {
-				data.Member = m
-			}
-		}
-		if cursor = page.NextCursor; cursor == "" || data.Member.ID != "" {
-			break
-		}
+	member, err := p.svc.RemoteMonitoringMember(r.Context(), v.caller, v.view.Account.ID)
+	if err == nil {
+		data.Member = member
+	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		v.view.Error = p.message(r, err)
 	}
 	v.view.Data = data
 	p.renderPortal(w, r, status, "remote.html", v)
