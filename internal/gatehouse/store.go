@@ -78,7 +78,11 @@ type AuditEvent struct {
 // AuditFilter selects one account's audit events, newest first.
 type AuditFilter struct {
 	AccountID string
-	Page      PageRequest
+	// ActionPrefix keeps the events whose action starts with it ("user."
+	// for every change of users); ActorID those of one actor.
+	ActionPrefix string
+	ActorID      string
+	Page         PageRequest
 }
 
 // DefaultPageLimit and MaxPageLimit bound list sizes (API.md "Conventions").

@@ -146,7 +146,9 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	events, err := s.svc.AuditEvents(r.Context(), caller(r), r.PathValue("id"), page)
+	q := r.URL.Query()
+	events, err := s.svc.AuditEvents(r.Context(), caller(r), r.PathValue("id"), gatehouse.AuditFilter{Page: page,
+		ActionPrefix: q.Get("action"), ActorID: q.Get("actor_id")})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

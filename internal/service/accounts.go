@@ -180,9 +180,13 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 }
 
 // AuditEvents lists an account's audit log, newest first (R-X1).
-func (s *Service) AuditEvents(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.AuditEvent], error) {
+func (s *Service) AuditEvents(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.AuditFilter) (gatehouse.Page[gatehouse.AuditEvent], error) {
 	if _, err := s.authorize(ctx, s.store, c, accountID, readAudit); err != nil {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, err
 	}
-	return s.store.ListAuditEvents(ctx, gatehouse.AuditFilter{AccountID: accountID, Page: page})
+	if len(f.ActionPrefix) > 100 || len(f.ActorID) > 100 {
+		return gatehouse.Page[gatehouse.AuditEvent]{}, gatehouse.Invalid("action", "filters are at most 100 characters")
+	}
+	f.AccountID = accountID
+	return s.store.ListAuditEvents(ctx, f)
 }

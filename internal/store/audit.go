@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -30,6 +31,14 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 	if after != nil {
 		query += " AND id < " + args.add(after[0])
 	}
+	if f.ActionPrefix != "" {
+		// Actions are made of letters, dots and underscores; the escape
+		// keeps "_" from matching any character.
+		query += ` AND action LIKE ` + args.add(likePrefix(f.ActionPrefix)) + ` ESCAPE '\'`
+	}
+	if f.ActorID != "" {
+		query += " AND actor_id = " + args.add(f.ActorID)
+	}
 	query += " ORDER BY id DESC LIMIT " + args.add(limit+1)
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -45,4 +54,9 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 		e.AccountID, e.At = accountID.String, fromMicros(at)
 		return e, []string{e.ID}, err
 	})
+}
+
+// likePrefix is a LIKE pattern matching the strings that start with prefix.
+func likePrefix(prefix string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix) + "%"
 }

@@ -25,6 +25,7 @@ func runAccess(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 	t.Run("SignInFailures", func(t *testing.T) { testSignInFailures(t, open(t)) })
 	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open(t)) })
 	t.Run("SignInSecretsWorkOnce", func(t *testing.T) { testSignInSecretsWorkOnce(t, open(t)) })
+	t.Run("AuditFilters", func(t *testing.T) { testAuditFilters(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
