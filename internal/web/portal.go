@@ -100,6 +100,10 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("invitations", base+"/invitations", rights.ManageMembers)
 		add("bulk", base+"/bulk", rights.ManageMembers)
 		add("remote", base+"/remote-monitoring", rights.Account.Kind == gatehouse.KindClient && rights.ReadMembers)
+		add("roles", base+"/roles", rights.ReadMembers)
+		add("folders", base+"/folders", true)
+		add("groups", base+"/groups", rights.ReadMembers)
+		add("audit", base+"/audit", rights.ReadAudit)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})
@@ -113,7 +117,12 @@ func (p *Pages) flash(r *http.Request, texts map[string]string) string {
 	if !ok {
 		return ""
 	}
-	return strings.TrimSpace(text + " " + cutText(q.Get("who"), 200))
+	who := cutText(q.Get("who"), 200)
+	if who == "" {
+		// "Saved:" with nothing after it reads as cut off.
+		return strings.TrimRight(text, " :")
+	}
+	return text + " " + who
 }
 
 func doneURL(path, done, who string) string {
