@@ -55,6 +55,9 @@ type Session struct {
 	ExpiresAt  time.Time // absolute
 	LastSeenAt time.Time // for the idle limit
 	RevokedAt  time.Time
+	// Operator is read from the identity at every use: an operator whose
+	// flag is taken away loses the powers at the next request.
+	Operator bool
 }
 
 // MembershipSummary is one entry of the account switcher (R-M6).

@@ -154,8 +154,10 @@ type Reader interface {
 	// username (without regard to case), or ENOTFOUND.
 	Credentials(ctx context.Context, username string) (Credentials, error)
 	// HasActiveAdminMembership tells whether the identity administers any
-	// account (and so must use a second factor, R-P4).
+	// account, or is an operator (and so must use a second factor, R-P4).
 	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
+	// Operators lists the identities that are operators.
+	Operators(ctx context.Context) ([]User, error)
 	// MembershipsOf lists an identity's memberships with their accounts.
 	MembershipsOf(ctx context.Context, userID string) ([]MembershipSummary, error)
 	MFAChallengeByHash(ctx context.Context, hash []byte) (MFAChallenge, error)
@@ -412,6 +414,8 @@ type Tx interface {
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n Notifications) error
 	// InsertAccountNotification: ECONFLICT when the key was used already.
 	InsertAccountNotification(ctx context.Context, n AccountNotification) error
+	// SetOperator makes an identity an operator or takes the power away.
+	SetOperator(ctx context.Context, userID string, operator bool) error
 	// PurgeExpired removes what ended before the given time and can never
 	// be used again: sessions, second-factor challenges, trips to identity
 	// providers, username-change links, and sign-in counts without a lock

@@ -34,7 +34,7 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		ManageMembers:  allowed(manageMembers, access, account),
 		ReadAudit:      allowed(readAudit, access, account),
 		ChangeSettings: allowed(changeSettings, access, account) && account.Kind == gatehouse.KindClient,
-		CreateClient:   allowed(createClient, access, account),
+		CreateClient:   account.Kind == gatehouse.KindIntegrator && allowed(createClient, access, account),
 		RemoteMonitor:  account.Kind == gatehouse.KindClient && mayManageRemoteMonitoring(access, account),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {

@@ -251,7 +251,7 @@ func (s *Service) sessionPrincipal(ctx context.Context, hash []byte) (gatehouse.
 			return gatehouse.Principal{}, err
 		}
 	}
-	return gatehouse.Principal{UserID: session.UserID, SessionID: session.ID}, nil
+	return gatehouse.Principal{UserID: session.UserID, SessionID: session.ID, Operator: session.Operator}, nil
 }
 
 // SignOut ends the caller's session.

@@ -23,8 +23,9 @@ func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Cre
 
 func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bool, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'
-		AND level IN ('integrator_admin', 'client_admin')`, userID).Scan(&n)
+	err := r.q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'
+		AND level IN ('integrator_admin', 'client_admin')) + (SELECT count(*) FROM users WHERE id = $1 AND operator = $2)`,
+		userID, true).Scan(&n)
 	return n > 0, mapErr(err)
 }
 
@@ -69,8 +70,9 @@ func (r reader) SessionByHash(ctx context.Context, hash []byte) (gatehouse.Sessi
 		createdAt, expiresAt, lastSeen int64
 		revokedAt                      sql.NullInt64
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT id, user_id, token_hash, created_at, expires_at, last_seen_at, revoked_at
-		FROM sessions WHERE token_hash = $1`, hash).Scan(&s.ID, &s.UserID, &s.Hash, &createdAt, &expiresAt, &lastSeen, &revokedAt)
+	err := r.q.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.token_hash, s.created_at, s.expires_at, s.last_seen_at, s.revoked_at, u.operator
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash).
+		Scan(&s.ID, &s.UserID, &s.Hash, &createdAt, &expiresAt, &lastSeen, &revokedAt, &s.Operator)
 	if err == sql.ErrNoRows {
 		return s, gatehouse.NotFound("session")
 	}
@@ -123,4 +125,19 @@ func (t *tx) guarded(ctx context.Context, what, query string, args ...any) error
 		return gatehouse.NotFound(what)
 	}
 	return nil
+}
+
+func (t *tx) SetOperator(ctx context.Context, userID string, operator bool) error {
+	return t.guarded(ctx, "user", `UPDATE users SET operator = $2 WHERE id = $1`, userID, operator)
+}
+
+func (r reader) Operators(ctx context.Context) ([]gatehouse.User, error) {
+	var out []gatehouse.User
+	err := r.each(ctx, `SELECT `+userColumns+` FROM users u WHERE u.operator = $1 ORDER BY u.username_key`, []any{true},
+		func(rows *sql.Rows) error {
+			u, err := scanUser(rows)
+			out = append(out, u)
+			return err
+		})
+	return out, err
 }

@@ -149,17 +149,7 @@ func TestPortalInABrowser(t *testing.T) {
 	// Sign-in: administrators enroll an authenticator on the way (R-P4).
 	step(t, ctx, "sign-in page", chromedp.Navigate(e.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")))
 	screenshot(t, ctx, "login")
-	step(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("username"), "zoe@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("totp-qr")))
-	screenshot(t, ctx, "mfa-enrollment")
-	secret := text(t, ctx, "#totp-secret")
-	code, err := totp.GenerateCodeCustom(secret, e.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step(t, ctx, "enroll", chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Submit(chromedp.ID("code")),
-		chromedp.WaitVisible(chromedp.ID("accounts")))
+	signInEnrolling(t, ctx, e, "zoe@example.com", password, "accounts")
 	if list := text(t, ctx, "#accounts"); !strings.Contains(list, "Store 12") || !strings.Contains(list, "Store 14") {
 		t.Errorf("accounts page lists %q", list)
 	}
@@ -367,4 +357,68 @@ func firstFolder(t *testing.T, e *apitest.Env, account string) string {
 		t.Fatal("no folders")
 	}
 	return items[0]["id"].(string)
+}
+
+// signInEnrolling signs in on the sign-in page as someone who must enroll
+// an authenticator, enrolls with the QR page's key, and waits for the
+// element with the given id on the page that follows.
+func signInEnrolling(t *testing.T, ctx context.Context, e *apitest.Env, username, password, landing string) {
+	t.Helper()
+	step(t, ctx, "sign in", chromedp.Navigate(e.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("totp-qr")))
+	if username == "zoe@example.com" {
+		screenshot(t, ctx, "mfa-enrollment")
+	}
+	secret := text(t, ctx, "#totp-secret")
+	code, err := totp.GenerateCodeCustom(secret, e.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "enroll", chromedp.SendKeys(chromedp.ID("code"), code), chromedp.Submit(chromedp.ID("code")),
+		chromedp.WaitVisible(chromedp.ID(landing)))
+}
+
+// Operators as people in the portal (issue 8): an operator signs in (with a
+// second factor), finds and creates integrators, creates a client account
+// under one, and changes the settings only support may change (R-L1).
+func TestOperatorPortalInABrowser(t *testing.T) {
+	ctx := startBrowser(t)
+	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
+	op := apitest.OperatorToken
+	support := e.CreateAccount(t, "integrator", "Platform Support", "")
+	e.CreateAccount(t, "integrator", "Acme Security", "")
+	sam := e.Must(t, 201, "POST", "/api/v1/accounts/"+support+"/users", op, map[string]any{"username": "sam@example.com",
+		"first_name": "Sam", "last_name": "Support", "level": "integrator_user"}).String("user_id")
+	const password = "lantern marble orchard"
+	e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": e.ActivationTokens(t, "sam@example.com")[0], "password": password})
+	e.Must(t, 200, "PUT", "/api/v1/operators/"+sam, op, nil)
+
+	signInEnrolling(t, ctx, e, "sam@example.com", password, "integrators")
+	if list := text(t, ctx, "#integrators"); !strings.Contains(list, "Acme Security") || !strings.Contains(list, "Platform Support") {
+		t.Errorf("integrators an operator sees: %q", list)
+	}
+	step(t, ctx, "search", chromedp.SendKeys(chromedp.ID("q"), "acme"), chromedp.Submit(chromedp.ID("q")), waitLocation("q=acme"))
+	if list := text(t, ctx, "#integrators"); strings.Contains(list, "Platform Support") {
+		t.Errorf("search for acme: %q", list)
+	}
+	step(t, ctx, "new integrator", chromedp.SendKeys(chromedp.ID("integrator-name"), "Beta Systems"), chromedp.Click(chromedp.ID("create-integrator")),
+		waitText("#account-name", "Beta Systems"), chromedp.WaitVisible(chromedp.ID("client-name")))
+	step(t, ctx, "new client", chromedp.SendKeys(chromedp.ID("client-name"), "Depot 3"), chromedp.SendKeys(chromedp.ID("client-address"), "3 Quai Est, Lyon"),
+		chromedp.Click(chromedp.ID("create-client")), waitText("#account-name", "Depot 3"))
+	screenshot(t, ctx, "operator-client")
+	step(t, ctx, "settings", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="/settings"]`)), chromedp.WaitVisible(chromedp.ID("max_client_users")),
+		chromedp.SetValue(chromedp.ID("max_client_users"), "abc"), chromedp.Click(chromedp.ID("save-settings")), chromedp.WaitVisible(chromedp.ID("max-error")),
+		chromedp.SetValue(chromedp.ID("max_client_users"), "12"), chromedp.Click(chromedp.ID("remote_switch")),
+		chromedp.Click(chromedp.ID("save-settings")), waitText("#flash", "Saved"))
+	screenshot(t, ctx, "settings")
+	var depot map[string]any
+	for _, a := range e.Must(t, 200, "GET", "/api/v1/accounts?q=depot", op, nil).Items() {
+		depot = a
+	}
+	settings, _ := depot["settings"].(map[string]any)
+	if depot["address"] != "3 Quai Est, Lyon" || settings["max_client_users"] != float64(12) || settings["client_admins_can_add_remote_monitoring"] != true {
+		t.Errorf("the client account as stored: %v", depot)
+	}
 }

@@ -30,6 +30,8 @@ type portalView struct {
 	Form        url.Values
 	FieldErrors map[string]string
 	Data        any
+	// Operator is true for operators signed in as people.
+	Operator bool
 }
 
 type switchItem struct {
@@ -63,7 +65,8 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me}}
+		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me,
+			Operator: caller.Principal.Operator}}
 		v.view.Title = v.view.T["accounts_title"]
 		for _, m := range me.Memberships {
 			if m.Status == gatehouse.MembershipActive {
@@ -86,8 +89,16 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		}
 		v.rights, v.view.Account = rights, rights.Account
 		v.view.Title = rights.Account.Name
+		found := false
 		for i := range v.view.Switch {
 			v.view.Switch[i].Current = v.view.Switch[i].ID == rights.Account.ID
+			found = found || v.view.Switch[i].Current
+		}
+		if !found {
+			// An account seen through an integrator or as an operator: the
+			// switcher shows it, first, as where the person is.
+			v.view.Switch = append([]switchItem{{ID: rights.Account.ID, Name: rights.Account.Name,
+				Kind: v.view.T[string(rights.Account.Kind)], Current: true}}, v.view.Switch...)
 		}
 		base := "/accounts/" + rights.Account.ID
 		add := func(key, href string, show bool) {
@@ -104,6 +115,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("folders", base+"/folders", true)
 		add("groups", base+"/groups", rights.ReadMembers)
 		add("audit", base+"/audit", rights.ReadAudit)
+		add("settings", base+"/settings", rights.ChangeSettings)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})
@@ -145,11 +157,6 @@ func (p *Pages) switchAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
-}
-
-// accountList is the switcher as a page: every account of the person.
-func (p *Pages) accountList(w http.ResponseWriter, r *http.Request, v *visit) {
-	p.renderPortal(w, r, http.StatusOK, "accounts.html", v)
 }
 
 type usersData struct {
@@ -512,15 +519,20 @@ func (p *Pages) regenerateRemote(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 type clientsData struct {
-	Query   string
-	Clients []gatehouse.Account
-	Next    string
+	Query     string
+	Clients   []gatehouse.Account
+	Next      string
+	MayCreate bool
 }
 
 // clientsTab lists an integrator's clients with a search box (R-T4).
 func (p *Pages) clientsTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	p.renderClients(w, r, v, http.StatusOK)
+}
+
+func (p *Pages) renderClients(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	q := r.URL.Query()
-	data := clientsData{Query: cutText(strings.TrimSpace(q.Get("q")), 200)}
+	data := clientsData{Query: cutText(strings.TrimSpace(q.Get("q")), 200), MayCreate: v.rights.CreateClient}
 	page, err := p.svc.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindClient,
 		IntegratorID: v.view.Account.ID, Query: data.Query, Page: gatehouse.PageRequest{Limit: 50, Cursor: q.Get("cursor")}})
 	if err != nil {
@@ -528,5 +540,5 @@ func (p *Pages) clientsTab(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	data.Clients, data.Next = page.Items, page.NextCursor
 	v.view.Data = data
-	p.renderPortal(w, r, http.StatusOK, "clients.html", v)
+	p.renderPortal(w, r, status, "clients.html", v)
 }

@@ -52,6 +52,10 @@ var portalTexts = map[string]map[string]string{
 		"no_groups": "No groups yet.", "new_group": "New group", "roles_account_wide": "Roles its members hold in the whole account",
 		"what": "What", "everything": "Everything", "everyone": "Everyone", "filter": "Filter", "when": "When", "target": "On", "from": "From",
 		"no_events": "Nothing recorded.", "saved_flash": "Saved:", "deleted_flash": "Deleted.",
+		"operator": "Operator", "integrators": "Integrators", "search_integrators": "Search integrators by name", "created": "Created",
+		"no_integrators": "No integrators.", "new_integrator": "New integrator", "new_client": "New client account (site)",
+		"settings_intro": "These switches are changed by support only.", "max_client_users": "Client users allowed (pending ones count)",
+		"admins_can_add_remote": "The site's administrators may create the remote monitoring user", "whole_number": "Give a whole number.",
 		"integrator": "Integrator", "client": "Site", "qr_alt": "QR code of the key, for an authenticator app", "user_added_no_photo": "Added, but the photo was refused; add it from the profile:",
 	},
 	"fr": {
@@ -103,6 +107,10 @@ var portalTexts = map[string]map[string]string{
 		"no_groups": "Aucun groupe pour l'instant.", "new_group": "Nouveau groupe", "roles_account_wide": "Rôles que ses membres détiennent dans tout le compte",
 		"what": "Quoi", "everything": "Tout", "everyone": "Tout le monde", "filter": "Filtrer", "when": "Quand", "target": "Sur", "from": "Depuis",
 		"no_events": "Rien d'enregistré.", "saved_flash": "Enregistré :", "deleted_flash": "Supprimé.",
+		"operator": "Opérateur", "integrators": "Intégrateurs", "search_integrators": "Rechercher un intégrateur par nom", "created": "Créé",
+		"no_integrators": "Aucun intégrateur.", "new_integrator": "Nouvel intégrateur", "new_client": "Nouveau compte client (site)",
+		"settings_intro": "Ces réglages sont modifiés par le support uniquement.", "max_client_users": "Utilisateurs client autorisés (les invitations en attente comptent)",
+		"admins_can_add_remote": "Les administrateurs du site peuvent créer l'utilisateur de télésurveillance", "whole_number": "Donnez un nombre entier.",
 		"integrator": "Intégrateur", "client": "Site", "qr_alt": "Code QR de la clé, pour une application d'authentification", "user_added_no_photo": "Ajouté, mais la photo a été refusée ; ajoutez-la depuis le profil :",
 	},
 }

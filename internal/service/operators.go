@@ -1,0 +1,70 @@
+package service
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Operators are people too (issue 8): an identity made an operator acts as
+// one when signed in with a session, must use a second factor like
+// administrators (R-P4), and is named in the audit log. A person becomes an
+// operator as an existing identity (invited and activated the usual way,
+// for example as a user of the operating company's own integrator account),
+// so no second way to activate exists.
+
+func needOperator(c gatehouse.Caller) error {
+	if !c.Principal.Operator {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators manage operators")
+	}
+	return nil
+}
+
+// Operators lists the identities that are operators.
+func (s *Service) Operators(ctx context.Context, c gatehouse.Caller) ([]gatehouse.User, error) {
+	if err := needOperator(c); err != nil {
+		return nil, err
+	}
+	return s.store.Operators(ctx)
+}
+
+// SetOperator makes an activated identity an operator, or takes the power
+// away. Operators cannot take their own away: another must.
+func (s *Service) SetOperator(ctx context.Context, c gatehouse.Caller, userID string, operator bool) (gatehouse.User, error) {
+	if err := needOperator(c); err != nil {
+		return gatehouse.User{}, err
+	}
+	if !operator && userID == c.Principal.UserID {
+		return gatehouse.User{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "ask another operator to take your operator role away")
+	}
+	var user gatehouse.User
+	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		var err error
+		if user, err = tx.User(ctx, userID); err != nil {
+			return err
+		}
+		if operator && (user.Status != gatehouse.UserActive || isServiceUser(user)) {
+			return gatehouse.Errorf(gatehouse.ENOTACTIVATED, "only a person who has activated their account can become an operator")
+		}
+		if err := tx.SetOperator(ctx, userID, operator); err != nil {
+			return err
+		}
+		action := "operator.granted"
+		if !operator {
+			action = "operator.revoked"
+			// Sessions opened as an operator end with the power.
+			if err := tx.RevokeSessionsOf(ctx, userID, s.now()); err != nil {
+				return err
+			}
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", action, "user", userID))
+	})
+	return user, err
+}
+
+// isServiceUser tells remote monitoring identities apart: their usernames
+// are not e-mail addresses.
+func isServiceUser(u gatehouse.User) bool {
+	_, err := gatehouse.ParseEmail("username", u.Username)
+	return err != nil
+}
