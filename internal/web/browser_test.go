@@ -71,8 +71,11 @@ func step(t *testing.T, ctx context.Context, what string, steps ...chromedp.Acti
 	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(stepCtx, steps...); err != nil {
-		location, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		// What the page shows, if the browser still answers soon.
+		look, cancelLook := context.WithTimeout(ctx, 5*time.Second)
+		defer cancelLook()
+		location, _ := chromedp.Run(look, chromedp.Location())
+		body, _ := chromedp.Run(look, chromedp.Text(chromedp.CSS("body")))
 		t.Fatalf("%s: %v\nat %s\n%.1500s", what, err, location, body)
 	}
 }
@@ -212,6 +215,11 @@ func TestPortalInABrowser(t *testing.T) {
 	if links := e.ActivationTokens(t, "ben@example.com"); len(links) != 1 {
 		t.Errorf("%d new links mailed to Ben after the resend, want 1", len(links))
 	}
+	step(t, ctx, "invitation details", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] a`)), chromedp.WaitVisible(chromedp.ID("invitation")))
+	if details := text(t, ctx, "#invitation"); !strings.Contains(details, "zoe@example.com") || !strings.Contains(details, "Pending") {
+		t.Errorf("invitation details: %q", details)
+	}
+	step(t, ctx, "back to the list", chromedp.Navigate(e.URL+"/accounts/"+store+"/invitations"), chromedp.WaitVisible(chromedp.ID("invitations")))
 	step(t, ctx, "cancel", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] button.cancel`)), waitText("#flash", "cancelled"))
 	if list := text(t, ctx, "#invitations"); strings.Contains(list, "cleo@example.com") || !strings.Contains(list, "ben@example.com") {
 		t.Errorf("pending invitations after cancelling Cleo's: %q", list)

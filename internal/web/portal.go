@@ -299,6 +299,37 @@ func (p *Pages) invitationsTab(w http.ResponseWriter, r *http.Request, v *visit)
 	p.renderPortal(w, r, http.StatusOK, "invitations.html", v)
 }
 
+type invitationData struct {
+	Invitation gatehouse.Invitation
+	Status     gatehouse.InvitationStatus
+	InvitedBy  string
+}
+
+// invitationPage shows one invitation: to whom, when it was sent, until
+// when it works, who sent it.
+func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit) {
+	inv, err := p.svc.Invitation(r.Context(), v.caller, r.PathValue("invitation_id"))
+	if err == nil && inv.AccountID != v.view.Account.ID {
+		err = gatehouse.NotFound("invitation")
+	}
+	if err != nil {
+		v.view.Error = p.message(r, err)
+		p.renderPortal(w, r, statusFor(err), "portal_error.html", v)
+		return
+	}
+	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
+	if v.rights.ReadMembers {
+		members, _ := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
+		for _, m := range members.Items {
+			if m.UserID == inv.InvitedBy {
+				data.InvitedBy = m.Username
+			}
+		}
+	}
+	v.view.Data = data
+	p.renderPortal(w, r, http.StatusOK, "invitation.html", v)
+}
+
 // invitationAction resends or cancels an invitation of the account (R-M4,
 // R-M5) and comes back to the list.
 func (p *Pages) invitationAction(resend bool) func(http.ResponseWriter, *http.Request, *visit) {

@@ -75,6 +75,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /accounts/{id}/settings", p.secure(p.account("settings", p.settingsTab)))
 	handle("POST /accounts/{id}/settings", p.secure(p.csrf.Handler(p.account("settings", p.saveSettings))))
 	handle("GET /accounts/{id}/invitations", p.secure(p.account("invitations", p.invitationsTab)))
+	handle("GET /accounts/{id}/invitations/{invitation_id}", p.secure(p.account("invitations", p.invitationPage)))
 	handle("POST /accounts/{id}/invitations/{invitation_id}/resend", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(true)))))
 	handle("POST /accounts/{id}/invitations/{invitation_id}/cancel", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(false)))))
 	handle("GET /accounts/{id}/bulk", p.secure(p.account("bulk", p.bulkPage)))
