@@ -89,13 +89,13 @@ func (p *Pages) saveRole(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (p *Pages) deleteRole(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := p.svc.DeleteRole(r.Context(), v.caller, v.view.Account.ID, r.PathValue("role_id")); err != nil {
-		v.view.Error = p.message(r, err)
-		v.view.Data = p.rolesData(r, v, gatehouse.Role{})
-		p.renderPortal(w, r, statusFor(err), "roles.html", v)
-		return
-	}
-	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/roles", "deleted_flash", ""), http.StatusSeeOther)
+	err := p.svc.DeleteRole(r.Context(), v.caller, v.view.Account.ID, r.PathValue("role_id"))
+	p.finish(w, r, v, err, p.renderRoles, "/roles", "deleted_flash")
+}
+
+func (p *Pages) renderRoles(w http.ResponseWriter, r *http.Request, v *visit, status int) {
+	v.view.Data = p.rolesData(r, v, gatehouse.Role{})
+	p.renderPortal(w, r, status, "roles.html", v)
 }
 
 type foldersData struct {
@@ -221,23 +221,26 @@ func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/folders/"+folder, "saved_flash", ""), http.StatusSeeOther)
 }
 
-func (p *Pages) deleteGrant(w http.ResponseWriter, r *http.Request, v *visit) {
-	folder := r.PathValue("folder_id")
-	if err := p.svc.DeleteGrant(r.Context(), v.caller, v.view.Account.ID, folder, r.PathValue("grant_id")); err != nil {
+// finish ends a change made from a page: the same page again with the
+// error, or the page where the change shows, with a flash message.
+func (p *Pages) finish(w http.ResponseWriter, r *http.Request, v *visit, err error, again func(http.ResponseWriter, *http.Request, *visit, int), to, done string) {
+	if err != nil {
 		v.view.Error = p.message(r, err)
-		p.renderFolder(w, r, v, statusFor(err))
+		again(w, r, v, statusFor(err))
 		return
 	}
-	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/folders/"+folder, "deleted_flash", ""), http.StatusSeeOther)
+	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+to, done, ""), http.StatusSeeOther)
+}
+
+func (p *Pages) deleteGrant(w http.ResponseWriter, r *http.Request, v *visit) {
+	folder := r.PathValue("folder_id")
+	err := p.svc.DeleteGrant(r.Context(), v.caller, v.view.Account.ID, folder, r.PathValue("grant_id"))
+	p.finish(w, r, v, err, p.renderFolder, "/folders/"+folder, "deleted_flash")
 }
 
 func (p *Pages) deleteFolder(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := p.svc.DeleteFolder(r.Context(), v.caller, v.view.Account.ID, r.PathValue("folder_id")); err != nil {
-		v.view.Error = p.message(r, err)
-		p.renderFolder(w, r, v, statusFor(err))
-		return
-	}
-	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/folders", "deleted_flash", ""), http.StatusSeeOther)
+	err := p.svc.DeleteFolder(r.Context(), v.caller, v.view.Account.ID, r.PathValue("folder_id"))
+	p.finish(w, r, v, err, p.renderFolder, "/folders", "deleted_flash")
 }
 
 type groupsData struct {
@@ -318,22 +321,13 @@ func (p *Pages) groupMember(add bool) func(http.ResponseWriter, *http.Request, *
 		} else {
 			err = p.svc.RemoveGroupMember(r.Context(), v.caller, v.view.Account.ID, group, r.PathValue("user_id"))
 		}
-		if err != nil {
-			v.view.Error = p.message(r, err)
-			p.renderGroup(w, r, v, statusFor(err))
-			return
-		}
-		http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/groups/"+group, "saved_flash", ""), http.StatusSeeOther)
+		p.finish(w, r, v, err, p.renderGroup, "/groups/"+group, "saved_flash")
 	}
 }
 
 func (p *Pages) deleteGroup(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := p.svc.DeleteGroup(r.Context(), v.caller, v.view.Account.ID, r.PathValue("group_id")); err != nil {
-		v.view.Error = p.message(r, err)
-		p.renderGroup(w, r, v, statusFor(err))
-		return
-	}
-	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/groups", "deleted_flash", ""), http.StatusSeeOther)
+	err := p.svc.DeleteGroup(r.Context(), v.caller, v.view.Account.ID, r.PathValue("group_id"))
+	p.finish(w, r, v, err, p.renderGroup, "/groups", "deleted_flash")
 }
 
 type auditData struct {

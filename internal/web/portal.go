@@ -541,12 +541,8 @@ func (p *Pages) remoteDetails(w http.ResponseWriter, r *http.Request, v *visit) 
 }
 
 func (p *Pages) regenerateRemote(w http.ResponseWriter, r *http.Request, v *visit) {
-	if _, err := p.svc.RegenerateRemoteMonitoringCredentials(r.Context(), v.caller, v.view.Account.ID); err != nil {
-		v.view.Error = p.message(r, err)
-		p.renderRemote(w, r, v, statusFor(err))
-		return
-	}
-	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/remote-monitoring", "remote_regenerated", ""), http.StatusSeeOther)
+	_, err := p.svc.RegenerateRemoteMonitoringCredentials(r.Context(), v.caller, v.view.Account.ID)
+	p.finish(w, r, v, err, p.renderRemote, "/remote-monitoring", "remote_regenerated")
 }
 
 type clientsData struct {
