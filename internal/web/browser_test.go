@@ -50,9 +50,18 @@ func startBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// screenshot saves the page as docs/screenshots/<name>.png, for the README.
+// unlabelled lists the page's form controls that have no label: a screen
+// reader would announce them as nothing.
+const unlabelled = `[...document.querySelectorAll("input:not([type=hidden]):not([type=submit]), select, textarea")]
+	.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.name || e.id)`
+
+// screenshot saves the page as docs/screenshots/<name>.png, for the README,
+// and checks on the way that every form control of the page has a label.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	if missing, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](unlabelled)); err != nil || len(missing) > 0 {
+		t.Errorf("%s: form controls without a label: %v %v", name, missing, err)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -203,6 +212,16 @@ func TestPortalInABrowser(t *testing.T) {
 	if done := text(t, ctx, "#bulk-done"); !strings.HasSuffix(strings.TrimSpace(done), "2") {
 		t.Errorf("bulk done: %q", done)
 	}
+	result, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("download-result").href).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(result, "ben@example.com,viewer,,invite,invited") || !strings.Contains(result, "not an address,viewer,,invalid_email,,") {
+		t.Errorf("the result file: %v\n%s", err, result)
+	}
+
+	// On a phone.
+	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.URL+"/accounts/"+store), chromedp.WaitVisible(chromedp.ID("members")))
+	screenshot(t, ctx, "phone-users")
+	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// Pending invitations: resend one, cancel another.
 	step(t, ctx, "invitations", chromedp.Navigate(e.URL+"/accounts/"+store+"/invitations"), chromedp.WaitVisible(chromedp.ID("invitations")))
