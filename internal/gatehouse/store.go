@@ -153,8 +153,9 @@ type Reader interface {
 	// Credentials returns what sign-in checks of the identity with this
 	// username (without regard to case), or ENOTFOUND.
 	Credentials(ctx context.Context, username string) (Credentials, error)
-	// HasActiveAdminMembership tells whether the identity administers any
-	// account, or is an operator (and so must use a second factor, R-P4).
+	// HasActiveAdminMembership tells whether the identity must use a second
+	// factor (R-P4): it administers an account, is an operator, or an
+	// administrator required one of it.
 	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
 	// Operators lists the identities that are operators.
 	Operators(ctx context.Context) ([]User, error)
@@ -414,6 +415,8 @@ type Tx interface {
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n Notifications) error
 	// InsertAccountNotification: ECONFLICT when the key was used already.
 	InsertAccountNotification(ctx context.Context, n AccountNotification) error
+	// RequireMFA makes a second factor mandatory for the identity.
+	RequireMFA(ctx context.Context, userID string) error
 	// SetOperator makes an identity an operator or takes the power away.
 	SetOperator(ctx context.Context, userID string, operator bool) error
 	// PurgeExpired removes what ended before the given time and can never

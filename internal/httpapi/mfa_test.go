@@ -235,3 +235,27 @@ func TestAdministratorsKeepASecondFactorAndRecoveryCodes(t *testing.T) {
 		})
 	}
 }
+
+// Seed 003: an administrator adding a user may require a second factor of
+// them; the user then enrolls one at the next sign-in and cannot turn it
+// off, like administrators (R-P4). It only adds protection, so it holds for
+// an identity added again elsewhere too.
+func TestRequiredSecondFactor(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			addActive(t, e, ts.c1, "guard@example.com", "client_user", nil)
+			if r := signIn(e, t, "guard@example.com", goodPassword); r.Status != 201 {
+				t.Fatalf("a user without the requirement: %d %s", r.Status, r.Raw)
+			}
+			again := newUser("guard@example.com", "client_user")
+			again["mfa_required"] = true
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1b+"/users", ts.tokens["i1-user"], again)
+			self := adminSession(t, e, "guard@example.com") // enrollment is asked now
+			if r := e.Do(t, "DELETE", "/api/v1/me/mfa", self, nil); r.Status != 409 || r.Code() != "mfa_required" {
+				t.Errorf("turning a required factor off: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}

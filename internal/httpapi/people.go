@@ -61,6 +61,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		HomeFolderID     string             `json:"home_folder_id"`
 		Phone            string             `json:"phone"`
 		UserType         string             `json:"user_type"`
+		MFARequired      bool               `json:"mfa_required"`
 		Notifications    *notificationsJSON `json:"notifications"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
@@ -74,7 +75,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	member, err := s.svc.AddUser(r.Context(), caller(r), r.PathValue("id"), service.NewMember{
 		Username: in.Username, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Language: in.Language,
 		Level: gatehouse.Level(in.Level), IdentityProvider: in.IdentityProvider, Roles: in.Roles,
-		HomeFolderID: in.HomeFolderID, Phone: in.Phone, UserType: in.UserType, Notifications: notify,
+		HomeFolderID: in.HomeFolderID, Phone: in.Phone, UserType: in.UserType, Notifications: notify, MFARequired: in.MFARequired,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -352,7 +352,7 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 			return err
 		}
 		if admin {
-			return gatehouse.Errorf(gatehouse.EMFAREQUIRED, "administrators must keep a second factor; choose another method instead")
+			return gatehouse.Errorf(gatehouse.EMFAREQUIRED, "administrators (and people an administrator required it of) must keep a second factor; choose another method instead")
 		}
 		if err := tx.SetMFAMethod(ctx, c.Principal.UserID, gatehouse.MFANone, ""); err != nil {
 			return err

@@ -27,6 +27,11 @@ type NewMember struct {
 	Phone            string
 	UserType         string
 	Notifications    gatehouse.Notifications
+	// MFARequired makes a second factor mandatory for the person (seed
+	// 003): they enroll one at their next sign-in and cannot turn it off.
+	// It only ever adds protection, so it applies to an existing identity
+	// too.
+	MFARequired bool
 }
 
 // AddUser registers a username to an account (R-U1…R-U3, R-M1, R-M2,
@@ -105,6 +110,9 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
 			Level: in.Level, Roles: roles,
 			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
+		if err == nil && in.MFARequired {
+			err = tx.RequireMFA(ctx, member.UserID)
+		}
 		return err
 	})
 	if err == nil {

@@ -24,7 +24,7 @@ func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Cre
 func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bool, error) {
 	var n int
 	err := r.q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'
-		AND level IN ('integrator_admin', 'client_admin')) + (SELECT count(*) FROM users WHERE id = $1 AND operator = $2)`,
+		AND level IN ('integrator_admin', 'client_admin')) + (SELECT count(*) FROM users WHERE id = $1 AND (operator = $2 OR mfa_required = $2))`,
 		userID, true).Scan(&n)
 	return n > 0, mapErr(err)
 }
@@ -140,4 +140,8 @@ func (r reader) Operators(ctx context.Context) ([]gatehouse.User, error) {
 			return err
 		})
 	return out, err
+}
+
+func (t *tx) RequireMFA(ctx context.Context, userID string) error {
+	return t.guarded(ctx, "user", `UPDATE users SET mfa_required = $2 WHERE id = $1`, userID, true)
 }

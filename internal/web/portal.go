@@ -251,7 +251,8 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	in := service.NewMember{Username: f.Get("username"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
 		Email: email, Language: f.Get("language"), Level: gatehouse.Level(f.Get("level")), IdentityProvider: f.Get("identity_provider"),
 		HomeFolderID: f.Get("home_folder_id"), Phone: f.Get("phone"), UserType: f.Get("user_type"),
-		Notifications: gatehouse.Notifications{Enabled: f.Get("notify") != "", Email: f.Get("notify_email") != "", SMS: f.Get("notify_sms") != ""}}
+		Notifications: gatehouse.Notifications{Enabled: f.Get("notify") != "", Email: f.Get("notify_email") != "", SMS: f.Get("notify_sms") != ""},
+		MFARequired:   f.Get("mfa_required") != ""}
 	if v.view.Account.Kind == gatehouse.KindClient && in.Level == gatehouse.LevelClientUser {
 		in.Roles = roles
 	}
