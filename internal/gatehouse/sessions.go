@@ -15,7 +15,10 @@ type Credentials struct {
 	// MFAMethod is the second factor the identity chose (MFATOTP, MFASMS)
 	// or MFANone.
 	MFAMethod string
-	Phone     string
+	// MFAPhone is the number SMS codes go to: the one a code proved when
+	// SMS was chosen, not the profile's phone, which anyone who may edit
+	// the profile can change.
+	MFAPhone string
 	// IdentityProviderID is set for identities that sign in through an
 	// external provider: they have no password (R-U5).
 	IdentityProviderID string

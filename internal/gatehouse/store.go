@@ -391,7 +391,8 @@ type Tx interface {
 	ResendSMSCode(ctx context.Context, id string, codeHash []byte, now, notBefore time.Time, maxSends int) error
 	// SetMFAMethod stores an identity's second factor: for MFATOTP the
 	// sealed key, for MFASMS and MFANone no key.
-	SetMFAMethod(ctx context.Context, userID, method, sealedTOTP string) error
+	// For MFASMS, phone is the number the confirming code was sent to.
+	SetMFAMethod(ctx context.Context, userID, method, sealedTOTP, phone string) error
 	// ReplaceRecoveryCodes replaces an identity's recovery codes by these
 	// hashes.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error

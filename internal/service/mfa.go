@@ -57,7 +57,7 @@ func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.C
 		result.Enroll, result.TOTPSecret, result.OTPAuthURI = true, key.Secret(), key.URL()
 		ch.Kind, ch.Method, ch.TOTPSecret = gatehouse.ChallengeEnroll, gatehouse.MFATOTP, s.box.Seal(key.Secret(), "totp:"+creds.UserID)
 	case gatehouse.MFASMS:
-		if err := s.textCode(ctx, tx, &ch, creds.Phone, now); err != nil {
+		if err := s.textCode(ctx, tx, &ch, creds.MFAPhone, now); err != nil {
 			return result, err
 		}
 		result.SMSSent = true
@@ -192,7 +192,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 			return refuse()
 		}
 		if ch.Kind == gatehouse.ChallengeEnroll {
-			if err := tx.SetMFAMethod(ctx, ch.UserID, gatehouse.MFASMS, ""); err != nil {
+			if err := tx.SetMFAMethod(ctx, ch.UserID, gatehouse.MFASMS, "", ch.Phone); err != nil {
 				return ch, false, err
 			}
 			return ch, true, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.sms_enrolled", "user", ch.UserID))
@@ -354,7 +354,7 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 		if admin {
 			return gatehouse.Errorf(gatehouse.EMFAREQUIRED, "administrators (and people an administrator required it of) must keep a second factor; choose another method instead")
 		}
-		if err := tx.SetMFAMethod(ctx, c.Principal.UserID, gatehouse.MFANone, ""); err != nil {
+		if err := tx.SetMFAMethod(ctx, c.Principal.UserID, gatehouse.MFANone, "", ""); err != nil {
 			return err
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, c.Principal.UserID, nil); err != nil {

@@ -78,13 +78,6 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 			if user.Phone, err = normalizePhone(*p.Phone); err != nil {
 				return err
 			}
-			if user.Phone == "" {
-				if creds, err := tx.Credentials(ctx, user.Username); err != nil {
-					return err
-				} else if creds.MFAMethod == gatehouse.MFASMS {
-					return gatehouse.Invalid("phone", "sign-in codes are sent to this phone; choose another second factor before removing it")
-				}
-			}
 		}
 		if p.UserType != nil {
 			if user.UserType, err = validateUserType(*p.UserType); err != nil {

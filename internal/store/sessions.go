@@ -11,9 +11,9 @@ import (
 func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Credentials, error) {
 	var c gatehouse.Credentials
 	var provider sql.NullString
-	err := r.q.QueryRowContext(ctx, `SELECT id, username, status, password_hash, totp_secret, totp_last_step, mfa_method, phone,
+	err := r.q.QueryRowContext(ctx, `SELECT id, username, status, password_hash, totp_secret, totp_last_step, mfa_method, mfa_phone,
 		identity_provider_id FROM users WHERE username_key = $1`, gatehouse.UsernameKey(username)).
-		Scan(&c.UserID, &c.Username, &c.Status, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep, &c.MFAMethod, &c.Phone, &provider)
+		Scan(&c.UserID, &c.Username, &c.Status, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep, &c.MFAMethod, &c.MFAPhone, &provider)
 	if err == sql.ErrNoRows {
 		return c, gatehouse.NotFound("user")
 	}

@@ -18,8 +18,9 @@ func (t *tx) ResendSMSCode(ctx context.Context, id string, codeHash []byte, now,
 		id, codeHash, micros(now), micros(notBefore), maxSends)
 }
 
-func (t *tx) SetMFAMethod(ctx context.Context, userID, method, sealedTOTP string) error {
-	return t.guarded(ctx, "user", `UPDATE users SET mfa_method = $2, totp_secret = $3 WHERE id = $1`, userID, method, sealedTOTP)
+func (t *tx) SetMFAMethod(ctx context.Context, userID, method, sealedTOTP, phone string) error {
+	return t.guarded(ctx, "user", `UPDATE users SET mfa_method = $2, totp_secret = $3, mfa_phone = $4 WHERE id = $1`,
+		userID, method, sealedTOTP, phone)
 }
 
 func (t *tx) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error {
