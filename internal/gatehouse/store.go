@@ -243,6 +243,9 @@ type Reader interface {
 	// NotificationRecipients lists the active members of an account who
 	// enabled external notifications.
 	NotificationRecipients(ctx context.Context, accountID string) ([]NotificationRecipient, error)
+	// PasswordResetUserID returns the identity of a live, unused reset
+	// link, or ENOTFOUND.
+	PasswordResetUserID(ctx context.Context, hash []byte, now time.Time) (string, error)
 	// AccountNotificationByKey finds a notification sent to the account
 	// with this idempotency key, or ENOTFOUND.
 	AccountNotificationByKey(ctx context.Context, accountID, key string) (AccountNotification, error)
@@ -416,6 +419,14 @@ type Tx interface {
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n Notifications) error
 	// InsertAccountNotification: ECONFLICT when the key was used already.
 	InsertAccountNotification(ctx context.Context, n AccountNotification) error
+	// InsertPasswordReset stores a reset link's hash for an identity.
+	InsertPasswordReset(ctx context.Context, id, userID string, hash []byte, createdAt, expiresAt time.Time) error
+	// UsePasswordReset marks the live, unused link with this hash used and
+	// returns its identity; ENOTFOUND otherwise. Using one link ends the
+	// identity's other links too.
+	UsePasswordReset(ctx context.Context, hash []byte, now time.Time) (userID string, err error)
+	// SetPassword replaces an active identity's password hash.
+	SetPassword(ctx context.Context, userID, passwordHash string) error
 	// RequireMFA makes a second factor mandatory for the identity.
 	RequireMFA(ctx context.Context, userID string) error
 	// SetOperator makes an identity an operator or takes the power away.

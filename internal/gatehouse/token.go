@@ -19,6 +19,8 @@ const (
 	TokenConfirm = "gh_cnf_"
 	// TokenState is the state of a trip to an identity provider (R-U5).
 	TokenState = "gh_sta_"
+	// TokenReset is a "forgot your password?" link.
+	TokenReset = "gh_rst_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -39,7 +41,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

@@ -46,6 +46,8 @@ func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
 	s.handlePublic("POST /api/v1/sessions/mfa", s.completeMFA)
 	s.handlePublic("POST /api/v1/sessions/mfa/resend", s.resendSMSCode)
 	s.handlePublic("POST /api/v1/username-confirmations", s.confirmUsername)
+	s.handlePublic("POST /api/v1/password-resets", s.requestPasswordReset)
+	s.handlePublic("POST /api/v1/password-resets/confirm", s.resetPassword)
 	s.handle("DELETE /api/v1/sessions/current", s.signOut)
 	s.handle("GET /api/v1/me", s.me)
 	s.handle("PATCH /api/v1/users/{user_id}", s.updateProfile)

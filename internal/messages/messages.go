@@ -24,6 +24,8 @@ const (
 	// AccountNotice carries a notification sent to an account (R-N3); its
 	// body is the text the caller gave, in the caller's words.
 	AccountNotice = "account_notice"
+	// PasswordReset carries a "forgot your password?" link.
+	PasswordReset = "password_reset"
 	// AccountNoticeSMS is the same by text.
 	AccountNoticeSMS = "account_notice_sms"
 )
@@ -83,6 +85,17 @@ The link works once and expires on {{date .ExpiresAt}}. Until then you sign in w
 		AccountNoticeSMS: {
 			body: `{{.AccountName}}: {{.Subject}}. {{.Text}}`,
 		},
+		PasswordReset: {
+			subject: "Choose a new password",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+A new password was asked for the username {{.Username}}. To choose it, open this link:
+
+{{.Link}}
+
+The link works once and expires on {{date .ExpiresAt}}. Your second factor, if you have one, is still asked at sign-in. If you did not ask for this, ignore this message: your password stays as it is.
+`,
+		},
 		AccountNotice: {
 			subject: "[{{.AccountName}}] {{.Subject}}",
 			body: `{{.Text}}
@@ -131,6 +144,17 @@ Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. D'ici là, v
 		},
 		AccountNoticeSMS: {
 			body: `{{.AccountName}} : {{.Subject}}. {{.Text}}`,
+		},
+		PasswordReset: {
+			subject: "Choisissez un nouveau mot de passe",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+Un nouveau mot de passe a été demandé pour l'identifiant {{.Username}}. Pour le choisir, ouvrez ce lien :
+
+{{.Link}}
+
+Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. Votre second facteur, si vous en avez un, reste demandé à la connexion. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.
+`,
 		},
 		AccountNotice: {
 			subject: "[{{.AccountName}}] {{.Subject}}",

@@ -221,12 +221,46 @@ func (t *tx) PurgeExpired(ctx context.Context, before time.Time) error {
 		`DELETE FROM mfa_challenges WHERE expires_at < $1`,
 		`DELETE FROM oidc_logins WHERE expires_at < $1`,
 		`DELETE FROM username_changes WHERE expires_at < $1`,
+		`DELETE FROM password_resets WHERE expires_at < $1`,
 		`DELETE FROM signin_limits WHERE (locked_until IS NULL OR locked_until < $1) AND window_start < $1
-			AND (subject LIKE 'source:%' OR failures = 0)`,
+			AND (subject LIKE 'source:%' OR subject LIKE 'reset:%' OR failures = 0)`,
 	} {
 		if _, err := t.q.ExecContext(ctx, query, at); err != nil {
 			return mapErr(err)
 		}
 	}
 	return nil
+}
+
+func (t *tx) InsertPasswordReset(ctx context.Context, id, userID string, hash []byte, createdAt, expiresAt time.Time) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		id, userID, hash, micros(createdAt), micros(expiresAt))
+	return mapErr(err)
+}
+
+func (t *tx) UsePasswordReset(ctx context.Context, hash []byte, now time.Time) (string, error) {
+	var userID string
+	err := t.q.QueryRowContext(ctx, `UPDATE password_resets SET used_at = $2
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id`, hash, micros(now)).Scan(&userID)
+	if err == sql.ErrNoRows {
+		return "", gatehouse.NotFound("password reset")
+	} else if err != nil {
+		return "", mapErr(err)
+	}
+	_, err = t.q.ExecContext(ctx, `UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`, userID, micros(now))
+	return userID, mapErr(err)
+}
+
+func (t *tx) SetPassword(ctx context.Context, userID, passwordHash string) error {
+	return t.guarded(ctx, "user", `UPDATE users SET password_hash = $2 WHERE id = $1 AND status = 'active'`, userID, passwordHash)
+}
+
+func (r reader) PasswordResetUserID(ctx context.Context, hash []byte, now time.Time) (string, error) {
+	var userID string
+	err := r.q.QueryRowContext(ctx, `SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
+		hash, micros(now)).Scan(&userID)
+	if err == sql.ErrNoRows {
+		return "", gatehouse.NotFound("password reset")
+	}
+	return userID, mapErr(err)
 }

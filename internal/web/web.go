@@ -50,6 +50,10 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /confirm-username", p.secure(p.csrf.Handler(http.HandlerFunc(p.confirmUsernameSubmit))))
 	handle("GET /oidc/{provider_id}/sign-in", p.secure(http.HandlerFunc(p.providerSignIn)))
 	handle("GET /oidc/callback", p.secure(http.HandlerFunc(p.providerCallback)))
+	handle("GET /forgot-password", p.secure(http.HandlerFunc(p.forgotPage)))
+	handle("POST /forgot-password", p.secure(p.csrf.Handler(http.HandlerFunc(p.forgotSubmit))))
+	handle("GET /reset-password", p.secure(http.HandlerFunc(p.resetPage)))
+	handle("POST /reset-password", p.secure(p.csrf.Handler(http.HandlerFunc(p.resetSubmit))))
 	handle("GET /login", p.secure(http.HandlerFunc(p.loginPage)))
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
@@ -194,6 +198,45 @@ func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
 		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusOf(err)
 	}
 	p.renderPage(w, r, status, "activate.html", view)
+}
+
+// forgotPage asks for the username to send a reset link to.
+func (p *Pages) forgotPage(w http.ResponseWriter, r *http.Request) {
+	p.renderPage(w, r, http.StatusOK, "forgot.html", p.view(r, "", "forgot_title"))
+}
+
+// forgotSubmit answers the same whether or not the username exists.
+func (p *Pages) forgotSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	view := p.view(r, "", "forgot_title")
+	if err := p.svc.RequestPasswordReset(r.Context(), remoteIP(r), "", r.PostFormValue("username")); err != nil {
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusFor(err), "forgot.html", view)
+		return
+	}
+	view.Done = true
+	p.renderPage(w, r, http.StatusOK, "forgot.html", view)
+}
+
+// resetPage shows the new-password form of a reset link; a GET uses
+// nothing (mail scanners follow links).
+func (p *Pages) resetPage(w http.ResponseWriter, r *http.Request) {
+	view := p.view(r, "", "reset_title")
+	view.Token = r.URL.Query().Get("token")
+	p.renderPage(w, r, http.StatusOK, "reset.html", view)
+}
+
+func (p *Pages) resetSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	user, err := p.svc.ResetPassword(r.Context(), remoteIP(r), "", r.PostFormValue("token"), r.PostFormValue("password"))
+	view := p.view(r, user.Language, "reset_title")
+	view.Token, view.Done = r.PostFormValue("token"), err == nil
+	status := http.StatusOK
+	if err != nil {
+		// A refused password keeps the form; a dead link does not.
+		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusFor(err)
+	}
+	p.renderPage(w, r, status, "reset.html", view)
 }
 
 // providerSignIn sends the browser to an identity provider to sign in.

@@ -1,0 +1,15 @@
+-- +goose Up
+-- "Forgot your password?" (issue 9): one row per link mailed; only the
+-- SHA-256 of its secret is kept; used once, within an hour.
+CREATE TABLE password_resets (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX password_resets_by_user ON password_resets (user_id);
+
+-- +goose Down
+DROP TABLE password_resets;
