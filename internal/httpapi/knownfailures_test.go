@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -224,6 +225,62 @@ func TestIdsOfAnotherAccountInTheBodyAreRefused(t *testing.T) {
 			}
 			if grants := e.Must(t, 200, "GET", c1+"/folders/"+mine+"/grants", admin, nil).Items(); len(grants) != 0 {
 				t.Errorf("grants made across accounts: %v", grants)
+			}
+		})
+	}
+}
+
+// Any token could list another user's memberships by id: here the
+// memberships of a person are listed to that person (/me) and to the
+// administrators over the account, nobody else.
+func TestOthersMembershipsAreNotListable(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			ann := addActive(t, e, ts.c1, "ann@example.com", "client_user", nil)
+			annSession := session(t, e, "ann@example.com")
+			c1 := "/api/v1/accounts/" + ts.c1
+			for p, want := range map[string]int{"c1-user": 403, "i2-admin": 404, "anonymous": 401, "c1-admin": 200, "i1-user": 200} {
+				if r := e.Do(t, "GET", c1+"/users", ts.tokens[p], nil); r.Status != want {
+					t.Errorf("%s listing C1's users: %d, want %d", p, r.Status, want)
+				}
+				if r := e.Do(t, "GET", c1+"/users/"+ann.String("id"), ts.tokens[p], nil); r.Status != want {
+					t.Errorf("%s reading Ann's membership: %d, want %d", p, r.Status, want)
+				}
+			}
+			me := e.Must(t, 200, "GET", "/api/v1/me", annSession, nil)
+			if ms, _ := me.Body["memberships"].([]any); len(ms) != 1 {
+				t.Errorf("Ann's own memberships: %s", me.Raw)
+			}
+			if r := e.Do(t, "GET", c1+"/users", annSession, nil); r.Status != 403 {
+				t.Errorf("Ann (a client user) listing her account's users: %d", r.Status)
+			}
+		})
+	}
+}
+
+// No flow skips the second factor: an administrator's right password
+// gives a challenge, never a session, through the API and the sign-in page.
+func TestNoFlowSkipsTheSecondFactor(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			addActive(t, e, ts.c1, "boss@example.com", "client_admin", nil)
+			adminSession(t, e, "boss@example.com")
+			r := signIn(e, t, "boss@example.com", goodPassword)
+			if r.Status != 200 || r.String("token") != "" || r.Body["mfa_required"] != true {
+				t.Errorf("the API after the right password: %d %s", r.Status, r.Raw)
+			}
+			page := &browser{e: e}
+			resp, body := page.do(t, "POST", "/login", url.Values{"username": {"boss@example.com"}, "password": {goodPassword}})
+			if resp.StatusCode != 200 || page.cookie != nil || !strings.Contains(body, `name="challenge"`) {
+				t.Errorf("the sign-in page after the right password: %d, cookie %v", resp.StatusCode, page.cookie)
+			}
+			// The challenge alone is no session.
+			if r := e.Do(t, "GET", "/api/v1/me", r.String("challenge"), nil); r.Status != 401 {
+				t.Errorf("a challenge as a session: %d", r.Status)
 			}
 		})
 	}
