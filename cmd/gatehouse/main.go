@@ -3,6 +3,7 @@
 //	gatehouse serve     run a node (migrations run by themselves)
 //	gatehouse migrate   bring the database schema up to date and exit
 //	gatehouse invite    invite the people of a CSV file to an account (bulk)
+//	gatehouse soak      run mixed traffic against a server and report on it
 //	gatehouse version   print the version
 package main
 
@@ -26,6 +27,9 @@ Usage:
   gatehouse migrate [flags]   bring the database schema up to date, then exit
   gatehouse invite --account ID --csv FILE [--yes]
                               invite the people of a CSV file through a running server
+  gatehouse soak [--server URL] [--duration 10m] [--workers 8]
+                              run mixed traffic against a running server; report
+                              throughput, errors, latencies, goroutines and memory
   gatehouse version           print the version
   gatehouse help [command]    show help
 
@@ -63,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.Serve(ctx, cfg, log, nil)
 	case "invite":
 		return invite(ctx, rest, getenv, stdin, stdout, stderr)
+	case "soak":
+		return soak(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
