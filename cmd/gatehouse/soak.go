@@ -210,8 +210,8 @@ func (s *soaker) run(ctx context.Context, duration time.Duration, workers int, o
 			case <-tick.C:
 				if m, err := s.metrics(ctx); err == nil {
 					samples = append(samples, m)
-					fmt.Fprintf(out, "  %s: %d requests, server %d goroutines, %.0f MiB\n", time.Since(startMetrics.at).Round(time.Second),
-						s.requests.Load(), int(m.goroutines), m.rss/(1<<20))
+					fmt.Fprintf(out, "  %s: %d requests, server %d goroutines, %.0f MiB resident, %.0f MiB Go heap in use\n",
+						time.Since(startMetrics.at).Round(time.Second), s.requests.Load(), int(m.goroutines), m.rss/(1<<20), m.heap/(1<<20))
 				}
 			}
 		}
@@ -249,8 +249,8 @@ func (s *soaker) run(ctx context.Context, duration time.Duration, workers int, o
 }
 
 type serverMetrics struct {
-	at              time.Time
-	goroutines, rss float64
+	at                    time.Time
+	goroutines, rss, heap float64
 }
 
 // metrics reads go_goroutines and process_resident_memory_bytes from the
@@ -267,7 +267,8 @@ func (s *soaker) metrics(ctx context.Context) (serverMetrics, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		for name, into := range map[string]*float64{"go_goroutines ": &m.goroutines, "process_resident_memory_bytes ": &m.rss} {
+		for name, into := range map[string]*float64{"go_goroutines ": &m.goroutines, "process_resident_memory_bytes ": &m.rss,
+			"go_memstats_heap_inuse_bytes ": &m.heap} {
 			if strings.HasPrefix(line, name) {
 				*into, _ = strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, name)), 64)
 			}
@@ -301,17 +302,19 @@ func (s *soaker) report(out io.Writer, elapsed time.Duration, start, end serverM
 		fmt.Fprintf(out, "error x%d: %s\n", n, what)
 	}
 	// Memory is judged on the second half of the run, after caches and
-	// pools have grown to their working size.
-	var half []float64
-	for _, m := range samples[len(samples)/2:] {
-		half = append(half, m.rss)
+	// pools have grown to their working size. Resident memory includes
+	// SQLite's page cache, which grows with the database up to its bound;
+	// the Go heap is the application's own.
+	trend := func(pick func(serverMetrics) float64) string {
+		half := samples[len(samples)/2:]
+		if len(half) < 2 {
+			return "n/a"
+		}
+		first, last := pick(half[0]), pick(half[len(half)-1])
+		return fmt.Sprintf("%+.1f%% over the second half (%.0f → %.0f MiB)", (last-first)/first*100, first/(1<<20), last/(1<<20))
 	}
-	flat := "n/a"
-	if len(half) >= 2 {
-		growth := (half[len(half)-1] - half[0]) / half[0] * 100
-		flat = fmt.Sprintf("%+.1f%% over the second half (%.0f → %.0f MiB)", growth, half[0]/(1<<20), half[len(half)-1]/(1<<20))
-	}
-	fmt.Fprintf(out, "server goroutines: %d at start, %d at the end; resident memory: %s\n", int(start.goroutines), int(end.goroutines), flat)
+	fmt.Fprintf(out, "server goroutines: %d at start, %d at the end\nresident memory: %s\nGo heap in use: %s\n", int(start.goroutines),
+		int(end.goroutines), trend(func(m serverMetrics) float64 { return m.rss }), trend(func(m serverMetrics) float64 { return m.heap }))
 	if failed > 0 {
 		return fmt.Errorf("%d requests failed", failed)
 	}
