@@ -58,5 +58,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if status == http.StatusServiceUnavailable {
+		// Worth trying again soon: the database or a provider is back in
+		// seconds after a restart.
+		w.Header().Set("Retry-After", "2")
+	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }

@@ -8,14 +8,18 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -246,7 +250,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(gatehouse.Tx) error) (err e
 		}
 	}()
 	if err := fn(&tx{reader: reader{q: sqlTx, dialect: db.dialect}}); err != nil {
-		return err
+		return mapErr(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
@@ -279,7 +283,36 @@ func mapErr(err error) error {
 			return &gatehouse.Error{Code: gatehouse.ECONFLICT, Message: "already exists"}
 		}
 	}
+	if lostDatabase(err) {
+		return &gatehouse.Error{Code: gatehouse.EUNAVAILABLE, Message: "the database cannot be reached; try again in a moment"}
+	}
 	return err
+}
+
+// lostDatabase tells the errors of a database that cannot be reached (down,
+// restarting, the network cut) from those of a request: they are answered
+// 503 with a retry hint, and the pool reconnects by itself once the
+// database is back.
+func lostDatabase(err error) bool {
+	var (
+		connectErr *pgconn.ConnectError
+		netErr     net.Error
+		pgErr      *pgconn.PgError
+		gateErr    *gatehouse.Error
+	)
+	switch {
+	case errors.As(err, &gateErr):
+		return false
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01-03: shut down, crash
+		// shutdown, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	case errors.As(err, &connectErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "broken pipe")
 }
 
 // queryer is what *sql.DB and *sql.Tx share.
