@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,14 @@ func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err != nil {
 		return err
 	}
-	client, err := gomail.NewClient(s.host, s.opts...)
+	opts := s.opts
+	if deadline, ok := ctx.Deadline(); ok {
+		// The connection's own timeout ends with the worker's patience: a
+		// server that accepts and never answers must not hold the batch
+		// past its lease (the context alone does not reach every read).
+		opts = append(slices.Clip(opts), gomail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
+	}
+	client, err := gomail.NewClient(s.host, opts...)
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,12 @@ package outbox
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -92,13 +96,23 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var sent []string
+	// unreachable holds, per channel, the error of a next hop that is down
+	// or stalled: the rest of the batch on that channel waits for the retry
+	// instead of each message waiting out its own timeout.
+	unreachable := map[string]error{}
 	for _, m := range messages {
-		sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
-		err := w.Sender.Send(sendCtx, m)
-		cancel()
+		err := unreachable[m.Channel]
+		if err == nil {
+			sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
+			err = w.Sender.Send(sendCtx, m)
+			cancel()
+		}
 		if err == nil {
 			sent = append(sent, m.ID)
 			continue
+		}
+		if unreachable[m.Channel] == nil && isUnreachable(err) {
+			unreachable[m.Channel] = err
 		}
 		park := m.Attempts >= w.MaxAttempts
 		retryAt := w.Clock.Now().Add(backoff(m.Attempts))
@@ -116,6 +130,14 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		}
 	}
 	return len(messages), w.Outbox.MarkMessagesSent(ctx, sent, w.Owner, w.Clock.Now())
+}
+
+// isUnreachable tells a server that cannot be reached or does not answer
+// (a dropped or timed-out connection) from one that refused one message.
+func isUnreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // backoff grows exponentially from 5 s to an hour, with jitter so that a

@@ -301,7 +301,8 @@ func lostDatabase(err error) bool {
 		gateErr    *gatehouse.Error
 	)
 	switch {
-	case errors.As(err, &gateErr):
+	case errors.As(err, &gateErr), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The request's own end (context errors also look like net.Error).
 		return false
 	case errors.As(err, &pgErr):
 		// Class 08: connection exception; 57P01-03: shut down, crash
