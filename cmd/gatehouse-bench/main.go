@@ -49,8 +49,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -88,6 +88,8 @@ func main() {
 		run = func() error { return benchChecks(*db, *workers, time.Duration(*seconds)*time.Second) }
 	case "pages":
 		run = func() error { return benchPages(*db, *requests) }
+	case "enumeration":
+		run = func() error { return benchEnumeration(*db, *requests) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
