@@ -243,6 +243,8 @@ type Reader interface {
 	// NotificationRecipients lists the active members of an account who
 	// enabled external notifications.
 	NotificationRecipients(ctx context.Context, accountID string) ([]NotificationRecipient, error)
+	// SessionsOf lists an identity's live sessions, newest first.
+	SessionsOf(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	// PasswordResetUserID returns the identity of a live, unused reset
 	// link, or ENOTFOUND.
 	PasswordResetUserID(ctx context.Context, hash []byte, now time.Time) (string, error)
@@ -427,6 +429,11 @@ type Tx interface {
 	UsePasswordReset(ctx context.Context, hash []byte, now time.Time) (userID string, err error)
 	// SetPassword replaces an active identity's password hash.
 	SetPassword(ctx context.Context, userID, passwordHash string) error
+	// RevokeUserSession ends one live session of the identity, or
+	// ENOTFOUND.
+	RevokeUserSession(ctx context.Context, userID, id string, now time.Time) error
+	// RevokeOtherSessions ends every session of the identity but keepID.
+	RevokeOtherSessions(ctx context.Context, userID, keepID string, now time.Time) error
 	// RequireMFA makes a second factor mandatory for the identity.
 	RequireMFA(ctx context.Context, userID string) error
 	// SetOperator makes an identity an operator or takes the power away.

@@ -332,6 +332,10 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 		if err == nil && ok && refused {
 			return codeRefused() // a sign-in challenge is no enrollment; roll back its use
 		}
+		if err == nil && ok {
+			// A new factor ends the sessions opened without it (ASVS 7.4.3).
+			err = tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.now())
+		}
 		return err
 	})
 	if err == nil && refused {
@@ -358,6 +362,9 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 			return err
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, c.Principal.UserID, nil); err != nil {
+			return err
+		}
+		if err := tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.now()); err != nil {
 			return err
 		}
 		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "mfa.disabled", "user", c.Principal.UserID))

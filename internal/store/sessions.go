@@ -145,3 +145,31 @@ func (r reader) Operators(ctx context.Context) ([]gatehouse.User, error) {
 func (t *tx) RequireMFA(ctx context.Context, userID string) error {
 	return t.guarded(ctx, "user", `UPDATE users SET mfa_required = $2 WHERE id = $1`, userID, true)
 }
+
+func (r reader) SessionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.Session, error) {
+	var out []gatehouse.Session
+	err := r.each(ctx, `SELECT id, user_id, created_at, expires_at, last_seen_at FROM sessions
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC`, []any{userID, micros(now)},
+		func(rows *sql.Rows) error {
+			var (
+				s                              gatehouse.Session
+				createdAt, expiresAt, lastSeen int64
+			)
+			err := rows.Scan(&s.ID, &s.UserID, &createdAt, &expiresAt, &lastSeen)
+			s.CreatedAt, s.ExpiresAt, s.LastSeenAt = fromMicros(createdAt), fromMicros(expiresAt), fromMicros(lastSeen)
+			out = append(out, s)
+			return err
+		})
+	return out, err
+}
+
+func (t *tx) RevokeUserSession(ctx context.Context, userID, id string, now time.Time) error {
+	return t.guarded(ctx, "session", `UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
+		id, userID, micros(now))
+}
+
+func (t *tx) RevokeOtherSessions(ctx context.Context, userID, keepID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`,
+		userID, keepID, micros(now))
+	return mapErr(err)
+}

@@ -1,0 +1,117 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/password"
+)
+
+// MySessions lists the caller's live sessions; the one in use is marked.
+func (s *Service) MySessions(ctx context.Context, c gatehouse.Caller) ([]gatehouse.Session, error) {
+	if err := needSession(c); err != nil {
+		return nil, err
+	}
+	return s.store.SessionsOf(ctx, c.Principal.UserID, s.now())
+}
+
+// EndMySession ends one of the caller's own sessions (another device's, or
+// this one).
+func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id string) error {
+	if err := needSession(c); err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.now()
+		if err := tx.RevokeUserSession(ctx, c.Principal.UserID, id, now); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.ended", "session", id))
+	})
+}
+
+// EndSessionsOf ends every session of an identity: for operators and the
+// administrators who may manage the person in one of their accounts (a
+// stolen laptop, a person who left).
+func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID string) error {
+	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		user, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if c.Principal.UserID == user.ID {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "end your own sessions from /api/v1/me/sessions")
+		}
+		if _, err := s.mayEditProfile(ctx, tx, c, user); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
+	})
+}
+
+// ChangePassword replaces the caller's password, given the current one
+// (a wrong one counts as a failed sign-in, R-S3). The person's other
+// sessions end; this one goes on.
+func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, current, next string) error {
+	if err := needSession(c); err != nil {
+		return err
+	}
+	user, err := s.store.User(ctx, c.Principal.UserID)
+	if err != nil {
+		return err
+	}
+	creds, err := s.store.Credentials(ctx, user.Username)
+	if err != nil {
+		return err
+	}
+	if creds.PasswordHash == "" {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you sign in through your identity provider: change your password there")
+	}
+	ok, err := s.hasher.Verify(ctx, current, creds.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		now := s.now()
+		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+			if _, _, err := tx.CountSignInFailure(ctx, usernameSubject(user.Username), now, 0, usernameFailureLimit, usernameLock); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.change_refused", "user", user.ID))
+		})
+		if err != nil {
+			return err
+		}
+		return gatehouse.Invalid("current_password", "the current password is not right")
+	}
+	if err := password.Check(next, user.Username); err != nil {
+		// The policy names the field "password"; here it is the new one.
+		var e *gatehouse.Error
+		if errors.As(err, &e) {
+			return &gatehouse.Error{Code: e.Code, Field: "new_password", Message: e.Message}
+		}
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.now()
+		if err := tx.SetPassword(ctx, user.ID, hash); err != nil {
+			return err
+		}
+		if err := tx.RevokeOtherSessions(ctx, user.ID, c.Principal.SessionID, now); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.changed", "user", user.ID))
+	})
+}
