@@ -77,9 +77,21 @@ func TestBulkConfirmResumesAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a node for about half a minute")
 	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { bulkConfirmResumesAfterKill(t, backend) })
+	}
+}
+
+func bulkConfirmResumesAfterKill(t *testing.T, backend string) {
 	bin := buildBinary(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
+	if backend == "postgres" {
+		if !storetest.PostgresAvailable(t) {
+			return
+		}
+		env = append(env, "GATEHOUSE_DATABASE_URL="+storetest.CreatePostgresDatabase(t))
+	}
 	first := startNode(t, bin, env)
 	api := &apitest.Env{URL: first.url}
 	in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
@@ -145,7 +157,8 @@ func TestBulkConfirmResumesAfterKill(t *testing.T) {
 		t.Errorf("%d users in the account, want %d", count, people)
 	}
 	recipients := map[string]int{}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+	// Messages the killed node had claimed wait out its lease (two minutes).
+	for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		files, _ := filepath.Glob(filepath.Join(dataDir, "mail", "*.eml"))
 		if len(files) >= people || time.Now().After(deadline) {
 			for _, f := range files {

@@ -116,7 +116,7 @@ func TestKillAtRandomMomentsLosesNothing(t *testing.T) {
 								mu.Lock()
 								done := activated[user]
 								mu.Unlock()
-								if done || rng.IntN(3) != 0 {
+								if done || rand.IntN(3) != 0 { // the global source: safe across goroutines
 									continue
 								}
 								body := fmt.Sprintf(`{"token":%q,"password":"kill test passphrase"}`, l[len(l)-1])
