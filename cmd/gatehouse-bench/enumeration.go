@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"time"
 )
@@ -20,28 +19,8 @@ func benchEnumeration(dbKind string, rounds int) error {
 	}
 	defer n.stop()
 	client := &http.Client{}
-	_, body, _ := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench"}`)
-	integratorID := between(body, `"id":"`, `"`)
-	_, body, _ = do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site"}`, integratorID))
-	site := between(body, `"id":"`, `"`)
-	if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+site+"/settings", `{"max_client_users":1000}`); err != nil || status != 200 {
-		return fmt.Errorf("settings: %d %s %v", status, body, err)
-	}
-	users := rounds/3 + 1
-	for i := range users {
-		payload := fmt.Sprintf(`{"username":"known%d@bench.example","first_name":"K","last_name":"N","level":"client_user"}`, i)
-		if status, body, err := do(client, "POST", n.url+"/api/v1/accounts/"+site+"/users", payload); err != nil || status != 201 {
-			return fmt.Errorf("add: %d %s %v", status, body, err)
-		}
-	}
-	tokens, err := activationTokens(filepath.Join(n.dataDir, "mail"), users)
-	if err != nil {
+	if err := siteWithActiveUsers(client, n, "known", rounds/3+1); err != nil {
 		return err
-	}
-	for _, tok := range tokens {
-		if status, body, err := do(client, "POST", n.url+"/api/v1/activate", fmt.Sprintf(`{"token":%q,"password":"correct horse battery staple"}`, tok)); err != nil || status != 200 {
-			return fmt.Errorf("activate: %d %s %v", status, body, err)
-		}
 	}
 	var known, unknown []time.Duration
 	var bodies = map[string]bool{}

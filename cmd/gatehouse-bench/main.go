@@ -500,28 +500,9 @@ func benchSignIn(dbKind string, workers int, d time.Duration) error {
 	}
 	defer n.stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
-	_, body, _ := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench"}`)
-	integratorID := between(body, `"id":"`, `"`)
-	_, body, _ = do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site"}`, integratorID))
-	site := between(body, `"id":"`, `"`)
-	if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+site+"/settings", `{"max_client_users":1000}`); err != nil || status != 200 {
-		return fmt.Errorf("settings: %d %s %v", status, body, err)
-	}
 	const users = 50
-	for i := range users {
-		payload := fmt.Sprintf(`{"username":"signin%d@bench.example","first_name":"S","last_name":"I","level":"client_user"}`, i)
-		if status, body, err := do(client, "POST", n.url+"/api/v1/accounts/"+site+"/users", payload); err != nil || status != 201 {
-			return fmt.Errorf("add: %d %s %v", status, body, err)
-		}
-	}
-	tokens, err := activationTokens(filepath.Join(n.dataDir, "mail"), users)
-	if err != nil {
+	if err := siteWithActiveUsers(client, n, "signin", users); err != nil {
 		return err
-	}
-	for _, tok := range tokens {
-		if status, body, err := do(client, "POST", n.url+"/api/v1/activate", fmt.Sprintf(`{"token":%q,"password":"correct horse battery staple"}`, tok)); err != nil || status != 200 {
-			return fmt.Errorf("activate: %d %s %v", status, body, err)
-		}
 	}
 	var signins, failed atomic.Int64
 	start := time.Now()
@@ -564,6 +545,35 @@ func rawHashRate(d time.Duration) float64 {
 	}
 	wg.Wait()
 	return float64(hashes.Load()) / time.Since(start).Seconds()
+}
+
+// siteWithActiveUsers makes a client account with count activated users,
+// <prefix><i>@bench.example, all with the password "correct horse battery
+// staple".
+func siteWithActiveUsers(client *http.Client, n *node, prefix string, count int) error {
+	_, body, _ := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench"}`)
+	integratorID := between(body, `"id":"`, `"`)
+	_, body, _ = do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site"}`, integratorID))
+	site := between(body, `"id":"`, `"`)
+	if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+site+"/settings", `{"max_client_users":1000}`); err != nil || status != 200 {
+		return fmt.Errorf("settings: %d %s %v", status, body, err)
+	}
+	for i := range count {
+		payload := fmt.Sprintf(`{"username":"%s%d@bench.example","first_name":"S","last_name":"I","level":"client_user"}`, prefix, i)
+		if status, body, err := do(client, "POST", n.url+"/api/v1/accounts/"+site+"/users", payload); err != nil || status != 201 {
+			return fmt.Errorf("add: %d %s %v", status, body, err)
+		}
+	}
+	tokens, err := activationTokens(filepath.Join(n.dataDir, "mail"), count)
+	if err != nil {
+		return err
+	}
+	for _, tok := range tokens {
+		if status, body, err := do(client, "POST", n.url+"/api/v1/activate", fmt.Sprintf(`{"token":%q,"password":"correct horse battery staple"}`, tok)); err != nil || status != 200 {
+			return fmt.Errorf("activate: %d %s %v", status, body, err)
+		}
+	}
+	return nil
 }
 
 var tokenPattern = regexp.MustCompile(`token=3D(gh_inv_[A-Za-z0-9_-]+)|token=(gh_inv_[A-Za-z0-9_-]+)`)
