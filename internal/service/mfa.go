@@ -34,10 +34,9 @@ const (
 // administrators who have none (R-P4).
 func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, creds gatehouse.Credentials, now time.Time) (SignInResult, error) {
 	var result SignInResult
+	// mfa_method is written with every key (and was backfilled by the
+	// migration that added it), so it alone says which factor to ask.
 	method := creds.MFAMethod
-	if method == gatehouse.MFANone && creds.TOTPSecret != "" {
-		method = gatehouse.MFATOTP
-	}
 	ch := gatehouse.MFAChallenge{ID: s.newID(), UserID: creds.UserID, Kind: gatehouse.ChallengeVerify, Method: method,
 		ExpiresAt: now.Add(ChallengeLifetime)}
 	switch method {
@@ -392,7 +391,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]s
 		if err != nil {
 			return err
 		}
-		if creds.MFAMethod == gatehouse.MFANone && creds.TOTPSecret == "" {
+		if creds.MFAMethod == gatehouse.MFANone {
 			return gatehouse.Errorf(gatehouse.EINVALID, "set up a second factor before making recovery codes")
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, user.ID, hashes); err != nil {

@@ -304,13 +304,9 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 		}
 		memberships = kept
 	}
-	method := creds.MFAMethod
-	if method == gatehouse.MFANone && creds.TOTPSecret != "" {
-		method = gatehouse.MFATOTP
-	}
 	left, err := s.store.RecoveryCodesLeft(ctx, user.ID)
 	if err != nil {
 		return Me{}, err
 	}
-	return Me{User: user, MFAMethod: method, RecoveryCodesLeft: left, Memberships: memberships}, nil
+	return Me{User: user, MFAMethod: creds.MFAMethod, RecoveryCodesLeft: left, Memberships: memberships}, nil
 }
