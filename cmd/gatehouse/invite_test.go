@@ -83,21 +83,15 @@ func TestBulkConfirmResumesAfterKill(t *testing.T) {
 }
 
 func bulkConfirmResumesAfterKill(t *testing.T, backend string) {
-	bin := buildBinary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	env := []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
-	if backend == "postgres" {
-		if !storetest.PostgresAvailable(t) {
-			return
-		}
-		env = append(env, "GATEHOUSE_DATABASE_URL="+storetest.CreatePostgresDatabase(t))
+	env, dataDir, ok := nodeEnv(t, backend)
+	if !ok {
+		return
 	}
+	bin := buildBinary(t)
 	first := startNode(t, bin, env)
 	api := &apitest.Env{URL: first.url}
-	in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
-	site := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", fmt.Sprintf(`{"kind":"client","name":"Store","integrator_id":%q}`, in)).String("id")
-	api.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", "op-secret", `{"max_client_users":10000}`)
 	const people = 10000
+	site := clientSite(t, api, "Store", people)
 	var csv strings.Builder
 	csv.WriteString("email,role\n")
 	for i := range people {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
-	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
 var activationInMail = regexp.MustCompile(`token=3D(gh_inv_[A-Za-z0-9_-]+)|token=(gh_inv_[A-Za-z0-9_-]+)`)
@@ -57,21 +56,15 @@ func TestKillAtRandomMomentsLosesNothing(t *testing.T) {
 	}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			bin := buildBinary(t)
-			dataDir := filepath.Join(t.TempDir(), "data")
-			env := []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
-			if backend == "postgres" {
-				if !storetest.PostgresAvailable(t) {
-					return
-				}
-				env = append(env, "GATEHOUSE_DATABASE_URL="+storetest.CreatePostgresDatabase(t))
+			env, dataDir, ok := nodeEnv(t, backend)
+			if !ok {
+				return
 			}
+			bin := buildBinary(t)
 			n := startNode(t, bin, env)
 			api := &apitest.Env{URL: n.url}
-			in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
-			site := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", fmt.Sprintf(`{"kind":"client","name":"Site","integrator_id":%q}`, in)).String("id")
 			const limit = 60
-			api.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", "op-secret", fmt.Sprintf(`{"max_client_users":%d}`, limit))
+			site := clientSite(t, api, "Site", limit)
 
 			var (
 				mu        sync.Mutex

@@ -242,3 +242,29 @@ func TestTwoProcessesHoldTheLimit(t *testing.T) {
 		t.Errorf("statuses over two processes %v, want 9 × 201 and 31 × 409", count)
 	}
 }
+
+// nodeEnv is the environment of a node on its own data dir, on SQLite or
+// on a fresh PostgreSQL database; ok is false when PostgreSQL is asked for
+// and absent outside CI (the test then ends, skipped).
+func nodeEnv(t *testing.T, backend string) (env []string, dataDir string, ok bool) {
+	t.Helper()
+	dataDir = filepath.Join(t.TempDir(), "data")
+	env = []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
+	if backend == "postgres" {
+		if !storetest.PostgresAvailable(t) {
+			return nil, "", false
+		}
+		env = append(env, "GATEHOUSE_DATABASE_URL="+storetest.CreatePostgresDatabase(t))
+	}
+	return env, dataDir, true
+}
+
+// clientSite makes an integrator and a client account under it allowed
+// limit client users, through the API as the bootstrap operator.
+func clientSite(t *testing.T, api *apitest.Env, name string, limit int) string {
+	t.Helper()
+	in := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", `{"kind":"integrator","name":"Acme"}`).String("id")
+	site := api.Must(t, 201, "POST", "/api/v1/accounts", "op-secret", fmt.Sprintf(`{"kind":"client","name":%q,"integrator_id":%q}`, name, in)).String("id")
+	api.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", "op-secret", fmt.Sprintf(`{"max_client_users":%d}`, limit))
+	return site
+}

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"strings"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -95,9 +95,13 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 		t.Skip("needs PostgreSQL (see the README)")
 	}
 	_, dbURL := pg.Open(t) // a fresh database, migrated
-	hostPort := strings.TrimPrefix(strings.SplitN(strings.SplitN(dbURL, "@", 2)[1], "/", 2)[0], "")
-	proxy := startProxy(t, hostPort)
-	viaProxy := strings.Replace(dbURL, hostPort, proxy.ln.Addr().String(), 1)
+	parsed, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startProxy(t, parsed.Host)
+	parsed.Host = proxy.ln.Addr().String()
+	viaProxy := parsed.String()
 	db, err := store.OpenPostgres(context.Background(), viaProxy)
 	if err != nil {
 		t.Fatal(err)
