@@ -89,10 +89,6 @@ func ParseEmail(field, s string) (string, error) {
 	return s, nil
 }
 
-// UsernameKey is the unique form of a username: trimmed and lower-cased
-// (R-U1). The username as typed is kept for display.
-func UsernameKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
-
 // ValidatePersonName checks a first or last name and returns it trimmed.
 func ValidatePersonName(field, name string) (string, error) {
 	return validateText(field, name, "%s is required for a new username", MaxNameLen)
@@ -109,6 +105,8 @@ func validateText(field, text, missing string, max int) (string, error) {
 		return "", Invalid(field, missing, field)
 	case !utf8.ValidString(text) || strings.ContainsFunc(text, isControl):
 		return "", Invalid(field, "%s must be plain text", field)
+	case strings.ContainsFunc(text, isBidiControl):
+		return "", Invalid(field, "%s must not contain characters that change the direction of text", field)
 	case utf8.RuneCountInString(text) > max:
 		return "", Invalid(field, "%s must be at most %d characters", field, max)
 	}
