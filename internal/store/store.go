@@ -179,9 +179,14 @@ func (db *DB) Close() error {
 // Migrate brings the schema up to date. Each migration runs in its own
 // transaction, so one that fails leaves the database as it was before it. On
 // PostgreSQL an advisory lock keeps two nodes starting together from
-// migrating at once.
+// migrating at once. Then the identities made under older username key
+// rules are re-keyed (see rekeyUsernames); UsernameKeyCollisions lists those
+// that could not be.
 func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
-	return db.MigrateFS(ctx, Migrations(db.dialect))
+	if applied, err = db.MigrateFS(ctx, Migrations(db.dialect)); err != nil {
+		return applied, err
+	}
+	return applied, db.rekeyUsernames(ctx)
 }
 
 // Migrations are the embedded migrations of one dialect.
