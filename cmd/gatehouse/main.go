@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		log := app.NewLogger(cfg, stderr)
 		if cmd == "migrate" {
-			return app.Migrate(ctx, cfg, log)
+			return app.Migrate(ctx, cfg, log, stdout)
 		}
 		return app.Serve(ctx, cfg, log, nil)
 	case "invite":

@@ -39,8 +39,10 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// Migrate opens the database and brings its schema up to date.
-func Migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+// Migrate opens the database and brings its schema up to date, then prints
+// to out the identities that a change of username key rules made look
+// alike, for someone to merge.
+func Migrate(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
@@ -51,6 +53,31 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("migrations applied", slog.Int("count", n), slog.String("database", string(db.Dialect())))
+	collisions, err := db.UsernameKeyCollisions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range collisions {
+		fmt.Fprintf(out, "usernames that now name one identity: %s (%s) and %s (%s) — merge them\n",
+			c.OtherUsername, c.OtherUserID, c.Username, c.UserID)
+	}
+	return nil
+}
+
+// warnUsernameCollisions logs, at every start, the identities that a change
+// of username key rules made look alike: the first of each pair signs in
+// with either spelling, the second no longer can until they are merged.
+func warnUsernameCollisions(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	collisions, err := db.UsernameKeyCollisions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range collisions {
+		log.Warn("usernames that now name one identity: merge them",
+			slog.String("user_id", c.OtherUserID), slog.String("username", c.OtherUsername),
+			slog.String("other_user_id", c.UserID), slog.String("other_username", c.Username),
+			slog.String("username_key", c.Key), slog.Time("found_at", c.FoundAt))
+	}
 	return nil
 }
 
@@ -65,6 +92,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	}
 	defer db.Close()
 	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := warnUsernameCollisions(ctx, db, log); err != nil {
 		return err
 	}
 
