@@ -39,6 +39,11 @@ const (
 	// ECONFIRMINVALID: a username-change link that was used, replaced or
 	// expired.
 	ECONFIRMINVALID = "confirmation_invalid"
+	// ESHAREDIDENTITY: an identity-wide attribute (username, names, password,
+	// second factor...) of a person who also belongs to accounts the caller
+	// does not manage; only the person, an operator or an administrator of
+	// every one of their accounts may change it.
+	ESHAREDIDENTITY = "shared_identity"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning

@@ -105,8 +105,8 @@ func TestPersonalAPITokens(t *testing.T) {
 				t.Errorf("a check-scoped token read its account: %d", r.Status)
 			}
 			e.Must(t, 204, "DELETE", c1+"/users/"+boss.String("id"), op, nil)
-			if r := e.Do(t, "GET", c1, checker, nil); r.Status != 404 {
-				t.Errorf("the token of a removed member still sees the account: %d", r.Status)
+			if r := e.Do(t, "GET", c1, checker, nil); r.Status != 401 {
+				t.Errorf("the token of a removed member still authenticates: %d", r.Status)
 			}
 			if r := e.Do(t, "POST", "/api/v1/check", checker, map[string]string{"user_id": viewer, "account_id": ts.c1, "permission": "media.view"}); r.Status != 401 {
 				t.Errorf("the token of a removed member still asks checks: %d", r.Status)

@@ -6,34 +6,8 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/httperr"
 )
-
-// statusOf maps every error code to its HTTP status (API.md "Conventions").
-var statusOf = map[string]int{
-	gatehouse.EINVALID:          http.StatusBadRequest,
-	gatehouse.EUNAUTHENTICATED:  http.StatusUnauthorized,
-	gatehouse.EFORBIDDEN:        http.StatusForbidden,
-	gatehouse.ENOTFOUND:         http.StatusNotFound,
-	gatehouse.EMETHODNOTALLOWED: http.StatusMethodNotAllowed,
-	gatehouse.ECONFLICT:         http.StatusConflict,
-	gatehouse.EUSERLIMIT:        http.StatusConflict,
-	gatehouse.EALREADYMEMBER:    http.StatusConflict,
-	gatehouse.EREMOTEEXISTS:     http.StatusConflict,
-	gatehouse.EUSERNAMETAKEN:    http.StatusConflict,
-	gatehouse.ENOTACTIVATED:     http.StatusConflict,
-	gatehouse.EPREVIEWSTALE:     http.StatusConflict,
-	gatehouse.EMFAREQUIRED:      http.StatusConflict,
-	gatehouse.EPROVIDERINUSE:    http.StatusConflict,
-	gatehouse.ECONFIRMINVALID:   http.StatusGone,
-	gatehouse.EROLEINUSE:        http.StatusConflict,
-	gatehouse.EFOLDERNOTEMPTY:   http.StatusConflict,
-	gatehouse.EINVITEEXPIRED:    http.StatusGone,
-	gatehouse.EINVITEINVALID:    http.StatusGone,
-	gatehouse.ETOOLARGE:         http.StatusRequestEntityTooLarge,
-	gatehouse.ERATELIMITED:      http.StatusTooManyRequests,
-	gatehouse.EUNAVAILABLE:      http.StatusServiceUnavailable,
-	gatehouse.EINTERNAL:         http.StatusInternalServerError,
-}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -54,10 +28,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", slog.String("request_id", requestID(r.Context())), slog.Any("error", err))
 		e = &gatehouse.Error{Code: gatehouse.EINTERNAL, Message: "internal error"}
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := httperr.Status(e.Code)
 	if status == http.StatusServiceUnavailable {
 		// Worth trying again soon: the database or a provider is back in
 		// seconds after a restart.

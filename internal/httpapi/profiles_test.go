@@ -137,7 +137,12 @@ func TestUserType(t *testing.T) {
 			if u, _ := e.Store.User(t.Context(), user); u.UserType != "Security guard" {
 				t.Errorf("user type %q after a second add, want the first", u.UserType)
 			}
-			got := e.Must(t, 200, "PATCH", "/api/v1/users/"+user, ts.tokens["c1-admin"], map[string]string{"user_type": "  Night manager "})
+			// The person works at two sites: their identity is changed by an
+			// administrator over both, not by one site's administrator.
+			if r := e.Do(t, "PATCH", "/api/v1/users/"+user, ts.tokens["c1-admin"], map[string]string{"user_type": "Thief"}); r.Status != 403 || r.Code() != "shared_identity" || r.Field() != "user_type" {
+				t.Errorf("one site's administrator changed a person of two sites: %d %s", r.Status, r.Raw)
+			}
+			got := e.Must(t, 200, "PATCH", "/api/v1/users/"+user, ts.tokens["i1-admin"], map[string]string{"user_type": "  Night manager "})
 			if got.String("user_type") != "Night manager" {
 				t.Errorf("user type after the change: %s", got.Raw)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/policy"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -124,5 +125,28 @@ func TestHealthz(t *testing.T) {
 	}
 	if !slices.Contains([]string{"application/json; charset=utf-8"}, r.Header.Get("Content-Type")) {
 		t.Errorf("healthz content type %q", r.Header.Get("Content-Type"))
+	}
+}
+
+// The policy's table names every served API route with the action it asks,
+// and nothing else: who may do what is read from one place
+// (docs/authorization.md).
+func TestPolicyTableListsEveryRoute(t *testing.T) {
+	e := sqliteEnv(t)
+	inTable := map[string]bool{}
+	for _, r := range policy.Routes {
+		inTable[r.Method+" "+r.Path] = true
+	}
+	served := map[string]bool{}
+	for _, route := range e.API.Routes() {
+		served[route.Method+" "+route.Pattern] = true
+		if !inTable[route.Method+" "+route.Pattern] {
+			t.Errorf("served but not in the policy's table: %s %s", route.Method, route.Pattern)
+		}
+	}
+	for route := range inTable {
+		if !served[route] {
+			t.Errorf("in the policy's table but not served: %s", route)
+		}
 	}
 }

@@ -21,6 +21,9 @@ const (
 	SMSCode = "sms_code"
 	// ConfirmUsername goes to the new address of a username change (R-U4).
 	ConfirmUsername = "confirm_username"
+	// UsernameChangeNotice goes to the old address of a username change, so
+	// that a person whose username someone else changes hears of it.
+	UsernameChangeNotice = "username_change_notice"
 	// AccountNotice carries a notification sent to an account (R-N3); its
 	// body is the text the caller gave, in the caller's words.
 	AccountNotice = "account_notice"
@@ -40,6 +43,9 @@ type Data struct {
 	Username    string
 	Link        string
 	ExpiresAt   time.Time
+	// RequestedBy names who asked for a change: a person's name and
+	// username, or "an operator".
+	RequestedBy string
 }
 
 type text struct{ subject, body string }
@@ -80,6 +86,15 @@ A change of your username to {{.Username}} was asked for. To confirm it, open th
 {{.Link}}
 
 The link works once and expires on {{date .ExpiresAt}}. Until then you sign in with your current username. If you did not ask for this, ignore this message.
+`,
+		},
+		UsernameChangeNotice: {
+			subject: "Your username is about to change",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}} asked to change your username to {{.Username}}. A link to confirm it was sent to that address; the change happens only when it is followed, before {{date .ExpiresAt}}.
+
+If you did not expect this, tell your administrator or support now: whoever reads {{.Username}} would sign in as you.
 `,
 		},
 		AccountNoticeSMS: {
@@ -140,6 +155,15 @@ Le remplacement de votre identifiant par {{.Username}} a été demandé. Pour le
 {{.Link}}
 
 Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. D'ici là, vous vous connectez avec votre identifiant actuel. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
+`,
+		},
+		UsernameChangeNotice: {
+			subject: "Votre identifiant va changer",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}} a demandé le remplacement de votre identifiant par {{.Username}}. Un lien de confirmation a été envoyé à cette adresse ; le changement n'a lieu que s'il est suivi, avant le {{date .ExpiresAt}}.
+
+Si vous ne vous y attendiez pas, prévenez dès maintenant votre administrateur ou le support : la personne qui lit {{.Username}} se connecterait à votre place.
 `,
 		},
 		AccountNoticeSMS: {

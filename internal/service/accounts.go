@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // NewAccount is the input of CreateAccount.
@@ -37,8 +38,8 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 		if in.IntegratorID != "" {
 			return gatehouse.Account{}, gatehouse.Invalid("integrator_id", "an integrator account has no integrator")
 		}
-		if !c.Principal.Operator {
-			return gatehouse.Account{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators create integrator accounts")
+		if err := decide(c, policy.CreateIntegrator, policy.Target{}); err != nil {
+			return gatehouse.Account{}, err
 		}
 	case gatehouse.KindClient:
 		if in.IntegratorID == "" {
@@ -53,7 +54,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		if account.Kind == gatehouse.KindClient {
-			owner, err := s.authorize(ctx, tx, c, account.IntegratorID, createClient)
+			owner, err := s.authorize(ctx, tx, c, account.IntegratorID, policy.CreateClient)
 			if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
 				return &gatehouse.Error{Code: code, Message: "integrator not found", Field: "integrator_id"}
 			} else if err != nil {
@@ -76,7 +77,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 
 // Account returns one account the caller may see.
 func (s *Service) Account(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Account, error) {
-	return s.authorize(ctx, s.store, c, id, readAccount)
+	return s.authorize(ctx, s.store, c, id, policy.ReadAccount)
 }
 
 // ListAccounts lists the accounts the caller may see (R-T4).
@@ -90,7 +91,7 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 		if c.Principal.UserID == "" {
 			return gatehouse.Page[gatehouse.Account]{}, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
 		}
-		if err := needScope(c, gatehouse.ScopeAccountsRead); err != nil {
+		if err := decide(c, policy.ListAccounts, policy.Target{}); err != nil {
 			return gatehouse.Page[gatehouse.Account]{}, err
 		}
 		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID}
@@ -120,7 +121,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 	}
 	var account gatehouse.Account
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, err = s.authorize(ctx, tx, c, id, updateAccount)
+		account, err = s.authorize(ctx, tx, c, id, policy.UpdateAccount)
 		if err != nil {
 			return err
 		}
@@ -157,7 +158,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 	var account gatehouse.Account
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
-		account, err = s.authorize(ctx, tx, c, id, changeSettings)
+		account, err = s.authorize(ctx, tx, c, id, policy.ChangeSettings)
 		if err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 
 // AuditEvents lists an account's audit log, newest first (R-X1).
 func (s *Service) AuditEvents(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.AuditFilter) (gatehouse.Page[gatehouse.AuditEvent], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readAudit); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAudit); err != nil {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, err
 	}
 	if len(f.ActionPrefix) > 100 || len(f.ActorID) > 100 {

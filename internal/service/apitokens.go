@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Personal API tokens (issue 7, R-S4): made by a person signed in with a
@@ -14,31 +15,6 @@ import (
 // scopes they choose on top of what they may do there. The secret is shown
 // once; only its hash is kept. Removing the membership ends the token's use
 // at once (R-M7), as it ends the person's.
-
-// scopeOf is the token scope an action needs.
-func scopeOf(act action) string {
-	switch act {
-	case readAccount:
-		return gatehouse.ScopeAccountsRead
-	case updateAccount, createClient, changeSettings:
-		return gatehouse.ScopeAccountsWrite
-	case readAudit:
-		return gatehouse.ScopeAuditRead
-	case readMembers:
-		return gatehouse.ScopeUsersRead
-	case notifyMembers:
-		return gatehouse.ScopeNotify
-	}
-	return gatehouse.ScopeUsersWrite
-}
-
-// needScope refuses a token whose scopes do not include scope.
-func needScope(c gatehouse.Caller, scope string) error {
-	if !c.Principal.Allows(scope) {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this token's scopes do not include %s", scope)
-	}
-	return nil
-}
 
 // NewAPIToken is the input of CreateAPIToken.
 type NewAPIToken struct {
@@ -50,9 +26,6 @@ type NewAPIToken struct {
 // CreateAPIToken makes a personal token of the caller for the account and
 // returns it with its secret, which exists only in this answer.
 func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accountID string, in NewAPIToken) (gatehouse.APIToken, string, error) {
-	if c.Principal.SessionID == "" || c.Principal.UserID == "" {
-		return gatehouse.APIToken{}, "", gatehouse.Errorf(gatehouse.EFORBIDDEN, "API tokens are made by a person signed in, not by a token")
-	}
 	name, err := gatehouse.ValidateLabel("name", in.Name)
 	if err != nil {
 		return gatehouse.APIToken{}, "", err
@@ -77,13 +50,11 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 	tok := gatehouse.APIToken{ID: s.newID(), UserID: c.Principal.UserID, AccountID: accountID, Name: name, Hash: hash,
 		Scopes: scopes, CreatedAt: now, ExpiresAt: in.ExpiresAt.UTC().Truncate(time.Microsecond)}
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, readAccount); err != nil {
-			return err
-		}
 		// A token acts through its owner's own membership of the account
-		// (an integrator's token reaches the integrator's clients too).
-		if m, err := tx.MemberByUser(ctx, accountID, c.Principal.UserID); err != nil || m.Status != gatehouse.MembershipActive {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "tokens are made for an account you are an active user of; for an integrator's clients, make one for the integrator")
+		// (an integrator's token reaches the integrator's clients too), and
+		// dies with it: the store binds it to that membership.
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.CreateAPIToken); err != nil {
+			return err
 		}
 		if err := tx.InsertAPIToken(ctx, tok); err != nil {
 			return err
@@ -98,7 +69,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 
 // APITokens lists the caller's live tokens for the account.
 func (s *Service) APITokens(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.APIToken, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readAccount); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ManageOwnAPITokens); err != nil {
 		return nil, err
 	}
 	if c.Principal.UserID == "" {
@@ -110,7 +81,7 @@ func (s *Service) APITokens(ctx context.Context, c gatehouse.Caller, accountID s
 // RevokeAPIToken ends one of the caller's tokens for the account at once.
 func (s *Service) RevokeAPIToken(ctx context.Context, c gatehouse.Caller, accountID, tokenID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, readAccount); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageOwnAPITokens); err != nil {
 			return err
 		}
 		if err := tx.RevokeAPIToken(ctx, c.Principal.UserID, accountID, tokenID, s.now()); err != nil {

@@ -4,34 +4,39 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
-// action is something a caller may try to do on one account.
-type action int
+// The use cases decide nothing about who may act: they gather the facts the
+// policy needs (what the caller holds over an account, the member or person
+// acted on) and ask policy.Decide, which answers nil, not found, forbidden
+// or shared identity.
 
-const (
-	readAccount    action = iota // see the account
-	updateAccount                // rename it, change its address
-	changeSettings               // the switches only support may change (R-L1, R-RM3)
-	readAudit                    // read its audit log (R-X1)
-	createClient                 // create a client account under this integrator
-	readMembers                  // list and view the account's users and invitations
-	manageMembers                // add, remove and invite users (then mayManageLevel decides which)
-	notifyMembers                // send a notification to the members who enabled them (R-N3)
-)
+// actorOf is the caller as the policy sees them, holding access over the
+// account acted on.
+func actorOf(c gatehouse.Caller, access gatehouse.Access) policy.Actor {
+	p := c.Principal
+	access.Operator = access.Operator || p.Operator
+	return policy.Actor{Access: access, Person: p.UserID != "", Session: p.SessionID != "", Checker: p.Checker,
+		Token: p.ScopeAccountID != "", Scopes: p.Scopes}
+}
 
-// authorize is the one place that decides whether caller may do act on the
-// account with the given id. An account the caller may not see is ENOTFOUND,
-// exactly like an unknown one (R-X2); one they see but may not act on is
-// EFORBIDDEN. It returns the account so the caller need not read it again.
-func (s *Service) authorize(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act action) (gatehouse.Account, error) {
-	account, _, err := s.authorizeAccess(ctx, r, c, accountID, act)
+// decide asks the policy about an action on no account in particular.
+func decide(c gatehouse.Caller, act policy.Action, t policy.Target) error {
+	return policy.Decide(actorOf(c, gatehouse.Access{}), act, t)
+}
+
+// authorize reads the account and asks the policy whether caller may do act
+// there. It returns the account so the caller need not read it again.
+func (s *Service) authorize(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act policy.Action) (gatehouse.Account, error) {
+	account, _, err := s.authorizeAccess(ctx, r, c, accountID, act, policy.Target{})
 	return account, err
 }
 
-// authorizeAccess is authorize that also returns what the caller holds over
-// the account, for decisions finer than one action.
-func (s *Service) authorizeAccess(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act action) (gatehouse.Account, gatehouse.Access, error) {
+// authorizeAccess is authorize with more of the target known, that also
+// returns what the caller holds over the account, for the decisions that
+// follow once the member or folder acted on is read (decideOn).
+func (s *Service) authorizeAccess(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act policy.Action, t policy.Target) (gatehouse.Account, gatehouse.Access, error) {
 	account, err := r.Account(ctx, accountID)
 	if err != nil {
 		return account, gatehouse.Access{}, err
@@ -40,71 +45,58 @@ func (s *Service) authorizeAccess(ctx context.Context, r gatehouse.Reader, c gat
 	if err != nil {
 		return account, access, err
 	}
-	if !mayRead(access) {
-		return gatehouse.Account{}, access, gatehouse.NotFound("account")
-	}
-	if !allowed(act, access, account) {
-		return gatehouse.Account{}, access, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not do this on this account")
-	}
-	if err := needScope(c, scopeOf(act)); err != nil {
+	if err := decideOn(c, access, account, act, t); err != nil {
 		return gatehouse.Account{}, access, err
 	}
 	return account, access, nil
 }
 
-// mayRead: operators see everything; members see their account; integrator
-// staff see their integrator's clients (R-T1, R-T2).
-func mayRead(a gatehouse.Access) bool {
-	return a.Operator || a.Level != "" || a.IntegratorLevel.IsIntegratorStaff()
+// decideOn asks the policy about an action on an account already read,
+// filling in what the target knows of the account.
+func decideOn(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account, act policy.Action, t policy.Target) error {
+	t.Account = account.Kind
+	t.ClientAdminsManageRemoteMonitoring = account.Settings.ClientAdminsCanAddRemoteMonitoring
+	return policy.Decide(actorOf(c, access), act, t)
 }
 
-// allowed is the permission table. See docs/access.md.
-func allowed(act action, a gatehouse.Access, account gatehouse.Account) bool {
-	if a.Operator {
-		return true
-	}
-	// Integrator staff act on every client of their integrator (R-T2).
-	staffOverClient := account.Kind == gatehouse.KindClient && a.IntegratorLevel.IsIntegratorStaff()
-	switch act {
-	case readAccount:
-		return mayRead(a)
-	case updateAccount, readAudit, notifyMembers:
-		if account.Kind == gatehouse.KindIntegrator {
-			return a.Level == gatehouse.LevelIntegratorAdmin
-		}
-		return staffOverClient || a.Level == gatehouse.LevelClientAdmin
-	case createClient:
-		return account.Kind == gatehouse.KindIntegrator && a.Level.IsIntegratorStaff()
-	case readMembers, manageMembers:
-		if account.Kind == gatehouse.KindIntegrator {
-			return a.Level.IsIntegratorStaff()
-		}
-		return staffOverClient || a.Level == gatehouse.LevelClientAdmin
-	case changeSettings:
-		return false // operators only, handled above
-	}
-	return false
+// may tells whether the policy allows an action on an account already read:
+// the portal shows only what would work.
+func may(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account, act policy.Action) bool {
+	return decideOn(c, access, account, act, policy.Target{}) == nil
 }
 
-// mayManageLevel decides who may add or remove a member of the given level
-// (R-P2): operators anyone; integrator administrators anyone in their
-// integrator's accounts; integrator users client administrators and client
-// users; client administrators client users of their own account; client
-// users nobody.
-func mayManageLevel(a gatehouse.Access, account gatehouse.Account, level gatehouse.Level) bool {
-	if a.Operator {
-		return true
+// identityTarget gathers what the policy needs to decide an action on a
+// person's identity: every membership they have, with what the caller holds
+// over each account. field names the identity field being changed.
+func (s *Service) identityTarget(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User, field string) (policy.Target, []string, error) {
+	t := policy.Target{Self: c.Principal.UserID == user.ID, ServiceIdentity: isServiceUser(user), Field: field}
+	memberships, err := r.MembershipsOf(ctx, user.ID)
+	if err != nil {
+		return t, nil, err
 	}
-	if account.Kind == gatehouse.KindIntegrator {
-		return a.Level == gatehouse.LevelIntegratorAdmin
+	accounts := make([]string, len(memberships))
+	for i, m := range memberships {
+		accounts[i] = m.AccountID
+		account, err := r.Account(ctx, m.AccountID)
+		if err != nil {
+			return t, nil, err
+		}
+		access, err := r.AccessTo(ctx, c.Principal, account)
+		if err != nil {
+			return t, nil, err
+		}
+		t.Memberships = append(t.Memberships, policy.Membership{Account: account.Kind, Level: m.Level, Actor: access})
 	}
-	switch {
-	case a.IntegratorLevel == gatehouse.LevelIntegratorAdmin:
-		return true
-	case a.IntegratorLevel == gatehouse.LevelIntegratorUser:
-		return level == gatehouse.LevelClientAdmin || level == gatehouse.LevelClientUser
-	case a.Level == gatehouse.LevelClientAdmin:
-		return level == gatehouse.LevelClientUser
+	return t, accounts, nil
+}
+
+// authorizeIdentity asks the policy whether caller may do act on the
+// identity, and returns the accounts the person belongs to (where the
+// change is written in the audit log).
+func (s *Service) authorizeIdentity(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User, act policy.Action, field string) ([]string, error) {
+	t, accounts, err := s.identityTarget(ctx, r, c, user, field)
+	if err != nil {
+		return nil, err
 	}
-	return false
+	return accounts, decide(c, act, t)
 }

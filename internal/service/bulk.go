@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Bulk invitations (SPEC R-B1…R-B4). A preview reads the file once, judging
@@ -48,14 +49,11 @@ func bulkLevel(kind gatehouse.AccountKind) gatehouse.Level {
 // authorizeBulk decides whether the caller may invite the account's bulk
 // level there (R-P2) and returns the account.
 func (s *Service) authorizeBulk(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, manageMembers)
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.AddMember, policy.Target{})
 	if err != nil {
 		return account, err
 	}
-	if level := bulkLevel(account.Kind); !mayManageLevel(acc, account, level) {
-		return account, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not invite %ss to this account", level)
-	}
-	return account, nil
+	return account, decideOn(c, acc, account, policy.AddMember, policy.Target{Level: bulkLevel(account.Kind)})
 }
 
 // PreviewBulk reads a bulk file and stores its preview: each line with its
@@ -157,7 +155,7 @@ func (s *Service) newBulkJudge(ctx context.Context, accountID string) (*bulkJudg
 func (j *bulkJudge) judge(ctx context.Context, r gatehouse.Reader, rows []gatehouse.BulkRow) error {
 	usernames := make([]string, 0, len(rows))
 	for _, row := range rows {
-		if email, err := gatehouse.ParseEmail("email", row.Email); err == nil {
+		if email, err := gatehouse.ParseUsername("email", row.Email); err == nil {
 			usernames = append(usernames, email)
 		}
 	}
@@ -174,7 +172,7 @@ func (j *bulkJudge) judge(ctx context.Context, r gatehouse.Reader, rows []gateho
 func (j *bulkJudge) judgeRow(row *gatehouse.BulkRow, states map[string]gatehouse.UsernameState) {
 	row.RoleID, row.FolderID = "", ""
 	outcome := func(o gatehouse.BulkOutcome, message string) { row.Outcome, row.Message = o, message }
-	email, err := gatehouse.ParseEmail("email", row.Email)
+	email, err := gatehouse.ParseUsername("email", row.Email)
 	if err != nil {
 		outcome(gatehouse.BulkInvalidEmail, "not an e-mail address such as ann@example.com")
 		return

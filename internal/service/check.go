@@ -3,10 +3,10 @@ package service
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // CheckQuestion asks whether a user may do something in an account, and on
@@ -87,24 +87,17 @@ func (s *Service) CheckInProcess(ctx context.Context, q CheckQuestion) (bool, er
 // clients, for an integrator's token: see answer).
 func (s *Service) mayCheck(ctx context.Context, c gatehouse.Caller) error {
 	p := c.Principal
-	if p.Operator || p.Checker {
-		return nil
+	var acc gatehouse.Access
+	if p.ScopeAccountID != "" {
+		account, err := s.store.Account(ctx, p.ScopeAccountID)
+		if err != nil {
+			return err
+		}
+		if acc, err = s.store.AccessTo(ctx, p, account); err != nil {
+			return err
+		}
 	}
-	if p.ScopeAccountID == "" || !slices.Contains(p.Scopes, gatehouse.ScopeCheck) {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators, check tokens and API tokens with the check scope may ask checks")
-	}
-	account, err := s.store.Account(ctx, p.ScopeAccountID)
-	if err != nil {
-		return err
-	}
-	acc, err := s.store.AccessTo(ctx, p, account)
-	if err != nil {
-		return err
-	}
-	if !mayRead(acc) {
-		return gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "the token's owner is no longer a user of its account")
-	}
-	return nil
+	return policy.Decide(actorOf(c, acc), policy.AskChecks, policy.Target{})
 }
 
 func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, error) {
@@ -151,8 +144,8 @@ func (s *Service) model(ctx context.Context, accountID string, seen map[string]*
 // ask checks about any account, and nothing else. The secret is returned
 // now and never again. Operators only.
 func (s *Service) CreateCheckToken(ctx context.Context, c gatehouse.Caller, name string) (gatehouse.CheckToken, string, error) {
-	if !c.Principal.Operator {
-		return gatehouse.CheckToken{}, "", gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators create check tokens")
+	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
+		return gatehouse.CheckToken{}, "", err
 	}
 	name, err := gatehouse.ValidateLabel("name", name)
 	if err != nil {
@@ -172,16 +165,16 @@ func (s *Service) CreateCheckToken(ctx context.Context, c gatehouse.Caller, name
 
 // CheckTokens lists the live check tokens, newest first. Operators only.
 func (s *Service) CheckTokens(ctx context.Context, c gatehouse.Caller) ([]gatehouse.CheckToken, error) {
-	if !c.Principal.Operator {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators see check tokens")
+	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
+		return nil, err
 	}
 	return s.store.ListCheckTokens(ctx)
 }
 
 // RevokeCheckToken ends a check token at once. Operators only.
 func (s *Service) RevokeCheckToken(ctx context.Context, c gatehouse.Caller, id string) error {
-	if !c.Principal.Operator {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators revoke check tokens")
+	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
+		return err
 	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := tx.RevokeCheckToken(ctx, id, s.now()); err != nil {

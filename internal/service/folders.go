@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Folders (R-A2): one tree per account. Administrators of the account manage
@@ -19,29 +20,24 @@ var foldersManage = gatehouse.PermissionBit("folders.manage")
 // authorizeFolderChange decides whether the caller may change the tree at
 // each of the folders named ("" is the top). Unknown folders are ENOTFOUND.
 func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller, accountID string, at ...string) error {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return err
-	}
-	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return err
-	}
-	if allowed(manageMembers, acc, account) {
-		return nil
 	}
 	model, err := s.models.Model(ctx, accountID)
 	if err != nil {
 		return err
 	}
+	t := policy.Target{FolderManager: true}
 	for _, folderID := range at {
 		if folderID != "" && !model.Reaches(c.Principal.UserID, folderID) {
-			return gatehouse.NotFound("folder") // unseen folders are unknown ones (R-X2)
+			t.FolderHidden = true
 		}
 		if !model.Allowed(c.Principal.UserID, foldersManage, folderID) {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you need folders.manage here to change folders")
+			t.FolderManager = false
 		}
 	}
-	return nil
+	return decideOn(c, acc, account, policy.ManageFolders, t)
 }
 
 // CreateFolder adds a folder at the top of the tree (parentID "") or under
@@ -225,12 +221,12 @@ func (s *Service) Folder(ctx context.Context, c gatehouse.Caller, accountID, fol
 // folderReader authorizes reading the account's folders and returns its model
 // and whether the caller sees every folder whatever their grants.
 func (s *Service) folderReader(ctx context.Context, c gatehouse.Caller, accountID string) (*access.Model, bool, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return nil, false, err
 	}
 	model, err := s.models.Model(ctx, accountID)
-	return model, allowed(readMembers, acc, account), err
+	return model, may(c, acc, account, policy.ReadMembers), err
 }
 
 func pathOf(lineage []gatehouse.Folder) string {

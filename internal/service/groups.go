@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Groups (R-A4) and grants (R-A2). Both are managed by the account's
@@ -24,7 +25,7 @@ func (s *Service) CreateGroup(ctx context.Context, c gatehouse.Caller, accountID
 	now := s.now()
 	view := GroupView{Group: gatehouse.Group{ID: s.newID(), AccountID: accountID, Name: name, CreatedAt: now}}
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		// Lock the rules first: a role cannot be deleted under the group.
@@ -54,7 +55,7 @@ type GroupPatch struct {
 func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string, patch GroupPatch) (GroupView, error) {
 	var view GroupView
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
@@ -91,7 +92,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID
 // roles and grants.
 func (s *Service) DeleteGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.DeleteGroup(ctx, accountID, groupID); err != nil {
@@ -103,7 +104,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c gatehouse.Caller, accountID
 
 // Group returns one group with the user ids of its members.
 func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, groupID string) (GroupView, []string, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
 		return GroupView{}, nil, err
 	}
 	group, err := s.store.Group(ctx, accountID, groupID)
@@ -123,7 +124,7 @@ func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, grou
 
 // Groups lists the account's groups by name.
 func (s *Service) Groups(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[GroupView], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Page[GroupView]{}, err
 	}
 	groups, err := s.store.ListGroups(ctx, accountID, page)
@@ -174,7 +175,7 @@ func (s *Service) roleNamer(ctx context.Context, accountID string) (func(ids []s
 // in a group.
 func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if _, err := tx.Group(ctx, accountID, groupID); err != nil {
@@ -197,7 +198,7 @@ func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accoun
 // RemoveGroupMember takes a user out of a group.
 func (s *Service) RemoveGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.RemoveGroupMember(ctx, accountID, groupID, userID); err != nil {
@@ -237,7 +238,7 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 	view := GrantView{Grant: gatehouse.Grant{ID: s.newID(), AccountID: accountID, FolderID: folderID,
 		UserID: in.UserID, GroupID: in.GroupID, CreatedAt: now}}
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		// Lock the rules before reading them, so the role, folder, group or
@@ -276,7 +277,7 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 
 // Grants lists the grants made on one folder.
 func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, folderID string) ([]GrantView, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
 	if _, err := s.store.Folder(ctx, accountID, folderID); err != nil {
@@ -303,7 +304,7 @@ func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, fol
 // DeleteGrant takes a grant back.
 func (s *Service) DeleteGrant(ctx context.Context, c gatehouse.Caller, accountID, folderID, grantID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		grant, err := tx.Grant(ctx, accountID, grantID)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Invitations lists an account's invitations, newest first (R-M5).
@@ -14,7 +15,7 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 	default:
 		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("status", "status must be pending, accepted, expired or cancelled")
 	}
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Invitation]{}, err
 	}
 	now := s.now()
@@ -28,17 +29,17 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 // Invitation returns one invitation the caller may see; others are
 // ENOTFOUND, as unknown ones are (R-X2).
 func (s *Service) Invitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
-	inv, _, _, err := s.invitationFor(ctx, s.store, c, id, readMembers)
+	inv, _, _, err := s.invitationFor(ctx, s.store, c, id, policy.ReadMembers)
 	return inv, err
 }
 
 // invitationFor reads an invitation and authorizes act on its account.
-func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, id string, act action) (gatehouse.Invitation, gatehouse.Account, gatehouse.Access, error) {
+func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, id string, act policy.Action) (gatehouse.Invitation, gatehouse.Account, gatehouse.Access, error) {
 	inv, err := r.Invitation(ctx, id)
 	if err != nil {
 		return inv, gatehouse.Account{}, gatehouse.Access{}, err
 	}
-	account, access, err := s.authorizeAccess(ctx, r, c, inv.AccountID, act)
+	account, access, err := s.authorizeAccess(ctx, r, c, inv.AccountID, act, policy.Target{})
 	if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
 		return gatehouse.Invitation{}, account, access, gatehouse.NotFound("invitation")
 	} else if err != nil {
@@ -122,7 +123,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id s
 // manageableInvitation reads an invitation that caller may resend or cancel:
 // pending or expired, in an account where they may manage its member's level.
 func (s *Service) manageableInvitation(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, id string) (gatehouse.Invitation, gatehouse.Account, error) {
-	inv, account, access, err := s.invitationFor(ctx, tx, c, id, manageMembers)
+	inv, account, access, err := s.invitationFor(ctx, tx, c, id, policy.AddMember)
 	if err != nil {
 		return inv, account, err
 	}
@@ -133,8 +134,5 @@ func (s *Service) manageableInvitation(ctx context.Context, tx gatehouse.Tx, c g
 	if err != nil {
 		return inv, account, err
 	}
-	if !mayManageLevel(access, account, member.Level) {
-		return inv, account, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not invite a %s to this account", member.Level)
-	}
-	return inv, account, nil
+	return inv, account, decideOn(c, access, account, policy.AddMember, policy.Target{Level: member.Level})
 }

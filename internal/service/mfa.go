@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Second factors (R-S2, R-P4). An SMS code has six digits and lives as long
@@ -271,13 +272,18 @@ func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSec
 	return expires, err
 }
 
-// needSession refuses API tokens: a person's second factor and recovery
-// codes are changed by the person, signed in.
-func needSession(c gatehouse.Caller) error {
-	if c.Principal.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "sign in with a session to change your second factor")
+// mayChangeOwnFactor asks the policy whether the caller may change their
+// own second factor or recovery codes: signed in with a session (not a
+// token), and not a remote monitoring user, whose credentials are generated.
+func (s *Service) mayChangeOwnFactor(ctx context.Context, c gatehouse.Caller) error {
+	if err := decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true}); err != nil {
+		return err
 	}
-	return nil
+	user, err := s.store.User(ctx, c.Principal.UserID)
+	if err != nil {
+		return err
+	}
+	return decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true, ServiceIdentity: isServiceUser(user)})
 }
 
 // SMSEnrollment is a code texted to confirm SMS as a person's second factor.
@@ -290,7 +296,7 @@ type SMSEnrollment struct {
 // StartSMSEnrollment texts a code to the caller's profile phone; answering
 // it makes SMS their second factor (R-S2).
 func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (SMSEnrollment, error) {
-	if err := needSession(c); err != nil {
+	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return SMSEnrollment{}, err
 	}
 	var out SMSEnrollment
@@ -321,7 +327,7 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 // ConfirmEnrollment enrolls the factor of an enrollment challenge of the
 // caller's own (authenticator key or SMS) when its code is right.
 func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, challengeSecret, code string) error {
-	if err := needSession(c); err != nil {
+	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return err
 	}
 	refused := false
@@ -346,7 +352,7 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 // DisableMFA turns the caller's second factor off. Administrators must keep
 // one (R-P4): for them it is refused with 409 mfa_required.
 func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
-	if err := needSession(c); err != nil {
+	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return err
 	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
@@ -373,7 +379,7 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 // NewRecoveryCodes makes the caller ten new recovery codes, shown this once;
 // the old ones stop working. Only people with a second factor have them.
 func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]string, error) {
-	if err := needSession(c); err != nil {
+	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return nil, err
 	}
 	codes := make([]string, recoveryCodeCount)

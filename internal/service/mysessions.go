@@ -6,11 +6,12 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // MySessions lists the caller's live sessions; the one in use is marked.
 func (s *Service) MySessions(ctx context.Context, c gatehouse.Caller) ([]gatehouse.Session, error) {
-	if err := needSession(c); err != nil {
+	if err := decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return nil, err
 	}
 	return s.store.SessionsOf(ctx, c.Principal.UserID, s.now())
@@ -19,7 +20,7 @@ func (s *Service) MySessions(ctx context.Context, c gatehouse.Caller) ([]gatehou
 // EndMySession ends one of the caller's own sessions (another device's, or
 // this one).
 func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id string) error {
-	if err := needSession(c); err != nil {
+	if err := decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return err
 	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
@@ -35,18 +36,12 @@ func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id strin
 // administrators who may manage the person in one of their accounts (a
 // stolen laptop, a person who left).
 func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID string) error {
-	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return err
-	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if c.Principal.UserID == user.ID {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "end your own sessions from /api/v1/me/sessions")
-		}
-		if _, err := s.mayEditProfile(ctx, tx, c, user); err != nil {
+		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EndSessionsOf, ""); err != nil {
 			return err
 		}
 		now := s.now()
@@ -61,7 +56,7 @@ func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID 
 // (a wrong one counts as a failed sign-in, R-S3). The person's other
 // sessions end; this one goes on.
 func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, current, next string) error {
-	if err := needSession(c); err != nil {
+	if err := decide(c, policy.ChangeOwnPassword, policy.Target{Self: true}); err != nil {
 		return err
 	}
 	user, err := s.store.User(ctx, c.Principal.UserID)
@@ -72,8 +67,9 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 	if err != nil {
 		return err
 	}
-	if creds.PasswordHash == "" {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you sign in through your identity provider: change your password there")
+	t := policy.Target{Self: true, ServiceIdentity: isServiceUser(user), ProviderIdentity: creds.PasswordHash == ""}
+	if err := decide(c, policy.ChangeOwnPassword, t); err != nil {
+		return err
 	}
 	ok, err := s.hasher.Verify(ctx, current, creds.PasswordHash)
 	if err != nil {

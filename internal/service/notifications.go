@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Limits of a notification's text: a subject is one line; the text of an
@@ -53,7 +54,7 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 	var result NoticeResult
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		result = NoticeResult{}
-		account, err := s.authorize(ctx, tx, c, accountID, notifyMembers)
+		account, err := s.authorize(ctx, tx, c, accountID, policy.Notify)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // External identity providers (R-U5): OpenID Connect, authorization code flow
@@ -71,9 +72,6 @@ type NewIdentityProvider struct {
 // integrator's administrators (R-U5). The issuer's discovery document is
 // read now, so a wrong issuer is refused at once (400 field issuer).
 func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller, in NewIdentityProvider) (gatehouse.IdentityProvider, error) {
-	if err := needScope(c, gatehouse.ScopeAccountsWrite); err != nil {
-		return gatehouse.IdentityProvider{}, err
-	}
 	name, err := gatehouse.ValidateLabel("name", in.Name)
 	if err != nil {
 		return gatehouse.IdentityProvider{}, err
@@ -89,7 +87,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 	if in.ClientSecret == "" || len(in.ClientSecret) > 2000 {
 		return gatehouse.IdentityProvider{}, gatehouse.Invalid("client_secret", "client_secret is required")
 	}
-	if err := s.mayManageProviders(ctx, s.store, c, in.AccountID); err != nil {
+	if err := s.mayManageProviders(ctx, s.store, c, in.AccountID, false); err != nil {
 		return gatehouse.IdentityProvider{}, err
 	}
 	if _, err := s.providers.get(ctx, issuer); err != nil {
@@ -99,7 +97,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 		CreatedBy: c.Principal.ActorID(), CreatedAt: s.now()}
 	p.ClientSecret = s.box.Seal(in.ClientSecret, "idp:"+p.ID)
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if err := s.mayManageProviders(ctx, tx, c, in.AccountID); err != nil {
+		if err := s.mayManageProviders(ctx, tx, c, in.AccountID, false); err != nil {
 			return err
 		}
 		if err := tx.InsertIdentityProvider(ctx, p); err != nil {
@@ -130,33 +128,28 @@ func validIssuer(issuer string) bool {
 	return false
 }
 
-// mayManageProviders: operators manage every provider; an integrator's
-// administrators those of their integrator account.
-func (s *Service) mayManageProviders(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string) error {
+// mayManageProviders asks the policy whether the caller may manage the
+// providers of an integrator account, or the platform's (accountID "").
+// existing is set when the caller names a provider by its id.
+func (s *Service) mayManageProviders(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, existing bool) error {
 	if accountID == "" {
-		if c.Principal.Operator {
-			return nil
-		}
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators manage platform-wide identity providers; give your integrator account's id")
+		return decide(c, policy.ManagePlatformProviders, policy.Target{Existing: existing})
 	}
-	account, access, err := s.authorizeAccess(ctx, r, c, accountID, readAccount)
+	account, access, err := s.authorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return err
 	}
 	if account.Kind != gatehouse.KindIntegrator {
 		return gatehouse.Invalid("account_id", "identity providers belong to an integrator account, and serve its clients too")
 	}
-	if !access.Operator && access.Level != gatehouse.LevelIntegratorAdmin {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only the integrator's administrators manage its identity providers")
-	}
-	return nil
+	return decideOn(c, access, account, policy.ManageIntegratorProviders, policy.Target{})
 }
 
 // IdentityProviders lists the providers the caller may use: platform-wide
 // ones, and those of the integrators whose accounts they are in; operators
 // see all.
 func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]gatehouse.IdentityProvider, error) {
-	if err := needScope(c, gatehouse.ScopeAccountsRead); err != nil {
+	if err := decide(c, policy.ListIdentityProviders, policy.Target{}); err != nil {
 		return nil, err
 	}
 	if c.Principal.Operator {
@@ -194,18 +187,12 @@ func (s *Service) PlatformIdentityProviders(ctx context.Context) ([]gatehouse.Id
 // DeleteIdentityProvider removes a provider nobody signs in through (409
 // identity_provider_in_use otherwise).
 func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller, id string) error {
-	if err := needScope(c, gatehouse.ScopeAccountsWrite); err != nil {
-		return err
-	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		p, err := tx.IdentityProvider(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := s.mayManageProviders(ctx, tx, c, p.AccountID); err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.EFORBIDDEN && p.AccountID == "" && !c.Principal.Operator {
-				return gatehouse.NotFound("identity provider")
-			}
+		if err := s.mayManageProviders(ctx, tx, c, p.AccountID, true); err != nil {
 			return err
 		}
 		if n, err := tx.IdentityProviderUsers(ctx, id); err != nil {
@@ -365,7 +352,7 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 			switch err := tx.BindProviderSubject(ctx, user.ID, p.ID, idToken.Subject); gatehouse.ErrorCode(err) {
 			case "":
 			case gatehouse.ENOTFOUND, gatehouse.ECONFLICT:
-				return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this account at %s is linked to another Gatehouse user", p.Name)
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "this account at %s is linked to another Gatehouse user", p.Name)
 			default:
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Operators are people too (issue 8): an identity made an operator acts as
@@ -13,16 +14,9 @@ import (
 // for example as a user of the operating company's own integrator account),
 // so no second way to activate exists.
 
-func needOperator(c gatehouse.Caller) error {
-	if !c.Principal.Operator {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "only operators manage operators")
-	}
-	return nil
-}
-
 // Operators lists the identities that are operators.
 func (s *Service) Operators(ctx context.Context, c gatehouse.Caller) ([]gatehouse.User, error) {
-	if err := needOperator(c); err != nil {
+	if err := decide(c, policy.ManageOperators, policy.Target{}); err != nil {
 		return nil, err
 	}
 	return s.store.Operators(ctx)
@@ -31,11 +25,8 @@ func (s *Service) Operators(ctx context.Context, c gatehouse.Caller) ([]gatehous
 // SetOperator makes an activated identity an operator, or takes the power
 // away. Operators cannot take their own away: another must.
 func (s *Service) SetOperator(ctx context.Context, c gatehouse.Caller, userID string, operator bool) (gatehouse.User, error) {
-	if err := needOperator(c); err != nil {
+	if err := decide(c, policy.ManageOperators, policy.Target{Self: userID == c.Principal.UserID, RevokeOperator: !operator}); err != nil {
 		return gatehouse.User{}, err
-	}
-	if !operator && userID == c.Principal.UserID {
-		return gatehouse.User{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "ask another operator to take your operator role away")
 	}
 	var user gatehouse.User
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // NewMember is the input of AddUser (API.md "Users of an account").
@@ -41,7 +42,7 @@ type NewMember struct {
 // waits for activation and an invitation is created. Client users count
 // against the account's limit, pending ones included.
 func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID string, in NewMember) (gatehouse.Member, error) {
-	username, err := gatehouse.ParseEmail("username", in.Username)
+	username, err := gatehouse.ParseUsername("username", in.Username)
 	if err != nil {
 		return gatehouse.Member{}, err
 	}
@@ -82,15 +83,15 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	now := s.now()
 	var member gatehouse.Member
 	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, manageMembers)
+		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, policy.AddMember, policy.Target{})
 		if err != nil {
 			return err
 		}
 		if !levelFitsAccount(in.Level, account.Kind) {
 			return gatehouse.Invalid("level", "a %s account takes %s", account.Kind, levelsOf(account.Kind))
 		}
-		if !mayManageLevel(access, account, in.Level) {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not add a %s to this account", in.Level)
+		if err := decideOn(c, access, account, policy.AddMember, policy.Target{Level: in.Level}); err != nil {
+			return err
 		}
 		// Lock the account's rules first: the roles and folder read below
 		// stay while this transaction lasts.
@@ -111,7 +112,16 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			Level: in.Level, Roles: roles,
 			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
 		if err == nil && in.MFARequired {
-			err = tx.RequireMFA(ctx, member.UserID)
+			// Requiring a second factor changes the identity, which an
+			// existing person shares with their other accounts.
+			user, err := tx.User(ctx, member.UserID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "mfa_required"); err != nil {
+				return err
+			}
+			return tx.RequireMFA(ctx, member.UserID)
 		}
 		return err
 	})
@@ -246,7 +256,7 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 // Member returns one user of an account. Its home folder is where the user
 // lands now (see access.Model.HomeFolder).
 func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
 	m, err := s.store.Member(ctx, accountID, membershipID)
@@ -260,7 +270,7 @@ func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, mem
 
 // Members lists the users of an account, oldest first.
 func (s *Service) Members(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Member]{}, err
 	}
 	members, err := s.store.ListMembers(ctx, accountID, page)
@@ -328,11 +338,18 @@ func (p MemberPatch) onlyNotifications() bool {
 func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountID, membershipID string, patch MemberPatch) (gatehouse.Member, error) {
 	var member gatehouse.Member
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, acc, err := s.authorizeAccess(ctx, tx, c, accountID, manageMembers)
+		account, acc, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ReadAccount, policy.Target{})
 		if err != nil {
-			if patch.onlyNotifications() && s.isOwnMembership(ctx, tx, c, accountID, membershipID) {
-				return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
+			return err
+		}
+		if patch.onlyNotifications() && s.isOwnMembership(ctx, tx, c, accountID, membershipID) {
+			// Members change their own choices; the policy still decides.
+			if err := decideOn(c, acc, account, policy.SetOwnNotifications, policy.Target{Self: true}); err != nil {
+				return err
 			}
+			return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
+		}
+		if err := decideOn(c, acc, account, policy.ChangeMember, policy.Target{}); err != nil {
 			return err
 		}
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
@@ -341,14 +358,8 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		if member, err = tx.Member(ctx, accountID, membershipID); err != nil {
 			return err
 		}
-		if patch.onlyNotifications() && member.UserID == c.Principal.UserID {
-			return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
-		}
-		if member.Level == gatehouse.LevelRemoteMonitoring {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "the remote monitoring user's access is fixed: cameras of its account")
-		}
-		if !mayManageLevel(acc, account, member.Level) {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not change a %s of this account", member.Level)
+		if err := decideOn(c, acc, account, policy.ChangeMember, policy.Target{Level: member.Level}); err != nil {
+			return err
 		}
 		if patch.Roles != nil {
 			roles, err := resolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
@@ -389,8 +400,7 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 // isOwnMembership tells whether the membership is the caller's own, active,
 // reached with a session or a token allowed to write users.
 func (s *Service) isOwnMembership(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID, membershipID string) bool {
-	if c.Principal.UserID == "" || needScope(c, gatehouse.ScopeUsersWrite) != nil ||
-		(c.Principal.ScopeAccountID != "" && c.Principal.ScopeAccountID != accountID) {
+	if c.Principal.UserID == "" {
 		return false
 	}
 	m, err := r.Member(ctx, accountID, membershipID)
@@ -415,7 +425,7 @@ func (s *Service) setNotifications(ctx context.Context, tx gatehouse.Tx, c gateh
 // comes from (what the portal shows). Administrators of the account and the
 // member themself may read it.
 func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, []access.Source, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return gatehouse.Member{}, nil, err
 	}
@@ -423,10 +433,8 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 	if err != nil {
 		return member, nil, err
 	}
-	if !allowed(readMembers, acc, account) && member.UserID != c.Principal.UserID {
-		return gatehouse.Member{}, nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "only administrators see other users' permissions")
-	}
-	if err := needScope(c, gatehouse.ScopeUsersRead); err != nil {
+	self := member.UserID == c.Principal.UserID
+	if err := decideOn(c, acc, account, policy.ReadMemberPermissions, policy.Target{Self: self}); err != nil {
 		return gatehouse.Member{}, nil, err
 	}
 	model, err := s.models.Model(ctx, accountID)
@@ -442,7 +450,7 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 // request, and a client user's slot is freed.
 func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, manageMembers)
+		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, policy.RemoveMember, policy.Target{})
 		if err != nil {
 			return err
 		}
@@ -450,16 +458,14 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 		if err != nil {
 			return err
 		}
-		allowed := mayManageLevel(access, account, member.Level)
+		if err := decideOn(c, access, account, policy.RemoveMember, policy.Target{Level: member.Level}); err != nil {
+			return err
+		}
 		if member.Level == gatehouse.LevelRemoteMonitoring {
-			allowed = mayManageRemoteMonitoring(access, account)
 			// Its credentials end with it: no session of it may outlive it.
 			if err := tx.RevokeSessionsOf(ctx, member.UserID, s.now()); err != nil {
 				return err
 			}
-		}
-		if !allowed {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not remove a %s from this account", member.Level)
 		}
 		if err := tx.DeleteMembership(ctx, accountID, membershipID); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/photo"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // ProfilePatch changes the profile fields that are set (API.md "Profiles").
@@ -20,6 +21,21 @@ type ProfilePatch struct {
 	Phone     *string
 	UserType  *string
 	Username  *string
+}
+
+// firstField names the first field the patch changes, where a refusal is
+// shown.
+func (p ProfilePatch) firstField() string {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"username", p.Username != nil}, {"first_name", p.FirstName != nil}, {"last_name", p.LastName != nil},
+		{"language", p.Language != nil}, {"phone", p.Phone != nil}, {"user_type", p.UserType != nil}} {
+		if f.set {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // ProfileUpdate is an identity after a profile change, with the username it
@@ -41,9 +57,6 @@ const UsernameChangeLifetime = 24 * time.Hour
 // not read. Language changes take effect at the next sign-in (R-U6): pages
 // and mail read it when they are made.
 func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID string, p ProfilePatch) (ProfileUpdate, error) {
-	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return ProfileUpdate{}, err
-	}
 	var (
 		user    gatehouse.User
 		pending string
@@ -54,7 +67,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		if err != nil {
 			return err
 		}
-		accounts, err := s.mayEditProfile(ctx, tx, c, user)
+		accounts, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, p.firstField())
 		if err != nil {
 			return err
 		}
@@ -112,7 +125,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 // or "" when the username is the same but for case (changed at once: it is
 // the same address).
 func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, user *gatehouse.User, raw string, now time.Time) (string, error) {
-	username, err := gatehouse.ParseEmail("username", raw)
+	username, err := gatehouse.ParseUsername("username", raw)
 	if err != nil {
 		return "", err
 	}
@@ -139,7 +152,37 @@ func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gate
 		Username: username, Link: s.publicURL + "/confirm-username?token=" + url.QueryEscape(secret), ExpiresAt: change.ExpiresAt}); err != nil {
 		return "", err
 	}
+	// The old address hears of it too, with who asked: a person whose
+	// username someone else changes learns it before the change happens.
+	requester, err := s.requesterName(ctx, tx, c, user.Language)
+	if err != nil {
+		return "", err
+	}
+	if err := s.queueMail(ctx, tx, now, user.Username, user.Language, messages.UsernameChangeNotice, messages.Data{FirstName: user.FirstName,
+		Username: username, RequestedBy: requester, ExpiresAt: change.ExpiresAt}); err != nil {
+		return "", err
+	}
 	return username, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "user.username_change_requested", "user", user.ID))
+}
+
+// requesterName names the caller in a message to a person: their name and
+// username, or that an operator asked.
+func (s *Service) requesterName(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, lang string) (string, error) {
+	if c.Principal.UserID == "" {
+		if lang == "fr" {
+			return "Un opérateur de la plateforme", nil
+		}
+		return "An operator of the platform", nil
+	}
+	who, err := r.User(ctx, c.Principal.UserID)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSpace(who.FirstName + " " + who.LastName)
+	if name == "" {
+		return who.Username, nil
+	}
+	return name + " (" + who.Username + ")", nil
 }
 
 // validateUserType reads the free label of a person's role at the site
@@ -200,64 +243,16 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 	return user, err
 }
 
-// mayEditProfile decides who may change an identity's profile, and returns
-// the accounts the identity belongs to. Identities the caller may not see
-// are ENOTFOUND.
-func (s *Service) mayEditProfile(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User) ([]string, error) {
-	memberships, err := r.MembershipsOf(ctx, user.ID)
-	if err != nil {
-		return nil, err
-	}
-	accounts := make([]string, len(memberships))
-	for i, m := range memberships {
-		accounts[i] = m.AccountID
-	}
-	if c.Principal.Operator || (c.Principal.UserID == user.ID && c.Principal.ScopeAccountID == "") {
-		return accounts, nil
-	}
-	seen := false
-	for _, m := range memberships {
-		account, err := r.Account(ctx, m.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		access, err := r.AccessTo(ctx, c.Principal, account)
-		if err != nil {
-			return nil, err
-		}
-		if !allowed(readMembers, access, account) {
-			continue
-		}
-		seen = true
-		if mayManageLevel(access, account, m.Level) {
-			return accounts, nil
-		}
-	}
-	if c.Principal.UserID == user.ID {
-		return accounts, nil // the person themself, through a scoped token
-	}
-	if seen {
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not change this user's profile")
-	}
-	return nil, gatehouse.NotFound("user")
-}
-
 // UnlockSignIn ends a username's sign-in lock and forgets its failed
 // attempts (R-S3): for operators and the administrators who may manage the
 // person in one of their accounts, not for the person themself.
 func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID string) error {
-	if err := needScope(c, gatehouse.ScopeUsersWrite); err != nil {
-		return err
-	}
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if c.Principal.UserID == user.ID {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "ask an administrator to unlock your sign-in")
-		}
-		if _, err := s.mayEditProfile(ctx, tx, c, user); err != nil {
+		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.UnlockSignIn, ""); err != nil {
 			return err
 		}
 		if err := tx.ClearSignInFailures(ctx, usernameSubject(user.Username)); err != nil {
@@ -270,7 +265,7 @@ func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID s
 // SetPhoto stores an identity's profile photo as the square thumbnail made
 // from the upload (R-U7): by the person or an administrator over them.
 func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, contentType string, upload io.Reader) error {
-	if _, err := s.profileOf(ctx, c, userID, gatehouse.ScopeUsersWrite); err != nil {
+	if _, err := s.profileOf(ctx, c, userID, policy.EditIdentity); err != nil {
 		return err
 	}
 	thumbnail, err := photo.Thumbnail(upload, contentType)
@@ -282,6 +277,11 @@ func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, cont
 		if err != nil {
 			return err
 		}
+		// Decided again inside the write: a membership may have ended
+		// while the image was being read.
+		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "photo"); err != nil {
+			return err
+		}
 		if err := tx.SetUserPhoto(ctx, user.ID, thumbnail, s.now()); err != nil {
 			return err
 		}
@@ -291,22 +291,18 @@ func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, cont
 
 // Photo returns an identity's thumbnail, to those who may edit the profile.
 func (s *Service) Photo(ctx context.Context, c gatehouse.Caller, userID string) ([]byte, error) {
-	if _, err := s.profileOf(ctx, c, userID, gatehouse.ScopeUsersRead); err != nil {
+	if _, err := s.profileOf(ctx, c, userID, policy.ReadPhoto); err != nil {
 		return nil, err
 	}
 	return s.store.UserPhoto(ctx, userID)
 }
 
-// profileOf reads an identity the caller may edit the profile of, through a
-// token whose scopes include scope.
-func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID, scope string) (gatehouse.User, error) {
-	if err := needScope(c, scope); err != nil {
-		return gatehouse.User{}, err
-	}
+// profileOf reads an identity the caller may do act on (the photo).
+func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID string, act policy.Action) (gatehouse.User, error) {
 	user, err := s.store.User(ctx, userID)
 	if err != nil {
 		return user, err
 	}
-	_, err = s.mayEditProfile(ctx, s.store, c, user)
+	_, err = s.authorizeIdentity(ctx, s.store, c, user, act, "photo")
 	return user, err
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // MaxDescriptionLen bounds a remote monitoring user's description.
@@ -49,28 +50,17 @@ func randomString(n int, alphabet string) string {
 	return string(out)
 }
 
-// remoteMonitoringPolicy decides who manages an account's remote monitoring
-// user (R-RM3): operators and the integrator's staff; client administrators
-// only where an operator switched it on.
-func mayManageRemoteMonitoring(a gatehouse.Access, account gatehouse.Account) bool {
-	return a.Operator || a.IntegratorLevel.IsIntegratorStaff() ||
-		(a.Level == gatehouse.LevelClientAdmin && account.Settings.ClientAdminsCanAddRemoteMonitoring)
-}
-
 // remoteMonitoringAccount authorizes management of the account's remote
 // monitoring user: a client account, visible, and the caller allowed.
 func (s *Service) remoteMonitoringAccount(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
-	account, access, err := s.authorizeAccess(ctx, r, c, accountID, readAccount)
+	account, access, err := s.authorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return account, err
 	}
 	if account.Kind != gatehouse.KindClient {
 		return account, gatehouse.Invalid("account_id", "remote monitoring users belong to client accounts")
 	}
-	if !mayManageRemoteMonitoring(access, account) {
-		return account, gatehouse.Errorf(gatehouse.EFORBIDDEN, "you may not manage this account's remote monitoring user")
-	}
-	return account, nil
+	return account, decideOn(c, access, account, policy.ManageRemoteMonitoring, policy.Target{})
 }
 
 // newServicePassword returns a password of 32 characters (about 186 bits),
@@ -86,7 +76,7 @@ func (s *Service) newServicePassword(ctx context.Context, userID string) (plain,
 // RemoteMonitoringMember returns the account's remote monitoring user, to
 // those who see the account's users; ENOTFOUND when it has none.
 func (s *Service) RemoteMonitoringMember(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Member, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
 	return s.store.RemoteMonitoringUser(ctx, accountID)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Rights are what the caller may do on one account: the portal shows only
@@ -25,17 +26,17 @@ type Rights struct {
 // AccountRights reads the account (ENOTFOUND when the caller may not see
 // it) and what the caller may do there.
 func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, accountID string) (Rights, error) {
-	account, access, err := s.authorizeAccess(ctx, s.store, c, accountID, readAccount)
+	account, access, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return Rights{}, err
 	}
 	r := Rights{Account: account,
-		ReadMembers:    allowed(readMembers, access, account),
-		ManageMembers:  allowed(manageMembers, access, account),
-		ReadAudit:      allowed(readAudit, access, account),
-		ChangeSettings: allowed(changeSettings, access, account) && account.Kind == gatehouse.KindClient,
-		CreateClient:   account.Kind == gatehouse.KindIntegrator && allowed(createClient, access, account),
-		RemoteMonitor:  account.Kind == gatehouse.KindClient && mayManageRemoteMonitoring(access, account),
+		ReadMembers:    may(c, access, account, policy.ReadMembers),
+		ManageMembers:  may(c, access, account, policy.AddMember),
+		ReadAudit:      may(c, access, account, policy.ReadAudit),
+		ChangeSettings: may(c, access, account, policy.ChangeSettings) && account.Kind == gatehouse.KindClient,
+		CreateClient:   account.Kind == gatehouse.KindIntegrator && may(c, access, account, policy.CreateClient),
+		RemoteMonitor:  account.Kind == gatehouse.KindClient && may(c, access, account, policy.ManageRemoteMonitoring),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.store.ClientUsers(ctx, account.ID); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // Roles (R-A1): the built-in viewer ⊂ editor ⊂ manager, and each account's
@@ -15,7 +16,7 @@ import (
 // Roles lists the account's roles: the built-in ones, then the custom ones by
 // name.
 func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.Role, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
 	custom, err := s.store.ListRoles(ctx, accountID)
@@ -32,7 +33,7 @@ func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID strin
 
 // Role returns one role of the account, built-in or custom.
 func (s *Service) Role(ctx context.Context, c gatehouse.Caller, accountID, roleID string) (gatehouse.Role, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, readMembers); err != nil {
+	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Role{}, err
 	}
 	if r, ok := gatehouse.BuiltinRole(roleID); ok {
@@ -56,7 +57,7 @@ func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID,
 	now := s.now()
 	role.CreatedAt = now
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.InsertRole(ctx, role); err != nil {
@@ -72,11 +73,8 @@ func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID,
 func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string, patch RolePatch) (gatehouse.Role, error) {
 	var role gatehouse.Role
 	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, _, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
-		}
-		if gatehouse.IsBuiltinRole(roleID) {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "built-in roles cannot be changed")
 		}
 		var err error
 		if role, err = tx.Role(ctx, accountID, roleID); err != nil {
@@ -97,11 +95,8 @@ func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID,
 // grant holds it the answer is 409 role_in_use (docs/permissions.md).
 func (s *Service) DeleteRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string) error {
 	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, manageMembers); err != nil {
+		if _, _, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
-		}
-		if gatehouse.IsBuiltinRole(roleID) {
-			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "built-in roles cannot be deleted")
 		}
 		// The bump locks the account's rules first, so no grant of the role
 		// can be made between the look and the delete.

@@ -183,7 +183,7 @@ type TOTPEnrollment struct {
 // confirm (optional for users, R-S2); the current key, if any, stays until
 // the new one is confirmed.
 func (s *Service) StartTOTPEnrollment(ctx context.Context, c gatehouse.Caller) (TOTPEnrollment, error) {
-	if err := needSession(c); err != nil {
+	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return TOTPEnrollment{}, err
 	}
 	user, err := s.store.User(ctx, c.Principal.UserID)

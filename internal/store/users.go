@@ -82,7 +82,8 @@ func scanAPIToken(row scanner) (gatehouse.APIToken, error) {
 
 func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error) {
 	t, err := scanAPIToken(r.q.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`
-		FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, micros(now)))
+		FROM api_tokens WHERE token_hash = $1 AND membership_id IS NOT NULL AND revoked_at IS NULL
+		AND (expires_at IS NULL OR expires_at > $2)`, hash, micros(now)))
 	if err == sql.ErrNoRows {
 		return t, gatehouse.NotFound("token")
 	}
@@ -93,7 +94,7 @@ func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) 
 func (r reader) APITokensOf(ctx context.Context, userID, accountID string, now time.Time) ([]gatehouse.APIToken, error) {
 	var tokens []gatehouse.APIToken
 	err := r.each(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE user_id = $1 AND account_id = $2
-		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC`, []any{userID, accountID, micros(now)},
+		AND membership_id IS NOT NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC`, []any{userID, accountID, micros(now)},
 		func(rows *sql.Rows) error {
 			t, err := scanAPIToken(rows)
 			tokens = append(tokens, t)
@@ -115,12 +116,23 @@ func (t *tx) TouchAPIToken(ctx context.Context, id string, now time.Time) error 
 	return mapErr(err)
 }
 
+// InsertAPIToken stores a token bound to its owner's active membership of
+// the account, which the database reads in the same statement: the foreign
+// key then ends the token with the membership, even one removed by a
+// transaction running beside this one. No such membership is ENOTFOUND.
 func (t *tx) InsertAPIToken(ctx context.Context, tok gatehouse.APIToken) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at, scopes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	res, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at, scopes, membership_id)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, m.id FROM memberships m
+		WHERE m.account_id = $3 AND m.user_id = $2 AND m.status = 'active'`,
 		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt),
 		strings.Join(tok.Scopes, " "))
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gatehouse.NotFound("membership")
+	}
+	return nil
 }
 
 func (r reader) UserPhoto(ctx context.Context, userID string) ([]byte, error) {

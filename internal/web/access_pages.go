@@ -58,10 +58,19 @@ func (p *Pages) rolesTab(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Field != "" {
-		v.view.FieldErrors = map[string]string{e.Field: e.Message}
+		v.view.FieldErrors = map[string]string{e.Field: localized(v.view.T, e)}
 		return
 	}
 	v.view.Error = p.message(r, err)
+}
+
+// localized is a coded error in the page's language where the portal has
+// the words for its code, and the service's words otherwise.
+func localized(texts map[string]string, e *gatehouse.Error) string {
+	if text, ok := texts["error_"+e.Code]; ok {
+		return text
+	}
+	return e.Message
 }
 
 // saveRole creates a custom role, or changes one (its name, its
@@ -82,7 +91,7 @@ func (p *Pages) saveRole(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err != nil {
 		p.fieldError(r, v, err)
 		v.view.Data = p.rolesData(r, v, gatehouse.Role{ID: r.PathValue("role_id"), Name: name, Permissions: gatehouse.PermissionSetOf(perms...)})
-		p.renderPortal(w, r, statusFor(err), "roles.html", v)
+		p.renderPortal(w, r, statusOf(err), "roles.html", v)
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/roles", "saved_flash", name), http.StatusSeeOther)
@@ -146,7 +155,7 @@ func (p *Pages) createFolder(w http.ResponseWriter, r *http.Request, v *visit) {
 	if _, err := p.svc.CreateFolder(r.Context(), v.caller, v.view.Account.ID, name, r.PostFormValue("parent_id")); err != nil {
 		p.fieldError(r, v, err)
 		v.view.Data = foldersData{Folders: p.allFolders(r, v), MayManage: v.rights.ManageMembers}
-		p.renderPortal(w, r, statusFor(err), "folders.html", v)
+		p.renderPortal(w, r, statusOf(err), "folders.html", v)
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/folders", "saved_flash", name), http.StatusSeeOther)
@@ -164,7 +173,7 @@ func (p *Pages) renderFolder(w http.ResponseWriter, r *http.Request, v *visit, s
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = foldersData{Folders: p.allFolders(r, v)}
-		p.renderPortal(w, r, statusFor(err), "folders.html", v)
+		p.renderPortal(w, r, statusOf(err), "folders.html", v)
 		return
 	}
 	data := foldersData{Folder: folderRow{ID: folder.ID, Name: folder.Name, Path: folder.Path}, MayManage: v.rights.ManageMembers}
@@ -215,7 +224,7 @@ func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 	folder := r.PathValue("folder_id")
 	if _, err := p.svc.CreateGrant(r.Context(), v.caller, v.view.Account.ID, folder, in); err != nil {
 		p.fieldError(r, v, err)
-		p.renderFolder(w, r, v, statusFor(err))
+		p.renderFolder(w, r, v, statusOf(err))
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/folders/"+folder, "saved_flash", ""), http.StatusSeeOther)
@@ -226,7 +235,7 @@ func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) finish(w http.ResponseWriter, r *http.Request, v *visit, err error, again func(http.ResponseWriter, *http.Request, *visit, int), to, done string) {
 	if err != nil {
 		v.view.Error = p.message(r, err)
-		again(w, r, v, statusFor(err))
+		again(w, r, v, statusOf(err))
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+to, done, ""), http.StatusSeeOther)
@@ -274,7 +283,7 @@ func (p *Pages) createGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 		groups, _ := p.svc.Groups(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
 		allRoles, _ := p.svc.Roles(r.Context(), v.caller, v.view.Account.ID)
 		v.view.Data = groupsData{Groups: groups.Items, Roles: allRoles, MayManage: v.rights.ManageMembers}
-		p.renderPortal(w, r, statusFor(err), "groups.html", v)
+		p.renderPortal(w, r, statusOf(err), "groups.html", v)
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/groups", "saved_flash", r.PostForm.Get("name")), http.StatusSeeOther)
@@ -290,7 +299,7 @@ func (p *Pages) renderGroup(w http.ResponseWriter, r *http.Request, v *visit, st
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = groupsData{}
-		p.renderPortal(w, r, statusFor(err), "groups.html", v)
+		p.renderPortal(w, r, statusOf(err), "groups.html", v)
 		return
 	}
 	data := groupsData{Group: group, MayManage: v.rights.ManageMembers}

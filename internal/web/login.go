@@ -97,7 +97,7 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		view := p.view(r, "", "title")
 		view.Username, view.Error = username, p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "login.html", view)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
 	case res.Session != nil:
 		p.startPageSession(w, r, res.Session)
 	default:
@@ -114,7 +114,7 @@ func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "login.html", view)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
 		return
 	}
 	p.startPageSession(w, r, session)
@@ -129,14 +129,14 @@ func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "login.html", view)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
 		return
 	}
 	view := p.view(r, "", "mfa_title")
 	view.SMS, view.Challenge = true, challenge
 	status := http.StatusOK
 	if err != nil {
-		view.Error, status = p.message(r, err), statusFor(err)
+		view.Error, status = p.message(r, err), statusOf(err)
 	}
 	p.renderPage(w, r, status, "mfa.html", view)
 }
@@ -167,16 +167,6 @@ func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-func statusFor(err error) int {
-	switch gatehouse.ErrorCode(err) {
-	case gatehouse.EUNAUTHENTICATED:
-		return http.StatusUnauthorized
-	case gatehouse.ERATELIMITED:
-		return http.StatusTooManyRequests
-	}
-	return statusOf(err)
 }
 
 func (p *Pages) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, view pageView) {

@@ -45,7 +45,7 @@ func (p *Pages) createIntegrator(w http.ResponseWriter, r *http.Request, v *visi
 	account, err := p.svc.CreateAccount(r.Context(), v.caller, service.NewAccount{Kind: gatehouse.KindIntegrator, Name: r.PostFormValue("name")})
 	if err != nil {
 		p.fieldError(r, v, err)
-		p.renderAccountList(w, r, v, statusFor(err))
+		p.renderAccountList(w, r, v, statusOf(err))
 		return
 	}
 	http.Redirect(w, r, "/accounts/"+account.ID+"/clients", http.StatusSeeOther)
@@ -59,7 +59,7 @@ func (p *Pages) createClient(w http.ResponseWriter, r *http.Request, v *visit) {
 		Address: r.PostFormValue("address"), IntegratorID: v.view.Account.ID})
 	if err != nil {
 		p.fieldError(r, v, err)
-		p.renderClients(w, r, v, statusFor(err))
+		p.renderClients(w, r, v, statusOf(err))
 		return
 	}
 	http.Redirect(w, r, "/accounts/"+account.ID, http.StatusSeeOther)
@@ -83,7 +83,7 @@ func (p *Pages) saveSettings(w http.ResponseWriter, r *http.Request, v *visit) {
 	patch.MaxClientUsers, patch.ClientAdminsCanAddRemoteMonitoring = &max, &remote
 	if _, err := p.svc.UpdateSettings(r.Context(), v.caller, v.view.Account.ID, patch); err != nil {
 		p.fieldError(r, v, err)
-		p.renderPortal(w, r, statusFor(err), "settings.html", v)
+		p.renderPortal(w, r, statusOf(err), "settings.html", v)
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/settings", "saved_flash", ""), http.StatusSeeOther)

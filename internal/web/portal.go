@@ -84,7 +84,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		rights, err := p.svc.AccountRights(r.Context(), v.caller, r.PathValue("id"))
 		if err != nil {
 			v.view.Error = p.message(r, err)
-			p.renderPortal(w, r, statusFor(err), "portal_error.html", v)
+			p.renderPortal(w, r, statusOf(err), "portal_error.html", v)
 			return
 		}
 		v.rights, v.view.Account = rights, rights.Account
@@ -275,14 +275,9 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	v.view.Form = f
-	var e *gatehouse.Error
-	if errors.As(err, &e) && e.Field != "" {
-		v.view.FieldErrors = map[string]string{e.Field: e.Message}
-	} else {
-		v.view.Error = p.message(r, err)
-	}
+	p.fieldError(r, v, err)
 	v.view.Data = p.newUserForm(r, v)
-	p.renderPortal(w, r, statusFor(err), "user_new.html", v)
+	p.renderPortal(w, r, statusOf(err), "user_new.html", v)
 }
 
 type invitationsData struct {
@@ -315,7 +310,7 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	if err != nil {
 		v.view.Error = p.message(r, err)
-		p.renderPortal(w, r, statusFor(err), "portal_error.html", v)
+		p.renderPortal(w, r, statusOf(err), "portal_error.html", v)
 		return
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
@@ -353,7 +348,7 @@ func (p *Pages) invitationAction(resend bool) func(http.ResponseWriter, *http.Re
 			v.view.Error = p.message(r, err)
 			page, _ := p.svc.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 50})
 			v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
-			p.renderPortal(w, r, statusFor(err), "invitations.html", v)
+			p.renderPortal(w, r, statusOf(err), "invitations.html", v)
 			return
 		}
 		http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/invitations", done, inv.Email), http.StatusSeeOther)
@@ -400,7 +395,7 @@ func (p *Pages) bulkUpload(w http.ResponseWriter, r *http.Request, v *visit) {
 		v.view.Error = v.view.T["csv_file"] + "?"
 	}
 	v.view.Data = bulkData{}
-	p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+	p.renderPortal(w, r, statusOf(err), "bulk.html", v)
 }
 
 // bulkPreviewPage shows a preview, the confirm button, the job's progress,
@@ -410,7 +405,7 @@ func (p *Pages) bulkPreviewPage(w http.ResponseWriter, r *http.Request, v *visit
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = bulkData{}
-		p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+		p.renderPortal(w, r, statusOf(err), "bulk.html", v)
 		return
 	}
 	data := bulkData{Preview: preview, Status: preview.StatusAt(p.now())}
@@ -436,7 +431,7 @@ func (p *Pages) bulkConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 	if _, err := p.svc.ConfirmBulk(r.Context(), v.caller, v.view.Account.ID, id, false); err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = bulkData{}
-		p.renderPortal(w, r, statusFor(err), "bulk.html", v)
+		p.renderPortal(w, r, statusOf(err), "bulk.html", v)
 		return
 	}
 	http.Redirect(w, r, "/accounts/"+v.view.Account.ID+"/bulk/"+id, http.StatusSeeOther)
@@ -447,7 +442,7 @@ func (p *Pages) bulkConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) bulkProgress(w http.ResponseWriter, r *http.Request, v *visit) {
 	preview, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
 	if err != nil {
-		http.Error(w, p.message(r, err), statusFor(err))
+		http.Error(w, p.message(r, err), statusOf(err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -460,7 +455,7 @@ func (p *Pages) bulkProgress(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) bulkResult(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("preview_id")
 	if _, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, id); err != nil {
-		http.Error(w, p.message(r, err), statusFor(err))
+		http.Error(w, p.message(r, err), statusOf(err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -522,7 +517,7 @@ func (p *Pages) createRemote(w http.ResponseWriter, r *http.Request, v *visit) {
 		} else {
 			v.view.Error = p.message(r, err)
 		}
-		p.renderRemote(w, r, v, statusFor(err))
+		p.renderRemote(w, r, v, statusOf(err))
 		return
 	}
 	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/remote-monitoring", "remote_created", ""), http.StatusSeeOther)
@@ -533,7 +528,7 @@ func (p *Pages) remoteDetails(w http.ResponseWriter, r *http.Request, v *visit) 
 	creds, err := p.svc.RemoteMonitoringConnectionDetails(r.Context(), v.caller, v.view.Account.ID)
 	if err != nil {
 		v.view.Error = p.message(r, err)
-		p.renderRemote(w, r, v, statusFor(err))
+		p.renderRemote(w, r, v, statusOf(err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -55,14 +55,9 @@ func (p *Pages) profilePage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // refused shows the profile again with the error at its field.
 func (p *Pages) profileRefused(w http.ResponseWriter, r *http.Request, v *visit, err error) {
-	var e *gatehouse.Error
-	if errors.As(err, &e) && e.Field != "" {
-		v.view.FieldErrors = map[string]string{e.Field: e.Message}
-	} else {
-		v.view.Error = p.message(r, err)
-	}
+	p.fieldError(r, v, err)
 	p.profileView(r, v)
-	p.renderPortal(w, r, statusFor(err), "profile.html", v)
+	p.renderPortal(w, r, statusOf(err), "profile.html", v)
 }
 
 // saveProfile stores the person's own details; a new username waits for

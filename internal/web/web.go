@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/httperr"
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
@@ -171,7 +172,7 @@ func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
 		}
 		view := p.view(r, user.Language, "activate_title")
 		view.Error, view.Fatal = p.message(r, err), true
-		p.renderPage(w, r, statusFor(err), "activate.html", view)
+		p.renderPage(w, r, statusOf(err), "activate.html", view)
 		return
 	}
 	view := p.view(r, user.Language, "activate_title")
@@ -211,7 +212,7 @@ func (p *Pages) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	view := p.view(r, "", "forgot_title")
 	if err := p.svc.RequestPasswordReset(r.Context(), remoteIP(r), "", r.PostFormValue("username")); err != nil {
 		view.Error = p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "forgot.html", view)
+		p.renderPage(w, r, statusOf(err), "forgot.html", view)
 		return
 	}
 	view.Done = true
@@ -234,7 +235,7 @@ func (p *Pages) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		// A refused password keeps the form; a dead link does not.
-		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusFor(err)
+		view.Error, view.Fatal, status = p.message(r, err), gatehouse.ErrorCode(err) != gatehouse.EINVALID, statusOf(err)
 	}
 	p.renderPage(w, r, status, "reset.html", view)
 }
@@ -245,7 +246,7 @@ func (p *Pages) providerSignIn(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "login.html", view)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusFound)
@@ -268,7 +269,7 @@ func (p *Pages) providerCallback(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
-		p.renderPage(w, r, statusFor(err), "login.html", view)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
 	case res.Session != nil:
 		p.startPageSession(w, r, res.Session)
 	default:
@@ -319,23 +320,8 @@ func (p *Pages) message(r *http.Request, err error) string {
 	return "Something went wrong. Please try again."
 }
 
-func statusOf(err error) int {
-	switch gatehouse.ErrorCode(err) {
-	case gatehouse.EINVALID:
-		return http.StatusBadRequest
-	case gatehouse.EINVITEEXPIRED, gatehouse.EINVITEINVALID, gatehouse.ECONFIRMINVALID:
-		return http.StatusGone
-	case gatehouse.EUSERNAMETAKEN:
-		return http.StatusConflict
-	case gatehouse.EFORBIDDEN:
-		return http.StatusForbidden
-	case gatehouse.ENOTFOUND:
-		return http.StatusNotFound
-	case gatehouse.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the status of a refusal: the API's, from the one table.
+func statusOf(err error) int { return httperr.StatusOf(err) }
 
 func remoteIP(r *http.Request) string {
 	host := r.RemoteAddr

@@ -1,0 +1,237 @@
+package policy
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// matrix is who may do what, written by hand as data: one row per route
+// and case, one letter per column of Columns (OP, IA, IA→C, IU, IU→C, CA,
+// CU, RM, X, TOK, CHK). A allowed; F forbidden (403); N not found (404, the
+// actor learns nothing of the target); S shared identity (403: the person
+// also belongs to accounts the actor does not manage).
+var matrix = []struct{ method, path, variant, want string }{
+	{"POST", "/api/v1/activate", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/sessions", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/sessions/mfa", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/sessions/mfa/resend", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/username-confirmations", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/password-resets", "", "A A A A A A A A A A A"},
+	{"POST", "/api/v1/password-resets/confirm", "", "A A A A A A A A A A A"},
+	{"DELETE", "/api/v1/sessions/current", "", "A A A A A A A A A A F"},
+	{"GET", "/api/v1/me", "", "A A A A A A A A A A F"},
+	{"GET", "/api/v1/me/sessions", "", "A A A A A A A A A F F"},
+	{"DELETE", "/api/v1/me/sessions/{session_id}", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/password", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/password", "provider", "F F F F F F F F F F F"},
+	{"POST", "/api/v1/me/password", "service", "F F F F F F F F F F F"},
+	{"POST", "/api/v1/me/mfa/totp", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/mfa/totp", "service", "F F F F F F F F F F F"},
+	{"POST", "/api/v1/me/mfa/totp/confirm", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/mfa/sms", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/mfa/sms/confirm", "", "A A A A A A A A A F F"},
+	{"DELETE", "/api/v1/me/mfa", "", "A A A A A A A A A F F"},
+	{"POST", "/api/v1/me/mfa/recovery-codes", "", "A A A A A A A A A F F"},
+	{"PATCH", "/api/v1/users/{user_id}", "self", "A A A A A A A A A F F"},
+	{"PATCH", "/api/v1/users/{user_id}", "here", "A A A F A A N N N F F"},
+	{"PATCH", "/api/v1/users/{user_id}", "shared", "A S S F S S N N N S F"},
+	{"PATCH", "/api/v1/users/{user_id}", "service", "F F F F F F F F F F F"},
+	{"PUT", "/api/v1/users/{user_id}/photo", "here", "A A A F A A N N N F F"},
+	{"PUT", "/api/v1/users/{user_id}/photo", "shared", "A S S F S S N N N S F"},
+	{"GET", "/api/v1/users/{user_id}/photo", "here", "A A A A A A N N N A F"},
+	{"GET", "/api/v1/users/{user_id}/photo", "shared", "A A A A A A N N N A F"},
+	{"DELETE", "/api/v1/users/{user_id}/sign-in-lock", "self", "F F F F F F F F F F F"},
+	{"DELETE", "/api/v1/users/{user_id}/sign-in-lock", "here", "A A A F A A N N N F F"},
+	{"DELETE", "/api/v1/users/{user_id}/sign-in-lock", "shared", "A S S F S S N N N S F"},
+	{"DELETE", "/api/v1/users/{user_id}/sessions", "self", "F F F F F F F F F F F"},
+	{"DELETE", "/api/v1/users/{user_id}/sessions", "here", "A A A F A A N N N F F"},
+	{"DELETE", "/api/v1/users/{user_id}/sessions", "shared", "A S S F S S N N N S F"},
+	{"POST", "/api/v1/check", "", "A F F F F F F F F F A"},
+	{"POST", "/api/v1/check/batch", "", "A F F F F F F F F F A"},
+	{"POST", "/api/v1/check-tokens", "", "A F F F F F F F F F F"},
+	{"GET", "/api/v1/check-tokens", "", "A F F F F F F F F F F"},
+	{"DELETE", "/api/v1/check-tokens/{token_id}", "", "A F F F F F F F F F F"},
+	{"GET", "/api/v1/operators", "", "A F F F F F F F F F F"},
+	{"PUT", "/api/v1/operators/{user_id}", "", "A F F F F F F F F F F"},
+	{"DELETE", "/api/v1/operators/{user_id}", "", "A F F F F F F F F F F"},
+	{"DELETE", "/api/v1/operators/{user_id}", "revoke-self", "F F F F F F F F F F F"},
+	{"POST", "/api/v1/identity-providers", "integrator", "A A F F F F F F N F F"},
+	{"POST", "/api/v1/identity-providers", "platform", "A F F F F F F F F F F"},
+	{"GET", "/api/v1/identity-providers", "", "A A A A A A A A A F F"},
+	{"DELETE", "/api/v1/identity-providers/{provider_id}", "integrator", "A A F F F F F F N F F"},
+	{"DELETE", "/api/v1/identity-providers/{provider_id}", "platform", "A N N N N N N N N N F"},
+	{"POST", "/api/v1/accounts", "integrator", "A F F F F F F F F F F"},
+	{"POST", "/api/v1/accounts", "client", "A A F A F F F F N F F"},
+	{"GET", "/api/v1/accounts", "", "A A A A A A A A A F F"},
+	{"GET", "/api/v1/accounts/{id}", "", "A A A A A A A A N F F"},
+	{"PATCH", "/api/v1/accounts/{id}", "", "A A A F A A F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/settings", "", "A F F F F F F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/audit-events", "", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/notifications", "", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/users", "admin", "A A A F A F F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/users", "user", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/users", "", "A A A A A A F F N A F"},
+	{"GET", "/api/v1/accounts/{id}/users/{membership_id}", "", "A A A A A A F F N A F"},
+	{"PATCH", "/api/v1/accounts/{id}/users/{membership_id}", "admin", "A A A F A F F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/users/{membership_id}", "user", "A A A F A A F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/users/{membership_id}", "remote_monitoring", "F F F F F F F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/users/{membership_id}", "own-notifications", "A A F A F A A A N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/users/{membership_id}", "admin", "A A A F A F F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/users/{membership_id}", "user", "A A A F A A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/users/{membership_id}", "remote_monitoring", "A F A F A F F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/users/{membership_id}/permissions", "self", "A A A A A A A A N A F"},
+	{"GET", "/api/v1/accounts/{id}/users/{membership_id}/permissions", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/accounts/{id}/api-tokens", "", "F A F A F A A F N F F"},
+	{"GET", "/api/v1/accounts/{id}/api-tokens", "", "A A A A A A A A N A F"},
+	{"DELETE", "/api/v1/accounts/{id}/api-tokens/{token_id}", "", "A A A A A A A A N A F"},
+	{"GET", "/api/v1/accounts/{id}/roles", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/accounts/{id}/roles", "", "A A A A A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/roles/{role_id}", "", "A A A A A A F F N A F"},
+	{"PATCH", "/api/v1/accounts/{id}/roles/{role_id}", "", "A A A A A A F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/roles/{role_id}", "builtin", "F F F F F F F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/roles/{role_id}", "", "A A A A A A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/roles/{role_id}", "builtin", "F F F F F F F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/folders", "", "A A A A A A A A N F F"},
+	{"POST", "/api/v1/accounts/{id}/folders", "", "A A A A A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/folders", "folder-manager", "A A A A A A A A N F F"},
+	{"GET", "/api/v1/accounts/{id}/folders/{folder_id}", "", "A A A A A A A A N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/folders/{folder_id}", "", "A A A A A A F F N F F"},
+	{"PATCH", "/api/v1/accounts/{id}/folders/{folder_id}", "folder-hidden", "A A A A A A N N N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/folders/{folder_id}", "", "A A A A A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/folders/{folder_id}/grants", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/accounts/{id}/folders/{folder_id}/grants", "", "A A A A A A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/folders/{folder_id}/grants/{grant_id}", "", "A A A A A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/groups", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/accounts/{id}/groups", "", "A A A A A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/groups/{group_id}", "", "A A A A A A F F N A F"},
+	{"PATCH", "/api/v1/accounts/{id}/groups/{group_id}", "", "A A A A A A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/groups/{group_id}", "", "A A A A A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/groups/{group_id}/members", "", "A A A A A A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/groups/{group_id}/members/{user_id}", "", "A A A A A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/remote-monitoring-user", "", "A F A F A F F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/remote-monitoring-user", "client-admins-allowed", "A F A F A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/remote-monitoring-user/connection-details", "", "A F A F A F F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/remote-monitoring-user/credentials", "", "A F A F A F F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/invitations", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/accounts/{id}/invitations/bulk", "user", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/invitations/bulk/{preview_id}", "user", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/invitations/bulk/{preview_id}/rows", "user", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/invitations/bulk/{preview_id}/confirm", "user", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/invitations/{id}", "", "A A A A A A F F N A F"},
+	{"POST", "/api/v1/invitations/{id}/resend", "admin", "A A A F A F F F N F F"},
+	{"POST", "/api/v1/invitations/{id}/resend", "user", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/invitations/{id}/cancel", "admin", "A A A F A F F F N F F"},
+	{"POST", "/api/v1/invitations/{id}/cancel", "user", "A A A F A A F F N F F"},
+}
+
+// TestPolicyMatrix holds the policy to the table above, cell by cell.
+func TestPolicyMatrix(t *testing.T) {
+	rows := map[Route]string{}
+	for _, m := range matrix {
+		want := strings.Fields(m.want)
+		if len(want) != len(Columns) {
+			t.Fatalf("%s %s [%s]: %d letters for %d columns", m.method, m.path, m.variant, len(want), len(Columns))
+		}
+		rows[Route{Method: m.method, Path: m.path, Variant: m.variant}] = m.want
+	}
+	for _, r := range Routes {
+		want, ok := rows[Route{Method: r.Method, Path: r.Path, Variant: r.Variant}]
+		if !ok {
+			t.Errorf("%s %s [%s] has no row in the matrix", r.Method, r.Path, r.Variant)
+			continue
+		}
+		for i, letter := range strings.Fields(want) {
+			if got := Letter(Explain(r, Columns[i])); got != letter {
+				t.Errorf("%s %s [%s] for %s (%s): got %s, want %s", r.Method, r.Path, r.Variant, Columns[i].Name, Columns[i].About, got, letter)
+			}
+		}
+	}
+	if len(rows) != len(Routes) {
+		t.Errorf("the matrix has %d rows for %d routes and cases", len(rows), len(Routes))
+	}
+}
+
+// TestEveryRouteHasAnAction: an action the policy does not know would be
+// refused for everyone, operators included.
+func TestEveryRouteHasAnAction(t *testing.T) {
+	operator := Actor{Access: gatehouse.Access{Operator: true}, Person: true, Session: true}
+	for _, r := range Routes {
+		err := Decide(operator, r.Action, Target{Account: gatehouse.KindClient})
+		if err != nil && strings.Contains(err.Error(), "unknown action") {
+			t.Errorf("%s %s: %v", r.Method, r.Path, err)
+		}
+		if _, ok := Variants[r.Variant]; !ok {
+			t.Errorf("%s %s: variant %q is not explained in Variants", r.Method, r.Path, r.Variant)
+		}
+	}
+}
+
+// TestSharedIdentityNeedsEveryMembership: an administrator who manages the
+// person in one account, but not in another, may not change what the two
+// accounts share; one who manages both may.
+func TestSharedIdentityNeedsEveryMembership(t *testing.T) {
+	ia := Actor{Access: gatehouse.Access{}, Person: true, Session: true}
+	theirs := gatehouse.Access{IntegratorLevel: gatehouse.LevelIntegratorAdmin}
+	siteA := Membership{Account: gatehouse.KindClient, Level: gatehouse.LevelClientAdmin, Actor: theirs}
+	siteB := Membership{Account: gatehouse.KindClient, Level: gatehouse.LevelClientUser, Actor: theirs}
+	elsewhere := Membership{Account: gatehouse.KindClient, Level: gatehouse.LevelClientUser}
+
+	if err := Decide(ia, EditIdentity, Target{Memberships: []Membership{siteA, siteB}}); err != nil {
+		t.Errorf("an integrator administrator over both of the person's sites was refused: %v", err)
+	}
+	err := Decide(ia, EditIdentity, Target{Memberships: []Membership{siteA, elsewhere}, Field: "username"})
+	var e *gatehouse.Error
+	if gatehouse.ErrorCode(err) != gatehouse.ESHAREDIDENTITY || !asError(err, &e) || e.Field != "username" {
+		t.Errorf("a person also in another integrator's site: got %v, want shared_identity at username", err)
+	}
+	if err := Decide(ia, EditIdentity, Target{Memberships: []Membership{elsewhere}}); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Errorf("a person the actor sees nowhere: got %v, want not found", err)
+	}
+	if err := Decide(ia, EditIdentity, Target{Self: true, Memberships: []Membership{elsewhere}}); err != nil {
+		t.Errorf("a person changing their own profile was refused: %v", err)
+	}
+	operator := Actor{Access: gatehouse.Access{Operator: true}, Person: true, Session: true}
+	if err := Decide(operator, EditIdentity, Target{ServiceIdentity: true}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+		t.Errorf("an operator changing the remote monitoring user's identity: got %v, want forbidden", err)
+	}
+}
+
+func asError(err error, e **gatehouse.Error) bool {
+	var ge *gatehouse.Error
+	ok := err != nil && errors.As(err, &ge)
+	*e = ge
+	return ok
+}
+
+var update = flag.Bool("update", false, "rewrite docs/authorization.md from the policy")
+
+// TestAuthorizationDocIsTheTable: docs/authorization.md shows the table
+// the policy decides, so the docs cannot drift from the code. Run with
+// -update after changing the policy.
+func TestAuthorizationDocIsTheTable(t *testing.T) {
+	const path = "../../docs/authorization.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := regexp.MustCompile(`(?s)<!-- table: generated from internal/policy -->\n.*<!-- end of table -->`)
+	if !section.Match(doc) {
+		t.Fatalf("%s has no generated table section", path)
+	}
+	fresh := section.ReplaceAllLiteral(doc, []byte("<!-- table: generated from internal/policy -->\n"+Markdown()+"<!-- end of table -->"))
+	if *update {
+		if err := os.WriteFile(path, fresh, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(fresh) != string(doc) {
+		t.Errorf("%s differs from the policy: run go test ./internal/policy -run TestAuthorizationDocIsTheTable -update", path)
+	}
+}
