@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -23,12 +28,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeJSON reads one JSON object into dst. Unknown fields are ignored (the
 // contract may grow); a wrong type, trailing data, a body over the limit or a
 // body that is not JSON is a validation error naming the field when it can.
+// So are text that is not UTF-8 and a key given twice (see
+// refuseAmbiguousJSON), which encoding/json would take without a word.
 // The Content-Type is not insisted on: the API authenticates by bearer token,
 // never by cookie, so a cross-site form post carries no credentials, and
 // clients such as curl -d label JSON as a form.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	err := dec.Decode(dst)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err == nil {
+		err = refuseAmbiguousJSON(body)
+	}
+	var dec *json.Decoder
+	if err == nil {
+		dec = json.NewDecoder(bytes.NewReader(body))
+		err = dec.Decode(dst)
+	}
 	if err == nil && dec.More() {
 		err = errors.New("trailing data")
 	}
@@ -44,8 +58,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		tooLarge  *http.MaxBytesError
 		typeErr   *json.UnmarshalTypeError
 		syntaxErr *json.SyntaxError
+		refused   *gatehouse.Error
 	)
 	switch {
+	case errors.As(err, &refused):
+		return refused
 	case errors.As(err, &tooLarge):
 		return gatehouse.Errorf(gatehouse.ETOOLARGE, "the body is larger than %d bytes", maxJSONBody)
 	case errors.As(err, &typeErr):
@@ -61,6 +78,158 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	default:
 		return gatehouse.Invalid("", "the body is not a valid JSON object: %v", err)
 	}
+}
+
+// maxJSONDepth is encoding/json's own nesting limit, which no request comes
+// near.
+const maxJSONDepth = 10000
+
+// refuseAmbiguousJSON refuses, in the first JSON value of body, what
+// encoding/json would take without a word: invalid UTF-8, which it replaces
+// with U+FFFD (a name stored other than sent), and a key given twice in one
+// object, of which it keeps the last (what a proxy or a log read from the
+// first is not what the handler acts on). Keys are compared as encoding/json
+// matches them to fields, regardless of case. The field named is the path
+// of the key, as "checks[0].user_id". Syntax errors are left to Decode,
+// which says where they are.
+func refuseAmbiguousJSON(body []byte) error {
+	bad := -1
+	if !utf8.Valid(body) {
+		bad = firstInvalidUTF8(body)
+	}
+	// One frame per open object or array.
+	type frame struct {
+		keys    map[string]bool // seen, folded; nil for an array
+		key     string          // the key whose value is being read
+		wantKey bool            // a key comes next
+		index   int             // the element being read, in an array
+	}
+	var stack []frame
+	path := func(last string) string {
+		var b strings.Builder
+		for i, f := range stack {
+			switch {
+			case f.keys == nil:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			case i < len(stack)-1 || !f.wantKey:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		if last != "" {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(last)
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			break // io.EOF, or a syntax error that Decode reports
+		}
+		if bad >= 0 && int64(bad) < dec.InputOffset() {
+			return invalidUTF8(path(""))
+		}
+		if s, ok := tok.(string); ok && replacedSurrogate(s, body[start:dec.InputOffset()]) {
+			return invalidUTF8(path(""))
+		}
+		top := len(stack) - 1
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{', '[':
+				if len(stack) == maxJSONDepth {
+					return gatehouse.Invalid("", "the body nests more than %d levels deep", maxJSONDepth)
+				}
+				f := frame{}
+				if tok == '{' {
+					f = frame{keys: map[string]bool{}, wantKey: true}
+				}
+				stack = append(stack, f)
+				continue
+			default:
+				stack = stack[:top]
+			}
+		case string:
+			if top >= 0 && stack[top].wantKey {
+				folded := foldKey(tok)
+				if stack[top].keys[folded] {
+					field := path(tok)
+					return gatehouse.Invalid(field, "%s is given twice", field)
+				}
+				stack[top].keys[folded] = true
+				stack[top].key, stack[top].wantKey = tok, false
+				continue
+			}
+		}
+		// A value ended: an object wants a key next, an array its next
+		// element; at the top, the body's value is read.
+		if len(stack) == 0 {
+			break
+		}
+		if f := &stack[len(stack)-1]; f.keys != nil {
+			f.wantKey = true
+		} else {
+			f.index++
+		}
+	}
+	if bad >= 0 {
+		return invalidUTF8("")
+	}
+	return nil
+}
+
+func invalidUTF8(field string) error {
+	if field == "" {
+		return gatehouse.Invalid("", "the body must be UTF-8 text")
+	}
+	return gatehouse.Invalid(field, "%s must be UTF-8 text", field)
+}
+
+// replacedSurrogate tells whether the string s, read from raw, holds a
+// U+FFFD that encoding/json put in place of an escaped lone surrogate
+// ("\ud800"), which is no UTF-8 text either: raw has fewer U+FFFD, as such
+// or escaped, than s. (Raw bytes that are not UTF-8 are caught before.)
+func replacedSurrogate(s string, raw []byte) bool {
+	n := strings.Count(s, "\ufffd")
+	if n == 0 {
+		return false
+	}
+	given := bytes.Count(raw, []byte("\ufffd")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
+	return given < n
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that is not UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// foldKey is the form under which encoding/json matches a key to a field:
+// keys with one fold are one field to it.
+func foldKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		for {
+			next := unicode.SimpleFold(r)
+			if next <= r {
+				return next
+			}
+			r = next
+		}
+	}, key)
 }
 
 // describeType names the JSON a Go destination type accepts.
