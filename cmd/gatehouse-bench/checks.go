@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/dataset"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/httpapi"
@@ -52,7 +53,7 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 	start = time.Now()
 	allowed := 0
 	for _, q := range questions {
-		ok, err := svc.CheckInProcess(ctx, q)
+		ok, err := svc.Access.CheckInProcess(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -64,7 +65,7 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 		len(questions), 100*float64(allowed)/float64(len(questions)), time.Since(start).Seconds())
 
 	rate, err := forDuration(runtime.GOMAXPROCS(0), d, func(worker int, i int64) error {
-		_, err := svc.CheckInProcess(ctx, questions[(int64(worker)*7919+i)%int64(len(questions))])
+		_, err := svc.Access.CheckInProcess(ctx, questions[(int64(worker)*7919+i)%int64(len(questions))])
 		return err
 	})
 	if err != nil {
@@ -83,7 +84,7 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 	go server.Serve(listener)
 	defer server.Close()
 	base := "http://" + listener.Addr().String()
-	_, secret, err := svc.CreateCheckToken(ctx, gatehouse.Caller{Principal: gatehouse.Principal{Operator: true}}, "bench")
+	_, secret, err := svc.Accounts.CreateCheckToken(ctx, gatehouse.Caller{Principal: gatehouse.Principal{Operator: true}}, "bench")
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 	fmt.Printf("single checks through HTTP, %d clients: %.0f checks/s, p50 %v, p99 %v, max %v\n",
 		workers, rate, pct(all, 50), pct(all, 99), all[len(all)-1].Round(time.Microsecond))
 
-	const batchSize = service.MaxBatchChecks
+	const batchSize = access.MaxBatchChecks
 	batches := make([]string, 20)
 	for b := range batches {
 		checks := make([]map[string]string, batchSize)
@@ -142,11 +143,11 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 // checkQuestions draws questions over the account: a random member, a
 // random permission, and a random folder four times in five (else the
 // account as a whole).
-func checkQuestions(acct dataset.Account, n int) []service.CheckQuestion {
+func checkQuestions(acct dataset.Account, n int) []access.CheckQuestion {
 	rng := rand.New(rand.NewPCG(1, 2))
-	out := make([]service.CheckQuestion, n)
+	out := make([]access.CheckQuestion, n)
 	for i := range out {
-		q := service.CheckQuestion{UserID: acct.UserIDs[rng.IntN(len(acct.UserIDs))], AccountID: acct.ID,
+		q := access.CheckQuestion{UserID: acct.UserIDs[rng.IntN(len(acct.UserIDs))], AccountID: acct.ID,
 			Permission: gatehouse.Permissions[rng.IntN(len(gatehouse.Permissions))]}
 		if rng.IntN(5) > 0 {
 			q.FolderID = acct.FolderIDs[rng.IntN(len(acct.FolderIDs))]

@@ -40,9 +40,9 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/password"
-	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -257,18 +257,18 @@ func integratorAdminToken(n *node, integratorID string) (string, error) {
 	}
 	defer db.Close()
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
-	userID := service.NewID()
+	userID := kernel.NewID()
 	err = db.Write(ctx, func(tx gatehouse.Tx) error {
 		now := time.Now().UTC()
 		if err := tx.InsertUser(ctx, gatehouse.User{ID: userID, Username: "staff@bench.example", Language: "en",
 			Status: gatehouse.UserActive, CreatedAt: now}); err != nil {
 			return err
 		}
-		if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: service.NewID(), AccountID: integratorID, UserID: userID,
+		if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: kernel.NewID(), AccountID: integratorID, UserID: userID,
 			Level: gatehouse.LevelIntegratorAdmin, Status: gatehouse.MembershipActive, Email: "staff@bench.example", CreatedAt: now}); err != nil {
 			return err
 		}
-		return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: service.NewID(), UserID: userID, AccountID: integratorID,
+		return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: kernel.NewID(), UserID: userID, AccountID: integratorID,
 			Name: "bench", Hash: hash, CreatedAt: now})
 	})
 	return secret, err
@@ -293,7 +293,7 @@ func seed(n *node, integratorID string, count int) error {
 			for i := range batch {
 				k := done + i
 				name := fmt.Sprintf("%s %s %04d", cities[k%len(cities)], kinds[(k/len(cities))%len(kinds)], k%1000)
-				if err := tx.InsertAccount(ctx, gatehouse.Account{ID: service.NewID(), Kind: gatehouse.KindClient, Name: name,
+				if err := tx.InsertAccount(ctx, gatehouse.Account{ID: kernel.NewID(), Kind: gatehouse.KindClient, Name: name,
 					IntegratorID: integratorID, Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: now, UpdatedAt: now}); err != nil {
 					return err
 				}
@@ -451,7 +451,7 @@ func benchDelivery(dbKind string, count int) error {
 		batch := min(1000, count-done)
 		if err := db.Write(ctx, func(tx gatehouse.Tx) error {
 			for range batch {
-				id := service.NewID()
+				id := kernel.NewID()
 				if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@bench.example", To: "someone@bench.example",
 					Subject: "Activate your account for Site 1", Body: strings.Repeat("Activation text with a link. ", 20), CreatedAt: now}); err != nil {
 					return err

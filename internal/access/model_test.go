@@ -11,10 +11,9 @@ import (
 )
 
 var (
-	mediaView     = gatehouse.PermissionBit("media.view")
-	mediaEdit     = gatehouse.PermissionBit("media.edit")
-	camerasView   = gatehouse.PermissionBit("cameras.view")
-	foldersManage = gatehouse.PermissionBit("folders.manage")
+	mediaView   = gatehouse.PermissionBit("media.view")
+	mediaEdit   = gatehouse.PermissionBit("media.edit")
+	camerasView = gatehouse.PermissionBit("cameras.view")
 )
 
 // site is a small account: /Stores, /Stores/East, /Stores/East/Lyon,

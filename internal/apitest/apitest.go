@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/httpapi"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -91,7 +92,7 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	t.Cleanup(srv.Close)
 	jobs, stopJobs := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); svc.RunBulkJobs(jobs, time.Second) }()
+	go func() { defer close(done); svc.People.RunBulkJobs(jobs, time.Second) }()
 	t.Cleanup(func() { stopJobs(); <-done })
 	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL, Waits: waits}
 }
@@ -207,7 +208,7 @@ func (e *Env) CreateAccount(t testing.TB, kind, name, integratorID string) strin
 func (e *Env) Member(t testing.TB, accountID string, level gatehouse.Level) (token, userID string) {
 	t.Helper()
 	ctx := context.Background()
-	userID = service.NewID()
+	userID = kernel.NewID()
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
 	err := e.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := tx.InsertUser(ctx, gatehouse.User{ID: userID, Username: userID + "@example.com", FirstName: "Test",
@@ -225,14 +226,14 @@ func (e *Env) Member(t testing.TB, accountID string, level gatehouse.Level) (tok
 // Grant gives an existing user a membership and, when hash is not nil, an API
 // token scoped to that account.
 func (e *Env) Grant(ctx context.Context, tx gatehouse.Tx, userID, accountID string, level gatehouse.Level, hash []byte) error {
-	if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: service.NewID(), AccountID: accountID, UserID: userID,
+	if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: kernel.NewID(), AccountID: accountID, UserID: userID,
 		Level: level, Status: gatehouse.MembershipActive, Email: userID + "@example.com"}); err != nil {
 		return err
 	}
 	if hash == nil {
 		return nil
 	}
-	return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: service.NewID(), UserID: userID, AccountID: accountID, Name: "test", Hash: hash})
+	return tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: kernel.NewID(), UserID: userID, AccountID: accountID, Name: "test", Hash: hash})
 }
 
 // NewClock returns a test clock showing now.

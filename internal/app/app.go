@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/httpapi"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/secretbox"
 	"github.com/gatehouse/gatehouse/internal/service"
@@ -126,7 +127,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	workers.Go(func() { worker.Run(workerCtx) })
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
-	workers.Go(func() { svc.RunBulkJobs(workerCtx, 5*time.Second) })
+	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, 5*time.Second) })
 	// Stopped after the HTTP server, so mail queued by the last requests is
 	// still attempted; whatever is left waits in the database, and a bulk
 	// job is taken over by the next node to look once its lease ends.
@@ -179,5 +180,5 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 // workerName names this process in outbox leases.
 func workerName() string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), service.NewID()[24:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), kernel.NewID()[24:])
 }

@@ -126,3 +126,15 @@ func ValidLanguage(lang string) bool {
 	}
 	return false
 }
+
+// Truncate cuts s to at most n bytes without splitting a character, for
+// text that is echoed back or used as a key.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
 )
 
 // Roles, folders, grants, groups, effective permissions (API.md "Roles,
@@ -30,7 +30,7 @@ func toRoleJSON(r gatehouse.Role) roleJSON {
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
-	roles, err := s.svc.Roles(r.Context(), caller(r), r.PathValue("id"))
+	roles, err := s.svc.Access.Roles(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRole(w http.ResponseWriter, r *http.Request) {
-	role, err := s.svc.Role(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id"))
+	role, err := s.svc.Access.Role(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	role, err := s.svc.CreateRole(r.Context(), caller(r), r.PathValue("id"), in.Name, in.Permissions)
+	role, err := s.svc.Access.CreateRole(r.Context(), caller(r), r.PathValue("id"), in.Name, in.Permissions)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -73,8 +73,8 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	role, err := s.svc.UpdateRole(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id"),
-		service.RolePatch{Name: in.Name, Permissions: in.Permissions})
+	role, err := s.svc.Access.UpdateRole(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id"),
+		access.RolePatch{Name: in.Name, Permissions: in.Permissions})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,7 +83,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteRole(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id")); err != nil {
+	if err := s.svc.Access.DeleteRole(r.Context(), caller(r), r.PathValue("id"), r.PathValue("role_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -140,7 +140,7 @@ func (s *Server) createFolder(w http.ResponseWriter, r *http.Request) {
 	if parent == nil {
 		parent = new(string)
 	}
-	folder, err := s.svc.CreateFolder(r.Context(), caller(r), r.PathValue("id"), in.Name, *parent)
+	folder, err := s.svc.Access.CreateFolder(r.Context(), caller(r), r.PathValue("id"), in.Name, *parent)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,7 +154,7 @@ func (s *Server) listFolders(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	folders, err := s.svc.Folders(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("parent_id"), page)
+	folders, err := s.svc.Access.Folders(r.Context(), caller(r), r.PathValue("id"), r.URL.Query().Get("parent_id"), page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -163,7 +163,7 @@ func (s *Server) listFolders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getFolder(w http.ResponseWriter, r *http.Request) {
-	folder, err := s.svc.Folder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"))
+	folder, err := s.svc.Access.Folder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -185,8 +185,8 @@ func (s *Server) updateFolder(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	folder, err := s.svc.UpdateFolder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"),
-		service.FolderPatch{Name: in.Name, ParentID: parent})
+	folder, err := s.svc.Access.UpdateFolder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"),
+		access.FolderPatch{Name: in.Name, ParentID: parent})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -195,7 +195,7 @@ func (s *Server) updateFolder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteFolder(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteFolder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id")); err != nil {
+	if err := s.svc.Access.DeleteFolder(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -212,7 +212,7 @@ type grantJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func toGrantJSON(g service.GrantView) grantJSON {
+func toGrantJSON(g access.GrantView) grantJSON {
 	out := grantJSON{ID: g.ID, FolderID: g.FolderID, Role: g.Role, RoleID: g.RoleID, CreatedAt: g.CreatedAt}
 	if g.UserID != "" {
 		out.UserID = &g.UserID
@@ -233,8 +233,8 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	grant, err := s.svc.CreateGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"),
-		service.NewGrant{UserID: in.UserID, GroupID: in.GroupID, Role: in.Role})
+	grant, err := s.svc.Access.CreateGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"),
+		access.NewGrant{UserID: in.UserID, GroupID: in.GroupID, Role: in.Role})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -243,16 +243,16 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
-	grants, err := s.svc.Grants(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"))
+	grants, err := s.svc.Access.Grants(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(gatehouse.Page[service.GrantView]{Items: grants}, toGrantJSON))
+	writeJSON(w, http.StatusOK, newList(gatehouse.Page[access.GrantView]{Items: grants}, toGrantJSON))
 }
 
 func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"), r.PathValue("grant_id")); err != nil {
+	if err := s.svc.Access.DeleteGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"), r.PathValue("grant_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -267,7 +267,7 @@ type groupJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func toGroupJSON(g service.GroupView) groupJSON {
+func toGroupJSON(g access.GroupView) groupJSON {
 	out := groupJSON{ID: g.ID, Name: g.Name, Roles: g.Roles, CreatedAt: g.CreatedAt}
 	if out.Roles == nil {
 		out.Roles = []string{}
@@ -284,7 +284,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	group, err := s.svc.CreateGroup(r.Context(), caller(r), r.PathValue("id"), in.Name, in.Roles)
+	group, err := s.svc.Access.CreateGroup(r.Context(), caller(r), r.PathValue("id"), in.Name, in.Roles)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -298,7 +298,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	groups, err := s.svc.Groups(r.Context(), caller(r), r.PathValue("id"), page)
+	groups, err := s.svc.Access.Groups(r.Context(), caller(r), r.PathValue("id"), page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -307,7 +307,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
-	group, members, err := s.svc.Group(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"))
+	group, members, err := s.svc.Access.Group(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -329,8 +329,8 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	group, err := s.svc.UpdateGroup(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"),
-		service.GroupPatch{Name: in.Name, Roles: in.Roles})
+	group, err := s.svc.Access.UpdateGroup(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"),
+		access.GroupPatch{Name: in.Name, Roles: in.Roles})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -339,7 +339,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteGroup(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id")); err != nil {
+	if err := s.svc.Access.DeleteGroup(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -354,7 +354,7 @@ func (s *Server) addGroupMember(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.AddGroupMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"), in.UserID); err != nil {
+	if err := s.svc.Access.AddGroupMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"), in.UserID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -362,7 +362,7 @@ func (s *Server) addGroupMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.RemoveGroupMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"), r.PathValue("user_id")); err != nil {
+	if err := s.svc.Access.RemoveGroupMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("group_id"), r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -379,7 +379,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	patch := service.MemberPatch{Roles: in.Roles}
+	patch := people.MemberPatch{Roles: in.Roles}
 	if in.Notifications != nil {
 		n := gatehouse.Notifications(*in.Notifications)
 		patch.Notifications = &n
@@ -395,7 +395,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		patch.HomeFolderID = id
 	}
-	member, err := s.svc.UpdateMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"), patch)
+	member, err := s.svc.People.UpdateMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"), patch)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -417,7 +417,7 @@ type permissionSourceJSON struct {
 }
 
 func (s *Server) memberPermissions(w http.ResponseWriter, r *http.Request) {
-	member, sources, err := s.svc.EffectivePermissions(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
+	member, sources, err := s.svc.People.EffectivePermissions(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 type accountJSON struct {
@@ -50,7 +50,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	account, err := s.svc.CreateAccount(r.Context(), caller(r), service.NewAccount{
+	account, err := s.svc.Accounts.CreateAccount(r.Context(), caller(r), accounts.NewAccount{
 		Kind: gatehouse.AccountKind(in.Kind), Name: in.Name, Address: in.Address, IntegratorID: in.IntegratorID,
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	accounts, err := s.svc.ListAccounts(r.Context(), caller(r), gatehouse.AccountFilter{
+	accounts, err := s.svc.Accounts.ListAccounts(r.Context(), caller(r), gatehouse.AccountFilter{
 		Kind: gatehouse.AccountKind(q.Get("kind")), IntegratorID: q.Get("integrator_id"), Query: q.Get("q"), Page: page,
 	})
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
-	account, err := s.svc.Account(r.Context(), caller(r), r.PathValue("id"))
+	account, err := s.svc.Accounts.Account(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	account, err := s.svc.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), service.AccountPatch{Name: in.Name, Address: in.Address})
+	account, err := s.svc.Accounts.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), accounts.AccountPatch{Name: in.Name, Address: in.Address})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -113,7 +113,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	account, err := s.svc.UpdateSettings(r.Context(), caller(r), r.PathValue("id"), service.SettingsPatch{
+	account, err := s.svc.Accounts.UpdateSettings(r.Context(), caller(r), r.PathValue("id"), accounts.SettingsPatch{
 		MaxClientUsers: in.MaxClientUsers, ClientAdminsCanAddRemoteMonitoring: in.ClientAdminsCanAddRemoteMonitoring,
 	})
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	events, err := s.svc.AuditEvents(r.Context(), caller(r), r.PathValue("id"), gatehouse.AuditFilter{Page: page,
+	events, err := s.svc.Accounts.AuditEvents(r.Context(), caller(r), r.PathValue("id"), gatehouse.AuditFilter{Page: page,
 		ActionPrefix: q.Get("action"), ActorID: q.Get("actor_id")})
 	if err != nil {
 		s.writeError(w, r, err)

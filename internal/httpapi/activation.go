@@ -11,7 +11,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	user, err := s.svc.Activate(r.Context(), clientIP(r), requestID(r.Context()), in.Token, in.Password)
+	user, err := s.svc.SignIn.Activate(r.Context(), clientIP(r), requestID(r.Context()), in.Token, in.Password)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

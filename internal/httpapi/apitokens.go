@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // Personal API tokens (issue 7).
@@ -45,11 +45,11 @@ func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req := service.NewAPIToken{Name: in.Name, Scopes: in.Scopes}
+	req := accounts.NewAPIToken{Name: in.Name, Scopes: in.Scopes}
 	if in.ExpiresAt != nil {
 		req.ExpiresAt = *in.ExpiresAt
 	}
-	tok, secret, err := s.svc.CreateAPIToken(r.Context(), caller(r), r.PathValue("id"), req)
+	tok, secret, err := s.svc.Accounts.CreateAPIToken(r.Context(), caller(r), r.PathValue("id"), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -60,7 +60,7 @@ func (s *Server) createAPIToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listAPITokens(w http.ResponseWriter, r *http.Request) {
-	tokens, err := s.svc.APITokens(r.Context(), caller(r), r.PathValue("id"))
+	tokens, err := s.svc.Accounts.APITokens(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) listAPITokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeAPIToken(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.RevokeAPIToken(r.Context(), caller(r), r.PathValue("id"), r.PathValue("token_id")); err != nil {
+	if err := s.svc.Accounts.RevokeAPIToken(r.Context(), caller(r), r.PathValue("id"), r.PathValue("token_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
 )
 
 // Bulk invitations (API.md "Bulk invitations").
@@ -67,13 +67,13 @@ func toBulkStatusJSON(p gatehouse.BulkPreview) bulkStatusJSON {
 // held in memory.
 func (s *Server) previewBulk(w http.ResponseWriter, r *http.Request) {
 	accountID := r.PathValue("id")
-	if r.ContentLength > service.MaxBulkFile {
+	if r.ContentLength > people.MaxBulkFile {
 		// Known too large: refused before a line is read. A body without a
 		// length is cut at the cap as it streams.
-		s.writeError(w, r, gatehouse.Errorf(gatehouse.ETOOLARGE, "the file is larger than %d bytes", service.MaxBulkFile))
+		s.writeError(w, r, gatehouse.Errorf(gatehouse.ETOOLARGE, "the file is larger than %d bytes", people.MaxBulkFile))
 		return
 	}
-	preview, err := s.svc.PreviewBulk(r.Context(), caller(r), accountID, http.MaxBytesReader(w, r.Body, service.MaxBulkFile))
+	preview, err := s.svc.People.PreviewBulk(r.Context(), caller(r), accountID, http.MaxBytesReader(w, r.Body, people.MaxBulkFile))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (s *Server) previewBulk(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	first := true
 	for after := 0; ; {
-		rows, err := s.svc.BulkRows(r.Context(), caller(r), accountID, preview.ID, after, 1000)
+		rows, err := s.svc.People.BulkRows(r.Context(), caller(r), accountID, preview.ID, after, 1000)
 		if err != nil {
 			// The status is sent: cut the answer short rather than end it
 			// as if it were whole.
@@ -113,7 +113,7 @@ func (s *Server) previewBulk(w http.ResponseWriter, r *http.Request) {
 // progress, to follow with GET.
 func (s *Server) confirmBulk(w http.ResponseWriter, r *http.Request) {
 	wait := r.URL.Query().Get("wait") != "false"
-	p, err := s.svc.ConfirmBulk(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"), wait)
+	p, err := s.svc.People.ConfirmBulk(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"), wait)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -131,7 +131,7 @@ func (s *Server) confirmBulk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) bulkStatus(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.BulkStatus(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"))
+	p, err := s.svc.People.BulkStatus(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -161,7 +161,7 @@ func (s *Server) bulkRows(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = gatehouse.DefaultPageLimit
 	}
-	rows, err := s.svc.BulkRows(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"), after, limit+1)
+	rows, err := s.svc.People.BulkRows(r.Context(), caller(r), r.PathValue("id"), r.PathValue("preview_id"), after, limit+1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/access"
 )
 
 // checkJSON is one question of POST /api/v1/check and of its batch form.
@@ -15,8 +15,8 @@ type checkJSON struct {
 	FolderID   string `json:"folder_id"`
 }
 
-func (q checkJSON) question() service.CheckQuestion {
-	return service.CheckQuestion{UserID: q.UserID, AccountID: q.AccountID, Permission: q.Permission, FolderID: q.FolderID}
+func (q checkJSON) question() access.CheckQuestion {
+	return access.CheckQuestion{UserID: q.UserID, AccountID: q.AccountID, Permission: q.Permission, FolderID: q.FolderID}
 }
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +25,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	allowed, err := s.svc.Check(r.Context(), caller(r), in.question())
+	allowed, err := s.svc.Access.Check(r.Context(), caller(r), in.question())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -47,11 +47,11 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	questions := make([]service.CheckQuestion, len(in.Checks))
+	questions := make([]access.CheckQuestion, len(in.Checks))
 	for i, q := range in.Checks {
 		questions[i] = q.question()
 	}
-	answers, err := s.svc.CheckBatch(r.Context(), caller(r), questions)
+	answers, err := s.svc.Access.CheckBatch(r.Context(), caller(r), questions)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -78,7 +78,7 @@ func (s *Server) createCheckToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	token, secret, err := s.svc.CreateCheckToken(r.Context(), caller(r), in.Name)
+	token, secret, err := s.svc.Accounts.CreateCheckToken(r.Context(), caller(r), in.Name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -87,7 +87,7 @@ func (s *Server) createCheckToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listCheckTokens(w http.ResponseWriter, r *http.Request) {
-	tokens, err := s.svc.CheckTokens(r.Context(), caller(r))
+	tokens, err := s.svc.Accounts.CheckTokens(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) listCheckTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeCheckToken(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.RevokeCheckToken(r.Context(), caller(r), r.PathValue("token_id")); err != nil {
+	if err := s.svc.Accounts.RevokeCheckToken(r.Context(), caller(r), r.PathValue("token_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

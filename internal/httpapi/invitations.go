@@ -32,7 +32,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	invs, err := s.svc.Invitations(r.Context(), caller(r), r.PathValue("id"), gatehouse.InvitationStatus(r.URL.Query().Get("status")), page)
+	invs, err := s.svc.People.Invitations(r.Context(), caller(r), r.PathValue("id"), gatehouse.InvitationStatus(r.URL.Query().Get("status")), page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -41,17 +41,17 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getInvitation(w http.ResponseWriter, r *http.Request) {
-	inv, err := s.svc.Invitation(r.Context(), caller(r), r.PathValue("id"))
+	inv, err := s.svc.People.Invitation(r.Context(), caller(r), r.PathValue("id"))
 	s.answerInvitation(w, r, inv, err)
 }
 
 func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request) {
-	inv, err := s.svc.ResendInvitation(r.Context(), caller(r), r.PathValue("id"))
+	inv, err := s.svc.People.ResendInvitation(r.Context(), caller(r), r.PathValue("id"))
 	s.answerInvitation(w, r, inv, err)
 }
 
 func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request) {
-	inv, err := s.svc.CancelInvitation(r.Context(), caller(r), r.PathValue("id"))
+	inv, err := s.svc.People.CancelInvitation(r.Context(), caller(r), r.PathValue("id"))
 	s.answerInvitation(w, r, inv, err)
 }
 

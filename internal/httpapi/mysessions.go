@@ -15,7 +15,7 @@ type mySessionJSON struct {
 
 func (s *Server) mySessions(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
-	sessions, err := s.svc.MySessions(r.Context(), c)
+	sessions, err := s.svc.SignIn.MySessions(r.Context(), c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -29,7 +29,7 @@ func (s *Server) mySessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) endMySession(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.EndMySession(r.Context(), caller(r), r.PathValue("session_id")); err != nil {
+	if err := s.svc.SignIn.EndMySession(r.Context(), caller(r), r.PathValue("session_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -37,7 +37,7 @@ func (s *Server) endMySession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) endSessionsOf(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.EndSessionsOf(r.Context(), caller(r), r.PathValue("user_id")); err != nil {
+	if err := s.svc.SignIn.EndSessionsOf(r.Context(), caller(r), r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -53,7 +53,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.ChangePassword(r.Context(), caller(r), in.Current, in.New); err != nil {
+	if err := s.svc.SignIn.ChangePassword(r.Context(), caller(r), in.Current, in.New); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
 )
 
 // notifyAccount fans a notification out to the members of an account who
@@ -23,7 +23,7 @@ func (s *Server) notifyAccount(w http.ResponseWriter, r *http.Request) {
 	if in.IdempotencyKey == "" {
 		in.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	}
-	res, err := s.svc.NotifyAccount(r.Context(), caller(r), r.PathValue("id"), service.Notice{Subject: in.Subject, Text: in.Message,
+	res, err := s.svc.People.NotifyAccount(r.Context(), caller(r), r.PathValue("id"), people.Notice{Subject: in.Subject, Text: in.Message,
 		IdempotencyKey: in.IdempotencyKey})
 	if err != nil {
 		s.writeError(w, r, err)

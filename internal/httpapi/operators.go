@@ -3,7 +3,7 @@ package httpapi
 import "net/http"
 
 func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) {
-	users, err := s.svc.Operators(r.Context(), caller(r))
+	users, err := s.svc.Accounts.Operators(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -18,7 +18,7 @@ func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) {
 // setOperator makes an identity an operator (PUT) or takes it away (DELETE).
 func (s *Server) setOperator(operator bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user, err := s.svc.SetOperator(r.Context(), caller(r), r.PathValue("user_id"), operator)
+		user, err := s.svc.Accounts.SetOperator(r.Context(), caller(r), r.PathValue("user_id"), operator)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

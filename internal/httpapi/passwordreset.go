@@ -12,7 +12,7 @@ func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.RequestPasswordReset(r.Context(), clientIP(r), requestID(r.Context()), in.Username); err != nil {
+	if err := s.svc.SignIn.RequestPasswordReset(r.Context(), clientIP(r), requestID(r.Context()), in.Username); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -28,7 +28,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	user, err := s.svc.ResetPassword(r.Context(), clientIP(r), requestID(r.Context()), in.Token, in.Password)
+	user, err := s.svc.SignIn.ResetPassword(r.Context(), clientIP(r), requestID(r.Context()), in.Token, in.Password)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/photo"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 type membershipJSON struct {
@@ -72,7 +72,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if in.Notifications != nil {
 		notify = gatehouse.Notifications(*in.Notifications)
 	}
-	member, err := s.svc.AddUser(r.Context(), caller(r), r.PathValue("id"), service.NewMember{
+	member, err := s.svc.People.AddUser(r.Context(), caller(r), r.PathValue("id"), people.NewMember{
 		Username: in.Username, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Language: in.Language,
 		Level: gatehouse.Level(in.Level), IdentityProvider: in.IdentityProvider, Roles: in.Roles,
 		HomeFolderID: in.HomeFolderID, Phone: in.Phone, UserType: in.UserType, Notifications: notify, MFARequired: in.MFARequired,
@@ -91,7 +91,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	members, err := s.svc.Members(r.Context(), caller(r), r.PathValue("id"), page)
+	members, err := s.svc.People.Members(r.Context(), caller(r), r.PathValue("id"), page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	member, err := s.svc.Member(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
+	member, err := s.svc.People.Member(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -109,7 +109,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.RemoveUser(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id")); err != nil {
+	if err := s.svc.People.RemoveUser(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	update, err := s.svc.UpdateProfile(r.Context(), caller(r), r.PathValue("user_id"), service.ProfilePatch{
+	update, err := s.svc.People.UpdateProfile(r.Context(), caller(r), r.PathValue("user_id"), people.ProfilePatch{
 		FirstName: in.FirstName, LastName: in.LastName, Language: in.Language, Phone: in.Phone, UserType: in.UserType,
 		Username: in.Username})
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Server) confirmUsername(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	user, err := s.svc.ConfirmUsernameChange(r.Context(), clientIP(r), requestID(r.Context()), in.Token)
+	user, err := s.svc.People.ConfirmUsernameChange(r.Context(), clientIP(r), requestID(r.Context()), in.Token)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -186,7 +186,7 @@ func (s *Server) putPhoto(w http.ResponseWriter, r *http.Request) {
 	}
 	contentType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	userID := r.PathValue("user_id")
-	if err := s.svc.SetPhoto(r.Context(), caller(r), userID, contentType, r.Body); err != nil {
+	if err := s.svc.People.SetPhoto(r.Context(), caller(r), userID, contentType, r.Body); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -195,7 +195,7 @@ func (s *Server) putPhoto(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getPhoto(w http.ResponseWriter, r *http.Request) {
-	image, err := s.svc.Photo(r.Context(), caller(r), r.PathValue("user_id"))
+	image, err := s.svc.People.Photo(r.Context(), caller(r), r.PathValue("user_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

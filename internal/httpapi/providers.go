@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 type identityProviderJSON struct {
@@ -23,7 +23,7 @@ type identityProviderJSON struct {
 
 func (s *Server) toIdentityProviderJSON(p gatehouse.IdentityProvider) identityProviderJSON {
 	out := identityProviderJSON{ID: p.ID, Name: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, CreatedAt: p.CreatedAt,
-		SignInURL: s.svc.PublicURL() + "/oidc/" + p.ID + "/sign-in", RedirectURI: s.svc.PublicURL() + service.CallbackPath}
+		SignInURL: s.svc.PublicURL() + "/oidc/" + p.ID + "/sign-in", RedirectURI: s.svc.PublicURL() + signin.CallbackPath}
 	if p.AccountID != "" {
 		out.AccountID = &p.AccountID
 	}
@@ -42,7 +42,7 @@ func (s *Server) createIdentityProvider(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.svc.CreateIdentityProvider(r.Context(), caller(r), service.NewIdentityProvider{AccountID: in.AccountID,
+	p, err := s.svc.SignIn.CreateIdentityProvider(r.Context(), caller(r), signin.NewIdentityProvider{AccountID: in.AccountID,
 		Name: in.Name, Issuer: in.Issuer, ClientID: in.ClientID, ClientSecret: in.ClientSecret})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -52,7 +52,7 @@ func (s *Server) createIdentityProvider(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) listIdentityProviders(w http.ResponseWriter, r *http.Request) {
-	providers, err := s.svc.IdentityProviders(r.Context(), caller(r))
+	providers, err := s.svc.SignIn.IdentityProviders(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (s *Server) listIdentityProviders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteIdentityProvider(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DeleteIdentityProvider(r.Context(), caller(r), r.PathValue("provider_id")); err != nil {
+	if err := s.svc.SignIn.DeleteIdentityProvider(r.Context(), caller(r), r.PathValue("provider_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
 )
 
 func (s *Server) createRemoteMonitoringUser(w http.ResponseWriter, r *http.Request) {
@@ -14,7 +14,7 @@ func (s *Server) createRemoteMonitoringUser(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	member, err := s.svc.CreateRemoteMonitoringUser(r.Context(), caller(r), r.PathValue("id"), in.Description)
+	member, err := s.svc.People.CreateRemoteMonitoringUser(r.Context(), caller(r), r.PathValue("id"), in.Description)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -24,7 +24,7 @@ func (s *Server) createRemoteMonitoringUser(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) remoteMonitoringDetails(w http.ResponseWriter, r *http.Request) {
-	creds, err := s.svc.RemoteMonitoringConnectionDetails(r.Context(), caller(r), r.PathValue("id"))
+	creds, err := s.svc.People.RemoteMonitoringConnectionDetails(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -36,7 +36,7 @@ func (s *Server) remoteMonitoringDetails(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) regenerateRemoteMonitoring(w http.ResponseWriter, r *http.Request) {
-	creds, err := s.svc.RegenerateRemoteMonitoringCredentials(r.Context(), caller(r), r.PathValue("id"))
+	creds, err := s.svc.People.RegenerateRemoteMonitoringCredentials(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) regenerateRemoteMonitoring(w http.ResponseWriter, r *http.Reque
 	writeJSON(w, http.StatusOK, credentialsJSON(creds))
 }
 
-func credentialsJSON(c service.RemoteMonitoringCredentials) map[string]string {
+func credentialsJSON(c people.RemoteMonitoringCredentials) map[string]string {
 	return map[string]string{"username": c.Username, "password": c.Password, "server": c.Server,
 		"account_id": c.AccountID, "account_name": c.AccountName}
 }

@@ -21,7 +21,7 @@ import (
 
 // Server is the HTTP face of a service.
 type Server struct {
-	svc     *service.Service
+	svc     *service.Services
 	log     *slog.Logger
 	metrics *Metrics
 	mux     *http.ServeMux
@@ -33,7 +33,7 @@ type Server struct {
 type Route struct{ Method, Pattern string }
 
 // New builds the server and its routes. metrics may be nil.
-func New(svc *service.Service, log *slog.Logger, metrics *Metrics) *Server {
+func New(svc *service.Services, log *slog.Logger, metrics *Metrics) *Server {
 	s := &Server{svc: svc, log: log, metrics: metrics, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
@@ -235,7 +235,7 @@ func (s *Server) authenticated(h http.HandlerFunc, checks bool) http.Handler {
 			s.writeError(w, r, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "an Authorization: Bearer token is required"))
 			return
 		}
-		principal, err := s.svc.Authenticate(r.Context(), secret)
+		principal, err := s.svc.SignIn.Authenticate(r.Context(), secret)
 		if err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 type sessionJSON struct {
@@ -13,7 +13,7 @@ type sessionJSON struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func toSessionJSON(s *service.NewSession) sessionJSON {
+func toSessionJSON(s *signin.NewSession) sessionJSON {
 	return sessionJSON{Token: s.Token, UserID: s.UserID, ExpiresAt: s.ExpiresAt}
 }
 
@@ -26,7 +26,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.svc.SignIn(r.Context(), clientIP(r), requestID(r.Context()), in.Username, in.Password)
+	res, err := s.svc.SignIn.SignIn(r.Context(), clientIP(r), requestID(r.Context()), in.Username, in.Password)
 	switch {
 	case err != nil:
 		s.writeError(w, r, err)
@@ -50,7 +50,7 @@ func (s *Server) resendSMSCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	expires, err := s.svc.ResendSMSCode(r.Context(), clientIP(r), requestID(r.Context()), in.Challenge)
+	expires, err := s.svc.SignIn.ResendSMSCode(r.Context(), clientIP(r), requestID(r.Context()), in.Challenge)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -67,7 +67,7 @@ func (s *Server) completeMFA(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	session, err := s.svc.CompleteMFA(r.Context(), clientIP(r), requestID(r.Context()), in.Challenge, in.Code)
+	session, err := s.svc.SignIn.CompleteMFA(r.Context(), clientIP(r), requestID(r.Context()), in.Challenge, in.Code)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -76,7 +76,7 @@ func (s *Server) completeMFA(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.SignOut(r.Context(), caller(r)); err != nil {
+	if err := s.svc.SignIn.SignOut(r.Context(), caller(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -113,7 +113,7 @@ type meMembershipJS struct {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	me, err := s.svc.WhoAmI(r.Context(), caller(r))
+	me, err := s.svc.SignIn.WhoAmI(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -130,7 +130,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startTOTP(w http.ResponseWriter, r *http.Request) {
-	e, err := s.svc.StartTOTPEnrollment(r.Context(), caller(r))
+	e, err := s.svc.SignIn.StartTOTPEnrollment(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -148,7 +148,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.ConfirmEnrollment(r.Context(), caller(r), in.Challenge, in.Code); err != nil {
+	if err := s.svc.SignIn.ConfirmEnrollment(r.Context(), caller(r), in.Challenge, in.Code); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -159,7 +159,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 // /api/v1/me/mfa/sms/confirm, like an authenticator) makes SMS their second
 // factor.
 func (s *Server) startSMS(w http.ResponseWriter, r *http.Request) {
-	e, err := s.svc.StartSMSEnrollment(r.Context(), caller(r))
+	e, err := s.svc.SignIn.StartSMSEnrollment(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -169,7 +169,7 @@ func (s *Server) startSMS(w http.ResponseWriter, r *http.Request) {
 
 // disableMFA turns the caller's second factor off (refused to administrators).
 func (s *Server) disableMFA(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.DisableMFA(r.Context(), caller(r)); err != nil {
+	if err := s.svc.SignIn.DisableMFA(r.Context(), caller(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -178,7 +178,7 @@ func (s *Server) disableMFA(w http.ResponseWriter, r *http.Request) {
 
 // newRecoveryCodes answers ten new single-use recovery codes, shown once.
 func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	codes, err := s.svc.NewRecoveryCodes(r.Context(), caller(r))
+	codes, err := s.svc.SignIn.NewRecoveryCodes(r.Context(), caller(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -188,7 +188,7 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 
 // unlockSignIn ends a username's sign-in lock (R-S3).
 func (s *Server) unlockSignIn(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.UnlockSignIn(r.Context(), caller(r), r.PathValue("user_id")); err != nil {
+	if err := s.svc.People.UnlockSignIn(r.Context(), caller(r), r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -20,8 +20,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -31,7 +34,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // fixture is a service over a real database, with an integrator, a client
 // account and an operator caller.
 type fixture struct {
-	svc    *service.Service
+	svc    *service.Services
 	db     gatehouse.Store
 	client gatehouse.Account
 	op     gatehouse.Caller
@@ -42,11 +45,11 @@ func newFixture(t *testing.T, b storetest.Backend, clock gatehouse.Clock) *fixtu
 	svc := service.New(db, service.Options{PublicURL: "https://gatehouse.example.com/", Clock: clock})
 	op := gatehouse.Caller{Principal: gatehouse.Principal{Operator: true}}
 	ctx := context.Background()
-	in, err := svc.CreateAccount(ctx, op, service.NewAccount{Kind: gatehouse.KindIntegrator, Name: "Acme"})
+	in, err := svc.Accounts.CreateAccount(ctx, op, accounts.NewAccount{Kind: gatehouse.KindIntegrator, Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := svc.CreateAccount(ctx, op, service.NewAccount{Kind: gatehouse.KindClient, Name: "Magasin 12", IntegratorID: in.ID})
+	client, err := svc.Accounts.CreateAccount(ctx, op, accounts.NewAccount{Kind: gatehouse.KindClient, Name: "Magasin 12", IntegratorID: in.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +58,7 @@ func newFixture(t *testing.T, b storetest.Backend, clock gatehouse.Clock) *fixtu
 
 func (f *fixture) invite(t *testing.T, username, lang string) gatehouse.Member {
 	t.Helper()
-	m, err := f.svc.AddUser(context.Background(), f.op, f.client.ID, service.NewMember{Username: username, FirstName: "Zoé",
+	m, err := f.svc.People.AddUser(context.Background(), f.op, f.client.ID, people.NewMember{Username: username, FirstName: "Zoé",
 		LastName: "Martin", Language: lang, Level: gatehouse.LevelClientUser})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +127,7 @@ func TestNewSiteMailForActiveIdentity(t *testing.T) {
 	f := newFixture(t, b, nil)
 	ctx := context.Background()
 	if err := f.db.Write(ctx, func(tx gatehouse.Tx) error {
-		return tx.InsertUser(ctx, gatehouse.User{ID: service.NewID(), Username: "active@example.com", FirstName: "Al", LastName: "Ive",
+		return tx.InsertUser(ctx, gatehouse.User{ID: kernel.NewID(), Username: "active@example.com", FirstName: "Al", LastName: "Ive",
 			Language: "en", Status: gatehouse.UserActive})
 	}); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // The pages of who may do what, where (R-A1…R-A4): roles, the folder tree
@@ -34,7 +34,7 @@ func catalogue(checked gatehouse.PermissionSet) []permissionChoice {
 }
 
 func (p *Pages) rolesData(r *http.Request, v *visit, editing gatehouse.Role) rolesData {
-	roles, err := p.svc.Roles(r.Context(), v.caller, v.view.Account.ID)
+	roles, err := p.svc.Access.Roles(r.Context(), v.caller, v.view.Account.ID)
 	if err != nil && v.view.Error == "" {
 		v.view.Error = p.message(r, err)
 	}
@@ -44,7 +44,7 @@ func (p *Pages) rolesData(r *http.Request, v *visit, editing gatehouse.Role) rol
 func (p *Pages) rolesTab(w http.ResponseWriter, r *http.Request, v *visit) {
 	var editing gatehouse.Role
 	if id := r.PathValue("role_id"); id != "" {
-		role, err := p.svc.Role(r.Context(), v.caller, v.view.Account.ID, id)
+		role, err := p.svc.Access.Role(r.Context(), v.caller, v.view.Account.ID, id)
 		if err != nil {
 			v.view.Error = p.message(r, err)
 		}
@@ -84,9 +84,9 @@ func (p *Pages) saveRole(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	var err error
 	if id := r.PathValue("role_id"); id != "" {
-		_, err = p.svc.UpdateRole(r.Context(), v.caller, v.view.Account.ID, id, service.RolePatch{Name: &name, Permissions: &perms})
+		_, err = p.svc.Access.UpdateRole(r.Context(), v.caller, v.view.Account.ID, id, access.RolePatch{Name: &name, Permissions: &perms})
 	} else {
-		_, err = p.svc.CreateRole(r.Context(), v.caller, v.view.Account.ID, name, perms)
+		_, err = p.svc.Access.CreateRole(r.Context(), v.caller, v.view.Account.ID, name, perms)
 	}
 	if err != nil {
 		p.fieldError(r, v, err)
@@ -98,7 +98,7 @@ func (p *Pages) saveRole(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (p *Pages) deleteRole(w http.ResponseWriter, r *http.Request, v *visit) {
-	err := p.svc.DeleteRole(r.Context(), v.caller, v.view.Account.ID, r.PathValue("role_id"))
+	err := p.svc.Access.DeleteRole(r.Context(), v.caller, v.view.Account.ID, r.PathValue("role_id"))
 	p.finish(w, r, v, err, p.renderRoles, "/roles", "deleted_flash")
 }
 
@@ -114,7 +114,7 @@ type foldersData struct {
 	Folder  folderRow
 	Grants  []grantRow
 	Members []gatehouse.Member
-	Groups  []service.GroupView
+	Groups  []access.GroupView
 	Roles   []gatehouse.Role
 }
 
@@ -130,7 +130,7 @@ type grantRow struct {
 func (p *Pages) allFolders(r *http.Request, v *visit) []folderRow {
 	var rows []folderRow
 	for cursor := ""; ; {
-		page, err := p.svc.Folders(r.Context(), v.caller, v.view.Account.ID, "", gatehouse.PageRequest{Limit: 500, Cursor: cursor})
+		page, err := p.svc.Access.Folders(r.Context(), v.caller, v.view.Account.ID, "", gatehouse.PageRequest{Limit: 500, Cursor: cursor})
 		if err != nil {
 			v.view.Error = p.message(r, err)
 			return rows
@@ -152,7 +152,7 @@ func (p *Pages) foldersTab(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) createFolder(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name := r.PostFormValue("name")
-	if _, err := p.svc.CreateFolder(r.Context(), v.caller, v.view.Account.ID, name, r.PostFormValue("parent_id")); err != nil {
+	if _, err := p.svc.Access.CreateFolder(r.Context(), v.caller, v.view.Account.ID, name, r.PostFormValue("parent_id")); err != nil {
 		p.fieldError(r, v, err)
 		v.view.Data = foldersData{Folders: p.allFolders(r, v), MayManage: v.rights.ManageMembers}
 		p.renderPortal(w, r, statusOf(err), "folders.html", v)
@@ -169,7 +169,7 @@ func (p *Pages) folderPage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (p *Pages) renderFolder(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	ctx, account, id := r.Context(), v.view.Account.ID, r.PathValue("folder_id")
-	folder, err := p.svc.Folder(ctx, v.caller, account, id)
+	folder, err := p.svc.Access.Folder(ctx, v.caller, account, id)
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = foldersData{Folders: p.allFolders(r, v)}
@@ -179,21 +179,21 @@ func (p *Pages) renderFolder(w http.ResponseWriter, r *http.Request, v *visit, s
 	data := foldersData{Folder: folderRow{ID: folder.ID, Name: folder.Name, Path: folder.Path}, MayManage: v.rights.ManageMembers}
 	names := map[string]string{}
 	if v.rights.ReadMembers {
-		members, _ := p.svc.Members(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
+		members, _ := p.svc.People.Members(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
 		for _, m := range members.Items {
 			if m.Level == gatehouse.LevelClientUser || m.Level == gatehouse.LevelIntegratorUser {
 				data.Members = append(data.Members, m)
 			}
 			names["user:"+m.UserID] = strings.TrimSpace(m.FirstName + " " + m.LastName + " (" + m.Username + ")")
 		}
-		groups, _ := p.svc.Groups(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
+		groups, _ := p.svc.Access.Groups(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
 		data.Groups = groups.Items
 		for _, g := range groups.Items {
 			names["group:"+g.ID] = v.view.T["group"] + ": " + g.Name
 		}
-		data.Roles, _ = p.svc.Roles(ctx, v.caller, account)
+		data.Roles, _ = p.svc.Access.Roles(ctx, v.caller, account)
 	}
-	grants, err := p.svc.Grants(ctx, v.caller, account, folder.ID)
+	grants, err := p.svc.Access.Grants(ctx, v.caller, account, folder.ID)
 	if err != nil && v.view.Error == "" {
 		v.view.Error = p.message(r, err)
 	}
@@ -213,7 +213,7 @@ func (p *Pages) renderFolder(w http.ResponseWriter, r *http.Request, v *visit, s
 
 func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	in := service.NewGrant{Role: r.PostFormValue("role")}
+	in := access.NewGrant{Role: r.PostFormValue("role")}
 	kind, id, _ := strings.Cut(r.PostFormValue("grantee"), ":")
 	switch kind {
 	case "user":
@@ -222,7 +222,7 @@ func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 		in.GroupID = id
 	}
 	folder := r.PathValue("folder_id")
-	if _, err := p.svc.CreateGrant(r.Context(), v.caller, v.view.Account.ID, folder, in); err != nil {
+	if _, err := p.svc.Access.CreateGrant(r.Context(), v.caller, v.view.Account.ID, folder, in); err != nil {
 		p.fieldError(r, v, err)
 		p.renderFolder(w, r, v, statusOf(err))
 		return
@@ -243,30 +243,30 @@ func (p *Pages) finish(w http.ResponseWriter, r *http.Request, v *visit, err err
 
 func (p *Pages) deleteGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 	folder := r.PathValue("folder_id")
-	err := p.svc.DeleteGrant(r.Context(), v.caller, v.view.Account.ID, folder, r.PathValue("grant_id"))
+	err := p.svc.Access.DeleteGrant(r.Context(), v.caller, v.view.Account.ID, folder, r.PathValue("grant_id"))
 	p.finish(w, r, v, err, p.renderFolder, "/folders/"+folder, "deleted_flash")
 }
 
 func (p *Pages) deleteFolder(w http.ResponseWriter, r *http.Request, v *visit) {
-	err := p.svc.DeleteFolder(r.Context(), v.caller, v.view.Account.ID, r.PathValue("folder_id"))
+	err := p.svc.Access.DeleteFolder(r.Context(), v.caller, v.view.Account.ID, r.PathValue("folder_id"))
 	p.finish(w, r, v, err, p.renderFolder, "/folders", "deleted_flash")
 }
 
 type groupsData struct {
-	Groups    []service.GroupView
+	Groups    []access.GroupView
 	Roles     []gatehouse.Role
 	MayManage bool
-	Group     service.GroupView
+	Group     access.GroupView
 	InGroup   []gatehouse.Member
 	Members   []gatehouse.Member
 }
 
 func (p *Pages) groupsTab(w http.ResponseWriter, r *http.Request, v *visit) {
-	groups, err := p.svc.Groups(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
+	groups, err := p.svc.Access.Groups(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
 	if err != nil {
 		v.view.Error = p.message(r, err)
 	}
-	roles, _ := p.svc.Roles(r.Context(), v.caller, v.view.Account.ID)
+	roles, _ := p.svc.Access.Roles(r.Context(), v.caller, v.view.Account.ID)
 	v.view.Data = groupsData{Groups: groups.Items, Roles: roles, MayManage: v.rights.ManageMembers}
 	p.renderPortal(w, r, http.StatusOK, "groups.html", v)
 }
@@ -278,10 +278,10 @@ func (p *Pages) createGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	if roles == nil {
 		roles = []string{}
 	}
-	if _, err := p.svc.CreateGroup(r.Context(), v.caller, v.view.Account.ID, r.PostForm.Get("name"), roles); err != nil {
+	if _, err := p.svc.Access.CreateGroup(r.Context(), v.caller, v.view.Account.ID, r.PostForm.Get("name"), roles); err != nil {
 		p.fieldError(r, v, err)
-		groups, _ := p.svc.Groups(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
-		allRoles, _ := p.svc.Roles(r.Context(), v.caller, v.view.Account.ID)
+		groups, _ := p.svc.Access.Groups(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
+		allRoles, _ := p.svc.Access.Roles(r.Context(), v.caller, v.view.Account.ID)
 		v.view.Data = groupsData{Groups: groups.Items, Roles: allRoles, MayManage: v.rights.ManageMembers}
 		p.renderPortal(w, r, statusOf(err), "groups.html", v)
 		return
@@ -295,7 +295,7 @@ func (p *Pages) groupPage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (p *Pages) renderGroup(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	ctx, account := r.Context(), v.view.Account.ID
-	group, memberIDs, err := p.svc.Group(ctx, v.caller, account, r.PathValue("group_id"))
+	group, memberIDs, err := p.svc.Access.Group(ctx, v.caller, account, r.PathValue("group_id"))
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = groupsData{}
@@ -307,7 +307,7 @@ func (p *Pages) renderGroup(w http.ResponseWriter, r *http.Request, v *visit, st
 	for _, id := range memberIDs {
 		in[id] = true
 	}
-	members, _ := p.svc.Members(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
+	members, _ := p.svc.People.Members(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
 	for _, m := range members.Items {
 		switch {
 		case in[m.UserID]:
@@ -326,16 +326,16 @@ func (p *Pages) groupMember(add bool) func(http.ResponseWriter, *http.Request, *
 		group := r.PathValue("group_id")
 		var err error
 		if add {
-			err = p.svc.AddGroupMember(r.Context(), v.caller, v.view.Account.ID, group, r.PostFormValue("user_id"))
+			err = p.svc.Access.AddGroupMember(r.Context(), v.caller, v.view.Account.ID, group, r.PostFormValue("user_id"))
 		} else {
-			err = p.svc.RemoveGroupMember(r.Context(), v.caller, v.view.Account.ID, group, r.PathValue("user_id"))
+			err = p.svc.Access.RemoveGroupMember(r.Context(), v.caller, v.view.Account.ID, group, r.PathValue("user_id"))
 		}
 		p.finish(w, r, v, err, p.renderGroup, "/groups/"+group, "saved_flash")
 	}
 }
 
 func (p *Pages) deleteGroup(w http.ResponseWriter, r *http.Request, v *visit) {
-	err := p.svc.DeleteGroup(r.Context(), v.caller, v.view.Account.ID, r.PathValue("group_id"))
+	err := p.svc.Access.DeleteGroup(r.Context(), v.caller, v.view.Account.ID, r.PathValue("group_id"))
 	p.finish(w, r, v, err, p.renderGroup, "/groups", "deleted_flash")
 }
 
@@ -374,7 +374,7 @@ func (p *Pages) auditTab(w http.ResponseWriter, r *http.Request, v *visit) {
 		data.Categories = append(data.Categories, auditCategory{Prefix: c, Label: strings.TrimSuffix(c, ".")})
 	}
 	if v.rights.ReadMembers {
-		members, _ := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
+		members, _ := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
 		for _, m := range members.Items {
 			name := m.Username
 			if m.Level == gatehouse.LevelRemoteMonitoring {
@@ -384,7 +384,7 @@ func (p *Pages) auditTab(w http.ResponseWriter, r *http.Request, v *visit) {
 			data.Actors = append(data.Actors, auditActor{ID: m.UserID, Name: name})
 		}
 	}
-	page, err := p.svc.AuditEvents(r.Context(), v.caller, v.view.Account.ID, gatehouse.AuditFilter{ActionPrefix: data.Action,
+	page, err := p.svc.Accounts.AuditEvents(r.Context(), v.caller, v.view.Account.ID, gatehouse.AuditFilter{ActionPrefix: data.Action,
 		ActorID: data.ActorID, Page: gatehouse.PageRequest{Limit: 50, Cursor: q.Get("cursor")}})
 	if err != nil {
 		v.view.Error = p.message(r, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/pquerna/otp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // sessionCookie carries a page session. It is HttpOnly and SameSite=Lax,
@@ -85,14 +85,14 @@ func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := p.view(r, "", "title")
-	view.Providers, _ = p.svc.PlatformIdentityProviders(r.Context()) // a page without them still signs in
+	view.Providers, _ = p.svc.SignIn.PlatformIdentityProviders(r.Context()) // a page without them still signs in
 	p.renderPage(w, r, http.StatusOK, "login.html", view)
 }
 
 func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	username := r.PostFormValue("username")
-	res, err := p.svc.SignIn(r.Context(), remoteIP(r), "", username, r.PostFormValue("password"))
+	res, err := p.svc.SignIn.SignIn(r.Context(), remoteIP(r), "", username, r.PostFormValue("password"))
 	switch {
 	case err != nil:
 		view := p.view(r, "", "title")
@@ -110,7 +110,7 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	session, err := p.svc.CompleteMFA(r.Context(), remoteIP(r), "", r.PostFormValue("challenge"), r.PostFormValue("code"))
+	session, err := p.svc.SignIn.CompleteMFA(r.Context(), remoteIP(r), "", r.PostFormValue("challenge"), r.PostFormValue("code"))
 	if err != nil {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
@@ -125,7 +125,7 @@ func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	challenge := r.PostFormValue("challenge")
-	_, err := p.svc.ResendSMSCode(r.Context(), remoteIP(r), "", challenge)
+	_, err := p.svc.SignIn.ResendSMSCode(r.Context(), remoteIP(r), "", challenge)
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
@@ -141,7 +141,7 @@ func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 	p.renderPage(w, r, status, "mfa.html", view)
 }
 
-func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *service.NewSession) {
+func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *signin.NewSession) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})
 	http.Redirect(w, r, "/accounts", http.StatusSeeOther)
@@ -153,7 +153,7 @@ func (p *Pages) signedIn(r *http.Request) (gatehouse.Caller, bool) {
 	if err != nil || gatehouse.TokenKind(cookie.Value) != gatehouse.TokenSession {
 		return gatehouse.Caller{}, false
 	}
-	principal, err := p.svc.Authenticate(r.Context(), cookie.Value)
+	principal, err := p.svc.SignIn.Authenticate(r.Context(), cookie.Value)
 	if err != nil {
 		return gatehouse.Caller{}, false
 	}
@@ -162,7 +162,7 @@ func (p *Pages) signedIn(r *http.Request) (gatehouse.Caller, bool) {
 
 func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
 	if caller, ok := p.signedIn(r); ok {
-		_ = p.svc.SignOut(r.Context(), caller)
+		_ = p.svc.SignIn.SignOut(r.Context(), caller)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
 )
 
 // The pages of operators and integrators (R-T1…R-T4, R-L1): integrators,
@@ -28,7 +28,7 @@ func (p *Pages) renderAccountList(w http.ResponseWriter, r *http.Request, v *vis
 	if v.caller.Principal.Operator {
 		q := r.URL.Query()
 		data := integratorsData{Query: cutText(strings.TrimSpace(q.Get("q")), 200)}
-		page, err := p.svc.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindIntegrator, Query: data.Query,
+		page, err := p.svc.Accounts.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindIntegrator, Query: data.Query,
 			Page: gatehouse.PageRequest{Limit: 50, Cursor: q.Get("cursor")}})
 		if err != nil {
 			v.view.Error = p.message(r, err)
@@ -42,7 +42,7 @@ func (p *Pages) renderAccountList(w http.ResponseWriter, r *http.Request, v *vis
 // createIntegrator adds an integrator account (operators only).
 func (p *Pages) createIntegrator(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	account, err := p.svc.CreateAccount(r.Context(), v.caller, service.NewAccount{Kind: gatehouse.KindIntegrator, Name: r.PostFormValue("name")})
+	account, err := p.svc.Accounts.CreateAccount(r.Context(), v.caller, accounts.NewAccount{Kind: gatehouse.KindIntegrator, Name: r.PostFormValue("name")})
 	if err != nil {
 		p.fieldError(r, v, err)
 		p.renderAccountList(w, r, v, statusOf(err))
@@ -55,7 +55,7 @@ func (p *Pages) createIntegrator(w http.ResponseWriter, r *http.Request, v *visi
 // operators and the integrator's staff.
 func (p *Pages) createClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	account, err := p.svc.CreateAccount(r.Context(), v.caller, service.NewAccount{Kind: gatehouse.KindClient, Name: r.PostFormValue("name"),
+	account, err := p.svc.Accounts.CreateAccount(r.Context(), v.caller, accounts.NewAccount{Kind: gatehouse.KindClient, Name: r.PostFormValue("name"),
 		Address: r.PostFormValue("address"), IntegratorID: v.view.Account.ID})
 	if err != nil {
 		p.fieldError(r, v, err)
@@ -72,7 +72,7 @@ func (p *Pages) settingsTab(w http.ResponseWriter, r *http.Request, v *visit) {
 // saveSettings changes the switches only support may change (R-L1, R-RM3).
 func (p *Pages) saveSettings(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	patch := service.SettingsPatch{}
+	patch := accounts.SettingsPatch{}
 	max, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("max_client_users")))
 	if err != nil {
 		v.view.FieldErrors = map[string]string{"max_client_users": v.view.T["whole_number"]}
@@ -81,7 +81,7 @@ func (p *Pages) saveSettings(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	remote := r.PostFormValue("client_admins_can_add_remote_monitoring") != ""
 	patch.MaxClientUsers, patch.ClientAdminsCanAddRemoteMonitoring = &max, &remote
-	if _, err := p.svc.UpdateSettings(r.Context(), v.caller, v.view.Account.ID, patch); err != nil {
+	if _, err := p.svc.Accounts.UpdateSettings(r.Context(), v.caller, v.view.Account.ID, patch); err != nil {
 		p.fieldError(r, v, err)
 		p.renderPortal(w, r, statusOf(err), "settings.html", v)
 		return

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // portalView is what every portal page shows around its own part: the
@@ -21,7 +23,7 @@ type portalView struct {
 	pageView
 	Title   string
 	Flash   string
-	Me      service.Me
+	Me      signin.Me
 	Switch  []switchItem
 	Account gatehouse.Account
 	Tabs    []tabItem
@@ -48,7 +50,7 @@ type tabItem struct {
 type visit struct {
 	caller gatehouse.Caller
 	view   portalView
-	rights service.Rights
+	rights accounts.Rights
 }
 
 // person wraps a portal page: the person must be signed in (else the
@@ -60,7 +62,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		me, err := p.svc.WhoAmI(r.Context(), caller)
+		me, err := p.svc.SignIn.WhoAmI(r.Context(), caller)
 		if err != nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
@@ -81,7 +83,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 // 404), and the sections shown are those the person may open.
 func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *visit)) http.Handler {
 	return p.person(func(w http.ResponseWriter, r *http.Request, v *visit) {
-		rights, err := p.svc.AccountRights(r.Context(), v.caller, r.PathValue("id"))
+		rights, err := p.svc.Accounts.AccountRights(r.Context(), v.caller, r.PathValue("id"))
 		if err != nil {
 			v.view.Error = p.message(r, err)
 			p.renderPortal(w, r, statusOf(err), "portal_error.html", v)
@@ -172,7 +174,7 @@ type usersData struct {
 func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
 	data := usersData{MayAdd: v.rights.ManageMembers}
 	if v.rights.ReadMembers {
-		page, err := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
+		page, err := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
 		if err != nil {
 			v.view.Error = p.message(r, err)
 		}
@@ -203,13 +205,13 @@ func (p *Pages) newUserForm(r *http.Request, v *visit) newUserData {
 		data.Levels = []gatehouse.Level{gatehouse.LevelIntegratorUser, gatehouse.LevelIntegratorAdmin}
 	} else {
 		data.Levels = []gatehouse.Level{gatehouse.LevelClientUser, gatehouse.LevelClientAdmin}
-		data.Roles, _ = p.svc.Roles(ctx, v.caller, v.view.Account.ID)
-		folders, _ := p.svc.Folders(ctx, v.caller, v.view.Account.ID, "", gatehouse.PageRequest{Limit: 200})
+		data.Roles, _ = p.svc.Access.Roles(ctx, v.caller, v.view.Account.ID)
+		folders, _ := p.svc.Access.Folders(ctx, v.caller, v.view.Account.ID, "", gatehouse.PageRequest{Limit: 200})
 		for _, f := range folders.Items {
 			data.Folders = append(data.Folders, folderOption{ID: f.ID, Path: f.Path})
 		}
 	}
-	data.Providers, _ = p.svc.IdentityProviders(ctx, v.caller)
+	data.Providers, _ = p.svc.SignIn.IdentityProviders(ctx, v.caller)
 	roles := v.view.Form["roles"]
 	if v.view.Form == nil {
 		roles = []string{"viewer"}
@@ -248,7 +250,7 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	if roles == nil {
 		roles = []string{}
 	}
-	in := service.NewMember{Username: f.Get("username"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
+	in := people.NewMember{Username: f.Get("username"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
 		Email: email, Language: f.Get("language"), Level: gatehouse.Level(f.Get("level")), IdentityProvider: f.Get("identity_provider"),
 		HomeFolderID: f.Get("home_folder_id"), Phone: f.Get("phone"), UserType: f.Get("user_type"),
 		Notifications: gatehouse.Notifications{Enabled: f.Get("notify") != "", Email: f.Get("notify_email") != "", SMS: f.Get("notify_sms") != ""},
@@ -256,10 +258,10 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	if v.view.Account.Kind == gatehouse.KindClient && in.Level == gatehouse.LevelClientUser {
 		in.Roles = roles
 	}
-	member, err := p.svc.AddUser(r.Context(), v.caller, v.view.Account.ID, in)
+	member, err := p.svc.People.AddUser(r.Context(), v.caller, v.view.Account.ID, in)
 	if err == nil {
 		if file, header, ferr := r.FormFile("photo"); ferr == nil {
-			err = p.svc.SetPhoto(r.Context(), v.caller, member.UserID, header.Header.Get("Content-Type"), file)
+			err = p.svc.People.SetPhoto(r.Context(), v.caller, member.UserID, header.Header.Get("Content-Type"), file)
 			file.Close()
 			if err != nil {
 				// The person is added; only the photo failed.
@@ -286,7 +288,7 @@ type invitationsData struct {
 }
 
 func (p *Pages) invitationsTab(w http.ResponseWriter, r *http.Request, v *visit) {
-	page, err := p.svc.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending,
+	page, err := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending,
 		gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
 	if err != nil {
 		v.view.Error = p.message(r, err)
@@ -304,7 +306,7 @@ type invitationData struct {
 // invitationPage shows one invitation: to whom, when it was sent, until
 // when it works, who sent it.
 func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit) {
-	inv, err := p.svc.Invitation(r.Context(), v.caller, r.PathValue("invitation_id"))
+	inv, err := p.svc.People.Invitation(r.Context(), v.caller, r.PathValue("invitation_id"))
 	if err == nil && inv.AccountID != v.view.Account.ID {
 		err = gatehouse.NotFound("invitation")
 	}
@@ -315,7 +317,7 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
 	if v.rights.ReadMembers {
-		members, _ := p.svc.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
+		members, _ := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
 		for _, m := range members.Items {
 			if m.UserID == inv.InvitedBy {
 				data.InvitedBy = m.Username
@@ -331,22 +333,22 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 func (p *Pages) invitationAction(resend bool) func(http.ResponseWriter, *http.Request, *visit) {
 	return func(w http.ResponseWriter, r *http.Request, v *visit) {
 		id := r.PathValue("invitation_id")
-		inv, err := p.svc.Invitation(r.Context(), v.caller, id)
+		inv, err := p.svc.People.Invitation(r.Context(), v.caller, id)
 		if err == nil && inv.AccountID != v.view.Account.ID {
 			err = gatehouse.NotFound("invitation")
 		}
 		done := "invitation_resent"
 		if err == nil {
 			if resend {
-				inv, err = p.svc.ResendInvitation(r.Context(), v.caller, id)
+				inv, err = p.svc.People.ResendInvitation(r.Context(), v.caller, id)
 			} else {
-				inv, err = p.svc.CancelInvitation(r.Context(), v.caller, id)
+				inv, err = p.svc.People.CancelInvitation(r.Context(), v.caller, id)
 				done = "invitation_cancelled_flash"
 			}
 		}
 		if err != nil {
 			v.view.Error = p.message(r, err)
-			page, _ := p.svc.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 50})
+			page, _ := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 50})
 			v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
 			p.renderPortal(w, r, statusOf(err), "invitations.html", v)
 			return
@@ -379,12 +381,12 @@ func (p *Pages) bulkPage(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // bulkUpload reads the uploaded CSV into a preview (R-B1, R-B2) and shows it.
 func (p *Pages) bulkUpload(w http.ResponseWriter, r *http.Request, v *visit) {
-	r.Body = http.MaxBytesReader(w, r.Body, service.MaxBulkFile+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, people.MaxBulkFile+1<<20)
 	file, _, err := r.FormFile("file")
 	if err == nil {
 		defer file.Close()
 		var preview gatehouse.BulkPreview
-		preview, err = p.svc.PreviewBulk(r.Context(), v.caller, v.view.Account.ID, file)
+		preview, err = p.svc.People.PreviewBulk(r.Context(), v.caller, v.view.Account.ID, file)
 		if err == nil {
 			http.Redirect(w, r, "/accounts/"+v.view.Account.ID+"/bulk/"+preview.ID, http.StatusSeeOther)
 			return
@@ -401,7 +403,7 @@ func (p *Pages) bulkUpload(w http.ResponseWriter, r *http.Request, v *visit) {
 // bulkPreviewPage shows a preview, the confirm button, the job's progress,
 // or its end with the result file (R-B3, R-B4).
 func (p *Pages) bulkPreviewPage(w http.ResponseWriter, r *http.Request, v *visit) {
-	preview, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
+	preview, err := p.svc.People.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = bulkData{}
@@ -414,7 +416,7 @@ func (p *Pages) bulkPreviewPage(w http.ResponseWriter, r *http.Request, v *visit
 			data.Totals = append(data.Totals, bulkTotal{Outcome: outcome, Count: n})
 		}
 	}
-	rows, err := p.svc.BulkRows(r.Context(), v.caller, v.view.Account.ID, preview.ID, 0, bulkShown+1)
+	rows, err := p.svc.People.BulkRows(r.Context(), v.caller, v.view.Account.ID, preview.ID, 0, bulkShown+1)
 	if err != nil {
 		v.view.Error = p.message(r, err)
 	}
@@ -428,7 +430,7 @@ func (p *Pages) bulkPreviewPage(w http.ResponseWriter, r *http.Request, v *visit
 
 func (p *Pages) bulkConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("preview_id")
-	if _, err := p.svc.ConfirmBulk(r.Context(), v.caller, v.view.Account.ID, id, false); err != nil {
+	if _, err := p.svc.People.ConfirmBulk(r.Context(), v.caller, v.view.Account.ID, id, false); err != nil {
 		v.view.Error = p.message(r, err)
 		v.view.Data = bulkData{}
 		p.renderPortal(w, r, statusOf(err), "bulk.html", v)
@@ -440,7 +442,7 @@ func (p *Pages) bulkConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 // bulkProgress answers the progress bar's script: the job's counts as JSON
 // (same origin, the page session's cookie).
 func (p *Pages) bulkProgress(w http.ResponseWriter, r *http.Request, v *visit) {
-	preview, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
+	preview, err := p.svc.People.BulkStatus(r.Context(), v.caller, v.view.Account.ID, r.PathValue("preview_id"))
 	if err != nil {
 		http.Error(w, p.message(r, err), statusOf(err))
 		return
@@ -454,7 +456,7 @@ func (p *Pages) bulkProgress(w http.ResponseWriter, r *http.Request, v *visit) {
 // the job reached it, its result.
 func (p *Pages) bulkResult(w http.ResponseWriter, r *http.Request, v *visit) {
 	id := r.PathValue("preview_id")
-	if _, err := p.svc.BulkStatus(r.Context(), v.caller, v.view.Account.ID, id); err != nil {
+	if _, err := p.svc.People.BulkStatus(r.Context(), v.caller, v.view.Account.ID, id); err != nil {
 		http.Error(w, p.message(r, err), statusOf(err))
 		return
 	}
@@ -463,7 +465,7 @@ func (p *Pages) bulkResult(w http.ResponseWriter, r *http.Request, v *visit) {
 	out := csv.NewWriter(w)
 	_ = out.Write([]string{"line", "email", "role", "home_folder", "outcome", "result", "message"})
 	for after := 0; ; {
-		rows, err := p.svc.BulkRows(r.Context(), v.caller, v.view.Account.ID, id, after, 1000)
+		rows, err := p.svc.People.BulkRows(r.Context(), v.caller, v.view.Account.ID, id, after, 1000)
 		if err != nil || len(rows) == 0 {
 			break
 		}
@@ -497,7 +499,7 @@ func (p *Pages) remoteTab(w http.ResponseWriter, r *http.Request, v *visit) {
 
 func (p *Pages) renderRemote(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	data := remoteData{MayCreate: v.rights.RemoteMonitor}
-	member, err := p.svc.RemoteMonitoringMember(r.Context(), v.caller, v.view.Account.ID)
+	member, err := p.svc.People.RemoteMonitoringMember(r.Context(), v.caller, v.view.Account.ID)
 	if err == nil {
 		data.Member = member
 	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
@@ -509,7 +511,7 @@ func (p *Pages) renderRemote(w http.ResponseWriter, r *http.Request, v *visit, s
 
 func (p *Pages) createRemote(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	_, err := p.svc.CreateRemoteMonitoringUser(r.Context(), v.caller, v.view.Account.ID, r.PostFormValue("description"))
+	_, err := p.svc.People.CreateRemoteMonitoringUser(r.Context(), v.caller, v.view.Account.ID, r.PostFormValue("description"))
 	if err != nil {
 		var e *gatehouse.Error
 		if errors.As(err, &e) && e.Field == "description" {
@@ -525,7 +527,7 @@ func (p *Pages) createRemote(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // remoteDetails downloads the connection details file (R-RM2).
 func (p *Pages) remoteDetails(w http.ResponseWriter, r *http.Request, v *visit) {
-	creds, err := p.svc.RemoteMonitoringConnectionDetails(r.Context(), v.caller, v.view.Account.ID)
+	creds, err := p.svc.People.RemoteMonitoringConnectionDetails(r.Context(), v.caller, v.view.Account.ID)
 	if err != nil {
 		v.view.Error = p.message(r, err)
 		p.renderRemote(w, r, v, statusOf(err))
@@ -537,7 +539,7 @@ func (p *Pages) remoteDetails(w http.ResponseWriter, r *http.Request, v *visit) 
 }
 
 func (p *Pages) regenerateRemote(w http.ResponseWriter, r *http.Request, v *visit) {
-	_, err := p.svc.RegenerateRemoteMonitoringCredentials(r.Context(), v.caller, v.view.Account.ID)
+	_, err := p.svc.People.RegenerateRemoteMonitoringCredentials(r.Context(), v.caller, v.view.Account.ID)
 	p.finish(w, r, v, err, p.renderRemote, "/remote-monitoring", "remote_regenerated")
 }
 
@@ -556,7 +558,7 @@ func (p *Pages) clientsTab(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) renderClients(w http.ResponseWriter, r *http.Request, v *visit, status int) {
 	q := r.URL.Query()
 	data := clientsData{Query: cutText(strings.TrimSpace(q.Get("q")), 200), MayCreate: v.rights.CreateClient}
-	page, err := p.svc.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindClient,
+	page, err := p.svc.Accounts.ListAccounts(r.Context(), v.caller, gatehouse.AccountFilter{Kind: gatehouse.KindClient,
 		IntegratorID: v.view.Account.ID, Query: data.Query, Page: gatehouse.PageRequest{Limit: 50, Cursor: q.Get("cursor")}})
 	if err != nil {
 		v.view.Error = p.message(r, err)

@@ -7,7 +7,7 @@ import (
 	"net/url"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/people"
 )
 
 // profileData is the profile page's own part (R-U4, R-U6, R-U7, R-S2, R-N3).
@@ -35,7 +35,7 @@ func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
 			"phone": {me.User.Phone}, "user_type": {me.User.UserType}, "username": {me.User.Username}}
 	}
 	data := &profileData{Method: me.MFAMethod, RecoveryLeft: me.RecoveryCodesLeft}
-	if _, err := p.svc.Photo(r.Context(), v.caller, me.User.ID); err == nil {
+	if _, err := p.svc.People.Photo(r.Context(), v.caller, me.User.ID); err == nil {
 		data.HasPhoto = true
 	}
 	for _, m := range me.Memberships {
@@ -70,7 +70,7 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	f := r.Form
 	v.view.Form = f
-	patch := service.ProfilePatch{}
+	patch := people.ProfilePatch{}
 	me := v.view.Me.User
 	for _, field := range []struct {
 		name    string
@@ -82,10 +82,10 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 			*field.into = &value[0]
 		}
 	}
-	update, err := p.svc.UpdateProfile(r.Context(), v.caller, me.ID, patch)
+	update, err := p.svc.People.UpdateProfile(r.Context(), v.caller, me.ID, patch)
 	if err == nil {
 		if file, header, ferr := r.FormFile("photo"); ferr == nil {
-			err = p.svc.SetPhoto(r.Context(), v.caller, me.ID, header.Header.Get("Content-Type"), file)
+			err = p.svc.People.SetPhoto(r.Context(), v.caller, me.ID, header.Header.Get("Content-Type"), file)
 			file.Close()
 		}
 	}
@@ -102,7 +102,7 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // profilePhoto serves the person's own thumbnail.
 func (p *Pages) profilePhoto(w http.ResponseWriter, r *http.Request, v *visit) {
-	image, err := p.svc.Photo(r.Context(), v.caller, v.view.Me.User.ID)
+	image, err := p.svc.People.Photo(r.Context(), v.caller, v.view.Me.User.ID)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -118,14 +118,14 @@ func (p *Pages) startFactor(sms bool) func(http.ResponseWriter, *http.Request, *
 	return func(w http.ResponseWriter, r *http.Request, v *visit) {
 		var enroll enrollView
 		if sms {
-			e, err := p.svc.StartSMSEnrollment(r.Context(), v.caller)
+			e, err := p.svc.SignIn.StartSMSEnrollment(r.Context(), v.caller)
 			if err != nil {
 				p.profileRefused(w, r, v, err)
 				return
 			}
 			enroll = enrollView{Challenge: e.Challenge, Phone: e.Phone}
 		} else {
-			e, err := p.svc.StartTOTPEnrollment(r.Context(), v.caller)
+			e, err := p.svc.SignIn.StartTOTPEnrollment(r.Context(), v.caller)
 			if err != nil {
 				p.profileRefused(w, r, v, err)
 				return
@@ -140,7 +140,7 @@ func (p *Pages) startFactor(sms bool) func(http.ResponseWriter, *http.Request, *
 
 func (p *Pages) confirmFactor(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := p.svc.ConfirmEnrollment(r.Context(), v.caller, r.PostFormValue("challenge"), r.PostFormValue("code")); err != nil {
+	if err := p.svc.SignIn.ConfirmEnrollment(r.Context(), v.caller, r.PostFormValue("challenge"), r.PostFormValue("code")); err != nil {
 		p.profileRefused(w, r, v, err)
 		return
 	}
@@ -148,7 +148,7 @@ func (p *Pages) confirmFactor(w http.ResponseWriter, r *http.Request, v *visit) 
 }
 
 func (p *Pages) factorOff(w http.ResponseWriter, r *http.Request, v *visit) {
-	if err := p.svc.DisableMFA(r.Context(), v.caller); err != nil {
+	if err := p.svc.SignIn.DisableMFA(r.Context(), v.caller); err != nil {
 		p.profileRefused(w, r, v, err)
 		return
 	}
@@ -157,12 +157,12 @@ func (p *Pages) factorOff(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // recoveryCodes makes ten new codes and shows them this once.
 func (p *Pages) recoveryCodes(w http.ResponseWriter, r *http.Request, v *visit) {
-	codes, err := p.svc.NewRecoveryCodes(r.Context(), v.caller)
+	codes, err := p.svc.SignIn.NewRecoveryCodes(r.Context(), v.caller)
 	if err != nil {
 		p.profileRefused(w, r, v, err)
 		return
 	}
-	me, err := p.svc.WhoAmI(r.Context(), v.caller)
+	me, err := p.svc.SignIn.WhoAmI(r.Context(), v.caller)
 	if err == nil {
 		v.view.Me = me
 	}
@@ -177,8 +177,8 @@ func (p *Pages) saveNotifications(w http.ResponseWriter, r *http.Request, v *vis
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	n := gatehouse.Notifications{Enabled: r.PostFormValue("notify") != "", Email: r.PostFormValue("notify_email") != "",
 		SMS: r.PostFormValue("notify_sms") != ""}
-	_, err := p.svc.UpdateMember(r.Context(), v.caller, r.PathValue("account_id"), r.PathValue("membership_id"),
-		service.MemberPatch{Notifications: &n})
+	_, err := p.svc.People.UpdateMember(r.Context(), v.caller, r.PathValue("account_id"), r.PathValue("membership_id"),
+		people.MemberPatch{Notifications: &n})
 	if err != nil {
 		p.profileRefused(w, r, v, err)
 		return

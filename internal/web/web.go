@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/httperr"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 //go:embed templates/*.html
@@ -31,7 +32,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // Pages serves the web pages.
 type Pages struct {
-	svc           *service.Service
+	svc           *service.Services
 	log           *slog.Logger
 	csrf          *http.CrossOriginProtection
 	secureCookies bool
@@ -39,7 +40,7 @@ type Pages struct {
 
 // New returns the pages of svc; cookies are Secure when the public URL is
 // https.
-func New(svc *service.Service, log *slog.Logger, publicURL string) *Pages {
+func New(svc *service.Services, log *slog.Logger, publicURL string) *Pages {
 	return &Pages{svc: svc, log: log, csrf: http.NewCrossOriginProtection(), secureCookies: strings.HasPrefix(publicURL, "https://")}
 }
 
@@ -161,11 +162,11 @@ func language(r *http.Request, userLang string) string {
 // mail scanners follow links with GET.
 func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	user, err := p.svc.CheckActivationLink(r.Context(), token)
+	user, err := p.svc.SignIn.CheckActivationLink(r.Context(), token)
 	if err == nil && user.IdentityProviderID != "" {
 		// People of an identity provider activate by signing in there
 		// (R-U5, R-M3): the link leads to the provider.
-		to, err := p.svc.StartProviderSignIn(r.Context(), "", token)
+		to, err := p.svc.SignIn.StartProviderSignIn(r.Context(), "", token)
 		if err == nil {
 			http.Redirect(w, r, to, http.StatusFound)
 			return
@@ -187,9 +188,9 @@ func (p *Pages) activatePage(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) activateSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	token, pw := r.PostFormValue("token"), r.PostFormValue("password")
-	user, err := p.svc.Activate(r.Context(), remoteIP(r), "", token, pw)
+	user, err := p.svc.SignIn.Activate(r.Context(), remoteIP(r), "", token, pw)
 	if err != nil {
-		user, _ = p.svc.CheckActivationLink(r.Context(), token)
+		user, _ = p.svc.SignIn.CheckActivationLink(r.Context(), token)
 	}
 	view := p.view(r, user.Language, "activate_title")
 	view.Token, view.Username, view.Done = token, user.Username, err == nil
@@ -210,7 +211,7 @@ func (p *Pages) forgotPage(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	view := p.view(r, "", "forgot_title")
-	if err := p.svc.RequestPasswordReset(r.Context(), remoteIP(r), "", r.PostFormValue("username")); err != nil {
+	if err := p.svc.SignIn.RequestPasswordReset(r.Context(), remoteIP(r), "", r.PostFormValue("username")); err != nil {
 		view.Error = p.message(r, err)
 		p.renderPage(w, r, statusOf(err), "forgot.html", view)
 		return
@@ -229,7 +230,7 @@ func (p *Pages) resetPage(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	user, err := p.svc.ResetPassword(r.Context(), remoteIP(r), "", r.PostFormValue("token"), r.PostFormValue("password"))
+	user, err := p.svc.SignIn.ResetPassword(r.Context(), remoteIP(r), "", r.PostFormValue("token"), r.PostFormValue("password"))
 	view := p.view(r, user.Language, "reset_title")
 	view.Token, view.Done = r.PostFormValue("token"), err == nil
 	status := http.StatusOK
@@ -242,7 +243,7 @@ func (p *Pages) resetSubmit(w http.ResponseWriter, r *http.Request) {
 
 // providerSignIn sends the browser to an identity provider to sign in.
 func (p *Pages) providerSignIn(w http.ResponseWriter, r *http.Request) {
-	to, err := p.svc.StartProviderSignIn(r.Context(), r.PathValue("provider_id"), "")
+	to, err := p.svc.SignIn.StartProviderSignIn(r.Context(), r.PathValue("provider_id"), "")
 	if err != nil {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
@@ -257,13 +258,13 @@ func (p *Pages) providerSignIn(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) providerCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var (
-		res service.ProviderSignIn
+		res signin.ProviderSignIn
 		err error
 	)
 	if q.Get("error") != "" {
 		err = gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "the identity provider refused the sign-in (%s)", cutText(q.Get("error"), 64))
 	} else {
-		res, err = p.svc.FinishProviderSignIn(r.Context(), remoteIP(r), "", q.Get("state"), q.Get("code"))
+		res, err = p.svc.SignIn.FinishProviderSignIn(r.Context(), remoteIP(r), "", q.Get("state"), q.Get("code"))
 	}
 	switch {
 	case err != nil:
@@ -299,7 +300,7 @@ func (p *Pages) confirmUsernamePage(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) confirmUsernameSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	user, err := p.svc.ConfirmUsernameChange(r.Context(), remoteIP(r), "", r.PostFormValue("token"))
+	user, err := p.svc.People.ConfirmUsernameChange(r.Context(), remoteIP(r), "", r.PostFormValue("token"))
 	view := p.view(r, user.Language, "confirm_username_title")
 	view.Username, view.Done = user.Username, err == nil
 	status := http.StatusOK

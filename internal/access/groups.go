@@ -1,4 +1,4 @@
-package service
+package access
 
 import (
 	"context"
@@ -22,25 +22,25 @@ func (s *Service) CreateGroup(ctx context.Context, c gatehouse.Caller, accountID
 	if err != nil {
 		return GroupView{}, err
 	}
-	now := s.now()
-	view := GroupView{Group: gatehouse.Group{ID: s.newID(), AccountID: accountID, Name: name, CreatedAt: now}}
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	now := s.Now()
+	view := GroupView{Group: gatehouse.Group{ID: s.NewID(), AccountID: accountID, Name: name, CreatedAt: now}}
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		// Lock the rules first: a role cannot be deleted under the group.
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
-		resolved, err := resolveRoles(ctx, tx, accountID, "roles", roles)
+		resolved, err := ResolveRoles(ctx, tx, accountID, "roles", roles)
 		if err != nil {
 			return err
 		}
-		view.RoleIDs, view.Roles = roleIDs(resolved), roleNames(resolved)
+		view.RoleIDs, view.Roles = RoleIDs(resolved), RoleNames(resolved)
 		if err := tx.InsertGroup(ctx, view.Group); err != nil {
 			return groupNameTaken(err, name)
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "group.created", "group", view.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "group.created", "group", view.ID))
 	})
 	return view, err
 }
@@ -54,8 +54,8 @@ type GroupPatch struct {
 // UpdateGroup changes a group's name or roles.
 func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string, patch GroupPatch) (GroupView, error) {
 	var view GroupView
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
@@ -74,16 +74,16 @@ func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID
 		if patch.Roles != nil {
 			requested = *patch.Roles
 		}
-		resolved, err := resolveRoles(ctx, tx, accountID, "roles", requested)
+		resolved, err := ResolveRoles(ctx, tx, accountID, "roles", requested)
 		if err != nil {
 			return err
 		}
-		group.RoleIDs = roleIDs(resolved)
+		group.RoleIDs = RoleIDs(resolved)
 		if err := tx.UpdateGroup(ctx, group); err != nil {
 			return groupNameTaken(err, group.Name)
 		}
-		view = GroupView{Group: group, Roles: roleNames(resolved)}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "group.updated", "group", groupID))
+		view = GroupView{Group: group, Roles: RoleNames(resolved)}
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.updated", "group", groupID))
 	})
 	return view, err
 }
@@ -91,27 +91,27 @@ func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID
 // DeleteGroup removes a group with its grants; its members keep their own
 // roles and grants.
 func (s *Service) DeleteGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.DeleteGroup(ctx, accountID, groupID); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "group.deleted", "group", groupID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.deleted", "group", groupID))
 	})
 }
 
 // Group returns one group with the user ids of its members.
 func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, groupID string) (GroupView, []string, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
 		return GroupView{}, nil, err
 	}
-	group, err := s.store.Group(ctx, accountID, groupID)
+	group, err := s.Store.Group(ctx, accountID, groupID)
 	if err != nil {
 		return GroupView{}, nil, err
 	}
-	members, err := s.store.GroupMemberIDs(ctx, accountID, groupID)
+	members, err := s.Store.GroupMemberIDs(ctx, accountID, groupID)
 	if err != nil {
 		return GroupView{}, nil, err
 	}
@@ -124,10 +124,10 @@ func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, grou
 
 // Groups lists the account's groups by name.
 func (s *Service) Groups(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[GroupView], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Page[GroupView]{}, err
 	}
-	groups, err := s.store.ListGroups(ctx, accountID, page)
+	groups, err := s.Store.ListGroups(ctx, accountID, page)
 	if err != nil {
 		return gatehouse.Page[GroupView]{}, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) groupViews(ctx context.Context, accountID string, groups []gat
 
 // roleNamer returns a function naming role ids of the account.
 func (s *Service) roleNamer(ctx context.Context, accountID string) (func(ids []string) []string, error) {
-	custom, err := s.store.ListRoles(ctx, accountID)
+	custom, err := s.Store.ListRoles(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,15 +167,15 @@ func (s *Service) roleNamer(ctx context.Context, accountID string) (func(ids []s
 				roles = append(roles, role)
 			}
 		}
-		return roleNames(roles)
+		return RoleNames(roles)
 	}, nil
 }
 
 // AddGroupMember puts a user of the account (active or still to activate)
 // in a group.
 func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if _, err := tx.Group(ctx, accountID, groupID); err != nil {
@@ -191,20 +191,20 @@ func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accoun
 		} else if err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "group.member_added", "group", groupID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.member_added", "group", groupID))
 	})
 }
 
 // RemoveGroupMember takes a user out of a group.
 func (s *Service) RemoveGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.RemoveGroupMember(ctx, accountID, groupID, userID); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "group.member_removed", "group", groupID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.member_removed", "group", groupID))
 	})
 }
 
@@ -234,11 +234,11 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 	if (in.UserID == "") == (in.GroupID == "") {
 		return GrantView{}, gatehouse.Invalid("user_id", "give either user_id or group_id")
 	}
-	now := s.now()
-	view := GrantView{Grant: gatehouse.Grant{ID: s.newID(), AccountID: accountID, FolderID: folderID,
+	now := s.Now()
+	view := GrantView{Grant: gatehouse.Grant{ID: s.NewID(), AccountID: accountID, FolderID: folderID,
 		UserID: in.UserID, GroupID: in.GroupID, CreatedAt: now}}
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		// Lock the rules before reading them, so the role, folder, group or
@@ -270,20 +270,20 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 		} else if err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "grant.created", "grant", view.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "grant.created", "grant", view.ID))
 	})
 	return view, err
 }
 
 // Grants lists the grants made on one folder.
 func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, folderID string) ([]GrantView, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Folder(ctx, accountID, folderID); err != nil {
+	if _, err := s.Store.Folder(ctx, accountID, folderID); err != nil {
 		return nil, err
 	}
-	grants, err := s.store.FolderGrants(ctx, accountID, folderID)
+	grants, err := s.Store.FolderGrants(ctx, accountID, folderID)
 	if err != nil {
 		return nil, err
 	}
@@ -303,8 +303,8 @@ func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, fol
 
 // DeleteGrant takes a grant back.
 func (s *Service) DeleteGrant(ctx context.Context, c gatehouse.Caller, accountID, folderID, grantID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		grant, err := tx.Grant(ctx, accountID, grantID)
@@ -317,6 +317,6 @@ func (s *Service) DeleteGrant(ctx context.Context, c gatehouse.Caller, accountID
 		if err := tx.DeleteGrant(ctx, accountID, grantID); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "grant.deleted", "grant", grantID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "grant.deleted", "grant", grantID))
 	})
 }

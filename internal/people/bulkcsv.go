@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"bufio"
@@ -53,7 +53,7 @@ func readBulkCSV(r io.Reader, fn func(bulkLine) error) error {
 		key := strings.ToLower(strings.TrimSpace(name))
 		switch {
 		case !isBulkColumn(key):
-			return bulkInvalid(1, "unknown column %q in the header; the columns are email, role and home_folder", truncate(name, 40))
+			return bulkInvalid(1, "unknown column %q in the header; the columns are email, role and home_folder", gatehouse.Truncate(name, 40))
 		case columns[key] != 0:
 			return bulkInvalid(1, "the header names %s twice", key)
 		}
@@ -121,16 +121,4 @@ func csvError(err error) error {
 		return bulkInvalid(parse.Line, "not CSV: %v", parse.Err)
 	}
 	return err
-}
-
-// truncate shortens s to at most n bytes, on a rune boundary, for messages
-// and for storing what a file wrote.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

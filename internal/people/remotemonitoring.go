@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -53,33 +54,33 @@ func randomString(n int, alphabet string) string {
 // remoteMonitoringAccount authorizes management of the account's remote
 // monitoring user: a client account, visible, and the caller allowed.
 func (s *Service) remoteMonitoringAccount(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
-	account, access, err := s.authorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
+	account, access, err := s.AuthorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return account, err
 	}
 	if account.Kind != gatehouse.KindClient {
 		return account, gatehouse.Invalid("account_id", "remote monitoring users belong to client accounts")
 	}
-	return account, decideOn(c, access, account, policy.ManageRemoteMonitoring, policy.Target{})
+	return account, kernel.DecideOn(c, access, account, policy.ManageRemoteMonitoring, policy.Target{})
 }
 
 // newServicePassword returns a password of 32 characters (about 186 bits),
 // its argon2id hash and its sealed form.
 func (s *Service) newServicePassword(ctx context.Context, userID string) (plain, hash, sealed string, err error) {
 	plain = randomString(32, passwordAlphabet)
-	if hash, err = s.hasher.Hash(ctx, plain); err != nil {
+	if hash, err = s.Hasher.Hash(ctx, plain); err != nil {
 		return "", "", "", err
 	}
-	return plain, hash, s.box.Seal(plain, "rm:"+userID), nil
+	return plain, hash, s.Box.Seal(plain, "rm:"+userID), nil
 }
 
 // RemoteMonitoringMember returns the account's remote monitoring user, to
 // those who see the account's users; ENOTFOUND when it has none.
 func (s *Service) RemoteMonitoringMember(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Member, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
-	return s.store.RemoteMonitoringUser(ctx, accountID)
+	return s.Store.RemoteMonitoringUser(ctx, accountID)
 }
 
 // CreateRemoteMonitoringUser makes the account's one remote monitoring user,
@@ -95,7 +96,7 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 	case utf8.RuneCountInString(description) > MaxDescriptionLen:
 		return gatehouse.Member{}, gatehouse.Invalid("description", "the description must be at most %d characters", MaxDescriptionLen)
 	}
-	userID := s.newID()
+	userID := s.NewID()
 	// Usernames of service users have no @, so no person's username (an
 	// e-mail address) can ever equal one.
 	username := "rm_" + strings.ToLower(randomString(20, "abcdefghijkmnpqrstuvwxyz23456789"))
@@ -104,18 +105,18 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 		return gatehouse.Member{}, err
 	}
 	var member gatehouse.Member
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		user := gatehouse.User{ID: userID, Username: username, FirstName: "Remote", LastName: "monitoring", Language: "en",
 			Status: gatehouse.UserActive, CreatedAt: now}
 		if err := tx.InsertServiceUser(ctx, user, hash, sealed); err != nil {
 			return err
 		}
-		m := gatehouse.Membership{ID: s.newID(), AccountID: account.ID, UserID: userID, Level: gatehouse.LevelRemoteMonitoring,
+		m := gatehouse.Membership{ID: s.NewID(), AccountID: account.ID, UserID: userID, Level: gatehouse.LevelRemoteMonitoring,
 			Status: gatehouse.MembershipActive, Email: "", Description: description, AddedBy: c.Principal.ActorID(), CreatedAt: now}
 		if err := tx.InsertMembership(ctx, m); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
 			return gatehouse.Errorf(gatehouse.EREMOTEEXISTS, "this account already has its remote monitoring user")
@@ -124,7 +125,7 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 		}
 		member = gatehouse.Member{Membership: m, Username: username, FirstName: user.FirstName, LastName: user.LastName,
 			Language: user.Language, Roles: []string{}}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "remote_monitoring.created", "membership", m.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, account.ID, "remote_monitoring.created", "membership", m.ID))
 	})
 	return member, err
 }
@@ -133,7 +134,7 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 // Every download is audited (R-RM2).
 func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gatehouse.Caller, accountID string) (RemoteMonitoringCredentials, error) {
 	var creds RemoteMonitoringCredentials
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
@@ -146,13 +147,13 @@ func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gateh
 		if err != nil {
 			return err
 		}
-		plain, err := s.box.Open(sealed, "rm:"+m.UserID)
+		plain, err := s.Box.Open(sealed, "rm:"+m.UserID)
 		if err != nil {
 			return err
 		}
-		creds = RemoteMonitoringCredentials{Username: m.Username, Password: plain, Server: s.publicURL,
+		creds = RemoteMonitoringCredentials{Username: m.Username, Password: plain, Server: s.PublicURL(),
 			AccountID: account.ID, AccountName: account.Name}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), account.ID, "remote_monitoring.details_downloaded", "membership", m.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), account.ID, "remote_monitoring.details_downloaded", "membership", m.ID))
 	})
 	return creds, err
 }
@@ -161,11 +162,11 @@ func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gateh
 // new password; the old one and every session made with it stop working.
 func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c gatehouse.Caller, accountID string) (RemoteMonitoringCredentials, error) {
 	// Hash before taking the write lock (argon2id is the slow part).
-	account, err := s.remoteMonitoringAccount(ctx, s.store, c, accountID)
+	account, err := s.remoteMonitoringAccount(ctx, s.Store, c, accountID)
 	if err != nil {
 		return RemoteMonitoringCredentials{}, err
 	}
-	current, err := s.store.RemoteMonitoringUser(ctx, account.ID)
+	current, err := s.Store.RemoteMonitoringUser(ctx, account.ID)
 	if err != nil {
 		return RemoteMonitoringCredentials{}, err
 	}
@@ -174,7 +175,7 @@ func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c g
 		return RemoteMonitoringCredentials{}, err
 	}
 	var creds RemoteMonitoringCredentials
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
@@ -186,16 +187,16 @@ func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c g
 		if m.UserID != current.UserID {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "the remote monitoring user was replaced meanwhile; try again")
 		}
-		now := s.now()
+		now := s.Now()
 		if err := tx.SetServicePassword(ctx, m.UserID, hash, sealed); err != nil {
 			return err
 		}
 		if err := tx.RevokeSessionsOf(ctx, m.UserID, now); err != nil {
 			return err
 		}
-		creds = RemoteMonitoringCredentials{Username: m.Username, Password: plain, Server: s.publicURL,
+		creds = RemoteMonitoringCredentials{Username: m.Username, Password: plain, Server: s.PublicURL(),
 			AccountID: account.ID, AccountName: account.Name}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "remote_monitoring.credentials_regenerated", "membership", m.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, account.ID, "remote_monitoring.credentials_regenerated", "membership", m.ID))
 	})
 	return creds, err
 }

@@ -1,4 +1,4 @@
-package service
+package access
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 // Roles lists the account's roles: the built-in ones, then the custom ones by
 // name.
 func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.Role, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
-	custom, err := s.store.ListRoles(ctx, accountID)
+	custom, err := s.Store.ListRoles(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -33,13 +33,13 @@ func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID strin
 
 // Role returns one role of the account, built-in or custom.
 func (s *Service) Role(ctx context.Context, c gatehouse.Caller, accountID, roleID string) (gatehouse.Role, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Role{}, err
 	}
 	if r, ok := gatehouse.BuiltinRole(roleID); ok {
 		return r, nil
 	}
-	return s.store.Role(ctx, accountID, roleID)
+	return s.Store.Role(ctx, accountID, roleID)
 }
 
 // RolePatch changes a custom role; nil fields stay as they are.
@@ -50,20 +50,20 @@ type RolePatch struct {
 
 // CreateRole adds a custom role to the account.
 func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID, name string, permissions []string) (gatehouse.Role, error) {
-	role := gatehouse.Role{ID: s.newID(), AccountID: accountID}
+	role := gatehouse.Role{ID: s.NewID(), AccountID: accountID}
 	if err := applyRolePatch(&role, RolePatch{Name: &name, Permissions: &permissions}); err != nil {
 		return gatehouse.Role{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	role.CreatedAt = now
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
 		if err := tx.InsertRole(ctx, role); err != nil {
 			return roleNameTaken(err, role.Name)
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "role.created", "role", role.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "role.created", "role", role.ID))
 	})
 	return role, err
 }
@@ -72,8 +72,8 @@ func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID,
 // of it holds the new permissions at once.
 func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string, patch RolePatch) (gatehouse.Role, error) {
 	var role gatehouse.Role
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, _, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, _, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
 		}
 		var err error
@@ -86,7 +86,7 @@ func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID,
 		if err := tx.UpdateRole(ctx, role); err != nil {
 			return roleNameTaken(err, role.Name)
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "role.updated", "role", role.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "role.updated", "role", role.ID))
 	})
 	return role, err
 }
@@ -94,8 +94,8 @@ func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID,
 // DeleteRole removes a custom role nobody holds; while a member, group or
 // grant holds it the answer is 409 role_in_use (docs/permissions.md).
 func (s *Service) DeleteRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, _, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, _, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
 		}
 		// The bump locks the account's rules first, so no grant of the role
@@ -116,7 +116,7 @@ func (s *Service) DeleteRole(ctx context.Context, c gatehouse.Caller, accountID,
 		if err := tx.DeleteRole(ctx, accountID, roleID); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "role.deleted", "role", roleID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "role.deleted", "role", roleID))
 	})
 }
 
@@ -156,9 +156,9 @@ func roleNameTaken(err error, name string) error {
 	return err
 }
 
-// resolveRoles turns role names (without regard to case) or ids into the
+// ResolveRoles turns role names (without regard to case) or ids into the
 // account's roles, without duplicates, in the order given.
-func resolveRoles(ctx context.Context, r gatehouse.Reader, accountID, field string, requested []string) ([]gatehouse.Role, error) {
+func ResolveRoles(ctx context.Context, r gatehouse.Reader, accountID, field string, requested []string) ([]gatehouse.Role, error) {
 	roles := make([]gatehouse.Role, 0, len(requested))
 	for _, want := range requested {
 		role, err := resolveRole(ctx, r, accountID, field, want)
@@ -190,7 +190,7 @@ func resolveRole(ctx context.Context, r gatehouse.Reader, accountID, field, want
 	return role, err
 }
 
-func roleIDs(roles []gatehouse.Role) []string {
+func RoleIDs(roles []gatehouse.Role) []string {
 	ids := make([]string, len(roles))
 	for i, r := range roles {
 		ids[i] = r.ID
@@ -198,7 +198,7 @@ func roleIDs(roles []gatehouse.Role) []string {
 	return ids
 }
 
-func roleNames(roles []gatehouse.Role) []string {
+func RoleNames(roles []gatehouse.Role) []string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = r.Name

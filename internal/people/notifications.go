@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"context"
@@ -52,9 +52,9 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		return NoticeResult{}, gatehouse.Invalid("idempotency_key", "idempotency key is at most %d bytes", maxIdempotencyKey)
 	}
 	var result NoticeResult
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		result = NoticeResult{}
-		account, err := s.authorize(ctx, tx, c, accountID, policy.Notify)
+		account, err := s.Authorize(ctx, tx, c, accountID, policy.Notify)
 		if err != nil {
 			return err
 		}
@@ -70,24 +70,24 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		data := messages.Data{AccountName: account.Name, Subject: subject, Text: text}
 		for _, r := range recipients {
 			if r.Notifications.Email && r.Address != "" {
-				if err := s.queueMail(ctx, tx, now, r.Address, r.Language, messages.AccountNotice, data); err != nil {
+				if err := s.QueueMail(ctx, tx, now, r.Address, r.Language, messages.AccountNotice, data); err != nil {
 					return err
 				}
 				result.Emails++
 			}
 			if r.SMS && r.Phone != "" {
-				if err := s.queueSMS(ctx, tx, now, r.Phone, r.Language, messages.AccountNoticeSMS, messages.Data{AccountName: account.Name,
+				if err := s.QueueSMS(ctx, tx, now, r.Phone, r.Language, messages.AccountNoticeSMS, messages.Data{AccountName: account.Name,
 					Subject: subject, Text: cutRunes(text, maxNoticeSMSRunes)}); err != nil {
 					return err
 				}
 				result.SMS++
 			}
 		}
-		result.ID = s.newID()
+		result.ID = s.NewID()
 		key := n.IdempotencyKey
 		if key == "" {
 			key = result.ID
@@ -98,14 +98,14 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 			IdempotencyKey: key, Emails: result.Emails, SMS: result.SMS, CreatedBy: c.Principal.ActorID(), CreatedAt: now}); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "account.notified", "notification", result.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "account.notified", "notification", result.ID))
 	})
 	if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT && n.IdempotencyKey != "" {
-		prior, err := s.store.AccountNotificationByKey(ctx, accountID, n.IdempotencyKey)
+		prior, err := s.Store.AccountNotificationByKey(ctx, accountID, n.IdempotencyKey)
 		return NoticeResult{ID: prior.ID, Emails: prior.Emails, SMS: prior.SMS, Repeated: true}, err
 	}
 	if err == nil && result.Emails+result.SMS > 0 && !result.Repeated {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return result, err
 }

@@ -1,34 +1,35 @@
-package service
+package signin
 
 import (
 	"context"
 	"errors"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
 // MySessions lists the caller's live sessions; the one in use is marked.
 func (s *Service) MySessions(ctx context.Context, c gatehouse.Caller) ([]gatehouse.Session, error) {
-	if err := decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
+	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return nil, err
 	}
-	return s.store.SessionsOf(ctx, c.Principal.UserID, s.now())
+	return s.Store.SessionsOf(ctx, c.Principal.UserID, s.Now())
 }
 
 // EndMySession ends one of the caller's own sessions (another device's, or
 // this one).
 func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id string) error {
-	if err := decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
+	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		if err := tx.RevokeUserSession(ctx, c.Principal.UserID, id, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.ended", "session", id))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended", "session", id))
 	})
 }
 
@@ -36,19 +37,19 @@ func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id strin
 // administrators who may manage the person in one of their accounts (a
 // stolen laptop, a person who left).
 func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EndSessionsOf, ""); err != nil {
+		if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.EndSessionsOf, ""); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
 	})
 }
 
@@ -56,32 +57,32 @@ func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID 
 // (a wrong one counts as a failed sign-in, R-S3). The person's other
 // sessions end; this one goes on.
 func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, current, next string) error {
-	if err := decide(c, policy.ChangeOwnPassword, policy.Target{Self: true}); err != nil {
+	if err := kernel.Decide(c, policy.ChangeOwnPassword, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	user, err := s.store.User(ctx, c.Principal.UserID)
+	user, err := s.Store.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return err
 	}
-	creds, err := s.store.Credentials(ctx, user.Username)
+	creds, err := s.Store.Credentials(ctx, user.Username)
 	if err != nil {
 		return err
 	}
-	t := policy.Target{Self: true, ServiceIdentity: isServiceUser(user), ProviderIdentity: creds.PasswordHash == ""}
-	if err := decide(c, policy.ChangeOwnPassword, t); err != nil {
+	t := policy.Target{Self: true, ServiceIdentity: kernel.IsServiceUser(user), ProviderIdentity: creds.PasswordHash == ""}
+	if err := kernel.Decide(c, policy.ChangeOwnPassword, t); err != nil {
 		return err
 	}
-	ok, err := s.hasher.Verify(ctx, current, creds.PasswordHash)
+	ok, err := s.Hasher.Verify(ctx, current, creds.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		now := s.now()
-		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-			if _, _, err := tx.CountSignInFailure(ctx, usernameSubject(user.Username), now, 0, usernameFailureLimit, usernameLock); err != nil {
+		now := s.Now()
+		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+			if _, _, err := tx.CountSignInFailure(ctx, UsernameSubject(user.Username), now, 0, usernameFailureLimit, usernameLock); err != nil {
 				return err
 			}
-			return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.change_refused", "user", user.ID))
+			return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.change_refused", "user", user.ID))
 		})
 		if err != nil {
 			return err
@@ -96,18 +97,18 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 		}
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, next)
+	hash, err := s.Hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		if err := tx.SetPassword(ctx, user.ID, hash); err != nil {
 			return err
 		}
 		if err := tx.RevokeOtherSessions(ctx, user.ID, c.Principal.SessionID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.changed", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.changed", "user", user.ID))
 	})
 }

@@ -1,4 +1,4 @@
-package service
+package signin
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -87,23 +88,23 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 	if in.ClientSecret == "" || len(in.ClientSecret) > 2000 {
 		return gatehouse.IdentityProvider{}, gatehouse.Invalid("client_secret", "client_secret is required")
 	}
-	if err := s.mayManageProviders(ctx, s.store, c, in.AccountID, false); err != nil {
+	if err := s.mayManageProviders(ctx, s.Store, c, in.AccountID, false); err != nil {
 		return gatehouse.IdentityProvider{}, err
 	}
 	if _, err := s.providers.get(ctx, issuer); err != nil {
 		return gatehouse.IdentityProvider{}, gatehouse.Invalid("issuer", "could not read the provider's discovery document at %s/.well-known/openid-configuration", strings.TrimRight(issuer, "/"))
 	}
-	p := gatehouse.IdentityProvider{ID: s.newID(), AccountID: in.AccountID, Name: name, Issuer: issuer, ClientID: clientID,
-		CreatedBy: c.Principal.ActorID(), CreatedAt: s.now()}
-	p.ClientSecret = s.box.Seal(in.ClientSecret, "idp:"+p.ID)
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	p := gatehouse.IdentityProvider{ID: s.NewID(), AccountID: in.AccountID, Name: name, Issuer: issuer, ClientID: clientID,
+		CreatedBy: c.Principal.ActorID(), CreatedAt: s.Now()}
+	p.ClientSecret = s.Box.Seal(in.ClientSecret, "idp:"+p.ID)
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := s.mayManageProviders(ctx, tx, c, in.AccountID, false); err != nil {
 			return err
 		}
 		if err := tx.InsertIdentityProvider(ctx, p); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, p.CreatedAt, in.AccountID, "identity_provider.created", "identity_provider", p.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, p.CreatedAt, in.AccountID, "identity_provider.created", "identity_provider", p.ID))
 	})
 	return p, err
 }
@@ -133,31 +134,31 @@ func validIssuer(issuer string) bool {
 // existing is set when the caller names a provider by its id.
 func (s *Service) mayManageProviders(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, existing bool) error {
 	if accountID == "" {
-		return decide(c, policy.ManagePlatformProviders, policy.Target{Existing: existing})
+		return kernel.Decide(c, policy.ManagePlatformProviders, policy.Target{Existing: existing})
 	}
-	account, access, err := s.authorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
+	account, access, err := s.AuthorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return err
 	}
 	if account.Kind != gatehouse.KindIntegrator {
 		return gatehouse.Invalid("account_id", "identity providers belong to an integrator account, and serve its clients too")
 	}
-	return decideOn(c, access, account, policy.ManageIntegratorProviders, policy.Target{})
+	return kernel.DecideOn(c, access, account, policy.ManageIntegratorProviders, policy.Target{})
 }
 
 // IdentityProviders lists the providers the caller may use: platform-wide
 // ones, and those of the integrators whose accounts they are in; operators
 // see all.
 func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]gatehouse.IdentityProvider, error) {
-	if err := decide(c, policy.ListIdentityProviders, policy.Target{}); err != nil {
+	if err := kernel.Decide(c, policy.ListIdentityProviders, policy.Target{}); err != nil {
 		return nil, err
 	}
 	if c.Principal.Operator {
-		return s.store.IdentityProviders(ctx, nil)
+		return s.Store.IdentityProviders(ctx, nil)
 	}
 	owners := []string{""}
 	if c.Principal.UserID != "" {
-		memberships, err := s.store.MembershipsOf(ctx, c.Principal.UserID)
+		memberships, err := s.Store.MembershipsOf(ctx, c.Principal.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +166,7 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 			if m.Status != gatehouse.MembershipActive || (c.Principal.ScopeAccountID != "" && m.AccountID != c.Principal.ScopeAccountID) {
 				continue
 			}
-			account, err := s.store.Account(ctx, m.AccountID)
+			account, err := s.Store.Account(ctx, m.AccountID)
 			if err != nil {
 				return nil, err
 			}
@@ -175,19 +176,19 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 			}
 		}
 	}
-	return s.store.IdentityProviders(ctx, owners)
+	return s.Store.IdentityProviders(ctx, owners)
 }
 
 // PlatformIdentityProviders lists the platform-wide providers, which the
 // sign-in page offers to everyone (their names are no secret).
 func (s *Service) PlatformIdentityProviders(ctx context.Context) ([]gatehouse.IdentityProvider, error) {
-	return s.store.IdentityProviders(ctx, []string{""})
+	return s.Store.IdentityProviders(ctx, []string{""})
 }
 
 // DeleteIdentityProvider removes a provider nobody signs in through (409
 // identity_provider_in_use otherwise).
 func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller, id string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		p, err := tx.IdentityProvider(ctx, id)
 		if err != nil {
 			return err
@@ -203,13 +204,13 @@ func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller
 		if err := tx.DeleteIdentityProvider(ctx, id); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), p.AccountID, "identity_provider.deleted", "identity_provider", id))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), p.AccountID, "identity_provider.deleted", "identity_provider", id))
 	})
 }
 
-// providerForAccount checks that a provider may serve people of the account:
+// ProviderForAccount checks that a provider may serve people of the account:
 // platform-wide, the account's own, or its integrator's.
-func providerForAccount(ctx context.Context, r gatehouse.Reader, id string, account gatehouse.Account) error {
+func ProviderForAccount(ctx context.Context, r gatehouse.Reader, id string, account gatehouse.Account) error {
 	p, err := r.IdentityProvider(ctx, id)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return gatehouse.Invalid("identity_provider", "no identity provider with this id serves this account")
@@ -228,12 +229,12 @@ func (s *Service) oauthConfig(ctx context.Context, p gatehouse.IdentityProvider)
 	if err != nil {
 		return nil, nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the identity provider %s cannot be reached; try again later", p.Name)
 	}
-	secret, err := s.box.Open(p.ClientSecret, "idp:"+p.ID)
+	secret, err := s.Box.Open(p.ClientSecret, "idp:"+p.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	return discovered, &oauth2.Config{ClientID: p.ClientID, ClientSecret: secret, Endpoint: discovered.Endpoint(),
-		RedirectURL: s.publicURL + CallbackPath, Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}, nil
+		RedirectURL: s.PublicURL() + CallbackPath, Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}, nil
 }
 
 // StartProviderSignIn begins a trip to a provider and returns the URL to
@@ -243,11 +244,11 @@ func (s *Service) oauthConfig(ctx context.Context, p gatehouse.IdentityProvider)
 func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitationSecret string) (string, error) {
 	var invitationHash []byte
 	if invitationSecret != "" {
-		inv, err := s.validInvitation(ctx, s.store, invitationSecret)
+		inv, err := s.validInvitation(ctx, s.Store, invitationSecret)
 		if err != nil {
 			return "", err
 		}
-		user, err := s.store.User(ctx, inv.UserID)
+		user, err := s.Store.User(ctx, inv.UserID)
 		if err != nil {
 			return "", err
 		}
@@ -256,7 +257,7 @@ func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitatio
 		}
 		providerID, invitationHash = user.IdentityProviderID, gatehouse.HashToken(invitationSecret)
 	}
-	p, err := s.store.IdentityProvider(ctx, providerID)
+	p, err := s.Store.IdentityProvider(ctx, providerID)
 	if err != nil {
 		return "", err
 	}
@@ -266,10 +267,10 @@ func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitatio
 	}
 	state, stateHash := gatehouse.NewToken(gatehouse.TokenState)
 	verifier, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-	trip := gatehouse.OIDCLogin{ID: s.newID(), StateHash: stateHash, ProviderID: p.ID, InvitationHash: invitationHash,
-		Verifier: s.box.Seal(verifier, "oidc-verifier:"+p.ID), Nonce: s.box.Seal(nonce, "oidc-nonce:"+p.ID),
-		ExpiresAt: s.now().Add(oidcTripLifetime)}
-	if err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertOIDCLogin(ctx, trip) }); err != nil {
+	trip := gatehouse.OIDCLogin{ID: s.NewID(), StateHash: stateHash, ProviderID: p.ID, InvitationHash: invitationHash,
+		Verifier: s.Box.Seal(verifier, "oidc-verifier:"+p.ID), Nonce: s.Box.Seal(nonce, "oidc-nonce:"+p.ID),
+		ExpiresAt: s.Now().Add(oidcTripLifetime)}
+	if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertOIDCLogin(ctx, trip) }); err != nil {
 		return "", err
 	}
 	return config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), nil
@@ -295,9 +296,9 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 		return ProviderSignIn{}, refused
 	}
 	var trip gatehouse.OIDCLogin
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
-		trip, err = tx.UseOIDCLogin(ctx, gatehouse.HashToken(state), s.now())
+		trip, err = tx.UseOIDCLogin(ctx, gatehouse.HashToken(state), s.Now())
 		return err
 	})
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
@@ -305,7 +306,7 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 	} else if err != nil {
 		return ProviderSignIn{}, err
 	}
-	p, err := s.store.IdentityProvider(ctx, trip.ProviderID)
+	p, err := s.Store.IdentityProvider(ctx, trip.ProviderID)
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
@@ -313,11 +314,11 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
-	verifier, err := s.box.Open(trip.Verifier, "oidc-verifier:"+p.ID)
+	verifier, err := s.Box.Open(trip.Verifier, "oidc-verifier:"+p.ID)
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
-	nonce, err := s.box.Open(trip.Nonce, "oidc-nonce:"+p.ID)
+	nonce, err := s.Box.Open(trip.Nonce, "oidc-nonce:"+p.ID)
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
@@ -328,14 +329,14 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 		return ProviderSignIn{}, refused
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
-	idToken, err := discovered.Verifier(&oidc.Config{ClientID: p.ClientID, Now: s.clock.Now}).Verify(exchangeCtx, rawIDToken)
+	idToken, err := discovered.Verifier(&oidc.Config{ClientID: p.ClientID, Now: s.Clock.Now}).Verify(exchangeCtx, rawIDToken)
 	if err != nil || subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(nonce)) != 1 || idToken.Subject == "" {
 		return ProviderSignIn{}, refused
 	}
 
 	var out ProviderSignIn
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		out = ProviderSignIn{}
 		if trip.InvitationHash != nil {
 			inv, err := s.validInvitationByHash(ctx, tx, trip.InvitationHash)
@@ -377,14 +378,14 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.provider_accepted", "identity_provider", p.ID)); err != nil {
+		if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.provider_accepted", "identity_provider", p.ID)); err != nil {
 			return err
 		}
 		out.SignInResult, err = s.secondStep(ctx, tx, c, creds, now)
 		return err
 	})
 	if out.SMSSent {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return out, err
 }

@@ -1,9 +1,10 @@
-package service
+package accounts
 
 import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -27,9 +28,9 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 	if err != nil {
 		return gatehouse.Account{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	account := gatehouse.Account{
-		ID: s.newID(), Kind: in.Kind, Name: name, Address: address,
+		ID: s.NewID(), Kind: in.Kind, Name: name, Address: address,
 		Settings:  gatehouse.AccountSettings{MaxClientUsers: gatehouse.DefaultMaxClientUsers},
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -38,7 +39,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 		if in.IntegratorID != "" {
 			return gatehouse.Account{}, gatehouse.Invalid("integrator_id", "an integrator account has no integrator")
 		}
-		if err := decide(c, policy.CreateIntegrator, policy.Target{}); err != nil {
+		if err := kernel.Decide(c, policy.CreateIntegrator, policy.Target{}); err != nil {
 			return gatehouse.Account{}, err
 		}
 	case gatehouse.KindClient:
@@ -52,9 +53,9 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 		return gatehouse.Account{}, gatehouse.Invalid("kind", `kind must be "integrator" or "client"`)
 	}
 
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if account.Kind == gatehouse.KindClient {
-			owner, err := s.authorize(ctx, tx, c, account.IntegratorID, policy.CreateClient)
+			owner, err := s.Authorize(ctx, tx, c, account.IntegratorID, policy.CreateClient)
 			if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
 				return &gatehouse.Error{Code: code, Message: "integrator not found", Field: "integrator_id"}
 			} else if err != nil {
@@ -67,7 +68,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 		if err := tx.InsertAccount(ctx, account); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, account.ID, "account.created", "account", account.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, account.ID, "account.created", "account", account.ID))
 	})
 	if err != nil {
 		return gatehouse.Account{}, err
@@ -77,7 +78,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 
 // Account returns one account the caller may see.
 func (s *Service) Account(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Account, error) {
-	return s.authorize(ctx, s.store, c, id, policy.ReadAccount)
+	return s.Authorize(ctx, s.Store, c, id, policy.ReadAccount)
 }
 
 // ListAccounts lists the accounts the caller may see (R-T4).
@@ -91,12 +92,12 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 		if c.Principal.UserID == "" {
 			return gatehouse.Page[gatehouse.Account]{}, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
 		}
-		if err := decide(c, policy.ListAccounts, policy.Target{}); err != nil {
+		if err := kernel.Decide(c, policy.ListAccounts, policy.Target{}); err != nil {
 			return gatehouse.Page[gatehouse.Account]{}, err
 		}
 		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID}
 	}
-	return s.store.ListAccounts(ctx, f)
+	return s.Store.ListAccounts(ctx, f)
 }
 
 // AccountPatch changes the fields that are set.
@@ -120,8 +121,8 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		}
 	}
 	var account gatehouse.Account
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, err = s.authorize(ctx, tx, c, id, policy.UpdateAccount)
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		account, err = s.Authorize(ctx, tx, c, id, policy.UpdateAccount)
 		if err != nil {
 			return err
 		}
@@ -131,11 +132,11 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		if p.Address != nil {
 			account.Address = address
 		}
-		account.UpdatedAt = s.now()
+		account.UpdatedAt = s.Now()
 		if err := tx.UpdateAccount(ctx, account); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, account.UpdatedAt, account.ID, "account.updated", "account", account.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.updated", "account", account.ID))
 	})
 	return account, err
 }
@@ -156,9 +157,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 		return gatehouse.Account{}, gatehouse.Invalid("max_client_users", "max_client_users must be between 0 and %d", MaxClientUsersCeiling)
 	}
 	var account gatehouse.Account
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
-		account, err = s.authorize(ctx, tx, c, id, policy.ChangeSettings)
+		account, err = s.Authorize(ctx, tx, c, id, policy.ChangeSettings)
 		if err != nil {
 			return err
 		}
@@ -171,23 +172,23 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 		if p.ClientAdminsCanAddRemoteMonitoring != nil {
 			account.Settings.ClientAdminsCanAddRemoteMonitoring = *p.ClientAdminsCanAddRemoteMonitoring
 		}
-		account.UpdatedAt = s.now()
+		account.UpdatedAt = s.Now()
 		if err := tx.UpdateAccount(ctx, account); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, account.UpdatedAt, account.ID, "account.settings_changed", "account", account.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.settings_changed", "account", account.ID))
 	})
 	return account, err
 }
 
 // AuditEvents lists an account's audit log, newest first (R-X1).
 func (s *Service) AuditEvents(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.AuditFilter) (gatehouse.Page[gatehouse.AuditEvent], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadAudit); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAudit); err != nil {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, err
 	}
 	if len(f.ActionPrefix) > 100 || len(f.ActorID) > 100 {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, gatehouse.Invalid("action", "filters are at most 100 characters")
 	}
 	f.AccountID = accountID
-	return s.store.ListAuditEvents(ctx, f)
+	return s.Store.ListAuditEvents(ctx, f)
 }

@@ -1,4 +1,4 @@
-package service
+package signin
 
 import (
 	"context"
@@ -14,11 +14,11 @@ import (
 // identity whose invitation is still valid becomes active too. A GET of the
 // link consumes nothing (mail scanners follow links).
 func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPassword string) (gatehouse.User, error) {
-	inv, err := s.validInvitation(ctx, s.store, secret)
+	inv, err := s.validInvitation(ctx, s.Store, secret)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	user, err := s.store.User(ctx, inv.UserID)
+	user, err := s.Store.User(ctx, inv.UserID)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
@@ -29,12 +29,12 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 		return gatehouse.User{}, err
 	}
 	// Hash before taking the write lock: it is the slow part.
-	hash, err := s.hasher.Hash(ctx, newPassword)
+	hash, err := s.Hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
 	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		inv, err := s.validInvitation(ctx, tx, secret)
 		if err != nil {
 			return err
@@ -53,13 +53,13 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 // membership of it whose invitation is still valid (R-M3).
 func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, inv gatehouse.Invitation, passwordHash string) error {
 	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
-	now := s.now()
+	now := s.Now()
 	if err := tx.ActivateUser(ctx, inv.UserID, passwordHash, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return invalid // activated meanwhile through another link
 	} else if err != nil {
 		return err
 	}
-	if err := tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "user.activated", "user", inv.UserID)); err != nil {
+	if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, inv.AccountID, "user.activated", "user", inv.UserID)); err != nil {
 		return err
 	}
 	pending, err := tx.PendingInvitationsOf(ctx, inv.UserID)
@@ -76,7 +76,7 @@ func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Cal
 		if err := tx.SetMembershipStatus(ctx, p.AccountID, p.MembershipID, gatehouse.MembershipActive); err != nil {
 			return err
 		}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {
+		if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, p.AccountID, "invitation.accepted", "invitation", p.ID)); err != nil {
 			return err
 		}
 	}
@@ -86,11 +86,11 @@ func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Cal
 // CheckActivationLink tells whether a link may still be used, without
 // using it: the activation page calls it on GET.
 func (s *Service) CheckActivationLink(ctx context.Context, secret string) (gatehouse.User, error) {
-	inv, err := s.validInvitation(ctx, s.store, secret)
+	inv, err := s.validInvitation(ctx, s.Store, secret)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	return s.store.User(ctx, inv.UserID)
+	return s.Store.User(ctx, inv.UserID)
 }
 
 // validInvitation finds the pending, unexpired invitation of a link.
@@ -110,7 +110,7 @@ func (s *Service) validInvitationByHash(ctx context.Context, r gatehouse.Reader,
 	} else if err != nil {
 		return inv, err
 	}
-	switch inv.StatusAt(s.now()) {
+	switch inv.StatusAt(s.Now()) {
 	case gatehouse.InvitationPending:
 		return inv, nil
 	case gatehouse.InvitationExpired:

@@ -1,4 +1,4 @@
-package service
+package accounts
 
 import (
 	"context"
@@ -42,24 +42,24 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 			scopes = append(scopes, sc)
 		}
 	}
-	now := s.now()
+	now := s.Now()
 	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(now) {
 		return gatehouse.APIToken{}, "", gatehouse.Invalid("expires_at", "expires_at must be in the future")
 	}
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
-	tok := gatehouse.APIToken{ID: s.newID(), UserID: c.Principal.UserID, AccountID: accountID, Name: name, Hash: hash,
+	tok := gatehouse.APIToken{ID: s.NewID(), UserID: c.Principal.UserID, AccountID: accountID, Name: name, Hash: hash,
 		Scopes: scopes, CreatedAt: now, ExpiresAt: in.ExpiresAt.UTC().Truncate(time.Microsecond)}
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		// A token acts through its owner's own membership of the account
 		// (an integrator's token reaches the integrator's clients too), and
 		// dies with it: the store binds it to that membership.
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.CreateAPIToken); err != nil {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.CreateAPIToken); err != nil {
 			return err
 		}
 		if err := tx.InsertAPIToken(ctx, tok); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "api_token.created", "api_token", tok.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "api_token.created", "api_token", tok.ID))
 	})
 	if err != nil {
 		return gatehouse.APIToken{}, "", err
@@ -69,24 +69,24 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 
 // APITokens lists the caller's live tokens for the account.
 func (s *Service) APITokens(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.APIToken, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ManageOwnAPITokens); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ManageOwnAPITokens); err != nil {
 		return nil, err
 	}
 	if c.Principal.UserID == "" {
 		return nil, nil
 	}
-	return s.store.APITokensOf(ctx, c.Principal.UserID, accountID, s.now())
+	return s.Store.APITokensOf(ctx, c.Principal.UserID, accountID, s.Now())
 }
 
 // RevokeAPIToken ends one of the caller's tokens for the account at once.
 func (s *Service) RevokeAPIToken(ctx context.Context, c gatehouse.Caller, accountID, tokenID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if _, err := s.authorize(ctx, tx, c, accountID, policy.ManageOwnAPITokens); err != nil {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageOwnAPITokens); err != nil {
 			return err
 		}
-		if err := tx.RevokeAPIToken(ctx, c.Principal.UserID, accountID, tokenID, s.now()); err != nil {
+		if err := tx.RevokeAPIToken(ctx, c.Principal.UserID, accountID, tokenID, s.Now()); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "api_token.revoked", "api_token", tokenID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "api_token.revoked", "api_token", tokenID))
 	})
 }

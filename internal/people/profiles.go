@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/photo"
 	"github.com/gatehouse/gatehouse/internal/policy"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // ProfilePatch changes the profile fields that are set (API.md "Profiles").
@@ -61,13 +62,13 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		user    gatehouse.User
 		pending string
 	)
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
 		user, err = tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		accounts, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, p.firstField())
+		accounts, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.EditIdentity, p.firstField())
 		if err != nil {
 			return err
 		}
@@ -100,7 +101,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		if err := tx.UpdateUser(ctx, user); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		if p.Username != nil {
 			if pending, err = s.askUsernameChange(ctx, tx, c, &user, *p.Username, now); err != nil {
 				return err
@@ -108,14 +109,14 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		}
 		// The change shows in the audit log of every account the person is in.
 		for _, accountID := range accounts {
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "user.updated", "user", user.ID)); err != nil {
+			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "user.updated", "user", user.ID)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err == nil && pending != "" {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return ProfileUpdate{User: user, PendingUsername: pending}, err
 }
@@ -143,13 +144,13 @@ func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gate
 		return "", err
 	}
 	secret, hash := gatehouse.NewToken(gatehouse.TokenConfirm)
-	change := gatehouse.UsernameChange{ID: s.newID(), UserID: user.ID, NewUsername: username, TokenHash: hash,
+	change := gatehouse.UsernameChange{ID: s.NewID(), UserID: user.ID, NewUsername: username, TokenHash: hash,
 		RequestedBy: c.Principal.ActorID(), CreatedAt: now, ExpiresAt: now.Add(UsernameChangeLifetime)}
 	if err := tx.InsertUsernameChange(ctx, change); err != nil {
 		return "", err
 	}
-	if err := s.queueMail(ctx, tx, now, username, user.Language, messages.ConfirmUsername, messages.Data{FirstName: user.FirstName,
-		Username: username, Link: s.publicURL + "/confirm-username?token=" + url.QueryEscape(secret), ExpiresAt: change.ExpiresAt}); err != nil {
+	if err := s.QueueMail(ctx, tx, now, username, user.Language, messages.ConfirmUsername, messages.Data{FirstName: user.FirstName,
+		Username: username, Link: s.PublicURL() + "/confirm-username?token=" + url.QueryEscape(secret), ExpiresAt: change.ExpiresAt}); err != nil {
 		return "", err
 	}
 	// The old address hears of it too, with who asked: a person whose
@@ -158,11 +159,11 @@ func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gate
 	if err != nil {
 		return "", err
 	}
-	if err := s.queueMail(ctx, tx, now, user.Username, user.Language, messages.UsernameChangeNotice, messages.Data{FirstName: user.FirstName,
+	if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.UsernameChangeNotice, messages.Data{FirstName: user.FirstName,
 		Username: username, RequestedBy: requester, ExpiresAt: change.ExpiresAt}); err != nil {
 		return "", err
 	}
-	return username, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "user.username_change_requested", "user", user.ID))
+	return username, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "user.username_change_requested", "user", user.ID))
 }
 
 // requesterName names the caller in a message to a person: their name and
@@ -203,8 +204,8 @@ func usernameTaken() error {
 // same identity stay good until they expire; each works once.
 func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secret string) (gatehouse.User, error) {
 	var user gatehouse.User
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		if gatehouse.TokenKind(secret) != gatehouse.TokenConfirm {
 			return gatehouse.Errorf(gatehouse.ECONFIRMINVALID, "this link is not valid")
 		}
@@ -230,15 +231,15 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
 		// A sign-in lock on the old name stays with the old name.
-		if err := tx.ClearSignInFailures(ctx, usernameSubject(old)); err != nil {
+		if err := tx.ClearSignInFailures(ctx, signin.UsernameSubject(old)); err != nil {
 			return err
 		}
 		for _, m := range memberships {
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, m.AccountID, "user.username_changed", "user", user.ID)); err != nil {
+			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, m.AccountID, "user.username_changed", "user", user.ID)); err != nil {
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "user.username_changed", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "user.username_changed", "user", user.ID))
 	})
 	return user, err
 }
@@ -247,18 +248,18 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 // attempts (R-S3): for operators and the administrators who may manage the
 // person in one of their accounts, not for the person themself.
 func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.UnlockSignIn, ""); err != nil {
+		if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.UnlockSignIn, ""); err != nil {
 			return err
 		}
-		if err := tx.ClearSignInFailures(ctx, usernameSubject(user.Username)); err != nil {
+		if err := tx.ClearSignInFailures(ctx, signin.UsernameSubject(user.Username)); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "session.username_unlocked", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), "", "session.username_unlocked", "user", user.ID))
 	})
 }
 
@@ -272,20 +273,20 @@ func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, cont
 	if err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
 		// Decided again inside the write: a membership may have ended
 		// while the image was being read.
-		if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "photo"); err != nil {
+		if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "photo"); err != nil {
 			return err
 		}
-		if err := tx.SetUserPhoto(ctx, user.ID, thumbnail, s.now()); err != nil {
+		if err := tx.SetUserPhoto(ctx, user.ID, thumbnail, s.Now()); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "user.photo_changed", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), "", "user.photo_changed", "user", user.ID))
 	})
 }
 
@@ -294,15 +295,15 @@ func (s *Service) Photo(ctx context.Context, c gatehouse.Caller, userID string) 
 	if _, err := s.profileOf(ctx, c, userID, policy.ReadPhoto); err != nil {
 		return nil, err
 	}
-	return s.store.UserPhoto(ctx, userID)
+	return s.Store.UserPhoto(ctx, userID)
 }
 
 // profileOf reads an identity the caller may do act on (the photo).
 func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID string, act policy.Action) (gatehouse.User, error) {
-	user, err := s.store.User(ctx, userID)
+	user, err := s.Store.User(ctx, userID)
 	if err != nil {
 		return user, err
 	}
-	_, err = s.authorizeIdentity(ctx, s.store, c, user, act, "photo")
+	_, err = s.AuthorizeIdentity(ctx, s.Store, c, user, act, "photo")
 	return user, err
 }

@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -49,11 +50,11 @@ func bulkLevel(kind gatehouse.AccountKind) gatehouse.Level {
 // authorizeBulk decides whether the caller may invite the account's bulk
 // level there (R-P2) and returns the account.
 func (s *Service) authorizeBulk(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.AddMember, policy.Target{})
+	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.AddMember, policy.Target{})
 	if err != nil {
 		return account, err
 	}
-	return account, decideOn(c, acc, account, policy.AddMember, policy.Target{Level: bulkLevel(account.Kind)})
+	return account, kernel.DecideOn(c, acc, account, policy.AddMember, policy.Target{Level: bulkLevel(account.Kind)})
 }
 
 // PreviewBulk reads a bulk file and stores its preview: each line with its
@@ -64,11 +65,11 @@ func (s *Service) PreviewBulk(ctx context.Context, c gatehouse.Caller, accountID
 	if err != nil {
 		return gatehouse.BulkPreview{}, err
 	}
-	now := s.now()
-	preview := gatehouse.BulkPreview{ID: s.newID(), AccountID: account.ID, CreatedBy: c.Principal.ActorID(),
+	now := s.Now()
+	preview := gatehouse.BulkPreview{ID: s.NewID(), AccountID: account.ID, CreatedBy: c.Principal.ActorID(),
 		Level: bulkLevel(account.Kind), Status: gatehouse.BulkBuilding, Totals: map[gatehouse.BulkOutcome]int{},
 		CreatedAt: now, ExpiresAt: now.Add(bulkPreviewTTL)}
-	if err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkPreview(ctx, preview) }); err != nil {
+	if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkPreview(ctx, preview) }); err != nil {
 		return preview, err
 	}
 	judge, err := s.newBulkJudge(ctx, account.ID)
@@ -78,7 +79,7 @@ func (s *Service) PreviewBulk(ctx context.Context, c gatehouse.Caller, accountID
 	if err != nil {
 		// Leave nothing behind, even when the request was cancelled.
 		cleanup := context.WithoutCancel(ctx)
-		_ = s.store.Write(cleanup, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreview(cleanup, preview.ID) })
+		_ = s.Store.Write(cleanup, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreview(cleanup, preview.ID) })
 		return gatehouse.BulkPreview{}, err
 	}
 	return preview, nil
@@ -89,19 +90,19 @@ func (s *Service) PreviewBulk(ctx context.Context, c gatehouse.Caller, accountID
 func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *gatehouse.BulkPreview, file io.Reader) error {
 	batch := make([]gatehouse.BulkRow, 0, bulkBatch)
 	flush := func() error {
-		if err := judge.judge(ctx, s.store, batch); err != nil {
+		if err := judge.judge(ctx, s.Store, batch); err != nil {
 			return err
 		}
 		for _, row := range batch {
 			preview.Totals[row.Outcome]++
 		}
-		err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkRows(ctx, preview.ID, batch) })
+		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertBulkRows(ctx, preview.ID, batch) })
 		batch = batch[:0]
 		return err
 	}
 	err := readBulkCSV(file, func(l bulkLine) error {
-		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: truncate(l.Email, 320), Role: truncate(l.Role, 200),
-			HomeFolder: truncate(l.HomeFolder, 2000)})
+		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: gatehouse.Truncate(l.Email, 320), Role: gatehouse.Truncate(l.Role, 200),
+			HomeFolder: gatehouse.Truncate(l.HomeFolder, 2000)})
 		preview.Rows++
 		if len(batch) == bulkBatch {
 			return flush()
@@ -115,7 +116,7 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 		return err
 	}
 	preview.Status, preview.ToInvite = gatehouse.BulkPreviewed, preview.Totals[gatehouse.BulkInvite]
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.UpdateBulkPreview(ctx, *preview) })
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.UpdateBulkPreview(ctx, *preview) })
 }
 
 // bulkJudge decides the outcome of a file's lines, in file order, against
@@ -129,17 +130,17 @@ type bulkJudge struct {
 }
 
 func (s *Service) newBulkJudge(ctx context.Context, accountID string) (*bulkJudge, error) {
-	account, err := s.store.Account(ctx, accountID)
+	account, err := s.Store.Account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	model, err := s.models.Model(ctx, accountID)
+	model, err := s.Access.Models.Model(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	j := &bulkJudge{model: model, seen: map[string]bool{}, slots: -1}
 	if account.Kind == gatehouse.KindClient {
-		used, err := s.store.ClientUsers(ctx, accountID)
+		used, err := s.Store.ClientUsers(ctx, accountID)
 		if err != nil {
 			return nil, err
 		}
@@ -189,14 +190,14 @@ func (j *bulkJudge) judgeRow(row *gatehouse.BulkRow, states map[string]gatehouse
 	}
 	role, ok := j.model.RoleByName(roleName)
 	if !ok {
-		outcome(gatehouse.BulkUnknownRole, "the account has no role named "+truncate(row.Role, 100))
+		outcome(gatehouse.BulkUnknownRole, "the account has no role named "+gatehouse.Truncate(row.Role, 100))
 		return
 	}
 	row.RoleID = role.ID
 	if row.HomeFolder != "" {
 		folder, ok := j.folder(row.HomeFolder)
 		if !ok {
-			outcome(gatehouse.BulkUnknownFolder, "the account has no folder "+truncate(row.HomeFolder, 200))
+			outcome(gatehouse.BulkUnknownFolder, "the account has no folder "+gatehouse.Truncate(row.HomeFolder, 200))
 			return
 		}
 		row.FolderID = folder
@@ -236,8 +237,8 @@ func (s *Service) BulkStatus(ctx context.Context, c gatehouse.Caller, accountID,
 	if _, err := s.authorizeBulk(ctx, c, accountID); err != nil {
 		return gatehouse.BulkPreview{}, err
 	}
-	p, err := s.bulkPreviewOf(ctx, s.store, c, accountID, previewID)
-	p.Status = p.StatusAt(s.now())
+	p, err := s.bulkPreviewOf(ctx, s.Store, c, accountID, previewID)
+	p.Status = p.StatusAt(s.Now())
 	return p, err
 }
 
@@ -246,7 +247,7 @@ func (s *Service) BulkRows(ctx context.Context, c gatehouse.Caller, accountID, p
 	if _, err := s.BulkStatus(ctx, c, accountID, previewID); err != nil {
 		return nil, err
 	}
-	return s.store.BulkRows(ctx, previewID, afterLine, limit, false)
+	return s.Store.BulkRows(ctx, previewID, afterLine, limit, false)
 }
 
 // bulkPreviewOf reads a preview of the account made by the caller; another
@@ -272,12 +273,12 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 	if _, err := s.authorizeBulk(ctx, c, accountID); err != nil {
 		return gatehouse.BulkPreview{}, err
 	}
-	p, err := s.bulkPreviewOf(ctx, s.store, c, accountID, previewID)
+	p, err := s.bulkPreviewOf(ctx, s.Store, c, accountID, previewID)
 	if err != nil {
 		return p, err
 	}
 	if p.Status == gatehouse.BulkPreviewed {
-		if p.StatusAt(s.now()) == gatehouse.BulkExpired {
+		if p.StatusAt(s.Now()) == gatehouse.BulkExpired {
 			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the preview expired; upload the file again")
 		}
 		line, err := s.bulkStaleLine(ctx, p)
@@ -287,15 +288,15 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 		if line > 0 {
 			// The lines may differ because another confirm of this preview
 			// started meanwhile and invited them: then join its job.
-			if again, err := s.store.BulkPreview(ctx, accountID, previewID); err != nil || again.Status == gatehouse.BulkPreviewed {
+			if again, err := s.Store.BulkPreview(ctx, accountID, previewID); err != nil || again.Status == gatehouse.BulkPreviewed {
 				return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the account changed since the preview (line %d would now be different); upload the file again", line)
 			}
 		}
-		err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+		err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 			if err := tx.StartBulkConfirm(ctx, accountID, previewID); err != nil {
 				return err
 			}
-			return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "bulk_invitation.confirmed", "bulk_invitation", previewID))
+			return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "bulk_invitation.confirmed", "bulk_invitation", previewID))
 		})
 		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND { // ENOTFOUND: another confirm won
 			return p, err
@@ -310,7 +311,7 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 	} else if err := s.driveBulkJob(ctx, previewID); err != nil {
 		return p, err
 	}
-	return s.store.BulkPreview(ctx, accountID, previewID)
+	return s.Store.BulkPreview(ctx, accountID, previewID)
 }
 
 // bulkStaleLine judges every line again against the account as it is now and
@@ -321,13 +322,13 @@ func (s *Service) bulkStaleLine(ctx context.Context, p gatehouse.BulkPreview) (i
 		return 0, err
 	}
 	for after := 0; ; {
-		rows, err := s.store.BulkRows(ctx, p.ID, after, bulkBatch, false)
+		rows, err := s.Store.BulkRows(ctx, p.ID, after, bulkBatch, false)
 		if err != nil || len(rows) == 0 {
 			return 0, err
 		}
 		again := make([]gatehouse.BulkRow, len(rows))
 		copy(again, rows)
-		if err := judge.judge(ctx, s.store, again); err != nil {
+		if err := judge.judge(ctx, s.Store, again); err != nil {
 			return 0, err
 		}
 		for i := range rows {
@@ -347,10 +348,10 @@ var errLeaseLost = errors.New("service: the bulk job's lease was lost")
 func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 	// Each driver is its own claimant, so that two requests of one node
 	// never work on one job together.
-	worker := s.instance + "/" + s.newID()
+	worker := s.instance + "/" + s.NewID()
 	for {
-		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-			return tx.ClaimBulkJob(ctx, previewID, worker, s.now().Add(s.bulkLease), s.now())
+		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+			return tx.ClaimBulkJob(ctx, previewID, worker, s.Now().Add(s.bulkLease), s.Now())
 		})
 		switch gatehouse.ErrorCode(err) {
 		case "":
@@ -366,7 +367,7 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 		default:
 			return err
 		}
-		p, err := s.store.BulkPreviewByID(ctx, previewID)
+		p, err := s.Store.BulkPreviewByID(ctx, previewID)
 		if err != nil || p.Status == gatehouse.BulkDone {
 			return err
 		}
@@ -382,8 +383,8 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 // together with the line reached, and reports whether the job is done.
 func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done bool, err error) {
 	invited := false
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		// Renewing the lease first locks the job's row (PostgreSQL) until
 		// this chunk commits: a worker taking over waits, then sees the
 		// lease renewed.
@@ -406,7 +407,7 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 			if err := tx.UpdateBulkPreview(ctx, p); err != nil {
 				return err
 			}
-			return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: s.newID(), AccountID: p.AccountID, At: now,
+			return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: s.NewID(), AccountID: p.AccountID, At: now,
 				ActorID: p.CreatedBy, Action: "bulk_invitation.done", TargetType: "bulk_invitation", TargetID: p.ID})
 		}
 		account, err := tx.Account(ctx, p.AccountID)
@@ -437,7 +438,7 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 		return tx.UpdateBulkPreview(ctx, p)
 	})
 	if invited {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return done, err
 }
@@ -512,7 +513,7 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx gatehouse.Tx, c gatehou
 	var fresh []gatehouse.User
 	for _, i := range admitted {
 		if !states[gatehouse.UsernameKey(rows[i].Email)].Exists {
-			fresh = append(fresh, gatehouse.User{ID: s.newID(), Username: rows[i].Email, Language: "en",
+			fresh = append(fresh, gatehouse.User{ID: s.NewID(), Username: rows[i].Email, Language: "en",
 				Status: gatehouse.UserPending, CreatedAt: now})
 		}
 	}
@@ -560,16 +561,16 @@ func (s *Service) RunBulkJobs(ctx context.Context, poll time.Duration) {
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	for {
-		if jobs, err := s.store.DueBulkJobs(ctx, s.now()); err == nil {
+		if jobs, err := s.Store.DueBulkJobs(ctx, s.Now()); err == nil {
 			for _, job := range jobs {
 				_ = s.driveBulkJob(ctx, job.ID)
 			}
 		}
-		_ = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreviewsBefore(ctx, s.now().Add(-bulkKeep)) })
+		_ = s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.DeleteBulkPreviewsBefore(ctx, s.Now().Add(-bulkKeep)) })
 		if time.Since(lastPurge) >= purgeEvery {
 			// An hour's grace: nothing is removed while a clock skew
 			// between nodes could still make it look alive.
-			_ = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.PurgeExpired(ctx, s.now().Add(-time.Hour)) })
+			_ = s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.PurgeExpired(ctx, s.Now().Add(-time.Hour)) })
 			lastPurge = time.Now()
 		}
 		select {

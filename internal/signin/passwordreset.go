@@ -1,4 +1,4 @@
-package service
+package signin
 
 import (
 	"context"
@@ -20,7 +20,7 @@ const (
 )
 
 func resetSubject(username string) string {
-	return "reset:" + truncate(gatehouse.UsernameKey(username), gatehouse.MaxEmailLen)
+	return "reset:" + gatehouse.Truncate(gatehouse.UsernameKey(username), gatehouse.MaxEmailLen)
 }
 
 // RequestPasswordReset mails a reset link to an active identity with a
@@ -31,13 +31,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, ip, requestID, usern
 	if len(username) > 2*gatehouse.MaxEmailLen {
 		username = username[:2*gatehouse.MaxEmailLen]
 	}
-	creds, err := s.store.Credentials(ctx, username)
+	creds, err := s.Store.Credentials(ctx, username)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return err
 	}
 	sent := false
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		sent = false
 		// Counted for every username, known or not, so both cost the same
 		// statement; a window of an hour forgets older requests.
@@ -55,18 +55,18 @@ func (s *Service) RequestPasswordReset(ctx context.Context, ip, requestID, usern
 		}
 		secret, hash := gatehouse.NewToken(gatehouse.TokenReset)
 		expires := now.Add(PasswordResetLifetime)
-		if err := tx.InsertPasswordReset(ctx, s.newID(), user.ID, hash, now, expires); err != nil {
+		if err := tx.InsertPasswordReset(ctx, s.NewID(), user.ID, hash, now, expires); err != nil {
 			return err
 		}
-		if err := s.queueMail(ctx, tx, now, user.Username, user.Language, messages.PasswordReset, messages.Data{FirstName: user.FirstName,
-			Username: user.Username, Link: s.publicURL + "/reset-password?token=" + url.QueryEscape(secret), ExpiresAt: expires}); err != nil {
+		if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.PasswordReset, messages.Data{FirstName: user.FirstName,
+			Username: user.Username, Link: s.PublicURL() + "/reset-password?token=" + url.QueryEscape(secret), ExpiresAt: expires}); err != nil {
 			return err
 		}
 		sent = true
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.reset_requested", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.reset_requested", "user", user.ID))
 	})
 	if sent {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return err
 }
@@ -82,25 +82,25 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 	}
 	// The policy needs the username: the link's identity is read first,
 	// without using the link, so a refused password leaves it usable.
-	userID, err := s.store.PasswordResetUserID(ctx, gatehouse.HashToken(secret), s.now())
+	userID, err := s.Store.PasswordResetUserID(ctx, gatehouse.HashToken(secret), s.Now())
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return gatehouse.User{}, invalid
 	} else if err != nil {
 		return gatehouse.User{}, err
 	}
-	user, err := s.store.User(ctx, userID)
+	user, err := s.Store.User(ctx, userID)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
 	if err := password.Check(newPassword, user.Username); err != nil {
 		return gatehouse.User{}, err
 	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
+	hash, err := s.Hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		userID, err := tx.UsePasswordReset(ctx, gatehouse.HashToken(secret), now)
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && userID != user.ID) {
 			return invalid // used meanwhile
@@ -113,11 +113,11 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
 			return err
 		}
-		if err := tx.ClearSignInFailures(ctx, usernameSubject(user.Username)); err != nil {
+		if err := tx.ClearSignInFailures(ctx, UsernameSubject(user.Username)); err != nil {
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "password.reset", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.reset", "user", user.ID))
 	})
 	return user, err
 }

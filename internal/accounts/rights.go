@@ -1,9 +1,10 @@
-package service
+package accounts
 
 import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -26,20 +27,20 @@ type Rights struct {
 // AccountRights reads the account (ENOTFOUND when the caller may not see
 // it) and what the caller may do there.
 func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, accountID string) (Rights, error) {
-	account, access, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadAccount, policy.Target{})
+	account, access, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return Rights{}, err
 	}
 	r := Rights{Account: account,
-		ReadMembers:    may(c, access, account, policy.ReadMembers),
-		ManageMembers:  may(c, access, account, policy.AddMember),
-		ReadAudit:      may(c, access, account, policy.ReadAudit),
-		ChangeSettings: may(c, access, account, policy.ChangeSettings) && account.Kind == gatehouse.KindClient,
-		CreateClient:   account.Kind == gatehouse.KindIntegrator && may(c, access, account, policy.CreateClient),
-		RemoteMonitor:  account.Kind == gatehouse.KindClient && may(c, access, account, policy.ManageRemoteMonitoring),
+		ReadMembers:    kernel.May(c, access, account, policy.ReadMembers),
+		ManageMembers:  kernel.May(c, access, account, policy.AddMember),
+		ReadAudit:      kernel.May(c, access, account, policy.ReadAudit),
+		ChangeSettings: kernel.May(c, access, account, policy.ChangeSettings) && account.Kind == gatehouse.KindClient,
+		CreateClient:   account.Kind == gatehouse.KindIntegrator && kernel.May(c, access, account, policy.CreateClient),
+		RemoteMonitor:  account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ManageRemoteMonitoring),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
-		if r.ClientUsers, err = s.store.ClientUsers(ctx, account.ID); err != nil {
+		if r.ClientUsers, err = s.Store.ClientUsers(ctx, account.ID); err != nil {
 			return r, err
 		}
 		r.MaxClientUsers = account.Settings.MaxClientUsers

@@ -1,4 +1,4 @@
-package service
+package signin
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
@@ -38,7 +39,7 @@ func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.C
 	// mfa_method is written with every key (and was backfilled by the
 	// migration that added it), so it alone says which factor to ask.
 	method := creds.MFAMethod
-	ch := gatehouse.MFAChallenge{ID: s.newID(), UserID: creds.UserID, Kind: gatehouse.ChallengeVerify, Method: method,
+	ch := gatehouse.MFAChallenge{ID: s.NewID(), UserID: creds.UserID, Kind: gatehouse.ChallengeVerify, Method: method,
 		ExpiresAt: now.Add(ChallengeLifetime)}
 	switch method {
 	case gatehouse.MFANone:
@@ -55,7 +56,7 @@ func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.C
 			return result, err
 		}
 		result.Enroll, result.TOTPSecret, result.OTPAuthURI = true, key.Secret(), key.URL()
-		ch.Kind, ch.Method, ch.TOTPSecret = gatehouse.ChallengeEnroll, gatehouse.MFATOTP, s.box.Seal(key.Secret(), "totp:"+creds.UserID)
+		ch.Kind, ch.Method, ch.TOTPSecret = gatehouse.ChallengeEnroll, gatehouse.MFATOTP, s.Box.Seal(key.Secret(), "totp:"+creds.UserID)
 	case gatehouse.MFASMS:
 		if err := s.textCode(ctx, tx, &ch, creds.MFAPhone, now); err != nil {
 			return result, err
@@ -91,12 +92,12 @@ func (s *Service) textCode(ctx context.Context, tx gatehouse.Tx, ch *gatehouse.M
 	}
 	code := newSMSCode()
 	ch.Phone, ch.CodeHash, ch.Sends, ch.LastSentAt = phone, smsCodeHash(ch.ID, code), ch.Sends+1, now
-	return s.queueSMS(ctx, tx, now, phone, user.Language, messages.SMSCode, messages.Data{Code: code})
+	return s.QueueSMS(ctx, tx, now, phone, user.Language, messages.SMSCode, messages.Data{Code: code})
 }
 
 // queueSMS renders a text in the recipient's language and queues it.
 func (s *Service) queueSMS(ctx context.Context, tx gatehouse.Tx, now time.Time, phone, lang, kind string, data messages.Data) error {
-	m, err := s.mail(now, phone, lang, kind, data)
+	m, err := s.Mail(now, phone, lang, kind, data)
 	if err != nil {
 		return err
 	}
@@ -133,8 +134,8 @@ func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecre
 		session *NewSession
 		refused bool
 	)
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		ch, ok, err := s.answerChallenge(ctx, tx, ip, requestID, "", challengeSecret, code, now)
 		if err != nil || !ok {
 			refused = !ok
@@ -176,7 +177,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 	}
 	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
 	refuse := func() (gatehouse.MFAChallenge, bool, error) {
-		return ch, false, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.code_refused", "user", ch.UserID))
+		return ch, false, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.code_refused", "user", ch.UserID))
 	}
 	code = strings.TrimSpace(code)
 	if ch.Kind == gatehouse.ChallengeVerify && looksLikeRecoveryCode(code) {
@@ -185,7 +186,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 		} else if err != nil {
 			return ch, false, err
 		}
-		return ch, true, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.recovery_code_used", "user", ch.UserID))
+		return ch, true, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.recovery_code_used", "user", ch.UserID))
 	}
 	if ch.Method == gatehouse.MFASMS {
 		if len(code) != 6 || subtle.ConstantTimeCompare(smsCodeHash(ch.ID, code), ch.CodeHash) != 1 {
@@ -195,7 +196,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 			if err := tx.SetMFAMethod(ctx, ch.UserID, gatehouse.MFASMS, "", ch.Phone); err != nil {
 				return ch, false, err
 			}
-			return ch, true, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.sms_enrolled", "user", ch.UserID))
+			return ch, true, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.sms_enrolled", "user", ch.UserID))
 		}
 		return ch, true, nil
 	}
@@ -211,7 +212,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 		}
 		sealed = creds.TOTPSecret
 	}
-	secret, err := s.box.Open(sealed, "totp:"+ch.UserID)
+	secret, err := s.Box.Open(sealed, "totp:"+ch.UserID)
 	if err != nil {
 		return ch, false, err
 	}
@@ -229,7 +230,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 		return ch, false, err
 	}
 	if enroll != "" {
-		return ch, true, tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.enrolled", "user", ch.UserID))
+		return ch, true, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.enrolled", "user", ch.UserID))
 	}
 	return ch, true, nil
 }
@@ -239,8 +240,8 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 // (429 rate_limited beyond).
 func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSecret string) (time.Time, error) {
 	var expires time.Time
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
 			return codeRefused()
 		}
@@ -264,10 +265,10 @@ func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSec
 		}
 		expires = ch.ExpiresAt
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "mfa.sms_resent", "user", ch.UserID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.sms_resent", "user", ch.UserID))
 	})
 	if err == nil {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return expires, err
 }
@@ -276,14 +277,14 @@ func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSec
 // own second factor or recovery codes: signed in with a session (not a
 // token), and not a remote monitoring user, whose credentials are generated.
 func (s *Service) mayChangeOwnFactor(ctx context.Context, c gatehouse.Caller) error {
-	if err := decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true}); err != nil {
+	if err := kernel.Decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	user, err := s.store.User(ctx, c.Principal.UserID)
+	user, err := s.Store.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return err
 	}
-	return decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true, ServiceIdentity: isServiceUser(user)})
+	return kernel.Decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true, ServiceIdentity: kernel.IsServiceUser(user)})
 }
 
 // SMSEnrollment is a code texted to confirm SMS as a person's second factor.
@@ -300,7 +301,7 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 		return SMSEnrollment{}, err
 	}
 	var out SMSEnrollment
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, c.Principal.UserID)
 		if err != nil {
 			return err
@@ -308,9 +309,9 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 		if user.Phone == "" {
 			return gatehouse.Invalid("phone", "add a mobile phone number to your profile first")
 		}
-		now := s.now()
+		now := s.Now()
 		secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
-		ch := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll,
+		ch := gatehouse.MFAChallenge{ID: s.NewID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll,
 			Method: gatehouse.MFASMS, ExpiresAt: now.Add(ChallengeLifetime)}
 		if err := s.textCode(ctx, tx, &ch, user.Phone, now); err != nil {
 			return err
@@ -319,7 +320,7 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 		return tx.InsertMFAChallenge(ctx, ch)
 	})
 	if err == nil {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return out, err
 }
@@ -331,15 +332,15 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 		return err
 	}
 	refused := false
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		ch, ok, err := s.answerChallenge(ctx, tx, c.IP, c.RequestID, c.Principal.UserID, challengeSecret, code, s.now())
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		ch, ok, err := s.answerChallenge(ctx, tx, c.IP, c.RequestID, c.Principal.UserID, challengeSecret, code, s.Now())
 		refused = !ok || ch.Kind != gatehouse.ChallengeEnroll
 		if err == nil && ok && refused {
 			return codeRefused() // a sign-in challenge is no enrollment; roll back its use
 		}
 		if err == nil && ok {
 			// A new factor ends the sessions opened without it (ASVS 7.4.3).
-			err = tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.now())
+			err = tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.Now())
 		}
 		return err
 	})
@@ -355,7 +356,7 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		admin, err := tx.HasActiveAdminMembership(ctx, c.Principal.UserID)
 		if err != nil {
 			return err
@@ -369,10 +370,10 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 		if err := tx.ReplaceRecoveryCodes(ctx, c.Principal.UserID, nil); err != nil {
 			return err
 		}
-		if err := tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.now()); err != nil {
+		if err := tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.Now()); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "mfa.disabled", "user", c.Principal.UserID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), "", "mfa.disabled", "user", c.Principal.UserID))
 	})
 }
 
@@ -388,7 +389,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]s
 		codes[i] = newRecoveryCode()
 		hashes[i] = recoveryCodeHash(codes[i])
 	}
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		user, err := tx.User(ctx, c.Principal.UserID)
 		if err != nil {
 			return err
@@ -403,7 +404,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]s
 		if err := tx.ReplaceRecoveryCodes(ctx, user.ID, hashes); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "mfa.recovery_codes_created", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), "", "mfa.recovery_codes_created", "user", user.ID))
 	})
 	if err != nil {
 		return nil, err

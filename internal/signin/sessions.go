@@ -1,4 +1,4 @@
-package service
+package signin
 
 import (
 	"context"
@@ -77,8 +77,8 @@ func SignInDelay(usernameFailures, sourceFailures int) time.Duration {
 	return d
 }
 
-func usernameSubject(username string) string {
-	return "username:" + truncate(gatehouse.UsernameKey(username), gatehouse.MaxEmailLen)
+func UsernameSubject(username string) string {
+	return "username:" + gatehouse.Truncate(gatehouse.UsernameKey(username), gatehouse.MaxEmailLen)
 }
 
 func sourceSubject(ip string) string { return "source:" + ip }
@@ -91,12 +91,12 @@ func unauthenticated() error {
 // the work done are the same whether or not the username exists: an unknown
 // username still costs one password hash.
 func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string) (SignInResult, error) {
-	if until, err := s.store.SignInLockedUntil(ctx, []string{usernameSubject(username), sourceSubject(ip)}, s.now()); err != nil {
+	if until, err := s.Store.SignInLockedUntil(ctx, []string{UsernameSubject(username), sourceSubject(ip)}, s.Now()); err != nil {
 		return SignInResult{}, err
 	} else if !until.IsZero() {
 		return SignInResult{}, gatehouse.Errorf(gatehouse.ERATELIMITED, "too many failed sign-ins; try again after %s", until.Format(time.RFC3339))
 	}
-	creds, err := s.store.Credentials(ctx, username)
+	creds, err := s.Store.Credentials(ctx, username)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return SignInResult{}, err
 	}
@@ -104,11 +104,11 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 	if hash == "" {
 		hash = s.dummyHash
 	}
-	ok, err := s.hasher.Verify(ctx, pw, hash)
+	ok, err := s.Hasher.Verify(ctx, pw, hash)
 	if err != nil {
 		return SignInResult{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: creds.UserID}, IP: ip, RequestID: requestID}
 	if !ok || creds.PasswordHash == "" || creds.Status != gatehouse.UserActive {
 		// Every attempt is recorded; for an unknown username, the name typed
@@ -121,25 +121,25 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 			}
 		}
 		var usernameFailures, sourceFailures int
-		err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-			if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_refused", targetType, targetID)); err != nil {
+		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.password_refused", targetType, targetID)); err != nil {
 				return err
 			}
 			// Each failure is counted in one atomic statement: N at once
 			// count N, on every node.
 			var locked bool
 			var err error
-			if usernameFailures, locked, err = tx.CountSignInFailure(ctx, usernameSubject(username), now, 0, usernameFailureLimit, usernameLock); err != nil {
+			if usernameFailures, locked, err = tx.CountSignInFailure(ctx, UsernameSubject(username), now, 0, usernameFailureLimit, usernameLock); err != nil {
 				return err
 			} else if locked {
-				if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.username_locked", targetType, targetID)); err != nil {
+				if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.username_locked", targetType, targetID)); err != nil {
 					return err
 				}
 			}
 			if sourceFailures, locked, err = tx.CountSignInFailure(ctx, sourceSubject(ip), now, sourceWindow, sourceFailureLimit, sourceLock); err != nil {
 				return err
 			} else if locked {
-				return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.source_locked", "source", ip))
+				return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.source_locked", "source", ip))
 			}
 			return nil
 		})
@@ -149,24 +149,24 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 		// The answer is slowed before the lock comes: a person who mistypes
 		// twice waits for nothing; a guesser waits longer at each try. The
 		// wait is served after the commit, holding no connection.
-		s.sleep(ctx, SignInDelay(usernameFailures, sourceFailures))
+		s.Sleep(ctx, SignInDelay(usernameFailures, sourceFailures))
 		return SignInResult{}, unauthenticated()
 	}
 
 	var result SignInResult
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		// The right password ends a run of wrong ones.
-		if err := tx.ClearSignInFailures(ctx, usernameSubject(username)); err != nil {
+		if err := tx.ClearSignInFailures(ctx, UsernameSubject(username)); err != nil {
 			return err
 		}
-		if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.password_accepted", "user", creds.UserID)); err != nil {
+		if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.password_accepted", "user", creds.UserID)); err != nil {
 			return err
 		}
 		result, err = s.secondStep(ctx, tx, c, creds, now)
 		return err
 	})
 	if result.SMSSent {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return result, err
 }
@@ -186,7 +186,7 @@ func (s *Service) StartTOTPEnrollment(ctx context.Context, c gatehouse.Caller) (
 	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return TOTPEnrollment{}, err
 	}
-	user, err := s.store.User(ctx, c.Principal.UserID)
+	user, err := s.Store.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -199,10 +199,10 @@ func (s *Service) newEnrollment(ctx context.Context, c gatehouse.Caller, user ga
 		return TOTPEnrollment{}, err
 	}
 	secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
-	now := s.now()
-	ch := gatehouse.MFAChallenge{ID: s.newID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
-		TOTPSecret: s.box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertMFAChallenge(ctx, ch) })
+	now := s.Now()
+	ch := gatehouse.MFAChallenge{ID: s.NewID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
+		TOTPSecret: s.Box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertMFAChallenge(ctx, ch) })
 	return TOTPEnrollment{Challenge: secret, TOTPSecret: key.Secret(), OTPAuthURI: key.URL(), ExpiresAt: ch.ExpiresAt}, err
 }
 
@@ -224,12 +224,12 @@ func matchTOTP(secret, code string, now time.Time) int64 {
 
 func (s *Service) startSession(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, userID string, now time.Time) (*NewSession, error) {
 	secret, hash := gatehouse.NewToken(gatehouse.TokenSession)
-	session := gatehouse.Session{ID: s.newID(), UserID: userID, Hash: hash, CreatedAt: now,
+	session := gatehouse.Session{ID: s.NewID(), UserID: userID, Hash: hash, CreatedAt: now,
 		ExpiresAt: now.Add(SessionLifetime), LastSeenAt: now}
 	if err := tx.InsertSession(ctx, session); err != nil {
 		return nil, err
 	}
-	if err := tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.created", "session", session.ID)); err != nil {
+	if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.created", "session", session.ID)); err != nil {
 		return nil, err
 	}
 	return &NewSession{Token: secret, UserID: userID, ExpiresAt: session.ExpiresAt}, nil
@@ -238,16 +238,16 @@ func (s *Service) startSession(ctx context.Context, tx gatehouse.Tx, c gatehouse
 // sessionPrincipal authenticates a session token: live, not revoked, used
 // within the idle limit.
 func (s *Service) sessionPrincipal(ctx context.Context, hash []byte) (gatehouse.Principal, error) {
-	session, err := s.store.SessionByHash(ctx, hash)
+	session, err := s.Store.SessionByHash(ctx, hash)
 	if err != nil {
 		return gatehouse.Principal{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	if !session.RevokedAt.IsZero() || !now.Before(session.ExpiresAt) || !now.Before(session.LastSeenAt.Add(SessionIdle)) {
 		return gatehouse.Principal{}, gatehouse.NotFound("session")
 	}
 	if now.Sub(session.LastSeenAt) >= touchEvery {
-		if err := s.store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchSession(ctx, session.ID, now) }); err != nil {
+		if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchSession(ctx, session.ID, now) }); err != nil {
 			return gatehouse.Principal{}, err
 		}
 	}
@@ -259,12 +259,12 @@ func (s *Service) SignOut(ctx context.Context, c gatehouse.Caller) error {
 	if c.Principal.SessionID == "" {
 		return gatehouse.Invalid("", "only a session can be signed out; API tokens are revoked instead")
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		now := s.now()
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		now := s.Now()
 		if err := tx.RevokeSession(ctx, c.Principal.SessionID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "session.ended", "session", c.Principal.SessionID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended", "session", c.Principal.SessionID))
 	})
 }
 
@@ -283,15 +283,15 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 	if c.Principal.UserID == "" {
 		return Me{}, gatehouse.Errorf(gatehouse.ENOTFOUND, "the bootstrap operator token has no identity")
 	}
-	user, err := s.store.User(ctx, c.Principal.UserID)
+	user, err := s.Store.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return Me{}, err
 	}
-	creds, err := s.store.Credentials(ctx, user.Username)
+	creds, err := s.Store.Credentials(ctx, user.Username)
 	if err != nil {
 		return Me{}, err
 	}
-	memberships, err := s.store.MembershipsOf(ctx, user.ID)
+	memberships, err := s.Store.MembershipsOf(ctx, user.ID)
 	if err != nil {
 		return Me{}, err
 	}
@@ -304,7 +304,7 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 		}
 		memberships = kept
 	}
-	left, err := s.store.RecoveryCodesLeft(ctx, user.ID)
+	left, err := s.Store.RecoveryCodesLeft(ctx, user.ID)
 	if err != nil {
 		return Me{}, err
 	}

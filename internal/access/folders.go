@@ -1,10 +1,10 @@
-package service
+package access
 
 import (
 	"context"
 
-	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -20,11 +20,11 @@ var foldersManage = gatehouse.PermissionBit("folders.manage")
 // authorizeFolderChange decides whether the caller may change the tree at
 // each of the folders named ("" is the top). Unknown folders are ENOTFOUND.
 func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller, accountID string, at ...string) error {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadFolders, policy.Target{})
+	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return err
 	}
-	model, err := s.models.Model(ctx, accountID)
+	model, err := s.Models.Model(ctx, accountID)
 	if err != nil {
 		return err
 	}
@@ -37,23 +37,23 @@ func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller,
 			t.FolderManager = false
 		}
 	}
-	return decideOn(c, acc, account, policy.ManageFolders, t)
+	return kernel.DecideOn(c, acc, account, policy.ManageFolders, t)
 }
 
 // CreateFolder adds a folder at the top of the tree (parentID "") or under
 // another.
-func (s *Service) CreateFolder(ctx context.Context, c gatehouse.Caller, accountID, name, parentID string) (access.FolderView, error) {
+func (s *Service) CreateFolder(ctx context.Context, c gatehouse.Caller, accountID, name, parentID string) (FolderView, error) {
 	name, err := gatehouse.ValidateLabel("name", name)
 	if err != nil {
-		return access.FolderView{}, err
+		return FolderView{}, err
 	}
 	if err := s.authorizeFolderChange(ctx, c, accountID, parentID); err != nil {
-		return access.FolderView{}, err
+		return FolderView{}, err
 	}
-	now := s.now()
-	folder := gatehouse.Folder{ID: s.newID(), AccountID: accountID, ParentID: parentID, Name: name, CreatedAt: now}
+	now := s.Now()
+	folder := gatehouse.Folder{ID: s.NewID(), AccountID: accountID, ParentID: parentID, Name: name, CreatedAt: now}
 	path := "/" + name
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -72,9 +72,9 @@ func (s *Service) CreateFolder(ctx context.Context, c gatehouse.Caller, accountI
 		if err := tx.InsertFolder(ctx, folder); err != nil {
 			return folderNameTaken(err, name)
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, accountID, "folder.created", "folder", folder.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "folder.created", "folder", folder.ID))
 	})
-	return access.FolderView{Folder: folder, Path: path}, err
+	return FolderView{Folder: folder, Path: path}, err
 }
 
 // FolderPatch renames or moves a folder; nil fields stay as they are, and a
@@ -86,16 +86,16 @@ type FolderPatch struct {
 
 // UpdateFolder renames or moves a folder with everything under it. A move
 // under the folder itself or one of its subfolders is refused.
-func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountID, folderID string, patch FolderPatch) (access.FolderView, error) {
+func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountID, folderID string, patch FolderPatch) (FolderView, error) {
 	at := []string{folderID}
 	if patch.ParentID != nil {
 		at = append(at, *patch.ParentID)
 	}
 	if err := s.authorizeFolderChange(ctx, c, accountID, at...); err != nil {
-		return access.FolderView{}, err
+		return FolderView{}, err
 	}
-	var view access.FolderView
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	var view FolderView
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -140,8 +140,8 @@ func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountI
 		if err := tx.UpdateFolder(ctx, folder); err != nil {
 			return folderNameTaken(err, folder.Name)
 		}
-		view = access.FolderView{Folder: folder, Path: pathOf(lineage)}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, action, "folder", folder.ID))
+		view = FolderView{Folder: folder, Path: pathOf(lineage)}
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, action, "folder", folder.ID))
 	})
 	return view, err
 }
@@ -152,7 +152,7 @@ func (s *Service) DeleteFolder(ctx context.Context, c gatehouse.Caller, accountI
 	if err := s.authorizeFolderChange(ctx, c, accountID, folderID); err != nil {
 		return err
 	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (s *Service) DeleteFolder(ctx context.Context, c gatehouse.Caller, accountI
 		if err := tx.DeleteFolder(ctx, accountID, folderID); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "folder.deleted", "folder", folderID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "folder.deleted", "folder", folderID))
 	})
 }
 
@@ -177,8 +177,8 @@ func (s *Service) DeleteFolder(ctx context.Context, c gatehouse.Caller, accountI
 // (R-A2): all of them for operators, administrators and members holding a
 // role account-wide; for others the folders under their grants. parentID,
 // when set, keeps the children of that folder alone.
-func (s *Service) Folders(ctx context.Context, c gatehouse.Caller, accountID, parentID string, page gatehouse.PageRequest) (gatehouse.Page[access.FolderView], error) {
-	var out gatehouse.Page[access.FolderView]
+func (s *Service) Folders(ctx context.Context, c gatehouse.Caller, accountID, parentID string, page gatehouse.PageRequest) (gatehouse.Page[FolderView], error) {
+	var out gatehouse.Page[FolderView]
 	after, err := gatehouse.DecodeCursor(page.Cursor, 2)
 	if err != nil {
 		return out, err
@@ -206,27 +206,27 @@ func (s *Service) Folders(ctx context.Context, c gatehouse.Caller, accountID, pa
 }
 
 // Folder returns one folder the caller sees.
-func (s *Service) Folder(ctx context.Context, c gatehouse.Caller, accountID, folderID string) (access.FolderView, error) {
+func (s *Service) Folder(ctx context.Context, c gatehouse.Caller, accountID, folderID string) (FolderView, error) {
 	model, all, err := s.folderReader(ctx, c, accountID)
 	if err != nil {
-		return access.FolderView{}, err
+		return FolderView{}, err
 	}
 	view, ok := model.Folder(folderID)
 	if !ok || !(all || model.Reaches(c.Principal.UserID, folderID)) {
-		return access.FolderView{}, gatehouse.NotFound("folder")
+		return FolderView{}, gatehouse.NotFound("folder")
 	}
 	return view, nil
 }
 
 // folderReader authorizes reading the account's folders and returns its model
 // and whether the caller sees every folder whatever their grants.
-func (s *Service) folderReader(ctx context.Context, c gatehouse.Caller, accountID string) (*access.Model, bool, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadFolders, policy.Target{})
+func (s *Service) folderReader(ctx context.Context, c gatehouse.Caller, accountID string) (*Model, bool, error) {
+	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return nil, false, err
 	}
-	model, err := s.models.Model(ctx, accountID)
-	return model, may(c, acc, account, policy.ReadMembers), err
+	model, err := s.Models.Model(ctx, accountID)
+	return model, kernel.May(c, acc, account, policy.ReadMembers), err
 }
 
 func pathOf(lineage []gatehouse.Folder) string {

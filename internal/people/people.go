@@ -1,4 +1,4 @@
-package service
+package people
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/policy"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // NewMember is the input of AddUser (API.md "Users of an account").
@@ -80,17 +82,17 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	}
 	firstName, lastName := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
 
-	now := s.now()
+	now := s.Now()
 	var member gatehouse.Member
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, policy.AddMember, policy.Target{})
+	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		account, held, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.AddMember, policy.Target{})
 		if err != nil {
 			return err
 		}
 		if !levelFitsAccount(in.Level, account.Kind) {
 			return gatehouse.Invalid("level", "a %s account takes %s", account.Kind, levelsOf(account.Kind))
 		}
-		if err := decideOn(c, access, account, policy.AddMember, policy.Target{Level: in.Level}); err != nil {
+		if err := kernel.DecideOn(c, held, account, policy.AddMember, policy.Target{Level: in.Level}); err != nil {
 			return err
 		}
 		// Lock the account's rules first: the roles and folder read below
@@ -98,12 +100,12 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
 			return err
 		}
-		roles, err := resolveRoles(ctx, tx, account.ID, "roles", requestedRoles)
+		roles, err := access.ResolveRoles(ctx, tx, account.ID, "roles", requestedRoles)
 		if err != nil {
 			return err
 		}
 		if in.IdentityProvider != "" {
-			if err := providerForAccount(ctx, tx, in.IdentityProvider, account); err != nil {
+			if err := signin.ProviderForAccount(ctx, tx, in.IdentityProvider, account); err != nil {
 				return err
 			}
 		}
@@ -118,7 +120,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			if err != nil {
 				return err
 			}
-			if _, err := s.authorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "mfa_required"); err != nil {
+			if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "mfa_required"); err != nil {
 				return err
 			}
 			return tx.RequireMFA(ctx, member.UserID)
@@ -126,7 +128,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		return err
 	})
 	if err == nil {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return member, err
 }
@@ -196,7 +198,7 @@ func (s *Service) enrol(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller
 	if user.ID == "" {
 		// Another request may create the same username meanwhile; then its
 		// identity is the one (R-U1, R-U2).
-		user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.newID(), Username: in.Username, FirstName: in.FirstName,
+		user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.NewID(), Username: in.Username, FirstName: in.FirstName,
 			LastName: in.LastName, Language: in.Language, Phone: in.Phone, UserType: in.UserType,
 			IdentityProviderID: in.IdentityProviderID, Status: gatehouse.UserPending, CreatedAt: now})
 		if err != nil {
@@ -222,44 +224,44 @@ func (s *Service) enrol(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller
 // an invitation with its activation e-mail or a "new site" notice (R-M2).
 func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user gatehouse.User, in enrolment, now time.Time) (gatehouse.WriteBatch, gatehouse.Member, error) {
 	var b gatehouse.WriteBatch
-	membership := gatehouse.Membership{ID: s.newID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
+	membership := gatehouse.Membership{ID: s.NewID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
 		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
 		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now}
 	if user.Status == gatehouse.UserActive {
 		membership.Status = gatehouse.MembershipActive
 	}
 	b.Memberships = append(b.Memberships, membership)
-	for _, id := range roleIDs(in.Roles) {
+	for _, id := range access.RoleIDs(in.Roles) {
 		b.MembershipRoles = append(b.MembershipRoles, [2]string{membership.ID, id})
 	}
-	b.AuditEvents = append(b.AuditEvents, s.audit(c, now, account.ID, "user.added", "membership", membership.ID))
+	b.AuditEvents = append(b.AuditEvents, s.Audit(c, now, account.ID, "user.added", "membership", membership.ID))
 	data := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
 	kind := messages.NewSite // already active elsewhere: no invitation, a notice
 	if membership.Status != gatehouse.MembershipActive {
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
-		inv := gatehouse.Invitation{ID: s.newID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
+		inv := gatehouse.Invitation{ID: s.NewID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
 			Email: in.Email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
 			SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
 		b.Invitations = append(b.Invitations, inv)
-		b.AuditEvents = append(b.AuditEvents, s.audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID))
-		data.Link, data.ExpiresAt, kind = s.activationLink(secret), inv.ExpiresAt, messages.Activation
+		b.AuditEvents = append(b.AuditEvents, s.Audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID))
+		data.Link, data.ExpiresAt, kind = s.ActivationLink(secret), inv.ExpiresAt, messages.Activation
 	}
-	mail, err := s.mail(now, in.Email, user.Language, kind, data)
+	mail, err := s.Mail(now, in.Email, user.Language, kind, data)
 	if err != nil {
 		return b, gatehouse.Member{}, err
 	}
 	b.Messages = append(b.Messages, mail)
 	return b, gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
-		LastName: user.LastName, Language: user.Language, Roles: roleNames(in.Roles)}, nil
+		LastName: user.LastName, Language: user.Language, Roles: access.RoleNames(in.Roles)}, nil
 }
 
 // Member returns one user of an account. Its home folder is where the user
 // lands now (see access.Model.HomeFolder).
 func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
-	m, err := s.store.Member(ctx, accountID, membershipID)
+	m, err := s.Store.Member(ctx, accountID, membershipID)
 	if err != nil {
 		return m, err
 	}
@@ -270,10 +272,10 @@ func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, mem
 
 // Members lists the users of an account, oldest first.
 func (s *Service) Members(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Member]{}, err
 	}
-	members, err := s.store.ListMembers(ctx, accountID, page)
+	members, err := s.Store.ListMembers(ctx, accountID, page)
 	if err != nil {
 		return members, err
 	}
@@ -286,7 +288,7 @@ func (s *Service) landHome(ctx context.Context, accountID string, members []gate
 	if !slices.ContainsFunc(members, func(m gatehouse.Member) bool { return m.HomeFolderID != "" }) {
 		return nil
 	}
-	model, err := s.models.Model(ctx, accountID)
+	model, err := s.Access.Models.Model(ctx, accountID)
 	if err != nil {
 		return err
 	}
@@ -337,19 +339,19 @@ func (p MemberPatch) onlyNotifications() bool {
 // same people who may add or remove the member's level may do it (R-P2).
 func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountID, membershipID string, patch MemberPatch) (gatehouse.Member, error) {
 	var member gatehouse.Member
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, acc, err := s.authorizeAccess(ctx, tx, c, accountID, policy.ReadAccount, policy.Target{})
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		account, acc, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ReadAccount, policy.Target{})
 		if err != nil {
 			return err
 		}
 		if patch.onlyNotifications() && s.isOwnMembership(ctx, tx, c, accountID, membershipID) {
 			// Members change their own choices; the policy still decides.
-			if err := decideOn(c, acc, account, policy.SetOwnNotifications, policy.Target{Self: true}); err != nil {
+			if err := kernel.DecideOn(c, acc, account, policy.SetOwnNotifications, policy.Target{Self: true}); err != nil {
 				return err
 			}
 			return s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member)
 		}
-		if err := decideOn(c, acc, account, policy.ChangeMember, policy.Target{}); err != nil {
+		if err := kernel.DecideOn(c, acc, account, policy.ChangeMember, policy.Target{}); err != nil {
 			return err
 		}
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
@@ -358,18 +360,18 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		if member, err = tx.Member(ctx, accountID, membershipID); err != nil {
 			return err
 		}
-		if err := decideOn(c, acc, account, policy.ChangeMember, policy.Target{Level: member.Level}); err != nil {
+		if err := kernel.DecideOn(c, acc, account, policy.ChangeMember, policy.Target{Level: member.Level}); err != nil {
 			return err
 		}
 		if patch.Roles != nil {
-			roles, err := resolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
+			roles, err := access.ResolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
 			if err != nil {
 				return err
 			}
-			if err := tx.SetMembershipRoles(ctx, accountID, membershipID, roleIDs(roles)); err != nil {
+			if err := tx.SetMembershipRoles(ctx, accountID, membershipID, access.RoleIDs(roles)); err != nil {
 				return err
 			}
-			member.Roles = roleNames(roles)
+			member.Roles = access.RoleNames(roles)
 		}
 		if patch.HomeFolderID != nil && *patch.HomeFolderID != "" {
 			if err := s.checkHomeFolder(ctx, tx, member.Membership, len(member.Roles) > 0, *patch.HomeFolderID); err != nil {
@@ -387,7 +389,7 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.updated", "membership", membershipID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.updated", "membership", membershipID))
 	})
 	if err != nil {
 		return member, err
@@ -418,26 +420,26 @@ func (s *Service) setNotifications(ctx context.Context, tx gatehouse.Tx, c gateh
 		return err
 	}
 	*member = m
-	return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.notifications_changed", "membership", membershipID))
+	return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.notifications_changed", "membership", membershipID))
 }
 
 // EffectivePermissions lists what a member holds and where each permission
 // comes from (what the portal shows). Administrators of the account and the
 // member themself may read it.
 func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) (gatehouse.Member, []access.Source, error) {
-	account, acc, err := s.authorizeAccess(ctx, s.store, c, accountID, policy.ReadAccount, policy.Target{})
+	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return gatehouse.Member{}, nil, err
 	}
-	member, err := s.store.Member(ctx, accountID, membershipID)
+	member, err := s.Store.Member(ctx, accountID, membershipID)
 	if err != nil {
 		return member, nil, err
 	}
 	self := member.UserID == c.Principal.UserID
-	if err := decideOn(c, acc, account, policy.ReadMemberPermissions, policy.Target{Self: self}); err != nil {
+	if err := kernel.DecideOn(c, acc, account, policy.ReadMemberPermissions, policy.Target{Self: self}); err != nil {
 		return gatehouse.Member{}, nil, err
 	}
-	model, err := s.models.Model(ctx, accountID)
+	model, err := s.Access.Models.Model(ctx, accountID)
 	if err != nil {
 		return member, nil, err
 	}
@@ -449,8 +451,8 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 // RemoveUser ends a membership (R-M7): access through it stops at the next
 // request, and a client user's slot is freed.
 func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) error {
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		account, access, err := s.authorizeAccess(ctx, tx, c, accountID, policy.RemoveMember, policy.Target{})
+	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		account, held, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.RemoveMember, policy.Target{})
 		if err != nil {
 			return err
 		}
@@ -458,12 +460,12 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 		if err != nil {
 			return err
 		}
-		if err := decideOn(c, access, account, policy.RemoveMember, policy.Target{Level: member.Level}); err != nil {
+		if err := kernel.DecideOn(c, held, account, policy.RemoveMember, policy.Target{Level: member.Level}); err != nil {
 			return err
 		}
 		if member.Level == gatehouse.LevelRemoteMonitoring {
 			// Its credentials end with it: no session of it may outlive it.
-			if err := tx.RevokeSessionsOf(ctx, member.UserID, s.now()); err != nil {
+			if err := tx.RevokeSessionsOf(ctx, member.UserID, s.Now()); err != nil {
 				return err
 			}
 		}
@@ -471,7 +473,7 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 			return err
 		}
 		// Its activation link dies with it.
-		if err := tx.CancelInvitationsOf(ctx, accountID, membershipID, s.now()); err != nil {
+		if err := tx.CancelInvitationsOf(ctx, accountID, membershipID, s.Now()); err != nil {
 			return err
 		}
 		if member.Level == gatehouse.LevelClientUser {
@@ -479,7 +481,7 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), accountID, "user.removed", "membership", membershipID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.removed", "membership", membershipID))
 	})
 }
 

@@ -1,9 +1,10 @@
-package service
+package accounts
 
 import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -16,25 +17,25 @@ import (
 
 // Operators lists the identities that are operators.
 func (s *Service) Operators(ctx context.Context, c gatehouse.Caller) ([]gatehouse.User, error) {
-	if err := decide(c, policy.ManageOperators, policy.Target{}); err != nil {
+	if err := kernel.Decide(c, policy.ManageOperators, policy.Target{}); err != nil {
 		return nil, err
 	}
-	return s.store.Operators(ctx)
+	return s.Store.Operators(ctx)
 }
 
 // SetOperator makes an activated identity an operator, or takes the power
 // away. Operators cannot take their own away: another must.
 func (s *Service) SetOperator(ctx context.Context, c gatehouse.Caller, userID string, operator bool) (gatehouse.User, error) {
-	if err := decide(c, policy.ManageOperators, policy.Target{Self: userID == c.Principal.UserID, RevokeOperator: !operator}); err != nil {
+	if err := kernel.Decide(c, policy.ManageOperators, policy.Target{Self: userID == c.Principal.UserID, RevokeOperator: !operator}); err != nil {
 		return gatehouse.User{}, err
 	}
 	var user gatehouse.User
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		var err error
 		if user, err = tx.User(ctx, userID); err != nil {
 			return err
 		}
-		if operator && (user.Status != gatehouse.UserActive || isServiceUser(user)) {
+		if operator && (user.Status != gatehouse.UserActive || kernel.IsServiceUser(user)) {
 			return gatehouse.Errorf(gatehouse.ENOTACTIVATED, "only a person who has activated their account can become an operator")
 		}
 		if err := tx.SetOperator(ctx, userID, operator); err != nil {
@@ -44,18 +45,11 @@ func (s *Service) SetOperator(ctx context.Context, c gatehouse.Caller, userID st
 		if !operator {
 			action = "operator.revoked"
 			// Sessions opened as an operator end with the power.
-			if err := tx.RevokeSessionsOf(ctx, userID, s.now()); err != nil {
+			if err := tx.RevokeSessionsOf(ctx, userID, s.Now()); err != nil {
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", action, "user", userID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), "", action, "user", userID))
 	})
 	return user, err
-}
-
-// isServiceUser tells remote monitoring identities apart: their usernames
-// are not e-mail addresses.
-func isServiceUser(u gatehouse.User) bool {
-	_, err := gatehouse.ParseEmail("username", u.Username)
-	return err != nil
 }

@@ -1,11 +1,11 @@
-package service
+package access
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
@@ -59,7 +59,7 @@ func (s *Service) CheckBatch(ctx context.Context, c gatehouse.Caller, questions 
 		permissions[i] = p
 	}
 	// One model per account for the whole batch: its version is read once.
-	models := map[string]*access.Model{}
+	models := map[string]*Model{}
 	answers := make([]bool, len(questions))
 	for i, q := range questions {
 		allowed, err := s.answer(ctx, q, permissions[i], models, c.Principal.ScopeAccountID)
@@ -89,15 +89,15 @@ func (s *Service) mayCheck(ctx context.Context, c gatehouse.Caller) error {
 	p := c.Principal
 	var acc gatehouse.Access
 	if p.ScopeAccountID != "" {
-		account, err := s.store.Account(ctx, p.ScopeAccountID)
+		account, err := s.Store.Account(ctx, p.ScopeAccountID)
 		if err != nil {
 			return err
 		}
-		if acc, err = s.store.AccessTo(ctx, p, account); err != nil {
+		if acc, err = s.Store.AccessTo(ctx, p, account); err != nil {
 			return err
 		}
 	}
-	return policy.Decide(actorOf(c, acc), policy.AskChecks, policy.Target{})
+	return policy.Decide(kernel.ActorOf(c, acc), policy.AskChecks, policy.Target{})
 }
 
 func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, error) {
@@ -116,7 +116,7 @@ func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, 
 // answer decides one question; seen, when not nil, keeps the models already
 // read by this batch. within, when set, is the only account (with its
 // clients) the asker may learn about: any other is answered no.
-func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gatehouse.PermissionSet, seen map[string]*access.Model, within string) (bool, error) {
+func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gatehouse.PermissionSet, seen map[string]*Model, within string) (bool, error) {
 	model, err := s.model(ctx, q.AccountID, seen)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return false, nil // an unknown account allows nothing
@@ -129,57 +129,13 @@ func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gateho
 	return model.Allowed(q.UserID, permission, q.FolderID), nil
 }
 
-func (s *Service) model(ctx context.Context, accountID string, seen map[string]*access.Model) (*access.Model, error) {
+func (s *Service) model(ctx context.Context, accountID string, seen map[string]*Model) (*Model, error) {
 	if m, ok := seen[accountID]; ok {
 		return m, nil
 	}
-	m, err := s.models.Model(ctx, accountID)
+	m, err := s.Models.Model(ctx, accountID)
 	if err == nil && seen != nil {
 		seen[accountID] = m
 	}
 	return m, err
-}
-
-// CreateCheckToken makes a token for one of the platform's services: it may
-// ask checks about any account, and nothing else. The secret is returned
-// now and never again. Operators only.
-func (s *Service) CreateCheckToken(ctx context.Context, c gatehouse.Caller, name string) (gatehouse.CheckToken, string, error) {
-	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
-		return gatehouse.CheckToken{}, "", err
-	}
-	name, err := gatehouse.ValidateLabel("name", name)
-	if err != nil {
-		return gatehouse.CheckToken{}, "", err
-	}
-	now := s.now()
-	token := gatehouse.CheckToken{ID: s.newID(), Name: name, CreatedBy: c.Principal.ActorID(), CreatedAt: now}
-	secret, hash := gatehouse.NewToken(gatehouse.TokenCheck)
-	err = s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if err := tx.InsertCheckToken(ctx, token, hash); err != nil {
-			return err
-		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, "", "check_token.created", "check_token", token.ID))
-	})
-	return token, secret, err
-}
-
-// CheckTokens lists the live check tokens, newest first. Operators only.
-func (s *Service) CheckTokens(ctx context.Context, c gatehouse.Caller) ([]gatehouse.CheckToken, error) {
-	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
-		return nil, err
-	}
-	return s.store.ListCheckTokens(ctx)
-}
-
-// RevokeCheckToken ends a check token at once. Operators only.
-func (s *Service) RevokeCheckToken(ctx context.Context, c gatehouse.Caller, id string) error {
-	if err := decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
-		return err
-	}
-	return s.store.Write(ctx, func(tx gatehouse.Tx) error {
-		if err := tx.RevokeCheckToken(ctx, id, s.now()); err != nil {
-			return err
-		}
-		return tx.InsertAuditEvent(ctx, s.audit(c, s.now(), "", "check_token.revoked", "check_token", id))
-	})
 }

@@ -1,9 +1,10 @@
-package service
+package people
 
 import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
@@ -15,11 +16,11 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 	default:
 		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("status", "status must be pending, accepted, expired or cancelled")
 	}
-	if _, err := s.authorize(ctx, s.store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Invitation]{}, err
 	}
-	now := s.now()
-	invs, err := s.store.ListInvitations(ctx, accountID, status, now, page)
+	now := s.Now()
+	invs, err := s.Store.ListInvitations(ctx, accountID, status, now, page)
 	for i := range invs.Items {
 		invs.Items[i].Status = invs.Items[i].StatusAt(now)
 	}
@@ -29,7 +30,7 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 // Invitation returns one invitation the caller may see; others are
 // ENOTFOUND, as unknown ones are (R-X2).
 func (s *Service) Invitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
-	inv, _, _, err := s.invitationFor(ctx, s.store, c, id, policy.ReadMembers)
+	inv, _, _, err := s.invitationFor(ctx, s.Store, c, id, policy.ReadMembers)
 	return inv, err
 }
 
@@ -39,13 +40,13 @@ func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gateh
 	if err != nil {
 		return inv, gatehouse.Account{}, gatehouse.Access{}, err
 	}
-	account, access, err := s.authorizeAccess(ctx, r, c, inv.AccountID, act, policy.Target{})
+	account, access, err := s.AuthorizeAccess(ctx, r, c, inv.AccountID, act, policy.Target{})
 	if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
 		return gatehouse.Invitation{}, account, access, gatehouse.NotFound("invitation")
 	} else if err != nil {
 		return gatehouse.Invitation{}, account, access, err
 	}
-	inv.Status = inv.StatusAt(s.now())
+	inv.Status = inv.StatusAt(s.Now())
 	return inv, account, access, nil
 }
 
@@ -53,7 +54,7 @@ func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gateh
 // (the old one dies), a new expiry, a new e-mail (R-M5).
 func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
 	var out gatehouse.Invitation
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		inv, account, err := s.manageableInvitation(ctx, tx, c, id)
 		if err != nil {
 			return err
@@ -62,7 +63,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
 		inv.TokenHash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt = hash, c.Principal.ActorID(), now, now.Add(s.invitationTTL)
 		if err := tx.RenewInvitation(ctx, inv.AccountID, inv.ID, hash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt); err != nil {
@@ -70,15 +71,15 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 		}
 		inv.Status = gatehouse.InvitationPending
 		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username,
-			Link: s.activationLink(secret), ExpiresAt: inv.ExpiresAt}
-		if err := s.queueMail(ctx, tx, now, inv.Email, user.Language, messages.Activation, mail); err != nil {
+			Link: s.ActivationLink(secret), ExpiresAt: inv.ExpiresAt}
+		if err := s.QueueMail(ctx, tx, now, inv.Email, user.Language, messages.Activation, mail); err != nil {
 			return err
 		}
 		out = inv
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "invitation.resent", "invitation", inv.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, inv.AccountID, "invitation.resent", "invitation", inv.ID))
 	})
 	if err == nil {
-		s.mailQueued()
+		s.MailQueued()
 	}
 	return out, err
 }
@@ -87,12 +88,12 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 // freeing its client-user slot (R-M5).
 func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
 	var out gatehouse.Invitation
-	err := s.store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
 		inv, _, err := s.manageableInvitation(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		if err := tx.EndInvitation(ctx, inv.AccountID, inv.ID, gatehouse.InvitationCancelled, now); err != nil {
 			return err
 		}
@@ -115,7 +116,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id s
 		}
 		inv.Status, inv.EndedAt = gatehouse.InvitationCancelled, now
 		out = inv
-		return tx.InsertAuditEvent(ctx, s.audit(c, now, inv.AccountID, "invitation.cancelled", "invitation", inv.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, inv.AccountID, "invitation.cancelled", "invitation", inv.ID))
 	})
 	return out, err
 }
@@ -134,5 +135,5 @@ func (s *Service) manageableInvitation(ctx context.Context, tx gatehouse.Tx, c g
 	if err != nil {
 		return inv, account, err
 	}
-	return inv, account, decideOn(c, access, account, policy.AddMember, policy.Target{Level: member.Level})
+	return inv, account, kernel.DecideOn(c, access, account, policy.AddMember, policy.Target{Level: member.Level})
 }

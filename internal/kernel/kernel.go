@@ -1,0 +1,172 @@
+// Package kernel is what every bounded context of Gatehouse shares: the
+// store, the clock and ids of one use case, the audit event every change
+// writes, the e-mail and SMS queued in the change's own transaction, the
+// tools that hash and seal secrets, and the way a use case asks the policy
+// (internal/policy) whether the caller may act. It holds no rule of any
+// context.
+package kernel
+
+import (
+	"context"
+	"crypto/rand"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
+	"github.com/gatehouse/gatehouse/internal/password"
+	"github.com/gatehouse/gatehouse/internal/secretbox"
+)
+
+// Kernel is embedded in each context's Service.
+type Kernel struct {
+	Store gatehouse.Store
+	Clock gatehouse.Clock
+	// NewID makes the id of a new row or message.
+	NewID func() string
+	// MailQueued wakes the delivery worker after a change queued a message.
+	MailQueued func()
+	// Hasher hashes and verifies passwords, a bounded number at a time.
+	Hasher *password.Hasher
+	// Box seals the secrets that must be read again (authenticator keys,
+	// providers' client secrets, remote monitoring passwords).
+	Box *secretbox.Box
+	// Sleep waits for d or until ctx ends; tests record instead of waiting.
+	Sleep func(ctx context.Context, d time.Duration)
+
+	publicURL  string
+	mailDomain string
+}
+
+// Options configures a Kernel. Zero values pick the production defaults.
+type Options struct {
+	Clock gatehouse.Clock
+	NewID func() string
+	// PublicURL is the base of every link in e-mails; never a request's Host.
+	PublicURL string
+	// MailQueued, if set, is called after a change queued e-mail.
+	MailQueued func()
+	// PasswordParams are argon2id's costs (default password.DefaultParams);
+	// tests lower them.
+	PasswordParams password.Params
+	// SecretKey seals the secrets that must be read again; 32 bytes.
+	// Default: a random key, good for one process only.
+	SecretKey []byte
+	// Sleep waits for d or until ctx ends (default: really).
+	Sleep func(ctx context.Context, d time.Duration)
+}
+
+// New returns the kernel over store.
+func New(store gatehouse.Store, opts Options) *Kernel {
+	k := &Kernel{Store: store, Clock: opts.Clock, NewID: opts.NewID, MailQueued: opts.MailQueued, Sleep: opts.Sleep}
+	k.publicURL = strings.TrimRight(opts.PublicURL, "/")
+	if k.publicURL == "" {
+		k.publicURL = "http://127.0.0.1:8080"
+	}
+	k.mailDomain = "gatehouse.invalid"
+	if u, err := url.Parse(k.publicURL); err == nil && u.Hostname() != "" {
+		k.mailDomain = u.Hostname()
+	}
+	params := opts.PasswordParams
+	if params == (password.Params{}) {
+		params = password.DefaultParams
+	}
+	// One hash at a time per core: more would only queue inside the CPU and
+	// multiply the memory held (19 MiB each).
+	k.Hasher = password.NewHasher(params, runtime.GOMAXPROCS(0))
+	key := opts.SecretKey
+	if key == nil {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		panic(err) // a key of the wrong size is a wiring mistake
+	}
+	k.Box = box
+	if k.Sleep == nil {
+		k.Sleep = sleep
+	}
+	if k.MailQueued == nil {
+		k.MailQueued = func() {}
+	}
+	if k.Clock == nil {
+		k.Clock = gatehouse.SystemClock{}
+	}
+	if k.NewID == nil {
+		k.NewID = NewID
+	}
+	return k
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// NewID returns a time-ordered unique id (UUIDv7), so that sorting by id is
+// sorting by creation.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Now is the single clock reading of one use case; times are stored to the
+// microsecond, so they are truncated here to compare equal after a round
+// trip. Pages judge expiry by it, as the API does.
+func (k *Kernel) Now() time.Time { return k.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+// PublicURL is the base of every link Gatehouse gives out.
+func (k *Kernel) PublicURL() string { return k.publicURL }
+
+// ActivationLink is the link of an invitation e-mail.
+func (k *Kernel) ActivationLink(secret string) string {
+	return k.publicURL + "/activate?token=" + url.QueryEscape(secret)
+}
+
+// Audit builds the audit event of a change made by caller.
+func (k *Kernel) Audit(c gatehouse.Caller, at time.Time, accountID, action, targetType, targetID string) gatehouse.AuditEvent {
+	return gatehouse.AuditEvent{
+		ID: k.NewID(), AccountID: accountID, At: at, ActorID: c.Principal.ActorID(),
+		Action: action, TargetType: targetType, TargetID: targetID, IP: c.IP, RequestID: c.RequestID,
+	}
+}
+
+// QueueMail renders a message in the recipient's language and queues it in
+// the transaction tx, with a Message-ID fixed now.
+func (k *Kernel) QueueMail(ctx context.Context, tx gatehouse.Tx, now time.Time, to, lang, kind string, data messages.Data) error {
+	m, err := k.Mail(now, to, lang, kind, data)
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueMessage(ctx, m)
+}
+
+// QueueSMS renders a text in the recipient's language and queues it in the
+// transaction tx, on the SMS channel (only its body is sent).
+func (k *Kernel) QueueSMS(ctx context.Context, tx gatehouse.Tx, now time.Time, phone, lang, kind string, data messages.Data) error {
+	m, err := k.Mail(now, phone, lang, kind, data)
+	if err != nil {
+		return err
+	}
+	m.Channel, m.Subject = gatehouse.ChannelSMS, ""
+	return tx.EnqueueMessage(ctx, m)
+}
+
+// Mail renders a message in the recipient's language, with its Message-ID.
+func (k *Kernel) Mail(now time.Time, to, lang, kind string, data messages.Data) (gatehouse.Message, error) {
+	subject, body, err := messages.Render(lang, kind, data)
+	if err != nil {
+		return gatehouse.Message{}, err
+	}
+	id := k.NewID()
+	return gatehouse.Message{ID: id, MessageID: id + "@" + k.mailDomain, To: to, Subject: subject, Body: body, CreatedAt: now}, nil
+}

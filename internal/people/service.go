@@ -1,0 +1,53 @@
+// Package people is the people context: the members of each account, their
+// invitations (one by one and in bulk from a CSV file), the remote
+// monitoring user, notifications to an account's members, and the profile
+// of each person's identity.
+package people
+
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/access"
+	"github.com/gatehouse/gatehouse/internal/kernel"
+)
+
+// Service holds the people use cases.
+type Service struct {
+	*kernel.Kernel
+	// Access resolves roles and folders, and tells who reaches what, for
+	// the members added and changed.
+	Access *access.Service
+	// invitationTTL is how long an invitation link lives.
+	invitationTTL time.Duration
+	// instance names this process in the leases of bulk jobs.
+	instance string
+	// bulkLease is how long a bulk job stays with a node that stopped
+	// renewing it; bulkPoll how often a waiting confirm looks again.
+	bulkLease, bulkPoll time.Duration
+	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
+	bulkWake chan struct{}
+}
+
+// Options configures the people use cases. Zero values pick the
+// production defaults.
+type Options struct {
+	// InvitationTTL is how long an invitation link lives (default 7 days).
+	InvitationTTL time.Duration
+	// BulkLease is how long a bulk job's lease lasts without renewal
+	// (default 15 s): after a crash, another node (or the restarted one)
+	// takes the job over once it ends.
+	BulkLease time.Duration
+}
+
+// New returns the people use cases.
+func New(k *kernel.Kernel, rules *access.Service, opts Options) *Service {
+	s := &Service{Kernel: k, Access: rules, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
+		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkWake: make(chan struct{}, 1)}
+	if s.invitationTTL <= 0 {
+		s.invitationTTL = 7 * 24 * time.Hour
+	}
+	if s.bulkLease <= 0 {
+		s.bulkLease = 15 * time.Second
+	}
+	return s
+}

@@ -1,0 +1,90 @@
+// Package signin is the sign-in context: passwords and their slow-down and
+// locks, sessions, second factors, identity providers (OpenID Connect),
+// password resets, activation of invitations, and turning a bearer secret
+// into a principal.
+package signin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
+)
+
+// Service holds the sign-in use cases.
+type Service struct {
+	*kernel.Kernel
+	// bootstrapHash is the SHA-256 of the bootstrap operator token, or nil.
+	bootstrapHash []byte
+	// dummyHash is verified for unknown usernames, so they cost what known
+	// ones do.
+	dummyHash string
+	// providers caches the discovery of OpenID Connect providers.
+	providers *oidcProviders
+}
+
+// New returns the sign-in use cases. bootstrapToken, when set, is accepted
+// as an operator API token.
+func New(k *kernel.Kernel, bootstrapToken string) *Service {
+	s := &Service{Kernel: k, providers: &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}}
+	s.dummyHash, _ = k.Hasher.Hash(context.Background(), "no user has this password")
+	if bootstrapToken != "" {
+		sum := sha256.Sum256([]byte(bootstrapToken))
+		s.bootstrapHash = sum[:]
+	}
+	return s
+}
+
+// Authenticate turns a bearer secret into a principal, or fails with
+// EUNAUTHENTICATED. The bootstrap token is compared in constant time; other
+// tokens are found by the hash of the secret, which leaks nothing by timing.
+func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Principal, error) {
+	unauthenticated := gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
+	if secret == "" {
+		return gatehouse.Principal{}, unauthenticated
+	}
+	hash := gatehouse.HashToken(secret)
+	if s.bootstrapHash != nil && subtle.ConstantTimeCompare(hash, s.bootstrapHash) == 1 {
+		return gatehouse.Principal{Operator: true}, nil
+	}
+	switch gatehouse.TokenKind(secret) {
+	case gatehouse.TokenSession:
+		p, err := s.sessionPrincipal(ctx, hash)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Principal{}, unauthenticated
+		}
+		return p, err
+	case gatehouse.TokenCheck:
+		if _, err := s.Store.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Principal{}, unauthenticated
+		} else if err != nil {
+			return gatehouse.Principal{}, err
+		}
+		return gatehouse.Principal{Checker: true}, nil
+	case gatehouse.TokenAPI:
+		now := s.Now()
+		tok, err := s.Store.APITokenByHash(ctx, hash, now)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.Principal{}, unauthenticated
+		} else if err != nil {
+			return gatehouse.Principal{}, err
+		}
+		if tok.LastUsedAt.Before(now.Add(-time.Minute)) {
+			// The last use is recorded to the minute: one write a minute a
+			// token, not one a request.
+			if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, tok.ID, now) }); err != nil {
+				return gatehouse.Principal{}, err
+			}
+		}
+		p := gatehouse.Principal{UserID: tok.UserID, ScopeAccountID: tok.AccountID}
+		if len(tok.Scopes) > 0 {
+			p.Scopes = tok.Scopes
+		}
+		return p, nil
+	}
+	return gatehouse.Principal{}, unauthenticated
+}
