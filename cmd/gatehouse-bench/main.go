@@ -258,7 +258,7 @@ func integratorAdminToken(n *node, integratorID string) (string, error) {
 	defer db.Close()
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
 	userID := kernel.NewID()
-	err = db.Write(ctx, func(tx gatehouse.Tx) error {
+	err = db.Write(ctx, func(tx *store.WriteTx) error {
 		now := time.Now().UTC()
 		if err := tx.InsertUser(ctx, gatehouse.User{ID: userID, Username: "staff@bench.example", Language: "en",
 			Status: gatehouse.UserActive, CreatedAt: now}); err != nil {
@@ -289,7 +289,7 @@ func seed(n *node, integratorID string, count int) error {
 	now := time.Now().UTC()
 	for done := 0; done < count; {
 		batch := min(2000, count-done)
-		err := db.Write(ctx, func(tx gatehouse.Tx) error {
+		err := db.Write(ctx, func(tx *store.WriteTx) error {
 			for i := range batch {
 				k := done + i
 				name := fmt.Sprintf("%s %s %04d", cities[k%len(cities)], kinds[(k/len(cities))%len(kinds)], k%1000)
@@ -449,7 +449,7 @@ func benchDelivery(dbKind string, count int) error {
 	now := time.Now().UTC()
 	for done := 0; done < count; {
 		batch := min(1000, count-done)
-		if err := db.Write(ctx, func(tx gatehouse.Tx) error {
+		if err := db.Write(ctx, func(tx *store.WriteTx) error {
 			for range batch {
 				id := kernel.NewID()
 				if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@bench.example", To: "someone@bench.example",

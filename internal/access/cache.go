@@ -10,7 +10,7 @@ import (
 )
 
 // Snapshots is what a Cache reads: the account's authz version, and a snapshot
-// of its rules. gatehouse.Reader has both.
+// of its rules; the store offers both.
 type Snapshots interface {
 	AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error)
 	AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error)

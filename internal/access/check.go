@@ -89,11 +89,11 @@ func (s *Service) mayCheck(ctx context.Context, c gatehouse.Caller) error {
 	p := c.Principal
 	var acc gatehouse.Access
 	if p.ScopeAccountID != "" {
-		account, err := s.Store.Account(ctx, p.ScopeAccountID)
+		account, err := s.checksStore.Account(ctx, p.ScopeAccountID)
 		if err != nil {
 			return err
 		}
-		if acc, err = s.Store.AccessTo(ctx, p, account); err != nil {
+		if acc, err = s.checksStore.AccessTo(ctx, p, account); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,7 @@ var foldersManage = gatehouse.PermissionBit("folders.manage")
 // authorizeFolderChange decides whether the caller may change the tree at
 // each of the folders named ("" is the top). Unknown folders are ENOTFOUND.
 func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller, accountID string, at ...string) error {
-	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadFolders, policy.Target{})
+	account, acc, err := s.AuthorizeAccess(ctx, s.foldersStore, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *Service) CreateFolder(ctx context.Context, c gatehouse.Caller, accountI
 	now := s.Now()
 	folder := gatehouse.Folder{ID: s.NewID(), AccountID: accountID, ParentID: parentID, Name: name, CreatedAt: now}
 	path := "/" + name
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.foldersStore.Write(ctx, func(tx FoldersTx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountI
 		return FolderView{}, err
 	}
 	var view FolderView
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.foldersStore.Write(ctx, func(tx FoldersTx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Service) DeleteFolder(ctx context.Context, c gatehouse.Caller, accountI
 	if err := s.authorizeFolderChange(ctx, c, accountID, folderID); err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.foldersStore.Write(ctx, func(tx FoldersTx) error {
 		if err := tx.BumpAuthzVersion(ctx, accountID); err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Service) Folder(ctx context.Context, c gatehouse.Caller, accountID, fol
 // folderReader authorizes reading the account's folders and returns its model
 // and whether the caller sees every folder whatever their grants.
 func (s *Service) folderReader(ctx context.Context, c gatehouse.Caller, accountID string) (*Model, bool, error) {
-	account, acc, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadFolders, policy.Target{})
+	account, acc, err := s.AuthorizeAccess(ctx, s.foldersStore, c, accountID, policy.ReadFolders, policy.Target{})
 	if err != nil {
 		return nil, false, err
 	}

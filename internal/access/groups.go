@@ -24,7 +24,7 @@ func (s *Service) CreateGroup(ctx context.Context, c gatehouse.Caller, accountID
 	}
 	now := s.Now()
 	view := GroupView{Group: gatehouse.Group{ID: s.NewID(), AccountID: accountID, Name: name, CreatedAt: now}}
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ type GroupPatch struct {
 // UpdateGroup changes a group's name or roles.
 func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string, patch GroupPatch) (GroupView, error) {
 	var view GroupView
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID
 // DeleteGroup removes a group with its grants; its members keep their own
 // roles and grants.
 func (s *Service) DeleteGroup(ctx context.Context, c gatehouse.Caller, accountID, groupID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -104,14 +104,14 @@ func (s *Service) DeleteGroup(ctx context.Context, c gatehouse.Caller, accountID
 
 // Group returns one group with the user ids of its members.
 func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, groupID string) (GroupView, []string, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.groupsStore, c, accountID, policy.ReadAccessRules); err != nil {
 		return GroupView{}, nil, err
 	}
-	group, err := s.Store.Group(ctx, accountID, groupID)
+	group, err := s.groupsStore.Group(ctx, accountID, groupID)
 	if err != nil {
 		return GroupView{}, nil, err
 	}
-	members, err := s.Store.GroupMemberIDs(ctx, accountID, groupID)
+	members, err := s.groupsStore.GroupMemberIDs(ctx, accountID, groupID)
 	if err != nil {
 		return GroupView{}, nil, err
 	}
@@ -124,10 +124,10 @@ func (s *Service) Group(ctx context.Context, c gatehouse.Caller, accountID, grou
 
 // Groups lists the account's groups by name.
 func (s *Service) Groups(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[GroupView], error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.groupsStore, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Page[GroupView]{}, err
 	}
-	groups, err := s.Store.ListGroups(ctx, accountID, page)
+	groups, err := s.groupsStore.ListGroups(ctx, accountID, page)
 	if err != nil {
 		return gatehouse.Page[GroupView]{}, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) groupViews(ctx context.Context, accountID string, groups []gat
 
 // roleNamer returns a function naming role ids of the account.
 func (s *Service) roleNamer(ctx context.Context, accountID string) (func(ids []string) []string, error) {
-	custom, err := s.Store.ListRoles(ctx, accountID)
+	custom, err := s.groupsStore.ListRoles(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Service) roleNamer(ctx context.Context, accountID string) (func(ids []s
 // AddGroupMember puts a user of the account (active or still to activate)
 // in a group.
 func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -197,7 +197,7 @@ func (s *Service) AddGroupMember(ctx context.Context, c gatehouse.Caller, accoun
 
 // RemoveGroupMember takes a user out of a group.
 func (s *Service) RemoveGroupMember(ctx context.Context, c gatehouse.Caller, accountID, groupID, userID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 	now := s.Now()
 	view := GrantView{Grant: gatehouse.Grant{ID: s.NewID(), AccountID: accountID, FolderID: folderID,
 		UserID: in.UserID, GroupID: in.GroupID, CreatedAt: now}}
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -277,13 +277,13 @@ func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID
 
 // Grants lists the grants made on one folder.
 func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, folderID string) ([]GrantView, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.groupsStore, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.Folder(ctx, accountID, folderID); err != nil {
+	if _, err := s.groupsStore.Folder(ctx, accountID, folderID); err != nil {
 		return nil, err
 	}
-	grants, err := s.Store.FolderGrants(ctx, accountID, folderID)
+	grants, err := s.groupsStore.FolderGrants(ctx, accountID, folderID)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func (s *Service) Grants(ctx context.Context, c gatehouse.Caller, accountID, fol
 
 // DeleteGrant takes a grant back.
 func (s *Service) DeleteGrant(ctx context.Context, c gatehouse.Caller, accountID, folderID, grantID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}

@@ -16,10 +16,10 @@ import (
 // Roles lists the account's roles: the built-in ones, then the custom ones by
 // name.
 func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.Role, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.rolesStore, c, accountID, policy.ReadAccessRules); err != nil {
 		return nil, err
 	}
-	custom, err := s.Store.ListRoles(ctx, accountID)
+	custom, err := s.rolesStore.ListRoles(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -33,13 +33,13 @@ func (s *Service) Roles(ctx context.Context, c gatehouse.Caller, accountID strin
 
 // Role returns one role of the account, built-in or custom.
 func (s *Service) Role(ctx context.Context, c gatehouse.Caller, accountID, roleID string) (gatehouse.Role, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAccessRules); err != nil {
+	if _, err := s.Authorize(ctx, s.rolesStore, c, accountID, policy.ReadAccessRules); err != nil {
 		return gatehouse.Role{}, err
 	}
 	if r, ok := gatehouse.BuiltinRole(roleID); ok {
 		return r, nil
 	}
-	return s.Store.Role(ctx, accountID, roleID)
+	return s.rolesStore.Role(ctx, accountID, roleID)
 }
 
 // RolePatch changes a custom role; nil fields stay as they are.
@@ -56,7 +56,7 @@ func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID,
 	}
 	now := s.Now()
 	role.CreatedAt = now
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.rolesStore.Write(ctx, func(tx RolesTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Service) CreateRole(ctx context.Context, c gatehouse.Caller, accountID,
 // of it holds the new permissions at once.
 func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string, patch RolePatch) (gatehouse.Role, error) {
 	var role gatehouse.Role
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.rolesStore.Write(ctx, func(tx RolesTx) error {
 		if _, _, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID,
 // DeleteRole removes a custom role nobody holds; while a member, group or
 // grant holds it the answer is 409 role_in_use (docs/permissions.md).
 func (s *Service) DeleteRole(ctx context.Context, c gatehouse.Caller, accountID, roleID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.rolesStore.Write(ctx, func(tx RolesTx) error {
 		if _, _, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ManageAccessRules, policy.Target{BuiltinRole: gatehouse.IsBuiltinRole(roleID)}); err != nil {
 			return err
 		}
@@ -158,7 +158,13 @@ func roleNameTaken(err error, name string) error {
 
 // ResolveRoles turns role names (without regard to case) or ids into the
 // account's roles, without duplicates, in the order given.
-func ResolveRoles(ctx context.Context, r gatehouse.Reader, accountID, field string, requested []string) ([]gatehouse.Role, error) {
+// RoleLookup finds an account's roles by id or by name.
+type RoleLookup interface {
+	Role(ctx context.Context, accountID, id string) (gatehouse.Role, error)
+	RoleByName(ctx context.Context, accountID, name string) (gatehouse.Role, error)
+}
+
+func ResolveRoles(ctx context.Context, r RoleLookup, accountID, field string, requested []string) ([]gatehouse.Role, error) {
 	roles := make([]gatehouse.Role, 0, len(requested))
 	for _, want := range requested {
 		role, err := resolveRole(ctx, r, accountID, field, want)
@@ -172,7 +178,7 @@ func ResolveRoles(ctx context.Context, r gatehouse.Reader, accountID, field stri
 	return roles, nil
 }
 
-func resolveRole(ctx context.Context, r gatehouse.Reader, accountID, field, want string) (gatehouse.Role, error) {
+func resolveRole(ctx context.Context, r RoleLookup, accountID, field, want string) (gatehouse.Role, error) {
 	want = strings.TrimSpace(want)
 	if role, ok := gatehouse.BuiltinRole(gatehouse.NameKey(want)); ok {
 		return role, nil

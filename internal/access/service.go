@@ -9,13 +9,28 @@ import "github.com/gatehouse/gatehouse/internal/kernel"
 // Service holds the access-rules use cases.
 type Service struct {
 	*kernel.Kernel
+	rolesStore   RolesStore
+	foldersStore FoldersStore
+	groupsStore  GroupsStore
+	checksStore  ChecksStore
 	// Models caches each account's rules for checks, folder lists, home
 	// folders and effective permissions.
 	Models *Cache
 }
 
-// New returns the access-rules use cases; cacheSize is how many accounts'
+// New returns the access-rules use cases; the models are built from
+// snapshots, and cacheSize is how many accounts'
 // models are kept in memory (0: DefaultCapacity).
-func New(k *kernel.Kernel, cacheSize int) *Service {
-	return &Service{Kernel: k, Models: NewCache(k.Store, cacheSize)}
+func New(k *kernel.Kernel, stores Stores, snapshots Snapshots, cacheSize int) *Service {
+	return &Service{Kernel: k, rolesStore: stores.Roles, foldersStore: stores.Folders, groupsStore: stores.Groups,
+		checksStore: stores.Checks, Models: NewCache(snapshots, cacheSize)}
+}
+
+// Stores are the faces of the store this context's use cases see, one per
+// group of use cases (see store.go).
+type Stores struct {
+	Roles   RolesStore
+	Folders FoldersStore
+	Groups  GroupsStore
+	Checks  ChecksStore
 }

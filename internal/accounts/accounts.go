@@ -53,7 +53,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 		return gatehouse.Account{}, gatehouse.Invalid("kind", `kind must be "integrator" or "client"`)
 	}
 
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		if account.Kind == gatehouse.KindClient {
 			owner, err := s.Authorize(ctx, tx, c, account.IntegratorID, policy.CreateClient)
 			if code := gatehouse.ErrorCode(err); code == gatehouse.ENOTFOUND {
@@ -78,7 +78,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 
 // Account returns one account the caller may see.
 func (s *Service) Account(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Account, error) {
-	return s.Authorize(ctx, s.Store, c, id, policy.ReadAccount)
+	return s.Authorize(ctx, s.accountsStore, c, id, policy.ReadAccount)
 }
 
 // ListAccounts lists the accounts the caller may see (R-T4).
@@ -97,7 +97,7 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 		}
 		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID}
 	}
-	return s.Store.ListAccounts(ctx, f)
+	return s.accountsStore.ListAccounts(ctx, f)
 }
 
 // AccountPatch changes the fields that are set.
@@ -121,7 +121,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		}
 	}
 	var account gatehouse.Account
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		account, err = s.Authorize(ctx, tx, c, id, policy.UpdateAccount)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 		return gatehouse.Account{}, gatehouse.Invalid("max_client_users", "max_client_users must be between 0 and %d", MaxClientUsersCeiling)
 	}
 	var account gatehouse.Account
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		var err error
 		account, err = s.Authorize(ctx, tx, c, id, policy.ChangeSettings)
 		if err != nil {
@@ -183,12 +183,12 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 
 // AuditEvents lists an account's audit log, newest first (R-X1).
 func (s *Service) AuditEvents(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.AuditFilter) (gatehouse.Page[gatehouse.AuditEvent], error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadAudit); err != nil {
+	if _, err := s.Authorize(ctx, s.accountsStore, c, accountID, policy.ReadAudit); err != nil {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, err
 	}
 	if len(f.ActionPrefix) > 100 || len(f.ActorID) > 100 {
 		return gatehouse.Page[gatehouse.AuditEvent]{}, gatehouse.Invalid("action", "filters are at most 100 characters")
 	}
 	f.AccountID = accountID
-	return s.Store.ListAuditEvents(ctx, f)
+	return s.accountsStore.ListAuditEvents(ctx, f)
 }

@@ -49,7 +49,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
 	tok := gatehouse.APIToken{ID: s.NewID(), UserID: c.Principal.UserID, AccountID: accountID, Name: name, Hash: hash,
 		Scopes: scopes, CreatedAt: now, ExpiresAt: in.ExpiresAt.UTC().Truncate(time.Microsecond)}
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		// A token acts through its owner's own membership of the account
 		// (an integrator's token reaches the integrator's clients too), and
 		// dies with it: the store binds it to that membership.
@@ -69,18 +69,18 @@ func (s *Service) CreateAPIToken(ctx context.Context, c gatehouse.Caller, accoun
 
 // APITokens lists the caller's live tokens for the account.
 func (s *Service) APITokens(ctx context.Context, c gatehouse.Caller, accountID string) ([]gatehouse.APIToken, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ManageOwnAPITokens); err != nil {
+	if _, err := s.Authorize(ctx, s.accountsStore, c, accountID, policy.ManageOwnAPITokens); err != nil {
 		return nil, err
 	}
 	if c.Principal.UserID == "" {
 		return nil, nil
 	}
-	return s.Store.APITokensOf(ctx, c.Principal.UserID, accountID, s.Now())
+	return s.accountsStore.APITokensOf(ctx, c.Principal.UserID, accountID, s.Now())
 }
 
 // RevokeAPIToken ends one of the caller's tokens for the account at once.
 func (s *Service) RevokeAPIToken(ctx context.Context, c gatehouse.Caller, accountID, tokenID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageOwnAPITokens); err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func (s *Service) CreateCheckToken(ctx context.Context, c gatehouse.Caller, name
 	now := s.Now()
 	token := gatehouse.CheckToken{ID: s.NewID(), Name: name, CreatedBy: c.Principal.ActorID(), CreatedAt: now}
 	secret, hash := gatehouse.NewToken(gatehouse.TokenCheck)
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		if err := tx.InsertCheckToken(ctx, token, hash); err != nil {
 			return err
 		}
@@ -36,7 +36,7 @@ func (s *Service) CheckTokens(ctx context.Context, c gatehouse.Caller) ([]gateho
 	if err := kernel.Decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
 		return nil, err
 	}
-	return s.Store.ListCheckTokens(ctx)
+	return s.accountsStore.ListCheckTokens(ctx)
 }
 
 // RevokeCheckToken ends a check token at once. Operators only.
@@ -44,7 +44,7 @@ func (s *Service) RevokeCheckToken(ctx context.Context, c gatehouse.Caller, id s
 	if err := kernel.Decide(c, policy.ManageCheckTokens, policy.Target{}); err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		if err := tx.RevokeCheckToken(ctx, id, s.Now()); err != nil {
 			return err
 		}

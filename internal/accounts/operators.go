@@ -20,7 +20,7 @@ func (s *Service) Operators(ctx context.Context, c gatehouse.Caller) ([]gatehous
 	if err := kernel.Decide(c, policy.ManageOperators, policy.Target{}); err != nil {
 		return nil, err
 	}
-	return s.Store.Operators(ctx)
+	return s.accountsStore.Operators(ctx)
 }
 
 // SetOperator makes an activated identity an operator, or takes the power
@@ -30,7 +30,7 @@ func (s *Service) SetOperator(ctx context.Context, c gatehouse.Caller, userID st
 		return gatehouse.User{}, err
 	}
 	var user gatehouse.User
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.accountsStore.Write(ctx, func(tx AccountsTx) error {
 		var err error
 		if user, err = tx.User(ctx, userID); err != nil {
 			return err

@@ -27,7 +27,7 @@ type Rights struct {
 // AccountRights reads the account (ENOTFOUND when the caller may not see
 // it) and what the caller may do there.
 func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, accountID string) (Rights, error) {
-	account, access, err := s.AuthorizeAccess(ctx, s.Store, c, accountID, policy.ReadAccount, policy.Target{})
+	account, access, err := s.AuthorizeAccess(ctx, s.accountsStore, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return Rights{}, err
 	}
@@ -40,7 +40,7 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		RemoteMonitor:  account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ManageRemoteMonitoring),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
-		if r.ClientUsers, err = s.Store.ClientUsers(ctx, account.ID); err != nil {
+		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {
 			return r, err
 		}
 		r.MaxClientUsers = account.Settings.MaxClientUsers

@@ -210,7 +210,7 @@ func (e *Env) Member(t testing.TB, accountID string, level gatehouse.Level) (tok
 	ctx := context.Background()
 	userID = kernel.NewID()
 	secret, hash := gatehouse.NewToken(gatehouse.TokenAPI)
-	err := e.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := e.Store.Write(ctx, func(tx *store.WriteTx) error {
 		if err := tx.InsertUser(ctx, gatehouse.User{ID: userID, Username: userID + "@example.com", FirstName: "Test",
 			LastName: string(level), Language: "en", Status: gatehouse.UserActive}); err != nil {
 			return err
@@ -225,7 +225,7 @@ func (e *Env) Member(t testing.TB, accountID string, level gatehouse.Level) (tok
 
 // Grant gives an existing user a membership and, when hash is not nil, an API
 // token scoped to that account.
-func (e *Env) Grant(ctx context.Context, tx gatehouse.Tx, userID, accountID string, level gatehouse.Level, hash []byte) error {
+func (e *Env) Grant(ctx context.Context, tx *store.WriteTx, userID, accountID string, level gatehouse.Level, hash []byte) error {
 	if err := tx.InsertMembership(ctx, gatehouse.Membership{ID: kernel.NewID(), AccountID: accountID, UserID: userID,
 		Level: level, Status: gatehouse.MembershipActive, Email: userID + "@example.com"}); err != nil {
 		return err

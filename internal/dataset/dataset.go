@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Spec is the size of the account to build.
@@ -52,13 +53,13 @@ type Account struct {
 }
 
 // Build writes a new integrator with one client account of the given shape.
-func Build(ctx context.Context, store gatehouse.Store, spec Spec) (Account, error) {
+func Build(ctx context.Context, db *store.DB, spec Spec) (Account, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
 	acct := Account{IntegratorID: newID(), ID: newID()}
 
-	err := store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := db.Write(ctx, func(tx *store.WriteTx) error {
 		if err := tx.InsertAccount(ctx, gatehouse.Account{ID: acct.IntegratorID, Kind: gatehouse.KindIntegrator,
 			Name: "Dataset integrator " + acct.IntegratorID[24:], Settings: gatehouse.AccountSettings{MaxClientUsers: 9},
 			CreatedAt: now, UpdatedAt: now}); err != nil {
@@ -73,7 +74,7 @@ func Build(ctx context.Context, store gatehouse.Store, spec Spec) (Account, erro
 	}
 
 	roleIDs := append([]string{}, gatehouse.BuiltinRoles...)
-	err = store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = db.Write(ctx, func(tx *store.WriteTx) error {
 		for i := range spec.CustomRoles {
 			var perms gatehouse.PermissionSet
 			for perms == 0 {
@@ -94,7 +95,7 @@ func Build(ctx context.Context, store gatehouse.Store, spec Spec) (Account, erro
 	// Folders, level by level: each folder above the last level holds
 	// Branching subfolders; the last level takes all that are left, spread
 	// over its parents, so the tree reaches the full depth.
-	err = store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = db.Write(ctx, func(tx *store.WriteTx) error {
 		parents := []string{""}
 		for depth := 1; depth <= spec.Depth && len(acct.FolderIDs) < spec.Folders; depth++ {
 			count := len(parents) * spec.Branching
@@ -119,7 +120,7 @@ func Build(ctx context.Context, store gatehouse.Store, spec Spec) (Account, erro
 		return acct, fmt.Errorf("folders: %w", err)
 	}
 
-	err = store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = db.Write(ctx, func(tx *store.WriteTx) error {
 		for i := range spec.Members {
 			u := gatehouse.User{ID: newID(), Username: fmt.Sprintf("member%04d.%s@dataset.example", i, acct.ID[24:]),
 				FirstName: "Member", LastName: fmt.Sprint(i), Language: "en", Status: gatehouse.UserActive, CreatedAt: now}
@@ -162,7 +163,7 @@ func Build(ctx context.Context, store gatehouse.Store, spec Spec) (Account, erro
 	// Grants: seven in ten to a member, the rest to a group; a repeat of the
 	// same grant is drawn again.
 	seen := map[[3]string]bool{}
-	err = store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = db.Write(ctx, func(tx *store.WriteTx) error {
 		for made := 0; made < spec.Grants; {
 			g := gatehouse.Grant{ID: newID(), AccountID: acct.ID, FolderID: acct.FolderIDs[rng.IntN(len(acct.FolderIDs))],
 				RoleID: roleIDs[rng.IntN(len(roleIDs))], CreatedAt: now}

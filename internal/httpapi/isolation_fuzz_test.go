@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -52,7 +53,7 @@ func buildIsolationWorld(t testing.TB, b storetest.Backend) *isolationWorld {
 	// Staff of I1 who is also an administrator of C2, through a token
 	// scoped to I1: the token must not reach C2.
 	scoped, userID := e.Member(t, i1, gatehouse.LevelIntegratorUser)
-	if err := e.Store.Write(context.Background(), func(tx gatehouse.Tx) error {
+	if err := e.Store.Write(context.Background(), func(tx *store.WriteTx) error {
 		return e.Grant(context.Background(), tx, userID, w.c2, gatehouse.LevelClientAdmin, nil)
 	}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -37,7 +38,7 @@ func newTenants(t *testing.T, b storetest.Backend) *tenants {
 	// a token scoped to I1: the token must not reach C2 (R-M6, R-S4).
 	scoped, userID := e.Member(t, ts.i1, gatehouse.LevelIntegratorUser)
 	ctx := context.Background()
-	if err := e.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	if err := e.Store.Write(ctx, func(tx *store.WriteTx) error {
 		return e.Grant(ctx, tx, userID, ts.c2, gatehouse.LevelClientAdmin, nil)
 	}); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func Decide(c gatehouse.Caller, act policy.Action, t policy.Target) error {
 
 // Authorize reads the account and asks the policy whether caller may do act
 // there. It returns the account so the caller need not read it again.
-func (k *Kernel) Authorize(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act policy.Action) (gatehouse.Account, error) {
+func (k *Kernel) Authorize(ctx context.Context, r Reader, c gatehouse.Caller, accountID string, act policy.Action) (gatehouse.Account, error) {
 	account, _, err := k.AuthorizeAccess(ctx, r, c, accountID, act, policy.Target{})
 	return account, err
 }
@@ -36,7 +36,7 @@ func (k *Kernel) Authorize(ctx context.Context, r gatehouse.Reader, c gatehouse.
 // AuthorizeAccess is Authorize with more of the target known, that also
 // returns what the caller holds over the account, for the decisions that
 // follow once the member or folder acted on is read (DecideOn).
-func (k *Kernel) AuthorizeAccess(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, act policy.Action, t policy.Target) (gatehouse.Account, gatehouse.Access, error) {
+func (k *Kernel) AuthorizeAccess(ctx context.Context, r Reader, c gatehouse.Caller, accountID string, act policy.Action, t policy.Target) (gatehouse.Account, gatehouse.Access, error) {
 	account, err := r.Account(ctx, accountID)
 	if err != nil {
 		return account, gatehouse.Access{}, err
@@ -68,7 +68,7 @@ func May(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account,
 // identityTarget gathers what the policy needs to decide an action on a
 // person's identity: every membership they have, with what the caller holds
 // over each account. field names the identity field being changed.
-func (k *Kernel) identityTarget(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User, field string) (policy.Target, []string, error) {
+func (k *Kernel) identityTarget(ctx context.Context, r Reader, c gatehouse.Caller, user gatehouse.User, field string) (policy.Target, []string, error) {
 	t := policy.Target{Self: c.Principal.UserID == user.ID, ServiceIdentity: IsServiceUser(user), Field: field}
 	memberships, err := r.MembershipsOf(ctx, user.ID)
 	if err != nil {
@@ -93,7 +93,7 @@ func (k *Kernel) identityTarget(ctx context.Context, r gatehouse.Reader, c gateh
 // AuthorizeIdentity asks the policy whether caller may do act on the
 // identity, and returns the accounts the person belongs to (where the
 // change is written in the audit log).
-func (k *Kernel) AuthorizeIdentity(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, user gatehouse.User, act policy.Action, field string) ([]string, error) {
+func (k *Kernel) AuthorizeIdentity(ctx context.Context, r Reader, c gatehouse.Caller, user gatehouse.User, act policy.Action, field string) ([]string, error) {
 	t, accounts, err := k.identityTarget(ctx, r, c, user, field)
 	if err != nil {
 		return nil, err
@@ -107,4 +107,26 @@ func (k *Kernel) AuthorizeIdentity(ctx context.Context, r gatehouse.Reader, c ga
 func IsServiceUser(u gatehouse.User) bool {
 	_, err := gatehouse.ParseEmail("username", u.Username)
 	return err != nil
+}
+
+// Reader is what asking the policy reads: the account, what the caller
+// holds over it, and every membership of a person. Every context's store
+// offers it, outside and inside a transaction.
+type Reader interface {
+	// Account returns an account by id.
+	Account(ctx context.Context, id string) (gatehouse.Account, error)
+	// AccessTo tells what the principal holds over the account: operator,
+	// their level in it, and their level in its integrator.
+	AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account) (gatehouse.Access, error)
+	// MembershipsOf lists an identity's memberships, in every account.
+	MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error)
+}
+
+// Writer is what every change writes beside itself, in its own
+// transaction: its audit event, and the messages it causes.
+type Writer interface {
+	InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error
+	// EnqueueMessage queues an e-mail or a text in the same transaction as
+	// its cause.
+	EnqueueMessage(ctx context.Context, m gatehouse.Message) error
 }

@@ -24,7 +24,6 @@ import (
 
 // Kernel is embedded in each context's Service.
 type Kernel struct {
-	Store gatehouse.Store
 	Clock gatehouse.Clock
 	// NewID makes the id of a new row or message.
 	NewID func() string
@@ -60,9 +59,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration)
 }
 
-// New returns the kernel over store.
-func New(store gatehouse.Store, opts Options) *Kernel {
-	k := &Kernel{Store: store, Clock: opts.Clock, NewID: opts.NewID, MailQueued: opts.MailQueued, Sleep: opts.Sleep}
+// New returns the kernel.
+func New(opts Options) *Kernel {
+	k := &Kernel{Clock: opts.Clock, NewID: opts.NewID, MailQueued: opts.MailQueued, Sleep: opts.Sleep}
 	k.publicURL = strings.TrimRight(opts.PublicURL, "/")
 	if k.publicURL == "" {
 		k.publicURL = "http://127.0.0.1:8080"
@@ -142,7 +141,7 @@ func (k *Kernel) Audit(c gatehouse.Caller, at time.Time, accountID, action, targ
 
 // QueueMail renders a message in the recipient's language and queues it in
 // the transaction tx, with a Message-ID fixed now.
-func (k *Kernel) QueueMail(ctx context.Context, tx gatehouse.Tx, now time.Time, to, lang, kind string, data messages.Data) error {
+func (k *Kernel) QueueMail(ctx context.Context, tx Writer, now time.Time, to, lang, kind string, data messages.Data) error {
 	m, err := k.Mail(now, to, lang, kind, data)
 	if err != nil {
 		return err
@@ -152,7 +151,7 @@ func (k *Kernel) QueueMail(ctx context.Context, tx gatehouse.Tx, now time.Time, 
 
 // QueueSMS renders a text in the recipient's language and queues it in the
 // transaction tx, on the SMS channel (only its body is sent).
-func (k *Kernel) QueueSMS(ctx context.Context, tx gatehouse.Tx, now time.Time, phone, lang, kind string, data messages.Data) error {
+func (k *Kernel) QueueSMS(ctx context.Context, tx Writer, now time.Time, phone, lang, kind string, data messages.Data) error {
 	m, err := k.Mail(now, phone, lang, kind, data)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -35,7 +36,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // account and an operator caller.
 type fixture struct {
 	svc    *service.Services
-	db     gatehouse.Store
+	db     *store.DB
 	client gatehouse.Account
 	op     gatehouse.Caller
 }
@@ -66,7 +67,7 @@ func (f *fixture) invite(t *testing.T, username, lang string) gatehouse.Member {
 	return m
 }
 
-func worker(db gatehouse.Store, s outbox.Sender, owner string) *outbox.Worker {
+func worker(db *store.DB, s outbox.Sender, owner string) *outbox.Worker {
 	return outbox.NewWorker(db, s, owner, quiet)
 }
 
@@ -126,7 +127,7 @@ func TestNewSiteMailForActiveIdentity(t *testing.T) {
 	b := storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}
 	f := newFixture(t, b, nil)
 	ctx := context.Background()
-	if err := f.db.Write(ctx, func(tx gatehouse.Tx) error {
+	if err := f.db.Write(ctx, func(tx *store.WriteTx) error {
 		return tx.InsertUser(ctx, gatehouse.User{ID: kernel.NewID(), Username: "active@example.com", FirstName: "Al", LastName: "Ive",
 			Language: "en", Status: gatehouse.UserActive})
 	}); err != nil {

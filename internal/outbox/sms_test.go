@@ -15,13 +15,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
 // queue writes messages to the outbox as a change would.
-func queue(t *testing.T, db gatehouse.Store, messages ...gatehouse.Message) {
+func queue(t *testing.T, db *store.DB, messages ...gatehouse.Message) {
 	t.Helper()
-	err := db.Write(context.Background(), func(tx gatehouse.Tx) error {
+	err := db.Write(context.Background(), func(tx *store.WriteTx) error {
 		for _, m := range messages {
 			if err := tx.EnqueueMessage(context.Background(), m); err != nil {
 				return err

@@ -16,11 +16,11 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 	default:
 		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("status", "status must be pending, accepted, expired or cancelled")
 	}
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.invitationsStore, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Invitation]{}, err
 	}
 	now := s.Now()
-	invs, err := s.Store.ListInvitations(ctx, accountID, status, now, page)
+	invs, err := s.invitationsStore.ListInvitations(ctx, accountID, status, now, page)
 	for i := range invs.Items {
 		invs.Items[i].Status = invs.Items[i].StatusAt(now)
 	}
@@ -30,12 +30,12 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 // Invitation returns one invitation the caller may see; others are
 // ENOTFOUND, as unknown ones are (R-X2).
 func (s *Service) Invitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
-	inv, _, _, err := s.invitationFor(ctx, s.Store, c, id, policy.ReadMembers)
+	inv, _, _, err := s.invitationFor(ctx, s.invitationsStore, c, id, policy.ReadMembers)
 	return inv, err
 }
 
 // invitationFor reads an invitation and authorizes act on its account.
-func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, id string, act policy.Action) (gatehouse.Invitation, gatehouse.Account, gatehouse.Access, error) {
+func (s *Service) invitationFor(ctx context.Context, r InvitationsReader, c gatehouse.Caller, id string, act policy.Action) (gatehouse.Invitation, gatehouse.Account, gatehouse.Access, error) {
 	inv, err := r.Invitation(ctx, id)
 	if err != nil {
 		return inv, gatehouse.Account{}, gatehouse.Access{}, err
@@ -54,7 +54,7 @@ func (s *Service) invitationFor(ctx context.Context, r gatehouse.Reader, c gateh
 // (the old one dies), a new expiry, a new e-mail (R-M5).
 func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
 	var out gatehouse.Invitation
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.invitationsStore.Write(ctx, func(tx InvitationsTx) error {
 		inv, account, err := s.manageableInvitation(ctx, tx, c, id)
 		if err != nil {
 			return err
@@ -88,7 +88,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 // freeing its client-user slot (R-M5).
 func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Invitation, error) {
 	var out gatehouse.Invitation
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.invitationsStore.Write(ctx, func(tx InvitationsTx) error {
 		inv, _, err := s.manageableInvitation(ctx, tx, c, id)
 		if err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c gatehouse.Caller, id s
 
 // manageableInvitation reads an invitation that caller may resend or cancel:
 // pending or expired, in an account where they may manage its member's level.
-func (s *Service) manageableInvitation(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, id string) (gatehouse.Invitation, gatehouse.Account, error) {
+func (s *Service) manageableInvitation(ctx context.Context, tx InvitationsTx, c gatehouse.Caller, id string) (gatehouse.Invitation, gatehouse.Account, error) {
 	inv, account, access, err := s.invitationFor(ctx, tx, c, id, policy.AddMember)
 	if err != nil {
 		return inv, account, err

@@ -52,7 +52,7 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		return NoticeResult{}, gatehouse.Invalid("idempotency_key", "idempotency key is at most %d bytes", maxIdempotencyKey)
 	}
 	var result NoticeResult
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.noticesStore.Write(ctx, func(tx NoticesTx) error {
 		result = NoticeResult{}
 		account, err := s.Authorize(ctx, tx, c, accountID, policy.Notify)
 		if err != nil {
@@ -101,7 +101,7 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "account.notified", "notification", result.ID))
 	})
 	if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT && n.IdempotencyKey != "" {
-		prior, err := s.Store.AccountNotificationByKey(ctx, accountID, n.IdempotencyKey)
+		prior, err := s.noticesStore.AccountNotificationByKey(ctx, accountID, n.IdempotencyKey)
 		return NoticeResult{ID: prior.ID, Emails: prior.Emails, SMS: prior.SMS, Repeated: true}, err
 	}
 	if err == nil && result.Emails+result.SMS > 0 && !result.Repeated {

@@ -62,7 +62,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		user    gatehouse.User
 		pending string
 	)
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.profilesStore.Write(ctx, func(tx ProfilesTx) error {
 		var err error
 		user, err = tx.User(ctx, userID)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 // it to the new address. It answers the username waiting for confirmation,
 // or "" when the username is the same but for case (changed at once: it is
 // the same address).
-func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, user *gatehouse.User, raw string, now time.Time) (string, error) {
+func (s *Service) askUsernameChange(ctx context.Context, tx ProfilesTx, c gatehouse.Caller, user *gatehouse.User, raw string, now time.Time) (string, error) {
 	username, err := gatehouse.ParseUsername("username", raw)
 	if err != nil {
 		return "", err
@@ -168,7 +168,7 @@ func (s *Service) askUsernameChange(ctx context.Context, tx gatehouse.Tx, c gate
 
 // requesterName names the caller in a message to a person: their name and
 // username, or that an operator asked.
-func (s *Service) requesterName(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, lang string) (string, error) {
+func (s *Service) requesterName(ctx context.Context, r ProfilesReader, c gatehouse.Caller, lang string) (string, error) {
 	if c.Principal.UserID == "" {
 		if lang == "fr" {
 			return "Un opérateur de la plateforme", nil
@@ -204,7 +204,7 @@ func usernameTaken() error {
 // same identity stay good until they expire; each works once.
 func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secret string) (gatehouse.User, error) {
 	var user gatehouse.User
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.profilesStore.Write(ctx, func(tx ProfilesTx) error {
 		now := s.Now()
 		if gatehouse.TokenKind(secret) != gatehouse.TokenConfirm {
 			return gatehouse.Errorf(gatehouse.ECONFIRMINVALID, "this link is not valid")
@@ -248,7 +248,7 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 // attempts (R-S3): for operators and the administrators who may manage the
 // person in one of their accounts, not for the person themself.
 func (s *Service) UnlockSignIn(ctx context.Context, c gatehouse.Caller, userID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.profilesStore.Write(ctx, func(tx ProfilesTx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (s *Service) SetPhoto(ctx context.Context, c gatehouse.Caller, userID, cont
 	if err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.profilesStore.Write(ctx, func(tx ProfilesTx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
@@ -295,15 +295,15 @@ func (s *Service) Photo(ctx context.Context, c gatehouse.Caller, userID string) 
 	if _, err := s.profileOf(ctx, c, userID, policy.ReadPhoto); err != nil {
 		return nil, err
 	}
-	return s.Store.UserPhoto(ctx, userID)
+	return s.profilesStore.UserPhoto(ctx, userID)
 }
 
 // profileOf reads an identity the caller may do act on (the photo).
 func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID string, act policy.Action) (gatehouse.User, error) {
-	user, err := s.Store.User(ctx, userID)
+	user, err := s.profilesStore.User(ctx, userID)
 	if err != nil {
 		return user, err
 	}
-	_, err = s.AuthorizeIdentity(ctx, s.Store, c, user, act, "photo")
+	_, err = s.AuthorizeIdentity(ctx, s.profilesStore, c, user, act, "photo")
 	return user, err
 }

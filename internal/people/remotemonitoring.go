@@ -53,7 +53,7 @@ func randomString(n int, alphabet string) string {
 
 // remoteMonitoringAccount authorizes management of the account's remote
 // monitoring user: a client account, visible, and the caller allowed.
-func (s *Service) remoteMonitoringAccount(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
+func (s *Service) remoteMonitoringAccount(ctx context.Context, r RemoteMonitoringReader, c gatehouse.Caller, accountID string) (gatehouse.Account, error) {
 	account, access, err := s.AuthorizeAccess(ctx, r, c, accountID, policy.ReadAccount, policy.Target{})
 	if err != nil {
 		return account, err
@@ -77,10 +77,10 @@ func (s *Service) newServicePassword(ctx context.Context, userID string) (plain,
 // RemoteMonitoringMember returns the account's remote monitoring user, to
 // those who see the account's users; ENOTFOUND when it has none.
 func (s *Service) RemoteMonitoringMember(ctx context.Context, c gatehouse.Caller, accountID string) (gatehouse.Member, error) {
-	if _, err := s.Authorize(ctx, s.Store, c, accountID, policy.ReadMembers); err != nil {
+	if _, err := s.Authorize(ctx, s.remoteMonitoringStore, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Member{}, err
 	}
-	return s.Store.RemoteMonitoringUser(ctx, accountID)
+	return s.remoteMonitoringStore.RemoteMonitoringUser(ctx, accountID)
 }
 
 // CreateRemoteMonitoringUser makes the account's one remote monitoring user,
@@ -105,7 +105,7 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 		return gatehouse.Member{}, err
 	}
 	var member gatehouse.Member
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.remoteMonitoringStore.Write(ctx, func(tx RemoteMonitoringTx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *Service) CreateRemoteMonitoringUser(ctx context.Context, c gatehouse.Ca
 // Every download is audited (R-RM2).
 func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gatehouse.Caller, accountID string) (RemoteMonitoringCredentials, error) {
 	var creds RemoteMonitoringCredentials
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.remoteMonitoringStore.Write(ctx, func(tx RemoteMonitoringTx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err
@@ -162,11 +162,11 @@ func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gateh
 // new password; the old one and every session made with it stop working.
 func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c gatehouse.Caller, accountID string) (RemoteMonitoringCredentials, error) {
 	// Hash before taking the write lock (argon2id is the slow part).
-	account, err := s.remoteMonitoringAccount(ctx, s.Store, c, accountID)
+	account, err := s.remoteMonitoringAccount(ctx, s.remoteMonitoringStore, c, accountID)
 	if err != nil {
 		return RemoteMonitoringCredentials{}, err
 	}
-	current, err := s.Store.RemoteMonitoringUser(ctx, account.ID)
+	current, err := s.remoteMonitoringStore.RemoteMonitoringUser(ctx, account.ID)
 	if err != nil {
 		return RemoteMonitoringCredentials{}, err
 	}
@@ -175,7 +175,7 @@ func (s *Service) RegenerateRemoteMonitoringCredentials(ctx context.Context, c g
 		return RemoteMonitoringCredentials{}, err
 	}
 	var creds RemoteMonitoringCredentials
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.remoteMonitoringStore.Write(ctx, func(tx RemoteMonitoringTx) error {
 		account, err := s.remoteMonitoringAccount(ctx, tx, c, accountID)
 		if err != nil {
 			return err

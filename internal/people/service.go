@@ -14,6 +14,14 @@ import (
 // Service holds the people use cases.
 type Service struct {
 	*kernel.Kernel
+	enrolmentStore        EnrolmentStore
+	membersStore          MembersStore
+	invitationsStore      InvitationsStore
+	bulkPreviewStore      BulkPreviewStore
+	bulkJobStore          BulkJobStore
+	profilesStore         ProfilesStore
+	noticesStore          NoticesStore
+	remoteMonitoringStore RemoteMonitoringStore
 	// Access resolves roles and folders, and tells who reaches what, for
 	// the members added and changed.
 	Access *access.Service
@@ -40,8 +48,10 @@ type Options struct {
 }
 
 // New returns the people use cases.
-func New(k *kernel.Kernel, rules *access.Service, opts Options) *Service {
-	s := &Service{Kernel: k, Access: rules, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
+func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *Service {
+	s := &Service{Kernel: k, Access: rules, enrolmentStore: stores.Enrolment, membersStore: stores.Members,
+		invitationsStore: stores.Invitations, bulkPreviewStore: stores.BulkPreview, bulkJobStore: stores.BulkJob,
+		profilesStore: stores.Profiles, noticesStore: stores.Notices, remoteMonitoringStore: stores.RemoteMonitoring, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
 		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkWake: make(chan struct{}, 1)}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
@@ -50,4 +60,17 @@ func New(k *kernel.Kernel, rules *access.Service, opts Options) *Service {
 		s.bulkLease = 15 * time.Second
 	}
 	return s
+}
+
+// Stores are the faces of the store this context's use cases see, one per
+// group of use cases (see store.go).
+type Stores struct {
+	Enrolment        EnrolmentStore
+	Members          MembersStore
+	Invitations      InvitationsStore
+	BulkPreview      BulkPreviewStore
+	BulkJob          BulkJobStore
+	Profiles         ProfilesStore
+	Notices          NoticesStore
+	RemoteMonitoring RemoteMonitoringStore
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/signin"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Services are the contexts of one Gatehouse node.
@@ -57,16 +58,42 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration)
 }
 
-// New wires the contexts over store.
-func New(store gatehouse.Store, opts Options) *Services {
-	k := kernel.New(store, kernel.Options{Clock: opts.Clock, NewID: opts.NewID, PublicURL: opts.PublicURL,
+// The store's transaction offers every method each context's use cases ask
+// of theirs: checked when the program is built.
+var (
+	_ accounts.AccountsTx       = (*store.WriteTx)(nil)
+	_ people.EnrolmentTx        = (*store.WriteTx)(nil)
+	_ people.MembersTx          = (*store.WriteTx)(nil)
+	_ people.InvitationsTx      = (*store.WriteTx)(nil)
+	_ people.BulkPreviewTx      = (*store.WriteTx)(nil)
+	_ people.BulkJobTx          = (*store.WriteTx)(nil)
+	_ people.ProfilesTx         = (*store.WriteTx)(nil)
+	_ people.NoticesTx          = (*store.WriteTx)(nil)
+	_ people.RemoteMonitoringTx = (*store.WriteTx)(nil)
+	_ signin.SessionsTx         = (*store.WriteTx)(nil)
+	_ signin.FactorsTx          = (*store.WriteTx)(nil)
+	_ signin.MySessionsTx       = (*store.WriteTx)(nil)
+	_ signin.ProvidersTx        = (*store.WriteTx)(nil)
+	_ signin.ResetsTx           = (*store.WriteTx)(nil)
+	_ signin.ActivationsTx      = (*store.WriteTx)(nil)
+	_ access.RolesTx            = (*store.WriteTx)(nil)
+	_ access.FoldersTx          = (*store.WriteTx)(nil)
+	_ access.GroupsTx           = (*store.WriteTx)(nil)
+	_ access.ChecksTx           = (*store.WriteTx)(nil)
+)
+
+// New wires the contexts over db: each sees it through its own narrow
+// interfaces, one per group of use cases.
+func New(db *store.DB, opts Options) *Services {
+	k := kernel.New(kernel.Options{Clock: opts.Clock, NewID: opts.NewID, PublicURL: opts.PublicURL,
 		MailQueued: opts.MailQueued, PasswordParams: opts.PasswordParams, SecretKey: opts.SecretKey, Sleep: opts.Sleep})
-	rules := access.New(k, opts.ModelCacheSize)
+	rules := access.New(k, access.Stores{Roles: store.Over[access.RolesTx]{DB: db}, Folders: store.Over[access.FoldersTx]{DB: db}, Groups: store.Over[access.GroupsTx]{DB: db}, Checks: store.Over[access.ChecksTx]{DB: db}}, db, opts.ModelCacheSize)
 	return &Services{
 		Kernel:   k,
-		Accounts: accounts.New(k),
+		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}}),
 		Access:   rules,
-		SignIn:   signin.New(k, opts.BootstrapToken),
-		People:   people.New(k, rules, people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
+		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
+		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}}, rules,
+			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
 	}
 }

@@ -2,8 +2,10 @@ package signin
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/password"
 )
 
@@ -14,11 +16,11 @@ import (
 // identity whose invitation is still valid becomes active too. A GET of the
 // link consumes nothing (mail scanners follow links).
 func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPassword string) (gatehouse.User, error) {
-	inv, err := s.validInvitation(ctx, s.Store, secret)
+	inv, err := s.validInvitation(ctx, s.activationsStore, secret)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	user, err := s.Store.User(ctx, inv.UserID)
+	user, err := s.activationsStore.User(ctx, inv.UserID)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
@@ -34,7 +36,7 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 		return gatehouse.User{}, err
 	}
 	c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.activationsStore.Write(ctx, func(tx ActivationsTx) error {
 		inv, err := s.validInvitation(ctx, tx, secret)
 		if err != nil {
 			return err
@@ -51,7 +53,16 @@ func (s *Service) Activate(ctx context.Context, ip, requestID, secret, newPasswo
 // activate makes the identity of a valid invitation active, with its
 // password hash ("" for identities of a provider), and every pending
 // membership of it whose invitation is still valid (R-M3).
-func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, inv gatehouse.Invitation, passwordHash string) error {
+// activationTx is what activating an invitation writes.
+type activationTx interface {
+	kernel.Writer
+	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error
+	EndInvitation(ctx context.Context, accountID, id string, status gatehouse.InvitationStatus, now time.Time) error
+	PendingInvitationsOf(ctx context.Context, userID string) ([]gatehouse.Invitation, error)
+	SetMembershipStatus(ctx context.Context, accountID, membershipID string, status gatehouse.MembershipStatus) error
+}
+
+func (s *Service) activate(ctx context.Context, tx activationTx, c gatehouse.Caller, inv gatehouse.Invitation, passwordHash string) error {
 	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	now := s.Now()
 	if err := tx.ActivateUser(ctx, inv.UserID, passwordHash, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
@@ -86,15 +97,20 @@ func (s *Service) activate(ctx context.Context, tx gatehouse.Tx, c gatehouse.Cal
 // CheckActivationLink tells whether a link may still be used, without
 // using it: the activation page calls it on GET.
 func (s *Service) CheckActivationLink(ctx context.Context, secret string) (gatehouse.User, error) {
-	inv, err := s.validInvitation(ctx, s.Store, secret)
+	inv, err := s.validInvitation(ctx, s.activationsStore, secret)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	return s.Store.User(ctx, inv.UserID)
+	return s.activationsStore.User(ctx, inv.UserID)
 }
 
 // validInvitation finds the pending, unexpired invitation of a link.
-func (s *Service) validInvitation(ctx context.Context, r gatehouse.Reader, secret string) (gatehouse.Invitation, error) {
+// invitationReader finds an invitation by the hash of its link's secret.
+type invitationReader interface {
+	InvitationByTokenHash(ctx context.Context, hash []byte) (gatehouse.Invitation, error)
+}
+
+func (s *Service) validInvitation(ctx context.Context, r invitationReader, secret string) (gatehouse.Invitation, error) {
 	if gatehouse.TokenKind(secret) != gatehouse.TokenInvitation {
 		return gatehouse.Invitation{}, gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	}
@@ -102,7 +118,7 @@ func (s *Service) validInvitation(ctx context.Context, r gatehouse.Reader, secre
 }
 
 // validInvitationByHash is validInvitation for the hash of a link's secret.
-func (s *Service) validInvitationByHash(ctx context.Context, r gatehouse.Reader, hash []byte) (gatehouse.Invitation, error) {
+func (s *Service) validInvitationByHash(ctx context.Context, r invitationReader, hash []byte) (gatehouse.Invitation, error) {
 	invalid := gatehouse.Errorf(gatehouse.EINVITEINVALID, "this activation link is not valid: it was used, replaced by a newer one, or cancelled")
 	inv, err := r.InvitationByTokenHash(ctx, hash)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {

@@ -34,7 +34,16 @@ const (
 // identity provider): a session when no second factor is needed, else a
 // challenge for the chosen one, or the enrollment of an authenticator for
 // administrators who have none (R-P4).
-func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, creds gatehouse.Credentials, now time.Time) (SignInResult, error) {
+// secondStepTx is what the step after any first factor reads and writes.
+type secondStepTx interface {
+	sessionStarter
+	User(ctx context.Context, id string) (gatehouse.User, error)
+	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
+	InsertMFAChallenge(ctx context.Context, c gatehouse.MFAChallenge) error
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+}
+
+func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.Caller, creds gatehouse.Credentials, now time.Time) (SignInResult, error) {
 	var result SignInResult
 	// mfa_method is written with every key (and was backfilled by the
 	// migration that added it), so it alone says which factor to ask.
@@ -82,7 +91,7 @@ func (s *Service) secondStep(ctx context.Context, tx gatehouse.Tx, c gatehouse.C
 
 // textCode makes a new six-digit code for an SMS challenge, keeps its hash
 // in ch and queues the text in tx.
-func (s *Service) textCode(ctx context.Context, tx gatehouse.Tx, ch *gatehouse.MFAChallenge, phone string, now time.Time) error {
+func (s *Service) textCode(ctx context.Context, tx secondStepTx, ch *gatehouse.MFAChallenge, phone string, now time.Time) error {
 	if phone == "" {
 		return gatehouse.Errorf(gatehouse.EINVALID, "no phone number to send the code to; ask an administrator")
 	}
@@ -96,7 +105,7 @@ func (s *Service) textCode(ctx context.Context, tx gatehouse.Tx, ch *gatehouse.M
 }
 
 // queueSMS renders a text in the recipient's language and queues it.
-func (s *Service) queueSMS(ctx context.Context, tx gatehouse.Tx, now time.Time, phone, lang, kind string, data messages.Data) error {
+func (s *Service) queueSMS(ctx context.Context, tx FactorsTx, now time.Time, phone, lang, kind string, data messages.Data) error {
 	m, err := s.Mail(now, phone, lang, kind, data)
 	if err != nil {
 		return err
@@ -134,7 +143,7 @@ func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecre
 		session *NewSession
 		refused bool
 	)
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		now := s.Now()
 		ch, ok, err := s.answerChallenge(ctx, tx, ip, requestID, "", challengeSecret, code, now)
 		if err != nil || !ok {
@@ -160,7 +169,7 @@ func codeRefused() error {
 // is the only identity whose challenge is accepted. A wrong code answers
 // ok=false with the challenge used and the refusal audited in tx, for the
 // caller to commit.
-func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requestID, userID, challengeSecret, code string, now time.Time) (gatehouse.MFAChallenge, bool, error) {
+func (s *Service) answerChallenge(ctx context.Context, tx FactorsTx, ip, requestID, userID, challengeSecret, code string, now time.Time) (gatehouse.MFAChallenge, bool, error) {
 	if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
 		return gatehouse.MFAChallenge{}, false, nil
 	}
@@ -240,7 +249,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx gatehouse.Tx, ip, requ
 // (429 rate_limited beyond).
 func (s *Service) ResendSMSCode(ctx context.Context, ip, requestID, challengeSecret string) (time.Time, error) {
 	var expires time.Time
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		now := s.Now()
 		if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
 			return codeRefused()
@@ -280,7 +289,7 @@ func (s *Service) mayChangeOwnFactor(ctx context.Context, c gatehouse.Caller) er
 	if err := kernel.Decide(c, policy.ChangeOwnSecondFactor, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	user, err := s.Store.User(ctx, c.Principal.UserID)
+	user, err := s.factorsStore.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return err
 	}
@@ -301,7 +310,7 @@ func (s *Service) StartSMSEnrollment(ctx context.Context, c gatehouse.Caller) (S
 		return SMSEnrollment{}, err
 	}
 	var out SMSEnrollment
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		user, err := tx.User(ctx, c.Principal.UserID)
 		if err != nil {
 			return err
@@ -332,7 +341,7 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 		return err
 	}
 	refused := false
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		ch, ok, err := s.answerChallenge(ctx, tx, c.IP, c.RequestID, c.Principal.UserID, challengeSecret, code, s.Now())
 		refused = !ok || ch.Kind != gatehouse.ChallengeEnroll
 		if err == nil && ok && refused {
@@ -356,7 +365,7 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		admin, err := tx.HasActiveAdminMembership(ctx, c.Principal.UserID)
 		if err != nil {
 			return err
@@ -389,7 +398,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]s
 		codes[i] = newRecoveryCode()
 		hashes[i] = recoveryCodeHash(codes[i])
 	}
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		user, err := tx.User(ctx, c.Principal.UserID)
 		if err != nil {
 			return err

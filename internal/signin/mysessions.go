@@ -15,7 +15,7 @@ func (s *Service) MySessions(ctx context.Context, c gatehouse.Caller) ([]gatehou
 	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return nil, err
 	}
-	return s.Store.SessionsOf(ctx, c.Principal.UserID, s.Now())
+	return s.mySessionsStore.SessionsOf(ctx, c.Principal.UserID, s.Now())
 }
 
 // EndMySession ends one of the caller's own sessions (another device's, or
@@ -24,7 +24,7 @@ func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id strin
 	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.mySessionsStore.Write(ctx, func(tx MySessionsTx) error {
 		now := s.Now()
 		if err := tx.RevokeUserSession(ctx, c.Principal.UserID, id, now); err != nil {
 			return err
@@ -37,7 +37,7 @@ func (s *Service) EndMySession(ctx context.Context, c gatehouse.Caller, id strin
 // administrators who may manage the person in one of their accounts (a
 // stolen laptop, a person who left).
 func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.mySessionsStore.Write(ctx, func(tx MySessionsTx) error {
 		user, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
@@ -60,11 +60,11 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 	if err := kernel.Decide(c, policy.ChangeOwnPassword, policy.Target{Self: true}); err != nil {
 		return err
 	}
-	user, err := s.Store.User(ctx, c.Principal.UserID)
+	user, err := s.mySessionsStore.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return err
 	}
-	creds, err := s.Store.Credentials(ctx, user.Username)
+	creds, err := s.mySessionsStore.Credentials(ctx, user.Username)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 	}
 	if !ok {
 		now := s.Now()
-		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		err := s.mySessionsStore.Write(ctx, func(tx MySessionsTx) error {
 			if _, _, err := tx.CountSignInFailure(ctx, UsernameSubject(user.Username), now, 0, usernameFailureLimit, usernameLock); err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 	if err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.mySessionsStore.Write(ctx, func(tx MySessionsTx) error {
 		now := s.Now()
 		if err := tx.SetPassword(ctx, user.ID, hash); err != nil {
 			return err

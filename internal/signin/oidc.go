@@ -88,7 +88,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 	if in.ClientSecret == "" || len(in.ClientSecret) > 2000 {
 		return gatehouse.IdentityProvider{}, gatehouse.Invalid("client_secret", "client_secret is required")
 	}
-	if err := s.mayManageProviders(ctx, s.Store, c, in.AccountID, false); err != nil {
+	if err := s.mayManageProviders(ctx, s.providersStore, c, in.AccountID, false); err != nil {
 		return gatehouse.IdentityProvider{}, err
 	}
 	if _, err := s.providers.get(ctx, issuer); err != nil {
@@ -97,7 +97,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 	p := gatehouse.IdentityProvider{ID: s.NewID(), AccountID: in.AccountID, Name: name, Issuer: issuer, ClientID: clientID,
 		CreatedBy: c.Principal.ActorID(), CreatedAt: s.Now()}
 	p.ClientSecret = s.Box.Seal(in.ClientSecret, "idp:"+p.ID)
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.providersStore.Write(ctx, func(tx ProvidersTx) error {
 		if err := s.mayManageProviders(ctx, tx, c, in.AccountID, false); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func validIssuer(issuer string) bool {
 // mayManageProviders asks the policy whether the caller may manage the
 // providers of an integrator account, or the platform's (accountID "").
 // existing is set when the caller names a provider by its id.
-func (s *Service) mayManageProviders(ctx context.Context, r gatehouse.Reader, c gatehouse.Caller, accountID string, existing bool) error {
+func (s *Service) mayManageProviders(ctx context.Context, r ProvidersReader, c gatehouse.Caller, accountID string, existing bool) error {
 	if accountID == "" {
 		return kernel.Decide(c, policy.ManagePlatformProviders, policy.Target{Existing: existing})
 	}
@@ -154,11 +154,11 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 		return nil, err
 	}
 	if c.Principal.Operator {
-		return s.Store.IdentityProviders(ctx, nil)
+		return s.providersStore.IdentityProviders(ctx, nil)
 	}
 	owners := []string{""}
 	if c.Principal.UserID != "" {
-		memberships, err := s.Store.MembershipsOf(ctx, c.Principal.UserID)
+		memberships, err := s.providersStore.MembershipsOf(ctx, c.Principal.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 			if m.Status != gatehouse.MembershipActive || (c.Principal.ScopeAccountID != "" && m.AccountID != c.Principal.ScopeAccountID) {
 				continue
 			}
-			account, err := s.Store.Account(ctx, m.AccountID)
+			account, err := s.providersStore.Account(ctx, m.AccountID)
 			if err != nil {
 				return nil, err
 			}
@@ -176,19 +176,19 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 			}
 		}
 	}
-	return s.Store.IdentityProviders(ctx, owners)
+	return s.providersStore.IdentityProviders(ctx, owners)
 }
 
 // PlatformIdentityProviders lists the platform-wide providers, which the
 // sign-in page offers to everyone (their names are no secret).
 func (s *Service) PlatformIdentityProviders(ctx context.Context) ([]gatehouse.IdentityProvider, error) {
-	return s.Store.IdentityProviders(ctx, []string{""})
+	return s.providersStore.IdentityProviders(ctx, []string{""})
 }
 
 // DeleteIdentityProvider removes a provider nobody signs in through (409
 // identity_provider_in_use otherwise).
 func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller, id string) error {
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.providersStore.Write(ctx, func(tx ProvidersTx) error {
 		p, err := tx.IdentityProvider(ctx, id)
 		if err != nil {
 			return err
@@ -210,7 +210,12 @@ func (s *Service) DeleteIdentityProvider(ctx context.Context, c gatehouse.Caller
 
 // ProviderForAccount checks that a provider may serve people of the account:
 // platform-wide, the account's own, or its integrator's.
-func ProviderForAccount(ctx context.Context, r gatehouse.Reader, id string, account gatehouse.Account) error {
+// ProviderLookup finds an identity provider by id.
+type ProviderLookup interface {
+	IdentityProvider(ctx context.Context, id string) (gatehouse.IdentityProvider, error)
+}
+
+func ProviderForAccount(ctx context.Context, r ProviderLookup, id string, account gatehouse.Account) error {
 	p, err := r.IdentityProvider(ctx, id)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return gatehouse.Invalid("identity_provider", "no identity provider with this id serves this account")
@@ -244,11 +249,11 @@ func (s *Service) oauthConfig(ctx context.Context, p gatehouse.IdentityProvider)
 func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitationSecret string) (string, error) {
 	var invitationHash []byte
 	if invitationSecret != "" {
-		inv, err := s.validInvitation(ctx, s.Store, invitationSecret)
+		inv, err := s.validInvitation(ctx, s.providersStore, invitationSecret)
 		if err != nil {
 			return "", err
 		}
-		user, err := s.Store.User(ctx, inv.UserID)
+		user, err := s.providersStore.User(ctx, inv.UserID)
 		if err != nil {
 			return "", err
 		}
@@ -257,7 +262,7 @@ func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitatio
 		}
 		providerID, invitationHash = user.IdentityProviderID, gatehouse.HashToken(invitationSecret)
 	}
-	p, err := s.Store.IdentityProvider(ctx, providerID)
+	p, err := s.providersStore.IdentityProvider(ctx, providerID)
 	if err != nil {
 		return "", err
 	}
@@ -270,7 +275,7 @@ func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitatio
 	trip := gatehouse.OIDCLogin{ID: s.NewID(), StateHash: stateHash, ProviderID: p.ID, InvitationHash: invitationHash,
 		Verifier: s.Box.Seal(verifier, "oidc-verifier:"+p.ID), Nonce: s.Box.Seal(nonce, "oidc-nonce:"+p.ID),
 		ExpiresAt: s.Now().Add(oidcTripLifetime)}
-	if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertOIDCLogin(ctx, trip) }); err != nil {
+	if err := s.providersStore.Write(ctx, func(tx ProvidersTx) error { return tx.InsertOIDCLogin(ctx, trip) }); err != nil {
 		return "", err
 	}
 	return config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), nil
@@ -296,7 +301,7 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 		return ProviderSignIn{}, refused
 	}
 	var trip gatehouse.OIDCLogin
-	err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.providersStore.Write(ctx, func(tx ProvidersTx) error {
 		var err error
 		trip, err = tx.UseOIDCLogin(ctx, gatehouse.HashToken(state), s.Now())
 		return err
@@ -306,7 +311,7 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 	} else if err != nil {
 		return ProviderSignIn{}, err
 	}
-	p, err := s.Store.IdentityProvider(ctx, trip.ProviderID)
+	p, err := s.providersStore.IdentityProvider(ctx, trip.ProviderID)
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
@@ -335,7 +340,7 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 	}
 
 	var out ProviderSignIn
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.providersStore.Write(ctx, func(tx ProvidersTx) error {
 		now := s.Now()
 		out = ProviderSignIn{}
 		if trip.InvitationHash != nil {

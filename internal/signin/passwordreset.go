@@ -31,12 +31,12 @@ func (s *Service) RequestPasswordReset(ctx context.Context, ip, requestID, usern
 	if len(username) > 2*gatehouse.MaxEmailLen {
 		username = username[:2*gatehouse.MaxEmailLen]
 	}
-	creds, err := s.Store.Credentials(ctx, username)
+	creds, err := s.resetsStore.Credentials(ctx, username)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return err
 	}
 	sent := false
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.resetsStore.Write(ctx, func(tx ResetsTx) error {
 		now := s.Now()
 		sent = false
 		// Counted for every username, known or not, so both cost the same
@@ -82,13 +82,13 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 	}
 	// The policy needs the username: the link's identity is read first,
 	// without using the link, so a refused password leaves it usable.
-	userID, err := s.Store.PasswordResetUserID(ctx, gatehouse.HashToken(secret), s.Now())
+	userID, err := s.resetsStore.PasswordResetUserID(ctx, gatehouse.HashToken(secret), s.Now())
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return gatehouse.User{}, invalid
 	} else if err != nil {
 		return gatehouse.User{}, err
 	}
-	user, err := s.Store.User(ctx, userID)
+	user, err := s.resetsStore.User(ctx, userID)
 	if err != nil {
 		return gatehouse.User{}, err
 	}
@@ -99,7 +99,7 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 	if err != nil {
 		return gatehouse.User{}, err
 	}
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.resetsStore.Write(ctx, func(tx ResetsTx) error {
 		now := s.Now()
 		userID, err := tx.UsePasswordReset(ctx, gatehouse.HashToken(secret), now)
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && userID != user.ID) {

@@ -18,6 +18,12 @@ import (
 // Service holds the sign-in use cases.
 type Service struct {
 	*kernel.Kernel
+	sessionsStore    SessionsStore
+	factorsStore     FactorsStore
+	mySessionsStore  MySessionsStore
+	providersStore   ProvidersStore
+	resetsStore      ResetsStore
+	activationsStore ActivationsStore
 	// bootstrapHash is the SHA-256 of the bootstrap operator token, or nil.
 	bootstrapHash []byte
 	// dummyHash is verified for unknown usernames, so they cost what known
@@ -29,8 +35,9 @@ type Service struct {
 
 // New returns the sign-in use cases. bootstrapToken, when set, is accepted
 // as an operator API token.
-func New(k *kernel.Kernel, bootstrapToken string) *Service {
-	s := &Service{Kernel: k, providers: &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}}
+func New(k *kernel.Kernel, stores Stores, bootstrapToken string) *Service {
+	s := &Service{Kernel: k, sessionsStore: stores.Sessions, factorsStore: stores.Factors, mySessionsStore: stores.MySessions,
+		providersStore: stores.Providers, resetsStore: stores.Resets, activationsStore: stores.Activations, providers: &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}}
 	s.dummyHash, _ = k.Hasher.Hash(context.Background(), "no user has this password")
 	if bootstrapToken != "" {
 		sum := sha256.Sum256([]byte(bootstrapToken))
@@ -59,7 +66,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		}
 		return p, err
 	case gatehouse.TokenCheck:
-		if _, err := s.Store.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		if _, err := s.sessionsStore.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			return gatehouse.Principal{}, unauthenticated
 		} else if err != nil {
 			return gatehouse.Principal{}, err
@@ -67,7 +74,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		return gatehouse.Principal{Checker: true}, nil
 	case gatehouse.TokenAPI:
 		now := s.Now()
-		tok, err := s.Store.APITokenByHash(ctx, hash, now)
+		tok, err := s.sessionsStore.APITokenByHash(ctx, hash, now)
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			return gatehouse.Principal{}, unauthenticated
 		} else if err != nil {
@@ -76,7 +83,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		if tok.LastUsedAt.Before(now.Add(-time.Minute)) {
 			// The last use is recorded to the minute: one write a minute a
 			// token, not one a request.
-			if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, tok.ID, now) }); err != nil {
+			if err := s.sessionsStore.Write(ctx, func(tx SessionsTx) error { return tx.TouchAPIToken(ctx, tok.ID, now) }); err != nil {
 				return gatehouse.Principal{}, err
 			}
 		}
@@ -87,4 +94,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (gatehouse.Pr
 		return p, nil
 	}
 	return gatehouse.Principal{}, unauthenticated
+}
+
+// Stores are the faces of the store this context's use cases see, one per
+// group of use cases (see store.go).
+type Stores struct {
+	Sessions    SessionsStore
+	Factors     FactorsStore
+	MySessions  MySessionsStore
+	Providers   ProvidersStore
+	Resets      ResetsStore
+	Activations ActivationsStore
 }

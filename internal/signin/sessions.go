@@ -9,6 +9,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 )
 
 // Session limits (R-S4): a session ends 12 hours after sign-in, or after an
@@ -91,12 +92,12 @@ func unauthenticated() error {
 // the work done are the same whether or not the username exists: an unknown
 // username still costs one password hash.
 func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string) (SignInResult, error) {
-	if until, err := s.Store.SignInLockedUntil(ctx, []string{UsernameSubject(username), sourceSubject(ip)}, s.Now()); err != nil {
+	if until, err := s.sessionsStore.SignInLockedUntil(ctx, []string{UsernameSubject(username), sourceSubject(ip)}, s.Now()); err != nil {
 		return SignInResult{}, err
 	} else if !until.IsZero() {
 		return SignInResult{}, gatehouse.Errorf(gatehouse.ERATELIMITED, "too many failed sign-ins; try again after %s", until.Format(time.RFC3339))
 	}
-	creds, err := s.Store.Credentials(ctx, username)
+	creds, err := s.sessionsStore.Credentials(ctx, username)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return SignInResult{}, err
 	}
@@ -121,7 +122,7 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 			}
 		}
 		var usernameFailures, sourceFailures int
-		err := s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+		err := s.sessionsStore.Write(ctx, func(tx SessionsTx) error {
 			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.password_refused", targetType, targetID)); err != nil {
 				return err
 			}
@@ -154,7 +155,7 @@ func (s *Service) SignIn(ctx context.Context, ip, requestID, username, pw string
 	}
 
 	var result SignInResult
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.sessionsStore.Write(ctx, func(tx SessionsTx) error {
 		// The right password ends a run of wrong ones.
 		if err := tx.ClearSignInFailures(ctx, UsernameSubject(username)); err != nil {
 			return err
@@ -186,7 +187,7 @@ func (s *Service) StartTOTPEnrollment(ctx context.Context, c gatehouse.Caller) (
 	if err := s.mayChangeOwnFactor(ctx, c); err != nil {
 		return TOTPEnrollment{}, err
 	}
-	user, err := s.Store.User(ctx, c.Principal.UserID)
+	user, err := s.sessionsStore.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -202,7 +203,7 @@ func (s *Service) newEnrollment(ctx context.Context, c gatehouse.Caller, user ga
 	now := s.Now()
 	ch := gatehouse.MFAChallenge{ID: s.NewID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
 		TOTPSecret: s.Box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
-	err = s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertMFAChallenge(ctx, ch) })
+	err = s.sessionsStore.Write(ctx, func(tx SessionsTx) error { return tx.InsertMFAChallenge(ctx, ch) })
 	return TOTPEnrollment{Challenge: secret, TOTPSecret: key.Secret(), OTPAuthURI: key.URL(), ExpiresAt: ch.ExpiresAt}, err
 }
 
@@ -222,7 +223,13 @@ func matchTOTP(secret, code string, now time.Time) int64 {
 	return -1
 }
 
-func (s *Service) startSession(ctx context.Context, tx gatehouse.Tx, c gatehouse.Caller, userID string, now time.Time) (*NewSession, error) {
+// sessionStarter is what starting a session writes.
+type sessionStarter interface {
+	kernel.Writer
+	InsertSession(ctx context.Context, s gatehouse.Session) error
+}
+
+func (s *Service) startSession(ctx context.Context, tx sessionStarter, c gatehouse.Caller, userID string, now time.Time) (*NewSession, error) {
 	secret, hash := gatehouse.NewToken(gatehouse.TokenSession)
 	session := gatehouse.Session{ID: s.NewID(), UserID: userID, Hash: hash, CreatedAt: now,
 		ExpiresAt: now.Add(SessionLifetime), LastSeenAt: now}
@@ -238,7 +245,7 @@ func (s *Service) startSession(ctx context.Context, tx gatehouse.Tx, c gatehouse
 // sessionPrincipal authenticates a session token: live, not revoked, used
 // within the idle limit.
 func (s *Service) sessionPrincipal(ctx context.Context, hash []byte) (gatehouse.Principal, error) {
-	session, err := s.Store.SessionByHash(ctx, hash)
+	session, err := s.sessionsStore.SessionByHash(ctx, hash)
 	if err != nil {
 		return gatehouse.Principal{}, err
 	}
@@ -247,7 +254,7 @@ func (s *Service) sessionPrincipal(ctx context.Context, hash []byte) (gatehouse.
 		return gatehouse.Principal{}, gatehouse.NotFound("session")
 	}
 	if now.Sub(session.LastSeenAt) >= touchEvery {
-		if err := s.Store.Write(ctx, func(tx gatehouse.Tx) error { return tx.TouchSession(ctx, session.ID, now) }); err != nil {
+		if err := s.sessionsStore.Write(ctx, func(tx SessionsTx) error { return tx.TouchSession(ctx, session.ID, now) }); err != nil {
 			return gatehouse.Principal{}, err
 		}
 	}
@@ -259,7 +266,7 @@ func (s *Service) SignOut(ctx context.Context, c gatehouse.Caller) error {
 	if c.Principal.SessionID == "" {
 		return gatehouse.Invalid("", "only a session can be signed out; API tokens are revoked instead")
 	}
-	return s.Store.Write(ctx, func(tx gatehouse.Tx) error {
+	return s.sessionsStore.Write(ctx, func(tx SessionsTx) error {
 		now := s.Now()
 		if err := tx.RevokeSession(ctx, c.Principal.SessionID, now); err != nil {
 			return err
@@ -283,15 +290,15 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 	if c.Principal.UserID == "" {
 		return Me{}, gatehouse.Errorf(gatehouse.ENOTFOUND, "the bootstrap operator token has no identity")
 	}
-	user, err := s.Store.User(ctx, c.Principal.UserID)
+	user, err := s.sessionsStore.User(ctx, c.Principal.UserID)
 	if err != nil {
 		return Me{}, err
 	}
-	creds, err := s.Store.Credentials(ctx, user.Username)
+	creds, err := s.sessionsStore.Credentials(ctx, user.Username)
 	if err != nil {
 		return Me{}, err
 	}
-	memberships, err := s.Store.MembershipsOf(ctx, user.ID)
+	memberships, err := s.sessionsStore.MembershipsOf(ctx, user.ID)
 	if err != nil {
 		return Me{}, err
 	}
@@ -304,7 +311,7 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 		}
 		memberships = kept
 	}
-	left, err := s.Store.RecoveryCodesLeft(ctx, user.ID)
+	left, err := s.sessionsStore.RecoveryCodesLeft(ctx, user.ID)
 	if err != nil {
 		return Me{}, err
 	}

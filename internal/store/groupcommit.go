@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 // SQLite has one writer, and the cost of a small write transaction is mostly
@@ -26,7 +25,7 @@ type committer struct {
 
 type writeRequest struct {
 	ctx    context.Context
-	fn     func(gatehouse.Tx) error
+	fn     func(*WriteTx) error
 	result chan error
 }
 
@@ -42,7 +41,7 @@ func startCommitter(db *DB) *committer {
 	return c
 }
 
-func (c *committer) write(ctx context.Context, fn func(gatehouse.Tx) error) error {
+func (c *committer) write(ctx context.Context, fn func(*WriteTx) error) error {
 	req := &writeRequest{ctx: ctx, fn: fn, result: make(chan error, 1)}
 	select {
 	case c.requests <- req:
@@ -169,7 +168,7 @@ func (c *committer) commit(group []*writeRequest) {
 
 // runGuarded runs fn, turning a panic into an error so that one bad request
 // cannot take the writer, and every other caller, down with it.
-func runGuarded(fn func(gatehouse.Tx) error, t *tx) (err error) {
+func runGuarded(fn func(*WriteTx) error, t *tx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("store: write function panicked: %v", v)

@@ -28,8 +28,7 @@ func channelOf(m gatehouse.Message) string {
 // other's rows; SQLite has one writer, so its transaction alone suffices.
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
 	var claimed []gatehouse.Message
-	err := db.Write(ctx, func(gtx gatehouse.Tx) error {
-		t := gtx.(*tx)
+	err := db.Write(ctx, func(t *WriteTx) error {
 		query := `SELECT id, message_id, channel, recipient, subject, body, attempts, created_at FROM outbox
 			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
 			ORDER BY next_attempt_at, id LIMIT $2`
@@ -83,8 +82,8 @@ func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, 
 	for i, id := range ids {
 		in[i] = args.add(id)
 	}
-	return db.Write(ctx, func(gtx gatehouse.Tx) error {
-		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2, body = '', claimed_until = 0, last_error = ''
+	return db.Write(ctx, func(t *WriteTx) error {
+		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2, body = '', claimed_until = 0, last_error = ''
 			WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
 		return mapErr(err)
 	})
@@ -95,8 +94,8 @@ func (db *DB) MarkMessageFailed(ctx context.Context, id, owner string, retryAt t
 	if park {
 		status = "failed"
 	}
-	return db.Write(ctx, func(gtx gatehouse.Tx) error {
-		_, err := gtx.(*tx).q.ExecContext(ctx, `UPDATE outbox SET status = $3, next_attempt_at = $4, claimed_until = 0, last_error = $5
+	return db.Write(ctx, func(t *WriteTx) error {
+		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = $3, next_attempt_at = $4, claimed_until = 0, last_error = $5
 			WHERE id = $1 AND claimed_by = $2`, id, owner, status, micros(retryAt), lastError)
 		return mapErr(err)
 	})

@@ -43,7 +43,8 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// DB is a gatehouse.Store on SQLite or PostgreSQL.
+// DB is Gatehouse's store on SQLite or PostgreSQL. Each bounded context
+// reaches it through its own narrow interfaces (see Over).
 type DB struct {
 	reader
 	dialect Dialect
@@ -65,8 +66,6 @@ type DB struct {
 	// process writes it behind the version book's back.
 	lock *os.File
 }
-
-var _ gatehouse.Store = (*DB)(nil)
 
 // Open opens the database named by databaseURL: a postgres:// or
 // postgresql:// URL selects PostgreSQL; empty selects SQLite at
@@ -222,12 +221,29 @@ func (db *DB) MigrateFS(ctx context.Context, dir fs.FS) (applied int, err error)
 	return len(results), nil
 }
 
+// Over is db seen by a bounded context through its interface T of the
+// writes it makes: its Write passes the transaction to fn as a T. The reads
+// come from db itself. internal/service checks, when the program is built,
+// that the transaction offers every method of each T it wires.
+type Over[T any] struct{ *DB }
+
+// Write runs fn in a write transaction, as db.Write does.
+func (o Over[T]) Write(ctx context.Context, fn func(T) error) error {
+	return o.DB.Write(ctx, func(t *WriteTx) error {
+		asT, ok := any(t).(T)
+		if !ok {
+			return fmt.Errorf("store: the transaction lacks a method of %T", (*T)(nil))
+		}
+		return fn(asT)
+	})
+}
+
 // Write runs fn in a write transaction. On SQLite, writes that arrive
 // together share one transaction and one commit, each in its own savepoint
 // (see groupcommit.go). On PostgreSQL a serialization failure or deadlock is
 // retried a few times with the whole of fn. Either way fn must have no effect
 // outside the transaction, and must not call Write itself.
-func (db *DB) Write(ctx context.Context, fn func(gatehouse.Tx) error) error {
+func (db *DB) Write(ctx context.Context, fn func(*WriteTx) error) error {
 	if db.committer != nil {
 		return db.committer.write(ctx, fn)
 	}
@@ -244,7 +260,7 @@ func (db *DB) Write(ctx context.Context, fn func(gatehouse.Tx) error) error {
 }
 
 // writeOnce runs fn in its own transaction (PostgreSQL).
-func (db *DB) writeOnce(ctx context.Context, fn func(gatehouse.Tx) error) (err error) {
+func (db *DB) writeOnce(ctx context.Context, fn func(*WriteTx) error) (err error) {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
@@ -328,7 +344,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// reader implements gatehouse.Reader over a pool or a transaction.
+// reader holds the reads, over a pool or a transaction.
 type reader struct {
 	q       queryer
 	dialect Dialect
@@ -337,7 +353,10 @@ type reader struct {
 	versions *versionBook
 }
 
-// tx implements gatehouse.Tx.
+// WriteTx is one write transaction: the reads and the writes. Each bounded
+// context sees it through its own narrow Tx interface.
+type WriteTx = tx
+
 type tx struct {
 	reader
 	// bumped holds the accounts whose rules this transaction changed, with

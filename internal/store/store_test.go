@@ -3,7 +3,7 @@ package store_test
 import (
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -11,7 +11,7 @@ import (
 func TestContract(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			storetest.Run(t, func(t testing.TB) gatehouse.Store {
+			storetest.Run(t, func(t testing.TB) *store.DB {
 				db, _ := b.Open(t)
 				return db
 			})

@@ -29,8 +29,7 @@ const rekeyLock int64 = 0x67617465686b6579 // "gatehkey" in ASCII
 // start looks again at the collisions recorded, a small table, since an
 // identity renamed meanwhile may have freed a key.
 func (db *DB) rekeyUsernames(ctx context.Context) error {
-	return db.Write(ctx, func(gt gatehouse.Tx) error {
-		t := gt.(*tx)
+	return db.Write(ctx, func(t *WriteTx) error {
 		if db.dialect == Postgres {
 			if _, err := t.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, rekeyLock); err != nil {
 				return fmt.Errorf("re-key usernames: %w", err)

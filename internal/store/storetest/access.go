@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The access rules of an account (roles, folders, groups, grants, R-A1…R-A5)
 // and its authz version.
 
-func runAccess(t *testing.T, open func(t testing.TB) gatehouse.Store) {
+func runAccess(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AuthzVersionRisesWithEveryRuleChange", func(t *testing.T) { testAuthzVersionRises(t, open(t)) })
 	t.Run("AuthzVersionOfFailedWritesIsNotPublished", func(t *testing.T) { testFailedBumpsNotPublished(t, open(t)) })
 	t.Run("AccessSnapshotRoundTrip", func(t *testing.T) { testAccessSnapshot(t, open(t)) })
@@ -29,7 +30,7 @@ func runAccess(t *testing.T, open func(t testing.TB) gatehouse.Store) {
 }
 
 // site is an integrator with one client, for the access tests.
-func site(t testing.TB, s gatehouse.Store) gatehouse.Account {
+func site(t testing.TB, s *store.DB) gatehouse.Account {
 	in := integrator("Acme")
 	cl := client(in.ID, "Store 12")
 	insertAccounts(t, s, in, cl)
@@ -39,7 +40,7 @@ func site(t testing.TB, s gatehouse.Store) gatehouse.Account {
 // versionAfterCommit reads the version the way checks do (outside any
 // transaction) and, for comparison, inside a transaction, which always reads
 // the column. The two must agree.
-func versionAfterCommit(t testing.TB, s gatehouse.Store, accountID string) gatehouse.AuthzVersion {
+func versionAfterCommit(t testing.TB, s *store.DB, accountID string) gatehouse.AuthzVersion {
 	t.Helper()
 	ctx := context.Background()
 	v, err := s.AuthzVersion(ctx, accountID)
@@ -47,7 +48,7 @@ func versionAfterCommit(t testing.TB, s gatehouse.Store, accountID string) gateh
 		t.Fatal(err)
 	}
 	var column gatehouse.AuthzVersion
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		column, err = tx.AuthzVersion(ctx, accountID)
 		return err
 	})
@@ -57,7 +58,7 @@ func versionAfterCommit(t testing.TB, s gatehouse.Store, accountID string) gateh
 	return v
 }
 
-func testAuthzVersionRises(t *testing.T, s gatehouse.Store) {
+func testAuthzVersionRises(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	other := client(cl.IntegratorID, "Store 13")
@@ -75,14 +76,14 @@ func testAuthzVersionRises(t *testing.T, s gatehouse.Store) {
 	var membershipID string
 	changes := []struct {
 		name string
-		fn   func(tx gatehouse.Tx) error
+		fn   func(tx *store.WriteTx) error
 	}{
-		{"insert folder", func(tx gatehouse.Tx) error { return tx.InsertFolder(ctx, folder) }},
-		{"insert role", func(tx gatehouse.Tx) error { return tx.InsertRole(ctx, role) }},
-		{"insert group", func(tx gatehouse.Tx) error { return tx.InsertGroup(ctx, group) }},
-		{"add group member", func(tx gatehouse.Tx) error { return tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID) }},
-		{"insert grant", func(tx gatehouse.Tx) error { return tx.InsertGrant(ctx, grant) }},
-		{"membership roles", func(tx gatehouse.Tx) error {
+		{"insert folder", func(tx *store.WriteTx) error { return tx.InsertFolder(ctx, folder) }},
+		{"insert role", func(tx *store.WriteTx) error { return tx.InsertRole(ctx, role) }},
+		{"insert group", func(tx *store.WriteTx) error { return tx.InsertGroup(ctx, group) }},
+		{"add group member", func(tx *store.WriteTx) error { return tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID) }},
+		{"insert grant", func(tx *store.WriteTx) error { return tx.InsertGrant(ctx, grant) }},
+		{"membership roles", func(tx *store.WriteTx) error {
 			m, err := tx.MemberByUser(ctx, cl.ID, u.ID)
 			membershipID = m.ID
 			if err != nil {
@@ -90,18 +91,18 @@ func testAuthzVersionRises(t *testing.T, s gatehouse.Store) {
 			}
 			return tx.SetMembershipRoles(ctx, cl.ID, m.ID, []string{role.ID})
 		}},
-		{"membership status", func(tx gatehouse.Tx) error {
+		{"membership status", func(tx *store.WriteTx) error {
 			return tx.SetMembershipStatus(ctx, cl.ID, membershipID, gatehouse.MembershipActivationRequired)
 		}},
-		{"home folder", func(tx gatehouse.Tx) error { return tx.SetMembershipHomeFolder(ctx, cl.ID, membershipID, folder.ID) }},
-		{"rename role", func(tx gatehouse.Tx) error { role.Name = "Guards"; return tx.UpdateRole(ctx, role) }},
-		{"rename folder", func(tx gatehouse.Tx) error { folder.Name = "Shops"; return tx.UpdateFolder(ctx, folder) }},
-		{"delete grant", func(tx gatehouse.Tx) error { return tx.DeleteGrant(ctx, cl.ID, grant.ID) }},
-		{"remove group member", func(tx gatehouse.Tx) error { return tx.RemoveGroupMember(ctx, cl.ID, group.ID, u.ID) }},
-		{"delete group", func(tx gatehouse.Tx) error { return tx.DeleteGroup(ctx, cl.ID, group.ID) }},
-		{"delete membership", func(tx gatehouse.Tx) error { return tx.DeleteMembership(ctx, cl.ID, membershipID) }},
-		{"delete folder", func(tx gatehouse.Tx) error { return tx.DeleteFolder(ctx, cl.ID, folder.ID) }},
-		{"delete role", func(tx gatehouse.Tx) error { return tx.DeleteRole(ctx, cl.ID, role.ID) }},
+		{"home folder", func(tx *store.WriteTx) error { return tx.SetMembershipHomeFolder(ctx, cl.ID, membershipID, folder.ID) }},
+		{"rename role", func(tx *store.WriteTx) error { role.Name = "Guards"; return tx.UpdateRole(ctx, role) }},
+		{"rename folder", func(tx *store.WriteTx) error { folder.Name = "Shops"; return tx.UpdateFolder(ctx, folder) }},
+		{"delete grant", func(tx *store.WriteTx) error { return tx.DeleteGrant(ctx, cl.ID, grant.ID) }},
+		{"remove group member", func(tx *store.WriteTx) error { return tx.RemoveGroupMember(ctx, cl.ID, group.ID, u.ID) }},
+		{"delete group", func(tx *store.WriteTx) error { return tx.DeleteGroup(ctx, cl.ID, group.ID) }},
+		{"delete membership", func(tx *store.WriteTx) error { return tx.DeleteMembership(ctx, cl.ID, membershipID) }},
+		{"delete folder", func(tx *store.WriteTx) error { return tx.DeleteFolder(ctx, cl.ID, folder.ID) }},
+		{"delete role", func(tx *store.WriteTx) error { return tx.DeleteRole(ctx, cl.ID, role.ID) }},
 	}
 	for _, c := range changes {
 		write(t, s, c.fn)
@@ -133,7 +134,7 @@ func testAuthzVersionRises(t *testing.T, s gatehouse.Store) {
 
 // Writes that run together (SQLite group commit) and fail alone must not
 // leave their version raised where checks read it.
-func testFailedBumpsNotPublished(t *testing.T, s gatehouse.Store) {
+func testFailedBumpsNotPublished(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	start := versionAfterCommit(t, s, cl.ID)
@@ -143,7 +144,7 @@ func testFailedBumpsNotPublished(t *testing.T, s gatehouse.Store) {
 	succeeded := 0
 	for i := range 40 {
 		wg.Go(func() {
-			err := s.Write(ctx, func(tx gatehouse.Tx) error {
+			err := s.Write(ctx, func(tx *store.WriteTx) error {
 				if err := tx.BumpAuthzVersion(ctx, cl.ID); err != nil {
 					return err
 				}
@@ -167,7 +168,7 @@ func testFailedBumpsNotPublished(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testAccessSnapshot(t *testing.T, s gatehouse.Store) {
+func testAccessSnapshot(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	u := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
@@ -177,7 +178,7 @@ func testAccessSnapshot(t *testing.T, s gatehouse.Store) {
 	group := gatehouse.Group{ID: newID(), AccountID: cl.ID, Name: "Night", RoleIDs: []string{"viewer", role.ID}, CreatedAt: t0}
 	userGrant := gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: sub.ID, UserID: u.ID, RoleID: "editor", CreatedAt: t0}
 	groupGrant := gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: top.ID, GroupID: group.ID, RoleID: role.ID, CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		for _, err := range []error{
 			tx.InsertFolder(ctx, top), tx.InsertFolder(ctx, sub), tx.InsertRole(ctx, role), tx.InsertGroup(ctx, group),
 			tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID), tx.InsertGrant(ctx, userGrant), tx.InsertGrant(ctx, groupGrant),
@@ -230,11 +231,11 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
-func testFolderTree(t *testing.T, s gatehouse.Store) {
+func testFolderTree(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	var ids []string
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		parent := ""
 		for _, name := range []string{"A", "B", "C", "D"} {
 			f := gatehouse.Folder{ID: newID(), AccountID: cl.ID, ParentID: parent, Name: name, CreatedAt: t0}
@@ -268,7 +269,7 @@ func testFolderTree(t *testing.T, s gatehouse.Store) {
 		t.Errorf("D has nothing under it")
 	}
 	// Sibling names are unique without regard to case, at the top too.
-	err = s.Write(ctx, func(tx gatehouse.Tx) error {
+	err = s.Write(ctx, func(tx *store.WriteTx) error {
 		return tx.InsertFolder(ctx, gatehouse.Folder{ID: newID(), AccountID: cl.ID, Name: "a", CreatedAt: t0})
 	})
 	wantCode(t, err, gatehouse.ECONFLICT)
@@ -282,7 +283,7 @@ func testFolderTree(t *testing.T, s gatehouse.Store) {
 		t.Errorf("lineage read through another account: %v", err)
 	}
 	// A move keeps the subtree: D under A directly.
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return tx.UpdateFolder(ctx, gatehouse.Folder{ID: ids[3], AccountID: cl.ID, ParentID: ids[0], Name: "D"})
 	})
 	if lineage, _ := s.FolderLineage(ctx, cl.ID, ids[3]); len(lineage) != 2 {
@@ -290,7 +291,7 @@ func testFolderTree(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testReachesFolder(t *testing.T, s gatehouse.Store) {
+func testReachesFolder(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	u := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
@@ -298,7 +299,7 @@ func testReachesFolder(t *testing.T, s gatehouse.Store) {
 	sub := gatehouse.Folder{ID: newID(), AccountID: cl.ID, ParentID: top.ID, Name: "East", CreatedAt: t0}
 	side := gatehouse.Folder{ID: newID(), AccountID: cl.ID, Name: "Offices", CreatedAt: t0}
 	group := gatehouse.Group{ID: newID(), AccountID: cl.ID, Name: "Night", CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return errors.Join(tx.InsertFolder(ctx, top), tx.InsertFolder(ctx, sub), tx.InsertFolder(ctx, side), tx.InsertGroup(ctx, group))
 	})
 	reaches := func(folderID string) bool {
@@ -312,13 +313,13 @@ func testReachesFolder(t *testing.T, s gatehouse.Store) {
 	if reaches(sub.ID) {
 		t.Errorf("reached without any grant")
 	}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return tx.InsertGrant(ctx, gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: top.ID, UserID: u.ID, RoleID: "viewer", CreatedAt: t0})
 	})
 	if !reaches(sub.ID) || !reaches(top.ID) || reaches(side.ID) {
 		t.Errorf("a grant on Stores reaches Stores and East, not Offices")
 	}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return errors.Join(tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID),
 			tx.InsertGrant(ctx, gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: side.ID, GroupID: group.ID, RoleID: "viewer", CreatedAt: t0}))
 	})
@@ -327,14 +328,14 @@ func testReachesFolder(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testRemovedMemberLeavesNoAccess(t *testing.T, s gatehouse.Store) {
+func testRemovedMemberLeavesNoAccess(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	u := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
 	keep := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
 	folder := gatehouse.Folder{ID: newID(), AccountID: cl.ID, Name: "Stores", CreatedAt: t0}
 	group := gatehouse.Group{ID: newID(), AccountID: cl.ID, Name: "Night", CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return errors.Join(tx.InsertFolder(ctx, folder), tx.InsertGroup(ctx, group),
 			tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID), tx.AddGroupMember(ctx, cl.ID, group.ID, keep.ID),
 			tx.InsertGrant(ctx, gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: folder.ID, UserID: u.ID, RoleID: "viewer", CreatedAt: t0}),
@@ -344,7 +345,7 @@ func testRemovedMemberLeavesNoAccess(t *testing.T, s gatehouse.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, s, func(tx gatehouse.Tx) error { return tx.DeleteMembership(ctx, cl.ID, m.ID) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.DeleteMembership(ctx, cl.ID, m.ID) })
 	snap, err := s.AccessSnapshot(ctx, cl.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -360,13 +361,13 @@ func testRemovedMemberLeavesNoAccess(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testAccessNamesUnique(t *testing.T, s gatehouse.Store) {
+func testAccessNamesUnique(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	cl := site(t, s)
 	other := client(cl.IntegratorID, "Store 13")
 	insertAccounts(t, s, other)
 	insert := func(accountID, name string) error {
-		return s.Write(ctx, func(tx gatehouse.Tx) error {
+		return s.Write(ctx, func(tx *store.WriteTx) error {
 			return errors.Join(
 				tx.InsertRole(ctx, gatehouse.Role{ID: newID(), AccountID: accountID, Name: name, Permissions: 1, CreatedAt: t0}))
 		})
@@ -378,7 +379,7 @@ func testAccessNamesUnique(t *testing.T, s gatehouse.Store) {
 	if err := insert(other.ID, "Guard"); err != nil {
 		t.Errorf("another account may have its own Guard: %v", err)
 	}
-	err := s.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Write(ctx, func(tx *store.WriteTx) error {
 		if err := tx.InsertGroup(ctx, gatehouse.Group{ID: newID(), AccountID: cl.ID, Name: "Night", CreatedAt: t0}); err != nil {
 			return err
 		}
@@ -390,11 +391,11 @@ func testAccessNamesUnique(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testCheckTokens(t *testing.T, s gatehouse.Store) {
+func testCheckTokens(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	secret, hash := gatehouse.NewToken(gatehouse.TokenCheck)
 	tok := gatehouse.CheckToken{ID: newID(), Name: "video", CreatedBy: "operator", CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error { return tx.InsertCheckToken(ctx, tok, hash) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.InsertCheckToken(ctx, tok, hash) })
 	got, err := s.CheckTokenByHash(ctx, gatehouse.HashToken(secret))
 	if err != nil || got.ID != tok.ID || got.Name != "video" {
 		t.Fatalf("token by hash: %+v %v", got, err)
@@ -402,7 +403,7 @@ func testCheckTokens(t *testing.T, s gatehouse.Store) {
 	if list, _ := s.ListCheckTokens(ctx); len(list) != 1 {
 		t.Errorf("listed %d tokens", len(list))
 	}
-	write(t, s, func(tx gatehouse.Tx) error { return tx.RevokeCheckToken(ctx, tok.ID, t0) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.RevokeCheckToken(ctx, tok.ID, t0) })
 	if _, err := s.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("a revoked token still found: %v", err)
 	}

@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The audit log filters by the start of the action and by actor; "_" and
 // "%" in a filter are plain characters (R-X1, the portal's filters).
-func testAuditFilters(t *testing.T, s gatehouse.Store) {
+func testAuditFilters(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	account := integrator("Audited")
 	events := []gatehouse.AuditEvent{
 		{Action: "user.added", ActorID: "ann"}, {Action: "user.updated", ActorID: "bob"}, {Action: "role.created", ActorID: "ann"},
 		{Action: "user_x.odd", ActorID: "ann"}, {Action: "userAx.odd", ActorID: "ann"},
 	}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		if err := tx.InsertAccount(ctx, account); err != nil {
 			return err
 		}

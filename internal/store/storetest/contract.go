@@ -12,11 +12,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Run holds a store to the contract of gatehouse.Store. open must return a
+// Run holds a store to the contract of *store.DB. open must return a
 // fresh, empty, migrated store each time it is called.
-func Run(t *testing.T, open func(t testing.TB) gatehouse.Store) {
+func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AccountRoundTrip", func(t *testing.T) { testAccountRoundTrip(t, open(t)) })
 	t.Run("AccountNotFound", func(t *testing.T) { testAccountNotFound(t, open(t)) })
 	t.Run("AccountRules", func(t *testing.T) { testAccountRules(t, open(t)) })
@@ -43,7 +44,7 @@ var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-func write(t testing.TB, s gatehouse.Store, fn func(tx gatehouse.Tx) error) {
+func write(t testing.TB, s *store.DB, fn func(tx *store.WriteTx) error) {
 	t.Helper()
 	if err := s.Write(context.Background(), fn); err != nil {
 		t.Fatal(err)
@@ -61,9 +62,9 @@ func client(integratorID, name string) gatehouse.Account {
 	return a
 }
 
-func insertAccounts(t testing.TB, s gatehouse.Store, accounts ...gatehouse.Account) {
+func insertAccounts(t testing.TB, s *store.DB, accounts ...gatehouse.Account) {
 	t.Helper()
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		for _, a := range accounts {
 			if err := tx.InsertAccount(context.Background(), a); err != nil {
 				return err
@@ -74,11 +75,11 @@ func insertAccounts(t testing.TB, s gatehouse.Store, accounts ...gatehouse.Accou
 }
 
 // member creates a user holding level on account, with the given status.
-func member(t testing.TB, s gatehouse.Store, account gatehouse.Account, level gatehouse.Level, status gatehouse.MembershipStatus) gatehouse.User {
+func member(t testing.TB, s *store.DB, account gatehouse.Account, level gatehouse.Level, status gatehouse.MembershipStatus) gatehouse.User {
 	t.Helper()
 	u := gatehouse.User{ID: newID(), Username: newID() + "@example.com", FirstName: "Ann", LastName: "Lee",
 		Language: "en", Status: gatehouse.UserActive, CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		if err := tx.InsertUser(context.Background(), u); err != nil {
 			return err
 		}
@@ -103,7 +104,7 @@ func wantCode(t testing.TB, err error, code string) {
 	}
 }
 
-func testAccountRoundTrip(t *testing.T, s gatehouse.Store) {
+func testAccountRoundTrip(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Acme Security")
 	c := client(in.ID, "Store 12 — Lyon")
@@ -120,14 +121,14 @@ func testAccountRoundTrip(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testAccountNotFound(t *testing.T, s gatehouse.Store) {
+func testAccountNotFound(t *testing.T, s *store.DB) {
 	_, err := s.Account(context.Background(), newID())
 	wantCode(t, err, gatehouse.ENOTFOUND)
 }
 
 // The schema itself refuses a client without an integrator, an integrator
 // with one, and a second account with the same id.
-func testAccountRules(t *testing.T, s gatehouse.Store) {
+func testAccountRules(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Acme")
 	insertAccounts(t, s, in)
@@ -136,22 +137,22 @@ func testAccountRules(t *testing.T, s gatehouse.Store) {
 	owned.IntegratorID = in.ID
 	dangling := client(newID(), "Dangling")
 	for name, bad := range map[string]gatehouse.Account{"client without integrator": orphan, "integrator with integrator": owned, "client of unknown integrator": dangling} {
-		err := s.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertAccount(ctx, bad) })
+		err := s.Write(ctx, func(tx *store.WriteTx) error { return tx.InsertAccount(ctx, bad) })
 		if err == nil {
 			t.Errorf("%s: stored, want refused", name)
 		}
 	}
-	err := s.Write(ctx, func(tx gatehouse.Tx) error { return tx.InsertAccount(ctx, in) })
+	err := s.Write(ctx, func(tx *store.WriteTx) error { return tx.InsertAccount(ctx, in) })
 	wantCode(t, err, gatehouse.ECONFLICT)
 }
 
-func testUpdateAccount(t *testing.T, s gatehouse.Store) {
+func testUpdateAccount(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Acme")
 	insertAccounts(t, s, in)
 	in.Name, in.Address, in.UpdatedAt = "ACME Europe", "Rue 1\nParis", t0.Add(time.Hour)
 	in.Settings.MaxClientUsers = 12
-	write(t, s, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, in) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.UpdateAccount(ctx, in) })
 	got, err := s.Account(ctx, in.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -164,11 +165,11 @@ func testUpdateAccount(t *testing.T, s gatehouse.Store) {
 		t.Errorf("search finds the new name: %v, %v", names(page.Items), err)
 	}
 	missing := integrator("Ghost")
-	err = s.Write(ctx, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, missing) })
+	err = s.Write(ctx, func(tx *store.WriteTx) error { return tx.UpdateAccount(ctx, missing) })
 	wantCode(t, err, gatehouse.ENOTFOUND)
 }
 
-func testListOrderAndSearch(t *testing.T, s gatehouse.Store) {
+func testListOrderAndSearch(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Zeta Installers")
 	other := integrator("Other")
@@ -207,7 +208,7 @@ func testListOrderAndSearch(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testListPagination(t *testing.T, s gatehouse.Store) {
+func testListPagination(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Integrator")
 	accounts := []gatehouse.Account{in}
@@ -253,7 +254,7 @@ func testListPagination(t *testing.T, s gatehouse.Store) {
 	wantCode(t, err, gatehouse.EINVALID)
 }
 
-func testListVisibility(t *testing.T, s gatehouse.Store) {
+func testListVisibility(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	i1, i2 := integrator("I1"), integrator("I2")
 	c1, c2, c3 := client(i1.ID, "C1 of I1"), client(i1.ID, "C2 of I1"), client(i2.ID, "C3 of I2")
@@ -288,13 +289,13 @@ func testListVisibility(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testAccessTo(t *testing.T, s gatehouse.Store) {
+func testAccessTo(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	i1 := integrator("I1")
 	c1 := client(i1.ID, "C1")
 	insertAccounts(t, s, i1, c1)
 	admin := member(t, s, i1, gatehouse.LevelIntegratorAdmin, gatehouse.MembershipActive)
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return tx.InsertMembership(ctx, gatehouse.Membership{ID: newID(), AccountID: c1.ID, UserID: admin.ID,
 			Level: gatehouse.LevelClientAdmin, Status: gatehouse.MembershipActive, Email: "x@example.com", CreatedAt: t0})
 	})
@@ -325,7 +326,7 @@ func testAccessTo(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testAPITokens(t *testing.T, s gatehouse.Store) {
+func testAPITokens(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("I")
 	insertAccounts(t, s, in)
@@ -335,7 +336,7 @@ func testAPITokens(t *testing.T, s gatehouse.Store) {
 	_, expiredHash := gatehouse.NewToken(gatehouse.TokenAPI)
 	live := gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "ci", Hash: liveHash, CreatedAt: t0,
 		Scopes: []string{gatehouse.ScopeUsersRead, gatehouse.ScopeCheck}}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return errors.Join(
 			tx.InsertAPIToken(ctx, live),
 			tx.InsertAPIToken(ctx, gatehouse.APIToken{ID: newID(), UserID: u.ID, AccountID: in.ID, Name: "old", Hash: revokedHash, CreatedAt: t0, RevokedAt: t0.Add(time.Minute)}),
@@ -357,39 +358,39 @@ func testAPITokens(t *testing.T, s gatehouse.Store) {
 		}
 	}
 	// A use is recorded at most once a minute.
-	write(t, s, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, live.ID, now) })
-	write(t, s, func(tx gatehouse.Tx) error { return tx.TouchAPIToken(ctx, live.ID, now.Add(30*time.Second)) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.TouchAPIToken(ctx, live.ID, now) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.TouchAPIToken(ctx, live.ID, now.Add(30*time.Second)) })
 	if got, _ := s.APITokenByHash(ctx, liveHash, now); !got.LastUsedAt.Equal(now) {
 		t.Errorf("last used %v, want %v", got.LastUsedAt, now)
 	}
 	if list, err := s.APITokensOf(ctx, u.ID, in.ID, now); err != nil || len(list) != 1 || list[0].ID != live.ID {
 		t.Errorf("live tokens of the user: %+v %v", list, err)
 	}
-	write(t, s, func(tx gatehouse.Tx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
 	if _, err := s.APITokenByHash(ctx, liveHash, now); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("a revoked token is still found: %v", err)
 	}
-	err = s.Write(ctx, func(tx gatehouse.Tx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
+	err = s.Write(ctx, func(tx *store.WriteTx) error { return tx.RevokeAPIToken(ctx, u.ID, in.ID, live.ID, now) })
 	wantCode(t, err, gatehouse.ENOTFOUND)
 }
 
-func testUsernamesUnique(t *testing.T, s gatehouse.Store) {
+func testUsernamesUnique(t *testing.T, s *store.DB) {
 	ctx := context.Background()
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		return tx.InsertUser(ctx, gatehouse.User{ID: newID(), Username: "Store.Admin@Example.com", Language: "en", Status: gatehouse.UserPending, CreatedAt: t0})
 	})
-	err := s.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Write(ctx, func(tx *store.WriteTx) error {
 		return tx.InsertUser(ctx, gatehouse.User{ID: newID(), Username: " store.admin@example.COM", Language: "en", Status: gatehouse.UserPending, CreatedAt: t0})
 	})
 	wantCode(t, err, gatehouse.ECONFLICT)
 }
 
-func testAuditNewestFirst(t *testing.T, s gatehouse.Store) {
+func testAuditNewestFirst(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	a, b := integrator("A"), integrator("B")
 	insertAccounts(t, s, a, b)
 	var ids []string
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		for i := range 7 {
 			e := gatehouse.AuditEvent{ID: newID(), AccountID: a.ID, At: t0.Add(time.Duration(i) * time.Second), ActorID: "operator",
 				Action: "account.updated", TargetType: "account", TargetID: a.ID, IP: "192.0.2.1", RequestID: "r1"}
@@ -429,11 +430,11 @@ func testAuditNewestFirst(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func testWriteRollsBack(t *testing.T, s gatehouse.Store) {
+func testWriteRollsBack(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	a := integrator("Half written")
 	boom := errors.New("boom")
-	err := s.Write(ctx, func(tx gatehouse.Tx) error {
+	err := s.Write(ctx, func(tx *store.WriteTx) error {
 		if err := tx.InsertAccount(ctx, a); err != nil {
 			return err
 		}
@@ -448,7 +449,7 @@ func testWriteRollsBack(t *testing.T, s gatehouse.Store) {
 
 // Many writers at once all succeed: SQLite's single writer queues them
 // instead of failing with "database is locked".
-func testConcurrentWriters(t *testing.T, s gatehouse.Store) {
+func testConcurrentWriters(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Busy")
 	insertAccounts(t, s, in)
@@ -457,7 +458,7 @@ func testConcurrentWriters(t *testing.T, s gatehouse.Store) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs <- s.Write(ctx, func(tx gatehouse.Tx) error {
+			errs <- s.Write(ctx, func(tx *store.WriteTx) error {
 				if _, err := tx.Account(ctx, in.ID); err != nil {
 					return err
 				}
@@ -481,7 +482,7 @@ func testConcurrentWriters(t *testing.T, s gatehouse.Store) {
 // Writes that run at the same time succeed or fail each on its own: a failed
 // one leaves nothing behind and takes no other with it (SQLite groups them
 // into one transaction; the promise is the same on every database).
-func testConcurrentWritesFailAlone(t *testing.T, s gatehouse.Store) {
+func testConcurrentWritesFailAlone(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Mixed")
 	insertAccounts(t, s, in)
@@ -491,7 +492,7 @@ func testConcurrentWritesFailAlone(t *testing.T, s gatehouse.Store) {
 	results := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			results[i] = s.Write(ctx, func(tx gatehouse.Tx) error {
+			results[i] = s.Write(ctx, func(tx *store.WriteTx) error {
 				if err := tx.InsertAccount(ctx, client(in.ID, fmt.Sprintf("Site %02d", i))); err != nil {
 					return err
 				}
@@ -532,19 +533,19 @@ func testConcurrentWritesFailAlone(t *testing.T, s gatehouse.Store) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	ran := false
-	err = s.Write(cancelled, func(tx gatehouse.Tx) error { ran = true; return nil })
+	err = s.Write(cancelled, func(tx *store.WriteTx) error { ran = true; return nil })
 	if err == nil || ran {
 		t.Errorf("write with a cancelled context: ran %v, error %v", ran, err)
 	}
 }
 
 // Search finds an account by its current name only.
-func testSearchFollowsRenames(t *testing.T, s gatehouse.Store) {
+func testSearchFollowsRenames(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	a := integrator("Northwind Cameras")
 	insertAccounts(t, s, a)
 	a.Name = "Southwind Signage"
-	write(t, s, func(tx gatehouse.Tx) error { return tx.UpdateAccount(ctx, a) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.UpdateAccount(ctx, a) })
 	for q, want := range map[string]int{"northwind": 0, "cameras": 0, "southwind": 1, "signage": 1, "wind": 1, "SIGN": 1} {
 		page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Query: q})
 		if err != nil {
@@ -557,7 +558,7 @@ func testSearchFollowsRenames(t *testing.T, s gatehouse.Store) {
 }
 
 // A search pages through all its matches exactly once, in name order.
-func testSearchPagination(t *testing.T, s gatehouse.Store) {
+func testSearchPagination(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	in := integrator("Search Integrator")
 	accounts := []gatehouse.Account{in}
@@ -591,10 +592,10 @@ func testSearchPagination(t *testing.T, s gatehouse.Store) {
 	}
 }
 
-func queue(t testing.TB, s gatehouse.Store, n int, at time.Time) []string {
+func queue(t testing.TB, s *store.DB, n int, at time.Time) []string {
 	t.Helper()
 	ids := make([]string, n)
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		for i := range ids {
 			ids[i] = newID()
 			if err := tx.EnqueueMessage(context.Background(), gatehouse.Message{ID: ids[i], MessageID: ids[i] + "@example.com",
@@ -610,7 +611,7 @@ func queue(t testing.TB, s gatehouse.Store, n int, at time.Time) []string {
 // The outbox hands a due message to one owner at a time, takes it back when
 // the lease ends, retries failures when they are due, and forgets the body
 // (which may hold a link's secret) once delivered (R-N1).
-func testOutboxLeases(t *testing.T, s gatehouse.Store) {
+func testOutboxLeases(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	ids := queue(t, s, 1, t0)
 	claimed, err := s.ClaimMessages(ctx, "node-a", t0, time.Minute, 10)
@@ -660,7 +661,7 @@ func testOutboxLeases(t *testing.T, s gatehouse.Store) {
 
 // Claimers racing for one queue never hold the same message (PostgreSQL:
 // FOR UPDATE SKIP LOCKED; SQLite: one writer).
-func testOutboxClaimsAreExclusive(t *testing.T, s gatehouse.Store) {
+func testOutboxClaimsAreExclusive(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	queue(t, s, 200, t0)
 	var (
@@ -701,7 +702,7 @@ func testOutboxClaimsAreExclusive(t *testing.T, s gatehouse.Store) {
 
 // A page holds at most 500 items, whatever limit was asked for (API.md
 // "Conventions").
-func testPageLimitCapped(t *testing.T, s gatehouse.Store) {
+func testPageLimitCapped(t *testing.T, s *store.DB) {
 	accounts := make([]gatehouse.Account, 501)
 	for i := range accounts {
 		accounts[i] = integrator(fmt.Sprintf("Integrator %03d", i))

@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Failed sign-ins count per subject, forget what is older than the window,
 // lock at the limit and start counting again (R-S3).
-func testSignInFailures(t *testing.T, s gatehouse.Store) {
+func testSignInFailures(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	count := func(subject string, at time.Time, window time.Duration) bool {
 		t.Helper()
 		var locked bool
-		write(t, s, func(tx gatehouse.Tx) error {
+		write(t, s, func(tx *store.WriteTx) error {
 			var err error
 			_, locked, err = tx.CountSignInFailure(ctx, subject, at, window, 3, time.Minute)
 			return err
@@ -32,7 +33,7 @@ func testSignInFailures(t *testing.T, s gatehouse.Store) {
 		return until
 	}
 	var n int
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		var err error
 		n, _, err = tx.CountSignInFailure(ctx, "username:carl", t0, 0, 3, time.Minute)
 		return err
@@ -65,7 +66,7 @@ func testSignInFailures(t *testing.T, s gatehouse.Store) {
 	if count("source:1.2.3.4", t0.Add(2*time.Minute), time.Minute) {
 		t.Errorf("failures older than the window counted")
 	}
-	write(t, s, func(tx gatehouse.Tx) error { return tx.ClearSignInFailures(ctx, "username:ann") })
+	write(t, s, func(tx *store.WriteTx) error { return tx.ClearSignInFailures(ctx, "username:ann") })
 	if count("username:ann", t0.Add(3*time.Minute), 0) || count("username:ann", t0.Add(3*time.Minute), 0) {
 		t.Errorf("the count survived clearing")
 	}
@@ -74,11 +75,11 @@ func testSignInFailures(t *testing.T, s gatehouse.Store) {
 // PurgeExpired removes what can never be used again and nothing else: a
 // live session, challenge and username link stay, ended ones go; a
 // username's run of failures stays until it ends.
-func testPurgeExpired(t *testing.T, s gatehouse.Store) {
+func testPurgeExpired(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	user := gatehouse.User{ID: newID(), Username: "purge@example.com", Language: "en", Status: gatehouse.UserActive, CreatedAt: t0}
 	old, live := t0.Add(-2*time.Hour), t0.Add(time.Hour)
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		if err := tx.InsertUser(ctx, user); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func testPurgeExpired(t *testing.T, s gatehouse.Store) {
 		_, _, err := tx.CountSignInFailure(ctx, "source:10.0.0.1", old, time.Minute, 300, time.Minute)
 		return err
 	})
-	write(t, s, func(tx gatehouse.Tx) error { return tx.PurgeExpired(ctx, t0) })
+	write(t, s, func(tx *store.WriteTx) error { return tx.PurgeExpired(ctx, t0) })
 	for i, want := range []string{gatehouse.ENOTFOUND, ""} {
 		if _, err := s.SessionByHash(ctx, []byte{byte(i), 1}); gatehouse.ErrorCode(err) != want {
 			t.Errorf("session %d after the purge: %v", i, err)
@@ -111,7 +112,7 @@ func testPurgeExpired(t *testing.T, s gatehouse.Store) {
 			t.Errorf("challenge %d after the purge: %v", i, err)
 		}
 	}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		if _, err := tx.UseUsernameChange(ctx, []byte{1, 3}, t0); err != nil {
 			t.Errorf("the live username link after the purge: %v", err)
 		}
@@ -128,14 +129,14 @@ func testPurgeExpired(t *testing.T, s gatehouse.Store) {
 // for it: a provider trip's state, a recovery code, a username-change link;
 // and an SMS challenge is re-sent once per throttle window. Each is one
 // guarded statement, so the database decides (R-S2, R-U4, R-U5).
-func testSignInSecretsWorkOnce(t *testing.T, s gatehouse.Store) {
+func testSignInSecretsWorkOnce(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	user := gatehouse.User{ID: newID(), Username: "once@example.com", Language: "en", Status: gatehouse.UserActive, CreatedAt: t0}
 	provider := gatehouse.IdentityProvider{ID: newID(), Name: "SSO", Issuer: "https://idp.example.com", ClientID: "gh",
 		ClientSecret: "sealed", CreatedBy: "op", CreatedAt: t0}
 	challenge := gatehouse.MFAChallenge{ID: newID(), Hash: []byte("sms-challenge"), UserID: user.ID, Kind: gatehouse.ChallengeVerify,
 		Method: gatehouse.MFASMS, CodeHash: []byte("code-1"), Phone: "+33612345678", Sends: 1, LastSentAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		for _, err := range []error{
 			tx.InsertUser(ctx, user),
 			tx.InsertIdentityProvider(ctx, provider),
@@ -152,7 +153,7 @@ func testSignInSecretsWorkOnce(t *testing.T, s gatehouse.Store) {
 		}
 		return nil
 	})
-	race := func(name string, use func(tx gatehouse.Tx) error) {
+	race := func(name string, use func(tx *store.WriteTx) error) {
 		t.Helper()
 		const n = 12
 		var (
@@ -179,10 +180,10 @@ func testSignInSecretsWorkOnce(t *testing.T, s gatehouse.Store) {
 		}
 	}
 	now := t0.Add(time.Minute)
-	race("provider state", func(tx gatehouse.Tx) error { _, err := tx.UseOIDCLogin(ctx, []byte("state"), now); return err })
-	race("recovery code", func(tx gatehouse.Tx) error { return tx.UseRecoveryCode(ctx, user.ID, []byte("recovery-1"), now) })
-	race("username link", func(tx gatehouse.Tx) error { _, err := tx.UseUsernameChange(ctx, []byte("link"), now); return err })
-	race("SMS resend", func(tx gatehouse.Tx) error {
+	race("provider state", func(tx *store.WriteTx) error { _, err := tx.UseOIDCLogin(ctx, []byte("state"), now); return err })
+	race("recovery code", func(tx *store.WriteTx) error { return tx.UseRecoveryCode(ctx, user.ID, []byte("recovery-1"), now) })
+	race("username link", func(tx *store.WriteTx) error { _, err := tx.UseUsernameChange(ctx, []byte("link"), now); return err })
+	race("SMS resend", func(tx *store.WriteTx) error {
 		return tx.ResendSMSCode(ctx, challenge.ID, []byte("code-2"), now, now.Add(-30*time.Second), 5)
 	})
 	if left, err := s.RecoveryCodesLeft(ctx, user.ID); err != nil || left != 1 {
@@ -196,7 +197,7 @@ func testSignInSecretsWorkOnce(t *testing.T, s gatehouse.Store) {
 		IdentityProviderID: provider.ID, CreatedAt: t0}
 	mine := gatehouse.User{ID: newID(), Username: "mine@example.com", Language: "en", Status: gatehouse.UserPending,
 		IdentityProviderID: provider.ID, CreatedAt: t0}
-	write(t, s, func(tx gatehouse.Tx) error {
+	write(t, s, func(tx *store.WriteTx) error {
 		if err := tx.InsertUser(ctx, other); err != nil {
 			return err
 		}
@@ -205,11 +206,11 @@ func testSignInSecretsWorkOnce(t *testing.T, s gatehouse.Store) {
 		}
 		return tx.BindProviderSubject(ctx, other.ID, provider.ID, "subject-1")
 	})
-	err := s.Write(ctx, func(tx gatehouse.Tx) error { return tx.BindProviderSubject(ctx, mine.ID, provider.ID, "subject-1") })
+	err := s.Write(ctx, func(tx *store.WriteTx) error { return tx.BindProviderSubject(ctx, mine.ID, provider.ID, "subject-1") })
 	if gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 		t.Errorf("binding a subject bound to another identity: %v, want conflict", err)
 	}
-	err = s.Write(ctx, func(tx gatehouse.Tx) error { return tx.BindProviderSubject(ctx, other.ID, provider.ID, "subject-2") })
+	err = s.Write(ctx, func(tx *store.WriteTx) error { return tx.BindProviderSubject(ctx, other.ID, provider.ID, "subject-2") })
 	if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("binding an identity bound to another subject: %v, want not found", err)
 	}

@@ -1,0 +1,328 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// ConfirmBulk applies a preview: exactly its lines to invite, once. When any
+// line's outcome would now differ (someone joined, the limit changed, a role
+// or folder went) it fails with preview_stale. Confirming again, or while
+// the job runs, invites nobody twice: it waits for the same job. With wait,
+// it returns when the job is done (or ctx ends; the job then goes on);
+// otherwise at once, the job running in the background.
+func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID, previewID string, wait bool) (gatehouse.BulkPreview, error) {
+	if _, err := s.authorizeBulk(ctx, c, accountID); err != nil {
+		return gatehouse.BulkPreview{}, err
+	}
+	p, err := s.bulkPreviewOf(ctx, s.bulkJobStore, c, accountID, previewID)
+	if err != nil {
+		return p, err
+	}
+	if p.Status == gatehouse.BulkPreviewed {
+		if p.StatusAt(s.Now()) == gatehouse.BulkExpired {
+			return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the preview expired; upload the file again")
+		}
+		line, err := s.bulkStaleLine(ctx, p)
+		if err != nil {
+			return p, err
+		}
+		if line > 0 {
+			// The lines may differ because another confirm of this preview
+			// started meanwhile and invited them: then join its job.
+			if again, err := s.bulkJobStore.BulkPreview(ctx, accountID, previewID); err != nil || again.Status == gatehouse.BulkPreviewed {
+				return p, gatehouse.Errorf(gatehouse.EPREVIEWSTALE, "the account changed since the preview (line %d would now be different); upload the file again", line)
+			}
+		}
+		err = s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error {
+			if err := tx.StartBulkConfirm(ctx, accountID, previewID); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "bulk_invitation.confirmed", "bulk_invitation", previewID))
+		})
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND { // ENOTFOUND: another confirm won
+			return p, err
+		}
+	}
+	if !wait {
+		// RunBulkJobs takes it: the job is due, no node holds it yet.
+		select {
+		case s.bulkWake <- struct{}{}:
+		default:
+		}
+	} else if err := s.driveBulkJob(ctx, previewID); err != nil {
+		return p, err
+	}
+	return s.bulkJobStore.BulkPreview(ctx, accountID, previewID)
+}
+
+// bulkStaleLine judges every line again against the account as it is now and
+// returns the first line whose outcome, role or folder differs, or 0.
+func (s *Service) bulkStaleLine(ctx context.Context, p gatehouse.BulkPreview) (int, error) {
+	judge, err := s.newBulkJudge(ctx, p.AccountID)
+	if err != nil {
+		return 0, err
+	}
+	for after := 0; ; {
+		rows, err := s.bulkJobStore.BulkRows(ctx, p.ID, after, bulkBatch, false)
+		if err != nil || len(rows) == 0 {
+			return 0, err
+		}
+		again := make([]gatehouse.BulkRow, len(rows))
+		copy(again, rows)
+		if err := judge.judge(ctx, s.bulkJobStore, again); err != nil {
+			return 0, err
+		}
+		for i := range rows {
+			if again[i].Outcome != rows[i].Outcome || again[i].RoleID != rows[i].RoleID || again[i].FolderID != rows[i].FolderID {
+				return rows[i].Line, nil
+			}
+		}
+		after = rows[len(rows)-1].Line
+	}
+}
+
+var errLeaseLost = errors.New("service: the bulk job's lease was lost")
+
+// driveBulkJob runs a confirmed preview's job to its end. It holds a lease
+// while it works; when another node or request holds it, it waits, and
+// takes the job over if that lease runs out (its holder died).
+func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
+	// Each driver is its own claimant, so that two requests of one node
+	// never work on one job together.
+	worker := s.instance + "/" + s.NewID()
+	for {
+		err := s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error {
+			return tx.ClaimBulkJob(ctx, previewID, worker, s.Now().Add(s.bulkLease), s.Now())
+		})
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			for {
+				done, err := s.bulkChunk(ctx, previewID, worker)
+				if errors.Is(err, errLeaseLost) {
+					break // another worker took over; wait for it below
+				} else if err != nil || done {
+					return err
+				}
+			}
+		case gatehouse.ENOTFOUND: // done, or another worker holds it
+		default:
+			return err
+		}
+		p, err := s.bulkJobStore.BulkPreviewByID(ctx, previewID)
+		if err != nil || p.Status == gatehouse.BulkDone {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.bulkPoll):
+		}
+	}
+}
+
+// bulkChunk invites the next chunk of a job's lines in one transaction,
+// together with the line reached, and reports whether the job is done.
+func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done bool, err error) {
+	invited := false
+	err = s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error {
+		now := s.Now()
+		// Renewing the lease first locks the job's row (PostgreSQL) until
+		// this chunk commits: a worker taking over waits, then sees the
+		// lease renewed.
+		if err := tx.ClaimBulkJob(ctx, previewID, worker, now.Add(s.bulkLease), now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return errLeaseLost
+		} else if err != nil {
+			return err
+		}
+		p, err := tx.BulkPreviewByID(ctx, previewID)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.BulkRows(ctx, previewID, p.NextLine, bulkChunk, true)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			done = true
+			p.Status, p.FinishedAt, p.ClaimedBy, p.ClaimedUntil = gatehouse.BulkDone, now, "", time.Time{}
+			if err := tx.UpdateBulkPreview(ctx, p); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(ctx, gatehouse.AuditEvent{ID: s.NewID(), AccountID: p.AccountID, At: now,
+				ActorID: p.CreatedBy, Action: "bulk_invitation.done", TargetType: "bulk_invitation", TargetID: p.ID})
+		}
+		account, err := tx.Account(ctx, p.AccountID)
+		if err != nil {
+			return err
+		}
+		// The people are added on behalf of whoever confirmed.
+		actor := gatehouse.Caller{Principal: gatehouse.Principal{UserID: p.CreatedBy}}
+		if p.CreatedBy == (gatehouse.Principal{Operator: true}).ActorID() {
+			actor.Principal = gatehouse.Principal{Operator: true}
+		}
+		if err := s.inviteBulkRows(ctx, tx, actor, account, p.Level, rows, now); err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if row.Result == "skipped" {
+				p.Failed++
+			} else {
+				p.Invited++
+				invited = true
+			}
+		}
+		if err := tx.SetBulkRowResults(ctx, p.ID, rows); err != nil {
+			return err
+		}
+		p.NextLine, p.Processed = rows[len(rows)-1].Line, p.Processed+len(rows)
+		p.ClaimedUntil = now.Add(s.bulkLease)
+		return tx.UpdateBulkPreview(ctx, p)
+	})
+	if invited {
+		s.MailQueued()
+	}
+	return done, err
+}
+
+// inviteBulkRows adds a chunk of previewed lines as single adds would
+// (enrol), with each table's rows written in a few statements, and sets each
+// line's Result and Message. When the account changed under the job in a
+// way that forbids a line (the person joined meanwhile, the limit was
+// reached, the role went) the line is skipped and says why; a home folder
+// deleted meanwhile is left out.
+func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, rows []gatehouse.BulkRow, now time.Time) error {
+	// The account's rules stay as read below until the chunk commits.
+	if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
+		return err
+	}
+	emails := make([]string, len(rows))
+	for i, row := range rows {
+		emails[i] = row.Email // the preview kept only valid addresses to invite
+	}
+	states, err := tx.UsernameStates(ctx, account.ID, emails)
+	if err != nil {
+		return err
+	}
+	roles := map[string]*gatehouse.Role{}
+	folders := map[string]bool{}
+	var admitted []int
+	for i := range rows {
+		row := &rows[i]
+		role, seen := roles[row.RoleID]
+		if !seen {
+			if r, ok := gatehouse.BuiltinRole(row.RoleID); ok {
+				role = &r
+			} else if r, err := tx.Role(ctx, account.ID, row.RoleID); err == nil {
+				role = &r
+			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				return err
+			}
+			roles[row.RoleID] = role
+		}
+		if row.FolderID != "" {
+			exists, seen := folders[row.FolderID]
+			if !seen {
+				_, err := tx.Folder(ctx, account.ID, row.FolderID)
+				if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+					return err
+				}
+				exists, folders[row.FolderID] = err == nil, err == nil
+			}
+			if !exists {
+				row.FolderID, row.Message = "", "invited without a home folder: the folder was deleted after the preview"
+			}
+		}
+		switch {
+		case states[gatehouse.UsernameKey(row.Email)].Member:
+			row.Result, row.Message = "skipped", "became a user of the account after the preview"
+		case role == nil:
+			row.Result, row.Message = "skipped", "the role was deleted after the preview"
+		default:
+			admitted = append(admitted, i)
+		}
+	}
+	if level == gatehouse.LevelClientUser {
+		granted, err := tx.ReserveClientUserSlots(ctx, account.ID, len(admitted))
+		if err != nil {
+			return err
+		}
+		for _, i := range admitted[granted:] {
+			rows[i].Result, rows[i].Message = "skipped", "the account reached its limit of client users after the preview"
+		}
+		admitted = admitted[:granted]
+	}
+	var fresh []gatehouse.User
+	for _, i := range admitted {
+		if !states[gatehouse.UsernameKey(rows[i].Email)].Exists {
+			fresh = append(fresh, gatehouse.User{ID: s.NewID(), Username: rows[i].Email, Language: "en",
+				Status: gatehouse.UserPending, CreatedAt: now})
+		}
+	}
+	// A username taken meanwhile by another request keeps that identity
+	// (R-U1, R-U2): read back whichever identity each username has.
+	if err := tx.InsertUsersIfAbsent(ctx, fresh); err != nil {
+		return err
+	}
+	admittedEmails := make([]string, len(admitted))
+	for j, i := range admitted {
+		admittedEmails[j] = rows[i].Email
+	}
+	users, err := tx.UsersByUsername(ctx, admittedEmails)
+	if err != nil {
+		return err
+	}
+	var batch gatehouse.WriteBatch
+	for _, i := range admitted {
+		row := &rows[i]
+		user := users[gatehouse.UsernameKey(row.Email)]
+		b, member, err := s.admission(c, account, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
+			Level: level, Roles: []gatehouse.Role{*roles[row.RoleID]}, HomeFolderID: row.FolderID}, now)
+		if err != nil {
+			return err
+		}
+		batch.Add(b)
+		row.Result = "invited"
+		if member.Status == gatehouse.MembershipActive {
+			row.Result = "registered"
+		}
+	}
+	return tx.InsertBatch(ctx, batch)
+}
+
+// purgeEvery is how often ended sessions, challenges and links are removed.
+const purgeEvery = 10 * time.Minute
+
+// RunBulkJobs runs the confirmed jobs that no node holds: those confirmed
+// without waiting (it is woken for them), and, every poll interval, those
+// whose node stopped or died. It also removes old previews, and every ten
+// minutes what sign-in left behind (PurgeExpired). It returns when
+// ctx ends; a job it was running is taken over by the next node to look.
+func (s *Service) RunBulkJobs(ctx context.Context, poll time.Duration) {
+	var lastPurge time.Time
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	for {
+		if jobs, err := s.bulkJobStore.DueBulkJobs(ctx, s.Now()); err == nil {
+			for _, job := range jobs {
+				_ = s.driveBulkJob(ctx, job.ID)
+			}
+		}
+		_ = s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error { return tx.DeleteBulkPreviewsBefore(ctx, s.Now().Add(-bulkKeep)) })
+		if time.Since(lastPurge) >= purgeEvery {
+			// An hour's grace: nothing is removed while a clock skew
+			// between nodes could still make it look alive.
+			_ = s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error { return tx.PurgeExpired(ctx, s.Now().Add(-time.Hour)) })
+			lastPurge = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-s.bulkWake:
+		}
+	}
+}
