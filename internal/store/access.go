@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -13,54 +12,9 @@ import (
 // Roles, folders, groups and grants (SPEC R-A1…R-A5), and the account's authz
 // version that lets check caches know when they are out of date.
 
-// versionBook holds the authz version of every SQLite account this process
-// has seen, and the integrator of each. SQLite is written by this process
-// alone (OpenSQLite locks the file) through one writer, so the version needs
-// no column there: it lives here, starts at 0 when the process first sees the
-// account, and rises by one for each committed write that changed the
-// account's rules. A check learns of a change without a query. PostgreSQL,
-// written by several nodes, keeps it in accounts.authz_version.
-type versionBook struct {
-	mu       sync.RWMutex
-	versions map[string]int64
-	// owners maps an account to its integrator ("" for an integrator); an
-	// account never changes owner.
-	owners map[string]string
-}
-
-func newVersionBook() *versionBook {
-	return &versionBook{versions: map[string]int64{}, owners: map[string]string{}}
-}
-
-func (b *versionBook) get(accountID string) (gatehouse.AuthzVersion, bool) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	owner, known := b.owners[accountID]
-	if !known {
-		return gatehouse.AuthzVersion{}, false
-	}
-	return gatehouse.AuthzVersion{Own: b.versions[accountID], Integrator: b.versions[owner]}, true
-}
-
-// learn records an account and its integrator, found in the database.
-func (b *versionBook) learn(accountID, integratorID string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.owners[accountID] = integratorID
-}
-
-// publish raises the version of each account a committed write changed.
-func (b *versionBook) publish(accountIDs map[string]int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for id := range accountIDs {
-		b.versions[id]++
-	}
-}
-
 func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error) {
 	if r.versions != nil {
-		if v, ok := r.versions.get(accountID); ok {
+		if v, ok := r.versions.Get(accountID); ok {
 			return v, nil
 		}
 	}
@@ -78,8 +32,8 @@ func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.A
 	if r.versions == nil {
 		return v, nil
 	}
-	r.versions.learn(accountID, integratorID.String)
-	v, _ = r.versions.get(accountID)
+	r.versions.Learn(accountID, integratorID.String)
+	v, _ = r.versions.Get(accountID)
 	return v, nil
 }
 

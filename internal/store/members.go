@@ -252,14 +252,6 @@ func scanInvitation(row scanner) (gatehouse.Invitation, error) {
 	return inv, err
 }
 
-func (t *tx) InsertInvitation(ctx context.Context, inv gatehouse.Invitation) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO invitations (`+strings.ReplaceAll(invitationColumns, "i.", "")+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		inv.ID, inv.AccountID, inv.MembershipID, inv.UserID, inv.Email, string(inv.Status), inv.TokenHash,
-		inv.InvitedBy, micros(inv.SentAt), micros(inv.ExpiresAt), nullMicros(inv.EndedAt))
-	return mapErr(err)
-}
-
 func (r reader) Invitation(ctx context.Context, id string) (gatehouse.Invitation, error) {
 	inv, err := scanInvitation(r.q.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i WHERE i.id = $1`, id))
 	if err == sql.ErrNoRows {

@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/migrations"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -18,7 +19,7 @@ func TestFailedMigrationLeavesDatabaseAsItWas(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db, _ := b.Open(t) // already migrated with the real migrations
-			real := store.Migrations(db.Dialect())
+			real := migrations.FS(db.Dialect() == store.Postgres)
 			broken := fstest.MapFS{"99999_broken.sql": {Data: []byte(`-- +goose Up
 CREATE TABLE half_done (id TEXT PRIMARY KEY);
 INSERT INTO accounts (id) VALUES ('violates not-null constraints');

@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -24,16 +23,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store/filelock"
+	"github.com/gatehouse/gatehouse/internal/store/groupcommit"
+	"github.com/gatehouse/gatehouse/internal/store/migrations"
+	"github.com/gatehouse/gatehouse/internal/store/stmtcache"
+	"github.com/gatehouse/gatehouse/internal/store/versionbook"
 )
-
-//go:embed migrations
-var migrations embed.FS
 
 // Dialect names the database behind a DB.
 type Dialect string
@@ -56,12 +55,12 @@ type DB struct {
 	// read serves reads outside transactions; the same pool on PostgreSQL.
 	read *sql.DB
 	// writeStmts and readStmts cache prepared statements (SQLite only).
-	writeStmts, readStmts *stmtCache
+	writeStmts, readStmts *stmtcache.Cache
 	// committer groups concurrent writes into one transaction (SQLite only).
-	committer *committer
+	committer *groupcommit.Committer[*tx]
 	// versions knows every account's authz version without a query (SQLite
-	// only; see versionBook).
-	versions *versionBook
+	// only; see internal/store/versionbook).
+	versions *versionbook.Book
 	// lock is held while the SQLite database is open, so that no other
 	// process writes it behind the version book's back.
 	lock *os.File
@@ -85,7 +84,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 
 // OpenSQLite opens (creating if needed) the SQLite database at path.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
-	lock, err := lockExclusive(path + ".lock")
+	lock, err := filelock.Exclusive(path + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -121,10 +120,19 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	readers := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
-		versions: newVersionBook(), lock: lock}
-	db.reader = reader{q: cachedQueryer{cache: db.readStmts}, dialect: SQLite, versions: db.versions}
-	db.committer = startCommitter(db)
+	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: stmtcache.New(write), readStmts: stmtcache.New(read),
+		versions: versionbook.New(), lock: lock}
+	db.reader = reader{q: stmtcache.Queryer{Cache: db.readStmts}, dialect: SQLite, versions: db.versions}
+	db.committer = groupcommit.Start(groupcommit.Hooks[*tx]{
+		Begin: func(ctx context.Context) (*sql.Tx, error) { return write.BeginTx(ctx, nil) },
+		NewTx: func(sqlTx *sql.Tx, missed *[]string) *tx {
+			q := stmtcache.Queryer{Cache: db.writeStmts, Tx: sqlTx, Missed: missed, Detach: true}
+			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions}}
+		},
+		Committed: func(t *tx) { db.versions.Publish(t.bumped) },
+		After:     db.writeStmts.PrepareMissed,
+		MapErr:    mapErr,
+	})
 	opened = true
 	return db, nil
 }
@@ -159,11 +167,11 @@ func (db *DB) Pools() map[string]*sql.DB {
 // Close closes the pools.
 func (db *DB) Close() error {
 	if db.committer != nil {
-		db.committer.close()
+		db.committer.Close()
 	}
 	if db.writeStmts != nil {
-		db.writeStmts.close()
-		db.readStmts.close()
+		db.writeStmts.Close()
+		db.readStmts.Close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
@@ -175,50 +183,28 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Migrate brings the schema up to date. Each migration runs in its own
-// transaction, so one that fails leaves the database as it was before it. On
-// PostgreSQL an advisory lock keeps two nodes starting together from
-// migrating at once. Then the identities made under older username key
-// rules are re-keyed (see rekeyUsernames); UsernameKeyCollisions lists those
-// that could not be.
+// Migrate brings the schema up to date, then re-keys the identities made
+// under older username key rules (see internal/store/migrations);
+// UsernameKeyCollisions lists those that could not be.
 func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
-	if applied, err = db.MigrateFS(ctx, Migrations(db.dialect)); err != nil {
+	if applied, err = db.MigrateFS(ctx, migrations.FS(db.dialect == Postgres)); err != nil {
 		return applied, err
 	}
-	return applied, db.rekeyUsernames(ctx)
+	return applied, migrations.RekeyUsernames(ctx, db.write, db.dialect == Postgres)
 }
 
-// Migrations are the embedded migrations of one dialect.
-func Migrations(d Dialect) fs.FS {
-	dir, err := fs.Sub(migrations, "migrations/"+string(d))
-	if err != nil {
-		panic(err) // the path is a constant of this package
-	}
-	return dir
-}
-
-// MigrateFS applies the goose migrations in dir; Migrate passes the embedded
-// ones, tests pass others.
+// MigrateFS applies the goose migrations in dir alone; tests pass their own.
 func (db *DB) MigrateFS(ctx context.Context, dir fs.FS) (applied int, err error) {
-	var opts []goose.ProviderOption
-	dialect := goose.DialectSQLite3
-	if db.dialect == Postgres {
-		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return 0, err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	provider, err := goose.NewProvider(dialect, db.write, dir, opts...)
-	if err != nil {
-		return 0, fmt.Errorf("load migrations: %w", err)
-	}
-	results, err := provider.Up(ctx)
-	if err != nil {
-		return len(results), fmt.Errorf("migrate: %w", err)
-	}
-	return len(results), nil
+	return migrations.Up(ctx, db.write, db.dialect == Postgres, dir)
+}
+
+// UsernameKeyCollision is two identities whose usernames share one key.
+type UsernameKeyCollision = migrations.UsernameKeyCollision
+
+// UsernameKeyCollisions lists the identities left with their old key
+// because another holds their username's key, oldest first.
+func (db *DB) UsernameKeyCollisions(ctx context.Context) ([]UsernameKeyCollision, error) {
+	return migrations.UsernameKeyCollisions(ctx, db.read)
 }
 
 // Over is db seen by a bounded context through its interface T of the
@@ -245,7 +231,7 @@ func (o Over[T]) Write(ctx context.Context, fn func(T) error) error {
 // outside the transaction, and must not call Write itself.
 func (db *DB) Write(ctx context.Context, fn func(*WriteTx) error) error {
 	if db.committer != nil {
-		return db.committer.write(ctx, fn)
+		return db.committer.Write(ctx, fn)
 	}
 	const attempts = 5
 	var err error
@@ -350,7 +336,7 @@ type reader struct {
 	dialect Dialect
 	// versions is the SQLite version book; nil on PostgreSQL, which reads
 	// the column.
-	versions *versionBook
+	versions *versionbook.Book
 }
 
 // WriteTx is one write transaction: the reads and the writes. Each bounded

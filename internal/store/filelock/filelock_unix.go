@@ -1,6 +1,8 @@
 //go:build unix
 
-package store
+// Package filelock holds a file open with an exclusive advisory lock, so
+// that one process alone uses what the file guards.
+package filelock
 
 import (
 	"errors"
@@ -9,10 +11,10 @@ import (
 	"syscall"
 )
 
-// lockExclusive takes an exclusive advisory lock on the file at path (made if
+// Exclusive takes an exclusive advisory lock on the file at path (made if
 // missing) and returns it open: the lock lasts until the file is closed or
 // the process ends, however it ends.
-func lockExclusive(path string) (*os.File, error) {
+func Exclusive(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err

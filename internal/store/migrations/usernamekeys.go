@@ -1,4 +1,4 @@
-package store
+package migrations
 
 import (
 	"context"
@@ -28,9 +28,24 @@ const rekeyLock int64 = 0x67617465686b6579 // "gatehkey" in ASCII
 // computes today. The full scan runs once per UsernameKeyVersion; every
 // start looks again at the collisions recorded, a small table, since an
 // identity renamed meanwhile may have freed a key.
-func (db *DB) rekeyUsernames(ctx context.Context) error {
-	return db.Write(ctx, func(t *WriteTx) error {
-		if db.dialect == Postgres {
+func RekeyUsernames(ctx context.Context, db *sql.DB, postgres bool) error {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("re-key usernames: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	if err := rekeyUsernames(ctx, rekeyTx{sqlTx}, postgres); err != nil {
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// rekeyTx runs the re-keying's statements in its transaction.
+type rekeyTx struct{ q *sql.Tx }
+
+func rekeyUsernames(ctx context.Context, t rekeyTx, postgres bool) error {
+	{
+		if postgres {
 			if _, err := t.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, rekeyLock); err != nil {
 				return fmt.Errorf("re-key usernames: %w", err)
 			}
@@ -44,7 +59,7 @@ func (db *DB) rekeyUsernames(ctx context.Context) error {
 				return fmt.Errorf("re-key usernames: %w", err)
 			}
 			if _, err := t.q.ExecContext(ctx, `INSERT INTO username_key_versions (version, applied_at) VALUES ($1, $2)`,
-				gatehouse.UsernameKeyVersion, micros(time.Now())); err != nil {
+				gatehouse.UsernameKeyVersion, time.Now().UnixMicro()); err != nil {
 				return fmt.Errorf("re-key usernames: %w", err)
 			}
 		}
@@ -52,7 +67,7 @@ func (db *DB) rekeyUsernames(ctx context.Context) error {
 			return fmt.Errorf("re-key usernames: %w", err)
 		}
 		return nil
-	})
+	}
 }
 
 // rekey is one identity whose stored key is not its username's key.
@@ -64,11 +79,11 @@ type rekey struct {
 // wanting a key gets it when nobody holds it; one that finds the key held
 // is recorded as a collision, after other passes have let identities whose
 // old key was wanted move away first.
-func (t *tx) rekeyAll(ctx context.Context) error {
+func (t rekeyTx) rekeyAll(ctx context.Context) error {
 	var pending []rekey
 	// Read to the end before writing: a connection runs one statement at a
 	// time.
-	err := t.each(ctx, `SELECT id, username, username_key FROM users ORDER BY created_at, id`, nil, func(rows *sql.Rows) error {
+	err := each(ctx, t.q, `SELECT id, username, username_key FROM users ORDER BY created_at, id`, func(rows *sql.Rows) error {
 		var id, username, stored string
 		if err := rows.Scan(&id, &username, &stored); err != nil {
 			return err
@@ -99,7 +114,7 @@ func (t *tx) rekeyAll(ctx context.Context) error {
 		}
 		pending = stuck
 	}
-	now := micros(time.Now())
+	now := time.Now().UnixMicro()
 	for _, r := range pending {
 		if _, err := t.q.ExecContext(ctx, `INSERT INTO username_key_collisions (user_id, other_user_id, username_key, found_at)
 			VALUES ($1, $2, $3, $4)
@@ -113,7 +128,7 @@ func (t *tx) rekeyAll(ctx context.Context) error {
 
 // takeKey gives r its key unless another identity holds it, whose id it
 // answers then.
-func (t *tx) takeKey(ctx context.Context, r rekey) (holder string, err error) {
+func (t rekeyTx) takeKey(ctx context.Context, r rekey) (holder string, err error) {
 	err = t.q.QueryRowContext(ctx, `SELECT id FROM users WHERE username_key = $1`, r.key).Scan(&holder)
 	switch {
 	case err == nil && holder != r.userID:
@@ -130,14 +145,14 @@ func (t *tx) takeKey(ctx context.Context, r rekey) (holder string, err error) {
 // retryCollisions drops the collisions that ended (the identity's username
 // changed, or it got its key once the holder's username changed) and
 // follows a key that changed hands.
-func (t *tx) retryCollisions(ctx context.Context) error {
+func (t rekeyTx) retryCollisions(ctx context.Context) error {
 	type recorded struct {
 		rekey
 		stored, other, recordedKey string
 	}
 	var all []recorded
-	err := t.each(ctx, `SELECT c.user_id, c.other_user_id, c.username_key, u.username, u.username_key
-		FROM username_key_collisions c JOIN users u ON u.id = c.user_id`, nil, func(rows *sql.Rows) error {
+	err := each(ctx, t.q, `SELECT c.user_id, c.other_user_id, c.username_key, u.username, u.username_key
+		FROM username_key_collisions c JOIN users u ON u.id = c.user_id`, func(rows *sql.Rows) error {
 		var c recorded
 		var username string
 		if err := rows.Scan(&c.userID, &c.other, &c.recordedKey, &username, &c.stored); err != nil {
@@ -173,19 +188,36 @@ func (t *tx) retryCollisions(ctx context.Context) error {
 
 // UsernameKeyCollisions lists the identities left with their old key
 // because another holds their username's key, oldest first.
-func (db *DB) UsernameKeyCollisions(ctx context.Context) ([]UsernameKeyCollision, error) {
+func UsernameKeyCollisions(ctx context.Context, db *sql.DB) ([]UsernameKeyCollision, error) {
 	var list []UsernameKeyCollision
-	err := db.each(ctx, `SELECT c.user_id, u.username, c.other_user_id, o.username, c.username_key, c.found_at
+	err := each(ctx, db, `SELECT c.user_id, u.username, c.other_user_id, o.username, c.username_key, c.found_at
 		FROM username_key_collisions c JOIN users u ON u.id = c.user_id JOIN users o ON o.id = c.other_user_id
-		ORDER BY c.found_at, c.user_id`, nil, func(rows *sql.Rows) error {
+		ORDER BY c.found_at, c.user_id`, func(rows *sql.Rows) error {
 		var c UsernameKeyCollision
 		var foundAt int64
 		if err := rows.Scan(&c.UserID, &c.Username, &c.OtherUserID, &c.OtherUsername, &c.Key, &foundAt); err != nil {
 			return err
 		}
-		c.FoundAt = fromMicros(foundAt)
+		c.FoundAt = time.UnixMicro(foundAt).UTC()
 		list = append(list, c)
 		return nil
 	})
 	return list, err
+}
+
+// each runs a query and calls fn for every row.
+func each(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, query string, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,4 +1,7 @@
-package store
+// Package stmtcache keeps one prepared statement per query text for a
+// database/sql pool, and runs queries through them, inside a transaction
+// too.
+package stmtcache
 
 import (
 	"context"
@@ -6,22 +9,23 @@ import (
 	"sync"
 )
 
-// stmtCache keeps one prepared statement per query text. SQLite through
+// Cache keeps one prepared statement per query text. SQLite through
 // modernc spends about a sixth of a simple write re-parsing SQL; preparing
 // once per connection removes that. (pgx caches statements by itself, so
 // PostgreSQL does not use this.) The set of query texts is small and fixed
 // by the code, so the cache needs no eviction.
-type stmtCache struct {
+type Cache struct {
 	db    *sql.DB
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+// New returns an empty cache over the pool db.
+func New(db *sql.DB) *Cache {
+	return &Cache{db: db, stmts: map[string]*sql.Stmt{}}
 }
 
-func (c *stmtCache) lookup(query string) *sql.Stmt {
+func (c *Cache) lookup(query string) *sql.Stmt {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.stmts[query]
@@ -31,7 +35,7 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 // The lock is not held while preparing: on SQLite preparing waits for the
 // writer's only connection, and the transaction holding it must still be
 // able to look statements up. Never call get while holding that connection.
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+func (c *Cache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if stmt := c.lookup(query); stmt != nil {
 		return stmt, nil
 	}
@@ -49,7 +53,8 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	return stmt, nil
 }
 
-func (c *stmtCache) close() {
+// Close closes every statement.
+func (c *Cache) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, stmt := range c.stmts {
@@ -58,61 +63,65 @@ func (c *stmtCache) close() {
 	c.stmts = nil
 }
 
-// prepareMissed prepares the queries a transaction ran unprepared, once
+// PrepareMissed prepares the queries a transaction ran unprepared, once
 // the transaction has given its connection back.
-func (c *stmtCache) prepareMissed(ctx context.Context, missed []string) {
+func (c *Cache) PrepareMissed(ctx context.Context, missed []string) {
 	for _, query := range missed {
 		_, _ = c.get(ctx, query) // a failure only means the next run is unprepared too
 	}
 }
 
-// cachedQueryer runs queries through cached statements: outside a
+// Queryer runs queries through cached statements: outside a
 // transaction on the pool, inside tx when it is set. A transaction holds the
 // SQLite writer's only connection, so it cannot prepare on the pool; it runs
-// an unknown query unprepared and records it in missed, for prepareMissed.
-type cachedQueryer struct {
-	cache  *stmtCache
-	tx     *sql.Tx
-	missed *[]string
+// an unknown query unprepared and records it in Missed, for PrepareMissed.
+type Queryer struct {
+	Cache  *Cache
+	Tx     *sql.Tx
+	Missed *[]string
 	// detach runs statements on a context that cannot be cancelled (group
 	// commit: one caller's cancellation must not interrupt the others).
-	detach bool
+	Detach bool
 }
 
 // stmt returns the statement to run query with, or nil to run it unprepared.
-func (q cachedQueryer) stmt(ctx context.Context, query string) *sql.Stmt {
-	if q.tx == nil {
-		stmt, err := q.cache.get(ctx, query)
+func (q Queryer) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.Tx == nil {
+		stmt, err := q.Cache.get(ctx, query)
 		if err != nil {
 			return nil // the unprepared run reports the error
 		}
 		return stmt
 	}
-	stmt := q.cache.lookup(query)
+	stmt := q.Cache.lookup(query)
 	if stmt == nil {
-		*q.missed = append(*q.missed, query)
+		*q.Missed = append(*q.Missed, query)
 		return nil
 	}
 	// Tx.StmtContext reuses the statement already prepared on the
 	// transaction's connection; it is released with the transaction.
-	return q.tx.StmtContext(ctx, stmt)
+	return q.Tx.StmtContext(ctx, stmt)
 }
 
-func (q cachedQueryer) context(ctx context.Context) context.Context {
-	if q.detach {
+func (q Queryer) context(ctx context.Context) context.Context {
+	if q.Detach {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx
 }
 
-func (q cachedQueryer) plain() queryer {
-	if q.tx != nil {
-		return q.tx
+func (q Queryer) plain() interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+} {
+	if q.Tx != nil {
+		return q.Tx
 	}
-	return q.cache.db
+	return q.Cache.db
 }
 
-func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (q Queryer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
@@ -120,7 +129,7 @@ func (q cachedQueryer) ExecContext(ctx context.Context, query string, args ...an
 	return q.plain().ExecContext(ctx, query, args...)
 }
 
-func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (q Queryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.QueryContext(ctx, args...)
@@ -128,7 +137,7 @@ func (q cachedQueryer) QueryContext(ctx context.Context, query string, args ...a
 	return q.plain().QueryContext(ctx, query, args...)
 }
 
-func (q cachedQueryer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (q Queryer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = q.context(ctx)
 	if stmt := q.stmt(ctx, query); stmt != nil {
 		return stmt.QueryRowContext(ctx, args...)

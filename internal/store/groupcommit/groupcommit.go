@@ -1,11 +1,14 @@
-package store
+// Package groupcommit runs the write functions that arrive together in one
+// SQL transaction, each inside its own savepoint, and commits once for all
+// of them.
+package groupcommit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
-
 )
 
 // SQLite has one writer, and the cost of a small write transaction is mostly
@@ -16,37 +19,56 @@ import (
 // Callers see exactly what Write promises: their function ran in a
 // transaction, in some serial order, and its changes are durable when Write
 // returns nil.
-type committer struct {
-	db       *DB
-	requests chan *writeRequest // unbuffered: a request sent is a request taken
+type Committer[T any] struct {
+	hooks    Hooks[T]
+	requests chan *writeRequest[T] // unbuffered: a request sent is a request taken
 	closed   chan struct{}
 	done     sync.WaitGroup
 }
 
-type writeRequest struct {
+// Hooks are what the committer asks of the store it serves.
+type Hooks[T any] struct {
+	// Begin starts the group's transaction.
+	Begin func(ctx context.Context) (*sql.Tx, error)
+	// NewTx makes one request's view of the group's transaction; queries
+	// it could not run prepared are appended to missed.
+	NewTx func(sqlTx *sql.Tx, missed *[]string) T
+	// Committed is called for each request whose changes committed.
+	Committed func(t T)
+	// After is called once the group is over, with the queries to prepare.
+	After func(ctx context.Context, missed []string)
+	// MapErr turns a driver's error into the store's.
+	MapErr func(error) error
+}
+
+type writeRequest[T any] struct {
 	ctx    context.Context
-	fn     func(*WriteTx) error
+	fn     func(T) error
 	result chan error
 }
 
 // maxGroup bounds one group, so one commit never waits on a long queue.
 const maxGroup = 64
 
-var errClosed = errors.New("store: closed")
+// ErrClosed is the answer to a write after Close.
+var ErrClosed = errors.New("store: closed")
 
-func startCommitter(db *DB) *committer {
-	c := &committer{db: db, requests: make(chan *writeRequest), closed: make(chan struct{})}
+// Start starts a committer.
+func Start[T any](hooks Hooks[T]) *Committer[T] {
+	c := &Committer[T]{hooks: hooks, requests: make(chan *writeRequest[T]), closed: make(chan struct{})}
 	c.done.Add(1)
 	go c.loop()
 	return c
 }
 
-func (c *committer) write(ctx context.Context, fn func(*WriteTx) error) error {
-	req := &writeRequest{ctx: ctx, fn: fn, result: make(chan error, 1)}
+// Write runs fn in a transaction shared with the writes that arrive
+// together, and answers once fn's changes are committed or refused.
+func (c *Committer[T]) Write(ctx context.Context, fn func(T) error) error {
+	req := &writeRequest[T]{ctx: ctx, fn: fn, result: make(chan error, 1)}
 	select {
 	case c.requests <- req:
 	case <-c.closed:
-		return errClosed
+		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -55,15 +77,16 @@ func (c *committer) write(ctx context.Context, fn func(*WriteTx) error) error {
 	return <-req.result
 }
 
-func (c *committer) close() {
+// Close stops the committer once the group under way is committed.
+func (c *Committer[T]) Close() {
 	close(c.closed)
 	c.done.Wait()
 }
 
-func (c *committer) loop() {
+func (c *Committer[T]) loop() {
 	defer c.done.Done()
 	for {
-		var group []*writeRequest
+		var group []*writeRequest[T]
 		select {
 		case req := <-c.requests:
 			group = append(group, req)
@@ -84,7 +107,7 @@ func (c *committer) loop() {
 }
 
 // commit runs one group in one transaction and tells every caller its result.
-func (c *committer) commit(group []*writeRequest) {
+func (c *Committer[T]) commit(group []*writeRequest[T]) {
 	// The transaction's statements run on a context no caller can cancel:
 	// interrupting a SQLite statement can roll back the whole transaction,
 	// and with it the other callers' work.
@@ -96,26 +119,26 @@ func (c *committer) commit(group []*writeRequest) {
 			req.result <- results[i]
 		}
 		if len(missed) > 0 {
-			c.db.writeStmts.prepareMissed(ctx, missed)
+			c.hooks.After(ctx, missed)
 		}
 	}()
 
-	sqlTx, err := c.db.write.BeginTx(ctx, nil)
+	mapErr := c.hooks.MapErr
+	sqlTx, err := c.hooks.Begin(ctx)
 	if err != nil {
 		setAll(results, mapErr(fmt.Errorf("begin: %w", err)))
 		return
 	}
-	q := cachedQueryer{cache: c.db.writeStmts, tx: sqlTx, missed: &missed, detach: true}
-	// Each request has its own tx, so that only the authz versions of the
-	// requests that succeed are published.
-	txs := make([]*tx, len(group))
+	// Each request has its own view, so that what only committed requests
+	// may publish (authz versions) stays theirs.
+	txs := make([]T, len(group))
 	for i := range txs {
-		txs[i] = &tx{reader: reader{q: q, dialect: c.db.dialect, versions: c.db.versions}}
+		txs[i] = c.hooks.NewTx(sqlTx, &missed)
 	}
 	publish := func() {
 		for i, t := range txs {
 			if results[i] == nil {
-				c.db.versions.publish(t.bumped)
+				c.hooks.Committed(t)
 			}
 		}
 	}
@@ -168,7 +191,7 @@ func (c *committer) commit(group []*writeRequest) {
 
 // runGuarded runs fn, turning a panic into an error so that one bad request
 // cannot take the writer, and every other caller, down with it.
-func runGuarded(fn func(*WriteTx) error, t *tx) (err error) {
+func runGuarded[T any](fn func(T) error, t T) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("store: write function panicked: %v", v)
