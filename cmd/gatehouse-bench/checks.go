@@ -23,7 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 )
 
-// benchChecks builds issue 5's account (10,000 folders 8 deep, 1,000
+// benchChecks builds the large benchmark account (10,000 folders 8 deep, 1,000
 // members, 100 groups, 20,000 grants) straight through the store, then
 // measures checks three ways: in process through the service, one per HTTP
 // request with a check token, and in batches of 1,000 through HTTP.
@@ -37,12 +37,12 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 	svc := service.New(db, service.Options{BootstrapToken: token})
 
 	start := time.Now()
-	acct, err := dataset.Build(ctx, db, dataset.Issue5)
+	acct, err := dataset.Build(ctx, db, dataset.LargeAccount)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("data set: %d folders (depth %d), %d members, %d groups, %d grants, built in %.1fs\n",
-		len(acct.FolderIDs), acct.MaxDepth, len(acct.UserIDs), len(acct.GroupIDs), dataset.Issue5.Grants, time.Since(start).Seconds())
+		len(acct.FolderIDs), acct.MaxDepth, len(acct.UserIDs), len(acct.GroupIDs), dataset.LargeAccount.Grants, time.Since(start).Seconds())
 	if dbKind == "postgres" {
 		if _, err := db.Pools()["main"].ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 			return err

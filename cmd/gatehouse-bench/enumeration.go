@@ -8,7 +8,7 @@ import (
 )
 
 // benchEnumeration compares how long a wrong sign-in takes for a username
-// that exists and for one that does not (issue 9: the same "within
+// that exists and for one that does not (the same "within
 // noise"). The two kinds alternate, one request at a time; each known
 // username is tried at most three times and each unknown one once, so
 // neither meets the slow-down that starts at the fourth failure in a row.

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// benchPages measures the portal's pages (issue 8: under 50 ms of server
+// benchPages measures the portal's pages (under 50 ms of server
 // time for an account with 9 users and 1,000 pending invitations). The
 // account is built through the API: 9 active client users, a bulk file of
 // 1,000 invitations, a remote monitoring user. An integrator user signed in

@@ -1,4 +1,4 @@
-// Package access answers "may this user do that, here?" (SPEC R-A1…R-A5)
+// Package access answers "may this user do that, here?" (R-A1…R-A5)
 // from an in-memory model of one account's rules: its members with their
 // levels and roles, its custom roles, its folder tree, its groups and its
 // grants. A Model is built from a store snapshot and never changes; a Cache

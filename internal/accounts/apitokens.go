@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
-// Personal API tokens (issue 7, R-S4): made by a person signed in with a
+// Personal API tokens (R-S4): made by a person signed in with a
 // session, for one account they are an active member of, limited to the
 // scopes they choose on top of what they may do there. The secret is shown
 // once; only its hash is kept. Removing the membership ends the token's use

@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
-// Operators are people too (issue 8): an identity made an operator acts as
+// Operators are people too: an identity made an operator acts as
 // one when signed in with a session, must use a second factor like
 // administrators (R-P4), and is named in the audit log. A person becomes an
 // operator as an existing identity (invited and activated the usual way,

@@ -36,9 +36,9 @@ type Spec struct {
 	Seed      uint64
 }
 
-// Issue5 is the account of issue 5's benchmarks: 10,000 folders 8 deep,
+// LargeAccount is the account of the check benchmarks: 10,000 folders 8 deep,
 // 1,000 members, 100 groups and 20,000 grants.
-var Issue5 = Spec{Folders: 10000, Depth: 8, Branching: 3, Members: 1000, Groups: 100, Grants: 20000,
+var LargeAccount = Spec{Folders: 10000, Depth: 8, Branching: 3, Members: 1000, Groups: 100, Grants: 20000,
 	CustomRoles: 10, AccountWideShare: 0.3, GroupSize: 20, Seed: 5}
 
 // Account is what was built.

@@ -7,7 +7,7 @@ import (
 )
 
 // AccountKind tells integrator accounts (resellers) from client accounts
-// (one per customer site) (SPEC R-T2, R-T3).
+// (one per customer site) (R-T2, R-T3).
 type AccountKind string
 
 const (
@@ -15,7 +15,7 @@ const (
 	KindClient     AccountKind = "client"
 )
 
-// DefaultMaxClientUsers is the client-user limit of a new client account (SPEC R-L1).
+// DefaultMaxClientUsers is the client-user limit of a new client account (R-L1).
 const DefaultMaxClientUsers = 9
 
 // Limits on account fields; long enough for any real name or postal address,
@@ -86,7 +86,7 @@ func ValidateAddress(field, address string) (string, error) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
-// AccountFilter selects accounts for a list (SPEC R-T4).
+// AccountFilter selects accounts for a list (R-T4).
 type AccountFilter struct {
 	Kind         AccountKind // empty: both kinds
 	IntegratorID string      // only the clients of this integrator

@@ -3,7 +3,7 @@ package gatehouse
 import "time"
 
 // BulkOutcome is what a preview says will happen to one line of a bulk
-// invitation file (SPEC R-B2, API.md "Bulk invitations").
+// invitation file (R-B2, the API reference at /api/docs).
 type BulkOutcome string
 
 const (

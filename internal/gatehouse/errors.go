@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Error codes. Each is part of the public contract (API.md "Conventions"):
+// Error codes. Each is part of the public contract (docs/api.md):
 // the HTTP layer maps a code to its status and puts it in the error body.
 const (
 	EINVALID          = "validation_failed"
@@ -74,7 +74,7 @@ func Invalid(field, format string, args ...any) *Error {
 }
 
 // NotFound is the answer for anything unknown or not visible to the caller;
-// the two are never told apart (SPEC R-X2).
+// the two are never told apart (R-X2).
 func NotFound(what string) *Error {
 	return &Error{Code: ENOTFOUND, Message: what + " not found"}
 }

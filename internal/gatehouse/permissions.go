@@ -62,7 +62,7 @@ func (s PermissionSet) Names() []string {
 }
 
 // BuiltinRolePermissions are the built-in roles: viewer ⊂ editor ⊂ manager
-// (API.md "Roles, folders, groups, checks").
+// (the API reference at /api/docs).
 var BuiltinRolePermissions = map[string][]string{
 	"viewer":  {"media.view"},
 	"editor":  {"media.view", "media.edit"},
@@ -77,7 +77,7 @@ var BuiltinRoles = []string{"viewer", "editor", "manager"}
 func IsBuiltinRole(id string) bool { return slices.Contains(BuiltinRoles, id) }
 
 // LevelPermissions are what a level holds in its account by itself, whatever
-// its roles: the remote monitoring user views and controls cameras (issue 4);
+// its roles: the remote monitoring user views and controls cameras;
 // administrators hold the whole catalogue, since they manage the account.
 func LevelPermissions(l Level) PermissionSet {
 	switch l {

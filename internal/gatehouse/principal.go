@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Level is what a member is in one account (SPEC R-P1).
+// Level is what a member is in one account (R-P1).
 type Level string
 
 const (
@@ -30,7 +30,7 @@ type Principal struct {
 	UserID string
 	// ScopeAccountID, when set, limits the principal to that one account (and
 	// the clients of it, for an integrator account): API tokens are scoped so
-	// (SPEC R-S4).
+	// (R-S4).
 	ScopeAccountID string
 	// SessionID is set when the principal signed in with a session token.
 	SessionID string
@@ -95,7 +95,7 @@ type APIToken struct {
 	LastUsedAt time.Time
 }
 
-// Scopes of personal API tokens (issue 7). Each allows reading or changing
+// Scopes of personal API tokens. Each allows reading or changing
 // one part of an account, on top of what the token's owner may do there.
 const (
 	ScopeAccountsRead  = "accounts:read"  // the account, its clients, folders

@@ -7,7 +7,7 @@ import (
 )
 
 // User is one identity: a global username that may be registered to many
-// accounts (SPEC R-U1).
+// accounts (R-U1).
 type User struct {
 	ID        string
 	Username  string // as typed; unique without regard to case
@@ -34,7 +34,7 @@ const (
 	UserActive  UserStatus = "active"
 )
 
-// MembershipStatus is the life cycle of one user in one account (SPEC R-M1).
+// MembershipStatus is the life cycle of one user in one account (R-M1).
 type MembershipStatus string
 
 const (
@@ -50,7 +50,7 @@ type Membership struct {
 	UserID    string
 	Level     Level
 	Status    MembershipStatus
-	// Email is where mail about this account goes (SPEC R-U3).
+	// Email is where mail about this account goes (R-U3).
 	Email string
 	// Description says what a remote monitoring user is for (R-RM1).
 	Description   string
@@ -61,7 +61,7 @@ type Membership struct {
 	CreatedAt time.Time
 }
 
-// AuditEvent records one change or security event (SPEC R-X1).
+// AuditEvent records one change or security event (R-X1).
 type AuditEvent struct {
 	ID         string
 	AccountID  string // empty for platform-wide events
@@ -84,7 +84,7 @@ type AuditFilter struct {
 	Page         PageRequest
 }
 
-// DefaultPageLimit and MaxPageLimit bound list sizes (API.md "Conventions").
+// DefaultPageLimit and MaxPageLimit bound list sizes (docs/api.md).
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 500

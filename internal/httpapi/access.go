@@ -10,8 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/people"
 )
 
-// Roles, folders, grants, groups, effective permissions (API.md "Roles,
-// folders, groups, checks").
+// Roles, folders, grants, groups, effective permissions (the API reference at /api/docs).
 
 type roleJSON struct {
 	ID          string     `json:"id"`

@@ -60,7 +60,7 @@ func names(items []map[string]any, key string) []string {
 	return out
 }
 
-// R-A1: built-in roles as API.md says, custom roles created, renamed,
+// R-A1: built-in roles as documented, custom roles created, renamed,
 // changed (holders see the change at once) and deleted only when unused.
 func TestRoles(t *testing.T) {
 	for _, b := range storetest.Backends(t) {

@@ -81,7 +81,7 @@ func TestAccountLifecycle(t *testing.T) {
 }
 
 // Lists page through everything exactly once with ?limit and ?cursor, and
-// next_cursor is null on the last page (API.md "Conventions").
+// next_cursor is null on the last page (docs/api.md).
 func TestListPagination(t *testing.T) {
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	in := e.CreateAccount(t, "integrator", "Paging Integrator", "")

@@ -18,7 +18,7 @@ const goodPassword = "tramway olive canyon"
 
 // Activation through the e-mailed link: the password is set, every pending
 // membership with a valid invitation becomes active, and the link works once
-// (R-M3, R-S1, API.md "Activation").
+// (R-M3, R-S1, the API reference at /api/docs).
 func TestActivation(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
@@ -145,7 +145,7 @@ func TestActivationIsSingleUseUnderConcurrency(t *testing.T) {
 
 // The web page: GET shows a form with a password input and consumes
 // nothing (mail scanners follow links); the form activates; a cross-site
-// post is refused (API.md "Web pages").
+// post is refused (docs/portal.md).
 func TestActivationPage(t *testing.T) {
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")

@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Personal API tokens (issue 7).
+// Personal API tokens.
 
 type apiTokenJSON struct {
 	ID         string     `json:"id"`

@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/people"
 )
 
-// Bulk invitations (API.md "Bulk invitations").
+// Bulk invitations (the API reference at /api/docs).
 
 type bulkRowJSON struct {
 	Line       int     `json:"line"`

@@ -49,7 +49,7 @@ func rowsOf(r apitest.Response) []bulkRow {
 	return out
 }
 
-// Every outcome of API.md, in file order, with totals; a BOM, CRLF line ends
+// Every documented outcome, in file order, with totals; a BOM, CRLF line ends
 // and blank lines are fine; nothing is written by a preview (R-B1, R-B2).
 func TestBulkPreviewOutcomes(t *testing.T) {
 	for _, b := range storetest.Backends(t) {

@@ -7,7 +7,7 @@ import (
 )
 
 // The check API answers for the remote monitoring user's camera permissions
-// (issue 4, R-RM4) and for built-in roles (R-A1, R-A5), reflecting changes at
+// (R-RM4) and for built-in roles (R-A1, R-A5), reflecting changes at
 // once.
 func TestCheck(t *testing.T) {
 	for _, b := range storetest.Backends(t) {

@@ -106,7 +106,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// R-U5, R-M3, issue 7: a person added with an identity provider activates
+// R-U5, R-M3: a person added with an identity provider activates
 // by following the invitation link, which leads to the provider; the
 // callback binds the provider's subject to the invited identity and signs
 // them in. Later they sign in through the provider, never with a password;

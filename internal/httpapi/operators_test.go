@@ -6,7 +6,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
-// Operators as people (issue 8): an operator makes an activated identity an
+// Operators as people: an operator makes an activated identity an
 // operator; signed in, it must enroll a second factor (R-P4), then acts as
 // an operator everywhere (every account, the support-only settings); only
 // operators manage operators, nobody removes their own power, and removing

@@ -48,7 +48,7 @@ func (b *browser) do(t *testing.T, method, path string, form url.Values) (*http.
 	return resp, string(raw)
 }
 
-// The sign-in page (API.md "Web pages"): a form with username and password
+// The sign-in page (docs/portal.md): a form with username and password
 // that leads a person with accounts to a page naming them; administrators
 // pass their second step on the way.
 func TestLoginPage(t *testing.T) {

@@ -177,7 +177,7 @@ func (s *Server) confirmUsername(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toUserJSON(user))
 }
 
-// putPhoto stores a profile photo (API.md "Profiles"): the body is the image,
+// putPhoto stores a profile photo (the API reference at /api/docs): the body is the image,
 // image/jpeg or image/png, at most 5 MiB.
 func (s *Server) putPhoto(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > photo.MaxUpload {

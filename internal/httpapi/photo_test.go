@@ -27,7 +27,7 @@ func putImage(t *testing.T, e *apitest.Env, userID, token, contentType string, b
 	return resp
 }
 
-// R-U7, API.md "Profiles": a JPEG or PNG up to 5 MiB becomes a 256×256
+// R-U7, the API reference at /api/docs: a JPEG or PNG up to 5 MiB becomes a 256×256
 // thumbnail the person and their administrators read back; other files are
 // 400, larger ones 413, other tenants 404.
 func TestProfilePhoto(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package httpapi serves Gatehouse's JSON API (API.md): routing, the error
+// Package httpapi serves Gatehouse's JSON API (the API reference at /api/docs): routing, the error
 // body, authentication of bearer tokens, request ids, access logs and
 // metrics. Handlers translate between JSON and the service's types and
 // decide nothing themselves: authorization lives in the service.

@@ -91,7 +91,7 @@ func TestSignInRefusalsLookAlike(t *testing.T) {
 
 // Administrators enroll an authenticator at their first sign-in and use it
 // from then on; a code works once; a wrong code ends the challenge
-// (R-P4, R-S2, API.md "Sessions").
+// (R-P4, R-S2, the API reference at /api/docs).
 func TestAdministratorMFA(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {

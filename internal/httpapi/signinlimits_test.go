@@ -23,7 +23,7 @@ func auditCount(t *testing.T, e *apitest.Env, action string) int {
 	return n
 }
 
-// R-S3, API.md "Profiles": ten wrong passwords in a row lock a username
+// R-S3, the API reference at /api/docs: ten wrong passwords in a row lock a username
 // (the right password too) for at least a minute; other usernames go on;
 // unknown usernames are locked alike; a success ends the run; the lock
 // ends by itself or by an administrator.

@@ -76,7 +76,7 @@ var linkPattern = regexp.MustCompile(`https://gatehouse\.example\.com/activate\?
 // Adding a user queues the activation mail in the same transaction; the
 // worker writes it as one RFC 5322 .eml file in the recipient's language,
 // whose link carries a secret the database only knows by its hash (R-M2,
-// R-N1, R-U6, API.md "Running it").
+// R-N1, R-U6, docs/operations.md).
 func TestActivationMailAsFile(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func (c Channels) Flush() error {
 }
 
 // SMSFileSender writes each text to <dir>/<message id>.txt: the E.164 number
-// on the first line, then the text (API.md "Running it"). Like FileSender,
+// on the first line, then the text (docs/operations.md). Like FileSender,
 // atomically, and durable at Flush.
 type SMSFileSender struct{ Dir string }
 

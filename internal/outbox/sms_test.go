@@ -41,7 +41,7 @@ func text(id, to, body string) gatehouse.Message {
 }
 
 // Without an SMS provider every text is one file <data-dir>/sms/*.txt: the
-// E.164 number on the first line, then the text (API.md "Running it",
+// E.164 number on the first line, then the text (docs/operations.md,
 // R-N2); e-mail in the same batch still goes to .eml files.
 func TestTextsAsFiles(t *testing.T) {
 	for _, b := range storetest.Backends(t) {

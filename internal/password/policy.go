@@ -1,5 +1,5 @@
 // Package password hashes passwords with argon2id and decides whether a
-// new password is acceptable (SPEC R-S1): at least 12 characters, at most
+// new password is acceptable (R-S1): at least 12 characters, at most
 // 256, not a common password, and no composition rules (NIST SP 800-63B
 // 5.1.1.2).
 package password

@@ -22,7 +22,7 @@ type bulkLine struct {
 	HomeFolder string
 }
 
-// bulkColumns are the columns a bulk file may have (SPEC R-B1).
+// bulkColumns are the columns a bulk file may have (R-B1).
 var bulkColumns = []string{"email", "role", "home_folder"}
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}

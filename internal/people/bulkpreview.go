@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
-// Bulk invitations (SPEC R-B1…R-B4). A preview reads the file once, judging
+// Bulk invitations (R-B1…R-B4). A preview reads the file once, judging
 // its lines in batches against the account and storing them with their
 // outcomes; nothing else is written. A confirm judges every line again
 // against the account as it is now and refuses (preview_stale) if any

@@ -15,7 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
-// NewMember is the input of AddUser (API.md "Users of an account").
+// NewMember is the input of AddUser (the API reference at /api/docs).
 type NewMember struct {
 	Username         string
 	FirstName        string

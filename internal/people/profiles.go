@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
-// ProfilePatch changes the profile fields that are set (API.md "Profiles").
+// ProfilePatch changes the profile fields that are set (the API reference at /api/docs).
 type ProfilePatch struct {
 	FirstName *string
 	LastName  *string

@@ -1,5 +1,5 @@
 // Package photo turns an uploaded profile picture into the square thumbnail
-// Gatehouse keeps (SPEC R-U7): JPEG or PNG in, at most MaxUpload bytes and
+// Gatehouse keeps (R-U7): JPEG or PNG in, at most MaxUpload bytes and
 // MaxPixels pixels (checked from the header, before any pixel is decoded, so
 // a small file that claims a huge image is refused), a 256×256 JPEG out,
 // centre-cropped and re-encoded, so no metadata of the upload survives.
@@ -19,7 +19,7 @@ import (
 )
 
 const (
-	// MaxUpload is the largest file accepted (API.md "Profiles").
+	// MaxUpload is the largest file accepted (the API reference at /api/docs).
 	MaxUpload = 5 << 20
 	// MaxPixels bounds a decoded image (about 200 MB of pixels at most):
 	// enough for any camera's photo, refusing decompression bombs.

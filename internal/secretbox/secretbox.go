@@ -1,5 +1,5 @@
 // Package secretbox encrypts the few secrets Gatehouse must be able to read
-// again (authenticator keys, from issue 4 on remote monitoring passwords)
+// again (authenticator keys, remote monitoring passwords)
 // with AES-256-GCM under one server key. Everything else secret is stored
 // only as a hash.
 package secretbox

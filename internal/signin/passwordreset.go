@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/password"
 )
 
-// "Forgot your password?" (issue 9). A link lives an hour and works once;
+// "Forgot your password?". A link lives an hour and works once;
 // using it ends the identity's other links and sessions. A username gets
 // at most five links an hour; past that, and for usernames nobody has, the
 // request is answered the same and nothing is sent.

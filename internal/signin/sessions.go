@@ -49,7 +49,7 @@ type NewSession struct {
 	ExpiresAt time.Time
 }
 
-// Brute-force limits (R-S3, API.md "Profiles"): ten wrong passwords in a row
+// Brute-force limits (R-S3, the API reference at /api/docs): ten wrong passwords in a row
 // for one username lock it for five minutes, the right password included;
 // three hundred failures a minute from one source address lock that source
 // for a minute. Unknown usernames are counted and locked like known ones, so

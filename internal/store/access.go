@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Roles, folders, groups and grants (SPEC R-A1…R-A5), and the account's authz
+// Roles, folders, groups and grants (R-A1…R-A5), and the account's authz
 // version that lets check caches know when they are out of date.
 
 func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error) {

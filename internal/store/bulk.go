@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Bulk invitations (SPEC R-B1…R-B4): previews with their lines, and the
+// Bulk invitations (R-B1…R-B4): previews with their lines, and the
 // lease and progress of the job that applies them.
 
 const bulkPreviewColumns = `id, account_id, created_by, level, status, rows_total, to_invite, totals, next_line,

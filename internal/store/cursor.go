@@ -13,7 +13,7 @@ func encodeCursor(key ...string) string { return gatehouse.EncodeCursor(key...) 
 
 func decodeCursor(cursor string, n int) ([]string, error) { return gatehouse.DecodeCursor(cursor, n) }
 
-// pageLimit applies the default and the ceiling of API.md "Conventions".
+// pageLimit applies the default and the ceiling of docs/api.md.
 func pageLimit(limit int) int {
 	switch {
 	case limit <= 0:

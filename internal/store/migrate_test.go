@@ -13,7 +13,7 @@ import (
 )
 
 // A migration that fails part-way leaves the database as it was before it,
-// and the migrations before it stay applied (issue 2).
+// and the migrations before it stay applied.
 func TestFailedMigrationLeavesDatabaseAsItWas(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Brute-force protection (SPEC R-S3): counts of failed sign-ins per subject
+// Brute-force protection (R-S3): counts of failed sign-ins per subject
 // ("username:…" or "source:…"), kept in the database so that every node
 // counts the same attempts.
 

@@ -28,7 +28,7 @@ func (t *tx) InsertUser(ctx context.Context, u gatehouse.User) error {
 
 // AccessTo reads the principal's levels straight from the database, so a
 // removed membership stops working at the next request on every node
-// (SPEC R-M7).
+// (R-M7).
 func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account) (gatehouse.Access, error) {
 	if p.Operator {
 		return gatehouse.Access{Operator: true}, nil

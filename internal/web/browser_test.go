@@ -127,7 +127,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
-// A person's whole first day in the portal, in a real browser (issue 8):
+// A person's whole first day in the portal, in a real browser:
 // activation → sign-in with authenticator enrollment → add a user → bulk
 // invite preview and confirm → resend and cancel an invitation → create
 // the remote monitoring user and download its connection details → switch
@@ -407,7 +407,7 @@ func signInEnrolling(t *testing.T, ctx context.Context, e *apitest.Env, username
 		chromedp.WaitVisible(chromedp.ID(landing)))
 }
 
-// Operators as people in the portal (issue 8): an operator signs in (with a
+// Operators as people in the portal: an operator signs in (with a
 // second factor), finds and creates integrators, creates a client account
 // under one, and changes the settings only support may change (R-L1).
 func TestOperatorPortalInABrowser(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package web serves Gatehouse's pages for people (API.md "Web pages"):
+// Package web serves Gatehouse's pages for people (docs/portal.md):
 // server-rendered HTML from templates embedded in the binary, in the
 // person's language, with no inline script. Forms are protected against
 // cross-site requests by net/http's CrossOriginProtection.

@@ -700,8 +700,7 @@ func testOutboxClaimsAreExclusive(t *testing.T, s *store.DB) {
 	}
 }
 
-// A page holds at most 500 items, whatever limit was asked for (API.md
-// "Conventions").
+// A page holds at most 500 items, whatever limit was asked for (docs/api.md).
 func testPageLimitCapped(t *testing.T, s *store.DB) {
 	accounts := make([]gatehouse.Account, 501)
 	for i := range accounts {
