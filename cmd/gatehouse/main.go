@@ -3,6 +3,7 @@
 //	gatehouse serve     run a node (migrations run by themselves)
 //	gatehouse migrate   bring the database schema up to date and exit
 //	gatehouse invite    invite the people of a CSV file to an account (bulk)
+//	gatehouse mail      read the e-mail a server wrote to its data dir
 //	gatehouse soak      run mixed traffic against a server and report on it
 //	gatehouse version   print the version
 package main
@@ -27,6 +28,9 @@ Usage:
   gatehouse migrate [flags]   bring the database schema up to date, then exit
   gatehouse invite --account ID --csv FILE [--yes]
                               invite the people of a CSV file through a running server
+  gatehouse mail last --to ADDRESS [--link]
+                              print the newest e-mail a server without SMTP wrote
+                              to ADDRESS (or only its first link)
   gatehouse soak [--server URL] [--duration 10m] [--workers 8]
                               run mixed traffic against a running server; report
                               throughput, errors, latencies, goroutines and memory
@@ -69,12 +73,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return invite(ctx, rest, getenv, stdin, stdout, stderr)
 	case "soak":
 		return soak(ctx, rest, getenv, stdout, stderr)
+	case "mail":
+		return mailCommand(rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
 	case "help", "-h", "--help":
 		if len(rest) > 0 && rest[0] == "invite" {
 			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
+		}
+		if len(rest) > 0 && rest[0] == "mail" {
+			if err := run(ctx, []string{rest[0], "--help"}, getenv, nil, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
 		}
 		if len(rest) > 0 && (rest[0] == "serve" || rest[0] == "migrate") {
 			if _, err := app.ParseConfig(rest[0], []string{"-h"}, getenv, stdout); !errors.Is(err, flag.ErrHelp) {
