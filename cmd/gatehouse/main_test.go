@@ -111,7 +111,7 @@ func (n *node) stop(t *testing.T) {
 }
 
 // The binary as a user runs it: configured by environment, then by flags;
-// a restart keeps every account; SIGTERM stops it cleanly (API.md "Running it").
+// a restart keeps every account; SIGTERM stops it cleanly (docs/operations.md).
 func TestServeRestartKeepsData(t *testing.T) {
 	bin := buildBinary(t)
 	type setup struct {
@@ -243,13 +243,23 @@ func TestTwoProcessesHoldTheLimit(t *testing.T) {
 	}
 }
 
+// Leases of the nodes that tests kill: what a killed node had claimed
+// waits this long for the next node, instead of the production two minutes
+// (mail) and 15 s (bulk jobs).
+const (
+	testOutboxLease = 3 * time.Second
+	testBulkLease   = 2 * time.Second
+)
+
 // nodeEnv is the environment of a node on its own data dir, on SQLite or
-// on a fresh PostgreSQL database; ok is false when PostgreSQL is asked for
-// and absent outside CI (the test then ends, skipped).
+// on a fresh PostgreSQL database, with short leases; ok is false when
+// PostgreSQL is asked for and absent outside CI (the test then ends,
+// skipped).
 func nodeEnv(t *testing.T, backend string) (env []string, dataDir string, ok bool) {
 	t.Helper()
 	dataDir = filepath.Join(t.TempDir(), "data")
-	env = []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t)}
+	env = []string{"GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_BOOTSTRAP_TOKEN=op-secret", "GATEHOUSE_ADDR=" + freeAddr(t),
+		"GATEHOUSE_OUTBOX_LEASE=" + testOutboxLease.String(), "GATEHOUSE_BULK_LEASE=" + testBulkLease.String()}
 	if backend == "postgres" {
 		if !storetest.PostgresAvailable(t) {
 			return nil, "", false

@@ -99,17 +99,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		return err
 	}
 
-	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom},
-		SMS: outbox.SMSFileSender{Dir: filepath.Join(cfg.DataDir, "sms")}}
-	if cfg.SMTPURL != "" {
-		if sender.Email, err = outbox.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
-			return err
-		}
-	}
-	if cfg.SMSURL != "" {
-		if sender.SMS, err = outbox.NewSMSHTTPSender(cfg.SMSURL, cfg.SMSToken); err != nil {
-			return err
-		}
+	sender, err := senders(cfg)
+	if err != nil {
+		return err
 	}
 	secretKey, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
@@ -120,14 +112,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 			"every node sharing this database needs the same key (see docs/operations.md)")
 	}
 	worker := outbox.NewWorker(db, sender, workerName(), log)
+	worker.Lease = cfg.OutboxLease
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey})
+		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease})
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	workers.Go(func() { worker.Run(workerCtx) })
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
-	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, 5*time.Second) })
+	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
 	// Stopped after the HTTP server, so mail queued by the last requests is
 	// still attempted; whatever is left waits in the database, and a bulk
 	// job is taken over by the next node to look once its lease ends.
@@ -175,6 +168,32 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// senders are the ways out of the outbox: SMTP and an SMS gateway when
+// configured, else files in the data dir.
+func senders(cfg Config) (outbox.Channels, error) {
+	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom},
+		SMS: outbox.SMSFileSender{Dir: filepath.Join(cfg.DataDir, "sms")}}
+	var err error
+	if cfg.SMTPURL != "" {
+		if sender.Email, err = outbox.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return sender, err
+		}
+	}
+	if cfg.SMSURL != "" {
+		if sender.SMS, err = outbox.NewSMSHTTPSender(cfg.SMSURL, cfg.SMSToken); err != nil {
+			return sender, err
+		}
+	}
+	return sender, nil
+}
+
+// bulkPoll is how often a node looks for bulk jobs a stopped node left
+// behind: a third of the lease, so one is taken over soon after its lease
+// ends, and at most every 5 s.
+func bulkPoll(lease time.Duration) time.Duration {
+	return min(lease/3, 5*time.Second)
 }
 
 // workerName names this process in outbox leases.

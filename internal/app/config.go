@@ -36,6 +36,13 @@ type Config struct {
 	// SecretKey (GATEHOUSE_SECRET_KEY, 64 hex digits) seals authenticator
 	// keys; default: <data-dir>/secret.key.
 	SecretKey string
+	// OutboxLease is how long a node's claim on the queued messages it is
+	// delivering lasts: a node that died holding some delays them this
+	// long, and a send that takes longer may be repeated by another node.
+	OutboxLease time.Duration
+	// BulkLease is how long a bulk invitation job stays with a node that
+	// stopped renewing its claim before another node takes it over.
+	BulkLease time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -48,7 +55,7 @@ type setting struct {
 // ParseConfig reads cmd's flags from args, with defaults from getenv.
 func ParseConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var cfg Config
-	var ttl string
+	var ttl, outboxLease, bulkLease string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -60,6 +67,8 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		{"mail-from", "GATEHOUSE_MAIL_FROM", "", "From address of e-mails (default Gatehouse <noreply@host of the public URL>)", &cfg.MailFrom},
 		{"log-level", "GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error", &cfg.LogLevel},
 		{"log-format", "GATEHOUSE_LOG_FORMAT", "", "json or text (default: text on a terminal, json otherwise)", &cfg.LogFormat},
+		{"outbox-lease", "GATEHOUSE_OUTBOX_LEASE", "2m", "how long a node's claim on the messages it is sending lasts; mail a dead node held waits this long (Go duration)", &outboxLease},
+		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 	}
 	fs := flag.NewFlagSet("gatehouse "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,6 +96,13 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		return cfg, fmt.Errorf("invitation TTL %q must be a positive Go duration such as 168h", ttl)
 	}
 	cfg.InvitationTTL = d
+	// Under a second, a lease would end while its holder is still at work.
+	if cfg.OutboxLease, err = time.ParseDuration(outboxLease); err != nil || cfg.OutboxLease < time.Second {
+		return cfg, fmt.Errorf("outbox lease %q must be a Go duration of at least 1s, such as 2m", outboxLease)
+	}
+	if cfg.BulkLease, err = time.ParseDuration(bulkLease); err != nil || cfg.BulkLease < time.Second {
+		return cfg, fmt.Errorf("bulk lease %q must be a Go duration of at least 1s, such as 15s", bulkLease)
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}

@@ -11,7 +11,7 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-// Flags and environment as API.md "Running it" lists them: the defaults,
+// Flags and environment as docs/operations.md lists them: the defaults,
 // the environment over the defaults, the flags over the environment.
 func TestParseConfig(t *testing.T) {
 	cfg, err := ParseConfig("serve", nil, env(nil), io.Discard)
@@ -19,7 +19,8 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "./gatehouse-data", PublicURL: "http://127.0.0.1:8080",
-		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>"}
+		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>",
+		OutboxLease: 2 * time.Minute, BulkLease: 15 * time.Second}
 	if cfg != want {
 		t.Errorf("defaults %+v\nwant %+v", cfg, want)
 	}
@@ -29,6 +30,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_DATABASE_URL": "postgres://db/gh", "GATEHOUSE_PUBLIC_URL": "https://gh.example.com/",
 		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
 		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
+		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_BULK_LEASE": "2s",
 	}
 	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -37,7 +39,7 @@ func TestParseConfig(t *testing.T) {
 	want = Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/gatehouse", DatabaseURL: "postgres://db/gh",
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
 		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
-		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret"}
+		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, BulkLease: 2 * time.Second}
 	if cfg != want {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
@@ -64,6 +66,9 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"log format":          {"--log-format", "xml"},
 		"stray argument":      {"now"},
 		"mail from":           {"--mail-from", "not an address"},
+		"outbox lease":        {"--outbox-lease", "soon"},
+		"outbox lease short":  {"--outbox-lease", "100ms"},
+		"bulk lease":          {"--bulk-lease", "0s"},
 	}
 	for name, args := range cases {
 		if _, err := ParseConfig("serve", args, env(nil), io.Discard); err == nil {
