@@ -111,8 +111,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		log.Warn("GATEHOUSE_SECRET_KEY is not set: this node seals secrets with the key in its data dir; " +
 			"every node sharing this database needs the same key (see docs/operations.md)")
 	}
-	worker := outbox.NewWorker(db, sender, workerName(), log)
-	worker.Lease = cfg.OutboxLease
+	worker := newWorker(db, sender, cfg, log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease})
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -189,10 +188,23 @@ func senders(cfg Config) (outbox.Channels, error) {
 	return sender, nil
 }
 
+// newWorker is the outbox worker of this process, with the configured
+// lease (a Config not made by ParseConfig keeps the production one).
+func newWorker(db *store.DB, sender outbox.Sender, cfg Config, log *slog.Logger) *outbox.Worker {
+	worker := outbox.NewWorker(db, sender, workerName(), log)
+	if cfg.OutboxLease > 0 {
+		worker.Lease = cfg.OutboxLease
+	}
+	return worker
+}
+
 // bulkPoll is how often a node looks for bulk jobs a stopped node left
 // behind: a third of the lease, so one is taken over soon after its lease
 // ends, and at most every 5 s.
 func bulkPoll(lease time.Duration) time.Duration {
+	if lease <= 0 {
+		return 5 * time.Second // the service's default lease of 15 s
+	}
 	return min(lease/3, 5*time.Second)
 }
 
