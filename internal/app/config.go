@@ -46,7 +46,7 @@ type Config struct {
 }
 
 // setting is one flag with the environment variable that sets its default
-// (API.md "Running it"): a flag beats the environment, which beats the default.
+// (docs/operations.md): a flag beats the environment, which beats the default.
 type setting struct {
 	flag, env, def, usage string
 	into                  *string
@@ -54,6 +54,18 @@ type setting struct {
 
 // ParseConfig reads cmd's flags from args, with defaults from getenv.
 func ParseConfig(cmd string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	cfg, rest, err := ParseCommandConfig(cmd, args, getenv, stderr, nil)
+	if err == nil && len(rest) > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	return cfg, err
+}
+
+// ParseCommandConfig is ParseConfig for a command that has flags and
+// arguments of its own besides the node's settings: extra, if not nil, adds
+// its flags, and the arguments left after the flags are returned. usage
+// names the command and its arguments in the help ("operator add USERNAME").
+func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
 	var ttl, outboxLease, bulkLease string
 	settings := []setting{
@@ -70,7 +82,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		{"outbox-lease", "GATEHOUSE_OUTBOX_LEASE", "2m", "how long a node's claim on the messages it is sending lasts; mail a dead node held waits this long (Go duration)", &outboxLease},
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 	}
-	fs := flag.NewFlagSet("gatehouse "+cmd, flag.ContinueOnError)
+	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, s := range settings {
 		def := s.def
@@ -79,52 +91,52 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		}
 		fs.StringVar(s.into, s.flag, def, s.usage+" (env "+s.env+")")
 	}
+	if extra != nil {
+		extra(fs)
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gatehouse %s [flags]\n\nFlags (each also read from the environment variable named):\n", cmd)
+		fmt.Fprintf(stderr, "Usage: gatehouse %s [flags]\n\nFlags (each also read from the environment variable named):\n", usage)
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nGATEHOUSE_BOOTSTRAP_TOKEN, if set, is accepted as an operator API token.")
 		fmt.Fprintln(stderr, "GATEHOUSE_SMS_TOKEN is the bearer secret sent to the SMS gateway.")
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, nil, err
 	}
 	d, err := time.ParseDuration(ttl)
 	if err != nil || d <= 0 {
-		return cfg, fmt.Errorf("invitation TTL %q must be a positive Go duration such as 168h", ttl)
+		return cfg, nil, fmt.Errorf("invitation TTL %q must be a positive Go duration such as 168h", ttl)
 	}
 	cfg.InvitationTTL = d
 	// Under a second, a lease would end while its holder is still at work.
 	if cfg.OutboxLease, err = time.ParseDuration(outboxLease); err != nil || cfg.OutboxLease < time.Second {
-		return cfg, fmt.Errorf("outbox lease %q must be a Go duration of at least 1s, such as 2m", outboxLease)
+		return cfg, nil, fmt.Errorf("outbox lease %q must be a Go duration of at least 1s, such as 2m", outboxLease)
 	}
 	if cfg.BulkLease, err = time.ParseDuration(bulkLease); err != nil || cfg.BulkLease < time.Second {
-		return cfg, fmt.Errorf("bulk lease %q must be a Go duration of at least 1s, such as 15s", bulkLease)
+		return cfg, nil, fmt.Errorf("bulk lease %q must be a Go duration of at least 1s, such as 15s", bulkLease)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return cfg, fmt.Errorf("public URL %q must be an http:// or https:// URL such as https://gatehouse.example.com", cfg.PublicURL)
+		return cfg, nil, fmt.Errorf("public URL %q must be an http:// or https:// URL such as https://gatehouse.example.com", cfg.PublicURL)
 	}
 	if cfg.MailFrom == "" {
 		u, _ := url.Parse(cfg.PublicURL)
 		cfg.MailFrom = "Gatehouse <noreply@" + u.Hostname() + ">"
 	}
 	if _, err := mail.ParseAddress(cfg.MailFrom); err != nil {
-		return cfg, fmt.Errorf("mail from %q must be an address such as Gatehouse <noreply@example.com>", cfg.MailFrom)
+		return cfg, nil, fmt.Errorf("mail from %q must be an address such as Gatehouse <noreply@example.com>", cfg.MailFrom)
 	}
 	if cfg.SMTPURL != "" {
 		if u, err := url.Parse(cfg.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" || u.Port() == "" {
-			return cfg, fmt.Errorf("SMTP URL must look like smtp://[user:pass@]host:port")
+			return cfg, nil, fmt.Errorf("SMTP URL must look like smtp://[user:pass@]host:port")
 		}
 	}
 	if cfg.SMSURL != "" {
 		if u, err := url.Parse(cfg.SMSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return cfg, fmt.Errorf("SMS URL %q must be an http:// or https:// URL", cfg.SMSURL)
+			return cfg, nil, fmt.Errorf("SMS URL %q must be an http:// or https:// URL", cfg.SMSURL)
 		}
 	}
 	cfg.SMSToken = getenv("GATEHOUSE_SMS_TOKEN")
@@ -133,14 +145,14 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return cfg, fmt.Errorf("log level %q must be debug, info, warn or error", cfg.LogLevel)
+		return cfg, nil, fmt.Errorf("log level %q must be debug, info, warn or error", cfg.LogLevel)
 	}
 	switch cfg.LogFormat {
 	case "", "json", "text":
 	default:
-		return cfg, fmt.Errorf("log format %q must be json or text", cfg.LogFormat)
+		return cfg, nil, fmt.Errorf("log format %q must be json or text", cfg.LogFormat)
 	}
-	return cfg, nil
+	return cfg, fs.Args(), nil
 }
 
 // stderrIsTerminal decides the default log format.

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"errors"
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -76,5 +78,27 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		} else if strings.Contains(err.Error(), "%!") {
 			t.Errorf("%s: garbled message %q", name, err)
 		}
+	}
+}
+
+// A command with flags and arguments of its own reads the node's settings
+// the same way, and gets its arguments back, flags before or after them.
+func TestParseCommandConfig(t *testing.T) {
+	var name string
+	extra := func(fs *flag.FlagSet) { fs.StringVar(&name, "name", "default name", "") }
+	cfg, rest, err := ParseCommandConfig("operator add USERNAME", []string{"--data-dir", "/tmp/d", "--name", "Ops", "ann@example.com"},
+		env(map[string]string{"GATEHOUSE_DATABASE_URL": "postgres://db/gh"}), io.Discard, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "/tmp/d" || cfg.DatabaseURL != "postgres://db/gh" || name != "Ops" || len(rest) != 1 || rest[0] != "ann@example.com" {
+		t.Errorf("got %+v, name %q, arguments %q", cfg, name, rest)
+	}
+	var help strings.Builder
+	if _, _, err := ParseCommandConfig("operator add USERNAME", []string{"-h"}, env(nil), &help, extra); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+	if !strings.Contains(help.String(), "gatehouse operator add USERNAME [flags]") || !strings.Contains(help.String(), "-name") {
+		t.Errorf("help:\n%s", help.String())
 	}
 }
