@@ -307,3 +307,11 @@ func (s *Service) profileOf(ctx context.Context, c gatehouse.Caller, userID stri
 	_, err = s.AuthorizeIdentity(ctx, s.profilesStore, c, user, act, "photo")
 	return user, err
 }
+
+// MayChangeIdentity answers what the policy would answer the caller for a
+// change to the person's identity (nil when they may): pages offer only
+// what would work, and say why the rest would not.
+func (s *Service) MayChangeIdentity(ctx context.Context, c gatehouse.Caller, userID string) error {
+	_, err := s.profileOf(ctx, c, userID, policy.EditIdentity)
+	return err
+}

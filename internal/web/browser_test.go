@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,24 @@ func TestPortalInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Ann's page: her roles change there, and removing her asks first.
+	step(t, ctx, "Ann's page", chromedp.Navigate(e.URL+"/accounts/"+store), chromedp.WaitVisible(chromedp.ID("members")),
+		chromedp.Click(chromedp.Search(`//table[@id="members"]//a[contains(., "Ann")]`)), chromedp.WaitVisible(chromedp.ID("member")))
+	if details := text(t, ctx, "#member"); !strings.Contains(details, "ann@example.com") || !strings.Contains(details, "Activation required") {
+		t.Errorf("Ann's page: %q", details)
+	}
+	step(t, ctx, "give Ann the editor role", chromedp.Click(chromedp.CSS(`#member-form input[value="editor"]`)),
+		chromedp.Click(chromedp.CSS(`#member-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("flash")))
+	screenshot(t, ctx, "member")
+	if m, _ := e.Store.MemberByUser(t.Context(), store, ann.ID); !slices.Contains(m.Roles, "editor") {
+		t.Errorf("Ann's roles after the change: %v", m.Roles)
+	}
+	step(t, ctx, "remove Ann?", chromedp.Click(chromedp.ID("remove-member")), chromedp.WaitVisible(chromedp.ID("confirm")))
+	step(t, ctx, "no, go back", chromedp.Click(chromedp.ID("confirm-back")), chromedp.WaitVisible(chromedp.ID("member")))
+	if _, err := e.Store.MemberByUser(t.Context(), store, ann.ID); err != nil {
+		t.Errorf("going back from the confirmation removed Ann: %v", err)
+	}
+
 	// Bulk invite: upload, preview, confirm.
 	csvFile := filepath.Join(t.TempDir(), "people.csv")
 	csv := "email,role\nben@example.com,viewer\ncleo@example.com,editor\nnot an address,viewer\nann@example.com,viewer\n"
@@ -245,7 +264,13 @@ func TestPortalInABrowser(t *testing.T) {
 		t.Errorf("invitation details: %q", details)
 	}
 	step(t, ctx, "back to the list", chromedp.Navigate(e.URL+"/accounts/"+store+"/invitations"), chromedp.WaitVisible(chromedp.ID("invitations")))
-	step(t, ctx, "cancel", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] button.cancel`)), waitText("#flash", "cancelled"))
+	// Cancelling asks first, saying what is lost.
+	step(t, ctx, "cancel", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] a.cancel`)), chromedp.WaitVisible(chromedp.ID("confirm")))
+	if question := text(t, ctx, "#confirm"); !strings.Contains(question, "activation link stops working") {
+		t.Errorf("the cancel confirmation says %q", question)
+	}
+	screenshot(t, ctx, "confirm")
+	step(t, ctx, "confirm the cancel", chromedp.Click(chromedp.ID("confirm-button")), waitText("#flash", "cancelled"))
 	if list := text(t, ctx, "#invitations"); strings.Contains(list, "cleo@example.com") || !strings.Contains(list, "ben@example.com") {
 		t.Errorf("pending invitations after cancelling Cleo's: %q", list)
 	}

@@ -112,6 +112,53 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/remote-monitoring", p.secure(p.csrf.Handler(p.account("remote", p.createRemote))))
 	handle("GET /accounts/{id}/remote-monitoring/connection-details", p.secure(p.account("remote", p.remoteDetails)))
 	handle("POST /accounts/{id}/remote-monitoring/credentials", p.secure(p.csrf.Handler(p.account("remote", p.regenerateRemote))))
+	// One person's page in an account, and the actions on them.
+	handle("GET /accounts/{id}/users/{membership_id}", p.secure(p.account("users", p.memberPage)))
+	handle("POST /accounts/{id}/users/{membership_id}", p.secure(p.csrf.Handler(p.account("users", p.saveMember))))
+	handle("POST /accounts/{id}/users/{membership_id}/remove", p.secure(p.csrf.Handler(p.account("users", p.memberAction("remove")))))
+	handle("POST /accounts/{id}/users/{membership_id}/end-sessions", p.secure(p.csrf.Handler(p.account("users", p.memberAction("end_sessions")))))
+	handle("POST /accounts/{id}/users/{membership_id}/unlock", p.secure(p.csrf.Handler(p.account("users", p.memberAction("unlock")))))
+
+	// The GET of every destructive action's address asks for confirmation,
+	// saying what will be lost, and posts to the same address.
+	member := func(v *visit, r *http.Request) string {
+		return "/accounts/" + v.view.Account.ID + "/users/" + r.PathValue("membership_id")
+	}
+	in := func(path string) func(v *visit, r *http.Request) string {
+		return func(v *visit, r *http.Request) string { return "/accounts/" + v.view.Account.ID + path }
+	}
+	folder := func(v *visit, r *http.Request) string {
+		return "/accounts/" + v.view.Account.ID + "/folders/" + r.PathValue("folder_id")
+	}
+	group := func(v *visit, r *http.Request) string {
+		return "/accounts/" + v.view.Account.ID + "/groups/" + r.PathValue("group_id")
+	}
+	memberName := func(v *visit, r *http.Request) string {
+		m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, r.PathValue("membership_id"))
+		if err != nil {
+			return ""
+		}
+		return m.Username
+	}
+	confirmations := []struct {
+		pattern, tab, question, consequence, button string
+		back, what                                  func(v *visit, r *http.Request) string
+	}{
+		{"/accounts/{id}/users/{membership_id}/remove", "users", "confirm_remove_member", "confirm_remove_member_loses", "remove_member", member, memberName},
+		{"/accounts/{id}/users/{membership_id}/end-sessions", "users", "confirm_end_sessions", "confirm_end_sessions_loses", "end_sessions", member, memberName},
+		{"/accounts/{id}/invitations/{invitation_id}/cancel", "invitations", "confirm_cancel_invitation", "confirm_cancel_invitation_loses", "cancel_invitation", in("/invitations"), nil},
+		{"/accounts/{id}/remote-monitoring/credentials", "remote", "confirm_regenerate", "confirm_regenerate_loses", "regenerate", in("/remote-monitoring"), nil},
+		{"/accounts/{id}/folders/{folder_id}/delete", "folders", "confirm_delete_folder", "confirm_delete_folder_loses", "delete_folder", folder, nil},
+		{"/accounts/{id}/folders/{folder_id}/grants/{grant_id}/delete", "folders", "confirm_delete_grant", "confirm_delete_grant_loses", "delete", folder, nil},
+		{"/accounts/{id}/groups/{group_id}/delete", "groups", "confirm_delete_group", "confirm_delete_group_loses", "delete_group", group, nil},
+		{"/accounts/{id}/groups/{group_id}/members/{user_id}/remove", "groups", "confirm_remove_from_group", "confirm_remove_from_group_loses", "remove", group, nil},
+		{"/accounts/{id}/roles/{role_id}/delete", "roles", "confirm_delete_role", "confirm_delete_role_loses", "delete", in("/roles"), nil},
+	}
+	for _, c := range confirmations {
+		handle("GET "+c.pattern, p.secure(p.account(c.tab, p.confirm(c.question, c.consequence, c.button, c.back, c.what))))
+	}
+	handle("GET /profile/mfa/off", p.secure(p.person(p.confirm("confirm_mfa_off", "confirm_mfa_off_loses", "mfa_off",
+		func(*visit, *http.Request) string { return "/profile" }, nil))))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 }
 

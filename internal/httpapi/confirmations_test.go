@@ -1,0 +1,43 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Every destructive action of the portal asks first: the GET of its address
+// is a page saying what will be lost, with a form that posts to the same
+// address, and changes nothing.
+func TestDestructiveActionsAskFirst(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	addActive(t, e, site, "boss@example.com", "client_admin", nil)
+	token := adminSession(t, e, "boss@example.com")
+	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: token}}
+	folder := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders", token, map[string]string{"name": "Lobby"}).String("id")
+	guard := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", token, newUser("guard@example.com", "client_user")).String("id")
+	role := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/roles", token, map[string]any{"name": "Guards", "permissions": []string{"cameras.view"}}).String("id")
+
+	base := "/accounts/" + site
+	for _, path := range []string{base + "/folders/" + folder + "/delete", base + "/users/" + guard + "/remove",
+		base + "/users/" + guard + "/end-sessions", base + "/roles/" + role + "/delete", "/profile/mfa/off"} {
+		resp, body := page.do(t, "GET", path, nil)
+		if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) || !strings.Contains(body, `action="`+path+`"`) {
+			t.Errorf("GET %s: %d, no confirmation posting to itself\n%.400s", path, resp.StatusCode, body)
+		}
+	}
+	e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/folders/"+folder, token, nil)
+	e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/users/"+guard, token, nil)
+	e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/roles/"+role, token, nil)
+	if me := e.Must(t, 200, "GET", "/api/v1/me", token, nil); !strings.Contains(string(me.Raw), `"mfa_enabled":true`) {
+		t.Errorf("asking about the second factor turned it off: %s", me.Raw)
+	}
+	// Confirmed, the action happens.
+	if resp, _ := page.do(t, "POST", base+"/folders/"+folder+"/delete", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("confirmed delete: %d", resp.StatusCode)
+	}
+	e.Must(t, 404, "GET", "/api/v1/accounts/"+site+"/folders/"+folder, token, nil)
+}
