@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -142,22 +144,74 @@ func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecre
 	var (
 		session *NewSession
 		refused bool
+		retry   *EnrollmentRetry
 	)
 	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
 		now := s.Now()
 		ch, ok, err := s.answerChallenge(ctx, tx, ip, requestID, "", challengeSecret, code, now)
 		if err != nil || !ok {
 			refused = !ok
+			if err == nil && refused && ch.Kind == gatehouse.ChallengeEnroll && ch.Method == gatehouse.MFATOTP && now.Before(ch.ExpiresAt) {
+				// Only a wrong code that this answer used the challenge up
+				// with earns a retry: not a used or raced one.
+				if used, err := tx.MFAChallengeByHash(ctx, gatehouse.HashToken(challengeSecret)); err == nil && used.UsedAt.Equal(now) {
+					retry, err = s.retryEnrollment(ctx, tx, ch)
+					return err
+				}
+			}
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
 		session, err = s.startSession(ctx, tx, c, ch.UserID, now)
 		return err
 	})
+	if err == nil && retry != nil {
+		return nil, retry
+	}
 	if err == nil && refused {
 		return nil, codeRefused()
 	}
 	return session, err
+}
+
+// EnrollmentRetry refuses a wrong code typed while enrolling an
+// authenticator, with a new challenge for the same key: the entry the person
+// just added to their app stays good, until the first challenge's deadline.
+// It unwraps to the refusal, so a program sees 401 as for any wrong code.
+type EnrollmentRetry struct {
+	Refusal error
+	Retry   SignInResult
+}
+
+func (e *EnrollmentRetry) Error() string { return e.Refusal.Error() }
+func (e *EnrollmentRetry) Unwrap() error { return e.Refusal }
+
+// retryEnrollment makes a new enrollment challenge for the key of ch, which
+// a wrong code has just used up.
+func (s *Service) retryEnrollment(ctx context.Context, tx FactorsTx, ch gatehouse.MFAChallenge) (*EnrollmentRetry, error) {
+	user, err := tx.User(ctx, ch.UserID)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := s.Box.Open(ch.TOTPSecret, "totp:"+ch.UserID)
+	if err != nil {
+		return nil, err
+	}
+	key, err := otp.NewKeyFromURL((&url.URL{Scheme: "otpauth", Host: "totp", Path: "/Gatehouse:" + user.Username,
+		RawQuery: url.Values{"secret": {plain}, "issuer": {"Gatehouse"}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}.Encode()}).String())
+	if err != nil {
+		return nil, err
+	}
+	next := gatehouse.MFAChallenge{ID: s.NewID(), UserID: ch.UserID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
+		TOTPSecret: ch.TOTPSecret, ExpiresAt: ch.ExpiresAt}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
+	next.Hash = hash
+	if err := tx.InsertMFAChallenge(ctx, next); err != nil {
+		return nil, err
+	}
+	return &EnrollmentRetry{Refusal: gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "wrong code; type the code your app shows now"),
+		Retry: SignInResult{Enroll: true, Challenge: secret, ChallengeEnds: next.ExpiresAt, TOTPSecret: plain,
+			OTPAuthURI: key.URL(), Methods: []string{gatehouse.MFATOTP}}}, nil
 }
 
 func codeRefused() error {

@@ -430,6 +430,14 @@ func signInEnrolling(t *testing.T, ctx context.Context, e *apitest.Env, username
 		screenshot(t, ctx, "mfa-enrollment")
 	}
 	secret := text(t, ctx, "#totp-secret")
+	if username == "zoe@example.com" {
+		// A mistyped code keeps the key the app was just given.
+		step(t, ctx, "a wrong code", chromedp.SendKeys(chromedp.ID("code"), "000000"), chromedp.Submit(chromedp.ID("code")),
+			chromedp.WaitVisible(chromedp.ID("totp-qr")))
+		if again := text(t, ctx, "#totp-secret"); again != secret {
+			t.Errorf("a wrong enrollment code changed the key from %q to %q", secret, again)
+		}
+	}
 	code, err := totp.GenerateCodeCustom(secret, e.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.Fatal(err)

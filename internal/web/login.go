@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"image/png"
 	"net/http"
@@ -22,7 +23,7 @@ const sessionCookie = "gatehouse_session"
 var pageTexts = map[string]map[string]string{
 	"en": {
 		"title": "Sign in", "username": "Username (e-mail)", "password": "Password", "sign_in": "Sign in",
-		"mfa_title": "Second step", "mfa_intro": "Enter the 6-digit code from your authenticator app.",
+		"mfa_title": "Second step", "wrong_code_try_again": "That code is not the one your app shows now. The key is the same: type the current code again.", "mfa_intro": "Enter the 6-digit code from your authenticator app.",
 		"mfa_sms_intro": "We sent a 6-digit code by SMS to your phone. Enter it here.", "resend_code": "Send a new code",
 		"recovery_hint": "Lost your phone? Enter one of your recovery codes instead.",
 		"enroll_intro":  "Your role requires a second step at sign-in. Add this key to an authenticator app (such as FreeOTP, Google Authenticator or 1Password), then enter the code it shows.",
@@ -38,7 +39,7 @@ var pageTexts = map[string]map[string]string{
 	},
 	"fr": {
 		"title": "Connexion", "username": "Identifiant (e-mail)", "password": "Mot de passe", "sign_in": "Se connecter",
-		"mfa_title": "Deuxième étape", "mfa_intro": "Saisissez le code à 6 chiffres de votre application d'authentification.",
+		"mfa_title": "Deuxième étape", "wrong_code_try_again": "Ce code n'est pas celui qu'affiche votre application. La clé est la même : saisissez à nouveau le code actuel.", "mfa_intro": "Saisissez le code à 6 chiffres de votre application d'authentification.",
 		"mfa_sms_intro": "Nous vous avons envoyé un code à 6 chiffres par SMS. Saisissez-le ici.", "resend_code": "Envoyer un nouveau code",
 		"recovery_hint": "Téléphone perdu ? Saisissez plutôt l'un de vos codes de secours.",
 		"enroll_intro":  "Votre rôle exige une deuxième étape à la connexion. Ajoutez cette clé à une application d'authentification (FreeOTP, Google Authenticator, 1Password…), puis saisissez le code affiché.",
@@ -111,6 +112,18 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	session, err := p.svc.SignIn.CompleteMFA(r.Context(), remoteIP(r), "", r.PostFormValue("challenge"), r.PostFormValue("code"))
+	var retry *signin.EnrollmentRetry
+	if errors.As(err, &retry) {
+		// A mistyped code while enrolling: the same key again, so the
+		// entry just added to the app stays good.
+		res := retry.Retry
+		view := p.view(r, "", "mfa_title")
+		view.Enroll, view.Challenge, view.Secret, view.URI = true, res.Challenge, res.TOTPSecret, res.OTPAuthURI
+		view.QR = qrDataURL(res.OTPAuthURI)
+		view.Error = view.T["wrong_code_try_again"]
+		p.renderPage(w, r, statusOf(err), "mfa.html", view)
+		return
+	}
 	if err != nil {
 		view := p.view(r, "", "title")
 		view.Error = p.message(r, err)
