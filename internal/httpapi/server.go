@@ -122,6 +122,7 @@ func New(svc *service.Services, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("GET /api/v1/invitations/{id}", s.getInvitation)
 	s.handle("POST /api/v1/invitations/{id}/resend", s.resendInvitation)
 	s.handle("POST /api/v1/invitations/{id}/cancel", s.cancelInvitation)
+	s.mux.HandleFunc("GET /api/docs", serveAPIDocs)
 	return s
 }
 
