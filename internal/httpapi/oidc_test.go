@@ -167,7 +167,7 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 			}
 			browser := newBrowser(t, e)
 			resp, page := atProvider(t, browser, "https://gatehouse.example.com/activate?token="+tokens[0], "ann@idp.example")
-			if resp.StatusCode != 200 || resp.Request.URL.Path != "/accounts" || !strings.Contains(page, "Client One A") {
+			if resp.StatusCode != 200 || resp.Request.URL.Path != "/accounts/"+ts.c1 || !strings.Contains(page, "Client One A") {
 				t.Fatalf("after activating through the provider: %d at %s\n%.500s", resp.StatusCode, resp.Request.URL, page)
 			}
 			got := e.Must(t, 200, "GET", "/api/v1/accounts/"+ts.c1+"/users/"+member.String("id"), op, nil)
@@ -191,7 +191,7 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 				t.Errorf("the sign-in page does not offer exactly the platform's provider:\n%s", login)
 			}
 			resp, page = atProvider(t, newBrowser(t, e), signInLink, "ann@idp.example")
-			if resp.Request.URL.Path != "/accounts" || !strings.Contains(page, "ann@example.com") {
+			if resp.Request.URL.Path != "/accounts/"+ts.c1 || !strings.Contains(page, "ann@example.com") {
 				t.Errorf("sign-in through the provider ended at %s: %.300s", resp.Request.URL, page)
 			}
 			// Someone the provider knows but no invitation bound.
@@ -214,7 +214,7 @@ func TestOpenIDConnectSignIn(t *testing.T) {
 			}
 			first, _ := atProviderOrPage(t, newBrowser(t, e), callback)
 			second, _ := atProviderOrPage(t, newBrowser(t, e), callback)
-			if first.Request.URL.Path != "/accounts" || second.StatusCode != 401 {
+			if first.Request.URL.Path != "/accounts/"+ts.c1 || second.StatusCode != 401 {
 				t.Errorf("one callback twice: first at %s, second %d", first.Request.URL, second.StatusCode)
 			}
 

@@ -89,7 +89,7 @@ func TestLoginPage(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Errorf("logout: %d", resp.StatusCode)
 	}
-	if resp, _ = b.do(t, "GET", "/accounts", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login" {
+	if resp, _ = b.do(t, "GET", "/accounts", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login?next=%2Faccounts" {
 		t.Errorf("accounts after logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
@@ -106,7 +106,7 @@ func TestLoginPage(t *testing.T) {
 	if resp.StatusCode != 303 || admin.cookie == nil {
 		t.Fatalf("second step: %d", resp.StatusCode)
 	}
-	if _, page = admin.do(t, "GET", "/accounts", nil); !strings.Contains(page, "Lyon Store") {
+	if _, page = admin.do(t, "GET", "/accounts?all=1", nil); !strings.Contains(page, "Lyon Store") {
 		t.Errorf("admin accounts page:\n%s", page)
 	}
 	cross, _ := http.NewRequest("POST", e.URL+"/login", strings.NewReader("username=boss%40example.com&password=x"))
@@ -155,5 +155,41 @@ func TestLoginPageWithSMS(t *testing.T) {
 	resp, _ = b.do(t, "POST", "/login/mfa", url.Values{"challenge": {match[1]}, "code": {second}})
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/accounts" {
 		t.Errorf("the texted code: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// Dead ends are gone: a page asked for before signing in is where the
+// sign-in leads (never to another site), a person of one account lands in
+// it, and the activation page leads to the sign-in page.
+func TestSignInLeadsWhereThePersonWasGoing(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	lyon := e.CreateAccount(t, "client", "Lyon Store", in)
+	activeUser(t, e, lyon, "viewer@example.com", "client_user")
+	b := &browser{e: e}
+
+	resp, _ := b.do(t, "GET", "/accounts/"+lyon+"/folders", nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/login?next=%2Faccounts%2F"+lyon+"%2Ffolders" {
+		t.Fatalf("a page before signing in: %d %q", resp.StatusCode, loc)
+	}
+	_, page := b.do(t, "GET", resp.Header.Get("Location"), nil)
+	if !strings.Contains(page, `name="next" value="/accounts/`+lyon+`/folders"`) {
+		t.Errorf("the sign-in page forgets where the person was going:\n%.600s", page)
+	}
+	for next, want := range map[string]string{
+		"/accounts/" + lyon + "/folders": "/accounts/" + lyon + "/folders",
+		"//evil.example/":                "/accounts",
+		"https://evil.example/":          "/accounts",
+		"/\\evil.example":                "/accounts",
+	} {
+		b.cookie = nil
+		resp, _ := b.do(t, "POST", "/login", url.Values{"username": {"viewer@example.com"}, "password": {goodPassword}, "next": {next}})
+		if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != want {
+			t.Errorf("sign-in with next %q led to %q, want %q", next, loc, want)
+		}
+	}
+	resp, _ = b.do(t, "GET", "/accounts", nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/accounts/"+lyon {
+		t.Errorf("a person of one account: %d %q, want their account", resp.StatusCode, loc)
 	}
 }

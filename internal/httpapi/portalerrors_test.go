@@ -30,6 +30,12 @@ func TestPortalAnswersCodedRefusalsAsTheAPIDoes(t *testing.T) {
 			resp, body := page.do(t, "POST", c1+"/users", url.Values{"username": {"full2@example.com"}, "first_name": {"Full"},
 				"last_name": {"Up"}, "level": {"client_user"}, "language": {"en"}, "same_as_username": {"1"}})
 			same(t, "a full account", api.Status, api.Code(), resp.StatusCode, body, gatehouse.EUSERLIMIT)
+			if !strings.Contains(body, "cancel a pending invitation") {
+				t.Errorf("the refusal does not say what to do:\n%.800s", body)
+			}
+			if _, users := page.do(t, "GET", c1, nil); !strings.Contains(users, `id="account-full"`) || strings.Contains(users, `id="add-user"`) {
+				t.Errorf("a full site's users page still offers to add, or does not say why not")
+			}
 
 			// A folder name taken.
 			e.Must(t, 201, "POST", "/api/v1"+c1+"/folders", bossAPI, map[string]string{"name": "Lobby"})
@@ -65,5 +71,29 @@ func same(t *testing.T, what string, apiStatus int, apiCode string, pageStatus i
 	}
 	if pageStatus != apiStatus {
 		t.Errorf("%s: the portal answered %d, the API %d\n%.600s", what, pageStatus, apiStatus, page)
+	}
+}
+
+// A French page says a refusal in French: at the field for a value refused,
+// above the form for the rest.
+func TestFrenchPagesSayRefusalsInFrench(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	boss := addActive(t, e, site, "boss@example.com", "client_admin", nil).String("user_id")
+	e.Must(t, 200, "PATCH", "/api/v1/users/"+boss, op, map[string]string{"language": "fr"})
+	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "boss@example.com")}}
+
+	form := url.Values{"username": {"new@example.com"}, "first_name": {"Anne"}, "last_name": {"Martin"}, "level": {"client_user"},
+		"language": {"fr"}, "same_as_username": {"1"}, "phone": {"12"}}
+	resp, body := page.do(t, "POST", "/accounts/"+site+"/users", form)
+	if resp.StatusCode != 400 || !strings.Contains(body, "Indiquez un numéro de mobile") || strings.Contains(body, "phone must be") {
+		t.Errorf("a refused phone on a French page: %d\n%.1500s", resp.StatusCode, body)
+	}
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"max_client_users": 0})
+	form.Set("phone", "")
+	resp, body = page.do(t, "POST", "/accounts/"+site+"/users", form)
+	if resp.StatusCode != 409 || !strings.Contains(body, "annulez une invitation en attente") {
+		t.Errorf("a full site on a French page: %d\n%.1500s", resp.StatusCode, body)
 	}
 }

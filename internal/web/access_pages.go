@@ -58,8 +58,22 @@ func (p *Pages) rolesTab(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Field != "" {
-		v.view.FieldErrors = map[string]string{e.Field: localized(v.view.T, e)}
+		text := localized(v.view.T, e)
+		if e.Code == gatehouse.EINVALID && v.view.Lang != "en" {
+			// The use cases explain a refused value in English; other
+			// languages say it in their own words, by field.
+			if text = v.view.T["invalid_"+e.Field]; text == "" {
+				text = v.view.T["error_validation_failed"]
+			}
+		}
+		v.view.FieldErrors = map[string]string{e.Field: text}
 		return
+	}
+	if errors.As(err, &e) && e.Code != gatehouse.EINVALID {
+		if text, ok := v.view.T["error_"+e.Code]; ok {
+			v.view.Error = text
+			return
+		}
 	}
 	v.view.Error = p.message(r, err)
 }
@@ -67,7 +81,7 @@ func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 // localized is a coded error in the page's language where the portal has
 // the words for its code, and the service's words otherwise.
 func localized(texts map[string]string, e *gatehouse.Error) string {
-	if text, ok := texts["error_"+e.Code]; ok {
+	if text, ok := texts["error_"+e.Code]; ok && e.Code != gatehouse.EINVALID {
 		return text
 	}
 	return e.Message

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"image/png"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -68,6 +70,8 @@ type pageView struct {
 	// and whether it worked.
 	Token       string
 	Fatal, Done bool
+	// Next is the page first asked for, where a sign-in leads.
+	Next string
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -86,6 +90,7 @@ func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := p.view(r, "", "title")
+	view.Next = localPath(r.URL.Query().Get("next"))
 	view.Providers, _ = p.svc.SignIn.PlatformIdentityProviders(r.Context()) // a page without them still signs in
 	p.renderPage(w, r, http.StatusOK, "login.html", view)
 }
@@ -97,12 +102,13 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		view := p.view(r, "", "title")
-		view.Username, view.Error = username, p.message(r, err)
+		view.Username, view.Error, view.Next = username, p.message(r, err), localPath(r.PostFormValue("next"))
 		p.renderPage(w, r, statusOf(err), "login.html", view)
 	case res.Session != nil:
 		p.startPageSession(w, r, res.Session)
 	default:
 		view := p.view(r, "", "mfa_title")
+		view.Next = localPath(r.PostFormValue("next"))
 		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
 		view.QR = qrDataURL(res.OTPAuthURI)
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
@@ -118,6 +124,7 @@ func (p *Pages) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 		// entry just added to the app stays good.
 		res := retry.Retry
 		view := p.view(r, "", "mfa_title")
+		view.Next = localPath(r.PostFormValue("next"))
 		view.Enroll, view.Challenge, view.Secret, view.URI = true, res.Challenge, res.TOTPSecret, res.OTPAuthURI
 		view.QR = qrDataURL(res.OTPAuthURI)
 		view.Error = view.T["wrong_code_try_again"]
@@ -146,7 +153,7 @@ func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := p.view(r, "", "mfa_title")
-	view.SMS, view.Challenge = true, challenge
+	view.SMS, view.Challenge, view.Next = true, challenge, localPath(r.PostFormValue("next"))
 	status := http.StatusOK
 	if err != nil {
 		view.Error, status = p.message(r, err), statusOf(err)
@@ -157,7 +164,24 @@ func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *signin.NewSession) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secureCookies})
-	http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+	to := localPath(r.PostFormValue("next"))
+	if to == "" {
+		to = "/accounts"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// localPath keeps a "next" address only when it is a path of this site:
+// an address elsewhere would make the sign-in page an open redirect.
+func localPath(next string) string {
+	if len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return u.RequestURI()
 }
 
 // signedIn authenticates the page session cookie.

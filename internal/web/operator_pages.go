@@ -21,6 +21,11 @@ type integratorsData struct {
 // accountList is the switcher as a page: every account of the person, and
 // for operators the integrators with a search box.
 func (p *Pages) accountList(w http.ResponseWriter, r *http.Request, v *visit) {
+	// A person of one account lands in it.
+	if !v.caller.Principal.Operator && len(v.view.Switch) == 1 && r.URL.Query().Get("all") == "" {
+		http.Redirect(w, r, "/accounts/"+v.view.Switch[0].ID, http.StatusSeeOther)
+		return
+	}
 	p.renderAccountList(w, r, v, http.StatusOK)
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -59,7 +60,11 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, ok := p.signedIn(r)
 		if !ok {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			to := "/login"
+			if r.Method == http.MethodGet {
+				to += "?" + url.Values{"next": {r.URL.RequestURI()}}.Encode()
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		me, err := p.svc.SignIn.WhoAmI(r.Context(), caller)
@@ -70,6 +75,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me,
 			Operator: caller.Principal.Operator}}
 		v.view.Title = v.view.T["accounts_title"]
+		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
 		for _, m := range me.Memberships {
 			if m.Status == gatehouse.MembershipActive {
 				v.view.Switch = append(v.view.Switch, switchItem{ID: m.AccountID, Name: m.AccountName, Kind: v.view.T[string(m.AccountKind)]})
@@ -162,6 +168,8 @@ func (p *Pages) switchAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 type usersData struct {
+	// Full is set for the administrators of a site at its limit.
+	Full             bool
 	Members          []gatehouse.Member
 	Next             string
 	Used, Max        int
@@ -173,6 +181,11 @@ type usersData struct {
 // client-user limit (R-L1).
 func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
 	data := usersData{MayAdd: v.rights.ManageMembers}
+	// A full site offers no "Add a user" that would only be refused, and
+	// says what to do instead.
+	if v.view.Account.Kind == gatehouse.KindClient && v.rights.ReadMembers && v.rights.ClientUsers >= v.rights.MaxClientUsers {
+		data.Full, data.MayAdd = v.rights.ManageMembers, false
+	}
 	if v.rights.ReadMembers {
 		page, err := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
 		if err != nil {

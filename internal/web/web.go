@@ -191,6 +191,17 @@ func (p *Pages) now() time.Time { return p.svc.Now() }
 
 // language picks the page language: the identity's if known, else the
 // browser's first supported one, else English.
+type languageKey struct{}
+
+// pageLanguage is the language of the page answering r: the signed-in
+// person's, else the browser's.
+func pageLanguage(r *http.Request) string {
+	if lang, ok := r.Context().Value(languageKey{}).(string); ok {
+		return lang
+	}
+	return language(r, "")
+}
+
 func language(r *http.Request, userLang string) string {
 	if _, ok := pageTexts[userLang]; ok {
 		return userLang
@@ -362,6 +373,16 @@ func (p *Pages) confirmUsernameSubmit(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) message(r *http.Request, err error) string {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Code != gatehouse.EINTERNAL {
+		// The use cases explain in English; a page in another language says
+		// it in its own words where it has them.
+		if lang := pageLanguage(r); lang != "en" {
+			if text, ok := portalTexts[lang]["error_"+e.Code]; ok {
+				return text
+			}
+			if text, ok := pageTexts[lang]["error_"+e.Code]; ok {
+				return text
+			}
+		}
 		return e.Message
 	}
 	p.log.ErrorContext(r.Context(), "page error", slog.String("path", r.URL.Path), slog.Any("error", err))
