@@ -32,7 +32,7 @@ or the server did not come back to its goroutine count.
 
 `
 
-// soak is the "gatehouse soak" command (issue 9).
+// soak is the "gatehouse soak" command.
 func soak(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gatehouse soak", flag.ContinueOnError)
 	fs.SetOutput(stderr)

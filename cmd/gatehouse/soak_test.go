@@ -12,7 +12,7 @@ import (
 
 // The soak command runs every kind of request it knows against a real
 // server for a few seconds, with no failure, and reports what it measured
-// (issue 9; the 10-minute run is in docs/benchmarks.md).
+// (the 10-minute run is in docs/benchmarks.md).
 func TestSoakRunsMixedTrafficCleanly(t *testing.T) {
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	var out bytes.Buffer

@@ -210,6 +210,8 @@ func TestPortalInABrowser(t *testing.T) {
 	step(t, ctx, "give Ann the editor role", chromedp.Click(chromedp.CSS(`#member-form input[value="editor"]`)),
 		chromedp.Click(chromedp.CSS(`#member-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("flash")))
 	screenshot(t, ctx, "member")
+	annMember, _ := e.Store.MemberByUser(t.Context(), store, ann.ID)
+	annMembership := annMember.ID
 	if m, _ := e.Store.MemberByUser(t.Context(), store, ann.ID); !slices.Contains(m.Roles, "editor") {
 		t.Errorf("Ann's roles after the change: %v", m.Roles)
 	}
@@ -246,6 +248,17 @@ func TestPortalInABrowser(t *testing.T) {
 	// On a phone.
 	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.URL+"/accounts/"+store), chromedp.WaitVisible(chromedp.ID("members")))
 	screenshot(t, ctx, "phone-users")
+	// No page is wider than a phone.
+	for _, path := range []string{"/invitations", "/bulk", "/users/new", "/roles", "/folders", "/groups", "/audit", "/remote-monitoring", "/users/" + annMembership} {
+		step(t, ctx, "phone "+path, chromedp.Navigate(e.URL+"/accounts/"+store+path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 390 {
+			t.Errorf("%s is %d px wide on a 390 px phone", "/accounts/…"+path, width)
+		}
+	}
 	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))
 
 	// Pending invitations: resend one, cancel another.

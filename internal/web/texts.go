@@ -132,6 +132,7 @@ var portalTexts = map[string]map[string]string{
 		"error_unavailable":               "The service is busy for a moment. Try again.",
 		"error_not_activated":             "This person has not activated their account yet.",
 		"error_preview_stale":             "The account changed since this preview: upload the file again.",
+		"yes_cancel_invitation":           "Yes, cancel the invitation",
 	},
 	"fr": {
 		"switch_account": "Changer de compte", "go": "Aller", "profile": "Profil", "sections": "Rubriques",
@@ -262,6 +263,7 @@ var portalTexts = map[string]map[string]string{
 		"error_unavailable":               "Le service est occupé un instant. Réessayez.",
 		"error_not_activated":             "Cette personne n'a pas encore activé son compte.",
 		"error_preview_stale":             "Le compte a changé depuis cet aperçu : envoyez à nouveau le fichier.",
+		"yes_cancel_invitation":           "Oui, annuler l'invitation",
 	},
 }
 

@@ -146,7 +146,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	}{
 		{"/accounts/{id}/users/{membership_id}/remove", "users", "confirm_remove_member", "confirm_remove_member_loses", "remove_member", member, memberName},
 		{"/accounts/{id}/users/{membership_id}/end-sessions", "users", "confirm_end_sessions", "confirm_end_sessions_loses", "end_sessions", member, memberName},
-		{"/accounts/{id}/invitations/{invitation_id}/cancel", "invitations", "confirm_cancel_invitation", "confirm_cancel_invitation_loses", "cancel_invitation", in("/invitations"), nil},
+		{"/accounts/{id}/invitations/{invitation_id}/cancel", "invitations", "confirm_cancel_invitation", "confirm_cancel_invitation_loses", "yes_cancel_invitation", in("/invitations"), nil},
 		{"/accounts/{id}/remote-monitoring/credentials", "remote", "confirm_regenerate", "confirm_regenerate_loses", "regenerate", in("/remote-monitoring"), nil},
 		{"/accounts/{id}/folders/{folder_id}/delete", "folders", "confirm_delete_folder", "confirm_delete_folder_loses", "delete_folder", folder, nil},
 		{"/accounts/{id}/folders/{folder_id}/grants/{grant_id}/delete", "folders", "confirm_delete_grant", "confirm_delete_grant_loses", "delete", folder, nil},
