@@ -44,7 +44,7 @@ func mailbox(t *testing.T, dataDir string) (ids map[string][]string, links map[s
 	return ids, links
 }
 
-// Issue 9, fault injection: the node is killed (SIGKILL) at random moments
+// Fault injection: the node is killed (SIGKILL) at random moments
 // while people are added and activate, and mail is delivered; after each
 // restart the invariants hold: every add answered 201 is there, exactly
 // once; the limit holds; every activation answered 200 is active; every

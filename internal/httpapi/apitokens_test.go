@@ -18,7 +18,7 @@ func adminSession(t *testing.T, e *apitest.Env, username string) string {
 	return e.Must(t, 201, "POST", "/api/v1/sessions/mfa", "", map[string]string{"challenge": enroll.String("challenge"), "code": c}).String("token")
 }
 
-// Issue 7, R-S4: personal API tokens for one account, limited to the scopes
+// R-S4: personal API tokens for one account, limited to the scopes
 // chosen, shown once and stored as a hash, listed with their last use,
 // revoked at once, and dead with the membership (R-M7).
 func TestPersonalAPITokens(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
-// Issue 9: failures seen in comparable identity services, each pinned by a
+// Failures seen in comparable identity services, each pinned by a
 // test named for what it prevents.
 
 // A forged invitation let attackers join any organization: here a link

@@ -80,7 +80,7 @@ func (p *cuttableProxy) restore() {
 	p.down = false
 }
 
-// Issue 9, fault injection: the database goes away under load (PostgreSQL
+// Fault injection: the database goes away under load (PostgreSQL
 // restarting, the network cut). Requests fail cleanly, 503 with a retry
 // hint, never a 500; once it is back the same node works again without a
 // restart, and nothing answered as done was lost.

@@ -13,7 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
-// Issue 9, the isolation fuzzer. Two integrators with clients; the victim
+// The isolation fuzzer. Two integrators with clients; the victim
 // side (Integrator Two and its client) holds members, a folder, a custom
 // role, a group, a grant, a pending invitation, a remote monitoring user, a
 // bulk preview and a personal API token. Every principal of the other side

@@ -142,7 +142,7 @@ func TestSMSSecondFactor(t *testing.T) {
 				t.Errorf("a code after five minutes: %d", r.Status)
 			}
 
-			// Issue 9: changing the profile's phone does not move the codes,
+			// Changing the profile's phone does not move the codes,
 			// whoever changes it; only a code typed back from the new number
 			// does.
 			other := "+33698765432"

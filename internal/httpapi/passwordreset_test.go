@@ -22,7 +22,7 @@ func resetLinks(t *testing.T, e *apitest.Env, to string) []string {
 	return out
 }
 
-// Issue 9, "forgot your password?": the same answer for every username
+// "Forgot your password?": the same answer for every username
 // (known, unknown, pending, asked too often); a link works once, for an
 // hour; a refused password leaves it usable; using it ends the sessions;
 // the second factor is still asked; links are typed.

@@ -62,7 +62,7 @@ func (l *moodyListener) Close() error {
 	return l.Listener.Close()
 }
 
-// Issue 9, fault injection: an SMTP server that drops connections, or
+// Fault injection: an SMTP server that drops connections, or
 // stalls without answering, only delays mail: adding people does not wait
 // for it, the worker gives up on a stalled server within its lease and
 // keeps the messages queued, and once the server is well every message is

@@ -1,5 +1,5 @@
 -- +goose Up
--- Remote monitoring users (issue 4): a service identity per client account
+-- Remote monitoring users: a service identity per client account
 -- whose password Gatehouse generates and must show again, so it is kept
 -- sealed with the server key beside its hash. At most one per account.
 ALTER TABLE users ADD COLUMN password_sealed TEXT NOT NULL DEFAULT '';

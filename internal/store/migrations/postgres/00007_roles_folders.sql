@@ -1,5 +1,5 @@
 -- +goose Up
--- Roles, folders, groups and grants (issue 5, SPEC R-A1…R-A5).
+-- Roles, folders, groups and grants (SPEC R-A1…R-A5).
 --
 -- authz_version is bumped in the transaction of every change that can alter
 -- a check's answer in the account (memberships, their roles, custom roles,

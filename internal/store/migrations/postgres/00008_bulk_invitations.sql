@@ -1,5 +1,5 @@
 -- +goose Up
--- Bulk invitations (issue 6, SPEC R-B1…R-B4). A preview keeps every line of
+-- Bulk invitations (SPEC R-B1…R-B4). A preview keeps every line of
 -- the uploaded file with its outcome; a confirm applies the lines to invite
 -- in chunks, each chunk committed with next_line, the position reached, so a
 -- job that stops (a crash, a restart) resumes after the last chunk and

@@ -1,5 +1,5 @@
 -- +goose Up
--- Personal API tokens (issue 7): the actions a token may take (space-
+-- Personal API tokens: the actions a token may take (space-
 -- separated; '' for the tokens made before scopes, which act with all of
 -- their owner's rights in their account) and when it was last used.
 ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';

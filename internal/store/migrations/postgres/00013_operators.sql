@@ -1,5 +1,5 @@
 -- +goose Up
--- Operators as people (issue 8): an identity with operator set acts as an
+-- Operators as people: an identity with operator set acts as an
 -- operator when signed in with a session, so support staff use the portal
 -- under their own names, with a second factor, and the audit log names
 -- them. The bootstrap token stays for automation and the first operator.

@@ -1,5 +1,5 @@
 -- +goose Up
--- People (issue 3): identities get a password and a phone, memberships their
+-- People: identities get a password and a phone, memberships their
 -- notification choices and roles, and invitations their single-use links.
 ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';

@@ -1,5 +1,5 @@
 -- +goose Up
--- Sign-in (issue 3): authenticator keys sealed with the server key, the last
+-- Sign-in: authenticator keys sealed with the server key, the last
 -- time step used (a code works once), second-factor challenges and sessions.
 -- Challenge and session secrets are kept only as SHA-256.
 ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';

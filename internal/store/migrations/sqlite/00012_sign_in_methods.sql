@@ -1,5 +1,5 @@
 -- +goose Up
--- Sign-in methods and profiles (issue 7).
+-- Sign-in methods and profiles.
 -- Identities choose their second factor (R-S2): '' none, 'totp' the
 -- authenticator app, 'sms' a code sent to their phone. They may sign in
 -- through an external identity provider (R-U5), bound to the provider's

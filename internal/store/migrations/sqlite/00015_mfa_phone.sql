@@ -1,5 +1,5 @@
 -- +goose Up
--- The number SMS codes go to is the one a code proved (issue 9): changing
+-- The number SMS codes go to is the one a code proved: changing
 -- the profile's phone does not move the codes; choosing SMS again with the
 -- new number, and typing back the code sent there, does.
 ALTER TABLE users ADD COLUMN mfa_phone TEXT NOT NULL DEFAULT '';

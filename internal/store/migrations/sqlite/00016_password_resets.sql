@@ -1,5 +1,5 @@
 -- +goose Up
--- "Forgot your password?" (issue 9): one row per link mailed; only the
+-- "Forgot your password?": one row per link mailed; only the
 -- SHA-256 of its secret is kept; used once, within an hour.
 CREATE TABLE password_resets (
     id         TEXT PRIMARY KEY,
