@@ -81,6 +81,9 @@ type AuditFilter struct {
 	// for every change of users); ActorID those of one actor.
 	ActionPrefix string
 	ActorID      string
+	// Since and Until keep the events at or after Since and before Until;
+	// zero times keep everything.
+	Since, Until time.Time
 	Page         PageRequest
 }
 

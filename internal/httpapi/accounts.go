@@ -147,8 +147,21 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	events, err := s.svc.Accounts.AuditEvents(r.Context(), caller(r), r.PathValue("id"), gatehouse.AuditFilter{Page: page,
-		ActionPrefix: q.Get("action"), ActorID: q.Get("actor_id")})
+	f := gatehouse.AuditFilter{Page: page, ActionPrefix: q.Get("action"), ActorID: q.Get("actor_id")}
+	for _, bound := range []struct {
+		name string
+		into *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if raw := q.Get(bound.name); raw != "" {
+			at, err := time.Parse(time.RFC3339, raw)
+			if err != nil {
+				s.writeError(w, r, gatehouse.Invalid(bound.name, "%s must be a time such as 2026-12-01T00:00:00Z", bound.name))
+				return
+			}
+			*bound.into = at.UTC()
+		}
+	}
+	events, err := s.svc.Accounts.AuditEvents(r.Context(), caller(r), r.PathValue("id"), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -39,6 +39,12 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 	if f.ActorID != "" {
 		query += " AND actor_id = " + args.add(f.ActorID)
 	}
+	if !f.Since.IsZero() {
+		query += " AND at >= " + args.add(micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		query += " AND at < " + args.add(micros(f.Until))
+	}
 	query += " ORDER BY id DESC LIMIT " + args.add(limit+1)
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -108,6 +108,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/groups/{group_id}/members", p.secure(p.csrf.Handler(p.account("groups", p.groupMember(true)))))
 	handle("POST /accounts/{id}/groups/{group_id}/members/{user_id}/remove", p.secure(p.csrf.Handler(p.account("groups", p.groupMember(false)))))
 	handle("GET /accounts/{id}/audit", p.secure(p.account("audit", p.auditTab)))
+	handle("GET /accounts/{id}/audit.csv", p.secure(p.account("audit", p.auditCSV)))
 	handle("GET /accounts/{id}/remote-monitoring", p.secure(p.account("remote", p.remoteTab)))
 	handle("POST /accounts/{id}/remote-monitoring", p.secure(p.csrf.Handler(p.account("remote", p.createRemote))))
 	handle("GET /accounts/{id}/remote-monitoring/connection-details", p.secure(p.account("remote", p.remoteDetails)))

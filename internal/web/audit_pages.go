@@ -1,0 +1,194 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// The audit log as people read it: who did what to whom, in the reader's
+// language, with the names of people, roles, folders and groups rather
+// than their ids, between two dates, and as a CSV file to keep.
+
+type auditData struct {
+	Events          []gatehouse.AuditEvent
+	Next            string
+	Action, ActorID string
+	From, To        string // the dates of the range, as the form gives them
+	Categories      []auditCategory
+	Actors          []auditActor
+	names           map[string]string
+	texts           map[string]string
+	CSV             string
+	Query           string // the filters, for the next page's link
+}
+
+type auditCategory struct{ Prefix, Label string }
+
+type auditActor struct{ ID, Name string }
+
+// ActorName shows who acted: a member by name, support and platform
+// services by what they are.
+func (d auditData) ActorName(id string) string {
+	switch id {
+	case "operator":
+		return d.texts["operator"]
+	case "check-token":
+		return d.texts["audit_check_token"]
+	}
+	if name, ok := d.names[id]; ok {
+		return name
+	}
+	return id
+}
+
+// Sentence says what an event did, in the reader's language.
+func (d auditData) Sentence(action string) string {
+	if text, ok := d.texts["audit_"+action]; ok {
+		return text
+	}
+	return action
+}
+
+// TargetName names what an event acted on, where the page knows it.
+func (d auditData) TargetName(id string) string {
+	if name, ok := d.names[id]; ok {
+		return name
+	}
+	return ""
+}
+
+// auditCategories are the filters of the audit page: the first word of
+// every action.
+var auditCategories = []string{"account.", "user.", "invitation.", "bulk_invitation.", "remote_monitoring.", "role.", "folder.", "group.",
+	"grant.", "api_token.", "session.", "mfa.", "password."}
+
+// auditFilter reads the page's filters; the dates are whole days, the
+// second one included.
+func auditFilter(r *http.Request, data *auditData) gatehouse.AuditFilter {
+	q := r.URL.Query()
+	data.Action, data.ActorID = cutText(q.Get("action"), 100), cutText(q.Get("actor_id"), 100)
+	f := gatehouse.AuditFilter{ActionPrefix: data.Action, ActorID: data.ActorID}
+	if day, err := time.Parse(time.DateOnly, q.Get("from")); err == nil {
+		f.Since, data.From = day, day.Format(time.DateOnly)
+	}
+	if day, err := time.Parse(time.DateOnly, q.Get("to")); err == nil {
+		f.Until, data.To = day.AddDate(0, 0, 1), day.Format(time.DateOnly)
+	}
+	data.Query = url.Values{"action": {data.Action}, "actor_id": {data.ActorID}, "from": {data.From}, "to": {data.To}}.Encode()
+	return f
+}
+
+// auditNames learns the names the page shows instead of ids: the account's
+// members (by identity and by membership), invitations, roles, folders and
+// groups, and the account itself.
+func (p *Pages) auditNames(ctx context.Context, v *visit, data *auditData) {
+	data.names = map[string]string{v.view.Account.ID: v.view.Account.Name}
+	account := v.view.Account.ID
+	if !v.rights.ReadMembers {
+		return
+	}
+	members, _ := p.svc.People.Members(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
+	for _, m := range members.Items {
+		name := m.Username
+		if m.Level == gatehouse.LevelRemoteMonitoring {
+			name = m.Description
+		} else if full := strings.TrimSpace(m.FirstName + " " + m.LastName); full != "" {
+			name = full + " (" + m.Username + ")"
+		}
+		data.names[m.UserID], data.names[m.ID] = name, name
+		data.Actors = append(data.Actors, auditActor{ID: m.UserID, Name: name})
+	}
+	invitations, _ := p.svc.People.Invitations(ctx, v.caller, account, "", gatehouse.PageRequest{Limit: 500})
+	for _, inv := range invitations.Items {
+		data.names[inv.ID] = inv.Email
+	}
+	roles, _ := p.svc.Access.Roles(ctx, v.caller, account)
+	for _, role := range roles {
+		data.names[role.ID] = role.Name
+	}
+	folders, _ := p.svc.Access.Folders(ctx, v.caller, account, "", gatehouse.PageRequest{Limit: 500})
+	for _, f := range folders.Items {
+		data.names[f.ID] = f.Path
+	}
+	groups, _ := p.svc.Access.Groups(ctx, v.caller, account, gatehouse.PageRequest{Limit: 500})
+	for _, g := range groups.Items {
+		data.names[g.ID] = g.Name
+	}
+}
+
+// auditTab shows the account's audit log, newest first, filtered by kind
+// of change, by who made it and by dates (R-X1).
+func (p *Pages) auditTab(w http.ResponseWriter, r *http.Request, v *visit) {
+	data := auditData{texts: v.view.T}
+	f := auditFilter(r, &data)
+	for _, c := range auditCategories {
+		label := v.view.T["audit_cat_"+strings.TrimSuffix(c, ".")]
+		data.Categories = append(data.Categories, auditCategory{Prefix: c, Label: label})
+	}
+	p.auditNames(r.Context(), v, &data)
+	f.Page = gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")}
+	page, err := p.svc.Accounts.AuditEvents(r.Context(), v.caller, v.view.Account.ID, f)
+	if err != nil {
+		v.view.Error = p.message(r, err)
+	}
+	data.Events, data.Next = page.Items, page.NextCursor
+	data.CSV = "/accounts/" + v.view.Account.ID + "/audit.csv?" + data.Query
+	v.view.Data = data
+	p.renderPortal(w, r, http.StatusOK, "audit.html", v)
+}
+
+// maxAuditExport bounds one CSV file of the audit log; a longer period is
+// exported in parts, by dates.
+const maxAuditExport = 50_000
+
+// auditCSV sends the filtered audit log as a CSV file: one line an event,
+// with its sentence and names beside the codes and ids a program reads.
+func (p *Pages) auditCSV(w http.ResponseWriter, r *http.Request, v *visit) {
+	data := auditData{texts: v.view.T}
+	f := auditFilter(r, &data)
+	p.auditNames(r.Context(), v, &data)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
+	out := csv.NewWriter(w)
+	_ = out.Write([]string{"at", "actor_id", "actor", "action", "what", "target_type", "target_id", "target", "ip", "request_id"})
+	written := 0
+	for written < maxAuditExport {
+		f.Page.Limit = gatehouse.MaxPageLimit
+		page, err := p.svc.Accounts.AuditEvents(r.Context(), v.caller, v.view.Account.ID, f)
+		if err != nil {
+			if written == 0 {
+				w.Header().Del("Content-Disposition")
+				v.view.Error = p.message(r, err)
+				p.renderPortal(w, r, statusOf(err), "portal_error.html", v)
+			}
+			return
+		}
+		for _, e := range page.Items {
+			_ = out.Write(safeCells(e.At.UTC().Format(time.RFC3339), e.ActorID, data.ActorName(e.ActorID), e.Action, data.Sentence(e.Action),
+				e.TargetType, e.TargetID, data.TargetName(e.TargetID), e.IP, e.RequestID))
+			written++
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Page.Cursor = page.NextCursor
+	}
+	out.Flush()
+}
+
+// safeCells keeps a spreadsheet from reading a cell as a formula: names
+// and addresses are typed by people.
+func safeCells(cells ...string) []string {
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
+	}
+	return cells
+}
