@@ -80,4 +80,3 @@ func TestAuditEventsBetweenTimes(t *testing.T) {
 		t.Errorf("a since that is not a time: %d %s", r.Status, r.Raw)
 	}
 }
-

@@ -352,4 +352,3 @@ func (p *Pages) deleteGroup(w http.ResponseWriter, r *http.Request, v *visit) {
 	err := p.svc.Access.DeleteGroup(r.Context(), v.caller, v.view.Account.ID, r.PathValue("group_id"))
 	p.finish(w, r, v, err, p.renderGroup, "/groups", "deleted_flash")
 }
-
