@@ -227,7 +227,13 @@ func TestPortalInABrowser(t *testing.T) {
 	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "bulk page", chromedp.Navigate(e.URL+"/accounts/"+store+"/bulk"), chromedp.WaitVisible(chromedp.ID("file")),
+	step(t, ctx, "bulk page", chromedp.Navigate(e.URL+"/accounts/"+store+"/bulk"), chromedp.WaitVisible(chromedp.ID("file")))
+	template, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("bulk-template").href).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(template, "email,role,home_folder") {
+		t.Errorf("the CSV template: %v %q", err, template)
+	}
+	step(t, ctx, "bulk upload",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvFile}), chromedp.Click(chromedp.ID("preview")),
 		chromedp.WaitVisible(chromedp.ID("totals")))
 	if totals := text(t, ctx, "#totals"); !strings.Contains(totals, "Will be invited: 2") || !strings.Contains(totals, "Invalid e-mail: 1") ||
@@ -273,7 +279,8 @@ func TestPortalInABrowser(t *testing.T) {
 		t.Errorf("%d new links mailed to Ben after the resend, want 1", len(links))
 	}
 	step(t, ctx, "invitation details", chromedp.Click(chromedp.CSS(`tr[data-email="cleo@example.com"] a`)), chromedp.WaitVisible(chromedp.ID("invitation")))
-	if details := text(t, ctx, "#invitation"); !strings.Contains(details, "zoe@example.com") || !strings.Contains(details, "Pending") {
+	if details := text(t, ctx, "#invitation"); !strings.Contains(details, "zoe@example.com") || !strings.Contains(details, "Pending") ||
+		!strings.Contains(details, "editor") || !strings.Contains(details, "User") {
 		t.Errorf("invitation details: %q", details)
 	}
 	step(t, ctx, "back to the list", chromedp.Navigate(e.URL+"/accounts/"+store+"/invitations"), chromedp.WaitVisible(chromedp.ID("invitations")))

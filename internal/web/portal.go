@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -314,6 +315,8 @@ type invitationData struct {
 	Invitation gatehouse.Invitation
 	Status     gatehouse.InvitationStatus
 	InvitedBy  string
+	// Member is the person invited, as the account holds them.
+	Member *gatehouse.Member
 }
 
 // invitationPage shows one invitation: to whom, when it was sent, until
@@ -329,6 +332,9 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 		return
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
+	if m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, inv.MembershipID); err == nil {
+		data.Member = &m
+	}
 	if v.rights.ReadMembers {
 		members, _ := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 500})
 		for _, m := range members.Items {
@@ -386,6 +392,13 @@ type bulkTotal struct {
 // bulkShown is how many lines the preview page shows; the result file has
 // every line.
 const bulkShown = 200
+
+// bulkTemplate is a CSV file to fill in: the header and one example line.
+func (p *Pages) bulkTemplate(w http.ResponseWriter, r *http.Request, v *visit) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="invitations.csv"`)
+	_, _ = io.WriteString(w, "email,role,home_folder\r\nann@example.com,viewer,\r\n")
+}
 
 func (p *Pages) bulkPage(w http.ResponseWriter, r *http.Request, v *visit) {
 	v.view.Data = bulkData{}

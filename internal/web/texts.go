@@ -211,6 +211,7 @@ var portalTexts = map[string]map[string]string{
 		"audit_to":                                        "To",
 		"audit_csv":                                       "Download as CSV",
 		"audit_check_token":                               "A platform service",
+		"bulk_template":                                   "Download a file to fill in (CSV)",
 	},
 	"fr": {
 		"switch_account": "Changer de compte", "go": "Aller", "profile": "Profil", "sections": "Rubriques",
@@ -420,6 +421,7 @@ var portalTexts = map[string]map[string]string{
 		"audit_to":                                        "Au",
 		"audit_csv":                                       "Télécharger en CSV",
 		"audit_check_token":                               "Un service de la plateforme",
+		"bulk_template":                                   "Télécharger un fichier à remplir (CSV)",
 	},
 }
 

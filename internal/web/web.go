@@ -86,6 +86,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/invitations/{invitation_id}/cancel", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(false)))))
 	handle("GET /accounts/{id}/bulk", p.secure(p.account("bulk", p.bulkPage)))
 	handle("POST /accounts/{id}/bulk", p.secure(p.csrf.Handler(p.account("bulk", p.bulkUpload))))
+	handle("GET /accounts/{id}/bulk/template.csv", p.secure(p.account("bulk", p.bulkTemplate)))
 	handle("GET /accounts/{id}/bulk/{preview_id}", p.secure(p.account("bulk", p.bulkPreviewPage)))
 	handle("POST /accounts/{id}/bulk/{preview_id}/confirm", p.secure(p.csrf.Handler(p.account("bulk", p.bulkConfirm))))
 	handle("GET /accounts/{id}/bulk/{preview_id}/status", p.secure(p.account("bulk", p.bulkProgress)))
