@@ -41,3 +41,33 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 	}
 	e.Must(t, 404, "GET", "/api/v1/accounts/"+site+"/folders/"+folder, token, nil)
 }
+
+// People change their password and end their other sessions from their
+// profile: a wrong current password is refused at its field, and the
+// sessions ended stop working.
+func TestProfilePasswordAndSessions(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	activeUser(t, e, site, "viewer@example.com", "client_user")
+	phone := session(t, e, "viewer@example.com")
+	laptop := session(t, e, "viewer@example.com")
+	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: laptop}}
+
+	_, body := page.do(t, "GET", "/profile", nil)
+	if strings.Count(body, "/end\"") != 1 || !strings.Contains(body, `id="password-form"`) {
+		t.Fatalf("the profile does not list the other session to end, or offer the password form:\n%.3000s", body)
+	}
+	resp, body := page.do(t, "POST", "/profile/password", url.Values{"current_password": {"not it at all"}, "new_password": {"a brand new passphrase"}})
+	if resp.StatusCode != 400 || !strings.Contains(body, `id="current_password-error"`) {
+		t.Errorf("a wrong current password: %d", resp.StatusCode)
+	}
+	resp, _ = page.do(t, "POST", "/profile/password", url.Values{"current_password": {goodPassword}, "new_password": {"a brand new passphrase"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: %d", resp.StatusCode)
+	}
+	if r := e.Do(t, "GET", "/api/v1/me", phone, nil); r.Status != 401 {
+		t.Errorf("the other session after a password change: %d", r.Status)
+	}
+	e.Must(t, 200, "GET", "/api/v1/me", laptop, nil)
+}

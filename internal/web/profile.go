@@ -18,6 +18,17 @@ type profileData struct {
 	RecoveryCodes []string
 	Enroll        enrollView
 	Memberships   []gatehouse.MembershipSummary
+	// Sessions are the person's live sessions; HasPassword is false for a
+	// person of an identity provider.
+	Sessions    []sessionRow
+	HasPassword bool
+}
+
+// sessionRow is one of the person's sessions, marked when it is the one
+// showing the page.
+type sessionRow struct {
+	gatehouse.Session
+	Current bool
 }
 
 // enrollView is a second factor waiting for its first code: an
@@ -43,8 +54,34 @@ func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
 			data.Memberships = append(data.Memberships, m)
 		}
 	}
+	sessions, _ := p.svc.SignIn.MySessions(r.Context(), v.caller)
+	for _, s := range sessions {
+		data.Sessions = append(data.Sessions, sessionRow{Session: s, Current: s.ID == v.caller.Principal.SessionID})
+	}
+	data.HasPassword = me.User.IdentityProviderID == ""
 	v.view.Data = data
 	return data
+}
+
+// changePassword replaces the person's password, given the current one;
+// their other sessions end.
+func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	err := p.svc.SignIn.ChangePassword(r.Context(), v.caller, r.PostFormValue("current_password"), r.PostFormValue("new_password"))
+	if err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("/profile", "password_changed_flash", ""), http.StatusSeeOther)
+}
+
+// endSession ends one of the person's sessions (another device's).
+func (p *Pages) endSession(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := p.svc.SignIn.EndMySession(r.Context(), v.caller, r.PathValue("session_id")); err != nil {
+		p.profileRefused(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("/profile", "session_ended_flash", ""), http.StatusSeeOther)
 }
 
 func (p *Pages) profilePage(w http.ResponseWriter, r *http.Request, v *visit) {

@@ -70,6 +70,8 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /profile/mfa/sms", p.secure(p.csrf.Handler(p.person(p.startFactor(true)))))
 	handle("POST /profile/mfa/confirm", p.secure(p.csrf.Handler(p.person(p.confirmFactor))))
 	handle("POST /profile/mfa/off", p.secure(p.csrf.Handler(p.person(p.factorOff))))
+	handle("POST /profile/password", p.secure(p.csrf.Handler(p.person(p.changePassword))))
+	handle("POST /profile/sessions/{session_id}/end", p.secure(p.csrf.Handler(p.person(p.endSession))))
 	handle("POST /profile/recovery-codes", p.secure(p.csrf.Handler(p.person(p.recoveryCodes))))
 	handle("POST /profile/notifications/{account_id}/{membership_id}", p.secure(p.csrf.Handler(p.person(p.saveNotifications))))
 	handle("GET /accounts/{id}", p.secure(p.account("users", p.usersTab)))
@@ -160,6 +162,8 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 		handle("GET "+c.pattern, p.secure(p.account(c.tab, p.confirm(c.question, c.consequence, c.button, c.back, c.what))))
 	}
 	handle("GET /profile/mfa/off", p.secure(p.person(p.confirm("confirm_mfa_off", "confirm_mfa_off_loses", "mfa_off",
+		func(*visit, *http.Request) string { return "/profile" }, nil))))
+	handle("GET /profile/sessions/{session_id}/end", p.secure(p.person(p.confirm("confirm_end_session", "confirm_end_session_loses", "end_session",
 		func(*visit, *http.Request) string { return "/profile" }, nil))))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 }
