@@ -19,6 +19,8 @@ type Rights struct {
 	ChangeSettings bool
 	CreateClient   bool
 	RemoteMonitor  bool
+	// APITokens: the caller may make personal API tokens for this account.
+	APITokens bool
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
@@ -38,6 +40,7 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		ChangeSettings: kernel.May(c, access, account, policy.ChangeSettings) && account.Kind == gatehouse.KindClient,
 		CreateClient:   account.Kind == gatehouse.KindIntegrator && kernel.May(c, access, account, policy.CreateClient),
 		RemoteMonitor:  account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ManageRemoteMonitoring),
+		APITokens:      kernel.May(c, access, account, policy.CreateAPIToken),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -70,4 +71,42 @@ func TestProfilePasswordAndSessions(t *testing.T) {
 		t.Errorf("the other session after a password change: %d", r.Status)
 	}
 	e.Must(t, 200, "GET", "/api/v1/me", laptop, nil)
+}
+
+// People make their own API tokens from the portal: the secret is shown
+// once, the token works with the scopes chosen, and revoking it (after a
+// confirmation) ends it.
+func TestAPITokensPage(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	activeUser(t, e, site, "viewer@example.com", "client_user")
+	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: session(t, e, "viewer@example.com")}}
+	base := "/accounts/" + site + "/api-tokens"
+
+	resp, body := page.do(t, "POST", base, url.Values{"name": {"HR sync"}, "scopes": {"accounts:read"}})
+	secret := regexp.MustCompile(`<code>(gh_api_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(body)
+	if resp.StatusCode != 201 || secret == nil {
+		t.Fatalf("a token made on the page: %d\n%.1500s", resp.StatusCode, body)
+	}
+	e.Must(t, 200, "GET", "/api/v1/accounts/"+site, secret[1], nil)
+	if r := e.Do(t, "GET", "/api/v1/accounts/"+site+"/audit-events", secret[1], nil); r.Status != 403 {
+		t.Errorf("a token without audit:read read the audit log: %d", r.Status)
+	}
+	_, body = page.do(t, "GET", base, nil)
+	if strings.Contains(body, secret[1]) || !strings.Contains(body, "HR sync") {
+		t.Errorf("the list shows the secret again, or not the token")
+	}
+	id := regexp.MustCompile(`/api-tokens/([0-9a-f-]+)/revoke`).FindStringSubmatch(body)
+	if id == nil {
+		t.Fatal("no revoke link")
+	}
+	if resp, body := page.do(t, "GET", base+"/"+id[1]+"/revoke", nil); resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) {
+		t.Errorf("revoking does not ask first: %d", resp.StatusCode)
+	}
+	e.Must(t, 200, "GET", "/api/v1/accounts/"+site, secret[1], nil)
+	page.do(t, "POST", base+"/"+id[1]+"/revoke", url.Values{})
+	if r := e.Do(t, "GET", "/api/v1/accounts/"+site, secret[1], nil); r.Status != 401 {
+		t.Errorf("a revoked token: %d", r.Status)
+	}
 }

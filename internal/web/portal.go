@@ -125,6 +125,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("groups", base+"/groups", rights.ReadMembers)
 		add("audit", base+"/audit", rights.ReadAudit)
 		add("settings", base+"/settings", rights.ChangeSettings)
+		add("api_tokens", base+"/api-tokens", rights.APITokens)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})

@@ -111,6 +111,9 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/groups/{group_id}/members", p.secure(p.csrf.Handler(p.account("groups", p.groupMember(true)))))
 	handle("POST /accounts/{id}/groups/{group_id}/members/{user_id}/remove", p.secure(p.csrf.Handler(p.account("groups", p.groupMember(false)))))
 	handle("GET /accounts/{id}/audit", p.secure(p.account("audit", p.auditTab)))
+	handle("GET /accounts/{id}/api-tokens", p.secure(p.account("api_tokens", p.tokensTab)))
+	handle("POST /accounts/{id}/api-tokens", p.secure(p.csrf.Handler(p.account("api_tokens", p.createToken))))
+	handle("POST /accounts/{id}/api-tokens/{token_id}/revoke", p.secure(p.csrf.Handler(p.account("api_tokens", p.revokeToken))))
 	handle("GET /accounts/{id}/audit.csv", p.secure(p.account("audit", p.auditCSV)))
 	handle("GET /accounts/{id}/remote-monitoring", p.secure(p.account("remote", p.remoteTab)))
 	handle("POST /accounts/{id}/remote-monitoring", p.secure(p.csrf.Handler(p.account("remote", p.createRemote))))
@@ -156,6 +159,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 		{"/accounts/{id}/folders/{folder_id}/grants/{grant_id}/delete", "folders", "confirm_delete_grant", "confirm_delete_grant_loses", "delete", folder, nil},
 		{"/accounts/{id}/groups/{group_id}/delete", "groups", "confirm_delete_group", "confirm_delete_group_loses", "delete_group", group, nil},
 		{"/accounts/{id}/groups/{group_id}/members/{user_id}/remove", "groups", "confirm_remove_from_group", "confirm_remove_from_group_loses", "remove", group, nil},
+		{"/accounts/{id}/api-tokens/{token_id}/revoke", "api_tokens", "confirm_revoke_token", "confirm_revoke_token_loses", "revoke", in("/api-tokens"), nil},
 		{"/accounts/{id}/roles/{role_id}/delete", "roles", "confirm_delete_role", "confirm_delete_role_loses", "delete", in("/roles"), nil},
 	}
 	for _, c := range confirmations {
