@@ -306,6 +306,9 @@ func TestPortalInABrowser(t *testing.T) {
 			return err
 		}))
 	screenshot(t, ctx, "remote-monitoring")
+	if steps := text(t, ctx, "#federation"); !strings.Contains(steps, "federation role") {
+		t.Errorf("the remote monitoring page does not say how to connect the station: %q", steps)
+	}
 	step(t, ctx, "download", chromedp.Click(chromedp.ID("download-details")))
 	details := waitForFile(t, downloads)
 	for _, line := range []string{"Username: rm_", "Password: ", "Server: "} {

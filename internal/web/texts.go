@@ -246,6 +246,11 @@ var portalTexts = map[string]map[string]string{
 		"scope_audit:read":                                "Read the audit log",
 		"scope_check":                                     "Ask checks",
 		"scope_notifications:send":                        "Send notifications",
+		"federation_title":                                "Connect the monitoring station",
+		"federation_step1":                                "Download the connection details above and keep the file safe: it holds the password.",
+		"federation_step2":                                "In the monitoring station's configuration tool, create a federation role (Federation™ in Security Center) pointed at the server address in the file.",
+		"federation_step3":                                "Enter the username and password of the file; the station then sees and controls this site's cameras, and nothing else.",
+		"delete_remote":                                   "Delete the remote monitoring user",
 	},
 	"fr": {
 		"switch_account": "Changer de compte", "go": "Aller", "profile": "Profil", "sections": "Rubriques",
@@ -490,6 +495,11 @@ var portalTexts = map[string]map[string]string{
 		"scope_audit:read":                                "Lire le journal d'audit",
 		"scope_check":                                     "Poser des vérifications",
 		"scope_notifications:send":                        "Envoyer des notifications",
+		"federation_title":                                "Raccorder le poste de télésurveillance",
+		"federation_step1":                                "Téléchargez les informations de connexion ci-dessus et gardez le fichier en lieu sûr : il contient le mot de passe.",
+		"federation_step2":                                "Dans l'outil de configuration du poste de télésurveillance, créez un rôle de fédération (Federation™ dans Security Center) pointant vers l'adresse du serveur indiquée dans le fichier.",
+		"federation_step3":                                "Saisissez l'identifiant et le mot de passe du fichier : le poste voit et commande alors les caméras de ce site, et rien d'autre.",
+		"delete_remote":                                   "Supprimer l'utilisateur de télésurveillance",
 	},
 }
 
