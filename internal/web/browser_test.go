@@ -185,6 +185,9 @@ func TestPortalInABrowser(t *testing.T) {
 	if members := text(t, ctx, "#members"); !strings.Contains(members, "ann@example.com") || !strings.Contains(members, "Activation required") {
 		t.Errorf("members after adding Ann: %q", members)
 	}
+	if recent := text(t, ctx, "#recent"); !strings.Contains(recent, "added a user: Ann Lee (ann@example.com)") {
+		t.Errorf("the overview's recent changes: %q", recent)
+	}
 	if limit := text(t, ctx, "#user-limit"); !strings.HasPrefix(limit, "1 / 9") {
 		t.Errorf("limit shown %q, want 1 / 9", limit)
 	}

@@ -170,6 +170,9 @@ func (p *Pages) switchAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 type usersData struct {
+	// Pending counts the invitations waiting; Recent is the latest changes.
+	Pending int
+	Recent  auditData
 	// Full is set for the administrators of a site at its limit.
 	Full             bool
 	Members          []gatehouse.Member
@@ -195,6 +198,16 @@ func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 		data.Members, data.Next = page.Items, page.NextCursor
 		data.Used, data.Max = v.rights.ClientUsers, v.rights.MaxClientUsers
+		// The overview of the first page: what waits, what changed lately.
+		if r.URL.Query().Get("cursor") == "" {
+			pending, _ := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 100})
+			data.Pending = len(pending.Items)
+			if v.rights.ReadAudit {
+				recent, _ := p.svc.Accounts.AuditEvents(r.Context(), v.caller, v.view.Account.ID, gatehouse.AuditFilter{Page: gatehouse.PageRequest{Limit: 5}})
+				data.Recent = auditData{Events: recent.Items, texts: v.view.T}
+				p.auditNames(r.Context(), v, &data.Recent)
+			}
+		}
 	}
 	v.view.Data = data
 	p.renderPortal(w, r, http.StatusOK, "account_users.html", v)

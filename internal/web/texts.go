@@ -251,6 +251,8 @@ var portalTexts = map[string]map[string]string{
 		"federation_step2":                                "In the monitoring station's configuration tool, create a federation role (Federation™ in Security Center) pointed at the server address in the file.",
 		"federation_step3":                                "Enter the username and password of the file; the station then sees and controls this site's cameras, and nothing else.",
 		"delete_remote":                                   "Delete the remote monitoring user",
+		"pending_invitations_count":                       "invitations wait for an answer",
+		"recent_changes":                                  "Recent changes",
 	},
 	"fr": {
 		"switch_account": "Changer de compte", "go": "Aller", "profile": "Profil", "sections": "Rubriques",
@@ -500,6 +502,8 @@ var portalTexts = map[string]map[string]string{
 		"federation_step2":                                "Dans l'outil de configuration du poste de télésurveillance, créez un rôle de fédération (Federation™ dans Security Center) pointant vers l'adresse du serveur indiquée dans le fichier.",
 		"federation_step3":                                "Saisissez l'identifiant et le mot de passe du fichier : le poste voit et commande alors les caméras de ce site, et rien d'autre.",
 		"delete_remote":                                   "Supprimer l'utilisateur de télésurveillance",
+		"pending_invitations_count":                       "invitations attendent une réponse",
+		"recent_changes":                                  "Changements récents",
 	},
 }
 
