@@ -253,6 +253,9 @@ var portalTexts = map[string]map[string]string{
 		"delete_remote":                                   "Delete the remote monitoring user",
 		"pending_invitations_count":                       "invitations wait for an answer",
 		"recent_changes":                                  "Recent changes",
+		"audit_bulk_invitation.done":                      "finished sending invitations from a file",
+		"audit_folder.moved":                              "moved a folder",
+		"audit_folder.renamed":                            "renamed a folder",
 	},
 	"fr": {
 		"switch_account": "Changer de compte", "go": "Aller", "profile": "Profil", "sections": "Rubriques",
@@ -504,6 +507,9 @@ var portalTexts = map[string]map[string]string{
 		"delete_remote":                                   "Supprimer l'utilisateur de télésurveillance",
 		"pending_invitations_count":                       "invitations attendent une réponse",
 		"recent_changes":                                  "Changements récents",
+		"audit_bulk_invitation.done":                      "a fini d'envoyer des invitations depuis un fichier",
+		"audit_folder.moved":                              "a déplacé un dossier",
+		"audit_folder.renamed":                            "a renommé un dossier",
 	},
 }
 

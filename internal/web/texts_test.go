@@ -2,6 +2,8 @@ package web
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,5 +36,40 @@ func TestTemplatesAskForKnownTexts(t *testing.T) {
 				t.Errorf("%s asks for the text %q, which does not exist", name, m[1])
 			}
 		}
+	}
+}
+
+// Every change the use cases audit reads as a sentence in every language:
+// the audit log shows no action codes.
+func TestEveryAuditedActionHasASentence(t *testing.T) {
+	action := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
+	found := 0
+	for _, context := range []string{"accounts", "people", "signin", "access"} {
+		files, _ := filepath.Glob(filepath.Join("..", context, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(src), "\n") {
+				if !strings.Contains(line, "Audit(") && !strings.Contains(line, "Action: ") && !strings.Contains(line, `action := "`) && !strings.Contains(line, `action = "`) {
+					continue
+				}
+				for _, m := range action.FindAllStringSubmatch(line, -1) {
+					found++
+					for lang, texts := range portalTexts {
+						if _, ok := texts["audit_"+m[1]]; !ok {
+							t.Errorf("%s: no sentence in %s for the audited action %s", f, lang, m[1])
+						}
+					}
+				}
+			}
+		}
+	}
+	if found < 40 {
+		t.Errorf("found %d audited actions in the contexts; the scan is broken", found)
 	}
 }
