@@ -323,7 +323,7 @@ func secondNode(t *testing.T, first *apitest.Env) *apitest.Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken})
+	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken, PasswordParams: apitest.FastPasswords})
 	api := httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

@@ -52,7 +52,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 // Verify tells whether pw matches the stored hash, comparing in constant
 // time. A malformed hash is an error, never a match.
 func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
-	params, salt, want, err := decode(encoded)
+	params, salt, want, err := decode(encoded, min(minMemory, h.params.Memory))
 	if err != nil {
 		return false, err
 	}
@@ -75,14 +75,19 @@ func (h *Hasher) derive(ctx context.Context, pw string, salt []byte, p Params) (
 
 var errMalformed = errors.New("password: malformed argon2id hash")
 
-func decode(encoded string) (Params, []byte, []byte, error) {
+// minMemory is the least memory a stored hash may claim: a weaker one is
+// taken for malformed, not verified. A hasher made with less (tests, which
+// trade the cost away) accepts what it makes itself.
+const minMemory = 8 * 1024
+
+func decode(encoded string, floor uint32) (Params, []byte, []byte, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return Params{}, nil, nil, errMalformed
 	}
 	var p Params
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
-		p.Memory < 8*1024 || p.Memory > 1<<20 || p.Time < 1 || p.Time > 10 || p.Threads < 1 {
+		p.Memory < floor || p.Memory > 1<<20 || p.Time < 1 || p.Time > 10 || p.Threads < 1 {
 		return Params{}, nil, nil, errMalformed
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])

@@ -67,3 +67,20 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// A hasher takes a stored hash weaker than 8 MiB for malformed, unless it
+// was itself made that weak (tests): nobody can plant a cheap hash in the
+// database of a production node.
+func TestWeakStoredHashesAreRefused(t *testing.T) {
+	weak := NewHasher(Params{Memory: 64, Time: 1, Threads: 1}, 1)
+	encoded, err := weak.Hash(context.Background(), "tramway olive canyon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := weak.Verify(context.Background(), "tramway olive canyon", encoded); !ok || err != nil {
+		t.Errorf("the weak hasher refuses its own hash: %v %v", ok, err)
+	}
+	if ok, err := NewHasher(DefaultParams, 1).Verify(context.Background(), "tramway olive canyon", encoded); ok || err == nil {
+		t.Errorf("a production hasher verified a 64 KiB hash: %v %v", ok, err)
+	}
+}

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
-	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -37,7 +37,7 @@ func Start(t testing.TB, b storetest.Backend) *Env {
 	db, _ := b.Open(t)
 	clock := &Clock{now: time.Now().UTC()}
 	svc := service.New(db, service.Options{PublicURL: "https://gatehouse.example.com", Clock: clock,
-		PasswordParams: password.Params{Memory: 8 * 1024, Time: 1, Threads: 1},
+		PasswordParams: apitest.FastPasswords,
 		Sleep:          func(context.Context, time.Duration) {}})
 	return &Env{Services: svc, DB: db, Clock: clock}
 }
