@@ -263,10 +263,17 @@ func (c *Clock) Advance(d time.Duration) {
 // first, as the outbox worker would hand them to a mail server.
 func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 	t.Helper()
+	return DeliverMail(t, e.Store, e.Clock.Now())
+}
+
+// DeliverMail claims every message queued in db, marks it sent at now and
+// returns them, oldest first.
+func DeliverMail(t testing.TB, db *store.DB, now time.Time) []gatehouse.Message {
+	t.Helper()
 	ctx := context.Background()
 	var out []gatehouse.Message
 	for {
-		batch, err := e.Store.ClaimMessages(ctx, "apitest", e.Clock.Now().Add(time.Hour), time.Minute, 100)
+		batch, err := db.ClaimMessages(ctx, "test", now.Add(time.Hour), time.Minute, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +281,7 @@ func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 			return out
 		}
 		for _, m := range batch {
-			if err := e.Store.MarkMessagesSent(ctx, []string{m.ID}, "apitest", e.Clock.Now()); err != nil {
+			if err := db.MarkMessagesSent(ctx, []string{m.ID}, "test", now); err != nil {
 				t.Fatal(err)
 			}
 		}

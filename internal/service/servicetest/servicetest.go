@@ -124,23 +124,7 @@ func (e *Env) Links(t testing.TB, to, marker string) []string {
 // Mail delivers every queued message and returns them, oldest first.
 func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 	t.Helper()
-	ctx := context.Background()
-	var out []gatehouse.Message
-	for {
-		batch, err := e.DB.ClaimMessages(ctx, "servicetest", e.Clock.Now().Add(time.Hour), time.Minute, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(batch) == 0 {
-			return out
-		}
-		for _, m := range batch {
-			if err := e.DB.MarkMessagesSent(ctx, []string{m.ID}, "servicetest", e.Clock.Now()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		out = append(out, batch...)
-	}
+	return apitest.DeliverMail(t, e.DB, e.Clock.Now())
 }
 
 // Clock is a test clock that moves only when told to.
