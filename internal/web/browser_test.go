@@ -458,8 +458,10 @@ func signInEnrolling(t *testing.T, ctx context.Context, e *apitest.Env, username
 	secret := text(t, ctx, "#totp-secret")
 	if username == "zoe@example.com" {
 		// A mistyped code keeps the key the app was just given.
+		// The refusal's page has the alert the first page lacks: waiting for
+		// it, not for the QR code both pages show, is waiting for the new page.
 		step(t, ctx, "a wrong code", chromedp.SendKeys(chromedp.ID("code"), "000000"), chromedp.Submit(chromedp.ID("code")),
-			chromedp.WaitVisible(chromedp.ID("totp-qr")))
+			chromedp.WaitVisible(chromedp.CSS(`p[role=alert]`)), chromedp.WaitVisible(chromedp.ID("totp-qr")))
 		if again := text(t, ctx, "#totp-secret"); again != secret {
 			t.Errorf("a wrong enrollment code changed the key from %q to %q", secret, again)
 		}
