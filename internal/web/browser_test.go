@@ -258,7 +258,7 @@ func TestPortalInABrowser(t *testing.T) {
 	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.URL+"/accounts/"+store), chromedp.WaitVisible(chromedp.ID("members")))
 	screenshot(t, ctx, "phone-users")
 	// No page is wider than a phone.
-	for _, path := range []string{"/invitations", "/bulk", "/users/new", "/roles", "/folders", "/groups", "/audit", "/remote-monitoring", "/users/" + annMembership} {
+	for _, path := range []string{"/invitations", "/bulk", "/users/new", "/roles", "/folders", "/groups", "/audit", "/remote-monitoring", "/api-tokens", "/users/" + annMembership} {
 		step(t, ctx, "phone "+path, chromedp.Navigate(e.URL+"/accounts/"+store+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if err != nil {
@@ -266,6 +266,12 @@ func TestPortalInABrowser(t *testing.T) {
 		}
 		if width > 390 {
 			t.Errorf("%s is %d px wide on a 390 px phone", "/accounts/…"+path, width)
+		}
+		switch path {
+		case "/api-tokens":
+			screenshot(t, ctx, "phone-api-tokens")
+		case "/users/" + annMembership:
+			screenshot(t, ctx, "phone-member")
 		}
 	}
 	step(t, ctx, "desktop", chromedp.EmulateViewport(1280, 900))

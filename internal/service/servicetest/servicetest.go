@@ -6,7 +6,6 @@ package servicetest
 import (
 	"context"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ const Password = "tramway olive canyon"
 type Env struct {
 	*service.Services
 	DB    *store.DB
-	Clock *Clock
+	Clock *apitest.Clock
 }
 
 // Start opens a fresh database of backend b and wires the contexts over it,
@@ -35,7 +34,7 @@ type Env struct {
 func Start(t testing.TB, b storetest.Backend) *Env {
 	t.Helper()
 	db, _ := b.Open(t)
-	clock := &Clock{now: time.Now().UTC()}
+	clock := apitest.NewClock(time.Now().UTC())
 	svc := service.New(db, service.Options{PublicURL: "https://gatehouse.example.com", Clock: clock,
 		PasswordParams: apitest.FastPasswords,
 		Sleep:          func(context.Context, time.Duration) {}})
@@ -125,25 +124,6 @@ func (e *Env) Links(t testing.TB, to, marker string) []string {
 func (e *Env) Mail(t testing.TB) []gatehouse.Message {
 	t.Helper()
 	return apitest.DeliverMail(t, e.DB, e.Clock.Now())
-}
-
-// Clock is a test clock that moves only when told to.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // Code is the error code of err ("" for nil).
