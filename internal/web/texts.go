@@ -513,11 +513,17 @@ var portalTexts = map[string]map[string]string{
 	},
 }
 
+// textSets are the portal's words by subject; each file of pages may keep
+// its own set beside it.
+var textSets = []map[string]map[string]string{portalTexts, operatorTexts, auditTexts, memberTexts}
+
 func init() {
-	for lang, texts := range portalTexts {
-		for k, v := range texts {
-			if _, taken := pageTexts[lang][k]; !taken {
-				pageTexts[lang][k] = v
+	for _, set := range textSets {
+		for lang, texts := range set {
+			for k, v := range texts {
+				if _, taken := pageTexts[lang][k]; !taken {
+					pageTexts[lang][k] = v
+				}
 			}
 		}
 	}

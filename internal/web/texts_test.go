@@ -60,7 +60,7 @@ func TestEveryAuditedActionHasASentence(t *testing.T) {
 				}
 				for _, m := range action.FindAllStringSubmatch(line, -1) {
 					found++
-					for lang, texts := range portalTexts {
+					for lang, texts := range pageTexts {
 						if _, ok := texts["audit_"+m[1]]; !ok {
 							t.Errorf("%s: no sentence in %s for the audited action %s", f, lang, m[1])
 						}
