@@ -21,6 +21,9 @@ type Rights struct {
 	RemoteMonitor  bool
 	// APITokens: the caller may make personal API tokens for this account.
 	APITokens bool
+	// IdentityProviders: the caller manages this integrator's identity
+	// providers (its administrators and operators).
+	IdentityProviders bool
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
@@ -41,6 +44,8 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		CreateClient:   account.Kind == gatehouse.KindIntegrator && kernel.May(c, access, account, policy.CreateClient),
 		RemoteMonitor:  account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ManageRemoteMonitoring),
 		APITokens:      kernel.May(c, access, account, policy.CreateAPIToken),
+		IdentityProviders: account.Kind == gatehouse.KindIntegrator &&
+			kernel.May(c, access, account, policy.ManageIntegratorProviders),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {

@@ -126,6 +126,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("audit", base+"/audit", rights.ReadAudit)
 		add("settings", base+"/settings", rights.ChangeSettings)
 		add("api_tokens", base+"/api-tokens", rights.APITokens)
+		add("identity_providers", base+"/identity-providers", rights.IdentityProviders)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})

@@ -115,6 +115,20 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/api-tokens", p.secure(p.csrf.Handler(p.account("api_tokens", p.createToken))))
 	handle("POST /accounts/{id}/api-tokens/{token_id}/revoke", p.secure(p.csrf.Handler(p.account("api_tokens", p.revokeToken))))
 	handle("GET /accounts/{id}/audit.csv", p.secure(p.account("audit", p.auditCSV)))
+	// Identity providers, on an integrator's tab and for the whole platform;
+	// the platform's check tokens and operators (admin_pages.go).
+	handle("GET /accounts/{id}/identity-providers", p.secure(p.account("identity_providers", p.providersPage)))
+	handle("POST /accounts/{id}/identity-providers", p.secure(p.csrf.Handler(p.account("identity_providers", p.createProvider))))
+	handle("POST /accounts/{id}/identity-providers/{provider_id}/delete", p.secure(p.csrf.Handler(p.account("identity_providers", p.deleteProvider))))
+	handle("GET /platform/identity-providers", p.secure(p.platform("identity_providers", p.providersPage)))
+	handle("POST /platform/identity-providers", p.secure(p.csrf.Handler(p.platform("identity_providers", p.createProvider))))
+	handle("POST /platform/identity-providers/{provider_id}/delete", p.secure(p.csrf.Handler(p.platform("identity_providers", p.deleteProvider))))
+	handle("GET /platform/check-tokens", p.secure(p.platform("check_tokens", p.checkTokensPage)))
+	handle("POST /platform/check-tokens", p.secure(p.csrf.Handler(p.platform("check_tokens", p.createCheckToken))))
+	handle("POST /platform/check-tokens/{token_id}/revoke", p.secure(p.csrf.Handler(p.platform("check_tokens", p.revokeCheckToken))))
+	handle("GET /platform/operators", p.secure(p.platform("operators", p.operatorsPage)))
+	handle("POST /platform/operators", p.secure(p.csrf.Handler(p.platform("operators", p.addOperator))))
+	handle("POST /platform/operators/{user_id}/remove", p.secure(p.csrf.Handler(p.platform("operators", p.removeOperator))))
 	handle("GET /accounts/{id}/remote-monitoring", p.secure(p.account("remote", p.remoteTab)))
 	handle("POST /accounts/{id}/remote-monitoring", p.secure(p.csrf.Handler(p.account("remote", p.createRemote))))
 	handle("GET /accounts/{id}/remote-monitoring/connection-details", p.secure(p.account("remote", p.remoteDetails)))
@@ -165,6 +179,16 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	for _, c := range confirmations {
 		handle("GET "+c.pattern, p.secure(p.account(c.tab, p.confirm(c.question, c.consequence, c.button, c.back, c.what))))
 	}
+	// These name what is lost from a list only those who may act can read,
+	// so the question itself is refused to everyone else.
+	handle("GET /accounts/{id}/identity-providers/{provider_id}/delete", p.secure(p.account("identity_providers",
+		p.confirmFound("confirm_delete_provider", "confirm_delete_provider_loses", "delete_provider", providersBase, p.findProvider))))
+	handle("GET /platform/identity-providers/{provider_id}/delete", p.secure(p.platform("identity_providers",
+		p.confirmFound("confirm_delete_provider", "confirm_delete_provider_loses", "delete_provider", providersBase, p.findProvider))))
+	handle("GET /platform/check-tokens/{token_id}/revoke", p.secure(p.platform("check_tokens",
+		p.confirmFound("confirm_revoke_check_token", "confirm_revoke_check_token_loses", "revoke", backTo("/platform/check-tokens"), p.findCheckToken))))
+	handle("GET /platform/operators/{user_id}/remove", p.secure(p.platform("operators",
+		p.confirmFound("confirm_remove_operator", "confirm_remove_operator_loses", "remove_operator", backTo("/platform/operators"), p.findOperator))))
 	handle("GET /profile/mfa/off", p.secure(p.person(p.confirm("confirm_mfa_off", "confirm_mfa_off_loses", "mfa_off",
 		func(*visit, *http.Request) string { return "/profile" }, nil))))
 	handle("GET /profile/sessions/{session_id}/end", p.secure(p.person(p.confirm("confirm_end_session", "confirm_end_session_loses", "end_session",
