@@ -104,6 +104,7 @@ func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountI
 			return err
 		}
 		folder := lineage[0]
+		before := folder
 		action := "folder.renamed"
 		if patch.Name != nil {
 			if folder.Name, err = gatehouse.ValidateLabel("name", *patch.Name); err != nil {
@@ -141,7 +142,11 @@ func (s *Service) UpdateFolder(ctx context.Context, c gatehouse.Caller, accountI
 			return folderNameTaken(err, folder.Name)
 		}
 		view = FolderView{Folder: folder, Path: pathOf(lineage)}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, action, "folder", folder.ID))
+		// The parent is kept by id, as the API gives it: readers show the
+		// folder's path of today.
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, action, "folder", folder.ID).
+			With("name", before.Name, folder.Name).
+			With("parent_id", before.ParentID, folder.ParentID))
 	})
 	return view, err
 }

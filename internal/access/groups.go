@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/policy"
@@ -65,25 +66,30 @@ func (s *Service) UpdateGroup(ctx context.Context, c gatehouse.Caller, accountID
 		if err != nil {
 			return err
 		}
+		before := group
 		if patch.Name != nil {
 			if group.Name, err = gatehouse.ValidateLabel("name", *patch.Name); err != nil {
 				return err
 			}
 		}
-		requested := group.RoleIDs
-		if patch.Roles != nil {
-			requested = *patch.Roles
-		}
-		resolved, err := ResolveRoles(ctx, tx, accountID, "roles", requested)
+		current, err := ResolveRoles(ctx, tx, accountID, "roles", group.RoleIDs)
 		if err != nil {
 			return err
+		}
+		resolved := current
+		if patch.Roles != nil {
+			if resolved, err = ResolveRoles(ctx, tx, accountID, "roles", *patch.Roles); err != nil {
+				return err
+			}
 		}
 		group.RoleIDs = RoleIDs(resolved)
 		if err := tx.UpdateGroup(ctx, group); err != nil {
 			return groupNameTaken(err, group.Name)
 		}
 		view = GroupView{Group: group, Roles: RoleNames(resolved)}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.updated", "group", groupID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "group.updated", "group", groupID).
+			With("name", before.Name, group.Name).
+			With("roles", strings.Join(RoleNames(current), ", "), strings.Join(view.Roles, ", ")))
 	})
 	return view, err
 }

@@ -80,13 +80,16 @@ func (s *Service) UpdateRole(ctx context.Context, c gatehouse.Caller, accountID,
 		if role, err = tx.Role(ctx, accountID, roleID); err != nil {
 			return err
 		}
+		before := role
 		if err := applyRolePatch(&role, patch); err != nil {
 			return err
 		}
 		if err := tx.UpdateRole(ctx, role); err != nil {
 			return roleNameTaken(err, role.Name)
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "role.updated", "role", role.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "role.updated", "role", role.ID).
+			With("name", before.Name, role.Name).
+			With("permissions", strings.Join(before.Permissions.Names(), ", "), strings.Join(role.Permissions.Names(), ", ")))
 	})
 	return role, err
 }

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -126,6 +127,7 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		if err != nil {
 			return err
 		}
+		before := account
 		if p.Name != nil {
 			account.Name = name
 		}
@@ -136,7 +138,9 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		if err := tx.UpdateAccount(ctx, account); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.updated", "account", account.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.updated", "account", account.ID).
+			With("name", before.Name, account.Name).
+			With("address", before.Address, account.Address))
 	})
 	return account, err
 }
@@ -166,6 +170,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 		if account.Kind != gatehouse.KindClient {
 			return gatehouse.Invalid("settings", "settings apply to client accounts only")
 		}
+		before := account.Settings
 		if p.MaxClientUsers != nil {
 			account.Settings.MaxClientUsers = *p.MaxClientUsers
 		}
@@ -176,7 +181,11 @@ func (s *Service) UpdateSettings(ctx context.Context, c gatehouse.Caller, id str
 		if err := tx.UpdateAccount(ctx, account); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.settings_changed", "account", account.ID))
+		after := account.Settings
+		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.settings_changed", "account", account.ID).
+			With("max_client_users", strconv.Itoa(before.MaxClientUsers), strconv.Itoa(after.MaxClientUsers)).
+			With("client_admins_can_add_remote_monitoring", strconv.FormatBool(before.ClientAdminsCanAddRemoteMonitoring),
+				strconv.FormatBool(after.ClientAdminsCanAddRemoteMonitoring)))
 	})
 	return account, err
 }

@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -72,6 +73,30 @@ type AuditEvent struct {
 	TargetID   string
 	IP         string
 	RequestID  string
+	// Changes are the fields the change gave another value, in the order
+	// the use case named them; none for events that only happened.
+	Changes []AuditChange
+}
+
+// AuditChange is one field of a change, named and valued as the API shows
+// that field (max_client_users, roles, home_folder_id: an id), as plain
+// text, lists joined by ", ". Passwords, secrets and photos never appear
+// here: their own actions (password.changed, user.photo_changed, …) say
+// that they changed, and the log must not hold what they are.
+type AuditChange struct {
+	Field, Before, After string
+}
+
+// With adds the change of field from before to after, unless the value
+// stayed: a use case names every field it may have set, and the log keeps
+// those that moved. The event's own list is never shared with the copy
+// returned, so one event may be the base of others.
+func (e AuditEvent) With(field, before, after string) AuditEvent {
+	if before == after {
+		return e
+	}
+	e.Changes = append(slices.Clip(e.Changes), AuditChange{Field: field, Before: before, After: after})
+	return e
 }
 
 // AuditFilter selects one account's audit events, newest first.

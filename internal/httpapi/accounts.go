@@ -133,11 +133,23 @@ type auditEventJSON struct {
 	TargetID   string    `json:"target_id"`
 	IP         string    `json:"ip"`
 	RequestID  string    `json:"request_id"`
+	// Changes is left out of events that changed no field.
+	Changes []auditChangeJSON `json:"changes,omitempty"`
+}
+
+type auditChangeJSON struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 func toAuditEventJSON(e gatehouse.AuditEvent) auditEventJSON {
-	return auditEventJSON{ID: e.ID, At: e.At, AccountID: e.AccountID, ActorID: e.ActorID, Action: e.Action,
+	out := auditEventJSON{ID: e.ID, At: e.At, AccountID: e.AccountID, ActorID: e.ActorID, Action: e.Action,
 		TargetType: e.TargetType, TargetID: e.TargetID, IP: e.IP, RequestID: e.RequestID}
+	for _, c := range e.Changes {
+		out.Changes = append(out.Changes, auditChangeJSON(c))
+	}
+	return out
 }
 
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -124,6 +125,7 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		if err := kernel.DecideOn(c, acc, account, policy.ChangeMember, policy.Target{Level: member.Level}); err != nil {
 			return err
 		}
+		before := member
 		if patch.Roles != nil {
 			roles, err := access.ResolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
 			if err != nil {
@@ -150,7 +152,11 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.updated", "membership", membershipID))
+		// The home folder is kept by id, as the API gives it: readers show
+		// the folder's path of today.
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.updated", "membership", membershipID).
+			With("roles", roleList(before.Roles), roleList(member.Roles)).
+			With("home_folder_id", before.HomeFolderID, member.HomeFolderID))
 	})
 	if err != nil {
 		return member, err
@@ -158,6 +164,13 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 	members := []gatehouse.Member{member}
 	err = s.landHome(ctx, accountID, members)
 	return members[0], err
+}
+
+// roleList is a member's roles as the audit log keeps them: sorted here,
+// as the database's collation may order names otherwise, so that the same
+// roles never read as a change.
+func roleList(names []string) string {
+	return strings.Join(slices.Sorted(slices.Values(names)), ", ")
 }
 
 // isOwnMembership tells whether the membership is the caller's own, active,

@@ -72,6 +72,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 		if err != nil {
 			return err
 		}
+		before := user
 		if p.FirstName != nil {
 			if user.FirstName, err = gatehouse.ValidatePersonName("first_name", *p.FirstName); err != nil {
 				return err
@@ -108,8 +109,19 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 			}
 		}
 		// The change shows in the audit log of every account the person is in.
+		// A new username shows only once confirmed (user.username_changed),
+		// unless it differs from the old one by case alone.
+		changes := gatehouse.AuditEvent{}.
+			With("username", before.Username, user.Username).
+			With("first_name", before.FirstName, user.FirstName).
+			With("last_name", before.LastName, user.LastName).
+			With("language", before.Language, user.Language).
+			With("phone", before.Phone, user.Phone).
+			With("user_type", before.UserType, user.UserType).Changes
 		for _, accountID := range accounts {
-			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, accountID, "user.updated", "user", user.ID)); err != nil {
+			event := s.Audit(c, now, accountID, "user.updated", "user", user.ID)
+			event.Changes = changes
+			if err := tx.InsertAuditEvent(ctx, event); err != nil {
 				return err
 			}
 		}
@@ -235,11 +247,12 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 			return err
 		}
 		for _, m := range memberships {
-			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, m.AccountID, "user.username_changed", "user", user.ID)); err != nil {
+			if err := tx.InsertAuditEvent(ctx, s.Audit(c, now, m.AccountID, "user.username_changed", "user", user.ID).
+				With("username", old, user.Username)); err != nil {
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "user.username_changed", "user", user.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "user.username_changed", "user", user.ID).With("username", old, user.Username))
 	})
 	return user, err
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -10,10 +12,47 @@ import (
 
 func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error {
 	accountID := sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id, changes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes))
 	return mapErr(err)
+}
+
+// auditChange is how one change is kept in the changes column.
+type auditChange struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// auditChanges is the changes column of an event: NULL when it changed no
+// field, so the events that only happened take no room.
+func auditChanges(changes []gatehouse.AuditChange) sql.NullString {
+	if len(changes) == 0 {
+		return sql.NullString{}
+	}
+	out := make([]auditChange, len(changes))
+	for i, c := range changes {
+		out[i] = auditChange(c)
+	}
+	b, _ := json.Marshal(out) // strings always marshal
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// readAuditChanges reads the changes column back.
+func readAuditChanges(column sql.NullString) ([]gatehouse.AuditChange, error) {
+	if !column.Valid || column.String == "" {
+		return nil, nil
+	}
+	var in []auditChange
+	if err := json.Unmarshal([]byte(column.String), &in); err != nil {
+		return nil, fmt.Errorf("audit event changes: %w", err)
+	}
+	out := make([]gatehouse.AuditChange, len(in))
+	for i, c := range in {
+		out[i] = gatehouse.AuditChange(c)
+	}
+	return out, nil
 }
 
 // ListAuditEvents lists newest first. Ids are time-ordered (UUIDv7), so the
@@ -26,7 +65,7 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 	}
 	limit := pageLimit(f.Page.Limit)
 	var args argList
-	query := `SELECT id, account_id, at, actor_id, action, target_type, target_id, ip, request_id
+	query := `SELECT id, account_id, at, actor_id, action, target_type, target_id, ip, request_id, changes
 		FROM audit_events WHERE account_id = ` + args.add(f.AccountID)
 	if after != nil {
 		query += " AND id < " + args.add(after[0])
@@ -55,9 +94,14 @@ func (r reader) ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (g
 			e         gatehouse.AuditEvent
 			accountID sql.NullString
 			at        int64
+			changes   sql.NullString
 		)
-		err := rows.Scan(&e.ID, &accountID, &at, &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.IP, &e.RequestID)
+		if err := rows.Scan(&e.ID, &accountID, &at, &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.IP, &e.RequestID, &changes); err != nil {
+			return e, nil, err
+		}
 		e.AccountID, e.At = accountID.String, fromMicros(at)
+		var err error
+		e.Changes, err = readAuditChanges(changes)
 		return e, []string{e.ID}, err
 	})
 }

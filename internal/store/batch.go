@@ -83,7 +83,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	audits := make([][]any, len(b.AuditEvents))
 	for i, e := range b.AuditEvents {
 		audits[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
-			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID}
+			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes)}
 	}
 	for _, step := range []struct {
 		table   string
@@ -95,7 +95,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		{"membership_roles", []string{"membership_id", "role"}, roles},
 		{"invitations", strings.Split(strings.ReplaceAll(invitationColumns, "i.", ""), ", "), invitations},
 		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},
-		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id"}, audits},
+		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id", "changes"}, audits},
 	} {
 		if err := t.insertRows(ctx, step.table, step.columns, "", step.rows); err != nil {
 			return err

@@ -63,6 +63,49 @@ func (d auditData) TargetName(id string) string {
 	return ""
 }
 
+// FieldName names a changed field in the reader's language.
+func (d auditData) FieldName(field string) string {
+	if text, ok := d.texts["field_"+field]; ok {
+		return text
+	}
+	return field
+}
+
+// ChangeValue shows one value of a changed field as people read it: the
+// path of a folder the log keeps by id, a level or a switch in words, and
+// a word for no value at all.
+func (d auditData) ChangeValue(field, value string) string {
+	if value == "" {
+		return d.texts["audit_no_value"]
+	}
+	key := ""
+	switch field {
+	case "home_folder_id", "parent_id":
+		if name, ok := d.names[value]; ok {
+			return name
+		}
+	case "level":
+		key = "level_" + value
+	case "language":
+		key = "audit_language_" + value
+	case "client_admins_can_add_remote_monitoring":
+		key = "audit_" + value
+	}
+	if text, ok := d.texts[key]; ok {
+		return text
+	}
+	return value
+}
+
+// changeLine is one change as the CSV export writes it.
+func (d auditData) changeLine(changes []gatehouse.AuditChange) string {
+	parts := make([]string, len(changes))
+	for i, c := range changes {
+		parts[i] = d.FieldName(c.Field) + ": " + d.ChangeValue(c.Field, c.Before) + " → " + d.ChangeValue(c.Field, c.After)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // auditCategories are the filters of the audit page: the first word of
 // every action.
 var auditCategories = []string{"account.", "user.", "invitation.", "bulk_invitation.", "remote_monitoring.", "role.", "folder.", "group.",
@@ -156,7 +199,7 @@ func (p *Pages) auditCSV(w http.ResponseWriter, r *http.Request, v *visit) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
 	out := csv.NewWriter(w)
-	_ = out.Write([]string{"at", "actor_id", "actor", "action", "what", "target_type", "target_id", "target", "ip", "request_id"})
+	_ = out.Write([]string{"at", "actor_id", "actor", "action", "what", "target_type", "target_id", "target", "ip", "request_id", "changes"})
 	written := 0
 	for written < maxAuditExport {
 		f.Page.Limit = gatehouse.MaxPageLimit
@@ -171,7 +214,7 @@ func (p *Pages) auditCSV(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 		for _, e := range page.Items {
 			_ = out.Write(safeCells(e.At.UTC().Format(time.RFC3339), e.ActorID, data.ActorName(e.ActorID), e.Action, data.Sentence(e.Action),
-				e.TargetType, e.TargetID, data.TargetName(e.TargetID), e.IP, e.RequestID))
+				e.TargetType, e.TargetID, data.TargetName(e.TargetID), e.IP, e.RequestID, data.changeLine(e.Changes)))
 			written++
 		}
 		if page.NextCursor == "" {

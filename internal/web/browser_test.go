@@ -254,6 +254,12 @@ func TestPortalInABrowser(t *testing.T) {
 		t.Errorf("the result file: %v\n%s", err, result)
 	}
 
+	// A change of a long value without spaces, made and undone: the audit
+	// log shows both, and must wrap them rather than widen a phone's page.
+	long := strings.Repeat("Zone-industrielle-des-Grandes-Terres-", 5)
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+store, op, map[string]string{"address": long})
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+store, op, map[string]string{"address": "12 Rue de la Paix, Paris"})
+
 	// On a phone.
 	step(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.URL+"/accounts/"+store), chromedp.WaitVisible(chromedp.ID("members")))
 	screenshot(t, ctx, "phone-users")
@@ -270,6 +276,11 @@ func TestPortalInABrowser(t *testing.T) {
 		switch path {
 		case "/api-tokens":
 			screenshot(t, ctx, "phone-api-tokens")
+		case "/audit":
+			if changes := text(t, ctx, "#audit"); !strings.Contains(changes, long) {
+				t.Errorf("the audit log on a phone does not show the long address changed: %q", changes)
+			}
+			screenshot(t, ctx, "phone-audit")
 		case "/users/" + annMembership:
 			screenshot(t, ctx, "phone-member")
 		}

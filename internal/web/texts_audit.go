@@ -1,7 +1,51 @@
 package web
 
 // auditTexts are the words of the audit log: the before and after of each change.
+// A changed field is named by "field_" and its name in the API; a value
+// shown in words rather than as kept has its own key.
 var auditTexts = map[string]map[string]string{
-	"en": {},
-	"fr": {},
+	"en": {
+		"field_max_client_users":                        "Client-user limit",
+		"field_client_admins_can_add_remote_monitoring": "Administrators may create the remote monitoring user",
+		"field_name":           "Name",
+		"field_address":        "Address",
+		"field_username":       "Username",
+		"field_first_name":     "First name",
+		"field_last_name":      "Last name",
+		"field_language":       "Language",
+		"field_phone":          "Mobile phone",
+		"field_user_type":      "User type",
+		"field_level":          "Level",
+		"field_roles":          "Roles",
+		"field_home_folder_id": "Home folder",
+		"field_permissions":    "Permissions",
+		"field_parent_id":      "Parent folder",
+		"audit_no_value":       "none",
+		"audit_true":           "yes",
+		"audit_false":          "no",
+		"audit_language_en":    "English",
+		"audit_language_fr":    "French",
+	},
+	"fr": {
+		"field_max_client_users":                        "Limite d'utilisateurs client",
+		"field_client_admins_can_add_remote_monitoring": "Les administrateurs peuvent créer l'utilisateur de télésurveillance",
+		"field_name":           "Nom",
+		"field_address":        "Adresse",
+		"field_username":       "Identifiant",
+		"field_first_name":     "Prénom",
+		"field_last_name":      "Nom de famille",
+		"field_language":       "Langue",
+		"field_phone":          "Téléphone mobile",
+		"field_user_type":      "Type d'utilisateur",
+		"field_level":          "Niveau",
+		"field_roles":          "Rôles",
+		"field_home_folder_id": "Dossier d'accueil",
+		"field_permissions":    "Permissions",
+		"field_parent_id":      "Dossier parent",
+		"audit_no_value":       "aucun",
+		"audit_true":           "oui",
+		"audit_false":          "non",
+		"audit_language_en":    "anglais",
+		"audit_language_fr":    "français",
+	},
 }

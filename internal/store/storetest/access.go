@@ -27,6 +27,7 @@ func runAccess(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open(t)) })
 	t.Run("SignInSecretsWorkOnce", func(t *testing.T) { testSignInSecretsWorkOnce(t, open(t)) })
 	t.Run("AuditFilters", func(t *testing.T) { testAuditFilters(t, open(t)) })
+	t.Run("AuditChanges", func(t *testing.T) { testAuditChanges(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
