@@ -22,6 +22,12 @@ func (l Level) IsIntegratorStaff() bool {
 	return l == LevelIntegratorAdmin || l == LevelIntegratorUser
 }
 
+// IsAdmin tells whether the level is an administrator's, who must sign in
+// with a second factor (R-P4).
+func (l Level) IsAdmin() bool {
+	return l == LevelIntegratorAdmin || l == LevelClientAdmin
+}
+
 // Principal is who makes a request: an operator (platform support), or a user
 // acting through a session or an API token.
 type Principal struct {

@@ -24,7 +24,7 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 
 	base := "/accounts/" + site
 	for _, path := range []string{base + "/folders/" + folder + "/delete", base + "/users/" + guard + "/remove",
-		base + "/users/" + guard + "/end-sessions", base + "/roles/" + role + "/delete", "/profile/mfa/off"} {
+		base + "/users/" + guard + "/end-sessions", base + "/users/" + guard + "/reset-mfa", base + "/roles/" + role + "/delete", "/profile/mfa/off"} {
 		resp, body := page.do(t, "GET", path, nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) || !strings.Contains(body, `action="`+path+`"`) {
 			t.Errorf("GET %s: %d, no confirmation posting to itself\n%.400s", path, resp.StatusCode, body)

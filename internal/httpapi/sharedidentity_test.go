@@ -51,6 +51,7 @@ func TestSharedIdentityCannotBeTakenOver(t *testing.T) {
 				"phone":      e.Do(t, "PATCH", "/api/v1/users/"+victim, attacker, map[string]string{"phone": "+33612345678"}),
 				"lock":       e.Do(t, "DELETE", "/api/v1/users/"+victim+"/sign-in-lock", attacker, nil),
 				"sessions":   e.Do(t, "DELETE", "/api/v1/users/"+victim+"/sessions", attacker, nil),
+				"mfa":        e.Do(t, "DELETE", "/api/v1/users/"+victim+"/mfa", attacker, nil),
 				// The integrator administrator of the person's first site does
 				// not manage the second either.
 				"first site's integrator": e.Do(t, "PATCH", "/api/v1/users/"+victim, ts.tokens["i1-admin"], map[string]string{"last_name": "X"}),

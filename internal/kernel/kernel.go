@@ -169,3 +169,29 @@ func (k *Kernel) Mail(now time.Time, to, lang, kind string, data messages.Data) 
 	id := k.NewID()
 	return gatehouse.Message{ID: id, MessageID: id + "@" + k.mailDomain, To: to, Subject: subject, Body: body, CreatedAt: now}, nil
 }
+
+// UserReader reads one identity.
+type UserReader interface {
+	User(ctx context.Context, id string) (gatehouse.User, error)
+}
+
+// RequesterName names the caller in a message to a person about a change
+// someone made to them: the caller's name and username, or that an operator
+// did it.
+func (k *Kernel) RequesterName(ctx context.Context, r UserReader, c gatehouse.Caller, lang string) (string, error) {
+	if c.Principal.UserID == "" {
+		if lang == "fr" {
+			return "Un opérateur de la plateforme", nil
+		}
+		return "An operator of the platform", nil
+	}
+	who, err := r.User(ctx, c.Principal.UserID)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSpace(who.FirstName + " " + who.LastName)
+	if name == "" {
+		return who.Username, nil
+	}
+	return name + " (" + who.Username + ")", nil
+}

@@ -29,6 +29,9 @@ const (
 	AccountNotice = "account_notice"
 	// PasswordReset carries a "forgot your password?" link.
 	PasswordReset = "password_reset"
+	// SecondFactorReset tells a person that an administrator cleared their
+	// second factor, so that a reset they did not ask for is noticed.
+	SecondFactorReset = "second_factor_reset"
 	// AccountNoticeSMS is the same by text.
 	AccountNoticeSMS = "account_notice_sms"
 )
@@ -86,6 +89,15 @@ A change of your username to {{.Username}} was asked for. To confirm it, open th
 {{.Link}}
 
 The link works once and expires on {{date .ExpiresAt}}. Until then you sign in with your current username. If you did not ask for this, ignore this message.
+`,
+		},
+		SecondFactorReset: {
+			subject: "Your second factor was reset",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}} reset the second factor of your username {{.Username}}: your authenticator app, text codes and recovery codes no longer work, and your sessions have ended. At your next sign-in you will set up a new second factor.
+
+If you did not ask for this, tell your administrator or support now.
 `,
 		},
 		UsernameChangeNotice: {
@@ -155,6 +167,15 @@ Le remplacement de votre identifiant par {{.Username}} a été demandé. Pour le
 {{.Link}}
 
 Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. D'ici là, vous vous connectez avec votre identifiant actuel. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
+`,
+		},
+		SecondFactorReset: {
+			subject: "Votre second facteur a été réinitialisé",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}} a réinitialisé le second facteur de votre identifiant {{.Username}} : votre application d'authentification, les codes par SMS et vos codes de secours ne fonctionnent plus, et vos sessions ont pris fin. À votre prochaine connexion, vous configurerez un nouveau second facteur.
+
+Si vous n'êtes pas à l'origine de cette demande, prévenez dès maintenant votre administrateur ou le support.
 `,
 		},
 		UsernameChangeNotice: {

@@ -34,9 +34,13 @@ const (
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.
-	ReadMembers            Action = "members.read"
-	AddMember              Action = "member.add"
-	ChangeMember           Action = "member.change"
+	ReadMembers  Action = "members.read"
+	AddMember    Action = "member.add"
+	ChangeMember Action = "member.change"
+	// ChangeMemberLevel moves a member between the levels of their account
+	// (user and administrator); Target.Level names each of the two levels
+	// in turn, and Target.Self the actor's own membership.
+	ChangeMemberLevel      Action = "member.change_level"
 	RemoveMember           Action = "member.remove"
 	ReadMemberPermissions  Action = "member.read_permissions"
 	SetOwnNotifications    Action = "member.set_own_notifications"
@@ -47,6 +51,9 @@ const (
 	ReadPhoto     Action = "identity.read_photo"
 	UnlockSignIn  Action = "identity.unlock_sign_in"
 	EndSessionsOf Action = "identity.end_sessions"
+	// ResetSecondFactor clears a person's lost second factor, so that their
+	// next sign-in sets up a new one.
+	ResetSecondFactor Action = "identity.reset_second_factor"
 
 	// What a signed-in person does for themself.
 	ReadSelf              Action = "self.read"
@@ -172,8 +179,8 @@ func ScopeOf(act Action) string {
 		return gatehouse.ScopeNotify
 	case AskChecks:
 		return gatehouse.ScopeCheck
-	case AddMember, ChangeMember, RemoveMember, SetOwnNotifications, ManageRemoteMonitoring, EditIdentity,
-		UnlockSignIn, EndSessionsOf, ManageAccessRules, ManageFolders:
+	case AddMember, ChangeMember, ChangeMemberLevel, RemoveMember, SetOwnNotifications, ManageRemoteMonitoring, EditIdentity,
+		UnlockSignIn, EndSessionsOf, ResetSecondFactor, ManageAccessRules, ManageFolders:
 		return gatehouse.ScopeUsersWrite
 	}
 	return ""
@@ -300,7 +307,7 @@ func decide(a Actor, act Action, t Target) error {
 			return forbidden("you sign in through your identity provider: change your password there")
 		}
 		return nil
-	case EditIdentity, ReadPhoto, UnlockSignIn, EndSessionsOf:
+	case EditIdentity, ReadPhoto, UnlockSignIn, EndSessionsOf, ResetSecondFactor:
 		return decideIdentity(a, act, t)
 	}
 
@@ -339,6 +346,16 @@ func decide(a Actor, act Action, t Target) error {
 			return forbidden("built-in roles cannot be changed or deleted")
 		}
 		return nil
+	case ChangeMemberLevel:
+		// One's own level is changed by another administrator: nobody locks
+		// themself out of an account or raises themself.
+		if t.Self && !a.Operator {
+			return forbidden("ask another administrator to change your own level")
+		}
+		if t.Level == gatehouse.LevelRemoteMonitoring {
+			return forbidden("the remote monitoring user's level is fixed")
+		}
+		return decideMember(a.Access, ChangeMember, t)
 	case AddMember, ChangeMember, RemoveMember:
 		if t.Level == "" {
 			if managesPeople(a.Access, t.Account) || (act == RemoveMember && managesRemoteMonitoring(a.Access, t)) {
@@ -436,6 +453,8 @@ func decideIdentity(a Actor, act Action, t Target) error {
 			return forbidden("ask an administrator to unlock your sign-in")
 		case EndSessionsOf:
 			return forbidden("end your own sessions from /api/v1/me/sessions")
+		case ResetSecondFactor:
+			return forbidden("change your own second factor from /api/v1/me/mfa, or sign in with a recovery code")
 		}
 		if a.Person {
 			return nil

@@ -50,6 +50,8 @@ var Variants = map[string]string{
 	"user":                  "a user of the account (integrator or client user)",
 	"remote_monitoring":     "the account's remote monitoring user",
 	"own-notifications":     "the actor's own membership, notification choices alone",
+	"to-admin":              "a user made an administrator, or an administrator made a user",
+	"own-level":             "the actor's own level",
 	"builtin":               "a built-in role (viewer, editor, manager)",
 	"folder-manager":        "where the actor holds folders.manage through a grant",
 	"folder-hidden":         "a folder out of the actor's sight",
@@ -90,8 +92,13 @@ func variantTarget(r Route, c Column) Target {
 		t.Memberships = []Membership{{Account: gatehouse.KindClient, Level: gatehouse.LevelRemoteMonitoring, Actor: c.Actor.Access}}
 	case "provider":
 		t.Self, t.ProviderIdentity = true, true
-	case "admin":
+	case "admin", "to-admin":
 		t.Level = adminLevel
+	case "own-level":
+		t.Self, t.Level = true, c.Actor.Level
+		if t.Level == "" {
+			t.Level = adminLevel
+		}
 	case "user":
 		t.Level = userLevel
 	case "remote_monitoring":

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
+	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
@@ -51,6 +52,46 @@ func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID 
 		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
 	})
+}
+
+// ResetSecondFactor clears the second factor of a person who lost it (a
+// phone gone, no recovery code left): their authenticator key, phone for
+// codes and recovery codes go, every session ends, and they set up a new
+// factor at their next sign-in. The same people who may end the person's
+// sessions may do it; the person is told by e-mail who did.
+func (s *Service) ResetSecondFactor(ctx context.Context, c gatehouse.Caller, userID string) error {
+	err := s.mySessionsStore.Write(ctx, func(tx MySessionsTx) error {
+		user, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.ResetSecondFactor, ""); err != nil {
+			return err
+		}
+		now := s.Now()
+		if err := tx.SetMFAMethod(ctx, user.ID, gatehouse.MFANone, "", ""); err != nil {
+			return err
+		}
+		if err := tx.ReplaceRecoveryCodes(ctx, user.ID, nil); err != nil {
+			return err
+		}
+		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
+			return err
+		}
+		requester, err := s.RequesterName(ctx, tx, c, user.Language)
+		if err != nil {
+			return err
+		}
+		if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.SecondFactorReset, messages.Data{
+			FirstName: user.FirstName, Username: user.Username, RequestedBy: requester}); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.reset_by_administrator", "user", user.ID))
+	})
+	if err == nil {
+		s.MailQueued()
+	}
+	return err
 }
 
 // ChangePassword replaces the caller's password, given the current one

@@ -146,6 +146,11 @@ type MySessionsTx interface {
 	RevokeUserSession(ctx context.Context, userID, id string, now time.Time) error
 	// SetPassword replaces an active identity's password hash.
 	SetPassword(ctx context.Context, userID, passwordHash string) error
+	// SetMFAMethod sets the identity's second factor: its method, the
+	// sealed authenticator key and the phone for codes by text.
+	SetMFAMethod(ctx context.Context, userID, method, totpSecret, phone string) error
+	// ReplaceRecoveryCodes replaces the identity's recovery codes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error
 }
 
 // MySessionsStore is the store as a person's own sessions and password sees it.

@@ -365,6 +365,13 @@ func (r reader) ReachesFolder(ctx context.Context, accountID, userID, folderID s
 	return reaches, mapErr(err)
 }
 
+func (t *tx) SetMembershipLevel(ctx context.Context, accountID, membershipID string, level gatehouse.Level) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	return t.guarded(ctx, "user", `UPDATE memberships SET level = $3 WHERE account_id = $1 AND id = $2`, accountID, membershipID, string(level))
+}
+
 func (t *tx) SetMembershipHomeFolder(ctx context.Context, accountID, membershipID, folderID string) error {
 	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
 		return err

@@ -22,6 +22,8 @@ type memberData struct {
 	IsSelf      bool
 	IdentityErr string // why the person's identity may not be changed here, "" when it may
 	MayIdentity bool
+	Levels      []gatehouse.Level // the levels the member may be moved between
+	HasPhoto    bool
 }
 
 // HasRole tells whether the member holds the role.
@@ -47,6 +49,12 @@ func (p *Pages) renderMember(w http.ResponseWriter, r *http.Request, v *visit, s
 		IsSelf: m.UserID == v.caller.Principal.UserID}
 	if _, sources, err := p.svc.People.EffectivePermissions(ctx, v.caller, account, m.ID); err == nil {
 		data.Sources = sources
+	}
+	if data.MayManage && !data.IsRemote {
+		data.Levels = p.svc.People.LevelsFor(ctx, v.caller, account, m)
+	}
+	if _, err := p.svc.People.Photo(ctx, v.caller, m.UserID); err == nil {
+		data.HasPhoto = true
 	}
 	if v.view.Account.Kind == gatehouse.KindClient && data.MayManage {
 		data.Roles, _ = p.svc.Access.Roles(ctx, v.caller, account)
@@ -79,6 +87,23 @@ func (p *Pages) renderMember(w http.ResponseWriter, r *http.Request, v *visit, s
 	p.renderPortal(w, r, status, "member.html", v)
 }
 
+// memberPhoto serves a member's photo to those who see them in this
+// account (the same decision as the API's).
+func (p *Pages) memberPhoto(w http.ResponseWriter, r *http.Request, v *visit) {
+	m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, r.PathValue("membership_id"))
+	var image []byte
+	if err == nil {
+		image, err = p.svc.People.Photo(r.Context(), v.caller, m.UserID)
+	}
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, _ = w.Write(image)
+}
+
 // saveMember changes a member's roles and home folder.
 func (p *Pages) saveMember(w http.ResponseWriter, r *http.Request, v *visit) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -87,10 +112,13 @@ func (p *Pages) saveMember(w http.ResponseWriter, r *http.Request, v *visit) {
 	if roles == nil {
 		roles = []string{}
 	}
-	home := r.PostForm.Get("home_folder_id")
-	patch := people.MemberPatch{HomeFolderID: &home}
+	patch := people.MemberPatch{}
+	if level := gatehouse.Level(r.PostForm.Get("level")); level != "" {
+		patch.Level = &level
+	}
 	if v.view.Account.Kind == gatehouse.KindClient {
-		patch.Roles = &roles
+		home := r.PostForm.Get("home_folder_id")
+		patch.Roles, patch.HomeFolderID = &roles, &home
 	}
 	id := r.PathValue("membership_id")
 	if _, err := p.svc.People.UpdateMember(r.Context(), v.caller, v.view.Account.ID, id, patch); err != nil {
@@ -103,7 +131,8 @@ func (p *Pages) saveMember(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 // memberAction is one thing done to a member from their page: removing
-// them, ending their sessions, clearing their sign-in lock.
+// them, ending their sessions, clearing their sign-in lock, resetting their
+// lost second factor.
 func (p *Pages) memberAction(kind string) func(http.ResponseWriter, *http.Request, *visit) {
 	return func(w http.ResponseWriter, r *http.Request, v *visit) {
 		ctx := r.Context()
@@ -119,6 +148,8 @@ func (p *Pages) memberAction(kind string) func(http.ResponseWriter, *http.Reques
 				err = p.svc.SignIn.EndSessionsOf(ctx, v.caller, m.UserID)
 			case "unlock":
 				err = p.svc.People.UnlockSignIn(ctx, v.caller, m.UserID)
+			case "reset_mfa":
+				err = p.svc.SignIn.ResetSecondFactor(ctx, v.caller, m.UserID)
 			}
 		}
 		if err != nil {
