@@ -292,7 +292,9 @@ func seed(n *node, integratorID string, count int) error {
 		err := db.Write(ctx, func(tx *store.WriteTx) error {
 			for i := range batch {
 				k := done + i
-				name := fmt.Sprintf("%s %s %04d", cities[k%len(cities)], kinds[(k/len(cities))%len(kinds)], k%1000)
+				// The number keeps names unique: the clients of one integrator have
+				// unique names.
+				name := fmt.Sprintf("%s %s %06d", cities[k%len(cities)], kinds[(k/len(cities))%len(kinds)], k)
 				if err := tx.InsertAccount(ctx, gatehouse.Account{ID: kernel.NewID(), Kind: gatehouse.KindClient, Name: name,
 					IntegratorID: integratorID, Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: now, UpdatedAt: now}); err != nil {
 					return err

@@ -54,6 +54,44 @@ type Error struct {
 	Message string
 	// Field names the input at fault, in the request's own spelling.
 	Field string
+	// Also are the other invalid fields of the same request, so that a
+	// form shows every mistake at once rather than one per attempt.
+	Also []*Error
+}
+
+// Validation gathers the invalid fields of one request.
+type Validation struct {
+	first *Error
+	err   error
+}
+
+// Check records err: a validation error joins the others, and the first
+// error of another kind is kept to be answered instead of them.
+func (v *Validation) Check(err error) {
+	var e *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &e) && e.Code == EINVALID && e.Field != "":
+		if v.first == nil {
+			v.first = &Error{Code: e.Code, Message: e.Message, Field: e.Field}
+		} else {
+			v.first.Also = append(v.first.Also, e)
+		}
+	case v.err == nil:
+		v.err = err
+	}
+}
+
+// Err returns nil when every check passed; otherwise the first error that
+// is not a validation error, or the first invalid field with the others.
+func (v *Validation) Err() error {
+	if v.err != nil {
+		return v.err
+	}
+	if v.first != nil {
+		return v.first
+	}
+	return nil
 }
 
 func (e *Error) Error() string {

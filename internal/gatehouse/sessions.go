@@ -69,8 +69,14 @@ type MembershipSummary struct {
 	AccountID   string
 	AccountName string
 	AccountKind AccountKind
-	Level       Level
-	Status      MembershipStatus
+	// IntegratorName names a client account's integrator, which tells two
+	// sites of one name apart; "" for an integrator account.
+	IntegratorName string
+	// AccountAddress tells apart two clients of one integrator that shared
+	// a name before names were unique.
+	AccountAddress string
+	Level          Level
+	Status         MembershipStatus
 	// Notifications are the member's choices there (R-N3).
 	Notifications Notifications
 }

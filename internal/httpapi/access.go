@@ -370,6 +370,7 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	var in struct {
+		Level         *gatehouse.Level   `json:"level"`
 		Roles         *[]string          `json:"roles"`
 		HomeFolderID  json.RawMessage    `json:"home_folder_id"`
 		Notifications *notificationsJSON `json:"notifications"`
@@ -378,7 +379,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	patch := people.MemberPatch{Roles: in.Roles}
+	patch := people.MemberPatch{Level: in.Level, Roles: in.Roles}
 	if in.Notifications != nil {
 		n := gatehouse.Notifications(*in.Notifications)
 		patch.Notifications = &n

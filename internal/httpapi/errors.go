@@ -17,6 +17,14 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Fields lists every invalid field of the request, the first one (in
+	// field and message) included, when there are several.
+	Fields []fieldError `json:"fields,omitempty"`
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // writeError answers with the contract's error body. An error that is not a
@@ -34,5 +42,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// seconds after a restart.
 		w.Header().Set("Retry-After", "2")
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+	body := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	if len(e.Also) > 0 {
+		body.Fields = []fieldError{{Field: e.Field, Message: e.Message}}
+		for _, other := range e.Also {
+			body.Fields = append(body.Fields, fieldError{Field: other.Field, Message: other.Message})
+		}
+	}
+	writeJSON(w, status, errorBody{Error: body})
 }

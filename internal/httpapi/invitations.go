@@ -32,7 +32,9 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	invs, err := s.svc.People.Invitations(r.Context(), caller(r), r.PathValue("id"), gatehouse.InvitationStatus(r.URL.Query().Get("status")), page)
+	q := r.URL.Query()
+	invs, err := s.svc.People.FindInvitations(r.Context(), caller(r), r.PathValue("id"), gatehouse.InvitationFilter{
+		Status: gatehouse.InvitationStatus(q.Get("status")), Query: q.Get("q"), Page: page})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -91,7 +91,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	members, err := s.svc.People.Members(r.Context(), caller(r), r.PathValue("id"), page)
+	q := r.URL.Query()
+	members, err := s.svc.People.FindMembers(r.Context(), caller(r), r.PathValue("id"), gatehouse.MemberFilter{Query: q.Get("q"),
+		Status: gatehouse.MembershipStatus(q.Get("status")), Level: gatehouse.Level(q.Get("level")), Page: page})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

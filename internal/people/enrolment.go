@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -27,8 +25,11 @@ type NewMember struct {
 	Roles            []string // nil: ["viewer"] for client users
 	HomeFolderID     string
 	Phone            string
-	UserType         string
-	Notifications    gatehouse.Notifications
+	// PhoneCountry is the two-letter country picked beside a phone number
+	// typed without its +country code; "" requires the code.
+	PhoneCountry  string
+	UserType      string
+	Notifications gatehouse.Notifications
 	// MFARequired makes a second factor mandatory for the person (seed
 	// 003): they enroll one at their next sign-in and cannot turn it off.
 	// It only ever adds protection, so it applies to an existing identity
@@ -43,40 +44,47 @@ type NewMember struct {
 // waits for activation and an invitation is created. Client users count
 // against the account's limit, pending ones included.
 func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID string, in NewMember) (gatehouse.Member, error) {
+	// Every field that can be checked alone is, and all the mistakes are
+	// answered at once.
+	var check gatehouse.Validation
 	username, err := gatehouse.ParseUsername("username", in.Username)
-	if err != nil {
-		return gatehouse.Member{}, err
-	}
+	check.Check(err)
 	email := username
 	if strings.TrimSpace(in.Email) != "" {
-		if email, err = gatehouse.ParseEmail("email", in.Email); err != nil {
-			return gatehouse.Member{}, err
-		}
+		email, err = gatehouse.ParseEmail("email", in.Email)
+		check.Check(err)
 	}
 	language := in.Language
 	if language == "" {
 		language = "en"
 	}
 	if !gatehouse.ValidLanguage(language) {
-		return gatehouse.Member{}, gatehouse.Invalid("language", "language must be one of %s", strings.Join(gatehouse.Languages, ", "))
+		check.Check(gatehouse.Invalid("language", "language must be one of %s", strings.Join(gatehouse.Languages, ", ")))
 	}
 	switch in.Level {
 	case gatehouse.LevelIntegratorAdmin, gatehouse.LevelIntegratorUser, gatehouse.LevelClientAdmin, gatehouse.LevelClientUser:
 	case "":
-		return gatehouse.Member{}, gatehouse.Invalid("level", "level is required")
+		check.Check(gatehouse.Invalid("level", "level is required"))
 	default:
-		return gatehouse.Member{}, gatehouse.Invalid("level", "level must be integrator_admin, integrator_user, client_admin or client_user")
+		check.Check(gatehouse.Invalid("level", "level must be integrator_admin, integrator_user, client_admin or client_user"))
 	}
 	userType, err := validateUserType(in.UserType)
-	if err != nil {
-		return gatehouse.Member{}, err
-	}
+	check.Check(err)
 	requestedRoles := in.Roles
 	if requestedRoles == nil && in.Level == gatehouse.LevelClientUser {
 		requestedRoles = []string{"viewer"}
 	}
-	phone, err := normalizePhone(in.Phone)
-	if err != nil {
+	phone, err := gatehouse.NormalizePhone(in.Phone, in.PhoneCountry)
+	check.Check(err)
+	for _, name := range []struct{ field, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}} {
+		// Names may be left out (an existing identity keeps its own), but
+		// what is given must be a name.
+		if strings.TrimSpace(name.value) != "" {
+			_, err := gatehouse.ValidatePersonName(name.field, name.value)
+			check.Check(err)
+		}
+	}
+	if err := check.Err(); err != nil {
 		return gatehouse.Member{}, err
 	}
 	firstName, lastName := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
@@ -266,21 +274,4 @@ func levelsOf(kind gatehouse.AccountKind) string {
 		return "integrator_admin or integrator_user"
 	}
 	return "client_admin or client_user"
-}
-
-// normalizePhone parses a mobile number given with its country code and
-// returns it in E.164 form (R-U7).
-func normalizePhone(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", nil
-	}
-	if len(raw) > 40 {
-		return "", gatehouse.Invalid("phone", "phone must be a phone number with its country code, such as +33 6 12 34 56 78")
-	}
-	num, err := phonenumbers.Parse(raw, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", gatehouse.Invalid("phone", "phone must be a phone number with its country code, such as +33 6 12 34 56 78")
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

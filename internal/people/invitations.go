@@ -11,7 +11,16 @@ import (
 
 // Invitations lists an account's invitations, newest first (R-M5).
 func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID string, status gatehouse.InvitationStatus, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Invitation], error) {
-	switch status {
+	return s.FindInvitations(ctx, c, accountID, gatehouse.InvitationFilter{Status: status, Page: page})
+}
+
+// FindInvitations lists an account's invitations the filter keeps, newest
+// first: a status, a search by address.
+func (s *Service) FindInvitations(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.InvitationFilter) (gatehouse.Page[gatehouse.Invitation], error) {
+	if len(f.Query) > 200 {
+		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("q", "a search is 200 characters at most")
+	}
+	switch f.Status {
 	case "", gatehouse.InvitationPending, gatehouse.InvitationAccepted, gatehouse.InvitationExpired, gatehouse.InvitationCancelled:
 	default:
 		return gatehouse.Page[gatehouse.Invitation]{}, gatehouse.Invalid("status", "status must be pending, accepted, expired or cancelled")
@@ -20,7 +29,7 @@ func (s *Service) Invitations(ctx context.Context, c gatehouse.Caller, accountID
 		return gatehouse.Page[gatehouse.Invitation]{}, err
 	}
 	now := s.Now()
-	invs, err := s.invitationsStore.ListInvitations(ctx, accountID, status, now, page)
+	invs, err := s.invitationsStore.FindInvitations(ctx, accountID, f, now)
 	for i := range invs.Items {
 		invs.Items[i].Status = invs.Items[i].StatusAt(now)
 	}

@@ -28,10 +28,38 @@ func (s *Service) Member(ctx context.Context, c gatehouse.Caller, accountID, mem
 
 // Members lists the users of an account, oldest first.
 func (s *Service) Members(ctx context.Context, c gatehouse.Caller, accountID string, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
+	return s.FindMembers(ctx, c, accountID, gatehouse.MemberFilter{Page: page})
+}
+
+// UserTypes lists the user types in use in an account, the choices a form
+// offers for a new member's (R-U7).
+func (s *Service) UserTypes(ctx context.Context, c gatehouse.Caller, accountID string) ([]string, error) {
+	if _, err := s.Authorize(ctx, s.membersStore, c, accountID, policy.ReadMembers); err != nil {
+		return nil, err
+	}
+	return s.membersStore.UserTypes(ctx, accountID)
+}
+
+// FindMembers lists the users of an account the filter keeps, oldest
+// first: a search by username or name, a status, a level.
+func (s *Service) FindMembers(ctx context.Context, c gatehouse.Caller, accountID string, f gatehouse.MemberFilter) (gatehouse.Page[gatehouse.Member], error) {
+	switch f.Status {
+	case "", gatehouse.MembershipActive, gatehouse.MembershipActivationRequired:
+	default:
+		return gatehouse.Page[gatehouse.Member]{}, gatehouse.Invalid("status", "status must be active or activation_required")
+	}
+	switch f.Level {
+	case "", gatehouse.LevelIntegratorAdmin, gatehouse.LevelIntegratorUser, gatehouse.LevelClientAdmin, gatehouse.LevelClientUser, gatehouse.LevelRemoteMonitoring:
+	default:
+		return gatehouse.Page[gatehouse.Member]{}, gatehouse.Invalid("level", "level must be one of the levels")
+	}
+	if len(f.Query) > 200 {
+		return gatehouse.Page[gatehouse.Member]{}, gatehouse.Invalid("q", "a search is 200 characters at most")
+	}
 	if _, err := s.Authorize(ctx, s.membersStore, c, accountID, policy.ReadMembers); err != nil {
 		return gatehouse.Page[gatehouse.Member]{}, err
 	}
-	members, err := s.membersStore.ListMembers(ctx, accountID, page)
+	members, err := s.membersStore.FindMembers(ctx, accountID, f)
 	if err != nil {
 		return members, err
 	}
@@ -86,6 +114,9 @@ func (s *Service) checkHomeFolder(ctx context.Context, r homeFolders, m gatehous
 // MemberPatch changes a user of an account; nil fields stay. HomeFolderID
 // "" clears the home folder.
 type MemberPatch struct {
+	// Level moves the member between the levels of their account: a user
+	// becomes an administrator or the other way round.
+	Level         *gatehouse.Level
 	Roles         *[]string
 	HomeFolderID  *string
 	Notifications *gatehouse.Notifications
@@ -94,10 +125,79 @@ type MemberPatch struct {
 // onlyNotifications tells whether the patch changes the notification
 // choices alone: what members may do on their own membership (R-N3).
 func (p MemberPatch) onlyNotifications() bool {
-	return p.Roles == nil && p.HomeFolderID == nil && p.Notifications != nil
+	return p.Level == nil && p.Roles == nil && p.HomeFolderID == nil && p.Notifications != nil
 }
 
-// UpdateMember changes a member's account-wide roles or home folder. The
+// changeLevel moves a member to another level of their account (R-P2): a
+// client user made an administrator gives their slot back, an
+// administrator made a client user takes one (or the change fails with
+// EUSERLIMIT on a full account). A person raised to administrator without
+// a second factor is signed out everywhere, so that no session opened
+// without one acts as an administrator (R-P4).
+func (s *Service) changeLevel(ctx context.Context, tx MembersTx, c gatehouse.Caller, acc gatehouse.Access, account gatehouse.Account, member *gatehouse.Member, next gatehouse.Level) error {
+	if !levelFitsAccount(next, account.Kind) {
+		return gatehouse.Invalid("level", "a %s account takes %s", account.Kind, levelsOf(account.Kind))
+	}
+	own := member.UserID == c.Principal.UserID
+	for _, level := range []gatehouse.Level{member.Level, next} {
+		if err := kernel.DecideOn(c, acc, account, policy.ChangeMemberLevel, policy.Target{Level: level, Self: own}); err != nil {
+			return err
+		}
+	}
+	switch {
+	case next == gatehouse.LevelClientUser:
+		if err := tx.ReserveClientUserSlot(ctx, account.ID); err != nil {
+			return err
+		}
+	case member.Level == gatehouse.LevelClientUser:
+		if err := tx.ReleaseClientUserSlot(ctx, account.ID); err != nil {
+			return err
+		}
+	}
+	if err := tx.SetMembershipLevel(ctx, account.ID, member.ID, next); err != nil {
+		return err
+	}
+	now := s.Now()
+	if next.IsAdmin() {
+		creds, err := tx.Credentials(ctx, member.Username)
+		if err != nil {
+			return err
+		}
+		if creds.MFAMethod == gatehouse.MFANone {
+			if err := tx.RevokeSessionsOf(ctx, member.UserID, now); err != nil {
+				return err
+			}
+		}
+	}
+	before := member.Level
+	member.Level = next
+	return tx.InsertAuditEvent(ctx, s.Audit(c, now, account.ID, "user.level_changed", "membership", member.ID).
+		With("level", string(before), string(next)))
+}
+
+// LevelsFor lists the levels the caller may move a member between: both
+// levels of the account when the policy allows the change from the
+// member's level and to the other, none otherwise. Pages use it to offer
+// the choice; UpdateMember decides again.
+func (s *Service) LevelsFor(ctx context.Context, c gatehouse.Caller, accountID string, member gatehouse.Member) []gatehouse.Level {
+	account, acc, err := s.AuthorizeAccess(ctx, s.membersStore, c, accountID, policy.ReadAccount, policy.Target{})
+	if err != nil {
+		return nil
+	}
+	levels := []gatehouse.Level{gatehouse.LevelClientUser, gatehouse.LevelClientAdmin}
+	if account.Kind == gatehouse.KindIntegrator {
+		levels = []gatehouse.Level{gatehouse.LevelIntegratorUser, gatehouse.LevelIntegratorAdmin}
+	}
+	own := member.UserID == c.Principal.UserID
+	for _, level := range append(levels, member.Level) {
+		if kernel.DecideOn(c, acc, account, policy.ChangeMemberLevel, policy.Target{Level: level, Self: own}) != nil {
+			return nil
+		}
+	}
+	return levels
+}
+
+// UpdateMember changes a member's level, account-wide roles or home folder. The
 // same people who may add or remove the member's level may do it (R-P2).
 func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountID, membershipID string, patch MemberPatch) (gatehouse.Member, error) {
 	var member gatehouse.Member
@@ -126,6 +226,11 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 			return err
 		}
 		before := member
+		if patch.Level != nil && *patch.Level != member.Level {
+			if err := s.changeLevel(ctx, tx, c, acc, account, &member, *patch.Level); err != nil {
+				return err
+			}
+		}
 		if patch.Roles != nil {
 			roles, err := access.ResolveRoles(ctx, tx, accountID, "roles", *patch.Roles)
 			if err != nil {

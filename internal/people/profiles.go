@@ -20,8 +20,11 @@ type ProfilePatch struct {
 	LastName  *string
 	Language  *string
 	Phone     *string
-	UserType  *string
-	Username  *string
+	// PhoneCountry reads a Phone typed without its +country code (a
+	// two-letter country code).
+	PhoneCountry string
+	UserType     *string
+	Username     *string
 }
 
 // firstField names the first field the patch changes, where a refusal is
@@ -90,7 +93,7 @@ func (s *Service) UpdateProfile(ctx context.Context, c gatehouse.Caller, userID 
 			user.Language = *p.Language
 		}
 		if p.Phone != nil {
-			if user.Phone, err = normalizePhone(*p.Phone); err != nil {
+			if user.Phone, err = gatehouse.NormalizePhone(*p.Phone, p.PhoneCountry); err != nil {
 				return err
 			}
 		}
@@ -167,7 +170,7 @@ func (s *Service) askUsernameChange(ctx context.Context, tx ProfilesTx, c gateho
 	}
 	// The old address hears of it too, with who asked: a person whose
 	// username someone else changes learns it before the change happens.
-	requester, err := s.requesterName(ctx, tx, c, user.Language)
+	requester, err := s.RequesterName(ctx, tx, c, user.Language)
 	if err != nil {
 		return "", err
 	}
@@ -176,26 +179,6 @@ func (s *Service) askUsernameChange(ctx context.Context, tx ProfilesTx, c gateho
 		return "", err
 	}
 	return username, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "user.username_change_requested", "user", user.ID))
-}
-
-// requesterName names the caller in a message to a person: their name and
-// username, or that an operator asked.
-func (s *Service) requesterName(ctx context.Context, r ProfilesReader, c gatehouse.Caller, lang string) (string, error) {
-	if c.Principal.UserID == "" {
-		if lang == "fr" {
-			return "Un opérateur de la plateforme", nil
-		}
-		return "An operator of the platform", nil
-	}
-	who, err := r.User(ctx, c.Principal.UserID)
-	if err != nil {
-		return "", err
-	}
-	name := strings.TrimSpace(who.FirstName + " " + who.LastName)
-	if name == "" {
-		return who.Username, nil
-	}
-	return name + " (" + who.Username + ")", nil
 }
 
 // validateUserType reads the free label of a person's role at the site

@@ -71,6 +71,11 @@ type MembersReader interface {
 	Folder(ctx context.Context, accountID, id string) (gatehouse.Folder, error)
 	// ListMembers lists an account's memberships, oldest first.
 	ListMembers(ctx context.Context, accountID string, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error)
+	// UserTypes lists the user types the members of an account have.
+	UserTypes(ctx context.Context, accountID string) ([]string, error)
+	// FindMembers lists the members of an account the filter keeps, in id
+	// order.
+	FindMembers(ctx context.Context, accountID string, f gatehouse.MemberFilter) (gatehouse.Page[gatehouse.Member], error)
 	// Member returns one membership of the account with its identity.
 	Member(ctx context.Context, accountID, membershipID string) (gatehouse.Member, error)
 	// ReachesFolder tells whether grants to the user or their groups cover
@@ -98,8 +103,16 @@ type MembersTx interface {
 	DeleteMembership(ctx context.Context, accountID, membershipID string) error
 	// ReleaseClientUserSlot gives a slot back (removal, cancellation).
 	ReleaseClientUserSlot(ctx context.Context, accountID string) error
+	// ReserveClientUserSlot takes one of the account's client-user slots,
+	// or fails with EUSERLIMIT when none is left.
+	ReserveClientUserSlot(ctx context.Context, accountID string) error
+	// Credentials returns what sign-in checks of the identity with this
+	// username, its second factor among them, or ENOTFOUND.
+	Credentials(ctx context.Context, username string) (gatehouse.Credentials, error)
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// SetMembershipLevel moves a membership of the account to another level.
+	SetMembershipLevel(ctx context.Context, accountID, membershipID string, level gatehouse.Level) error
 	SetMembershipHomeFolder(ctx context.Context, accountID, membershipID, folderID string) error
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n gatehouse.Notifications) error
 	// SetMembershipRoles replaces the role ids of a membership of the account.
@@ -120,6 +133,9 @@ type InvitationsReader interface {
 	// ListInvitations lists an account's invitations, newest first; status
 	// "" lists all, and pending and expired are told apart at now.
 	ListInvitations(ctx context.Context, accountID string, status gatehouse.InvitationStatus, now time.Time, page gatehouse.PageRequest) (gatehouse.Page[gatehouse.Invitation], error)
+	// FindInvitations lists the invitations of an account the filter
+	// keeps, newest first; pending and expired are told apart at now.
+	FindInvitations(ctx context.Context, accountID string, f gatehouse.InvitationFilter, now time.Time) (gatehouse.Page[gatehouse.Invitation], error)
 	// Member returns one membership of the account with its identity.
 	Member(ctx context.Context, accountID, membershipID string) (gatehouse.Member, error)
 	User(ctx context.Context, id string) (gatehouse.User, error)

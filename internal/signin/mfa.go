@@ -174,6 +174,64 @@ func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecre
 	return session, err
 }
 
+// EnrollBySMS turns a sign-in's authenticator enrollment into enrollment by
+// text, for a person with no authenticator app: a code goes to the phone
+// given (country reads a number typed without its +code), or else to the
+// phone of their profile, and answering it makes SMS their second factor
+// (R-S2). The enrollment challenge is used up and replaced by one that
+// keeps its deadline and its count of texts, so switching back and forth
+// neither prolongs the sign-in nor sends more texts than a resend would.
+func (s *Service) EnrollBySMS(ctx context.Context, ip, requestID, challengeSecret, phone, country string) (SignInResult, error) {
+	var result SignInResult
+	if gatehouse.TokenKind(challengeSecret) != gatehouse.TokenChallenge {
+		return result, codeRefused()
+	}
+	err := s.factorsStore.Write(ctx, func(tx FactorsTx) error {
+		now := s.Now()
+		ch, err := tx.MFAChallengeByHash(ctx, gatehouse.HashToken(challengeSecret))
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && (!ch.UsedAt.IsZero() || !now.Before(ch.ExpiresAt) || ch.Kind != gatehouse.ChallengeEnroll)) {
+			return codeRefused()
+		} else if err != nil {
+			return err
+		}
+		if ch.Sends >= smsMaxSends || (!ch.LastSentAt.IsZero() && now.Sub(ch.LastSentAt) < smsResendGap) {
+			return gatehouse.Errorf(gatehouse.ERATELIMITED, "a new code can be sent %d seconds after the last", int(smsResendGap/time.Second))
+		}
+		user, err := tx.User(ctx, ch.UserID)
+		if err != nil {
+			return err
+		}
+		number, err := gatehouse.NormalizePhone(phone, country)
+		if err != nil {
+			return err
+		}
+		if number == "" {
+			number = user.Phone
+		}
+		if number == "" {
+			return gatehouse.Invalid("phone", "type the mobile phone number to receive codes on, with its country code")
+		}
+		if err := tx.UseMFAChallenge(ctx, ch.ID, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return codeRefused() // another answer came first
+		} else if err != nil {
+			return err
+		}
+		next := gatehouse.MFAChallenge{ID: s.NewID(), UserID: ch.UserID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFASMS,
+			ExpiresAt: ch.ExpiresAt, Sends: ch.Sends}
+		if err := s.textCode(ctx, tx, &next, number, now); err != nil {
+			return err
+		}
+		secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
+		next.Hash = hash
+		result = SignInResult{Enroll: true, SMSSent: true, Challenge: secret, ChallengeEnds: next.ExpiresAt, Methods: []string{gatehouse.MFASMS}}
+		return tx.InsertMFAChallenge(ctx, next)
+	})
+	if err == nil {
+		s.MailQueued()
+	}
+	return result, err
+}
+
 // EnrollmentRetry refuses a wrong code typed while enrolling an
 // authenticator, with a new challenge for the same key: the entry the person
 // just added to their app stays good, until the first challenge's deadline.

@@ -112,15 +112,25 @@ func escapeLike(s string) string {
 
 func (t *tx) InsertAccount(ctx context.Context, a gatehouse.Account) error {
 	integratorID := sql.NullString{String: a.IntegratorID, Valid: a.IntegratorID != ""}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO accounts (id, kind, name, name_key, address, integrator_id,
+	clientKey := sql.NullString{String: gatehouse.NameKey(a.Name), Valid: a.Kind == gatehouse.KindClient}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO accounts (id, kind, name, name_key, client_name_key, address, integrator_id,
 		max_client_users, client_admins_can_add_remote_monitoring, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), a.Address, integratorID,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), clientKey, a.Address, integratorID,
 		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt))
 	if err != nil {
-		return mapErr(err)
+		return clientNameTaken(mapErr(err))
 	}
 	return t.insertNameGrams(ctx, a.ID, gatehouse.NameKey(a.Name))
+}
+
+// clientNameTaken says which field a uniqueness conflict of an account is
+// about: only the client names are unique.
+func clientNameTaken(err error) error {
+	if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+		return &gatehouse.Error{Code: gatehouse.ECONFLICT, Field: "name", Message: "another client account of this integrator has this name"}
+	}
+	return err
 }
 
 // UpdateAccount stores the name, address and settings of an existing account.
@@ -132,13 +142,16 @@ func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
 	} else if err != nil {
 		return mapErr(err)
 	}
+	// A client renamed takes its new name's key; one that shared its name
+	// before names were unique keeps holding none until it is renamed.
 	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET name = $2, name_key = $3, address = $4,
-		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7
+		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7,
+		client_name_key = CASE WHEN kind = 'client' AND (client_name_key IS NOT NULL OR name_key <> $3) THEN $3 ELSE client_name_key END
 		WHERE id = $1`,
 		a.ID, a.Name, gatehouse.NameKey(a.Name), a.Address,
 		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.UpdatedAt))
 	if err != nil {
-		return mapErr(err)
+		return clientNameTaken(mapErr(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return gatehouse.NotFound("account")

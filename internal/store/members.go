@@ -92,6 +92,35 @@ func (r reader) memberWhere(ctx context.Context, where, accountID, value string)
 }
 
 func (r reader) ListMembers(ctx context.Context, accountID string, pr gatehouse.PageRequest) (gatehouse.Page[gatehouse.Member], error) {
+	return r.FindMembers(ctx, accountID, gatehouse.MemberFilter{Page: pr})
+}
+
+// UserTypes lists the user types the members of an account have, in
+// order: the choices of the add-user form's pull-down.
+func (r reader) UserTypes(ctx context.Context, accountID string) ([]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT u.user_type FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND u.user_type <> '' ORDER BY u.user_type LIMIT 200`, accountID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, t)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// FindMembers lists the members of an account the filter keeps, in id
+// order. An account has thousands of members at most, so the search scans
+// them; the username key is folded already, and the names are matched both
+// folded and as typed, since SQLite folds ASCII letters only.
+func (r reader) FindMembers(ctx context.Context, accountID string, f gatehouse.MemberFilter) (gatehouse.Page[gatehouse.Member], error) {
+	pr := f.Page
 	after, err := decodeCursor(pr.Cursor, 1)
 	if err != nil {
 		return gatehouse.Page[gatehouse.Member]{}, err
@@ -99,6 +128,18 @@ func (r reader) ListMembers(ctx context.Context, accountID string, pr gatehouse.
 	limit := pageLimit(pr.Limit)
 	args := argList{accountID}
 	query := `SELECT ` + memberColumns + ` FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1`
+	if q := strings.TrimSpace(f.Query); q != "" {
+		folded, typed := args.add("%"+escapeLike(strings.ToLower(q))+"%"), args.add("%"+escapeLike(q)+"%")
+		names := `(u.first_name || ' ' || u.last_name)`
+		query += ` AND (u.username_key LIKE ` + folded + ` ESCAPE '\' OR LOWER(` + names + `) LIKE ` + folded + ` ESCAPE '\'
+			OR ` + names + ` LIKE ` + typed + ` ESCAPE '\')`
+	}
+	if f.Status != "" {
+		query += " AND m.status = " + args.add(string(f.Status))
+	}
+	if f.Level != "" {
+		query += " AND m.level = " + args.add(string(f.Level))
+	}
 	if after != nil {
 		query += " AND m.id > " + args.add(after[0])
 	}
@@ -261,6 +302,13 @@ func (r reader) Invitation(ctx context.Context, id string) (gatehouse.Invitation
 }
 
 func (r reader) ListInvitations(ctx context.Context, accountID string, status gatehouse.InvitationStatus, now time.Time, pr gatehouse.PageRequest) (gatehouse.Page[gatehouse.Invitation], error) {
+	return r.FindInvitations(ctx, accountID, gatehouse.InvitationFilter{Status: status, Page: pr}, now)
+}
+
+// FindInvitations lists the invitations of an account the filter keeps,
+// newest first; pending and expired are told apart at now.
+func (r reader) FindInvitations(ctx context.Context, accountID string, f gatehouse.InvitationFilter, now time.Time) (gatehouse.Page[gatehouse.Invitation], error) {
+	status, pr := f.Status, f.Page
 	after, err := decodeCursor(pr.Cursor, 1)
 	if err != nil {
 		return gatehouse.Page[gatehouse.Invitation]{}, err
@@ -275,6 +323,9 @@ func (r reader) ListInvitations(ctx context.Context, accountID string, status ga
 		query += " AND i.status = 'pending' AND i.expires_at <= " + args.add(micros(now))
 	case gatehouse.InvitationAccepted, gatehouse.InvitationCancelled:
 		query += " AND i.status = " + args.add(string(status))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		query += ` AND LOWER(i.email) LIKE ` + args.add("%"+escapeLike(strings.ToLower(q))+"%") + ` ESCAPE '\'`
 	}
 	if after != nil {
 		query += " AND i.id < " + args.add(after[0])

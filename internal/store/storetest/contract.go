@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("UpdateAccount", func(t *testing.T) { testUpdateAccount(t, open(t)) })
 	t.Run("ListOrderAndSearch", func(t *testing.T) { testListOrderAndSearch(t, open(t)) })
 	t.Run("ListPagination", func(t *testing.T) { testListPagination(t, open(t)) })
+	t.Run("ClientNamesUniquePerIntegrator", func(t *testing.T) { testClientNamesUnique(t, open(t)) })
 	t.Run("PageLimitCapped", func(t *testing.T) { testPageLimitCapped(t, open(t)) })
 	t.Run("ListVisibility", func(t *testing.T) { testListVisibility(t, open(t)) })
 	t.Run("AccessTo", func(t *testing.T) { testAccessTo(t, open(t)) })
@@ -208,18 +209,58 @@ func testListOrderAndSearch(t *testing.T, s *store.DB) {
 	}
 }
 
+// The clients of one integrator have names unique without regard to case,
+// also when many create the same name at once; another integrator's client
+// and an integrator may bear it.
+func testClientNamesUnique(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	in, other := integrator("Acme"), integrator("Store 7")
+	insertAccounts(t, s, in, other, client(in.ID, "Store 7"), client(other.ID, "STORE 7"))
+	insert := func(a gatehouse.Account) error {
+		return s.Write(ctx, func(tx *store.WriteTx) error { return tx.InsertAccount(ctx, a) })
+	}
+	err := insert(client(in.ID, "  store 7 "))
+	if e, ok := err.(*gatehouse.Error); !ok || e.Code != gatehouse.ECONFLICT || e.Field != "name" {
+		t.Errorf("a second Store 7 of one integrator: %v", err)
+	}
+	lyon := client(in.ID, "Lyon")
+	insertAccounts(t, s, lyon)
+	lyon.Name = "Store 7"
+	err = s.Write(ctx, func(tx *store.WriteTx) error { return tx.UpdateAccount(ctx, lyon) })
+	wantCode(t, err, gatehouse.ECONFLICT)
+	lyon.Name, lyon.Address = "Lyon", "2 Quai"
+	write(t, s, func(tx *store.WriteTx) error { return tx.UpdateAccount(ctx, lyon) })
+
+	var wg sync.WaitGroup
+	created := make(chan bool, 8)
+	for range 8 {
+		wg.Go(func() { created <- insert(client(in.ID, "Store 8")) == nil })
+	}
+	wg.Wait()
+	close(created)
+	n := 0
+	for ok := range created {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d clients named Store 8 made at once, want 1", n)
+	}
+}
+
 func testListPagination(t *testing.T, s *store.DB) {
 	ctx := context.Background()
-	in := integrator("Integrator")
-	accounts := []gatehouse.Account{in}
+	var accounts []gatehouse.Account
 	for i := range 11 {
-		// Equal names force the id to break ties.
-		accounts = append(accounts, client(in.ID, fmt.Sprintf("Site %d", i%4)))
+		// Equal names force the id to break ties (integrators: the names
+		// of one integrator's clients are unique).
+		accounts = append(accounts, integrator(fmt.Sprintf("Site %d", i%4)))
 	}
 	insertAccounts(t, s, accounts...)
 
 	var seen []string
-	f := gatehouse.AccountFilter{IntegratorID: in.ID, Page: gatehouse.PageRequest{Limit: 3}}
+	f := gatehouse.AccountFilter{Kind: gatehouse.KindIntegrator, Page: gatehouse.PageRequest{Limit: 3}}
 	for pages := 0; ; pages++ {
 		if pages > 10 {
 			t.Fatal("pagination does not end")
@@ -237,7 +278,7 @@ func testListPagination(t *testing.T, s *store.DB) {
 		if pages == 0 {
 			// An account added before the cursor's position must not shift
 			// the pages that follow.
-			insertAccounts(t, s, client(in.ID, "AAA first"))
+			insertAccounts(t, s, integrator("AAA first"))
 		}
 		if page.NextCursor == "" {
 			break
