@@ -58,15 +58,18 @@ func (p *Pages) rolesTab(w http.ResponseWriter, r *http.Request, v *visit) {
 func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Field != "" {
-		text := localized(v.view.T, e)
-		if e.Code == gatehouse.EINVALID && v.view.Lang != "en" {
-			// The use cases explain a refused value in English; other
-			// languages say it in their own words, by field.
-			if text = v.view.T["invalid_"+e.Field]; text == "" {
-				text = v.view.T["error_validation_failed"]
+		v.view.FieldErrors = map[string]string{}
+		for _, one := range append([]*gatehouse.Error{e}, e.Also...) {
+			text := localized(v.view.T, one)
+			if one.Code == gatehouse.EINVALID && v.view.Lang != "en" {
+				// The use cases explain a refused value in English; other
+				// languages say it in their own words, by field.
+				if text = v.view.T["invalid_"+one.Field]; text == "" {
+					text = v.view.T["error_validation_failed"]
+				}
 			}
+			v.view.FieldErrors[one.Field] = text
 		}
-		v.view.FieldErrors = map[string]string{e.Field: text}
 		return
 	}
 	if errors.As(err, &e) && e.Code != gatehouse.EINVALID {
@@ -81,6 +84,9 @@ func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 // localized is a coded error in the page's language where the portal has
 // the words for its code, and the service's words otherwise.
 func localized(texts map[string]string, e *gatehouse.Error) string {
+	if e.Code == gatehouse.ECONFLICT && e.Field == "name" {
+		return texts["error_name_taken"]
+	}
 	if text, ok := texts["error_"+e.Code]; ok && e.Code != gatehouse.EINVALID {
 		return text
 	}

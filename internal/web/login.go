@@ -72,6 +72,11 @@ type pageView struct {
 	Fatal, Done bool
 	// Next is the page first asked for, where a sign-in leads.
 	Next string
+	// PhoneError refuses the phone typed to enrol codes by text.
+	PhoneError string
+	// Country is the country of the browser's language, the picker's
+	// choice beside a phone number until the person picks one.
+	Country string
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -81,7 +86,7 @@ func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 		texts[k] = v
 	}
 	texts["title"] = pageTexts[lang][titleKey]
-	return pageView{Lang: lang, T: texts}
+	return pageView{Lang: lang, T: texts, Country: browserCountry(r)}
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +164,37 @@ func (p *Pages) resendSubmit(w http.ResponseWriter, r *http.Request) {
 		view.Error, status = p.message(r, err), statusOf(err)
 	}
 	p.renderPage(w, r, status, "mfa.html", view)
+}
+
+// enrollBySMSSubmit turns an authenticator enrollment into enrollment by
+// text: a code goes to the phone typed (or the profile's). A refused number
+// shows the same key again, with the error at the phone field.
+func (p *Pages) enrollBySMSSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	challenge := r.PostFormValue("challenge")
+	res, err := p.svc.SignIn.EnrollBySMS(r.Context(), remoteIP(r), "", challenge, r.PostFormValue("phone"), r.PostFormValue("phone_country"))
+	view := p.view(r, "", "mfa_title")
+	view.Next = localPath(r.PostFormValue("next"))
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		view.Enroll, view.SMS, view.Challenge = true, true, res.Challenge
+		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
+	case gatehouse.EINVALID, gatehouse.ERATELIMITED:
+		// The key shown before came back with the form: only its owner's
+		// page posts it, and it is shown to them alone again.
+		secret := r.PostFormValue("secret")
+		uri := (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/Gatehouse", RawQuery: url.Values{"secret": {secret}, "issuer": {"Gatehouse"}}.Encode()}).String()
+		view.Enroll, view.Challenge, view.Secret, view.URI, view.QR = true, challenge, secret, uri, qrDataURL(uri)
+		view.PhoneError = view.T["invalid_phone"]
+		if gatehouse.ErrorCode(err) == gatehouse.ERATELIMITED {
+			view.PhoneError = p.message(r, err)
+		}
+		p.renderPage(w, r, statusOf(err), "mfa.html", view)
+	default:
+		view := p.view(r, "", "title")
+		view.Error = p.message(r, err)
+		p.renderPage(w, r, statusOf(err), "login.html", view)
+	}
 }
 
 func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *signin.NewSession) {

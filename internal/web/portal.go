@@ -40,7 +40,39 @@ type portalView struct {
 
 type switchItem struct {
 	ID, Name, Kind string
-	Current        bool
+	// Context tells apart two accounts of one name: the integrator's name,
+	// and the site's address when that is not enough.
+	Context string
+	Current bool
+}
+
+// switchItems lists the active memberships of a person for the account
+// switcher, telling apart accounts that bear the same name.
+func switchItems(memberships []gatehouse.MembershipSummary, texts map[string]string) []switchItem {
+	var items []switchItem
+	names, owners := map[string]int{}, map[string]int{}
+	for _, m := range memberships {
+		if m.Status == gatehouse.MembershipActive {
+			names[gatehouse.NameKey(m.AccountName)]++
+			owners[gatehouse.NameKey(m.AccountName)+"\x00"+m.IntegratorName]++
+		}
+	}
+	for _, m := range memberships {
+		if m.Status != gatehouse.MembershipActive {
+			continue
+		}
+		item := switchItem{ID: m.AccountID, Name: m.AccountName, Kind: texts[string(m.AccountKind)]}
+		key := gatehouse.NameKey(m.AccountName)
+		if names[key] > 1 {
+			item.Context = m.IntegratorName
+			if owners[key+"\x00"+m.IntegratorName] > 1 {
+				line, _, _ := strings.Cut(m.AccountAddress, "\n")
+				item.Context = strings.TrimPrefix(strings.TrimSpace(m.IntegratorName+", "+line), ", ")
+			}
+		}
+		items = append(items, item)
+	}
+	return items
 }
 
 type tabItem struct {
@@ -77,11 +109,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 			Operator: caller.Principal.Operator}}
 		v.view.Title = v.view.T["accounts_title"]
 		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
-		for _, m := range me.Memberships {
-			if m.Status == gatehouse.MembershipActive {
-				v.view.Switch = append(v.view.Switch, switchItem{ID: m.AccountID, Name: m.AccountName, Kind: v.view.T[string(m.AccountKind)]})
-			}
-		}
+		v.view.Switch = switchItems(me.Memberships, v.view.T)
 		h(w, r, v)
 	})
 }
@@ -170,51 +198,10 @@ func (p *Pages) switchAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
-type usersData struct {
-	// Pending counts the invitations waiting; Recent is the latest changes.
-	Pending int
-	Recent  auditData
-	// Full is set for the administrators of a site at its limit.
-	Full             bool
-	Members          []gatehouse.Member
-	Next             string
-	Used, Max        int
-	MayAdd           bool
-	CannotSeeMembers bool
-}
-
-// usersTab lists the account's users with their status (R-M1) and the
-// client-user limit (R-L1).
-func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
-	data := usersData{MayAdd: v.rights.ManageMembers}
-	// A full site offers no "Add a user" that would only be refused, and
-	// says what to do instead.
-	if v.view.Account.Kind == gatehouse.KindClient && v.rights.ReadMembers && v.rights.ClientUsers >= v.rights.MaxClientUsers {
-		data.Full, data.MayAdd = v.rights.ManageMembers, false
-	}
-	if v.rights.ReadMembers {
-		page, err := p.svc.People.Members(r.Context(), v.caller, v.view.Account.ID, gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
-		if err != nil {
-			v.view.Error = p.message(r, err)
-		}
-		data.Members, data.Next = page.Items, page.NextCursor
-		data.Used, data.Max = v.rights.ClientUsers, v.rights.MaxClientUsers
-		// The overview of the first page: what waits, what changed lately.
-		if r.URL.Query().Get("cursor") == "" {
-			pending, _ := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 100})
-			data.Pending = len(pending.Items)
-			if v.rights.ReadAudit {
-				recent, _ := p.svc.Accounts.AuditEvents(r.Context(), v.caller, v.view.Account.ID, gatehouse.AuditFilter{Page: gatehouse.PageRequest{Limit: 5}})
-				data.Recent = auditData{Events: recent.Items, texts: v.view.T}
-				p.auditNames(r.Context(), v, &data.Recent)
-			}
-		}
-	}
-	v.view.Data = data
-	p.renderPortal(w, r, http.StatusOK, "account_users.html", v)
-}
-
 type newUserData struct {
+	// UserTypes are those the account's members have: the pull-down's
+	// choices, beside a field for a new one.
+	UserTypes []string
 	Levels    []gatehouse.Level
 	Providers []gatehouse.IdentityProvider
 	Roles     []gatehouse.Role
@@ -230,6 +217,7 @@ type folderOption struct{ ID, Path string }
 func (p *Pages) newUserForm(r *http.Request, v *visit) newUserData {
 	ctx := r.Context()
 	data := newUserData{checked: map[string]bool{}}
+	data.UserTypes, _ = p.svc.People.UserTypes(ctx, v.caller, v.view.Account.ID)
 	if v.view.Account.Kind == gatehouse.KindIntegrator {
 		data.Levels = []gatehouse.Level{gatehouse.LevelIntegratorUser, gatehouse.LevelIntegratorAdmin}
 	} else {
@@ -271,6 +259,9 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	f := r.Form
+	if typed := strings.TrimSpace(f.Get("user_type_new")); typed != "" {
+		f.Set("user_type", typed) // a new type typed beside the pull-down wins
+	}
 	email := f.Get("email")
 	if f.Get("same_as_username") != "" {
 		email = ""
@@ -281,7 +272,7 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	in := people.NewMember{Username: f.Get("username"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
 		Email: email, Language: f.Get("language"), Level: gatehouse.Level(f.Get("level")), IdentityProvider: f.Get("identity_provider"),
-		HomeFolderID: f.Get("home_folder_id"), Phone: f.Get("phone"), UserType: f.Get("user_type"),
+		HomeFolderID: f.Get("home_folder_id"), Phone: f.Get("phone"), PhoneCountry: f.Get("phone_country"), UserType: f.Get("user_type"),
 		Notifications: gatehouse.Notifications{Enabled: f.Get("notify") != "", Email: f.Get("notify_email") != "", SMS: f.Get("notify_sms") != ""},
 		MFARequired:   f.Get("mfa_required") != ""}
 	if v.view.Account.Kind == gatehouse.KindClient && in.Level == gatehouse.LevelClientUser {
@@ -311,21 +302,6 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	p.renderPortal(w, r, statusOf(err), "user_new.html", v)
 }
 
-type invitationsData struct {
-	Invitations []gatehouse.Invitation
-	Next        string
-}
-
-func (p *Pages) invitationsTab(w http.ResponseWriter, r *http.Request, v *visit) {
-	page, err := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending,
-		gatehouse.PageRequest{Limit: 50, Cursor: r.URL.Query().Get("cursor")})
-	if err != nil {
-		v.view.Error = p.message(r, err)
-	}
-	v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
-	p.renderPortal(w, r, http.StatusOK, "invitations.html", v)
-}
-
 type invitationData struct {
 	Invitation gatehouse.Invitation
 	Status     gatehouse.InvitationStatus
@@ -347,6 +323,9 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 		return
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
+	if inv.InvitedBy == "operator" {
+		data.InvitedBy = v.view.T["operator"] // platform support, through its bootstrap token
+	}
 	if m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, inv.MembershipID); err == nil {
 		data.Member = &m
 	}
@@ -382,9 +361,7 @@ func (p *Pages) invitationAction(resend bool) func(http.ResponseWriter, *http.Re
 		}
 		if err != nil {
 			v.view.Error = p.message(r, err)
-			page, _ := p.svc.People.Invitations(r.Context(), v.caller, v.view.Account.ID, gatehouse.InvitationPending, gatehouse.PageRequest{Limit: 50})
-			v.view.Data = invitationsData{Invitations: page.Items, Next: page.NextCursor}
-			p.renderPortal(w, r, statusOf(err), "invitations.html", v)
+			p.renderInvitations(w, r, v, statusOf(err))
 			return
 		}
 		http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/invitations", done, inv.Email), http.StatusSeeOther)

@@ -107,7 +107,7 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	f := r.Form
 	v.view.Form = f
-	patch := people.ProfilePatch{}
+	patch := people.ProfilePatch{PhoneCountry: f.Get("phone_country")}
 	me := v.view.Me.User
 	for _, field := range []struct {
 		name    string

@@ -27,7 +27,8 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":         func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"countryField": newCountryField,
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // Pages serves the web pages.
@@ -60,6 +61,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /login", p.secure(p.csrf.Handler(http.HandlerFunc(p.loginSubmit))))
 	handle("POST /login/mfa", p.secure(p.csrf.Handler(http.HandlerFunc(p.mfaSubmit))))
 	handle("POST /login/mfa/resend", p.secure(p.csrf.Handler(http.HandlerFunc(p.resendSubmit))))
+	handle("POST /login/mfa/sms", p.secure(p.csrf.Handler(http.HandlerFunc(p.enrollBySMSSubmit))))
 	handle("GET /static/", p.static())
 	handle("GET /accounts", p.secure(p.person(p.accountList)))
 	handle("GET /switch", p.secure(http.HandlerFunc(p.switchAccount)))
@@ -83,6 +85,8 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /accounts/{id}/settings", p.secure(p.account("settings", p.settingsTab)))
 	handle("POST /accounts/{id}/settings", p.secure(p.csrf.Handler(p.account("settings", p.saveSettings))))
 	handle("GET /accounts/{id}/invitations", p.secure(p.account("invitations", p.invitationsTab)))
+	handle("POST /accounts/{id}/invitations/selection", p.secure(p.csrf.Handler(p.account("invitations", p.selectionAction("invitations")))))
+	handle("POST /accounts/{id}/users/selection", p.secure(p.csrf.Handler(p.account("users", p.selectionAction("users")))))
 	handle("GET /accounts/{id}/invitations/{invitation_id}", p.secure(p.account("invitations", p.invitationPage)))
 	handle("POST /accounts/{id}/invitations/{invitation_id}/resend", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(true)))))
 	handle("POST /accounts/{id}/invitations/{invitation_id}/cancel", p.secure(p.csrf.Handler(p.account("invitations", p.invitationAction(false)))))
@@ -139,6 +143,8 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /accounts/{id}/users/{membership_id}/remove", p.secure(p.csrf.Handler(p.account("users", p.memberAction("remove")))))
 	handle("POST /accounts/{id}/users/{membership_id}/end-sessions", p.secure(p.csrf.Handler(p.account("users", p.memberAction("end_sessions")))))
 	handle("POST /accounts/{id}/users/{membership_id}/unlock", p.secure(p.csrf.Handler(p.account("users", p.memberAction("unlock")))))
+	handle("GET /accounts/{id}/users/{membership_id}/photo", p.secure(p.account("users", p.memberPhoto)))
+	handle("POST /accounts/{id}/users/{membership_id}/reset-mfa", p.secure(p.csrf.Handler(p.account("users", p.memberAction("reset_mfa")))))
 
 	// The GET of every destructive action's address asks for confirmation,
 	// saying what will be lost, and posts to the same address.
@@ -167,6 +173,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	}{
 		{"/accounts/{id}/users/{membership_id}/remove", "users", "confirm_remove_member", "confirm_remove_member_loses", "remove_member", member, memberName},
 		{"/accounts/{id}/users/{membership_id}/end-sessions", "users", "confirm_end_sessions", "confirm_end_sessions_loses", "end_sessions", member, memberName},
+		{"/accounts/{id}/users/{membership_id}/reset-mfa", "users", "confirm_reset_mfa", "confirm_reset_mfa_loses", "reset_mfa", member, memberName},
 		{"/accounts/{id}/invitations/{invitation_id}/cancel", "invitations", "confirm_cancel_invitation", "confirm_cancel_invitation_loses", "yes_cancel_invitation", in("/invitations"), nil},
 		{"/accounts/{id}/remote-monitoring/credentials", "remote", "confirm_regenerate", "confirm_regenerate_loses", "regenerate", in("/remote-monitoring"), nil},
 		{"/accounts/{id}/folders/{folder_id}/delete", "folders", "confirm_delete_folder", "confirm_delete_folder_loses", "delete_folder", folder, nil},

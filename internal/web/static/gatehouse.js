@@ -15,6 +15,18 @@ document.addEventListener("DOMContentLoaded", function () {
     same.addEventListener("change", sync);
     sync();
   }
+  // A photo chosen is shown before it is sent (read here, never uploaded
+  // until the form is).
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    var img = document.getElementById(input.dataset.preview);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!img || !file || !/^image\/(jpeg|png)$/.test(file.type)) { if (img) { img.hidden = true; } return; }
+      var reader = new FileReader();
+      reader.onload = function () { img.src = reader.result; img.hidden = false; };
+      reader.readAsDataURL(file);
+    });
+  });
   // A running bulk job: follow its progress without reloading the page.
   var progress = document.querySelector("progress[data-status-url]");
   if (progress) {

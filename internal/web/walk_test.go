@@ -1,0 +1,274 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+	"github.com/gatehouse/gatehouse/internal/web"
+)
+
+// pageChecks is what the walk asks of every page, in the browser: its
+// status, its width, its form controls without a label, its destructive
+// forms outside a confirmation, the addresses of its destructive links,
+// and every word it shows (text, options, placeholders, labels for screen
+// readers).
+const pageChecks = `(() => {
+	const nav = performance.getEntriesByType("navigation")[0];
+	const destructive = /\/(delete|remove|revoke|cancel|credentials|reset-mfa|off|end|end-sessions)$/;
+	// Literal code (a CSV column's name, a permission's) and words marked
+	// as another language (a language's own name) are left out.
+	const page = document.body.cloneNode(true);
+	page.querySelectorAll("code, script, [lang]:not([lang=" + document.documentElement.lang + "])").forEach(e => e.remove());
+	const walker = document.createTreeWalker(page, NodeFilter.SHOW_TEXT);
+	const words = [];
+	while (walker.nextNode()) { words.push(walker.currentNode.textContent); }
+	document.querySelectorAll("option, [placeholder], [aria-label], [alt], [title]").forEach(e => {
+		if (e.closest("code") || (e.closest("[lang]") && e.closest("[lang]").lang !== document.documentElement.lang)) { return; }
+		words.push(e.tagName === "OPTION" ? e.textContent : "", e.getAttribute("placeholder") || "",
+			e.getAttribute("aria-label") || "", e.getAttribute("alt") || "", e.getAttribute("title") || "");
+	});
+	return {
+		status: nav ? nav.responseStatus : 0,
+		width: document.documentElement.scrollWidth,
+		unlabelled: [...document.querySelectorAll("input:not([type=hidden]):not([type=submit]), select, textarea")]
+			.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.name || e.id),
+		unconfirmed: [...document.forms].filter(f => !f.closest("#confirm") &&
+			(f.querySelector("button.danger") || destructive.test(new URL(f.action, location.href).pathname))).map(f => f.action),
+		dangerLinks: [...document.querySelectorAll("a.danger")].map(a => a.href),
+		text: words.join("\n"),
+	};
+})()`
+
+type pageReport struct {
+	Status      int      `json:"status"`
+	Width       int      `json:"width"`
+	Unlabelled  []string `json:"unlabelled"`
+	Unconfirmed []string `json:"unconfirmed"`
+	DangerLinks []string `json:"dangerLinks"`
+	Text        string   `json:"text"`
+}
+
+var (
+	letters   = regexp.MustCompile(`\p{L}+`)
+	addresses = regexp.MustCompile(`\S+@\S+|https?://\S+`)
+)
+
+// englishOnly is every word of the English catalogue that the French one
+// never uses: such a word on a French page is English left untranslated.
+// Words of three letters or fewer are left out (names of codes, "SMS").
+func englishOnly() map[string]bool {
+	french := map[string]bool{}
+	for _, text := range web.PageTexts["fr"] {
+		for _, w := range letters.FindAllString(strings.ToLower(text), -1) {
+			french[w] = true
+		}
+	}
+	out := map[string]bool{}
+	for _, text := range web.PageTexts["en"] {
+		for _, w := range letters.FindAllString(strings.ToLower(text), -1) {
+			if len([]rune(w)) > 3 && !french[w] {
+				out[w] = true
+			}
+		}
+	}
+	return out
+}
+
+// apiSession signs a person in through the API, enrolling an authenticator
+// when their level requires one, and returns the session's secret.
+func apiSession(t *testing.T, e *apitest.Env, username, password string) string {
+	t.Helper()
+	r := e.Do(t, "POST", "/api/v1/sessions", "", map[string]string{"username": username, "password": password})
+	if token := r.String("token"); token != "" {
+		return token
+	}
+	code, err := totp.GenerateCodeCustom(r.String("totp_secret"), e.Clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Must(t, 201, "POST", "/api/v1/sessions/mfa", "", map[string]string{"challenge": r.String("challenge"), "code": code}).String("token")
+}
+
+// activated adds a person to an account as the operator and activates them.
+func activated(t *testing.T, e *apitest.Env, account string, person map[string]any, password string) string {
+	t.Helper()
+	m := e.Must(t, 201, "POST", "/api/v1/accounts/"+account+"/users", apitest.OperatorToken, person)
+	if tokens := e.ActivationTokens(t, person["username"].(string)); len(tokens) > 0 {
+		e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": tokens[len(tokens)-1], "password": password})
+	}
+	return m.String("user_id")
+}
+
+// Every page of the portal, at a desktop's and a phone's width, in English
+// and in French, as an integrator's administrator, a client's
+// administrator and an operator see it: no page answers 5xx, none is wider
+// than the window, every form control has a label, every destructive form
+// is a confirmation (its button elsewhere is a link to the confirmation,
+// which the walk follows), and a French page shows no English word of the
+// catalogue. With GATEHOUSE_SCREENSHOTS=1 the English pages are saved to
+// docs/screenshots/ at both widths, for docs/portal.md.
+func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
+	ctx := startBrowser(t)
+	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
+	op := apitest.OperatorToken
+	const password = "tramway olive canyon"
+
+	in := e.CreateAccount(t, "integrator", "Acme Sécurité", "")
+	site := e.Must(t, 201, "POST", "/api/v1/accounts", op, map[string]any{"kind": "client", "name": "Magasin 12",
+		"integrator_id": in, "address": "12 Rue de la Paix, Paris"}).String("id")
+	e.CreateAccount(t, "client", "Magasin 14", in)
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"client_admins_can_add_remote_monitoring": true})
+	iris := activated(t, e, in, map[string]any{"username": "iris@example.com", "first_name": "Iris", "last_name": "Moreau", "level": "integrator_admin"}, password)
+	zoe := activated(t, e, site, map[string]any{"username": "zoe@example.com", "first_name": "Zoé", "last_name": "Martin", "level": "client_admin"}, password)
+	olga := activated(t, e, in, map[string]any{"username": "olga@example.com", "first_name": "Olga", "last_name": "Petit", "level": "integrator_user"}, password)
+	e.Must(t, 200, "PUT", "/api/v1/operators/"+olga, op, nil)
+	ann := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ann@example.com", "first_name": "Anne",
+		"last_name": "Leroy", "level": "client_user", "phone": "+33 6 12 34 56 78", "user_type": "Gardien"}).String("id")
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ben@example.com", "first_name": "Benoît",
+		"last_name": "Roux", "level": "client_user"})
+	role := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/roles", op, map[string]any{"name": "Gardiens", "permissions": []string{"cameras.view", "cameras.control"}}).String("id")
+	folder := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders", op, map[string]string{"name": "Entrepôts"}).String("id")
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders/"+folder+"/grants", op, map[string]any{"user_id": zoe, "role": "Gardiens"})
+	group := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/groups", op, map[string]any{"name": "Équipe de nuit", "roles": []string{"viewer"}}).String("id")
+	e.Must(t, 204, "POST", "/api/v1/accounts/"+site+"/groups/"+group+"/members", op, map[string]any{"user_id": zoe})
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/remote-monitoring-user", op, map[string]any{"description": "Poste central Lyon"})
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"max_client_users": 12})
+	invitation := e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/invitations?status=pending", op, nil).Items()[0]["id"].(string)
+	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", op, "email,role\ncleo@example.com,viewer\npas une adresse,viewer\n").String("preview_id")
+	e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]any{"name": "Service vidéo"})
+
+	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
+		"olga": apiSession(t, e, "olga@example.com", password)}
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/api-tokens", sessions["zoe"], map[string]any{"name": "Synchro RH", "scopes": []string{"users:read"}})
+	ids := map[string]string{"iris": iris, "zoe": zoe, "olga": olga}
+	c := "/accounts/" + site
+	pages := []struct{ who, name, path string }{
+		{"", "login", "/login"}, {"", "forgot-password", "/forgot-password"}, {"", "activate-dead-link", "/activate?token=gh_act_nothing"},
+		{"iris", "accounts", "/accounts?all=1"}, {"iris", "profile", "/profile"},
+		{"iris", "integrator-users", "/accounts/" + in}, {"iris", "clients", "/accounts/" + in + "/clients"},
+		{"iris", "identity-providers", "/accounts/" + in + "/identity-providers"}, {"iris", "integrator-audit", "/accounts/" + in + "/audit"},
+		{"iris", "users", c}, {"iris", "users-filtered", c + "?q=ann&status=activation_required"}, {"iris", "add-user", c + "/users/new"},
+		{"iris", "member", c + "/users/" + ann}, {"iris", "invitations", c + "/invitations"}, {"iris", "invitation", c + "/invitations/" + invitation},
+		{"iris", "bulk", c + "/bulk"}, {"iris", "bulk-preview", c + "/bulk/" + preview}, {"iris", "remote-monitoring", c + "/remote-monitoring"},
+		{"iris", "roles", c + "/roles"}, {"iris", "role", c + "/roles/" + role}, {"iris", "folders", c + "/folders"},
+		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
+		{"iris", "audit", c + "/audit"},
+		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "own-member-page", c + "/users/" + ann},
+		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"},
+		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
+		{"olga", "operators", "/platform/operators"},
+	}
+	english := englishOnly()
+	shots := os.Getenv("GATEHOUSE_SCREENSHOTS") == "1"
+
+	for _, lang := range []string{"en", "fr"} {
+		for who, id := range ids {
+			e.Must(t, 200, "PATCH", "/api/v1/users/"+id, sessions[who], map[string]string{"language": lang})
+		}
+		for _, width := range []int{1280, 390} {
+			step(t, ctx, fmt.Sprintf("%s at %d px", lang, width), chromedp.EmulateViewport(int64(width), 900),
+				chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+					_, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang}})
+					return err
+				}))
+			seen := map[string]bool{}
+			var visit func(who, name, path string)
+			visit = func(who, name, path string) {
+				where := fmt.Sprintf("%s %dpx %s %s", lang, width, who, path)
+				step(t, ctx, where, chromedp.Navigate(e.URL+path), chromedp.WaitReady(chromedp.CSS("body")))
+				report, err := chromedp.Run(ctx, chromedp.Evaluate[pageReport](pageChecks))
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				if report.Status >= 500 || report.Status == 0 {
+					t.Errorf("%s: status %d", where, report.Status)
+				}
+				if report.Width > width {
+					t.Errorf("%s: %d px wide in a %d px window", where, report.Width, width)
+				}
+				if len(report.Unlabelled) > 0 {
+					t.Errorf("%s: form controls without a label: %v", where, report.Unlabelled)
+				}
+				if len(report.Unconfirmed) > 0 {
+					t.Errorf("%s: destructive forms outside a confirmation: %v", where, report.Unconfirmed)
+				}
+				if lang == "fr" {
+					var left []string
+					// Addresses are the people's own, not words of the page.
+					shown := addresses.ReplaceAllString(report.Text, "")
+					for _, w := range letters.FindAllString(strings.ToLower(shown), -1) {
+						if english[w] && !slices.Contains(left, w) {
+							left = append(left, w)
+						}
+					}
+					if len(left) > 0 {
+						t.Errorf("%s: English words on a French page: %v", where, left)
+					}
+				}
+				if shots && lang == "en" {
+					saveScreenshot(t, ctx, fmt.Sprintf("%s-%s", map[int]string{1280: "desktop", 390: "phone"}[width], name))
+				}
+				for _, link := range report.DangerLinks {
+					u, err := url.Parse(link)
+					if err != nil || seen[u.Path] {
+						continue
+					}
+					seen[u.Path] = true
+					visit(who, "confirm-"+name, u.Path)
+					if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById("confirm")`)); !ok {
+						t.Errorf("%s: the destructive link %s asks nothing", where, u.Path)
+					}
+				}
+			}
+			for _, p := range pages {
+				setSession(t, ctx, e, sessions[p.who])
+				visit(p.who, p.name, p.path)
+			}
+		}
+	}
+}
+
+// setSession makes the browser signed in as the session given ("" signed
+// out).
+func setSession(t *testing.T, ctx context.Context, e *apitest.Env, token string) {
+	t.Helper()
+	host, _ := url.Parse(e.URL)
+	step(t, ctx, "session cookie", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "gatehouse_session", Domain: host.Hostname()}); err != nil || token == "" {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: "gatehouse_session", Value: token,
+			Domain: host.Hostname(), Path: "/", SameSite: network.CookieSameSiteLax})
+		return err
+	}))
+}
+
+// saveScreenshot writes the whole page as docs/screenshots/<name>.jpg.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	jpeg, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), jpeg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
