@@ -48,7 +48,8 @@ const pageChecks = `(() => {
 			.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.name || e.id),
 		unconfirmed: [...document.forms].filter(f => !f.closest("#confirm") &&
 			(f.querySelector("button.danger") || destructive.test(new URL(f.action, location.href).pathname))).map(f => f.action),
-		dangerLinks: [...document.querySelectorAll("a.danger")].map(a => a.href),
+		dangerLinks: [...document.querySelectorAll("a[href]")].filter(a => a.classList.contains("danger") ||
+			(a.origin === location.origin && destructive.test(a.pathname))).map(a => a.href),
 		text: words.join("\n"),
 	};
 })()`
@@ -120,7 +121,7 @@ func activated(t *testing.T, e *apitest.Env, account string, person map[string]a
 // is a confirmation (its button elsewhere is a link to the confirmation,
 // which the walk follows), and a French page shows no English word of the
 // catalogue. With GATEHOUSE_SCREENSHOTS=1 the English pages are saved to
-// docs/screenshots/ at both widths, for docs/portal.md.
+// docs/screenshots/pages/ at both widths, for docs/portal.md.
 func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	ctx := startBrowser(t)
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
@@ -167,7 +168,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "roles", c + "/roles"}, {"iris", "role", c + "/roles/" + role}, {"iris", "folders", c + "/folders"},
 		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
 		{"iris", "audit", c + "/audit"},
-		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "own-member-page", c + "/users/" + ann},
+		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
 		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"},
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
 		{"olga", "operators", "/platform/operators"},
@@ -228,7 +229,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 						continue
 					}
 					seen[u.Path] = true
-					visit(who, "confirm-"+name, u.Path)
+					visit(who, "confirm-"+name+"-"+u.Path[strings.LastIndex(u.Path, "/")+1:], u.Path)
 					if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById("confirm")`)); !ok {
 						t.Errorf("%s: the destructive link %s asks nothing", where, u.Path)
 					}
@@ -257,14 +258,14 @@ func setSession(t *testing.T, ctx context.Context, e *apitest.Env, token string)
 	}))
 }
 
-// saveScreenshot writes the whole page as docs/screenshots/<name>.jpg.
+// saveScreenshot writes the whole page as docs/screenshots/pages/<name>.jpg.
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	jpeg, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	jpeg, err := chromedp.Run(ctx, chromedp.FullScreenshot(60))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	dir := filepath.Join("..", "..", "docs", "screenshots")
+	dir := filepath.Join("..", "..", "docs", "screenshots", "pages")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
