@@ -85,7 +85,7 @@ func TestAPITokensPage(t *testing.T) {
 	base := "/accounts/" + site + "/api-tokens"
 
 	resp, body := page.do(t, "POST", base, url.Values{"name": {"HR sync"}, "scopes": {"accounts:read"}})
-	secret := regexp.MustCompile(`<code>(gh_api_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(body)
+	secret := regexp.MustCompile(`<code[^>]*>(gh_api_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(body)
 	if resp.StatusCode != 201 || secret == nil {
 		t.Fatalf("a token made on the page: %d\n%.1500s", resp.StatusCode, body)
 	}

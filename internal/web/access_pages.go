@@ -61,10 +61,13 @@ func (p *Pages) fieldError(r *http.Request, v *visit, err error) {
 		v.view.FieldErrors = map[string]string{}
 		for _, one := range append([]*gatehouse.Error{e}, e.Also...) {
 			text := localized(v.view.T, one)
-			if one.Code == gatehouse.EINVALID && v.view.Lang != "en" {
-				// The use cases explain a refused value in English; other
-				// languages say it in their own words, by field.
-				if text = v.view.T["invalid_"+one.Field]; text == "" {
+			if one.Code == gatehouse.EINVALID {
+				// The use cases explain a refused value for programmers, in
+				// English; a page says what to do, in its own language,
+				// by field.
+				if people, ok := v.view.T["invalid_"+one.Field]; ok {
+					text = people
+				} else if v.view.Lang != "en" {
 					text = v.view.T["error_validation_failed"]
 				}
 			}
