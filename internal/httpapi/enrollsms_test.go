@@ -49,6 +49,11 @@ func TestEnrollBySMSAtSignIn(t *testing.T) {
 			if next.Body["sms_sent"] != true {
 				t.Fatalf("the next sign-in: %s", next.Raw)
 			}
+			// A sign-in's challenge is no enrollment: it cannot move the codes
+			// to another phone.
+			if r := e.Do(t, "POST", "/api/v1/sessions/mfa/sms", "", map[string]string{"challenge": next.String("challenge"), "phone": "+33612345679"}); r.Status != 401 {
+				t.Errorf("a sign-in challenge switched to another phone: %d %s", r.Status, r.Raw)
+			}
 			e.Must(t, 201, "POST", "/api/v1/sessions/mfa", "", map[string]string{"challenge": next.String("challenge"), "code": lastText(t, e, "+33612345678")})
 		})
 	}

@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -87,6 +89,36 @@ func TestChangeMemberLevel(t *testing.T) {
 	}
 }
 
+// Administrators made users at once on a site with few slots left: the
+// database counts them, so no more are made users than the limit allows,
+// on either database, through two nodes of one PostgreSQL.
+func TestLevelChangesRaceForTheLastSlots(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			site := e.CreateAccount(t, "client", "Race Site", ts.i1)
+			var admins []string
+			for i := range 8 {
+				admins = append(admins, e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op,
+					newUser(fmt.Sprintf("admin%d@example.com", i), "client_admin")).String("id"))
+			}
+			e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"max_client_users": 3})
+			nodes := nodesOf(t, b, e)
+			statuses := race(nodes, len(admins), func(node *apitest.Env, i int) int {
+				return node.Do(t, "PATCH", "/api/v1/accounts/"+site+"/users/"+admins[i], op, map[string]string{"level": "client_user"}).Status
+			})
+			if statuses[200] != 3 || statuses[409] != 5 {
+				t.Errorf("8 administrators made users at once with 3 slots: %v, want 3 × 200 and 5 × 409", statuses)
+			}
+			users := e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/users?level=client_user", op, nil)
+			if n := len(users.Items()); n != 3 {
+				t.Errorf("%d client users after the race, want 3", n)
+			}
+		})
+	}
+}
+
 // A person who lost their phone gets their second factor reset by an
 // administrator: every session ends, the person is told by e-mail who did
 // it, and their next sign-in sets up a new factor. Nobody resets their own
@@ -146,6 +178,13 @@ func TestMemberPageChangesLevel(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the member page lacks %s", want)
 		}
+	}
+	// The photo of a member is served to those who see them here, and a
+	// member of another account is not found through this one.
+	other := e.CreateAccount(t, "client", "Elsewhere", in)
+	stranger := addActive(t, e, other, "stranger@example.com", "client_user", nil).String("id")
+	if resp, _ := siteAdmin.do(t, "GET", "/accounts/"+site+"/users/"+stranger+"/photo", nil); resp.StatusCode != 404 {
+		t.Errorf("another account's member's photo through this one: %d", resp.StatusCode)
 	}
 	resp, _ := page.do(t, "POST", path, url.Values{"level": {"client_admin"}})
 	if resp.StatusCode != http.StatusSeeOther {
