@@ -18,10 +18,11 @@ import (
 // inviteUsage is the help of `gatehouse invite`.
 const inviteUsage = `Usage: gatehouse invite --account ID --csv FILE [--yes] [--server URL]
 
-Invites the people of a CSV file (header: email, and optionally role and
-home_folder) to an account of a running Gatehouse: prints the preview and
-its totals, asks before confirming (unless --yes), then follows the
-invitations with a progress bar. The token is read from GATEHOUSE_TOKEN.
+Invites the people of a CSV file (header: email, and optionally first_name,
+last_name, role and home_folder) to an account of a running Gatehouse:
+prints the preview and its totals, asks before confirming (unless --yes),
+then follows the invitations with a progress bar. The token is read from
+GATEHOUSE_TOKEN.
 
 `
 
@@ -141,7 +142,7 @@ func printPreview(out io.Writer, p bulkPreviewAnswer) {
 		fmt.Fprintf(out, "… and %d more to invite.\n", hidden)
 	}
 	var counts []string
-	for _, o := range []string{"invite", "already_member", "invalid_email", "unknown_role", "unknown_folder", "duplicate", "over_limit"} {
+	for _, o := range []string{"invite", "already_member", "invalid_email", "invalid_name", "unknown_role", "unknown_folder", "duplicate", "over_limit"} {
 		if p.Totals[o] > 0 {
 			counts = append(counts, fmt.Sprintf("%s %d", o, p.Totals[o]))
 		}

@@ -10,6 +10,7 @@ const (
 	BulkInvite        BulkOutcome = "invite"
 	BulkAlreadyMember BulkOutcome = "already_member"
 	BulkInvalidEmail  BulkOutcome = "invalid_email"
+	BulkInvalidName   BulkOutcome = "invalid_name"
 	BulkUnknownRole   BulkOutcome = "unknown_role"
 	BulkUnknownFolder BulkOutcome = "unknown_folder"
 	BulkDuplicate     BulkOutcome = "duplicate"
@@ -17,7 +18,7 @@ const (
 )
 
 // BulkOutcomes lists every outcome, in the order totals show them.
-var BulkOutcomes = []BulkOutcome{BulkInvite, BulkAlreadyMember, BulkInvalidEmail, BulkUnknownRole,
+var BulkOutcomes = []BulkOutcome{BulkInvite, BulkAlreadyMember, BulkInvalidEmail, BulkInvalidName, BulkUnknownRole,
 	BulkUnknownFolder, BulkDuplicate, BulkOverLimit}
 
 // BulkStatus is the life of a preview: building while its file is read,
@@ -72,8 +73,12 @@ func (p BulkPreview) StatusAt(now time.Time) BulkStatus {
 // confirm, what was done with it.
 type BulkRow struct {
 	Line int
-	// Email, Role and HomeFolder are as the file wrote them.
+	// Email, FirstName, LastName, Role and HomeFolder are as the file
+	// wrote them. The names go to a new identity only: an existing one
+	// keeps its own (R-U2).
 	Email      string
+	FirstName  string
+	LastName   string
 	Role       string
 	HomeFolder string
 	// RoleID and FolderID are what Role and HomeFolder named.

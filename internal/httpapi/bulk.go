@@ -16,6 +16,8 @@ import (
 type bulkRowJSON struct {
 	Line       int     `json:"line"`
 	Email      string  `json:"email"`
+	FirstName  string  `json:"first_name"`
+	LastName   string  `json:"last_name"`
 	Role       string  `json:"role"`
 	HomeFolder string  `json:"home_folder"`
 	Outcome    string  `json:"outcome"`
@@ -24,7 +26,8 @@ type bulkRowJSON struct {
 }
 
 func toBulkRowJSON(r gatehouse.BulkRow) bulkRowJSON {
-	out := bulkRowJSON{Line: r.Line, Email: r.Email, Role: r.Role, HomeFolder: r.HomeFolder, Outcome: string(r.Outcome), Message: r.Message}
+	out := bulkRowJSON{Line: r.Line, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Role: r.Role,
+		HomeFolder: r.HomeFolder, Outcome: string(r.Outcome), Message: r.Message}
 	if r.Result != "" {
 		out.Result = &r.Result
 	}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestBulkPreviewOutcomes(t *testing.T) {
 				t.Errorf("rows\n got %v\nwant %v", got, want)
 			}
 			totals := fmt.Sprint(r.Body["totals"])
-			if totals != "map[already_member:1 duplicate:1 invalid_email:1 invite:7 over_limit:1 rows:13 unknown_folder:1 unknown_role:1]" {
+			if totals != "map[already_member:1 duplicate:1 invalid_email:1 invalid_name:0 invite:7 over_limit:1 rows:13 unknown_folder:1 unknown_role:1]" {
 				t.Errorf("totals %s", totals)
 			}
 			if r.String("preview_id") == "" {
@@ -114,7 +115,8 @@ func TestBulkBadFiles(t *testing.T) {
 	for _, c := range []struct{ name, csv, message string }{
 		{"no header", "", "line 1"},
 		{"no email column", "role,home_folder\nviewer,/Stores\n", "line 1: the header has no email column"},
-		{"unknown column", "email,home folder\nann@example.com,/Stores\n", `line 1: unknown column "home folder"`},
+		{"unknown column", "email,home folder\nann@example.com,/Stores\n",
+			`line 1: unknown column "home folder" in the header; the columns are email, first_name, last_name, role and home_folder`},
 		{"twice", "email,EMAIL\n", "line 1: the header names email twice"},
 		{"bare quote", "email,role\nann@example.com,viewer\n\"bob@example.com,vie\"wer\n", "line 3"},
 		{"too many fields", "email,role\nann@example.com,viewer,extra\n", "line 2"},
@@ -321,5 +323,117 @@ func TestBulkInIntegratorAccount(t *testing.T) {
 	}
 	if r := e.Do(t, "POST", "/api/v1/accounts/"+s.ts.c2+"/invitations/bulk", s.admin, "email\nx@example.com\n"); r.Status != 404 {
 		t.Errorf("bulk into another tenant: %d", r.Status)
+	}
+}
+
+// The optional first_name and last_name columns: a new person gets the
+// names of their line (and their e-mail greets them by it); an existing
+// identity, active or pending, keeps its own (R-U2); a name that is not one
+// is its own outcome and nobody is invited for that line; the preview, the
+// rows and the portal's result file carry the names as written.
+func TestBulkNames(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			s := newBulkSite(t, b)
+			e := s.e
+			// elsewhere@ is active in another account, named Ann Lee.
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+s.ts.c2+"/users", op, map[string]any{"username": "pending@example.com",
+				"first_name": "Pat", "last_name": "Pending", "level": "client_user"})
+			addActive(t, e, s.ts.c1, "boss@example.com", "client_admin", nil)
+			boss := adminSession(t, e, "boss@example.com")
+			e.Mail(t)
+			long := strings.Repeat("é", 101)
+			csv := "Last_Name,email,FIRST_NAME,role\r\n" +
+				"\"Le Goff\",zoe@example.com, Zoé ,Guard\r\n" + // 2: new
+				"Other,elsewhere@example.com,Someone,\r\n" + // 3: active elsewhere
+				"Else,pending@example.com,Someone,\r\n" + // 4: pending elsewhere
+				long + ",long@example.com,Lou,\r\n" + // 5: too long
+				"Doe,ctl@example.com,\"Jo\u202eh\",\r\n" + // 6: a direction control
+				",solo@example.com,Solo\r\n" + // 7: a first name alone
+				"=cmd,formula@example.com,Max\r\n" // 8: read as a formula by a spreadsheet
+			r := e.Do(t, "POST", s.acct+"/invitations/bulk", boss, csv)
+			if r.Status != 200 {
+				t.Fatalf("preview: %d %s", r.Status, r.Raw)
+			}
+			type named struct{ line, first, last, outcome, message string }
+			var got []named
+			for _, item := range r.Body["rows"].([]any) {
+				row := item.(map[string]any)
+				got = append(got, named{fmt.Sprint(row["line"]), row["first_name"].(string), row["last_name"].(string),
+					row["outcome"].(string), row["message"].(string)})
+			}
+			want := []named{
+				{"2", "Zoé", "Le Goff", "invite", "will get an invitation e-mail"},
+				{"3", "Someone", "Other", "invite", "already uses Gatehouse: will be added at once and told by e-mail"},
+				{"4", "Someone", "Else", "invite", "will get an invitation e-mail"},
+				{"5", "Lou", long, "invalid_name", "last_name must be at most 100 characters"},
+				{"6", "Jo\u202eh", "Doe", "invalid_name", "first_name must not contain characters that change the direction of text"},
+				{"7", "Solo", "", "invite", "will get an invitation e-mail"},
+				{"8", "Max", "=cmd", "invite", "will get an invitation e-mail"},
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("rows\n got %q\nwant %q", got, want)
+			}
+			if totals := r.Body["totals"].(map[string]any); totals["invalid_name"] != 2.0 || totals["invite"] != 5.0 {
+				t.Errorf("totals %v", totals)
+			}
+			id := r.String("preview_id")
+			page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: boss}}
+			if resp, html := page.do(t, "GET", "/accounts/"+s.ts.c1+"/bulk/"+id, nil); resp.StatusCode != 200 ||
+				!strings.Contains(html, `<td class="optional">Zoé Le Goff</td>`) || !strings.Contains(html, "Invalid name") {
+				t.Errorf("the preview page: %d\n%s", resp.StatusCode, html)
+			}
+
+			done := e.Must(t, 200, "POST", s.acct+"/invitations/bulk/"+id+"/confirm", boss, nil)
+			if done.Body["invited"] != 5.0 {
+				t.Fatalf("confirm: %s", done.Raw)
+			}
+			names := map[string]string{}
+			for _, account := range []string{s.ts.c1, s.ts.c2} {
+				for _, u := range e.Must(t, 200, "GET", "/api/v1/accounts/"+account+"/users?limit=100", op, nil).Items() {
+					names[u["username"].(string)] = fmt.Sprintf("%v|%v", u["first_name"], u["last_name"])
+				}
+			}
+			for username, want := range map[string]string{"zoe@example.com": "Zoé|Le Goff", "solo@example.com": "Solo|",
+				"formula@example.com": "Max|=cmd", "elsewhere@example.com": "Ann|Lee", "pending@example.com": "Pat|Pending"} {
+				if names[username] != want {
+					t.Errorf("%s is named %q, want %q", username, names[username], want)
+				}
+			}
+			for _, nobody := range []string{"long@example.com", "ctl@example.com"} {
+				if _, ok := names[nobody]; ok {
+					t.Errorf("%s was invited despite an invalid name", nobody)
+				}
+			}
+			greeted := map[string]string{}
+			for _, m := range e.Mail(t) {
+				greeted[m.To], _, _ = strings.Cut(m.Body, ",")
+			}
+			if len(greeted) != 5 || greeted["zoe@example.com"] != "Hello Zoé" || greeted["elsewhere@example.com"] != "Hello Ann" ||
+				greeted["pending@example.com"] != "Hello Pat" {
+				t.Errorf("mail greets %q", greeted)
+			}
+
+			resp, result := page.do(t, "GET", "/accounts/"+s.ts.c1+"/bulk/"+id+"/result.csv", nil)
+			lines := strings.Split(strings.TrimSpace(result), "\n")
+			wantLines := []string{
+				"line,email,first_name,last_name,role,home_folder,outcome,result,message",
+				"2,zoe@example.com,Zoé,Le Goff,Guard,,invite,invited,will get an invitation e-mail",
+				"3,elsewhere@example.com,Someone,Other,,,invite,registered,already uses Gatehouse: will be added at once and told by e-mail",
+				"4,pending@example.com,Someone,Else,,,invite,invited,will get an invitation e-mail",
+				"5,long@example.com,Lou," + long + ",,,invalid_name,,last_name must be at most 100 characters",
+				"6,ctl@example.com,Jo\u202eh,Doe,,,invalid_name,,first_name must not contain characters that change the direction of text",
+				"7,solo@example.com,Solo,,,,invite,invited,will get an invitation e-mail",
+				"8,formula@example.com,Max,'=cmd,,,invite,invited,will get an invitation e-mail",
+			}
+			if resp.StatusCode != 200 || !slices.Equal(lines, wantLines) {
+				t.Errorf("result file: %d\n%s", resp.StatusCode, result)
+			}
+			// The API's rows carry them too, with each line's result.
+			rows := e.Must(t, 200, "GET", s.acct+"/invitations/bulk/"+id+"/rows", boss, nil).Items()
+			if len(rows) != 7 || rows[0]["first_name"] != "Zoé" || rows[0]["last_name"] != "Le Goff" || rows[0]["result"] != "invited" {
+				t.Errorf("rows %v", rows)
+			}
+		})
 	}
 }

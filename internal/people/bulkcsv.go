@@ -18,22 +18,25 @@ import (
 type bulkLine struct {
 	Line       int
 	Email      string
+	FirstName  string
+	LastName   string
 	Role       string
 	HomeFolder string
 }
 
-// bulkColumns are the columns a bulk file may have (R-B1).
-var bulkColumns = []string{"email", "role", "home_folder"}
+// bulkColumns are the columns a bulk file may have (R-B1), in the order
+// the header's messages name them.
+var bulkColumns = []string{"email", "first_name", "last_name", "role", "home_folder"}
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // readBulkCSV reads a bulk invitation file with encoding/csv (RFC 4180), in
 // UTF-8 with or without a byte-order mark, with CRLF or LF line ends, and
 // calls fn for each line that is not blank, in order. The first line is the
-// header: it must name an email column and may name role and home_folder, in
-// any order and case; any other column is refused, so that a misspelt
-// "home folder" is not silently ignored. A line may leave trailing columns
-// out. Errors name the line at fault.
+// header: it must name an email column and may name first_name, last_name,
+// role and home_folder, in any order and case; any other column is refused,
+// so that a misspelt "home folder" is not silently ignored. A line may leave
+// trailing columns out. Errors name the line at fault.
 func readBulkCSV(r io.Reader, fn func(bulkLine) error) error {
 	br := bufio.NewReader(r)
 	if head, _ := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
@@ -44,7 +47,7 @@ func readBulkCSV(r io.Reader, fn func(bulkLine) error) error {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return bulkInvalid(1, "the file is empty; its first line must be a header such as email,role,home_folder")
+		return bulkInvalid(1, "the file is empty; its first line must be a header such as %s", strings.Join(bulkColumns, ","))
 	} else if err != nil {
 		return csvError(err)
 	}
@@ -53,14 +56,15 @@ func readBulkCSV(r io.Reader, fn func(bulkLine) error) error {
 		key := strings.ToLower(strings.TrimSpace(name))
 		switch {
 		case !isBulkColumn(key):
-			return bulkInvalid(1, "unknown column %q in the header; the columns are email, role and home_folder", gatehouse.Truncate(name, 40))
+			return bulkInvalid(1, "unknown column %q in the header; the columns are %s and %s", gatehouse.Truncate(name, 40),
+				strings.Join(bulkColumns[:len(bulkColumns)-1], ", "), bulkColumns[len(bulkColumns)-1])
 		case columns[key] != 0:
 			return bulkInvalid(1, "the header names %s twice", key)
 		}
 		columns[key] = i + 1 // 0 means absent
 	}
 	if columns["email"] == 0 {
-		return bulkInvalid(1, "the header has no email column; it must be a header such as email,role,home_folder")
+		return bulkInvalid(1, "the header has no email column; it must be a header such as %s", strings.Join(bulkColumns, ","))
 	}
 	field := func(record []string, name string) string {
 		i := columns[name] - 1
@@ -90,7 +94,8 @@ func readBulkCSV(r io.Reader, fn func(bulkLine) error) error {
 		if blank {
 			continue
 		}
-		if err := fn(bulkLine{Line: line, Email: field(record, "email"), Role: field(record, "role"), HomeFolder: field(record, "home_folder")}); err != nil {
+		if err := fn(bulkLine{Line: line, Email: field(record, "email"), FirstName: field(record, "first_name"),
+			LastName: field(record, "last_name"), Role: field(record, "role"), HomeFolder: field(record, "home_folder")}); err != nil {
 			return err
 		}
 	}

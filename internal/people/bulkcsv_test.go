@@ -28,12 +28,49 @@ func TestReadBulkCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []bulkLine{{2, "ann@example.com", "viewer", "/Stores/East, North"}, {5, "bob@example.com", "", `/a"b`}}
+	want := []bulkLine{{Line: 2, Email: "ann@example.com", Role: "viewer", HomeFolder: "/Stores/East, North"},
+		{Line: 5, Email: "bob@example.com", HomeFolder: `/a"b`}}
 	if len(lines) != 2 || lines[0] != want[0] || lines[1] != want[1] {
 		t.Errorf("lines %+v", lines)
 	}
 	if lines, err := readAll("email\n"); err != nil || len(lines) != 0 {
 		t.Errorf("a header alone: %v %v", lines, err)
+	}
+}
+
+// The optional first_name and last_name columns, like the others: in any
+// order and case, trimmed, quoted, left out at the end of a line.
+func TestReadBulkCSVNames(t *testing.T) {
+	lines, err := readAll(" Last_Name ,EMAIL,First_NAME,role\r\n" +
+		"\"Le Goff, Jr\",zoe@example.com, Zoé ,viewer\r\n" +
+		"Martin,ann@example.com\r\n" +
+		",bob@example.com,,\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bulkLine{
+		{Line: 2, Email: "zoe@example.com", FirstName: "Zoé", LastName: "Le Goff, Jr", Role: "viewer"},
+		{Line: 3, Email: "ann@example.com", LastName: "Martin"},
+		{Line: 4, Email: "bob@example.com"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("lines %+v", lines)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d: %+v, want %+v", want[i].Line, lines[i], want[i])
+		}
+	}
+	// A misspelt name column is refused, and the message lists every
+	// column a file may have.
+	_, err = readAll("email,firstname\nann@example.com,Ann\n")
+	message := `line 1: unknown column "firstname" in the header; the columns are email, first_name, last_name, role and home_folder`
+	var e *gatehouse.Error
+	if !errors.As(err, &e) || e.Code != gatehouse.EINVALID || e.Message != message {
+		t.Errorf("a misspelt column: %v", err)
+	}
+	if _, err := readAll("email,last_name,LAST_NAME\n"); err == nil || !strings.Contains(err.Error(), "the header names last_name twice") {
+		t.Errorf("a column twice: %v", err)
 	}
 }
 
@@ -59,6 +96,8 @@ func FuzzReadBulkCSV(f *testing.F) {
 		"\ufeffEMAIL\r\nann@example.com\r\n\r\n",
 		"email\n\"unterminated\n", "email,email\n", "role\nviewer\n", "", "\x00\xff", "email\na,b,c\n",
 		"email,role\n\"a\"\"b\",\"c\nd\"\n",
+		"email,first_name,last_name,role,home_folder\nann@example.com,Ann,Lee,viewer,/Stores\n",
+		"Last_Name, First_Name ,EMAIL\r\n\"Le Goff, Jr\",\" Zoé \",zoe@example.com\r\n,,bob@example.com\r\n",
 	} {
 		f.Add(seed)
 	}
@@ -69,7 +108,7 @@ func FuzzReadBulkCSV(f *testing.F) {
 				t.Fatalf("line %d after line %d", l.Line, last)
 			}
 			last = l.Line
-			for _, s := range []string{l.Email, l.Role, l.HomeFolder} {
+			for _, s := range []string{l.Email, l.FirstName, l.LastName, l.Role, l.HomeFolder} {
 				if !utf8.ValidString(s) || s != strings.TrimSpace(s) {
 					t.Fatalf("field %q", s)
 				}
@@ -81,4 +120,26 @@ func FuzzReadBulkCSV(f *testing.F) {
 			t.Fatalf("error %v for %q", err, csv)
 		}
 	})
+}
+
+// A name too long to store whole is cut, and the cut stays invalid: the
+// confirm judges the stored name again and must see what the preview saw,
+// even when the cut falls in a run of spaces that trimming would remove.
+func TestBulkNameCutStaysInvalid(t *testing.T) {
+	for _, name := range []string{
+		"a" + strings.Repeat(" ", bulkNameCut) + "b",
+		strings.Repeat("é", 300),
+		strings.Repeat("x", 5000),
+	} {
+		cut := bulkName(name)
+		if len(cut) > bulkNameCut+len("…") || !utf8.ValidString(cut) {
+			t.Errorf("cut %q", cut)
+		}
+		if _, err := gatehouse.ValidatePersonName("first_name", cut); err == nil {
+			t.Errorf("%q became valid once cut to %q", name, cut)
+		}
+	}
+	if name := strings.Repeat("é", gatehouse.MaxNameLen); bulkName(name) != name {
+		t.Errorf("a valid name was cut")
+	}
 }

@@ -258,12 +258,16 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 	var fresh []gatehouse.User
 	for _, i := range admitted {
 		if !states[gatehouse.UsernameKey(rows[i].Email)].Exists {
-			fresh = append(fresh, gatehouse.User{ID: s.NewID(), Username: rows[i].Email, Language: "en",
-				Status: gatehouse.UserPending, CreatedAt: now})
+			// The preview checked the names (invalid_name); a line
+			// without them makes an identity without names, which the
+			// person or an administrator fills in later.
+			fresh = append(fresh, gatehouse.User{ID: s.NewID(), Username: rows[i].Email, FirstName: rows[i].FirstName,
+				LastName: rows[i].LastName, Language: "en", Status: gatehouse.UserPending, CreatedAt: now})
 		}
 	}
 	// A username taken meanwhile by another request keeps that identity
-	// (R-U1, R-U2): read back whichever identity each username has.
+	// and its names (R-U1, R-U2): read back whichever identity each
+	// username has.
 	if err := tx.InsertUsersIfAbsent(ctx, fresh); err != nil {
 		return err
 	}

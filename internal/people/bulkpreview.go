@@ -2,6 +2,7 @@ package people
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -100,8 +101,8 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 		return err
 	}
 	err := readBulkCSV(file, func(l bulkLine) error {
-		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: gatehouse.Truncate(l.Email, 320), Role: gatehouse.Truncate(l.Role, 200),
-			HomeFolder: gatehouse.Truncate(l.HomeFolder, 2000)})
+		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: gatehouse.Truncate(l.Email, 320), FirstName: bulkName(l.FirstName),
+			LastName: bulkName(l.LastName), Role: gatehouse.Truncate(l.Role, 200), HomeFolder: gatehouse.Truncate(l.HomeFolder, 2000)})
 		preview.Rows++
 		if len(batch) == bulkBatch {
 			return flush()
@@ -116,6 +117,21 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 	}
 	preview.Status, preview.ToInvite = gatehouse.BulkPreviewed, preview.Totals[gatehouse.BulkInvite]
 	return s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.UpdateBulkPreview(ctx, *preview) })
+}
+
+// bulkNameCut is the most bytes of a name a preview keeps: no valid name is
+// longer (gatehouse.MaxNameLen characters of at most four bytes each).
+const bulkNameCut = 4 * gatehouse.MaxNameLen
+
+// bulkName is a name as the file wrote it, cut to bulkNameCut bytes. The
+// preview is judged again from what it stored, so a cut name must stay as
+// invalid as the whole one was: ending it with "…" keeps a cut that falls in
+// a run of spaces from being trimmed back under the length limit.
+func bulkName(name string) string {
+	if len(name) <= bulkNameCut {
+		return name
+	}
+	return gatehouse.Truncate(name, bulkNameCut) + "…"
 }
 
 // bulkJudge decides the outcome of a file's lines, in file order, against
@@ -150,8 +166,8 @@ func (s *Service) newBulkJudge(ctx context.Context, accountID string) (*bulkJudg
 
 // judge sets the outcome, message, role and folder of each row. The first
 // reason a line cannot be invited wins, in the order: invalid e-mail,
-// duplicate in the file, unknown role, unknown folder, already a member;
-// lines past the client-user limit are over_limit, in file order.
+// duplicate in the file, invalid name, unknown role, unknown folder, already
+// a member; lines past the client-user limit are over_limit, in file order.
 // usernameStates tells, for usernames, whether each is unknown, pending,
 // active, or a member of the account already.
 type usernameStates interface {
@@ -189,6 +205,23 @@ func (j *bulkJudge) judgeRow(row *gatehouse.BulkRow, states map[string]gatehouse
 		return
 	}
 	j.seen[key] = true
+	// A name given must be a name, even for an existing identity that will
+	// keep its own: as for a single add, a wrong one is refused rather than
+	// silently dropped.
+	for _, name := range [...]struct{ field, value string }{{"first_name", row.FirstName}, {"last_name", row.LastName}} {
+		if name.value == "" {
+			continue
+		}
+		if _, err := gatehouse.ValidatePersonName(name.field, name.value); err != nil {
+			message := err.Error()
+			var e *gatehouse.Error
+			if errors.As(err, &e) {
+				message = e.Message
+			}
+			outcome(gatehouse.BulkInvalidName, message)
+			return
+		}
+	}
 	roleName := row.Role
 	if roleName == "" {
 		roleName = "viewer"

@@ -150,7 +150,7 @@ type enrolment struct {
 	HomeFolderID                 string
 	Notifications                gatehouse.Notifications
 	// NamesRequired refuses a new username without names (single adds);
-	// bulk invitations have no names to give.
+	// a bulk invitation file may leave its names out.
 	NamesRequired bool
 }
 

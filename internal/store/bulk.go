@@ -67,7 +67,7 @@ func (r reader) ClientUsers(ctx context.Context, accountID string) (int, error) 
 }
 
 func (r reader) BulkRows(ctx context.Context, previewID string, afterLine, limit int, inviteOnly bool) ([]gatehouse.BulkRow, error) {
-	query := `SELECT line, email, role, home_folder, role_id, folder_id, outcome, message, result FROM bulk_rows
+	query := `SELECT line, email, first_name, last_name, role, home_folder, role_id, folder_id, outcome, message, result FROM bulk_rows
 		WHERE preview_id = $1 AND line > $2`
 	if inviteOnly {
 		query += ` AND outcome = 'invite'`
@@ -75,7 +75,8 @@ func (r reader) BulkRows(ctx context.Context, previewID string, afterLine, limit
 	rows := make([]gatehouse.BulkRow, 0, limit)
 	err := r.each(ctx, query+` ORDER BY line LIMIT $3`, []any{previewID, afterLine, limit}, func(rs *sql.Rows) error {
 		var b gatehouse.BulkRow
-		err := rs.Scan(&b.Line, &b.Email, &b.Role, &b.HomeFolder, &b.RoleID, &b.FolderID, &b.Outcome, &b.Message, &b.Result)
+		err := rs.Scan(&b.Line, &b.Email, &b.FirstName, &b.LastName, &b.Role, &b.HomeFolder, &b.RoleID, &b.FolderID, &b.Outcome,
+			&b.Message, &b.Result)
 		rows = append(rows, b)
 		return err
 	})
@@ -129,10 +130,11 @@ func (t *tx) InsertBulkPreview(ctx context.Context, p gatehouse.BulkPreview) err
 func (t *tx) InsertBulkRows(ctx context.Context, previewID string, rows []gatehouse.BulkRow) error {
 	values := make([][]any, len(rows))
 	for i, b := range rows {
-		values[i] = []any{previewID, b.Line, b.Email, b.Role, b.HomeFolder, b.RoleID, b.FolderID, string(b.Outcome), b.Message}
+		values[i] = []any{previewID, b.Line, b.Email, b.FirstName, b.LastName, b.Role, b.HomeFolder, b.RoleID, b.FolderID,
+			string(b.Outcome), b.Message}
 	}
-	return t.insertRows(ctx, "bulk_rows", []string{"preview_id", "line", "email", "role", "home_folder", "role_id", "folder_id",
-		"outcome", "message"}, "", values)
+	return t.insertRows(ctx, "bulk_rows", []string{"preview_id", "line", "email", "first_name", "last_name", "role", "home_folder",
+		"role_id", "folder_id", "outcome", "message"}, "", values)
 }
 
 func (t *tx) UpdateBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error {

@@ -226,14 +226,14 @@ func TestPortalInABrowser(t *testing.T) {
 
 	// Bulk invite: upload, preview, confirm.
 	csvFile := filepath.Join(t.TempDir(), "people.csv")
-	csv := "email,role\nben@example.com,viewer\ncleo@example.com,editor\nnot an address,viewer\nann@example.com,viewer\n"
+	csv := "email,first_name,last_name,role\nben@example.com,Ben,Moreau,viewer\ncleo@example.com,,,editor\nnot an address,,,viewer\nann@example.com,Ann,,viewer\n"
 	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	step(t, ctx, "bulk page", chromedp.Navigate(e.URL+"/accounts/"+store+"/bulk"), chromedp.WaitVisible(chromedp.ID("file")))
 	template, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("bulk-template").href).then(r => r.text())`,
 		chromedp.EvalAwaitPromise))
-	if err != nil || !strings.HasPrefix(template, "email,role,home_folder") {
+	if err != nil || !strings.HasPrefix(template, "email,first_name,last_name,role,home_folder\r\n") {
 		t.Errorf("the CSV template: %v %q", err, template)
 	}
 	step(t, ctx, "bulk upload",
@@ -243,6 +243,9 @@ func TestPortalInABrowser(t *testing.T) {
 		!strings.Contains(totals, "Already a user: 1") {
 		t.Errorf("bulk totals %q", totals)
 	}
+	if rows := text(t, ctx, "#bulk-rows"); !strings.Contains(rows, "Ben Moreau") {
+		t.Errorf("the preview shows no names: %q", rows)
+	}
 	screenshot(t, ctx, "bulk-preview")
 	step(t, ctx, "confirm", chromedp.Click(chromedp.ID("confirm")), chromedp.WaitVisible(chromedp.ID("bulk-done")))
 	if done := text(t, ctx, "#bulk-done"); !strings.HasSuffix(strings.TrimSpace(done), "2") {
@@ -250,7 +253,8 @@ func TestPortalInABrowser(t *testing.T) {
 	}
 	result, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("download-result").href).then(r => r.text())`,
 		chromedp.EvalAwaitPromise))
-	if err != nil || !strings.Contains(result, "ben@example.com,viewer,,invite,invited") || !strings.Contains(result, "not an address,viewer,,invalid_email,,") {
+	if err != nil || !strings.Contains(result, "ben@example.com,Ben,Moreau,viewer,,invite,invited") ||
+		!strings.Contains(result, "not an address,,,viewer,,invalid_email,,") {
 		t.Errorf("the result file: %v\n%s", err, result)
 	}
 

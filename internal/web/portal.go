@@ -389,7 +389,7 @@ const bulkShown = 200
 func (p *Pages) bulkTemplate(w http.ResponseWriter, r *http.Request, v *visit) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="invitations.csv"`)
-	_, _ = io.WriteString(w, "email,role,home_folder\r\nann@example.com,viewer,\r\n")
+	_, _ = io.WriteString(w, "email,first_name,last_name,role,home_folder\r\nann@example.com,Ann,Lee,viewer,\r\n")
 }
 
 func (p *Pages) bulkPage(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -481,15 +481,15 @@ func (p *Pages) bulkResult(w http.ResponseWriter, r *http.Request, v *visit) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="bulk-invitations-`+id+`.csv"`)
 	out := csv.NewWriter(w)
-	_ = out.Write([]string{"line", "email", "role", "home_folder", "outcome", "result", "message"})
+	_ = out.Write([]string{"line", "email", "first_name", "last_name", "role", "home_folder", "outcome", "result", "message"})
 	for after := 0; ; {
 		rows, err := p.svc.People.BulkRows(r.Context(), v.caller, v.view.Account.ID, id, after, 1000)
 		if err != nil || len(rows) == 0 {
 			break
 		}
 		for _, row := range rows {
-			_ = out.Write([]string{strconv.Itoa(row.Line), csvSafe(row.Email), csvSafe(row.Role), csvSafe(row.HomeFolder),
-				string(row.Outcome), row.Result, row.Message})
+			_ = out.Write([]string{strconv.Itoa(row.Line), csvSafe(row.Email), csvSafe(row.FirstName), csvSafe(row.LastName),
+				csvSafe(row.Role), csvSafe(row.HomeFolder), string(row.Outcome), row.Result, row.Message})
 		}
 		after = rows[len(rows)-1].Line
 	}
