@@ -149,12 +149,14 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/remote-monitoring-user", op, map[string]any{"description": "Poste central Lyon"})
 	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"max_client_users": 12})
 	invitation := e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/invitations?status=pending", op, nil).Items()[0]["id"].(string)
-	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", op, "email,role\ncleo@example.com,viewer\npas une adresse,viewer\n").String("preview_id")
 	e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]any{"name": "Service vidéo"})
 
 	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
 		"olga": apiSession(t, e, "olga@example.com", password)}
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/api-tokens", sessions["zoe"], map[string]any{"name": "Synchro RH", "scopes": []string{"users:read"}})
+	// A preview is its uploader's alone: Iris uploads the one she looks at.
+	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
+		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
 	ids := map[string]string{"iris": iris, "zoe": zoe, "olga": olga}
 	c := "/accounts/" + site
 	pages := []struct{ who, name, path string }{
