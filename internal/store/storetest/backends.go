@@ -181,8 +181,16 @@ func OpenPostgres(t testing.TB) (*store.DB, string) {
 // the test server. Test processes of one run make it once between them,
 // under an advisory lock, migrating a database of another name and renaming
 // it into place, so that none ever copies a half-migrated one.
+//
+// A process that uses a template holds a shared advisory lock on its name
+// for as long as it lives (templateInUse), and templates of other schemas
+// are dropped only when nobody holds theirs: two checkouts of different
+// schemas tested at once on one server keep their own.
 var postgresTemplate = sync.OnceValues(func() (string, error) {
 	name := "gatehouse_schema_" + schemaVersion()
+	if err := templateInUse(name); err != nil {
+		return "", err
+	}
 	admin, err := sql.Open("pgx", PostgresURL())
 	if err != nil {
 		return "", err
@@ -214,7 +222,12 @@ var postgresTemplate = sync.OnceValues(func() (string, error) {
 		}
 		rows.Close()
 		for _, n := range old {
-			_, _ = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+n) // one in use by another run stays
+			var free bool
+			if conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, n).Scan(&free) != nil || !free {
+				continue // a process testing that schema still copies it
+			}
+			_, _ = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+n) // one being copied right now stays
+			_, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext($1))`, n)
 		}
 	}
 	work := name + "_making"
@@ -243,6 +256,28 @@ var postgresTemplate = sync.OnceValues(func() (string, error) {
 	_, err = conn.ExecContext(ctx, "ALTER DATABASE "+work+" RENAME TO "+name)
 	return name, err
 })
+
+// templateInUse takes a shared advisory lock on the template's name on a
+// connection kept open until the process ends, which releases it.
+func templateInUse(name string) error {
+	db, err := sql.Open("pgx", PostgresURL())
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_lock_shared(hashtext($1))`, name)
+	templateLocks = append(templateLocks, conn)
+	return err
+}
+
+// templateLocks keeps the connections holding templateInUse's locks.
+var templateLocks []*sql.Conn
 
 // CreatePostgresDatabase creates an empty database and returns its URL; it is
 // dropped (with any connections left to it) when the test ends.
