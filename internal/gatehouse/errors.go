@@ -44,6 +44,9 @@ const (
 	// does not manage; only the person, an operator or an administrator of
 	// every one of their accounts may change it.
 	ESHAREDIDENTITY = "shared_identity"
+	// EACCOUNTSUSPENDED: the account (or its integrator) is suspended; its
+	// own members cannot act in it until it is restored.
+	EACCOUNTSUSPENDED = "account_suspended"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning

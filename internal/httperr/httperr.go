@@ -15,6 +15,7 @@ var statuses = map[string]int{
 	gatehouse.EUNAUTHENTICATED:  http.StatusUnauthorized,
 	gatehouse.EFORBIDDEN:        http.StatusForbidden,
 	gatehouse.ESHAREDIDENTITY:   http.StatusForbidden,
+	gatehouse.EACCOUNTSUSPENDED: http.StatusForbidden,
 	gatehouse.ENOTFOUND:         http.StatusNotFound,
 	gatehouse.EMETHODNOTALLOWED: http.StatusMethodNotAllowed,
 	gatehouse.ECONFLICT:         http.StatusConflict,
