@@ -126,7 +126,7 @@ func (s *Service) answer(ctx context.Context, q CheckQuestion, permission gateho
 	if within != "" && model.Account.ID != within && model.Account.IntegratorID != within {
 		return false, nil
 	}
-	return model.Allowed(q.UserID, permission, q.FolderID), nil
+	return model.Allowed(q.UserID, permission, q.FolderID, s.Now()), nil
 }
 
 func (s *Service) model(ctx context.Context, accountID string, seen map[string]*Model) (*Model, error) {

@@ -33,7 +33,7 @@ func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller,
 		if folderID != "" && !model.Reaches(c.Principal.UserID, folderID) {
 			t.FolderHidden = true
 		}
-		if !model.Allowed(c.Principal.UserID, foldersManage, folderID) {
+		if !model.Allowed(c.Principal.UserID, foldersManage, folderID, s.Now()) {
 			t.FolderManager = false
 		}
 	}

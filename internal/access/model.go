@@ -9,6 +9,7 @@ package access
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -221,8 +222,10 @@ func pathSortKey(path string) string {
 // Allowed answers a check (R-A5): whether the user, through an active
 // membership of this account or as active staff of its integrator, holds
 // permission everywhere in the account or, when folderID is set, on that
-// folder. A folder of another account, or none, is never allowed.
-func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string) bool {
+// folder. A folder of another account, or none, is never allowed. now is
+// the instant of the question: what ends at a time ends exactly then,
+// whatever the model's age.
+func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string, now time.Time) bool {
 	fi := int32(-1)
 	if folderID != "" {
 		var ok bool

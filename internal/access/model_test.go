@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -81,7 +82,7 @@ func TestAllowed(t *testing.T) {
 		{"viewer", mediaView, "no-such-folder", false},
 	}
 	for _, c := range cases {
-		if got := m.Allowed(c.user, c.permission, c.folder); got != c.want {
+		if got := m.Allowed(c.user, c.permission, c.folder, time.Now()); got != c.want {
 			t.Errorf("%s %v on %q: %v, want %v", c.user, c.permission.Names(), c.folder, got, c.want)
 		}
 	}
@@ -91,7 +92,7 @@ func TestAllowed(t *testing.T) {
 	snap.Staff = []gatehouse.MemberAccess{{UserID: "staff", Level: gatehouse.LevelIntegratorUser, Status: gatehouse.MembershipActive},
 		{UserID: "new-staff", Level: gatehouse.LevelIntegratorAdmin, Status: gatehouse.MembershipActivationRequired}}
 	withStaff := NewModel(snap)
-	if !withStaff.Allowed("staff", foldersManage, "lyon") || withStaff.Allowed("new-staff", mediaView, "") || withStaff.Allowed("staff", mediaView, "gone") {
+	if !withStaff.Allowed("staff", foldersManage, "lyon", time.Now()) || withStaff.Allowed("new-staff", mediaView, "", time.Now()) || withStaff.Allowed("staff", mediaView, "gone", time.Now()) {
 		t.Errorf("integrator staff checks")
 	}
 }
@@ -276,7 +277,8 @@ func TestCacheFollowsVersions(t *testing.T) {
 
 func BenchmarkAllowed(b *testing.B) {
 	m := NewModel(site())
+	now := time.Now()
 	for b.Loop() {
-		m.Allowed("scoped", mediaEdit, "lyon")
+		m.Allowed("scoped", mediaEdit, "lyon", now)
 	}
 }
