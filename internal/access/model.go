@@ -233,11 +233,19 @@ func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folde
 			return false
 		}
 	}
-	if level, ok := m.staff[userID]; ok && gatehouse.LevelPermissions(level).Has(permission) {
+	// A deleted account allows nothing; a suspended one nothing to its own
+	// members but its remote monitoring user (recording goes on), and a
+	// suspended integrator nothing to its staff (R-T5).
+	if m.Account.Status == gatehouse.AccountDeleted {
+		return false
+	}
+	if level, ok := m.staff[userID]; ok && m.Account.IntegratorStatus != gatehouse.AccountSuspended &&
+		gatehouse.LevelPermissions(level).Has(permission) {
 		return true
 	}
 	mem := m.members[userID]
-	if mem == nil || mem.Status != gatehouse.MembershipActive {
+	if mem == nil || mem.Status != gatehouse.MembershipActive ||
+		(m.Account.Status == gatehouse.AccountSuspended && mem.Level != gatehouse.LevelRemoteMonitoring) {
 		return false
 	}
 	if fi < 0 {

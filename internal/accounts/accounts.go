@@ -31,7 +31,7 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 	}
 	now := s.Now()
 	account := gatehouse.Account{
-		ID: s.NewID(), Kind: in.Kind, Name: name, Address: address,
+		ID: s.NewID(), Kind: in.Kind, Name: name, Address: address, Status: gatehouse.AccountActive,
 		Settings:  gatehouse.AccountSettings{MaxClientUsers: gatehouse.DefaultMaxClientUsers},
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -88,6 +88,11 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 	case "", gatehouse.KindIntegrator, gatehouse.KindClient:
 	default:
 		return gatehouse.Page[gatehouse.Account]{}, gatehouse.Invalid("kind", `kind must be "integrator" or "client"`)
+	}
+	switch f.Status {
+	case "", gatehouse.AccountActive, gatehouse.AccountSuspended, gatehouse.AccountDeleted:
+	default:
+		return gatehouse.Page[gatehouse.Account]{}, gatehouse.Invalid("status", `status must be "active", "suspended" or "deleted"`)
 	}
 	if !c.Principal.Operator {
 		if c.Principal.UserID == "" {

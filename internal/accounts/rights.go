@@ -24,6 +24,9 @@ type Rights struct {
 	// IdentityProviders: the caller manages this integrator's identity
 	// providers (its administrators and operators).
 	IdentityProviders bool
+	// Suspend, Restore and Delete: the caller may move the account through
+	// its life from where it is now.
+	Suspend, Restore, Delete bool
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
@@ -46,6 +49,10 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		APITokens:      kernel.May(c, access, account, policy.CreateAPIToken),
 		IdentityProviders: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorProviders),
+		Suspend: account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
+		Restore: account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
+		Delete: account.Kind == gatehouse.KindClient && account.Status != gatehouse.AccountDeleted &&
+			kernel.May(c, access, account, policy.DeleteAccount),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {

@@ -22,6 +22,9 @@ type AccountsReader interface {
 	// limit now, pending ones included (R-L1).
 	ClientUsers(ctx context.Context, accountID string) (int, error)
 	ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[gatehouse.Account], error)
+	// AccountsToPurge lists deleted accounts whose purge_after has come,
+	// at most limit of them.
+	AccountsToPurge(ctx context.Context, now time.Time, limit int) ([]gatehouse.Account, error)
 	ListAuditEvents(ctx context.Context, f gatehouse.AuditFilter) (gatehouse.Page[gatehouse.AuditEvent], error)
 	ListCheckTokens(ctx context.Context) ([]gatehouse.CheckToken, error)
 	// Operators lists the identities that are operators.
@@ -44,6 +47,16 @@ type AccountsTx interface {
 	// SetOperator makes an identity an operator or takes the power away.
 	SetOperator(ctx context.Context, userID string, operator bool) error
 	UpdateAccount(ctx context.Context, a gatehouse.Account) error
+	// SetAccountStatus moves an account to status (purgeAfter set for a
+	// deleted one); a restored client takes its name back, or ECONFLICT.
+	SetAccountStatus(ctx context.Context, accountID string, status gatehouse.AccountStatus, purgeAfter time.Time) error
+	// EndAccountPeople ends every membership, invitation, API token, grant
+	// and group place of the account, and the sessions of the people who
+	// belong nowhere else; it returns the identities whose membership ended.
+	EndAccountPeople(ctx context.Context, accountID string, now time.Time) ([]string, error)
+	// PurgeAccount removes a deleted account and all that was its, or
+	// ENOTFOUND when it is not deleted (restored, or purged already).
+	PurgeAccount(ctx context.Context, accountID string) error
 }
 
 // AccountsStore is the store as the accounts context sees it.

@@ -120,6 +120,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
 	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
+	// Deleted accounts whose 30 days are over go for good, hourly.
+	workers.Go(func() { svc.Accounts.RunPurges(workerCtx, time.Hour) })
 	// Stopped after the HTTP server, so mail queued by the last requests is
 	// still attempted; whatever is left waits in the database, and a bulk
 	// job is taken over by the next node to look once its lease ends.

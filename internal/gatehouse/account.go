@@ -38,7 +38,32 @@ type Account struct {
 	Settings     AccountSettings
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Status is where the account is in its life; PurgeAfter is when a
+	// deleted account goes for good.
+	Status     AccountStatus
+	PurgeAfter time.Time
+	// IntegratorStatus is the status of a client's integrator: suspending
+	// an integrator suspends its staff in all its clients.
+	IntegratorStatus AccountStatus
 }
+
+// AccountStatus is an account's place in its life.
+type AccountStatus string
+
+const (
+	// AccountActive is an account in use.
+	AccountActive AccountStatus = "active"
+	// AccountSuspended is an account whose own members cannot act in it
+	// (a client who stopped paying); its integrator's staff still manage it
+	// and its remote monitoring user keeps working.
+	AccountSuspended AccountStatus = "suspended"
+	// AccountDeleted is an account whose people are gone, kept for an
+	// operator to restore until it is purged.
+	AccountDeleted AccountStatus = "deleted"
+)
+
+// DeletedAccountKept is how long a deleted account may be restored.
+const DeletedAccountKept = 30 * 24 * time.Hour
 
 // AccountSettings are the per-account switches only operators may change.
 type AccountSettings struct {
@@ -91,6 +116,9 @@ type AccountFilter struct {
 	Kind         AccountKind // empty: both kinds
 	IntegratorID string      // only the clients of this integrator
 	Query        string      // case-insensitive substring of the name
+	// Status keeps the accounts of one status; empty keeps all (deleted
+	// ones are seen by operators alone).
+	Status AccountStatus
 	// Visible restricts the list to what a principal may see; nil for operators.
 	Visible *Visibility
 	Page    PageRequest

@@ -75,6 +75,9 @@ type MembershipSummary struct {
 	// AccountAddress tells apart two clients of one integrator that shared
 	// a name before names were unique.
 	AccountAddress string
+	// Suspended is set when the account, or for its staff the integrator,
+	// is suspended: the account stays in the switcher, marked.
+	Suspended bool
 	Level          Level
 	Status         MembershipStatus
 	// Notifications are the member's choices there (R-N3).

@@ -17,6 +17,10 @@ type accountJSON struct {
 	Settings     settingsJSON `json:"settings"`
 	CreatedAt    time.Time    `json:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at"`
+	// Status is active, suspended or deleted; PurgeAfter is when a deleted
+	// account goes for good.
+	Status     string     `json:"status"`
+	PurgeAfter *time.Time `json:"purge_after,omitempty"`
 }
 
 type settingsJSON struct {
@@ -31,12 +35,50 @@ func toAccountJSON(a gatehouse.Account) accountJSON {
 			MaxClientUsers:                     a.Settings.MaxClientUsers,
 			ClientAdminsCanAddRemoteMonitoring: a.Settings.ClientAdminsCanAddRemoteMonitoring,
 		},
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Status: string(a.Status),
+	}
+	if out.Status == "" {
+		out.Status = string(gatehouse.AccountActive)
 	}
 	if a.IntegratorID != "" {
 		out.IntegratorID = &a.IntegratorID
 	}
+	if !a.PurgeAfter.IsZero() {
+		out.PurgeAfter = &a.PurgeAfter
+	}
 	return out
+}
+
+// suspendAccount, restoreAccount and deleteAccount move an account through
+// its life.
+func (s *Server) suspendAccount(w http.ResponseWriter, r *http.Request) {
+	account, err := s.svc.Accounts.SuspendAccount(r.Context(), caller(r), r.PathValue("id"))
+	s.answerAccount(w, r, account, err)
+}
+
+func (s *Server) restoreAccount(w http.ResponseWriter, r *http.Request) {
+	account, err := s.svc.Accounts.RestoreAccount(r.Context(), caller(r), r.PathValue("id"))
+	s.answerAccount(w, r, account, err)
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ConfirmName string `json:"confirm_name"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, err := s.svc.Accounts.DeleteAccount(r.Context(), caller(r), r.PathValue("id"), in.ConfirmName)
+	s.answerAccount(w, r, account, err)
+}
+
+func (s *Server) answerAccount(w http.ResponseWriter, r *http.Request, account gatehouse.Account, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAccountJSON(account))
 }
 
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +112,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	accounts, err := s.svc.Accounts.ListAccounts(r.Context(), caller(r), gatehouse.AccountFilter{
 		Kind: gatehouse.AccountKind(q.Get("kind")), IntegratorID: q.Get("integrator_id"), Query: q.Get("q"), Page: page,
+		Status: gatehouse.AccountStatus(q.Get("status")),
 	})
 	if err != nil {
 		s.writeError(w, r, err)

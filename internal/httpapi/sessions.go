@@ -131,8 +131,11 @@ type meMembershipJS struct {
 	AccountKind string `json:"account_kind"`
 	// IntegratorName tells apart two sites of one name (a client's).
 	IntegratorName string `json:"integrator_name,omitempty"`
-	Level          string `json:"level"`
-	Status         string `json:"status"`
+	// AccountSuspended: the account is suspended, and this member cannot
+	// act in it until it is restored.
+	AccountSuspended bool   `json:"account_suspended"`
+	Level            string `json:"level"`
+	Status           string `json:"status"`
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +150,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		IdentityProvider: me.User.IdentityProviderID}, Memberships: []meMembershipJS{}}
 	for _, m := range me.Memberships {
 		out.Memberships = append(out.Memberships, meMembershipJS{ID: m.ID, AccountID: m.AccountID, AccountName: m.AccountName,
-			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, Level: string(m.Level), Status: string(m.Status)})
+			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, AccountSuspended: m.Suspended, Level: string(m.Level), Status: string(m.Status)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -56,6 +56,9 @@ func (k *Kernel) AuthorizeAccess(ctx context.Context, r Reader, c gatehouse.Call
 func DecideOn(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account, act policy.Action, t policy.Target) error {
 	t.Account = account.Kind
 	t.ClientAdminsManageRemoteMonitoring = account.Settings.ClientAdminsCanAddRemoteMonitoring
+	t.Suspended = account.Status == gatehouse.AccountSuspended
+	t.IntegratorSuspended = account.IntegratorStatus == gatehouse.AccountSuspended
+	t.Deleted = account.Status == gatehouse.AccountDeleted
 	return policy.Decide(ActorOf(c, access), act, t)
 }
 

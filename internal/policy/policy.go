@@ -29,6 +29,12 @@ const (
 	CreateClient     Action = "account.create_client"
 	UpdateAccount    Action = "account.update"
 	ChangeSettings   Action = "account.change_settings"
+	// SuspendAccount and RestoreAccount move an account between active and
+	// suspended (and an operator brings a deleted one back); DeleteAccount
+	// deletes a client account.
+	SuspendAccount Action = "account.suspend"
+	RestoreAccount Action = "account.restore"
+	DeleteAccount  Action = "account.delete"
 	ReadAudit        Action = "audit.read"
 	Notify           Action = "notifications.send"
 
@@ -130,6 +136,10 @@ type Target struct {
 	// where they may not act on that kind of thing at all, it is not found
 	// rather than forbidden, so that ids cannot be probed.
 	Existing bool
+	// Suspended is set when the account acted on is suspended, and
+	// IntegratorSuspended when a client's integrator is; Deleted when the
+	// account is deleted (only operators still see it, to restore it).
+	Suspended, IntegratorSuspended, Deleted bool
 	// RevokeOperator is set when the operator power is being taken away.
 	RevokeOperator bool
 	// Field names the identity field being changed, where a refusal is
@@ -169,7 +179,8 @@ func ScopeOf(act Action) string {
 	switch act {
 	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders:
 		return gatehouse.ScopeAccountsRead
-	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders:
+	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders,
+		SuspendAccount, RestoreAccount, DeleteAccount:
 		return gatehouse.ScopeAccountsWrite
 	case ReadAudit:
 		return gatehouse.ScopeAuditRead
@@ -312,8 +323,11 @@ func decide(a Actor, act Action, t Target) error {
 	}
 
 	// Every other action is on one account, which the actor must see.
-	if !sees(a.Access) {
+	if !sees(a.Access) || (t.Deleted && !a.Operator) {
 		return gatehouse.NotFound("account")
+	}
+	if suspendedFor(a.Access, t) {
+		return &gatehouse.Error{Code: gatehouse.EACCOUNTSUSPENDED, Message: "this account is suspended: ask its integrator to restore it"}
 	}
 	switch act {
 	case ReadAccount, ManageOwnAPITokens:
@@ -323,6 +337,21 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only operators change an account's settings")
+	case SuspendAccount, RestoreAccount:
+		switch {
+		case a.Operator:
+			return nil
+		case t.Account == gatehouse.KindClient && a.IntegratorLevel.IsIntegratorStaff():
+			return nil
+		case t.Account == gatehouse.KindIntegrator:
+			return forbidden("only operators suspend or restore an integrator")
+		}
+		return forbidden("only the integrator's staff suspend or restore its clients")
+	case DeleteAccount:
+		if a.Operator || (t.Account == gatehouse.KindClient && a.IntegratorLevel == gatehouse.LevelIntegratorAdmin) {
+			return nil
+		}
+		return forbidden("only the integrator's administrators delete its clients")
 	case CreateClient:
 		if a.Operator || (t.Account == gatehouse.KindIntegrator && a.Level.IsIntegratorStaff()) {
 			return nil
@@ -412,6 +441,22 @@ func decide(a Actor, act Action, t Target) error {
 		return forbidden("only the integrator's administrators manage its identity providers")
 	}
 	return forbidden("unknown action %s", act)
+}
+
+// suspendedFor tells whether a suspension stops the actor in the account:
+// its own members while it is suspended (the remote monitoring user aside:
+// recording and monitoring go on), and an integrator's staff while their
+// integrator is. Operators and a client's integrator staff go on, so that
+// someone can restore it.
+func suspendedFor(a gatehouse.Access, t Target) bool {
+	if a.Operator || a.Level == gatehouse.LevelRemoteMonitoring {
+		return false
+	}
+	staffMayAct := a.IntegratorLevel.IsIntegratorStaff() && !t.IntegratorSuspended
+	if a.Level != "" && t.Suspended && !staffMayAct {
+		return true
+	}
+	return a.Level == "" && a.IntegratorLevel.IsIntegratorStaff() && t.IntegratorSuspended
 }
 
 // decideMember decides the changes of one member of a known level.

@@ -52,6 +52,9 @@ var Variants = map[string]string{
 	"own-notifications":     "the actor's own membership, notification choices alone",
 	"to-admin":              "a user made an administrator, or an administrator made a user",
 	"own-level":             "the actor's own level",
+	"suspended":             "the account is suspended",
+	"integrator-suspended":  "the account's integrator is suspended",
+	"deleted":               "the account is deleted (restorable for 30 days)",
 	"builtin":               "a built-in role (viewer, editor, manager)",
 	"folder-manager":        "where the actor holds folders.manage through a grant",
 	"folder-hidden":         "a folder out of the actor's sight",
@@ -94,6 +97,12 @@ func variantTarget(r Route, c Column) Target {
 		t.Self, t.ProviderIdentity = true, true
 	case "admin", "to-admin":
 		t.Level = adminLevel
+	case "suspended":
+		t.Suspended = true
+	case "integrator-suspended":
+		t.IntegratorSuspended = true
+	case "deleted":
+		t.Deleted = true
 	case "own-level":
 		t.Self, t.Level = true, c.Actor.Level
 		if t.Level == "" {
@@ -128,7 +137,8 @@ func variantTarget(r Route, c Column) Target {
 }
 
 // Letter is a cell of the table: A allowed, F forbidden (403), N not found
-// (404: the actor learns nothing of the target), S shared identity (403).
+// (404: the actor learns nothing of the target), S shared identity (403),
+// P account suspended (403).
 func Letter(err error) string {
 	switch gatehouse.ErrorCode(err) {
 	case "":
@@ -137,6 +147,8 @@ func Letter(err error) string {
 		return "N"
 	case gatehouse.ESHAREDIDENTITY:
 		return "S"
+	case gatehouse.EACCOUNTSUSPENDED:
+		return "P"
 	case gatehouse.EFORBIDDEN:
 		return "F"
 	}
@@ -155,7 +167,7 @@ func Markdown() string {
 		b.WriteString(":-:|")
 	}
 	b.WriteString("\n")
-	symbols := map[string]string{"A": "✓", "F": "✗", "N": "404", "S": "shared"}
+	symbols := map[string]string{"A": "✓", "F": "✗", "N": "404", "S": "shared", "P": "suspended"}
 	for _, r := range Routes {
 		fmt.Fprintf(&b, "| `%s %s` | %s |", r.Method, r.Path, Variants[r.Variant])
 		for _, c := range Columns {

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 const accountColumns = `a.id, a.kind, a.name, a.address, a.integrator_id,
-	a.max_client_users, a.client_admins_can_add_remote_monitoring, a.created_at, a.updated_at`
+	a.max_client_users, a.client_admins_can_add_remote_monitoring, a.created_at, a.updated_at,
+	a.status, a.purge_after, COALESCE((SELECT i.status FROM accounts i WHERE i.id = a.integrator_id), '')`
 
 // scanner is what *sql.Row and *sql.Rows share.
 type scanner interface{ Scan(dest ...any) error }
@@ -21,14 +23,16 @@ func scanAccount(row scanner, extra ...any) (gatehouse.Account, error) {
 		a                    gatehouse.Account
 		integratorID         sql.NullString
 		createdAt, updatedAt int64
+		purgeAfter           sql.NullInt64
 	)
 	err := row.Scan(append([]any{&a.ID, &a.Kind, &a.Name, &a.Address, &integratorID,
-		&a.Settings.MaxClientUsers, &a.Settings.ClientAdminsCanAddRemoteMonitoring, &createdAt, &updatedAt}, extra...)...)
+		&a.Settings.MaxClientUsers, &a.Settings.ClientAdminsCanAddRemoteMonitoring, &createdAt, &updatedAt,
+		&a.Status, &purgeAfter, &a.IntegratorStatus}, extra...)...)
 	if err != nil {
 		return gatehouse.Account{}, err
 	}
 	a.IntegratorID = integratorID.String
-	a.CreatedAt, a.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	a.CreatedAt, a.UpdatedAt, a.PurgeAfter = fromMicros(createdAt), fromMicros(updatedAt), fromNullMicros(purgeAfter)
 	return a, nil
 }
 
@@ -83,7 +87,12 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 				WHERE m.user_id = %[1]s AND m.status = 'active'%[2]s)
 			OR a.integrator_id IN (SELECT m.account_id FROM memberships m
 				WHERE m.user_id = %[1]s AND m.status = 'active'
-				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope))
+				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope),
+			// A deleted account is seen by operators alone.
+			"a.status <> 'deleted'")
+	}
+	if f.Status != "" {
+		where = append(where, "a.status = "+args.add(string(f.Status)))
 	}
 	if after != nil {
 		where = append(where, fmt.Sprintf("(%s, %s) > (%s, %s)", sortKey, sortID, args.add(after[0]), args.add(after[1])))
@@ -113,11 +122,15 @@ func escapeLike(s string) string {
 func (t *tx) InsertAccount(ctx context.Context, a gatehouse.Account) error {
 	integratorID := sql.NullString{String: a.IntegratorID, Valid: a.IntegratorID != ""}
 	clientKey := sql.NullString{String: gatehouse.NameKey(a.Name), Valid: a.Kind == gatehouse.KindClient}
+	status := a.Status
+	if status == "" {
+		status = gatehouse.AccountActive
+	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO accounts (id, kind, name, name_key, client_name_key, address, integrator_id,
-		max_client_users, client_admins_can_add_remote_monitoring, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		max_client_users, client_admins_can_add_remote_monitoring, created_at, updated_at, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), clientKey, a.Address, integratorID,
-		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt))
+		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt), string(status))
 	if err != nil {
 		return clientNameTaken(mapErr(err))
 	}
@@ -161,6 +174,135 @@ func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
 			return err
 		}
 		return t.insertNameGrams(ctx, a.ID, newKey)
+	}
+	return nil
+}
+
+// SetAccountStatus moves an account to status, with the instant a deleted
+// one is purged (zero for none). Its authz version moves, so that checks
+// see the change at once; an integrator's moves its clients' models too,
+// whose versions carry their integrator's.
+func (t *tx) SetAccountStatus(ctx context.Context, accountID string, status gatehouse.AccountStatus, purgeAfter time.Time) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	purge := sql.NullInt64{Int64: micros(purgeAfter), Valid: !purgeAfter.IsZero()}
+	// A deleted client frees its name; one restored takes it back, or the
+	// restore fails with ECONFLICT when another client has it meanwhile.
+	return clientNameTaken(t.guarded(ctx, "account", `UPDATE accounts SET status = $2, purge_after = $3,
+		client_name_key = CASE WHEN kind <> 'client' THEN NULL WHEN $2 = 'deleted' THEN NULL ELSE name_key END
+		WHERE id = $1`, accountID, string(status), purge))
+}
+
+// EndAccountPeople ends everything people hold in an account at once: its
+// pending invitations are cancelled, its memberships (the remote
+// monitoring user's included) go with their roles, grants and group
+// places, its API tokens are revoked, and the sessions of the people who
+// belong nowhere else end. It returns the identities whose membership
+// ended.
+func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Time) ([]string, error) {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return nil, err
+	}
+	rows, err := t.q.QueryContext(ctx, `SELECT user_id FROM memberships WHERE account_id = $1 ORDER BY user_id`, accountID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var people []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, mapErr(err)
+		}
+		people = append(people, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	statements := []struct {
+		query string
+		args  []any
+	}{
+		{`UPDATE invitations SET status = 'cancelled', ended_at = $2 WHERE account_id = $1 AND status = 'pending'`, []any{accountID, micros(now)}},
+		{`UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, []any{accountID, micros(now)}},
+		{`DELETE FROM folder_grants WHERE account_id = $1 AND user_id IS NOT NULL`, []any{accountID}},
+		{`DELETE FROM user_group_members WHERE account_id = $1`, []any{accountID}},
+		{`DELETE FROM memberships WHERE account_id = $1`, []any{accountID}},
+		{`UPDATE accounts SET client_users = 0 WHERE id = $1`, []any{accountID}},
+	}
+	for _, st := range statements {
+		if _, err := t.q.ExecContext(ctx, st.query, st.args...); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	for _, userID := range people {
+		if _, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2
+			WHERE user_id = $1 AND revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1)`,
+			userID, micros(now)); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return people, nil
+}
+
+// AccountsToPurge lists deleted accounts whose purge_after has come, at
+// most limit of them, oldest first.
+func (r reader) AccountsToPurge(ctx context.Context, now time.Time, limit int) ([]gatehouse.Account, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts a
+		WHERE a.status = 'deleted' AND a.purge_after <= $1 ORDER BY a.purge_after, a.id LIMIT $2`, micros(now), limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []gatehouse.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, a)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// PurgeAccount removes a deleted account and everything that was its: its
+// roles, folders, groups, grants, bulk previews, invitations, tokens,
+// notices and audit events. It fails with ENOTFOUND when the account is no
+// longer deleted (restored meanwhile) or already gone, so that two nodes
+// purging at once purge it once.
+func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
+	var status string
+	lock := " FOR UPDATE"
+	if t.dialect == SQLite {
+		lock = "" // one writer at a time already
+	}
+	err := t.q.QueryRowContext(ctx, `SELECT status FROM accounts WHERE id = $1`+lock, accountID).Scan(&status)
+	if err == sql.ErrNoRows || (err == nil && status != string(gatehouse.AccountDeleted)) {
+		return gatehouse.NotFound("account")
+	} else if err != nil {
+		return mapErr(err)
+	}
+	statements := []string{
+		`DELETE FROM folder_grants WHERE account_id = $1`,
+		`DELETE FROM user_group_members WHERE account_id = $1`,
+		`DELETE FROM user_groups WHERE account_id = $1`,
+		`DELETE FROM memberships WHERE account_id = $1`,
+		`DELETE FROM folders WHERE account_id = $1`,
+		`DELETE FROM roles WHERE account_id = $1`,
+		`DELETE FROM bulk_previews WHERE account_id = $1`,
+		`DELETE FROM invitations WHERE account_id = $1`,
+		`DELETE FROM api_tokens WHERE account_id = $1`,
+		`DELETE FROM account_notifications WHERE account_id = $1`,
+		`DELETE FROM account_name_grams WHERE account_id = $1`,
+		`DELETE FROM audit_events WHERE account_id = $1`,
+		`DELETE FROM accounts WHERE id = $1`,
+	}
+	for _, q := range statements {
+		if _, err := t.q.ExecContext(ctx, q, accountID); err != nil {
+			return fmt.Errorf("purge %s: %w", strings.Fields(q)[2], mapErr(err))
+		}
 	}
 	return nil
 }

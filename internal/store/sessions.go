@@ -31,9 +31,9 @@ func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bo
 
 func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, COALESCE(i.name, ''), a.address,
-		m.level, m.status, m.notify, m.notify_email, m.notify_sms
+		a.status = 'suspended' AND m.level <> 'remote_monitoring', m.level, m.status, m.notify, m.notify_email, m.notify_sms
 		FROM memberships m JOIN accounts a ON a.id = m.account_id LEFT JOIN accounts i ON i.id = a.integrator_id
-		WHERE m.user_id = $1 ORDER BY a.name_key, a.id`, userID)
+		WHERE m.user_id = $1 AND a.status <> 'deleted' ORDER BY a.name_key, a.id`, userID)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -41,7 +41,7 @@ func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.M
 	var out []gatehouse.MembershipSummary
 	for rows.Next() {
 		var m gatehouse.MembershipSummary
-		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.IntegratorName, &m.AccountAddress, &m.Level, &m.Status,
+		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.IntegratorName, &m.AccountAddress, &m.Suspended, &m.Level, &m.Status,
 			&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS); err != nil {
 			return nil, err
 		}

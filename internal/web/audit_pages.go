@@ -40,6 +40,8 @@ func (d auditData) ActorName(id string) string {
 		return d.texts["operator"]
 	case "check-token":
 		return d.texts["audit_check_token"]
+	case gatehouse.SystemActor:
+		return d.texts["audit_system"]
 	}
 	if name, ok := d.names[id]; ok {
 		return name
@@ -90,6 +92,8 @@ func (d auditData) ChangeValue(field, value string) string {
 		key = "audit_language_" + value
 	case "client_admins_can_add_remote_monitoring":
 		key = "audit_" + value
+	case "status":
+		key = "status_" + value
 	}
 	if text, ok := d.texts[key]; ok {
 		return text

@@ -36,6 +36,9 @@ type portalView struct {
 	Data        any
 	// Operator is true for operators signed in as people.
 	Operator bool
+	// Life is what the person may do to the account's life, from where it
+	// is now.
+	Life struct{ Suspend, Restore, Delete bool }
 }
 
 type switchItem struct {
@@ -44,6 +47,9 @@ type switchItem struct {
 	// and the site's address when that is not enough.
 	Context string
 	Current bool
+	// Suspended marks an account the person cannot act in until it is
+	// restored.
+	Suspended bool
 }
 
 // switchItems lists the active memberships of a person for the account
@@ -61,7 +67,7 @@ func switchItems(memberships []gatehouse.MembershipSummary, texts map[string]str
 		if m.Status != gatehouse.MembershipActive {
 			continue
 		}
-		item := switchItem{ID: m.AccountID, Name: m.AccountName, Kind: texts[string(m.AccountKind)]}
+		item := switchItem{ID: m.AccountID, Name: m.AccountName, Kind: texts[string(m.AccountKind)], Suspended: m.Suspended}
 		key := gatehouse.NameKey(m.AccountName)
 		if names[key] > 1 {
 			item.Context = m.IntegratorName
@@ -121,10 +127,21 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		rights, err := p.svc.Accounts.AccountRights(r.Context(), v.caller, r.PathValue("id"))
 		if err != nil {
 			v.view.Error = p.message(r, err)
+			if gatehouse.ErrorCode(err) == gatehouse.EACCOUNTSUSPENDED {
+				// Its own member: the page names the account and says what
+				// happened, in the switcher's place.
+				for i, item := range v.view.Switch {
+					if item.ID == r.PathValue("id") {
+						v.view.Switch[i].Current, v.view.Title = true, item.Name
+					}
+				}
+				v.view.Error = v.view.T["account_suspended_member"]
+			}
 			p.renderPortal(w, r, statusOf(err), "portal_error.html", v)
 			return
 		}
 		v.rights, v.view.Account = rights, rights.Account
+		v.view.Life.Suspend, v.view.Life.Restore, v.view.Life.Delete = rights.Suspend, rights.Restore, rights.Delete
 		v.view.Title = rights.Account.Name
 		found := false
 		for i := range v.view.Switch {

@@ -82,6 +82,10 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /accounts/{id}/clients", p.secure(p.account("clients", p.clientsTab)))
 	handle("POST /accounts/{id}/clients", p.secure(p.csrf.Handler(p.account("clients", p.createClient))))
 	handle("POST /integrators", p.secure(p.csrf.Handler(p.person(p.createIntegrator))))
+	handle("POST /accounts/{id}/suspend", p.secure(p.csrf.Handler(p.account("users", p.lifeAction(true)))))
+	handle("POST /accounts/{id}/restore", p.secure(p.csrf.Handler(p.account("users", p.lifeAction(false)))))
+	handle("GET /accounts/{id}/delete", p.secure(p.account("users", p.deleteAccountPage)))
+	handle("POST /accounts/{id}/delete", p.secure(p.csrf.Handler(p.account("users", p.deleteAccount))))
 	handle("GET /accounts/{id}/settings", p.secure(p.account("settings", p.settingsTab)))
 	handle("POST /accounts/{id}/settings", p.secure(p.csrf.Handler(p.account("settings", p.saveSettings))))
 	handle("GET /accounts/{id}/invitations", p.secure(p.account("invitations", p.invitationsTab)))
@@ -160,6 +164,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	group := func(v *visit, r *http.Request) string {
 		return "/accounts/" + v.view.Account.ID + "/groups/" + r.PathValue("group_id")
 	}
+	accountName := func(v *visit, _ *http.Request) string { return v.view.Account.Name }
 	memberName := func(v *visit, r *http.Request) string {
 		m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, r.PathValue("membership_id"))
 		if err != nil {
@@ -182,6 +187,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 		{"/accounts/{id}/groups/{group_id}/members/{user_id}/remove", "groups", "confirm_remove_from_group", "confirm_remove_from_group_loses", "remove", group, nil},
 		{"/accounts/{id}/api-tokens/{token_id}/revoke", "api_tokens", "confirm_revoke_token", "confirm_revoke_token_loses", "revoke", in("/api-tokens"), nil},
 		{"/accounts/{id}/roles/{role_id}/delete", "roles", "confirm_delete_role", "confirm_delete_role_loses", "delete", in("/roles"), nil},
+		{"/accounts/{id}/suspend", "users", "confirm_suspend_account", "confirm_suspend_account_loses", "suspend_account", in(""), accountName},
 	}
 	for _, c := range confirmations {
 		handle("GET "+c.pattern, p.secure(p.account(c.tab, p.confirm(c.question, c.consequence, c.button, c.back, c.what))))

@@ -54,12 +54,13 @@ func write(t testing.TB, s *store.DB, fn func(tx *store.WriteTx) error) {
 
 func integrator(name string) gatehouse.Account {
 	return gatehouse.Account{ID: newID(), Kind: gatehouse.KindIntegrator, Name: name,
-		Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: t0, UpdatedAt: t0}
+		Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: t0, UpdatedAt: t0, Status: gatehouse.AccountActive}
 }
 
 func client(integratorID, name string) gatehouse.Account {
 	a := integrator(name)
 	a.Kind, a.IntegratorID, a.Address = gatehouse.KindClient, integratorID, "1 Main St\nSpringfield"
+	a.IntegratorStatus = gatehouse.AccountActive
 	return a
 }
 
