@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -210,3 +212,45 @@ func TestAccountDeletion(t *testing.T) {
 		})
 	}
 }
+
+// In the portal: a member of a suspended site finds its name and why they
+// cannot act in it; deleting asks for the name typed again, at its field.
+func TestAccountLifeInThePortal(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	addActive(t, e, site, "ann@example.com", "client_user", nil)
+	addActive(t, e, in, "boss@example.com", "integrator_admin", nil)
+	ann := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: session(t, e, "ann@example.com")}}
+	boss := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "boss@example.com")}}
+	base := "/accounts/" + site
+
+	if resp, body := boss.do(t, "GET", base+"/suspend", nil); resp.StatusCode != 200 || !strings.Contains(body, `id="confirm"`) {
+		t.Fatalf("suspending does not ask first: %d", resp.StatusCode)
+	}
+	if resp, _ := boss.do(t, "POST", base+"/suspend", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("suspend: %d", resp.StatusCode)
+	}
+	resp, body := ann.do(t, "GET", base, nil)
+	if resp.StatusCode != 403 || !strings.Contains(body, "Lyon Store") || !strings.Contains(body, "This account is suspended") {
+		t.Errorf("the suspended site, as its member sees it: %d\n%.2000s", resp.StatusCode, body)
+	}
+	if _, body := boss.do(t, "GET", base, nil); !strings.Contains(body, `id="restore-account"`) {
+		t.Errorf("the integrator is not offered to restore it")
+	}
+	boss.do(t, "POST", base+"/restore", url.Values{})
+	if resp, _ := ann.do(t, "GET", base, nil); resp.StatusCode != 200 {
+		t.Errorf("the restored site, as its member sees it: %d", resp.StatusCode)
+	}
+
+	resp, body = boss.do(t, "POST", base+"/delete", url.Values{"confirm_name": {"Lyon"}})
+	if resp.StatusCode != 400 || !strings.Contains(body, `id="confirm_name-error"`) {
+		t.Errorf("a wrong name: %d, not at its field", resp.StatusCode)
+	}
+	resp, _ = boss.do(t, "POST", base+"/delete", url.Values{"confirm_name": {"lyon store"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/accounts/"+in+"/clients") {
+		t.Errorf("delete: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	e.Must(t, 404, "GET", "/api/v1/accounts/"+site, boss.cookie.Value, nil)
+}
+

@@ -28,7 +28,7 @@ import (
 // readers).
 const pageChecks = `(() => {
 	const nav = performance.getEntriesByType("navigation")[0];
-	const destructive = /\/(delete|remove|revoke|cancel|credentials|reset-mfa|off|end|end-sessions)$/;
+	const destructive = /\/(delete|remove|revoke|cancel|credentials|reset-mfa|off|end|end-sessions|suspend)$/;
 	// Literal code (a CSV column's name, a permission's) and words marked
 	// as another language (a language's own name) are left out.
 	const page = document.body.cloneNode(true);
@@ -132,11 +132,14 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	site := e.Must(t, 201, "POST", "/api/v1/accounts", op, map[string]any{"kind": "client", "name": "Magasin 12",
 		"integrator_id": in, "address": "12 Rue de la Paix, Paris"}).String("id")
 	e.CreateAccount(t, "client", "Magasin 14", in)
+	closed := e.CreateAccount(t, "client", "Magasin 20", in)
 	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"client_admins_can_add_remote_monitoring": true})
 	iris := activated(t, e, in, map[string]any{"username": "iris@example.com", "first_name": "Iris", "last_name": "Moreau", "level": "integrator_admin"}, password)
 	zoe := activated(t, e, site, map[string]any{"username": "zoe@example.com", "first_name": "Zoé", "last_name": "Martin", "level": "client_admin"}, password)
 	olga := activated(t, e, in, map[string]any{"username": "olga@example.com", "first_name": "Olga", "last_name": "Petit", "level": "integrator_user"}, password)
 	e.Must(t, 200, "PUT", "/api/v1/operators/"+olga, op, nil)
+	max := activated(t, e, closed, map[string]any{"username": "max@example.com", "first_name": "Max", "last_name": "Girard", "level": "client_user"}, password)
+	e.Must(t, 200, "POST", "/api/v1/accounts/"+closed+"/suspend", op, nil)
 	ann := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ann@example.com", "first_name": "Anne",
 		"last_name": "Leroy", "level": "client_user", "phone": "+33 6 12 34 56 78", "user_type": "Gardien"}).String("id")
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ben@example.com", "first_name": "Benoît",
@@ -152,12 +155,12 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]any{"name": "Service vidéo"})
 
 	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
-		"olga": apiSession(t, e, "olga@example.com", password)}
+		"olga": apiSession(t, e, "olga@example.com", password), "max": apiSession(t, e, "max@example.com", password)}
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/api-tokens", sessions["zoe"], map[string]any{"name": "Synchro RH", "scopes": []string{"users:read"}})
 	// A preview is its uploader's alone: Iris uploads the one she looks at.
 	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
 		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
-	ids := map[string]string{"iris": iris, "zoe": zoe, "olga": olga}
+	ids := map[string]string{"iris": iris, "zoe": zoe, "olga": olga, "max": max}
 	c := "/accounts/" + site
 	pages := []struct{ who, name, path string }{
 		{"", "login", "/login"}, {"", "forgot-password", "/forgot-password"}, {"", "activate-dead-link", "/activate?token=gh_act_nothing"},
@@ -171,6 +174,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
 		{"iris", "audit", c + "/audit"},
 		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
+		{"iris", "suspended-client", "/accounts/" + closed}, {"max", "suspended-member", "/accounts/" + closed},
 		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"},
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
 		{"olga", "operators", "/platform/operators"},
