@@ -122,7 +122,10 @@ func TestAccountDeletion(t *testing.T) {
 			bobSession := session(t, e, "bob@example.com")
 			e.Must(t, 201, "POST", site+"/users", op, newUser("carol@example.com", "client_user"))
 			carolLink := e.ActivationTokens(t, "carol@example.com")[0]
-			e.Must(t, 201, "POST", site+"/remote-monitoring-user", op, map[string]string{"description": "Station"})
+			station := e.Must(t, 201, "POST", site+"/remote-monitoring-user", op, map[string]string{"description": "Station"}).String("user_id")
+			if !checkAs(t, e, station, ts.c1b, "cameras.view") {
+				t.Fatalf("the remote monitoring user before the deletion")
+			}
 
 			if r := e.Do(t, "DELETE", site, ts.tokens["i1-user"], map[string]string{"confirm_name": "Client One B"}); r.Status != 403 {
 				t.Errorf("an integrator user deletes a client: %d", r.Status)
@@ -143,7 +146,9 @@ func TestAccountDeletion(t *testing.T) {
 					t.Errorf("%s outlived the deletion: %d", what, r.Status)
 				}
 			}
-			e.Must(t, 200, "GET", "/api/v1/accounts/"+ts.c1+"/users", op, nil)
+			if checkAs(t, e, station, ts.c1b, "cameras.view") || checkAs(t, e, alice, ts.c1b, "users.view") {
+				t.Errorf("checks still let people into the deleted account")
+			}
 			if r := e.Do(t, "GET", "/api/v1/me", bobSession, nil); r.Status != 200 || strings.Contains(string(r.Raw), ts.c1b) {
 				t.Errorf("bob, who works elsewhere too: %d %s", r.Status, r.Raw)
 			}
