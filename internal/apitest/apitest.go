@@ -45,6 +45,9 @@ type Env struct {
 	// Waits records the slow-downs the service asked for, in order,
 	// instead of waiting them out.
 	Waits *Waits
+	// Services are the node's use cases, for what a test runs itself (a
+	// sweep of the access that ended, say) rather than waits for.
+	Services *service.Services
 }
 
 // Waits is a record of the service's slow-downs.
@@ -95,7 +98,7 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	done := make(chan struct{})
 	go func() { defer close(done); svc.People.RunBulkJobs(jobs, time.Second) }()
 	t.Cleanup(func() { stopJobs(); <-done })
-	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL, Waits: waits}
+	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL, Waits: waits, Services: svc}
 }
 
 // Response is a decoded answer.

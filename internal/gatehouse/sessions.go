@@ -79,4 +79,7 @@ type MembershipSummary struct {
 	Status         MembershipStatus
 	// Notifications are the member's choices there (R-N3).
 	Notifications Notifications
+	// ExpiresAt is when the membership ends by itself; zero for never.
+	// Lists of a person's memberships leave out those that ended.
+	ExpiresAt time.Time
 }

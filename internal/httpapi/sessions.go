@@ -133,6 +133,9 @@ type meMembershipJS struct {
 	IntegratorName string `json:"integrator_name,omitempty"`
 	Level          string `json:"level"`
 	Status         string `json:"status"`
+	// ExpiresAt is when the membership ends by itself; null for never.
+	// Memberships that ended are not listed.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +150,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		IdentityProvider: me.User.IdentityProviderID}, Memberships: []meMembershipJS{}}
 	for _, m := range me.Memberships {
 		out.Memberships = append(out.Memberships, meMembershipJS{ID: m.ID, AccountID: m.AccountID, AccountName: m.AccountName,
-			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, Level: string(m.Level), Status: string(m.Status)})
+			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, Level: string(m.Level), Status: string(m.Status),
+			ExpiresAt: optionalTime(m.ExpiresAt)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

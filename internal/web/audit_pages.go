@@ -40,6 +40,8 @@ func (d auditData) ActorName(id string) string {
 		return d.texts["operator"]
 	case "check-token":
 		return d.texts["audit_check_token"]
+	case gatehouse.SystemActor:
+		return d.texts["audit_system"]
 	}
 	if name, ok := d.names[id]; ok {
 		return name
@@ -86,6 +88,10 @@ func (d auditData) ChangeValue(field, value string) string {
 		}
 	case "level":
 		key = "level_" + value
+	case "expires_at":
+		if t, err := time.Parse(time.RFC3339, value); err == nil {
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		}
 	case "language":
 		key = "audit_language_" + value
 	case "client_admins_can_add_remote_monitoring":
