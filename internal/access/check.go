@@ -93,7 +93,7 @@ func (s *Service) mayCheck(ctx context.Context, c gatehouse.Caller) error {
 		if err != nil {
 			return err
 		}
-		if acc, err = s.checksStore.AccessTo(ctx, p, account); err != nil {
+		if acc, err = s.checksStore.AccessTo(ctx, p, account, s.Now()); err != nil {
 			return err
 		}
 	}

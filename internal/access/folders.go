@@ -30,7 +30,7 @@ func (s *Service) authorizeFolderChange(ctx context.Context, c gatehouse.Caller,
 	}
 	t := policy.Target{FolderManager: true}
 	for _, folderID := range at {
-		if folderID != "" && !model.Reaches(c.Principal.UserID, folderID) {
+		if folderID != "" && !model.Reaches(c.Principal.UserID, folderID, s.Now()) {
 			t.FolderHidden = true
 		}
 		if !model.Allowed(c.Principal.UserID, foldersManage, folderID, s.Now()) {
@@ -201,7 +201,7 @@ func (s *Service) Folders(ctx context.Context, c gatehouse.Caller, accountID, pa
 	if after != nil {
 		afterKey, afterID = after[0], after[1]
 	}
-	items, more := model.VisibleFolders(c.Principal.UserID, all, parentID, afterKey, afterID, limit)
+	items, more := model.VisibleFolders(c.Principal.UserID, all, parentID, afterKey, afterID, limit, s.Now())
 	out.Items = items
 	if more {
 		last := items[len(items)-1]
@@ -217,7 +217,7 @@ func (s *Service) Folder(ctx context.Context, c gatehouse.Caller, accountID, fol
 		return FolderView{}, err
 	}
 	view, ok := model.Folder(folderID)
-	if !ok || !(all || model.Reaches(c.Principal.UserID, folderID)) {
+	if !ok || !(all || model.Reaches(c.Principal.UserID, folderID, s.Now())) {
 		return FolderView{}, gatehouse.NotFound("folder")
 	}
 	return view, nil

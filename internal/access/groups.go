@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/policy"
@@ -226,6 +227,9 @@ type NewGrant struct {
 	UserID  string
 	GroupID string
 	Role    string // a role name or id
+	// ExpiresAt ends the grant by itself at that instant; zero for never.
+	// It must be in the future, at most a year ahead.
+	ExpiresAt time.Time
 }
 
 // GrantView is a grant with its role by name.
@@ -235,15 +239,19 @@ type GrantView struct {
 }
 
 // CreateGrant gives a role on a folder and everything under it to a user of
-// the account or to a group.
+// the account or to a group, for good or until an end.
 func (s *Service) CreateGrant(ctx context.Context, c gatehouse.Caller, accountID, folderID string, in NewGrant) (GrantView, error) {
 	if (in.UserID == "") == (in.GroupID == "") {
 		return GrantView{}, gatehouse.Invalid("user_id", "give either user_id or group_id")
 	}
 	now := s.Now()
+	end, err := gatehouse.ValidateAccessEnd("expires_at", in.ExpiresAt, now)
+	if err != nil {
+		return GrantView{}, err
+	}
 	view := GrantView{Grant: gatehouse.Grant{ID: s.NewID(), AccountID: accountID, FolderID: folderID,
-		UserID: in.UserID, GroupID: in.GroupID, CreatedAt: now}}
-	err := s.groupsStore.Write(ctx, func(tx GroupsTx) error {
+		UserID: in.UserID, GroupID: in.GroupID, CreatedAt: now, ExpiresAt: end}}
+	err = s.groupsStore.Write(ctx, func(tx GroupsTx) error {
 		if _, err := s.Authorize(ctx, tx, c, accountID, policy.ManageAccessRules); err != nil {
 			return err
 		}

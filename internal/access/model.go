@@ -4,6 +4,11 @@
 // grants. A Model is built from a store snapshot and never changes; a Cache
 // keeps one per account and replaces it when the account's authz version
 // moves, which every change of those rules does in its own transaction.
+//
+// Access that ends by itself is in the model with its end: a question
+// asked at or after a membership's or a grant's end finds it holding
+// nothing, however old the model, so nothing waits for a rebuild or for
+// the sweeper that removes it later.
 package access
 
 import (
@@ -23,7 +28,7 @@ type Model struct {
 	members map[string]*member // by user id
 	// staff are the active integrator staff of a client account's
 	// integrator, by user id, with their level there.
-	staff        map[string]gatehouse.Level
+	staff        map[string]gatehouse.MemberAccess
 	byMembership map[string]*member
 	roles        map[string]gatehouse.Role // built-in and custom, by id
 	customRoles  []gatehouse.Role          // by name
@@ -70,6 +75,7 @@ type grant struct {
 	group       int32 // group index, or -1 for a user grant
 	roleID      string
 	permissions gatehouse.PermissionSet
+	expiresAt   time.Time // zero: never
 }
 
 // NewModel builds the model of a snapshot. Rows that point at nothing (a
@@ -87,10 +93,10 @@ func NewModel(snap gatehouse.AccessSnapshot) *Model {
 	for _, id := range gatehouse.BuiltinRoles {
 		m.roles[id], _ = gatehouse.BuiltinRole(id)
 	}
-	m.staff = make(map[string]gatehouse.Level, len(snap.Staff))
+	m.staff = make(map[string]gatehouse.MemberAccess, len(snap.Staff))
 	for _, st := range snap.Staff {
 		if st.Status == gatehouse.MembershipActive && st.Level.IsIntegratorStaff() {
-			m.staff[st.UserID] = st.Level
+			m.staff[st.UserID] = st
 		}
 	}
 	for _, r := range snap.CustomRoles {
@@ -125,7 +131,7 @@ func NewModel(snap gatehouse.AccessSnapshot) *Model {
 		if !ok || !roleOK {
 			continue
 		}
-		resolved := grant{id: g.ID, folder: fi, user: -1, group: -1, roleID: g.RoleID, permissions: role.Permissions}
+		resolved := grant{id: g.ID, folder: fi, user: -1, group: -1, roleID: g.RoleID, permissions: role.Permissions, expiresAt: g.ExpiresAt}
 		if g.UserID != "" {
 			mem := m.members[g.UserID]
 			if mem == nil {
@@ -224,7 +230,9 @@ func pathSortKey(path string) string {
 // permission everywhere in the account or, when folderID is set, on that
 // folder. A folder of another account, or none, is never allowed. now is
 // the instant of the question: what ends at a time ends exactly then,
-// whatever the model's age.
+// whatever the model's age — a membership (of the account, or of the
+// integrator for its staff) ended at now holds nothing, and a grant ended
+// at now counts for nothing.
 func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string, now time.Time) bool {
 	fi := int32(-1)
 	if folderID != "" {
@@ -239,29 +247,29 @@ func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folde
 	if m.Account.Status == gatehouse.AccountDeleted {
 		return false
 	}
-	if level, ok := m.staff[userID]; ok && m.Account.IntegratorStatus != gatehouse.AccountSuspended &&
-		gatehouse.LevelPermissions(level).Has(permission) {
+	if st, ok := m.staff[userID]; ok && st.Holds(now) && m.Account.IntegratorStatus != gatehouse.AccountSuspended &&
+		gatehouse.LevelPermissions(st.Level).Has(permission) {
 		return true
 	}
 	mem := m.members[userID]
-	if mem == nil || mem.Status != gatehouse.MembershipActive ||
+	if mem == nil || !mem.Holds(now) ||
 		(m.Account.Status == gatehouse.AccountSuspended && mem.Level != gatehouse.LevelRemoteMonitoring) {
 		return false
 	}
 	if fi < 0 {
 		return mem.accountWide.Has(permission)
 	}
-	return m.permissionsOn(mem, fi).Has(permission)
+	return m.permissionsOn(mem, fi, now).Has(permission)
 }
 
 // permissionsOn is what a member holds on one folder: everything they hold
 // account-wide, and every grant to them or to one of their groups on the
-// folder or above it.
-func (m *Model) permissionsOn(mem *member, fi int32) gatehouse.PermissionSet {
+// folder or above it that has not ended at now.
+func (m *Model) permissionsOn(mem *member, fi int32, now time.Time) gatehouse.PermissionSet {
 	perms := mem.accountWide
 	for f := fi; f >= 0; f = m.folders[f].parent {
 		for _, g := range m.grantsOn[f] {
-			if g.user == mem.index || (g.group >= 0 && inSorted(mem.groups, g.group)) {
+			if (g.user == mem.index || (g.group >= 0 && inSorted(mem.groups, g.group))) && !gatehouse.Expired(g.expiresAt, now) {
 				perms |= g.permissions
 			}
 		}
@@ -317,17 +325,18 @@ type FolderView struct {
 
 // VisibleFolders lists, in path order, the folders the user sees (R-A2):
 // every folder when all is true (an administrator, an operator, or a member
-// holding a role account-wide), else the folders under the user's grants.
-// It starts after the folder with the given path key and id, and stops after
-// limit folders (0: no limit); more tells whether any are left.
-func (m *Model) VisibleFolders(userID string, all bool, parentID string, afterKey, afterID string, limit int) (views []FolderView, more bool) {
+// holding a role account-wide), else the folders under the user's grants
+// that have not ended at now. It starts after the folder with the given path
+// key and id, and stops after limit folders (0: no limit); more tells
+// whether any are left.
+func (m *Model) VisibleFolders(userID string, all bool, parentID string, afterKey, afterID string, limit int, now time.Time) (views []FolderView, more bool) {
 	var visible func(int32) bool
 	if !all && !m.Everything(userID) {
 		mem := m.members[userID]
 		if mem == nil {
 			return nil, false
 		}
-		visible = func(fi int32) bool { return m.permissionsOn(mem, fi) != 0 }
+		visible = func(fi int32) bool { return m.permissionsOn(mem, fi, now) != 0 }
 	}
 	start := 0
 	if afterID != "" {
@@ -363,27 +372,27 @@ func (m *Model) SortKey(id string) string {
 }
 
 // Reaches tells whether the member (whatever their status) holds anything
-// on the folder.
-func (m *Model) Reaches(userID, folderID string) bool {
+// on the folder, through grants that have not ended at now.
+func (m *Model) Reaches(userID, folderID string, now time.Time) bool {
 	mem := m.members[userID]
 	fi, ok := m.folderIndex[folderID]
-	return mem != nil && ok && m.permissionsOn(mem, fi) != 0
+	return mem != nil && ok && m.permissionsOn(mem, fi, now) != 0
 }
 
 // HomeFolder is where the member lands (R-A3): the home folder chosen for
 // them while they can still reach it; otherwise, the documented fallback,
 // the first folder they can reach in path order (the top of their first
 // grant); otherwise none. A choice they lost access to is kept, so it comes
-// back if the access does.
-func (m *Model) HomeFolder(membershipID string) string {
+// back if the access does. Grants that ended at now count for nothing.
+func (m *Model) HomeFolder(membershipID string, now time.Time) string {
 	mem := m.byMembership[membershipID]
 	if mem == nil || mem.HomeFolderID == "" {
 		return ""
 	}
-	if m.Reaches(mem.UserID, mem.HomeFolderID) {
+	if m.Reaches(mem.UserID, mem.HomeFolderID, now) {
 		return mem.HomeFolderID
 	}
-	views, _ := m.VisibleFolders(mem.UserID, false, "", "", "", 1)
+	views, _ := m.VisibleFolders(mem.UserID, false, "", "", "", 1, now)
 	if len(views) == 0 {
 		return ""
 	}
@@ -410,9 +419,10 @@ type Source struct {
 
 // Explain lists every permission the membership holds and where each comes
 // from, account-wide sources first, then grants in path order of their
-// folders. It describes the rules whatever the membership's status; checks
-// answer no while it is not active.
-func (m *Model) Explain(membershipID string) ([]Source, bool) {
+// folders. It describes the rules whatever the membership's status or end;
+// checks answer no while it is not active or once it ended. Grants that
+// ended at now are left out: they give nothing any more.
+func (m *Model) Explain(membershipID string, now time.Time) ([]Source, bool) {
 	mem := m.byMembership[membershipID]
 	if mem == nil {
 		return nil, false
@@ -443,6 +453,7 @@ func (m *Model) Explain(membershipID string) ([]Source, bool) {
 	for _, fi := range m.byPath {
 		for _, g := range m.grantsOn[fi] {
 			switch {
+			case gatehouse.Expired(g.expiresAt, now):
 			case g.user == mem.index:
 				add(g.permissions, Source{Via: "grant", RoleID: g.roleID, FolderID: m.folders[fi].ID, GrantID: g.id})
 			case g.group >= 0 && inSorted(mem.groups, g.group):

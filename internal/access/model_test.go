@@ -97,6 +97,51 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+// Access that ends by itself ends exactly at its end, in a model built
+// before: a member, a member of the integrator's staff, a grant, and a
+// group's grant hold everything a microsecond before and nothing from the
+// end on.
+func TestAccessEndsExactlyAtItsEnd(t *testing.T) {
+	end := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	snap := site()
+	snap.Members[1].ExpiresAt = end // viewer: a role account-wide
+	snap.Grants[0].ExpiresAt = end  // scoped: editor on East
+	snap.Grants[1].ExpiresAt = end  // the night shift: Guard on Offices
+	snap.Staff = []gatehouse.MemberAccess{{UserID: "staff", Level: gatehouse.LevelIntegratorUser, Status: gatehouse.MembershipActive, ExpiresAt: end}}
+	m := NewModel(snap)
+	cases := []struct {
+		user       string
+		permission gatehouse.PermissionSet
+		folder     string
+	}{
+		{"viewer", mediaView, ""}, {"viewer", mediaView, "lyon"}, {"scoped", mediaEdit, "lyon"},
+		{"guard", camerasView, "offices"}, {"staff", foldersManage, "lyon"},
+	}
+	for _, c := range cases {
+		if !m.Allowed(c.user, c.permission, c.folder, end.Add(-time.Microsecond)) {
+			t.Errorf("%s on %q refused before the end", c.user, c.folder)
+		}
+		for _, at := range []time.Time{end, end.Add(time.Hour)} {
+			if m.Allowed(c.user, c.permission, c.folder, at) {
+				t.Errorf("%s on %q allowed at %s, after the end", c.user, c.folder, at)
+			}
+		}
+	}
+	if !m.Reaches("scoped", "lyon", end.Add(-time.Second)) || m.Reaches("scoped", "lyon", end) {
+		t.Errorf("the ended grant still reaches Lyon, or reached it not before")
+	}
+	if views, _ := m.VisibleFolders("scoped", false, "", "", "", 0, end); len(views) != 0 {
+		t.Errorf("an ended grant still shows folders: %v", views)
+	}
+	if sources, _ := m.Explain("m-scoped", end); len(sources) != 0 {
+		t.Errorf("an ended grant still explains permissions: %v", sources)
+	}
+	// The admin, without an end, is untouched.
+	if !m.Allowed("admin", foldersManage, "", end.Add(time.Hour)) {
+		t.Errorf("a permanent member lost access")
+	}
+}
+
 func TestPathsAndVisibility(t *testing.T) {
 	m := NewModel(site())
 	if f, ok := m.Folder("lyon"); !ok || f.Path != "/Stores/East/Lyon" {
@@ -115,18 +160,18 @@ func TestPathsAndVisibility(t *testing.T) {
 		}
 		return out
 	}
-	all, _ := m.VisibleFolders("viewer", false, "", "", "", 0)
+	all, _ := m.VisibleFolders("viewer", false, "", "", "", 0, time.Now())
 	if want := []string{"offices", "stores", "east", "lyon", "west"}; !slices.Equal(ids(all), want) {
 		t.Errorf("viewer sees %v, want %v (path order, parents first)", ids(all), want)
 	}
-	scoped, _ := m.VisibleFolders("scoped", false, "", "", "", 0)
+	scoped, _ := m.VisibleFolders("scoped", false, "", "", "", 0, time.Now())
 	if want := []string{"east", "lyon"}; !slices.Equal(ids(scoped), want) {
 		t.Errorf("scoped sees %v, want %v", ids(scoped), want)
 	}
-	if none, _ := m.VisibleFolders("stranger", false, "", "", "", 0); len(none) != 0 {
+	if none, _ := m.VisibleFolders("stranger", false, "", "", "", 0, time.Now()); len(none) != 0 {
 		t.Errorf("a stranger sees %v", ids(none))
 	}
-	children, _ := m.VisibleFolders("admin", true, "stores", "", "", 0)
+	children, _ := m.VisibleFolders("admin", true, "stores", "", "", 0, time.Now())
 	if want := []string{"east", "west"}; !slices.Equal(ids(children), want) {
 		t.Errorf("children of stores: %v", ids(children))
 	}
@@ -134,7 +179,7 @@ func TestPathsAndVisibility(t *testing.T) {
 	var paged []string
 	afterKey, afterID := "", ""
 	for {
-		page, more := m.VisibleFolders("viewer", false, "", afterKey, afterID, 2)
+		page, more := m.VisibleFolders("viewer", false, "", afterKey, afterID, 2, time.Now())
 		paged = append(paged, ids(page)...)
 		if !more {
 			break
@@ -153,7 +198,7 @@ func TestPathOrderKeepsSubtreesTogether(t *testing.T) {
 	m := NewModel(gatehouse.AccessSnapshot{Folders: []gatehouse.Folder{
 		{ID: "ab", Name: "A B"}, {ID: "a", Name: "A"}, {ID: "a-z", ParentID: "a", Name: "Z"},
 	}})
-	views, _ := m.VisibleFolders("", true, "", "", "", 0)
+	views, _ := m.VisibleFolders("", true, "", "", "", 0, time.Now())
 	var got []string
 	for _, v := range views {
 		got = append(got, v.Path)
@@ -167,25 +212,25 @@ func TestPathOrderKeepsSubtreesTogether(t *testing.T) {
 // folder, else none.
 func TestHomeFolder(t *testing.T) {
 	snap := site()
-	if got := NewModel(snap).HomeFolder("m-scoped"); got != "east" {
+	if got := NewModel(snap).HomeFolder("m-scoped", time.Now()); got != "east" {
 		t.Errorf("home of a user who cannot reach West: %q, want the fallback east", got)
 	}
 	snap.Grants = append(snap.Grants, gatehouse.Grant{ID: "g4", FolderID: "west", UserID: "scoped", RoleID: "viewer"})
-	if got := NewModel(snap).HomeFolder("m-scoped"); got != "west" {
+	if got := NewModel(snap).HomeFolder("m-scoped", time.Now()); got != "west" {
 		t.Errorf("home once West is granted: %q", got)
 	}
 	snap.Grants = nil
-	if got := NewModel(snap).HomeFolder("m-scoped"); got != "" {
+	if got := NewModel(snap).HomeFolder("m-scoped", time.Now()); got != "" {
 		t.Errorf("home with no access at all: %q", got)
 	}
-	if got := NewModel(snap).HomeFolder("m-viewer"); got != "" {
+	if got := NewModel(snap).HomeFolder("m-viewer", time.Now()); got != "" {
 		t.Errorf("home never chosen: %q", got)
 	}
 }
 
 func TestExplain(t *testing.T) {
 	m := NewModel(site())
-	sources, ok := m.Explain("m-guard")
+	sources, ok := m.Explain("m-guard", time.Now())
 	if !ok {
 		t.Fatal("no such membership")
 	}
@@ -194,11 +239,11 @@ func TestExplain(t *testing.T) {
 	if !slices.Equal(sources, want) {
 		t.Errorf("guard: %+v", sources)
 	}
-	sources, _ = m.Explain("m-scoped")
+	sources, _ = m.Explain("m-scoped", time.Now())
 	if len(sources) != 2 || sources[0].Via != "grant" || sources[0].FolderID != "east" {
 		t.Errorf("scoped: %+v", sources)
 	}
-	sources, _ = m.Explain("m-admin")
+	sources, _ = m.Explain("m-admin", time.Now())
 	if len(sources) != len(gatehouse.Permissions) || sources[0].Via != "level" {
 		t.Errorf("admin: %d sources, want one per permission from the level", len(sources))
 	}
@@ -211,7 +256,7 @@ func TestCorruptTreesDoNotLoop(t *testing.T) {
 		{ID: "a", ParentID: "b", Name: "A"}, {ID: "b", ParentID: "a", Name: "B"},
 		{ID: "orphan", ParentID: "gone", Name: "Orphan"}, {ID: "ok", Name: "OK"},
 	}})
-	views, _ := m.VisibleFolders("", true, "", "", "", 0)
+	views, _ := m.VisibleFolders("", true, "", "", "", 0, time.Now())
 	if len(views) != 1 || views[0].ID != "ok" {
 		t.Errorf("kept %+v", views)
 	}

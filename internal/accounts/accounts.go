@@ -101,7 +101,7 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 		if err := kernel.Decide(c, policy.ListAccounts, policy.Target{}); err != nil {
 			return gatehouse.Page[gatehouse.Account]{}, err
 		}
-		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID}
+		f.Visible = &gatehouse.Visibility{UserID: c.Principal.UserID, ScopeAccountID: c.Principal.ScopeAccountID, At: s.Now()}
 	}
 	return s.accountsStore.ListAccounts(ctx, f)
 }

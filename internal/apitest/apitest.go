@@ -45,8 +45,9 @@ type Env struct {
 	// Waits records the slow-downs the service asked for, in order,
 	// instead of waiting them out.
 	Waits *Waits
-	// Services are the node's use cases, for tests that run what a
-	// background job would (a purge) at a time of their choosing.
+	// Services are the node's use cases, for what a test runs itself (a
+	// sweep of the access that ended, a purge of deleted accounts) rather
+	// than waits for.
 	Services *service.Services
 }
 

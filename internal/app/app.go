@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httpapi"
 	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/outbox"
+	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/secretbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -122,6 +123,18 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
 	// Deleted accounts whose 30 days are over go for good, hourly.
 	workers.Go(func() { svc.Accounts.RunPurges(workerCtx, time.Hour) })
+	// Memberships and grants that ended by themselves give nothing from
+	// their end on; every node also removes them for good, and the guarded
+	// deletes let several do it at once.
+	workers.Go(func() {
+		svc.People.RunExpirySweeper(workerCtx, expirySweep(cfg.ExpirySweep), func(res people.ExpiryResult, err error) {
+			if err != nil {
+				log.Warn("removing access that ended", slog.String("error", err.Error()))
+				return
+			}
+			log.Info("removed access that ended", slog.Int("memberships", res.Memberships), slog.Int("grants", res.Grants))
+		})
+	})
 	// Stopped after the HTTP server, so mail queued by the last requests is
 	// still attempted; whatever is left waits in the database, and a bulk
 	// job is taken over by the next node to look once its lease ends.
@@ -208,6 +221,15 @@ func bulkPoll(lease time.Duration) time.Duration {
 		return 5 * time.Second // the service's default lease of 15 s
 	}
 	return min(lease/3, 5*time.Second)
+}
+
+// expirySweep is how often a node removes access that ended (a Config not
+// made by ParseConfig keeps the production 30 s).
+func expirySweep(every time.Duration) time.Duration {
+	if every <= 0 {
+		return 30 * time.Second
+	}
+	return every
 }
 
 // workerName names this process in outbox leases.

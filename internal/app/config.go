@@ -43,6 +43,10 @@ type Config struct {
 	// BulkLease is how long a bulk invitation job stays with a node that
 	// stopped renewing its claim before another node takes it over.
 	BulkLease time.Duration
+	// ExpirySweep is how often a node removes the memberships and grants
+	// that ended by themselves. They count for nothing from their end on
+	// whatever this says; it only bounds how long they stay listed.
+	ExpirySweep time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -67,7 +71,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 // names the command and its arguments in the help ("operator add USERNAME").
 func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
-	var ttl, outboxLease, bulkLease string
+	var ttl, outboxLease, bulkLease, expirySweep string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -81,6 +85,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"log-format", "GATEHOUSE_LOG_FORMAT", "", "json or text (default: text on a terminal, json otherwise)", &cfg.LogFormat},
 		{"outbox-lease", "GATEHOUSE_OUTBOX_LEASE", "2m", "how long a node's claim on the messages it is sending lasts; mail a dead node held waits this long (Go duration)", &outboxLease},
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
+		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
 	}
 	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -114,6 +119,9 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	}
 	if cfg.BulkLease, err = time.ParseDuration(bulkLease); err != nil || cfg.BulkLease < time.Second {
 		return cfg, nil, fmt.Errorf("bulk lease %q must be a Go duration of at least 1s, such as 15s", bulkLease)
+	}
+	if cfg.ExpirySweep, err = time.ParseDuration(expirySweep); err != nil || cfg.ExpirySweep < time.Second {
+		return cfg, nil, fmt.Errorf("expiry sweep %q must be a Go duration of at least 1s, such as 30s", expirySweep)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

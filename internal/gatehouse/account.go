@@ -127,8 +127,10 @@ type AccountFilter struct {
 // Visibility describes the accounts a user principal may see: the accounts
 // they hold an active membership on, and the clients of the integrators where
 // they are integrator staff. ScopeAccountID narrows that to one account (and
-// its clients) for account-scoped tokens.
+// its clients) for account-scoped tokens. A membership that ended by
+// itself at At shows nothing.
 type Visibility struct {
 	UserID         string
 	ScopeAccountID string
+	At             time.Time
 }

@@ -140,7 +140,12 @@ type Grant struct {
 	GroupID   string
 	RoleID    string
 	CreatedAt time.Time
+	// ExpiresAt is when the grant ends by itself; zero for never.
+	ExpiresAt time.Time
 }
+
+// Expired tells whether the grant has ended by itself at now.
+func (g Grant) Expired(now time.Time) bool { return Expired(g.ExpiresAt, now) }
 
 // MaxLabelLen bounds the names of roles, folders and groups.
 const MaxLabelLen = 100
@@ -172,7 +177,8 @@ type AccessSnapshot struct {
 	Version AuthzVersion
 	Members []MemberAccess
 	// Staff are the active integrator administrators and users of a client
-	// account's integrator: they hold their level's permissions here too.
+	// account's integrator: they hold their level's permissions here too,
+	// until their membership of the integrator ends.
 	Staff       []MemberAccess
 	CustomRoles []Role
 	Folders     []Folder
@@ -190,4 +196,12 @@ type MemberAccess struct {
 	Status       MembershipStatus
 	RoleIDs      []string
 	HomeFolderID string
+	// ExpiresAt is when the membership ends by itself; zero for never.
+	ExpiresAt time.Time
+}
+
+// Holds tells whether the membership holds access at now: active, and not
+// ended by itself.
+func (m MemberAccess) Holds(now time.Time) bool {
+	return m.Status == MembershipActive && !Expired(m.ExpiresAt, now)
 }

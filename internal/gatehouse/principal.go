@@ -28,10 +28,6 @@ func (l Level) IsAdmin() bool {
 	return l == LevelIntegratorAdmin || l == LevelClientAdmin
 }
 
-// SystemActor is the actor of the changes Gatehouse makes by itself (a
-// deleted account purged after its 30 days), in the audit log.
-const SystemActor = "system"
-
 // Principal is who makes a request: an operator (platform support), or a user
 // acting through a session or an API token.
 type Principal struct {

@@ -78,8 +78,11 @@ type MembershipSummary struct {
 	// Suspended is set when the account, or for its staff the integrator,
 	// is suspended: the account stays in the switcher, marked.
 	Suspended bool
-	Level          Level
-	Status         MembershipStatus
+	Level     Level
+	Status    MembershipStatus
 	// Notifications are the member's choices there (R-N3).
 	Notifications Notifications
+	// ExpiresAt is when the membership ends by itself; zero for never.
+	// Lists of a person's memberships leave out those that ended.
+	ExpiresAt time.Time
 }

@@ -60,7 +60,12 @@ type Membership struct {
 	// AddedBy is the actor id of whoever added the member.
 	AddedBy   string
 	CreatedAt time.Time
+	// ExpiresAt is when the membership ends by itself; zero for never.
+	ExpiresAt time.Time
 }
+
+// Expired tells whether the membership has ended by itself at now.
+func (m Membership) Expired(now time.Time) bool { return Expired(m.ExpiresAt, now) }
 
 // AuditEvent records one change or security event (R-X1).
 type AuditEvent struct {

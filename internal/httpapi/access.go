@@ -209,10 +209,13 @@ type grantJSON struct {
 	Role      string    `json:"role"`
 	RoleID    string    `json:"role_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the grant ends by itself; null for never.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 func toGrantJSON(g access.GrantView) grantJSON {
-	out := grantJSON{ID: g.ID, FolderID: g.FolderID, Role: g.Role, RoleID: g.RoleID, CreatedAt: g.CreatedAt}
+	out := grantJSON{ID: g.ID, FolderID: g.FolderID, Role: g.Role, RoleID: g.RoleID, CreatedAt: g.CreatedAt,
+		ExpiresAt: optionalTime(g.ExpiresAt)}
 	if g.UserID != "" {
 		out.UserID = &g.UserID
 	}
@@ -224,16 +227,22 @@ func toGrantJSON(g access.GrantView) grantJSON {
 
 func (s *Server) createGrant(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		UserID  string `json:"user_id"`
-		GroupID string `json:"group_id"`
-		Role    string `json:"role"`
+		UserID    string          `json:"user_id"`
+		GroupID   string          `json:"group_id"`
+		Role      string          `json:"role"`
+		ExpiresAt json.RawMessage `json:"expires_at"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	grant, err := s.svc.Access.CreateGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"),
-		access.NewGrant{UserID: in.UserID, GroupID: in.GroupID, Role: in.Role})
+	end, err := accessEnd(in.ExpiresAt)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req := access.NewGrant{UserID: in.UserID, GroupID: in.GroupID, Role: in.Role, ExpiresAt: end}
+	grant, err := s.svc.Access.CreateGrant(r.Context(), caller(r), r.PathValue("id"), r.PathValue("folder_id"), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -374,6 +383,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		Roles         *[]string          `json:"roles"`
 		HomeFolderID  json.RawMessage    `json:"home_folder_id"`
 		Notifications *notificationsJSON `json:"notifications"`
+		ExpiresAt     json.RawMessage    `json:"expires_at"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -395,12 +405,36 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		patch.HomeFolderID = id
 	}
+	if in.ExpiresAt != nil {
+		// A time ends the membership then; null makes it permanent.
+		end, err := accessEnd(in.ExpiresAt)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		patch.ExpiresAt = &end
+	}
 	member, err := s.svc.People.UpdateMember(r.Context(), caller(r), r.PathValue("id"), r.PathValue("membership_id"), patch)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toMembershipJSON(member))
+}
+
+// accessEnd reads the expires_at of a membership or a grant: a time in RFC
+// 3339, or null (or nothing) for none, the zero time.
+func accessEnd(raw json.RawMessage) (time.Time, error) {
+	var end *time.Time
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &end); err != nil {
+			return time.Time{}, gatehouse.Invalid("expires_at", "expires_at must be a time in RFC 3339, such as 2026-12-01T18:00:00Z, or null")
+		}
+	}
+	if end == nil {
+		return time.Time{}, nil
+	}
+	return *end, nil
 }
 
 type permissionSourceJSON struct {
@@ -432,7 +466,7 @@ func (s *Server) memberPermissions(w http.ResponseWriter, r *http.Request) {
 		AccountWide  []string               `json:"account_wide"`
 		Sources      []permissionSourceJSON `json:"sources"`
 	}{MembershipID: member.ID, UserID: member.UserID, Level: string(member.Level), Status: string(member.Status),
-		Effective: member.Status == gatehouse.MembershipActive, Sources: []permissionSourceJSON{}}
+		Effective: member.Status == gatehouse.MembershipActive && !member.Expired(s.svc.Now()), Sources: []permissionSourceJSON{}}
 	if member.HomeFolderID != "" {
 		out.HomeFolderID = &member.HomeFolderID
 	}

@@ -258,4 +258,3 @@ func TestAccountLifeInThePortal(t *testing.T) {
 	}
 	e.Must(t, 404, "GET", "/api/v1/accounts/"+site, boss.cookie.Value, nil)
 }
-

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"mime"
 	"net/http"
 	"time"
@@ -26,6 +27,8 @@ type membershipJSON struct {
 	Notifications notificationsJSON `json:"notifications"`
 	Description   string            `json:"description,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// ExpiresAt is when the membership ends by itself; null for never.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 type notificationsJSON struct {
@@ -45,7 +48,16 @@ func toMembershipJSON(m gatehouse.Member) membershipJSON {
 	if m.HomeFolderID != "" {
 		out.HomeFolderID = &m.HomeFolderID
 	}
+	out.ExpiresAt = optionalTime(m.ExpiresAt)
 	return out
+}
+
+// optionalTime is a time for JSON: null for none.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +75,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		UserType         string             `json:"user_type"`
 		MFARequired      bool               `json:"mfa_required"`
 		Notifications    *notificationsJSON `json:"notifications"`
+		ExpiresAt        json.RawMessage    `json:"expires_at"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -72,10 +85,16 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if in.Notifications != nil {
 		notify = gatehouse.Notifications(*in.Notifications)
 	}
+	expiresAt, err := accessEnd(in.ExpiresAt)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	member, err := s.svc.People.AddUser(r.Context(), caller(r), r.PathValue("id"), people.NewMember{
 		Username: in.Username, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Language: in.Language,
 		Level: gatehouse.Level(in.Level), IdentityProvider: in.IdentityProvider, Roles: in.Roles,
 		HomeFolderID: in.HomeFolderID, Phone: in.Phone, UserType: in.UserType, Notifications: notify, MFARequired: in.MFARequired,
+		ExpiresAt: expiresAt,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -315,7 +315,8 @@ func nodesOf(t *testing.T, b storetest.Backend, e *apitest.Env) []*apitest.Env {
 }
 
 // secondNode serves the same database through another store and service, as
-// a second Gatehouse process would.
+// a second Gatehouse process would, on the first node's clock: the two
+// nodes of a test agree on the time as the machines of a deployment do.
 func secondNode(t *testing.T, first *apitest.Env) *apitest.Env {
 	t.Helper()
 	db, err := store.OpenPostgres(context.Background(), first.DatabaseURL)
@@ -323,9 +324,10 @@ func secondNode(t *testing.T, first *apitest.Env) *apitest.Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken, PasswordParams: apitest.FastPasswords})
+	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken, PasswordParams: apitest.FastPasswords,
+		Clock: first.Clock})
 	api := httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &apitest.Env{URL: srv.URL, Store: db, API: api}
+	return &apitest.Env{URL: srv.URL, Store: db, API: api, Clock: first.Clock, Services: svc}
 }

@@ -136,6 +136,9 @@ type meMembershipJS struct {
 	AccountSuspended bool   `json:"account_suspended"`
 	Level            string `json:"level"`
 	Status           string `json:"status"`
+	// ExpiresAt is when the membership ends by itself; null for never.
+	// Memberships that ended are not listed.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +153,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		IdentityProvider: me.User.IdentityProviderID}, Memberships: []meMembershipJS{}}
 	for _, m := range me.Memberships {
 		out.Memberships = append(out.Memberships, meMembershipJS{ID: m.ID, AccountID: m.AccountID, AccountName: m.AccountName,
-			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, AccountSuspended: m.Suspended, Level: string(m.Level), Status: string(m.Status)})
+			AccountKind: string(m.AccountKind), IntegratorName: m.IntegratorName, AccountSuspended: m.Suspended, Level: string(m.Level), Status: string(m.Status),
+			ExpiresAt: optionalTime(m.ExpiresAt)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/policy"
@@ -41,7 +42,7 @@ func (k *Kernel) AuthorizeAccess(ctx context.Context, r Reader, c gatehouse.Call
 	if err != nil {
 		return account, gatehouse.Access{}, err
 	}
-	access, err := r.AccessTo(ctx, c.Principal, account)
+	access, err := r.AccessTo(ctx, c.Principal, account, k.Now())
 	if err != nil {
 		return account, access, err
 	}
@@ -73,7 +74,8 @@ func May(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account,
 // over each account. field names the identity field being changed.
 func (k *Kernel) identityTarget(ctx context.Context, r Reader, c gatehouse.Caller, user gatehouse.User, field string) (policy.Target, []string, error) {
 	t := policy.Target{Self: c.Principal.UserID == user.ID, ServiceIdentity: IsServiceUser(user), Field: field}
-	memberships, err := r.MembershipsOf(ctx, user.ID)
+	now := k.Now()
+	memberships, err := r.MembershipsOf(ctx, user.ID, now)
 	if err != nil {
 		return t, nil, err
 	}
@@ -84,7 +86,7 @@ func (k *Kernel) identityTarget(ctx context.Context, r Reader, c gatehouse.Calle
 		if err != nil {
 			return t, nil, err
 		}
-		access, err := r.AccessTo(ctx, c.Principal, account)
+		access, err := r.AccessTo(ctx, c.Principal, account, now)
 		if err != nil {
 			return t, nil, err
 		}
@@ -115,14 +117,22 @@ func IsServiceUser(u gatehouse.User) bool {
 // Reader is what asking the policy reads: the account, what the caller
 // holds over it, and every membership of a person. Every context's store
 // offers it, outside and inside a transaction.
+//
+// Both reads take the instant of the question, the kernel's Now: a
+// membership that ended by itself at that instant (gatehouse.Expired) is no
+// membership, on every node, before any sweeper removes it. The store
+// compares, in its SQL, so that every read that resolves a person's
+// membership for authorization asks the same question.
 type Reader interface {
 	// Account returns an account by id.
 	Account(ctx context.Context, id string) (gatehouse.Account, error)
-	// AccessTo tells what the principal holds over the account: operator,
-	// their level in it, and their level in its integrator.
-	AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account) (gatehouse.Access, error)
-	// MembershipsOf lists an identity's memberships, in every account.
-	MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error)
+	// AccessTo tells what the principal holds over the account at now:
+	// operator, their level in it, and their level in its integrator,
+	// through memberships that are active and not ended.
+	AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account, now time.Time) (gatehouse.Access, error)
+	// MembershipsOf lists an identity's memberships, in every account,
+	// whatever their status, leaving out those ended by themselves at now.
+	MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error)
 }
 
 // Writer is what every change writes beside itself, in its own

@@ -139,6 +139,15 @@ func (k *Kernel) Audit(c gatehouse.Caller, at time.Time, accountID, action, targ
 	}
 }
 
+// SystemAudit builds the audit event of a change Gatehouse made by itself
+// (access that ended): its actor is gatehouse.SystemActor, from no address
+// and no request.
+func (k *Kernel) SystemAudit(at time.Time, accountID, action, targetType, targetID string) gatehouse.AuditEvent {
+	e := k.Audit(gatehouse.Caller{}, at, accountID, action, targetType, targetID)
+	e.ActorID = gatehouse.SystemActor
+	return e
+}
+
 // QueueMail renders a message in the recipient's language and queues it in
 // the transaction tx, with a Message-ID fixed now.
 func (k *Kernel) QueueMail(ctx context.Context, tx Writer, now time.Time, to, lang, kind string, data messages.Data) error {

@@ -49,6 +49,9 @@ type Data struct {
 	// RequestedBy names who asked for a change: a person's name and
 	// username, or "an operator".
 	RequestedBy string
+	// AccessUntil is when a temporary member's access ends by itself; zero
+	// for access without an end.
+	AccessUntil time.Time
 }
 
 type text struct{ subject, body string }
@@ -60,6 +63,10 @@ var catalogues = map[string]map[string]text{
 			body: `Hello{{with .FirstName}} {{.}}{{end}},
 
 You have been added to {{.AccountName}}. Your username is {{.Username}}.
+{{- if not .AccessUntil.IsZero}}
+
+Your access is temporary: it ends on {{date .AccessUntil}}.
+{{- end}}
 
 To activate your account and choose your password, open this link:
 
@@ -73,6 +80,10 @@ The link works once and expires on {{date .ExpiresAt}}. If it has expired, ask y
 			body: `Hello{{with .FirstName}} {{.}}{{end}},
 
 Your username {{.Username}} has been registered to a new site: {{.AccountName}}.
+{{- if not .AccessUntil.IsZero}}
+
+Your access to it is temporary: it ends on {{date .AccessUntil}}.
+{{- end}}
 
 Sign in as usual and choose it in the account switcher.
 `,
@@ -138,6 +149,10 @@ You receive this because external notifications are on for you in {{.AccountName
 			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
 
 Vous avez été ajouté à {{.AccountName}}. Votre identifiant est {{.Username}}.
+{{- if not .AccessUntil.IsZero}}
+
+Votre accès est temporaire : il prend fin le {{date .AccessUntil}}.
+{{- end}}
 
 Pour activer votre compte et choisir votre mot de passe, ouvrez ce lien :
 
@@ -151,6 +166,10 @@ Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. S'il a expir
 			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
 
 Votre identifiant {{.Username}} a été enregistré sur un nouveau site : {{.AccountName}}.
+{{- if not .AccessUntil.IsZero}}
+
+Votre accès à ce site est temporaire : il prend fin le {{date .AccessUntil}}.
+{{- end}}
 
 Connectez-vous comme d'habitude et choisissez-le dans le sélecteur de compte.
 `,

@@ -42,3 +42,31 @@ func TestEveryLanguageHasEveryMessage(t *testing.T) {
 		t.Errorf("a line break in a name reached the subject: %q", s)
 	}
 }
+
+// An invitation to a temporary member says until when, in every language;
+// one without an end says nothing of it.
+func TestTemporaryAccessIsToldInTheInvitation(t *testing.T) {
+	end := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	words := map[string]string{"en": "temporary", "fr": "temporaire"}
+	for _, lang := range Languages() {
+		for _, kind := range []string{Activation, NewSite} {
+			data := Data{FirstName: "Ann", AccountName: "Store 12", Username: "ann@example.com",
+				Link: "https://gh.example.com/activate?token=gh_inv_x", ExpiresAt: end.Add(-time.Hour)}
+			_, plain, err := Render(lang, kind, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data.AccessUntil = end
+			_, temporary, err := Render(lang, kind, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(temporary, "2026-12-01 18:00 UTC") || !strings.Contains(temporary, words[lang]) {
+				t.Errorf("%s %s: the end of access is not told:\n%s", lang, kind, temporary)
+			}
+			if strings.Contains(plain, words[lang]) || strings.Contains(plain, "\n\n\n") {
+				t.Errorf("%s %s: access without an end reads as temporary, or leaves a gap:\n%s", lang, kind, plain)
+			}
+		}
+	}
+}

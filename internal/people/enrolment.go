@@ -35,6 +35,10 @@ type NewMember struct {
 	// It only ever adds protection, so it applies to an existing identity
 	// too.
 	MFARequired bool
+	// ExpiresAt ends the membership by itself at that instant (a
+	// technician for a day, a contractor for a month); zero for never. It
+	// must be in the future, at most a year ahead.
+	ExpiresAt time.Time
 }
 
 // AddUser registers a username to an account (R-U1…R-U3, R-M1, R-M2,
@@ -84,12 +88,14 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 			check.Check(err)
 		}
 	}
+	now := s.Now()
+	expiresAt, err := gatehouse.ValidateAccessEnd("expires_at", in.ExpiresAt, now)
+	check.Check(err)
 	if err := check.Err(); err != nil {
 		return gatehouse.Member{}, err
 	}
 	firstName, lastName := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
 
-	now := s.Now()
 	var member gatehouse.Member
 	err = s.enrolmentStore.Write(ctx, func(tx EnrolmentTx) error {
 		account, held, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.AddMember, policy.Target{})
@@ -118,7 +124,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		}
 		member, err = s.enrol(ctx, tx, c, account, enrolment{Username: username, Email: email, FirstName: firstName,
 			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
-			Level: in.Level, Roles: roles,
+			Level: in.Level, Roles: roles, ExpiresAt: expiresAt,
 			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
 		if err == nil && in.MFARequired {
 			// Requiring a second factor changes the identity, which an
@@ -152,6 +158,8 @@ type enrolment struct {
 	// NamesRequired refuses a new username without names (single adds);
 	// a bulk invitation file may leave its names out.
 	NamesRequired bool
+	// ExpiresAt ends the membership by itself; zero for never.
+	ExpiresAt time.Time
 }
 
 // enrol registers a username to an account inside tx, for a caller already
@@ -233,7 +241,7 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 	var b gatehouse.WriteBatch
 	membership := gatehouse.Membership{ID: s.NewID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
 		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
-		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now}
+		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now, ExpiresAt: in.ExpiresAt}
 	if user.Status == gatehouse.UserActive {
 		membership.Status = gatehouse.MembershipActive
 	}
@@ -242,13 +250,13 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 		b.MembershipRoles = append(b.MembershipRoles, [2]string{membership.ID, id})
 	}
 	b.AuditEvents = append(b.AuditEvents, s.Audit(c, now, account.ID, "user.added", "membership", membership.ID))
-	data := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username}
+	data := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username, AccessUntil: in.ExpiresAt}
 	kind := messages.NewSite // already active elsewhere: no invitation, a notice
 	if membership.Status != gatehouse.MembershipActive {
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
 		inv := gatehouse.Invitation{ID: s.NewID(), AccountID: account.ID, MembershipID: membership.ID, UserID: user.ID,
 			Email: in.Email, Status: gatehouse.InvitationPending, TokenHash: hash, InvitedBy: c.Principal.ActorID(),
-			SentAt: now, ExpiresAt: now.Add(s.invitationTTL)}
+			SentAt: now, ExpiresAt: invitationEnd(now.Add(s.invitationTTL), membership)}
 		b.Invitations = append(b.Invitations, inv)
 		b.AuditEvents = append(b.AuditEvents, s.Audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID))
 		data.Link, data.ExpiresAt, kind = s.ActivationLink(secret), inv.ExpiresAt, messages.Activation
@@ -260,6 +268,15 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 	b.Messages = append(b.Messages, mail)
 	return b, gatehouse.Member{Membership: membership, Username: user.Username, FirstName: user.FirstName,
 		LastName: user.LastName, Language: user.Language, Roles: access.RoleNames(in.Roles)}, nil
+}
+
+// invitationEnd is when an invitation link sent for a membership dies: at
+// the usual end, or when the membership ends by itself if that comes first.
+func invitationEnd(usual time.Time, m gatehouse.Membership) time.Time {
+	if !m.ExpiresAt.IsZero() && m.ExpiresAt.Before(usual) {
+		return m.ExpiresAt
+	}
+	return usual
 }
 
 func levelFitsAccount(level gatehouse.Level, kind gatehouse.AccountKind) bool {

@@ -2,6 +2,7 @@ package people
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -73,14 +74,22 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 			return err
 		}
 		now := s.Now()
+		member, err := tx.Member(ctx, inv.AccountID, inv.MembershipID)
+		if err != nil {
+			return err
+		}
+		if member.Expired(now) {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "this person's access ended on %s: extend it before sending the invitation again",
+				member.ExpiresAt.Format(time.RFC3339))
+		}
 		secret, hash := gatehouse.NewToken(gatehouse.TokenInvitation)
-		inv.TokenHash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt = hash, c.Principal.ActorID(), now, now.Add(s.invitationTTL)
+		inv.TokenHash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt = hash, c.Principal.ActorID(), now, invitationEnd(now.Add(s.invitationTTL), member.Membership)
 		if err := tx.RenewInvitation(ctx, inv.AccountID, inv.ID, hash, inv.InvitedBy, inv.SentAt, inv.ExpiresAt); err != nil {
 			return err
 		}
 		inv.Status = gatehouse.InvitationPending
 		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username,
-			Link: s.ActivationLink(secret), ExpiresAt: inv.ExpiresAt}
+			Link: s.ActivationLink(secret), ExpiresAt: inv.ExpiresAt, AccessUntil: member.ExpiresAt}
 		if err := s.QueueMail(ctx, tx, now, inv.Email, user.Language, messages.Activation, mail); err != nil {
 			return err
 		}

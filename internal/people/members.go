@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -76,8 +77,9 @@ func (s *Service) landHome(ctx context.Context, accountID string, members []gate
 	if err != nil {
 		return err
 	}
+	now := s.Now()
 	for i := range members {
-		members[i].HomeFolderID = model.HomeFolder(members[i].ID)
+		members[i].HomeFolderID = model.HomeFolder(members[i].ID, now)
 	}
 	return nil
 }
@@ -120,12 +122,15 @@ type MemberPatch struct {
 	Roles         *[]string
 	HomeFolderID  *string
 	Notifications *gatehouse.Notifications
+	// ExpiresAt sets when the membership ends by itself (in the future, at
+	// most a year ahead); a zero time makes it permanent.
+	ExpiresAt *time.Time
 }
 
 // onlyNotifications tells whether the patch changes the notification
 // choices alone: what members may do on their own membership (R-N3).
 func (p MemberPatch) onlyNotifications() bool {
-	return p.Level == nil && p.Roles == nil && p.HomeFolderID == nil && p.Notifications != nil
+	return p.Level == nil && p.Roles == nil && p.HomeFolderID == nil && p.ExpiresAt == nil && p.Notifications != nil
 }
 
 // changeLevel moves a member to another level of their account (R-P2): a
@@ -197,10 +202,27 @@ func (s *Service) LevelsFor(ctx context.Context, c gatehouse.Caller, accountID s
 	return levels
 }
 
-// UpdateMember changes a member's level, account-wide roles or home folder. The
-// same people who may add or remove the member's level may do it (R-P2).
+// MayChangeMember tells whether the caller may change the member (roles,
+// home folder, end of access): pages offer only what would work, and
+// UpdateMember decides again.
+func (s *Service) MayChangeMember(ctx context.Context, c gatehouse.Caller, accountID string, member gatehouse.Member) bool {
+	account, acc, err := s.AuthorizeAccess(ctx, s.membersStore, c, accountID, policy.ReadAccount, policy.Target{})
+	return err == nil && kernel.DecideOn(c, acc, account, policy.ChangeMember, policy.Target{Level: member.Level}) == nil
+}
+
+// UpdateMember changes a member's level, account-wide roles, home folder or
+// end. The same people who may add or remove the member's level may do it
+// (R-P2); the remote monitoring user's access is fixed, and never ends.
+// A membership that ended and is not removed yet may still be extended.
 func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountID, membershipID string, patch MemberPatch) (gatehouse.Member, error) {
 	var member gatehouse.Member
+	var expiresAt time.Time
+	if patch.ExpiresAt != nil {
+		var err error
+		if expiresAt, err = gatehouse.ValidateAccessEnd("expires_at", *patch.ExpiresAt, s.Now()); err != nil {
+			return member, err
+		}
+	}
 	err := s.membersStore.Write(ctx, func(tx MembersTx) error {
 		account, acc, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ReadAccount, policy.Target{})
 		if err != nil {
@@ -252,16 +274,25 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 			}
 			member.HomeFolderID = *patch.HomeFolderID
 		}
+		if patch.ExpiresAt != nil {
+			if err := tx.SetMembershipExpiry(ctx, accountID, membershipID, expiresAt); err != nil {
+				return err
+			}
+		}
 		if patch.Notifications != nil {
 			if err := s.setNotifications(ctx, tx, c, accountID, membershipID, *patch.Notifications, &member); err != nil {
 				return err
 			}
 		}
+		if patch.ExpiresAt != nil {
+			member.ExpiresAt = expiresAt
+		}
 		// The home folder is kept by id, as the API gives it: readers show
 		// the folder's path of today.
 		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.updated", "membership", membershipID).
 			With("roles", roleList(before.Roles), roleList(member.Roles)).
-			With("home_folder_id", before.HomeFolderID, member.HomeFolderID))
+			With("home_folder_id", before.HomeFolderID, member.HomeFolderID).
+			With("expires_at", auditTime(before.ExpiresAt), auditTime(member.ExpiresAt)))
 	})
 	if err != nil {
 		return member, err
@@ -269,6 +300,15 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 	members := []gatehouse.Member{member}
 	err = s.landHome(ctx, accountID, members)
 	return members[0], err
+}
+
+// auditTime is an instant as the audit log keeps it: RFC 3339 in UTC, ""
+// for none.
+func auditTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // roleList is a member's roles as the audit log keeps them: sorted here,
@@ -322,8 +362,8 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 	if err != nil {
 		return member, nil, err
 	}
-	member.HomeFolderID = model.HomeFolder(member.ID)
-	sources, _ := model.Explain(membershipID)
+	member.HomeFolderID = model.HomeFolder(member.ID, s.Now())
+	sources, _ := model.Explain(membershipID, s.Now())
 	return member, sources, nil
 }
 

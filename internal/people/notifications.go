@@ -66,7 +66,7 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 				return err
 			}
 		}
-		recipients, err := tx.NotificationRecipients(ctx, accountID)
+		recipients, err := tx.NotificationRecipients(ctx, accountID, s.Now())
 		if err != nil {
 			return err
 		}

@@ -220,7 +220,7 @@ func (s *Service) ConfirmUsernameChange(ctx context.Context, ip, requestID, secr
 		} else if err != nil {
 			return err
 		}
-		memberships, err := tx.MembershipsOf(ctx, user.ID)
+		memberships, err := tx.MembershipsOf(ctx, user.ID, now)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ type Service struct {
 	profilesStore         ProfilesStore
 	noticesStore          NoticesStore
 	remoteMonitoringStore RemoteMonitoringStore
+	expiryStore           ExpiryStore
 	// Access resolves roles and folders, and tells who reaches what, for
 	// the members added and changed.
 	Access *access.Service
@@ -51,7 +52,7 @@ type Options struct {
 func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *Service {
 	s := &Service{Kernel: k, Access: rules, enrolmentStore: stores.Enrolment, membersStore: stores.Members,
 		invitationsStore: stores.Invitations, bulkPreviewStore: stores.BulkPreview, bulkJobStore: stores.BulkJob,
-		profilesStore: stores.Profiles, noticesStore: stores.Notices, remoteMonitoringStore: stores.RemoteMonitoring, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
+		profilesStore: stores.Profiles, noticesStore: stores.Notices, remoteMonitoringStore: stores.RemoteMonitoring, expiryStore: stores.Expiry, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
 		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkWake: make(chan struct{}, 1)}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
@@ -73,4 +74,5 @@ type Stores struct {
 	Profiles         ProfilesStore
 	Notices          NoticesStore
 	RemoteMonitoring RemoteMonitoringStore
+	Expiry           ExpiryStore
 }

@@ -115,6 +115,9 @@ type MembersTx interface {
 	SetMembershipLevel(ctx context.Context, accountID, membershipID string, level gatehouse.Level) error
 	SetMembershipHomeFolder(ctx context.Context, accountID, membershipID, folderID string) error
 	SetMembershipNotifications(ctx context.Context, accountID, membershipID string, n gatehouse.Notifications) error
+	// SetMembershipExpiry sets when a membership of the account ends by
+	// itself; a zero time makes it permanent.
+	SetMembershipExpiry(ctx context.Context, accountID, membershipID string, end time.Time) error
 	// SetMembershipRoles replaces the role ids of a membership of the account.
 	SetMembershipRoles(ctx context.Context, accountID, membershipID string, roleIDs []string) error
 }
@@ -316,9 +319,9 @@ type NoticesReader interface {
 	// AccountNotificationByKey finds a notification sent to the account
 	// with this idempotency key, or ENOTFOUND.
 	AccountNotificationByKey(ctx context.Context, accountID, key string) (gatehouse.AccountNotification, error)
-	// NotificationRecipients lists the active members of an account who
-	// enabled external notifications.
-	NotificationRecipients(ctx context.Context, accountID string) ([]gatehouse.NotificationRecipient, error)
+	// NotificationRecipients lists the members of an account who enabled
+	// external notifications and hold access at now.
+	NotificationRecipients(ctx context.Context, accountID string, now time.Time) ([]gatehouse.NotificationRecipient, error)
 }
 
 // NoticesTx is the transaction notifications to an account writes in.
@@ -366,4 +369,44 @@ type RemoteMonitoringStore interface {
 	RemoteMonitoringReader
 	// Write runs fn in one write transaction and commits when fn returns nil.
 	Write(ctx context.Context, fn func(RemoteMonitoringTx) error) error
+}
+
+// ExpiryReader is what ending access that ended by itself reads.
+type ExpiryReader interface {
+	kernel.Reader
+	// ExpiredMemberships lists, soonest ended first, at most limit
+	// memberships that ended by themselves at now.
+	ExpiredMemberships(ctx context.Context, now time.Time, limit int) ([]gatehouse.Membership, error)
+	// ExpiredGrants lists, soonest ended first, at most limit grants that
+	// ended by themselves at now.
+	ExpiredGrants(ctx context.Context, now time.Time, limit int) ([]gatehouse.Grant, error)
+	// IsOperator tells whether the identity is an operator.
+	IsOperator(ctx context.Context, userID string) (bool, error)
+}
+
+// ExpiryTx is the transaction ending one membership or grant writes in.
+type ExpiryTx interface {
+	ExpiryReader
+	kernel.Writer
+	// DeleteExpiredMembership removes a membership that ended by itself at
+	// now, with the user's grants and group places in the account, and
+	// returns it. The delete is guarded: a membership that is gone or does
+	// not end by now is ENOTFOUND, so two nodes never both remove it.
+	DeleteExpiredMembership(ctx context.Context, accountID, membershipID string, now time.Time) (gatehouse.Membership, error)
+	// DeleteExpiredGrant removes a grant that ended by itself at now,
+	// guarded the same way.
+	DeleteExpiredGrant(ctx context.Context, accountID, grantID string, now time.Time) error
+	// CancelInvitationsOf ends the pending invitations of a membership.
+	CancelInvitationsOf(ctx context.Context, accountID, membershipID string, now time.Time) error
+	// ReleaseClientUserSlot gives a slot of the client-user limit back.
+	ReleaseClientUserSlot(ctx context.Context, accountID string) error
+	// RevokeSessionsOf ends every session of an identity.
+	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+}
+
+// ExpiryStore is the store as ending access that ended by itself sees it.
+type ExpiryStore interface {
+	ExpiryReader
+	// Write runs fn in one write transaction and commits when fn returns nil.
+	Write(ctx context.Context, fn func(ExpiryTx) error) error
 }

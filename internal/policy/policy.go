@@ -35,8 +35,8 @@ const (
 	SuspendAccount Action = "account.suspend"
 	RestoreAccount Action = "account.restore"
 	DeleteAccount  Action = "account.delete"
-	ReadAudit        Action = "audit.read"
-	Notify           Action = "notifications.send"
+	ReadAudit      Action = "audit.read"
+	Notify         Action = "notifications.send"
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.

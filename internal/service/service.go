@@ -70,6 +70,7 @@ var (
 	_ people.ProfilesTx         = (*store.WriteTx)(nil)
 	_ people.NoticesTx          = (*store.WriteTx)(nil)
 	_ people.RemoteMonitoringTx = (*store.WriteTx)(nil)
+	_ people.ExpiryTx           = (*store.WriteTx)(nil)
 	_ signin.SessionsTx         = (*store.WriteTx)(nil)
 	_ signin.FactorsTx          = (*store.WriteTx)(nil)
 	_ signin.MySessionsTx       = (*store.WriteTx)(nil)
@@ -93,7 +94,7 @@ func New(db *store.DB, opts Options) *Services {
 		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}}),
 		Access:   rules,
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
-		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}}, rules,
+		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
 	}
 }

@@ -158,7 +158,7 @@ func (s *Service) IdentityProviders(ctx context.Context, c gatehouse.Caller) ([]
 	}
 	owners := []string{""}
 	if c.Principal.UserID != "" {
-		memberships, err := s.providersStore.MembershipsOf(ctx, c.Principal.UserID)
+		memberships, err := s.providersStore.MembershipsOf(ctx, c.Principal.UserID, s.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -298,7 +298,7 @@ func (s *Service) WhoAmI(ctx context.Context, c gatehouse.Caller) (Me, error) {
 	if err != nil {
 		return Me{}, err
 	}
-	memberships, err := s.sessionsStore.MembershipsOf(ctx, user.ID)
+	memberships, err := s.sessionsStore.MembershipsOf(ctx, user.ID, s.Now())
 	if err != nil {
 		return Me{}, err
 	}

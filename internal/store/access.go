@@ -80,11 +80,15 @@ func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse
 	}
 	snap.Account, snap.Version = account, version
 	if account.IntegratorID != "" {
-		err = r.each(ctx, `SELECT id, user_id, level, status FROM memberships
+		err = r.each(ctx, `SELECT id, user_id, level, status, expires_at FROM memberships
 			WHERE account_id = $1 AND status = 'active' AND level IN ('integrator_admin', 'integrator_user') ORDER BY id`,
 			[]any{account.IntegratorID}, func(rows *sql.Rows) error {
-				var m gatehouse.MemberAccess
-				err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status)
+				var (
+					m         gatehouse.MemberAccess
+					expiresAt sql.NullInt64
+				)
+				err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &expiresAt)
+				m.ExpiresAt = fromNullMicros(expiresAt)
 				snap.Staff = append(snap.Staff, m)
 				return err
 			})
@@ -94,16 +98,17 @@ func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse
 	}
 
 	memberIndex := map[string]int{}
-	err = r.each(ctx, `SELECT id, user_id, level, status, home_folder_id FROM memberships WHERE account_id = $1 ORDER BY id`,
+	err = r.each(ctx, `SELECT id, user_id, level, status, home_folder_id, expires_at FROM memberships WHERE account_id = $1 ORDER BY id`,
 		[]any{accountID}, func(rows *sql.Rows) error {
 			var (
-				m    gatehouse.MemberAccess
-				home sql.NullString
+				m         gatehouse.MemberAccess
+				home      sql.NullString
+				expiresAt sql.NullInt64
 			)
-			if err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &home); err != nil {
+			if err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &home, &expiresAt); err != nil {
 				return err
 			}
-			m.HomeFolderID = home.String
+			m.HomeFolderID, m.ExpiresAt = home.String, fromNullMicros(expiresAt)
 			memberIndex[m.MembershipID] = len(snap.Members)
 			snap.Members = append(snap.Members, m)
 			return nil
@@ -546,7 +551,7 @@ func (t *tx) RemoveGroupMember(ctx context.Context, accountID, groupID, userID s
 
 // Grants.
 
-const grantColumns = `g.id, g.account_id, g.folder_id, g.user_id, g.group_id, g.role_id, g.created_at`
+const grantColumns = `g.id, g.account_id, g.folder_id, g.user_id, g.group_id, g.role_id, g.created_at, g.expires_at`
 
 func (r reader) grants(ctx context.Context, where string, args ...any) ([]gatehouse.Grant, error) {
 	var grants []gatehouse.Grant
@@ -563,9 +568,10 @@ func scanGrant(row scanner) (gatehouse.Grant, error) {
 		g               gatehouse.Grant
 		userID, groupID sql.NullString
 		createdAt       int64
+		expiresAt       sql.NullInt64
 	)
-	err := row.Scan(&g.ID, &g.AccountID, &g.FolderID, &userID, &groupID, &g.RoleID, &createdAt)
-	g.UserID, g.GroupID, g.CreatedAt = userID.String, groupID.String, fromMicros(createdAt)
+	err := row.Scan(&g.ID, &g.AccountID, &g.FolderID, &userID, &groupID, &g.RoleID, &createdAt, &expiresAt)
+	g.UserID, g.GroupID, g.CreatedAt, g.ExpiresAt = userID.String, groupID.String, fromMicros(createdAt), fromNullMicros(expiresAt)
 	return g, err
 }
 
@@ -590,9 +596,35 @@ func (t *tx) InsertGrant(ctx context.Context, g gatehouse.Grant) error {
 	}
 	userID := sql.NullString{String: g.UserID, Valid: g.UserID != ""}
 	groupID := sql.NullString{String: g.GroupID, Valid: g.GroupID != ""}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO folder_grants (id, account_id, folder_id, user_id, group_id, role_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.ID, g.AccountID, g.FolderID, userID, groupID, g.RoleID, micros(g.CreatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO folder_grants (id, account_id, folder_id, user_id, group_id, role_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, g.ID, g.AccountID, g.FolderID, userID, groupID, g.RoleID, micros(g.CreatedAt),
+		nullMicros(g.ExpiresAt))
 	return mapErr(err)
+}
+
+// ExpiredGrants lists, soonest ended first, at most limit grants that have
+// ended by themselves at now.
+func (r reader) ExpiredGrants(ctx context.Context, now time.Time, limit int) ([]gatehouse.Grant, error) {
+	var grants []gatehouse.Grant
+	err := r.each(ctx, `SELECT `+grantColumns+` FROM folder_grants g WHERE g.expires_at IS NOT NULL AND g.expires_at <= $1
+		ORDER BY g.expires_at, g.id LIMIT $2`, []any{micros(now), limit}, func(rows *sql.Rows) error {
+		g, err := scanGrant(rows)
+		grants = append(grants, g)
+		return err
+	})
+	return grants, err
+}
+
+// DeleteExpiredGrant removes a grant of the account that has ended by
+// itself at now. The delete is guarded: a grant that is gone, or that does
+// not end by now, is ENOTFOUND, so of two nodes sweeping at once only one
+// removes it.
+func (t *tx) DeleteExpiredGrant(ctx context.Context, accountID, id string, now time.Time) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	return t.guarded(ctx, "grant", `DELETE FROM folder_grants WHERE account_id = $1 AND id = $2
+		AND expires_at IS NOT NULL AND expires_at <= $3`, accountID, id, micros(now))
 }
 
 func (t *tx) DeleteGrant(ctx context.Context, accountID, id string) error {

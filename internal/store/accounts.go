@@ -78,16 +78,16 @@ func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (ga
 		where = append(where, "a.integrator_id = "+args.add(f.IntegratorID))
 	}
 	if v := f.Visible; v != nil {
-		user := args.add(v.UserID)
+		user, held := args.add(v.UserID), heldAt("m", args.add(micros(v.At)))
 		scope := ""
 		if v.ScopeAccountID != "" {
 			scope = " AND m.account_id = " + args.add(v.ScopeAccountID)
 		}
 		where = append(where, fmt.Sprintf(`(a.id IN (SELECT m.account_id FROM memberships m
-				WHERE m.user_id = %[1]s AND m.status = 'active'%[2]s)
+				WHERE m.user_id = %[1]s AND %[3]s%[2]s)
 			OR a.integrator_id IN (SELECT m.account_id FROM memberships m
-				WHERE m.user_id = %[1]s AND m.status = 'active'
-				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope),
+				WHERE m.user_id = %[1]s AND %[3]s
+				AND m.level IN ('integrator_admin', 'integrator_user')%[2]s))`, user, scope, held),
 			// A deleted account is seen by operators alone.
 			"a.status <> 'deleted'")
 	}

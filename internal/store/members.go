@@ -48,7 +48,7 @@ func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehous
 }
 
 const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.description, m.home_folder_id,
-	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at,
+	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at, m.expires_at,
 	u.username, u.first_name, u.last_name, u.language`
 
 func scanMember(row scanner) (gatehouse.Member, error) {
@@ -56,12 +56,27 @@ func scanMember(row scanner) (gatehouse.Member, error) {
 		m          gatehouse.Member
 		homeFolder sql.NullString
 		createdAt  int64
+		expiresAt  sql.NullInt64
 	)
 	err := row.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &m.Email, &m.Description, &homeFolder,
-		&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &m.AddedBy, &createdAt,
+		&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &m.AddedBy, &createdAt, &expiresAt,
 		&m.Username, &m.FirstName, &m.LastName, &m.Language)
-	m.HomeFolderID, m.CreatedAt = homeFolder.String, fromMicros(createdAt)
+	m.HomeFolderID, m.CreatedAt, m.ExpiresAt = homeFolder.String, fromMicros(createdAt), fromNullMicros(expiresAt)
 	return m, err
+}
+
+// heldAt is the one test, in SQL, of a membership that holds access at a
+// time: active, and not ended by itself. alias names the memberships
+// table, now the placeholder of the time (Unix microseconds). The access
+// model applies the same rule in memory (gatehouse.MemberAccess.Holds).
+func heldAt(alias, now string) string {
+	return alias + ".status = 'active' AND " + notEnded(alias, now)
+}
+
+// notEnded tells, in SQL, that a membership has not ended by itself at
+// now, whatever its status.
+func notEnded(alias, now string) string {
+	return "(" + alias + ".expires_at IS NULL OR " + alias + ".expires_at > " + now + ")"
 }
 
 func (r reader) Member(ctx context.Context, accountID, membershipID string) (gatehouse.Member, error) {
@@ -198,11 +213,22 @@ func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error
 	}
 	homeFolder := sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, home_folder_id,
-			notify, notify_email, notify_sms, added_by, created_at, description)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			notify, notify_email, notify_sms, added_by, created_at, description, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, homeFolder,
-		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description)
+		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description,
+		nullMicros(m.ExpiresAt))
 	return mapErr(err)
+}
+
+// SetMembershipExpiry sets when a membership of the account ends by itself;
+// a zero end makes it permanent.
+func (t *tx) SetMembershipExpiry(ctx context.Context, accountID, membershipID string, end time.Time) error {
+	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
+		return err
+	}
+	return t.guarded(ctx, "user", `UPDATE memberships SET expires_at = $3 WHERE account_id = $1 AND id = $2`,
+		accountID, membershipID, nullMicros(end))
 }
 
 func (t *tx) SetMembershipRoles(ctx context.Context, accountID, membershipID string, roles []string) error {
@@ -225,8 +251,6 @@ func (t *tx) SetMembershipRoles(ctx context.Context, accountID, membershipID str
 	return t.insertMembershipRoles(ctx, accountID, membershipID, roles)
 }
 
-// DeleteMembership also removes the user's grants and group places in the
-// account: a person who comes back later starts from nothing.
 func (t *tx) insertMembershipRoles(ctx context.Context, accountID, membershipID string, roleIDs []string) error {
 	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
 		return err
@@ -240,23 +264,63 @@ func (t *tx) insertMembershipRoles(ctx context.Context, accountID, membershipID 
 }
 
 func (t *tx) DeleteMembership(ctx context.Context, accountID, membershipID string) error {
+	_, err := t.deleteMembership(ctx, accountID, membershipID, "")
+	return err
+}
+
+// DeleteExpiredMembership removes a membership of the account that has
+// ended by itself at now, as DeleteMembership does, and returns what it
+// was. The delete is guarded: a membership that is gone, or that does not
+// end by now (it was extended meanwhile), is ENOTFOUND, so of two nodes
+// sweeping at once only one removes it.
+func (t *tx) DeleteExpiredMembership(ctx context.Context, accountID, membershipID string, now time.Time) (gatehouse.Membership, error) {
+	return t.deleteMembership(ctx, accountID, membershipID, " AND expires_at IS NOT NULL AND expires_at <= $3 AND level <> 'remote_monitoring'", micros(now))
+}
+
+// deleteMembership removes a membership of the account that guard (more
+// conditions, whose arguments come after the account and the membership)
+// keeps, then the user's grants and group places in the account: a person
+// who comes back later starts from nothing.
+func (t *tx) deleteMembership(ctx context.Context, accountID, membershipID, guard string, args ...any) (gatehouse.Membership, error) {
+	m := gatehouse.Membership{ID: membershipID, AccountID: accountID}
 	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
-		return err
+		return m, err
 	}
+	var expiresAt sql.NullInt64
+	err := t.q.QueryRowContext(ctx, `DELETE FROM memberships WHERE account_id = $1 AND id = $2`+guard+`
+		RETURNING user_id, level, status, expires_at`, append([]any{accountID, membershipID}, args...)...).
+		Scan(&m.UserID, &m.Level, &m.Status, &expiresAt)
+	if err == sql.ErrNoRows {
+		return m, gatehouse.NotFound("user")
+	} else if err != nil {
+		return m, mapErr(err)
+	}
+	m.ExpiresAt = fromNullMicros(expiresAt)
 	for _, table := range []string{"folder_grants", "user_group_members"} {
-		if _, err := t.q.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = $1
-			AND user_id = (SELECT user_id FROM memberships WHERE account_id = $1 AND id = $2)`, accountID, membershipID); err != nil {
-			return mapErr(err)
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM `+table+` WHERE account_id = $1 AND user_id = $2`, accountID, m.UserID); err != nil {
+			return m, mapErr(err)
 		}
 	}
-	res, err := t.q.ExecContext(ctx, `DELETE FROM memberships WHERE account_id = $1 AND id = $2`, accountID, membershipID)
-	if err != nil {
-		return mapErr(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return gatehouse.NotFound("user")
-	}
-	return nil
+	return m, nil
+}
+
+// ExpiredMemberships lists, soonest ended first, at most limit memberships
+// that have ended by themselves at now.
+func (r reader) ExpiredMemberships(ctx context.Context, now time.Time, limit int) ([]gatehouse.Membership, error) {
+	var out []gatehouse.Membership
+	err := r.each(ctx, `SELECT id, account_id, user_id, level, status, expires_at FROM memberships
+		WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, []any{micros(now), limit},
+		func(rows *sql.Rows) error {
+			var (
+				m         gatehouse.Membership
+				expiresAt int64
+			)
+			err := rows.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &expiresAt)
+			m.ExpiresAt = fromMicros(expiresAt)
+			out = append(out, m)
+			return err
+		})
+	return out, err
 }
 
 // ReserveClientUserSlot is a guarded counter: the UPDATE re-reads the row

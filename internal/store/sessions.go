@@ -29,22 +29,28 @@ func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bo
 	return n > 0, mapErr(err)
 }
 
-func (r reader) MembershipsOf(ctx context.Context, userID string) ([]gatehouse.MembershipSummary, error) {
+// MembershipsOf lists an identity's memberships, whatever their status,
+// leaving out those that ended by themselves at now.
+func (r reader) MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, COALESCE(i.name, ''), a.address,
-		a.status = 'suspended' AND m.level <> 'remote_monitoring', m.level, m.status, m.notify, m.notify_email, m.notify_sms
+		a.status = 'suspended' AND m.level <> 'remote_monitoring', m.level, m.status, m.notify, m.notify_email, m.notify_sms, m.expires_at
 		FROM memberships m JOIN accounts a ON a.id = m.account_id LEFT JOIN accounts i ON i.id = a.integrator_id
-		WHERE m.user_id = $1 AND a.status <> 'deleted' ORDER BY a.name_key, a.id`, userID)
+		WHERE m.user_id = $1 AND a.status <> 'deleted' AND `+notEnded("m", "$2")+` ORDER BY a.name_key, a.id`, userID, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
 	var out []gatehouse.MembershipSummary
 	for rows.Next() {
-		var m gatehouse.MembershipSummary
+		var (
+			m         gatehouse.MembershipSummary
+			expiresAt sql.NullInt64
+		)
 		if err := rows.Scan(&m.ID, &m.AccountID, &m.AccountName, &m.AccountKind, &m.IntegratorName, &m.AccountAddress, &m.Suspended, &m.Level, &m.Status,
-			&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS); err != nil {
+			&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &expiresAt); err != nil {
 			return nil, err
 		}
+		m.ExpiresAt = fromNullMicros(expiresAt)
 		out = append(out, m)
 	}
 	return out, mapErr(rows.Err())
@@ -131,6 +137,16 @@ func (t *tx) guarded(ctx context.Context, what, query string, args ...any) error
 
 func (t *tx) SetOperator(ctx context.Context, userID string, operator bool) error {
 	return t.guarded(ctx, "user", `UPDATE users SET operator = $2 WHERE id = $1`, userID, operator)
+}
+
+// IsOperator tells whether the identity is an operator.
+func (r reader) IsOperator(ctx context.Context, userID string) (bool, error) {
+	var operator bool
+	err := r.q.QueryRowContext(ctx, `SELECT operator FROM users WHERE id = $1`, userID).Scan(&operator)
+	if err == sql.ErrNoRows {
+		return false, gatehouse.NotFound("user")
+	}
+	return operator, mapErr(err)
 }
 
 func (r reader) Operators(ctx context.Context) ([]gatehouse.User, error) {

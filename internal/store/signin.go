@@ -179,11 +179,11 @@ func (t *tx) SetMembershipNotifications(ctx context.Context, accountID, membersh
 		WHERE id = $1 AND account_id = $2`, membershipID, accountID, n.Enabled, n.Email, n.SMS)
 }
 
-func (r reader) NotificationRecipients(ctx context.Context, accountID string) ([]gatehouse.NotificationRecipient, error) {
+func (r reader) NotificationRecipients(ctx context.Context, accountID string, now time.Time) ([]gatehouse.NotificationRecipient, error) {
 	var out []gatehouse.NotificationRecipient
 	err := r.each(ctx, `SELECT m.id, m.user_id, u.language, u.first_name, m.email, u.phone, m.notify, m.notify_email, m.notify_sms
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = $1 AND m.status = 'active' AND m.notify = $2 ORDER BY m.id`, []any{accountID, true},
+		WHERE m.account_id = $1 AND `+heldAt("m", "$3")+` AND m.notify = $2 ORDER BY m.id`, []any{accountID, true, micros(now)},
 		func(rows *sql.Rows) error {
 			var n gatehouse.NotificationRecipient
 			err := rows.Scan(&n.MembershipID, &n.UserID, &n.Language, &n.FirstName, &n.Address, &n.Phone, &n.Enabled, &n.Notifications.Email, &n.SMS)

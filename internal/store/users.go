@@ -28,8 +28,8 @@ func (t *tx) InsertUser(ctx context.Context, u gatehouse.User) error {
 
 // AccessTo reads the principal's levels straight from the database, so a
 // removed membership stops working at the next request on every node
-// (R-M7).
-func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account) (gatehouse.Access, error) {
+// (R-M7), and one that ended by itself at now holds nothing.
+func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gatehouse.Account, now time.Time) (gatehouse.Access, error) {
 	if p.Operator {
 		return gatehouse.Access{Operator: true}, nil
 	}
@@ -37,9 +37,9 @@ func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gat
 	if p.UserID == "" {
 		return access, nil
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT account_id, level FROM memberships
-		WHERE user_id = $1 AND status = 'active' AND account_id IN ($2, $3)`,
-		p.UserID, account.ID, account.IntegratorID)
+	rows, err := r.q.QueryContext(ctx, `SELECT m.account_id, m.level FROM memberships m
+		WHERE m.user_id = $1 AND `+heldAt("m", "$4")+` AND m.account_id IN ($2, $3)`,
+		p.UserID, account.ID, account.IntegratorID, micros(now))
 	if err != nil {
 		return access, mapErr(err)
 	}
@@ -81,9 +81,12 @@ func scanAPIToken(row scanner) (gatehouse.APIToken, error) {
 }
 
 func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error) {
+	// A token acts through its membership: one that ended by itself at now
+	// ends the token's use as its removal would.
 	t, err := scanAPIToken(r.q.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`
 		FROM api_tokens WHERE token_hash = $1 AND membership_id IS NOT NULL AND revoked_at IS NULL
-		AND (expires_at IS NULL OR expires_at > $2)`, hash, micros(now)))
+		AND (expires_at IS NULL OR expires_at > $2)
+		AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = api_tokens.membership_id AND `+notEnded("m", "$2")+`)`, hash, micros(now)))
 	if err == sql.ErrNoRows {
 		return t, gatehouse.NotFound("token")
 	}
@@ -123,7 +126,7 @@ func (t *tx) TouchAPIToken(ctx context.Context, id string, now time.Time) error 
 func (t *tx) InsertAPIToken(ctx context.Context, tok gatehouse.APIToken) error {
 	res, err := t.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, account_id, name, token_hash, created_at, expires_at, revoked_at, scopes, membership_id)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, m.id FROM memberships m
-		WHERE m.account_id = $3 AND m.user_id = $2 AND m.status = 'active'`,
+		WHERE m.account_id = $3 AND m.user_id = $2 AND `+heldAt("m", "$6")+``,
 		tok.ID, tok.UserID, tok.AccountID, tok.Name, tok.Hash, micros(tok.CreatedAt), nullMicros(tok.ExpiresAt), nullMicros(tok.RevokedAt),
 		strings.Join(tok.Scopes, " "))
 	if err != nil {

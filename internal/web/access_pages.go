@@ -148,6 +148,8 @@ type folderRow struct {
 
 type grantRow struct {
 	ID, Who, Role string
+	// Until says when the grant ends and how long is left; "" for never.
+	Until string
 }
 
 func (p *Pages) allFolders(r *http.Request, v *visit) []folderRow {
@@ -228,7 +230,7 @@ func (p *Pages) renderFolder(w http.ResponseWriter, r *http.Request, v *visit, s
 		if who == "" {
 			who = g.UserID + g.GroupID
 		}
-		data.Grants = append(data.Grants, grantRow{ID: g.ID, Who: who, Role: g.Role})
+		data.Grants = append(data.Grants, grantRow{ID: g.ID, Who: who, Role: g.Role, Until: accessLeft(v.view.T, g.ExpiresAt, p.now())})
 	}
 	v.view.Data = data
 	p.renderPortal(w, r, status, "folders.html", v)
@@ -245,7 +247,13 @@ func (p *Pages) addGrant(w http.ResponseWriter, r *http.Request, v *visit) {
 		in.GroupID = id
 	}
 	folder := r.PathValue("folder_id")
-	if _, err := p.svc.Access.CreateGrant(r.Context(), v.caller, v.view.Account.ID, folder, in); err != nil {
+	end, err := readAccessEnd(r.PostFormValue("expires_at"))
+	if err == nil {
+		in.ExpiresAt = end
+		_, err = p.svc.Access.CreateGrant(r.Context(), v.caller, v.view.Account.ID, folder, in)
+	}
+	if err != nil {
+		v.view.Form = r.PostForm
 		p.fieldError(r, v, err)
 		p.renderFolder(w, r, v, statusOf(err))
 		return

@@ -88,6 +88,10 @@ func (d auditData) ChangeValue(field, value string) string {
 		}
 	case "level":
 		key = "level_" + value
+	case "expires_at":
+		if t, err := time.Parse(time.RFC3339, value); err == nil {
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		}
 	case "language":
 		key = "audit_language_" + value
 	case "client_admins_can_add_remote_monitoring":

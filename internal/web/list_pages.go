@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -28,6 +29,14 @@ type usersData struct {
 	MayManage        bool // may act on the people listed
 	CannotSeeMembers bool
 	Filter           listFilter
+	texts            map[string]string
+	now              time.Time
+}
+
+// AccessLeft says when a member's access ends and how long is left, ""
+// for access without an end.
+func (d usersData) AccessLeft(m gatehouse.Member) string {
+	return accessLeft(d.texts, m.ExpiresAt, d.now)
 }
 
 // listFilter is a list's search and filters as the page's query gives
@@ -67,7 +76,8 @@ func (p *Pages) usersTab(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, v *visit, status int) {
-	data := usersData{MayAdd: v.rights.ManageMembers, MayManage: v.rights.ManageMembers, Filter: readFilter(r)}
+	data := usersData{MayAdd: v.rights.ManageMembers, MayManage: v.rights.ManageMembers, Filter: readFilter(r),
+		texts: v.view.T, now: p.now()}
 	data.Filter.AnyStatus = true
 	data.Filter.Statuses = []string{string(gatehouse.MembershipActive), string(gatehouse.MembershipActivationRequired)}
 	data.Filter.Levels = []gatehouse.Level{gatehouse.LevelClientAdmin, gatehouse.LevelClientUser, gatehouse.LevelRemoteMonitoring}

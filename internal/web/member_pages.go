@@ -24,6 +24,11 @@ type memberData struct {
 	MayIdentity bool
 	Levels      []gatehouse.Level // the levels the member may be moved between
 	HasPhoto    bool
+	// AccessLeft says when the membership ends and how long is left, ""
+	// without an end; MayChangeEnd offers to change it, from EndValue.
+	AccessLeft   string
+	MayChangeEnd bool
+	EndValue     string
 }
 
 // HasRole tells whether the member holds the role.
@@ -55,6 +60,12 @@ func (p *Pages) renderMember(w http.ResponseWriter, r *http.Request, v *visit, s
 	}
 	if _, err := p.svc.People.Photo(ctx, v.caller, m.UserID); err == nil {
 		data.HasPhoto = true
+	}
+	data.AccessLeft = accessLeft(v.view.T, m.ExpiresAt, p.now())
+	data.MayChangeEnd = data.MayManage && !data.IsRemote && p.svc.People.MayChangeMember(ctx, v.caller, account, m)
+	data.EndValue = datetimeLocal(m.ExpiresAt)
+	if v.view.Form != nil && v.view.Form.Has("expires_at") {
+		data.EndValue = v.view.Form.Get("expires_at") // a refused value comes back as typed
 	}
 	if v.view.Account.Kind == gatehouse.KindClient && data.MayManage {
 		data.Roles, _ = p.svc.Access.Roles(ctx, v.caller, account)

@@ -295,7 +295,12 @@ func (p *Pages) addUser(w http.ResponseWriter, r *http.Request, v *visit) {
 	if v.view.Account.Kind == gatehouse.KindClient && in.Level == gatehouse.LevelClientUser {
 		in.Roles = roles
 	}
-	member, err := p.svc.People.AddUser(r.Context(), v.caller, v.view.Account.ID, in)
+	end, err := readAccessEnd(f.Get("expires_at"))
+	var member gatehouse.Member
+	if err == nil {
+		in.ExpiresAt = end
+		member, err = p.svc.People.AddUser(r.Context(), v.caller, v.view.Account.ID, in)
+	}
 	if err == nil {
 		if file, header, ferr := r.FormFile("photo"); ferr == nil {
 			err = p.svc.People.SetPhoto(r.Context(), v.caller, member.UserID, header.Header.Get("Content-Type"), file)

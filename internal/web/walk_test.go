@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -140,13 +141,15 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	e.Must(t, 200, "PUT", "/api/v1/operators/"+olga, op, nil)
 	max := activated(t, e, closed, map[string]any{"username": "max@example.com", "first_name": "Max", "last_name": "Girard", "level": "client_user"}, password)
 	e.Must(t, 200, "POST", "/api/v1/accounts/"+closed+"/suspend", op, nil)
+	// Anne is a temporary member, so that the pages show the time left.
+	until := e.Clock.Now().Add(5*time.Hour + 30*time.Minute).Format(time.RFC3339)
 	ann := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ann@example.com", "first_name": "Anne",
-		"last_name": "Leroy", "level": "client_user", "phone": "+33 6 12 34 56 78", "user_type": "Gardien"}).String("id")
+		"last_name": "Leroy", "level": "client_user", "phone": "+33 6 12 34 56 78", "user_type": "Gardien", "expires_at": until}).String("id")
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ben@example.com", "first_name": "Benoît",
 		"last_name": "Roux", "level": "client_user"})
 	role := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/roles", op, map[string]any{"name": "Gardiens", "permissions": []string{"cameras.view", "cameras.control"}}).String("id")
 	folder := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders", op, map[string]string{"name": "Entrepôts"}).String("id")
-	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders/"+folder+"/grants", op, map[string]any{"user_id": zoe, "role": "Gardiens"})
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders/"+folder+"/grants", op, map[string]any{"user_id": zoe, "role": "Gardiens", "expires_at": until})
 	group := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/groups", op, map[string]any{"name": "Équipe de nuit", "roles": []string{"viewer"}}).String("id")
 	e.Must(t, 204, "POST", "/api/v1/accounts/"+site+"/groups/"+group+"/members", op, map[string]any{"user_id": zoe})
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/remote-monitoring-user", op, map[string]any{"description": "Poste central Lyon"})

@@ -144,6 +144,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	// One person's page in an account, and the actions on them.
 	handle("GET /accounts/{id}/users/{membership_id}", p.secure(p.account("users", p.memberPage)))
 	handle("POST /accounts/{id}/users/{membership_id}", p.secure(p.csrf.Handler(p.account("users", p.saveMember))))
+	handle("POST /accounts/{id}/users/{membership_id}/expiry", p.secure(p.csrf.Handler(p.account("users", p.saveMemberExpiry))))
 	handle("POST /accounts/{id}/users/{membership_id}/remove", p.secure(p.csrf.Handler(p.account("users", p.memberAction("remove")))))
 	handle("POST /accounts/{id}/users/{membership_id}/end-sessions", p.secure(p.csrf.Handler(p.account("users", p.memberAction("end_sessions")))))
 	handle("POST /accounts/{id}/users/{membership_id}/unlock", p.secure(p.csrf.Handler(p.account("users", p.memberAction("unlock")))))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -28,6 +29,7 @@ func runAccess(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("SignInSecretsWorkOnce", func(t *testing.T) { testSignInSecretsWorkOnce(t, open(t)) })
 	t.Run("AuditFilters", func(t *testing.T) { testAuditFilters(t, open(t)) })
 	t.Run("AuditChanges", func(t *testing.T) { testAuditChanges(t, open(t)) })
+	t.Run("EndedAccess", func(t *testing.T) { testEndedAccess(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
@@ -96,6 +98,9 @@ func testAuthzVersionRises(t *testing.T, s *store.DB) {
 			return tx.SetMembershipStatus(ctx, cl.ID, membershipID, gatehouse.MembershipActivationRequired)
 		}},
 		{"home folder", func(tx *store.WriteTx) error { return tx.SetMembershipHomeFolder(ctx, cl.ID, membershipID, folder.ID) }},
+		{"end of access", func(tx *store.WriteTx) error {
+			return tx.SetMembershipExpiry(ctx, cl.ID, membershipID, t0.Add(time.Hour))
+		}},
 		{"rename role", func(tx *store.WriteTx) error { role.Name = "Guards"; return tx.UpdateRole(ctx, role) }},
 		{"rename folder", func(tx *store.WriteTx) error { folder.Name = "Shops"; return tx.UpdateFolder(ctx, folder) }},
 		{"delete grant", func(tx *store.WriteTx) error { return tx.DeleteGrant(ctx, cl.ID, grant.ID) }},
@@ -410,5 +415,99 @@ func testCheckTokens(t *testing.T, s *store.DB) {
 	}
 	if list, _ := s.ListCheckTokens(ctx); len(list) != 0 {
 		t.Errorf("a revoked token is still listed")
+	}
+}
+
+// Memberships and grants that end: listed once ended, soonest first, and
+// deleted only by a guarded delete that refuses what has not ended (or is
+// gone already), so that two sweepers never both remove one. A membership
+// takes its holder's grants and group places in the account with it.
+func testEndedAccess(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	cl := site(t, s)
+	end := t0.Add(time.Hour)
+	u := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+	keep := member(t, s, cl, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+	folder := gatehouse.Folder{ID: newID(), AccountID: cl.ID, Name: "Doors", CreatedAt: t0}
+	group := gatehouse.Group{ID: newID(), AccountID: cl.ID, Name: "Night", CreatedAt: t0}
+	ending := gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: folder.ID, UserID: keep.ID, RoleID: "viewer", CreatedAt: t0, ExpiresAt: end}
+	held := gatehouse.Grant{ID: newID(), AccountID: cl.ID, FolderID: folder.ID, UserID: u.ID, RoleID: "editor", CreatedAt: t0}
+	var m gatehouse.Member
+	write(t, s, func(tx *store.WriteTx) error {
+		var err error
+		if m, err = tx.MemberByUser(ctx, cl.ID, u.ID); err != nil {
+			return err
+		}
+		for _, step := range []func() error{
+			func() error { return tx.InsertFolder(ctx, folder) },
+			func() error { return tx.InsertGroup(ctx, group) },
+			func() error { return tx.AddGroupMember(ctx, cl.ID, group.ID, u.ID) },
+			func() error { return tx.InsertGrant(ctx, ending) },
+			func() error { return tx.InsertGrant(ctx, held) },
+			func() error { return tx.SetMembershipExpiry(ctx, cl.ID, m.ID, end) },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got, err := s.Member(ctx, cl.ID, m.ID); err != nil || !got.ExpiresAt.Equal(end) {
+		t.Fatalf("the membership's end reads %v (%v), want %v", got.ExpiresAt, err, end)
+	}
+	if got, err := s.Grant(ctx, cl.ID, ending.ID); err != nil || !got.ExpiresAt.Equal(end) {
+		t.Fatalf("the grant's end reads %v (%v), want %v", got.ExpiresAt, err, end)
+	}
+	before := end.Add(-time.Microsecond)
+	if ms, _ := s.ExpiredMemberships(ctx, before, 10); len(ms) != 0 {
+		t.Errorf("listed before its end: %v", ms)
+	}
+	if gs, _ := s.ExpiredGrants(ctx, before, 10); len(gs) != 0 {
+		t.Errorf("a grant listed before its end: %v", gs)
+	}
+	notYet := func(tx *store.WriteTx) error {
+		if _, err := tx.DeleteExpiredMembership(ctx, cl.ID, m.ID, before); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("a membership deleted before its end: %v", err)
+		}
+		if err := tx.DeleteExpiredGrant(ctx, cl.ID, ending.ID, before); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("a grant deleted before its end: %v", err)
+		}
+		if err := tx.DeleteExpiredGrant(ctx, cl.ID, held.ID, end.Add(time.Hour)); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("a grant without an end deleted: %v", err)
+		}
+		return nil
+	}
+	write(t, s, notYet)
+	ms, err := s.ExpiredMemberships(ctx, end, 10)
+	if err != nil || len(ms) != 1 || ms[0].ID != m.ID || ms[0].AccountID != cl.ID || !ms[0].ExpiresAt.Equal(end) {
+		t.Fatalf("ended memberships at the end: %+v (%v)", ms, err)
+	}
+	if gs, err := s.ExpiredGrants(ctx, end, 10); err != nil || len(gs) != 1 || gs[0].ID != ending.ID {
+		t.Fatalf("ended grants at the end: %+v (%v)", gs, err)
+	}
+	write(t, s, func(tx *store.WriteTx) error {
+		gone, err := tx.DeleteExpiredMembership(ctx, cl.ID, m.ID, end)
+		if err != nil || gone.UserID != u.ID || gone.Level != gatehouse.LevelClientUser {
+			t.Errorf("deleting the ended membership: %+v (%v)", gone, err)
+		}
+		if _, err := tx.DeleteExpiredMembership(ctx, cl.ID, m.ID, end); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("deleted twice: %v", err)
+		}
+		if err := tx.DeleteExpiredGrant(ctx, cl.ID, ending.ID, end); err != nil {
+			t.Errorf("deleting the ended grant: %v", err)
+		}
+		if err := tx.DeleteExpiredGrant(ctx, cl.ID, ending.ID, end); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			t.Errorf("a grant deleted twice: %v", err)
+		}
+		return nil
+	})
+	if _, err := s.Grant(ctx, cl.ID, held.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Errorf("the grant of the removed member stays: %v", err)
+	}
+	if members, _ := s.GroupMemberIDs(ctx, cl.ID, group.ID); len(members) != 0 {
+		t.Errorf("the removed member keeps a group place: %v", members)
+	}
+	if _, err := s.MemberByUser(ctx, cl.ID, keep.ID); err != nil {
+		t.Errorf("another member went too: %v", err)
 	}
 }

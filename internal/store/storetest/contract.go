@@ -342,28 +342,67 @@ func testAccessTo(t *testing.T, s *store.DB) {
 			Level: gatehouse.LevelClientAdmin, Status: gatehouse.MembershipActive, Email: "x@example.com", CreatedAt: t0})
 	})
 	pending := member(t, s, c1, gatehouse.LevelClientAdmin, gatehouse.MembershipActivationRequired)
+	// A temporary integrator user, whose memberships end at t0 + 1h.
+	end := t0.Add(time.Hour)
+	temp := member(t, s, i1, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+	write(t, s, func(tx *store.WriteTx) error {
+		m, err := tx.MemberByUser(ctx, i1.ID, temp.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetMembershipLevel(ctx, i1.ID, m.ID, gatehouse.LevelIntegratorUser); err != nil {
+			return err
+		}
+		if err := tx.SetMembershipExpiry(ctx, i1.ID, m.ID, end); err != nil {
+			return err
+		}
+		return tx.InsertMembership(ctx, gatehouse.Membership{ID: newID(), AccountID: c1.ID, UserID: temp.ID,
+			Level: gatehouse.LevelClientUser, Status: gatehouse.MembershipActive, Email: "t@example.com", CreatedAt: t0, ExpiresAt: end})
+	})
 
 	cases := []struct {
 		name    string
 		p       gatehouse.Principal
 		account gatehouse.Account
 		want    gatehouse.Access
+		at      time.Time
 	}{
-		{"operator", gatehouse.Principal{Operator: true}, c1, gatehouse.Access{Operator: true}},
-		{"both levels", gatehouse.Principal{UserID: admin.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin, IntegratorLevel: gatehouse.LevelIntegratorAdmin}},
-		{"on the integrator itself", gatehouse.Principal{UserID: admin.ID}, i1, gatehouse.Access{Level: gatehouse.LevelIntegratorAdmin}},
-		{"scoped to the client", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: c1.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin}},
-		{"scoped to the integrator", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: i1.ID}, c1, gatehouse.Access{IntegratorLevel: gatehouse.LevelIntegratorAdmin}},
-		{"pending membership holds nothing", gatehouse.Principal{UserID: pending.ID}, c1, gatehouse.Access{}},
-		{"unknown user", gatehouse.Principal{UserID: newID()}, c1, gatehouse.Access{}},
+		{"a membership before its end", gatehouse.Principal{UserID: temp.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientUser, IntegratorLevel: gatehouse.LevelIntegratorUser}, end.Add(-time.Microsecond)},
+		{"a membership at its end holds nothing", gatehouse.Principal{UserID: temp.ID}, c1, gatehouse.Access{}, end},
+		{"nor after", gatehouse.Principal{UserID: temp.ID}, i1, gatehouse.Access{}, end.Add(time.Hour)},
+		{"operator", gatehouse.Principal{Operator: true}, c1, gatehouse.Access{Operator: true}, time.Time{}},
+		{"both levels", gatehouse.Principal{UserID: admin.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin, IntegratorLevel: gatehouse.LevelIntegratorAdmin}, time.Time{}},
+		{"on the integrator itself", gatehouse.Principal{UserID: admin.ID}, i1, gatehouse.Access{Level: gatehouse.LevelIntegratorAdmin}, time.Time{}},
+		{"scoped to the client", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: c1.ID}, c1, gatehouse.Access{Level: gatehouse.LevelClientAdmin}, time.Time{}},
+		{"scoped to the integrator", gatehouse.Principal{UserID: admin.ID, ScopeAccountID: i1.ID}, c1, gatehouse.Access{IntegratorLevel: gatehouse.LevelIntegratorAdmin}, time.Time{}},
+		{"pending membership holds nothing", gatehouse.Principal{UserID: pending.ID}, c1, gatehouse.Access{}, time.Time{}},
+		{"unknown user", gatehouse.Principal{UserID: newID()}, c1, gatehouse.Access{}, time.Time{}},
 	}
 	for _, c := range cases {
-		got, err := s.AccessTo(ctx, c.p, c.account)
+		at := c.at
+		if at.IsZero() {
+			at = t0
+		}
+		got, err := s.AccessTo(ctx, c.p, c.account, at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got != c.want {
 			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
+	}
+	// The lists of a person's memberships and of the accounts they see
+	// leave out what ended.
+	for _, c := range []struct {
+		at   time.Time
+		want int
+	}{{end.Add(-time.Microsecond), 2}, {end, 0}} {
+		if got, err := s.MembershipsOf(ctx, temp.ID, c.at); err != nil || len(got) != c.want {
+			t.Errorf("memberships at %s: %d, want %d (%v)", c.at, len(got), c.want, err)
+		}
+		page, err := s.ListAccounts(ctx, gatehouse.AccountFilter{Visible: &gatehouse.Visibility{UserID: temp.ID, At: c.at}})
+		if err != nil || len(page.Items) != c.want {
+			t.Errorf("accounts seen at %s: %d, want %d (%v)", c.at, len(page.Items), c.want, err)
 		}
 	}
 }
