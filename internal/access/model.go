@@ -22,15 +22,18 @@ type Model struct {
 
 	members map[string]*member // by user id
 	// staff are the active integrator staff of a client account's
-	// integrator, by user id, with their level there.
-	staff        map[string]gatehouse.Level
-	byMembership map[string]*member
-	roles        map[string]gatehouse.Role // built-in and custom, by id
-	customRoles  []gatehouse.Role          // by name
-	groups       []group
-	groupIndex   map[string]int32
-	folders      []folder
-	folderIndex  map[string]int32
+	// integrator, by user id, with what their level holds here.
+	staff map[string]gatehouse.PermissionSet
+	// providerUntil is when the service provider's access to cameras and
+	// media ends (R-PV1): staff hold them until then, never at it.
+	providerUntil time.Time
+	byMembership  map[string]*member
+	roles         map[string]gatehouse.Role // built-in and custom, by id
+	customRoles   []gatehouse.Role          // by name
+	groups        []group
+	groupIndex    map[string]int32
+	folders       []folder
+	folderIndex   map[string]int32
 	// grantsOn holds the grants on each folder, by folder index.
 	grantsOn [][]grant
 	// byPath lists folder indexes in path order (case-insensitive).
@@ -87,12 +90,13 @@ func NewModel(snap gatehouse.AccessSnapshot) *Model {
 	for _, id := range gatehouse.BuiltinRoles {
 		m.roles[id], _ = gatehouse.BuiltinRole(id)
 	}
-	m.staff = make(map[string]gatehouse.Level, len(snap.Staff))
+	m.staff = make(map[string]gatehouse.PermissionSet, len(snap.Staff))
 	for _, st := range snap.Staff {
 		if st.Status == gatehouse.MembershipActive && st.Level.IsIntegratorStaff() {
-			m.staff[st.UserID] = st.Level
+			m.staff[st.UserID] = gatehouse.LevelPermissions(st.Level)
 		}
 	}
+	m.providerUntil = snap.Account.ProviderAccessUntil
 	for _, r := range snap.CustomRoles {
 		m.roles[r.ID] = r
 	}
@@ -222,9 +226,10 @@ func pathSortKey(path string) string {
 // Allowed answers a check (R-A5): whether the user, through an active
 // membership of this account or as active staff of its integrator, holds
 // permission everywhere in the account or, when folderID is set, on that
-// folder. A folder of another account, or none, is never allowed. now is
-// the instant of the question: what ends at a time ends exactly then,
-// whatever the model's age.
+// folder. A folder of another account, or none, is never allowed. Staff
+// hold the cameras and media of a client only while the client allows
+// its service provider in (R-PV1). now is the instant of the question:
+// what ends at a time ends exactly then, whatever the model's age.
 func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string, now time.Time) bool {
 	fi := int32(-1)
 	if folderID != "" {
@@ -233,8 +238,13 @@ func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folde
 			return false
 		}
 	}
-	if level, ok := m.staff[userID]; ok && gatehouse.LevelPermissions(level).Has(permission) {
-		return true
+	if perms, ok := m.staff[userID]; ok {
+		if !now.Before(m.providerUntil) {
+			perms &^= gatehouse.ProviderPrivatePermissions
+		}
+		if perms.Has(permission) {
+			return true
+		}
 	}
 	mem := m.members[userID]
 	if mem == nil || mem.Status != gatehouse.MembershipActive {

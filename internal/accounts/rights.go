@@ -24,6 +24,10 @@ type Rights struct {
 	// IdentityProviders: the caller manages this integrator's identity
 	// providers (its administrators and operators).
 	IdentityProviders bool
+	// ProviderAccess: the caller sees whether the client's service provider
+	// reaches its cameras and media (R-PV1); DecideProviderAccess: the
+	// caller opens it and answers the provider's requests.
+	ProviderAccess, DecideProviderAccess bool
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
@@ -46,6 +50,8 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		APITokens:      kernel.May(c, access, account, policy.CreateAPIToken),
 		IdentityProviders: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorProviders),
+		ProviderAccess:       account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ReadProviderAccess),
+		DecideProviderAccess: account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.DecideProviderAccess),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {

@@ -28,6 +28,8 @@ func runAccess(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("SignInSecretsWorkOnce", func(t *testing.T) { testSignInSecretsWorkOnce(t, open(t)) })
 	t.Run("AuditFilters", func(t *testing.T) { testAuditFilters(t, open(t)) })
 	t.Run("AuditChanges", func(t *testing.T) { testAuditChanges(t, open(t)) })
+	t.Run("ProviderAccess", func(t *testing.T) { testProviderAccess(t, open(t)) })
+	t.Run("ProviderAccessRequests", func(t *testing.T) { testProviderAccessRequests(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.
