@@ -28,6 +28,9 @@ type usersData struct {
 	MayManage        bool // may act on the people listed
 	CannotSeeMembers bool
 	Filter           listFilter
+	// ProviderRequest is the service provider's request for access that
+	// waits for the site's administrators (R-PV3), shown to them.
+	ProviderRequest string
 }
 
 // listFilter is a list's search and filters as the page's query gives
@@ -78,6 +81,13 @@ func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, v *visit, st
 	// says what to do instead.
 	if v.view.Account.Kind == gatehouse.KindClient && v.rights.ReadMembers && v.rights.ClientUsers >= v.rights.MaxClientUsers {
 		data.Full, data.MayAdd = v.rights.ManageMembers, false
+	}
+	if v.rights.DecideProviderAccess {
+		waiting, _ := p.svc.Accounts.ProviderAccessRequests(r.Context(), v.caller, v.view.Account.ID, gatehouse.ProviderAccessRequestFilter{
+			Status: gatehouse.ProviderAccessPending, Page: gatehouse.PageRequest{Limit: 1}})
+		if len(waiting.Items) > 0 {
+			data.ProviderRequest = waiting.Items[0].ID
+		}
 	}
 	if v.rights.ReadMembers {
 		cursor := r.URL.Query().Get("cursor")
