@@ -23,7 +23,9 @@ const MaxBatchChecks = 1000
 
 // Check answers a question of the platform's other services. Only active
 // memberships count. Integrator staff hold the whole catalogue in the
-// clients of their integrator (a client's model carries them). The answer comes from the account's model
+// clients of their integrator (a client's model carries them), but its
+// cameras and media only while the client allows it (R-PV1). The answer
+// comes from the account's model
 // (internal/access), which is rebuilt whenever the account's authz version
 // moved, so it reflects every change committed before the check began, on
 // every node.

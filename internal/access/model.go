@@ -28,14 +28,17 @@ type Model struct {
 	members map[string]*member // by user id
 	// staff are the active integrator staff of a client account's
 	// integrator, by user id, with their level there.
-	staff        map[string]gatehouse.MemberAccess
-	byMembership map[string]*member
-	roles        map[string]gatehouse.Role // built-in and custom, by id
-	customRoles  []gatehouse.Role          // by name
-	groups       []group
-	groupIndex   map[string]int32
-	folders      []folder
-	folderIndex  map[string]int32
+	staff map[string]gatehouse.MemberAccess
+	// providerUntil is when the service provider's access to cameras and
+	// media ends (R-PV1): staff hold them until then, never at it.
+	providerUntil time.Time
+	byMembership  map[string]*member
+	roles         map[string]gatehouse.Role // built-in and custom, by id
+	customRoles   []gatehouse.Role          // by name
+	groups        []group
+	groupIndex    map[string]int32
+	folders       []folder
+	folderIndex   map[string]int32
 	// grantsOn holds the grants on each folder, by folder index.
 	grantsOn [][]grant
 	// byPath lists folder indexes in path order (case-insensitive).
@@ -99,6 +102,7 @@ func NewModel(snap gatehouse.AccessSnapshot) *Model {
 			m.staff[st.UserID] = st
 		}
 	}
+	m.providerUntil = snap.Account.ProviderAccessUntil
 	for _, r := range snap.CustomRoles {
 		m.roles[r.ID] = r
 	}
@@ -228,11 +232,12 @@ func pathSortKey(path string) string {
 // Allowed answers a check (R-A5): whether the user, through an active
 // membership of this account or as active staff of its integrator, holds
 // permission everywhere in the account or, when folderID is set, on that
-// folder. A folder of another account, or none, is never allowed. now is
-// the instant of the question: what ends at a time ends exactly then,
-// whatever the model's age — a membership (of the account, or of the
-// integrator for its staff) ended at now holds nothing, and a grant ended
-// at now counts for nothing.
+// folder. A folder of another account, or none, is never allowed. Staff
+// hold the cameras and media of a client only while the client allows
+// its service provider in (R-PV1). now is the instant of the question:
+// what ends at a time ends exactly then, whatever the model's age — a
+// membership (of the account, or of the integrator for its staff) ended at
+// now holds nothing, and a grant ended at now counts for nothing.
 func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folderID string, now time.Time) bool {
 	fi := int32(-1)
 	if folderID != "" {
@@ -247,9 +252,14 @@ func (m *Model) Allowed(userID string, permission gatehouse.PermissionSet, folde
 	if m.Account.Status == gatehouse.AccountDeleted {
 		return false
 	}
-	if st, ok := m.staff[userID]; ok && st.Holds(now) && m.Account.IntegratorStatus != gatehouse.AccountSuspended &&
-		gatehouse.LevelPermissions(st.Level).Has(permission) {
-		return true
+	if st, ok := m.staff[userID]; ok && st.Holds(now) && m.Account.IntegratorStatus != gatehouse.AccountSuspended {
+		perms := gatehouse.LevelPermissions(st.Level)
+		if !now.Before(m.providerUntil) {
+			perms &^= gatehouse.ProviderPrivatePermissions
+		}
+		if perms.Has(permission) {
+			return true
+		}
 	}
 	mem := m.members[userID]
 	if mem == nil || !mem.Holds(now) ||

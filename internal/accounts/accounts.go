@@ -32,8 +32,8 @@ func (s *Service) CreateAccount(ctx context.Context, c gatehouse.Caller, in NewA
 	now := s.Now()
 	account := gatehouse.Account{
 		ID: s.NewID(), Kind: in.Kind, Name: name, Address: address, Status: gatehouse.AccountActive,
-		Settings:  gatehouse.AccountSettings{MaxClientUsers: gatehouse.DefaultMaxClientUsers},
-		CreatedAt: now, UpdatedAt: now,
+		Settings: gatehouse.AccountSettings{MaxClientUsers: gatehouse.DefaultMaxClientUsers},
+		TimeZone: gatehouse.DefaultTimeZone, CreatedAt: now, UpdatedAt: now,
 	}
 	switch in.Kind {
 	case gatehouse.KindIntegrator:
@@ -110,12 +110,19 @@ func (s *Service) ListAccounts(ctx context.Context, c gatehouse.Caller, f gateho
 type AccountPatch struct {
 	Name    *string
 	Address *string
+	// TimeZone is an IANA name, such as Europe/Paris (R-PV2).
+	TimeZone *string
 }
 
-// UpdateAccount renames an account or changes its address.
+// UpdateAccount renames an account, changes its address or its time zone.
 func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id string, p AccountPatch) (gatehouse.Account, error) {
 	var err error
-	var name, address string
+	var name, address, timeZone string
+	if p.TimeZone != nil {
+		if timeZone, err = gatehouse.ValidateTimeZone("time_zone", *p.TimeZone); err != nil {
+			return gatehouse.Account{}, err
+		}
+	}
 	if p.Name != nil {
 		if name, err = gatehouse.ValidateAccountName("name", *p.Name); err != nil {
 			return gatehouse.Account{}, err
@@ -139,13 +146,17 @@ func (s *Service) UpdateAccount(ctx context.Context, c gatehouse.Caller, id stri
 		if p.Address != nil {
 			account.Address = address
 		}
+		if p.TimeZone != nil {
+			account.TimeZone = timeZone
+		}
 		account.UpdatedAt = s.Now()
 		if err := tx.UpdateAccount(ctx, account); err != nil {
 			return err
 		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, account.UpdatedAt, account.ID, "account.updated", "account", account.ID).
 			With("name", before.Name, account.Name).
-			With("address", before.Address, account.Address))
+			With("address", before.Address, account.Address).
+			With("time_zone", before.TimeZone, account.TimeZone))
 	})
 	return account, err
 }

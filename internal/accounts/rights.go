@@ -27,6 +27,10 @@ type Rights struct {
 	// Suspend, Restore and Delete: the caller may move the account through
 	// its life from where it is now.
 	Suspend, Restore, Delete bool
+	// ProviderAccess: the caller sees whether the client's service provider
+	// reaches its cameras and media (R-PV1); DecideProviderAccess: the
+	// caller opens it and answers the provider's requests.
+	ProviderAccess, DecideProviderAccess bool
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
@@ -53,6 +57,8 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		Restore: account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
 		Delete: account.Kind == gatehouse.KindClient && account.Status != gatehouse.AccountDeleted &&
 			kernel.May(c, access, account, policy.DeleteAccount),
+		ProviderAccess:       account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ReadProviderAccess),
+		DecideProviderAccess: account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.DecideProviderAccess),
 	}
 	if r.ReadMembers && account.Kind == gatehouse.KindClient {
 		if r.ClientUsers, err = s.accountsStore.ClientUsers(ctx, account.ID); err != nil {

@@ -8,16 +8,18 @@ import "github.com/gatehouse/gatehouse/internal/kernel"
 // Service holds the accounts use cases.
 type Service struct {
 	*kernel.Kernel
-	accountsStore AccountsStore
+	accountsStore       AccountsStore
+	providerAccessStore ProviderAccessStore
 }
 
 // New returns the accounts use cases.
 func New(k *kernel.Kernel, stores Stores) *Service {
-	return &Service{Kernel: k, accountsStore: stores.Accounts}
+	return &Service{Kernel: k, accountsStore: stores.Accounts, providerAccessStore: stores.ProviderAccess}
 }
 
 // Stores are the faces of the store this context's use cases see, one per
 // group of use cases (see store.go).
 type Stores struct {
-	Accounts AccountsStore
+	Accounts       AccountsStore
+	ProviderAccess ProviderAccessStore
 }

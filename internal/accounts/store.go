@@ -65,3 +65,45 @@ type AccountsStore interface {
 	// Write runs fn in one write transaction and commits when fn returns nil.
 	Write(ctx context.Context, fn func(AccountsTx) error) error
 }
+
+// ProviderAccessReader is what the client's privacy reads (R-PV1…R-PV3).
+type ProviderAccessReader interface {
+	kernel.Reader
+	// AdminRecipients lists the active administrators of a client account
+	// with the address and language their mail goes to.
+	AdminRecipients(ctx context.Context, accountID string) ([]gatehouse.NotificationRecipient, error)
+	// IntegratorStaff lists the administrators and users of the client
+	// account's integrator, whatever their status.
+	IntegratorStaff(ctx context.Context, accountID string) ([]gatehouse.User, error)
+	// ProviderAccessRequest returns a request of the account, or ENOTFOUND.
+	ProviderAccessRequest(ctx context.Context, accountID, id string) (gatehouse.ProviderAccessRequest, error)
+	// ProviderAccessRequests lists the account's requests, newest first.
+	ProviderAccessRequests(ctx context.Context, accountID string, f gatehouse.ProviderAccessRequestFilter) (gatehouse.Page[gatehouse.ProviderAccessRequest], error)
+	User(ctx context.Context, id string) (gatehouse.User, error)
+}
+
+// ProviderAccessTx is the transaction the client's privacy writes in.
+type ProviderAccessTx interface {
+	ProviderAccessReader
+	kernel.Writer
+	// BumpAuthzVersion raises the account's authz version; on PostgreSQL it
+	// locks the account's rules until the transaction ends, so a use case
+	// calls it before it reads what it changes.
+	BumpAuthzVersion(ctx context.Context, accountID string) error
+	// DecideProviderAccessRequest records the answer to a pending request;
+	// ECONFLICT when it was answered already.
+	DecideProviderAccessRequest(ctx context.Context, r gatehouse.ProviderAccessRequest) error
+	// InsertProviderAccessRequest stores a pending request; ECONFLICT when
+	// one waits for the account already.
+	InsertProviderAccessRequest(ctx context.Context, r gatehouse.ProviderAccessRequest) error
+	// SetProviderAccess stores when the service provider's access ends (the
+	// zero time: closed), raising the account's authz version.
+	SetProviderAccess(ctx context.Context, accountID string, until time.Time) error
+}
+
+// ProviderAccessStore is the store as the client's privacy sees it.
+type ProviderAccessStore interface {
+	ProviderAccessReader
+	// Write runs fn in one write transaction and commits when fn returns nil.
+	Write(ctx context.Context, fn func(ProviderAccessTx) error) error
+}

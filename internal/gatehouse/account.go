@@ -36,8 +36,15 @@ type Account struct {
 	// integrator accounts.
 	IntegratorID string
 	Settings     AccountSettings
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TimeZone is the IANA name of the site's time zone ("Europe/Paris"),
+	// in which its pages show times and the service provider's access ends
+	// by default; DefaultTimeZone until someone sets it.
+	TimeZone string
+	// ProviderAccessUntil is when the service provider's access to a
+	// client's cameras and media ends (R-PV1, R-PV2); zero while it is closed.
+	ProviderAccessUntil time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 	// Status is where the account is in its life; PurgeAfter is when a
 	// deleted account goes for good.
 	Status     AccountStatus

@@ -363,9 +363,11 @@ func TestGrantsGroupsAndChecks(t *testing.T) {
 				t.Errorf("a grant survived the membership")
 			}
 
-			// Integrator staff hold everything in their clients, not elsewhere.
+			// Integrator staff manage their clients, not elsewhere, and reach
+			// a client's cameras and media only while it allows them (R-PV1).
 			staff := addActive(t, e, ts.i1, "staff@example.com", "integrator_user", nil)
-			if !ask(staff.String("user_id"), ts.c1, "cameras.control", lyon) || ask(staff.String("user_id"), ts.c2, "media.view", "") {
+			if !ask(staff.String("user_id"), ts.c1, "folders.manage", lyon) || ask(staff.String("user_id"), ts.c1, "cameras.control", lyon) ||
+				ask(staff.String("user_id"), ts.c2, "media.view", "") {
 				t.Errorf("integrator staff checks")
 			}
 		})

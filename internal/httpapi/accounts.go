@@ -15,6 +15,7 @@ type accountJSON struct {
 	Address      string       `json:"address"`
 	IntegratorID *string      `json:"integrator_id"`
 	Settings     settingsJSON `json:"settings"`
+	TimeZone     string       `json:"time_zone"`
 	CreatedAt    time.Time    `json:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at"`
 	// Status is active, suspended or deleted; PurgeAfter is when a deleted
@@ -35,6 +36,7 @@ func toAccountJSON(a gatehouse.Account) accountJSON {
 			MaxClientUsers:                     a.Settings.MaxClientUsers,
 			ClientAdminsCanAddRemoteMonitoring: a.Settings.ClientAdminsCanAddRemoteMonitoring,
 		},
+		TimeZone:  a.TimeZone,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Status: string(a.Status),
 	}
 	if out.Status == "" {
@@ -132,14 +134,16 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name    *string `json:"name"`
-		Address *string `json:"address"`
+		Name     *string `json:"name"`
+		Address  *string `json:"address"`
+		TimeZone *string `json:"time_zone"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	account, err := s.svc.Accounts.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), accounts.AccountPatch{Name: in.Name, Address: in.Address})
+	account, err := s.svc.Accounts.UpdateAccount(r.Context(), caller(r), r.PathValue("id"), accounts.AccountPatch{Name: in.Name, Address: in.Address,
+		TimeZone: in.TimeZone})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -81,6 +81,8 @@ func buildIsolationWorld(t testing.TB, b storetest.Backend) *isolationWorld {
 	victimSession := e.Must(t, 201, "POST", "/api/v1/sessions", "", map[string]string{"username": "victim@example.com", "password": goodPassword}).String("token")
 	w.ids["api_token"] = e.Must(t, 201, "POST", c2+"/api-tokens", victimSession, map[string]any{"name": "mine", "scopes": []string{"users:read"}}).String("id")
 	w.ids["check_token"] = e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]string{"name": "video"}).String("id")
+	victimStaff, _ := e.Member(t, w.i2, gatehouse.LevelIntegratorUser)
+	w.ids["request_id"] = e.Must(t, 201, "POST", c2+"/provider-access/requests", victimStaff, map[string]string{"reason": "maintenance"}).String("id")
 	for _, r := range e.API.Routes() {
 		w.routes = append(w.routes, r.Method+" "+r.Pattern)
 	}
@@ -110,7 +112,7 @@ func (w *isolationWorld) request(route string, variant int) (method, path string
 	ids := map[string]string{"{id}": account, "{membership_id}": w.ids["membership_id"], "{user_id}": w.ids["user_id"],
 		"{folder_id}": w.ids["folder_id"], "{role_id}": w.ids["role_id"], "{group_id}": w.ids["group_id"],
 		"{grant_id}": w.ids["grant_id"], "{preview_id}": w.ids["preview_id"], "{token_id}": w.ids["api_token"],
-		"{provider_id}": "0190d7a0-0000-7000-8000-000000000009"}
+		"{provider_id}": "0190d7a0-0000-7000-8000-000000000009", "{request_id}": w.ids["request_id"]}
 	if strings.HasPrefix(pattern, "/api/v1/invitations/") {
 		ids["{id}"] = w.ids["invitation"]
 	}
@@ -143,6 +145,8 @@ func (w *isolationWorld) request(route string, variant int) (method, path string
 		"POST /api/v1/check":                                    map[string]any{"user_id": w.ids["user_id"], "account_id": w.c2, "permission": "cameras.control", "folder_id": w.ids["folder_id"]},
 		"POST /api/v1/check/batch":                              map[string]any{"questions": []map[string]any{{"user_id": w.ids["user_id"], "account_id": w.c2, "permission": "cameras.control", "folder_id": w.ids["folder_id"]}}},
 		"POST /api/v1/check-tokens":                             map[string]any{"name": "mine"},
+		"PUT /api/v1/accounts/{id}/provider-access":             map[string]any{"until": nil},
+		"POST /api/v1/accounts/{id}/provider-access/requests":   map[string]any{"reason": "let me in"},
 	}
 	return method, path, bodies[route]
 }
@@ -182,6 +186,7 @@ func (w *isolationWorld) snapshot(t testing.TB) string {
 	var parts []string
 	for _, path := range []string{"/api/v1/accounts/" + w.i2, c2, c2 + "/users", c2 + "/roles", c2 + "/folders", c2 + "/groups",
 		c2 + "/groups/" + w.ids["group_id"], c2 + "/folders/" + w.ids["folder_id"] + "/grants", c2 + "/invitations?status=pending",
+		c2 + "/provider-access/requests",
 		"/api/v1/accounts?kind=client&integrator_id=" + w.i2} {
 		parts = append(parts, string(w.e.Must(t, 200, "GET", path, op, nil).Raw))
 	}

@@ -84,6 +84,12 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				{"notify C1", "POST", "/api/v1/accounts/" + ts.c1 + "/notifications", notice},
 				{"notify I1", "POST", "/api/v1/accounts/" + ts.i1 + "/notifications", notice},
 				{"notify C2", "POST", "/api/v1/accounts/" + ts.c2 + "/notifications", notice},
+				{"provider access C1", "GET", "/api/v1/accounts/" + ts.c1 + "/provider-access", nil},
+				{"provider access C2", "GET", "/api/v1/accounts/" + ts.c2 + "/provider-access", nil},
+				{"open C1", "PUT", "/api/v1/accounts/" + ts.c1 + "/provider-access", nil},
+				{"open C2", "PUT", "/api/v1/accounts/" + ts.c2 + "/provider-access", nil},
+				{"end C1", "DELETE", "/api/v1/accounts/" + ts.c1 + "/provider-access", nil},
+				{"ask C2", "POST", "/api/v1/accounts/" + ts.c2 + "/provider-access/requests", map[string]any{"reason": "maintenance"}},
 			}
 			// want[request][principal], in the order of principals.
 			want := map[string][8]int{
@@ -109,6 +115,15 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				"notify C1": {202, 202, 202, 202, 403, 404, 202, 401},
 				"notify I1": {202, 202, 403, 404, 404, 404, 403, 401},
 				"notify C2": {202, 404, 404, 404, 404, 202, 404, 401},
+				// The client's privacy (R-PV1…R-PV3): its administrators open
+				// its cameras and media, they and support end it, its
+				// integrator's staff see it and ask.
+				"provider access C1": {200, 200, 200, 200, 403, 404, 200, 401},
+				"provider access C2": {200, 404, 404, 404, 404, 200, 404, 401},
+				"open C1":            {403, 403, 403, 200, 403, 404, 403, 401},
+				"open C2":            {403, 404, 404, 404, 404, 403, 404, 401},
+				"end C1":             {200, 403, 403, 200, 403, 404, 403, 401},
+				"ask C2":             {403, 404, 404, 404, 404, 201, 404, 401},
 			}
 			for _, req := range requests {
 				for i, p := range principals {

@@ -127,6 +127,12 @@ func TestAccountDeletion(t *testing.T) {
 				t.Fatalf("the remote monitoring user before the deletion")
 			}
 
+			// The service provider asked twice: once answered (access open),
+			// once still waiting.
+			asked := e.Must(t, 201, "POST", site+"/provider-access/requests", ts.tokens["i1-user"], map[string]string{"reason": "camera 3"}).String("id")
+			e.Must(t, 200, "POST", site+"/provider-access/requests/"+asked+"/approve", aliceSession, nil)
+			e.Must(t, 201, "POST", site+"/provider-access/requests", ts.tokens["i1-user"], map[string]string{"reason": "again"})
+
 			if r := e.Do(t, "DELETE", site, ts.tokens["i1-user"], map[string]string{"confirm_name": "Client One B"}); r.Status != 403 {
 				t.Errorf("an integrator user deletes a client: %d", r.Status)
 			}
@@ -181,6 +187,9 @@ func TestAccountDeletion(t *testing.T) {
 			}
 			if users := e.Must(t, 200, "GET", site+"/users", op, nil); len(users.Items()) != 0 {
 				t.Errorf("a restored account has people again: %s", users.Raw)
+			}
+			if access := e.Must(t, 200, "GET", site+"/provider-access", op, nil); access.Body["open"] != false {
+				t.Errorf("the service provider's access outlived the deletion: %s", access.Raw)
 			}
 
 			// Deleted again; after 30 days it goes, once, even when two

@@ -34,6 +34,11 @@ const (
 	SecondFactorReset = "second_factor_reset"
 	// AccountNoticeSMS is the same by text.
 	AccountNoticeSMS = "account_notice_sms"
+	// ProviderAccessRequest tells a client's administrators that their
+	// service provider asks for access to the site's cameras and media
+	// (R-PV3), with the link to the page where they answer. Text is the
+	// reason given, RequestedBy who asked.
+	ProviderAccessRequest = "provider_access_request"
 )
 
 // Data is what a message may mention.
@@ -142,6 +147,21 @@ The link works once and expires on {{date .ExpiresAt}}. Your second factor, if y
 You receive this because external notifications are on for you in {{.AccountName}}.
 `,
 		},
+		ProviderAccessRequest: {
+			subject: "Your service provider asks for access to the cameras of {{.AccountName}}",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}}, of your service provider, asks for access to the cameras and media of {{.AccountName}}.
+{{with .Text}}
+Their reason: {{.}}
+{{end}}
+Until you allow it, your service provider manages your people and settings but sees none of your cameras or recordings. To approve (until midnight, or until a time you choose) or refuse, sign in and open:
+
+{{.Link}}
+
+You may end the access at any moment from the same page.
+`,
+		},
 	},
 	"fr": {
 		Activation: {
@@ -226,6 +246,21 @@ Le lien ne fonctionne qu'une fois et expire le {{date .ExpiresAt}}. Votre second
 
 --
 Vous recevez ce message car les notifications externes sont activées pour vous dans {{.AccountName}}.
+`,
+		},
+		ProviderAccessRequest: {
+			subject: "Votre prestataire demande l'accès aux caméras de {{.AccountName}}",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+{{.RequestedBy}}, de votre prestataire, demande l'accès aux caméras et aux médias de {{.AccountName}}.
+{{with .Text}}
+Motif donné : {{.}}
+{{end}}
+Tant que vous ne l'autorisez pas, votre prestataire gère vos utilisateurs et vos réglages mais ne voit aucune de vos caméras ni de vos enregistrements. Pour accepter (jusqu'à minuit, ou jusqu'à l'heure de votre choix) ou refuser, connectez-vous et ouvrez :
+
+{{.Link}}
+
+Vous pouvez mettre fin à l'accès à tout moment depuis la même page.
 `,
 		},
 	},

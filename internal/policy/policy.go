@@ -79,6 +79,18 @@ const (
 	ReadFolders       Action = "folders.read"
 	ManageFolders     Action = "folders.manage"
 
+	// The client's privacy (R-PV1…R-PV3): its service provider's access to its
+	// cameras and media. ReadProviderAccess sees whether it is open and the
+	// requests; GrantProviderAccess opens it until a time;
+	// EndProviderAccess ends it now; AskProviderAccess is the integrator's
+	// staff asking for it; DecideProviderAccess approves or refuses a
+	// request.
+	ReadProviderAccess   Action = "provider_access.read"
+	GrantProviderAccess  Action = "provider_access.grant"
+	EndProviderAccess    Action = "provider_access.end"
+	AskProviderAccess    Action = "provider_access.ask"
+	DecideProviderAccess Action = "provider_access.decide"
+
 	// The platform.
 	ManageOperators           Action = "operators.manage"
 	ListIdentityProviders     Action = "identity_providers.list"
@@ -177,10 +189,11 @@ func Decide(a Actor, act Action, t Target) error {
 // (actions tokens never reach, or that need no scope).
 func ScopeOf(act Action) string {
 	switch act {
-	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders:
+	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess:
 		return gatehouse.ScopeAccountsRead
 	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders,
-		SuspendAccount, RestoreAccount, DeleteAccount:
+		SuspendAccount, RestoreAccount, DeleteAccount,
+		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return gatehouse.ScopeAccountsWrite
 	case ReadAudit:
 		return gatehouse.ScopeAuditRead
@@ -439,6 +452,8 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the integrator's administrators manage its identity providers")
+	case ReadProviderAccess, GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
+		return decideProviderAccess(a, act, t)
 	}
 	return forbidden("unknown action %s", act)
 }
@@ -457,6 +472,39 @@ func suspendedFor(a gatehouse.Access, t Target) bool {
 		return true
 	}
 	return a.Level == "" && a.IntegratorLevel.IsIntegratorStaff() && t.IntegratorSuspended
+}
+
+// decideProviderAccess decides the client's privacy (R-PV1…R-PV3). Opening its
+// cameras and media to the service provider is the client's consent: its
+// administrators give it, and nobody of the provider's side, platform
+// support included, gives it in their stead. Operators see it and may end
+// it (support closes it at once when a client asks by phone, or when an
+// integrator is compromised); the integrator's staff see it and ask for
+// it.
+func decideProviderAccess(a Actor, act Action, t Target) error {
+	clientAdmin := a.Level == gatehouse.LevelClientAdmin
+	staff := staffOverClient(a.Access, t.Account)
+	switch act {
+	case ReadProviderAccess:
+		if a.Operator || clientAdmin || staff {
+			return nil
+		}
+		return forbidden("only the client's administrators, its integrator's staff and operators see its service provider's access")
+	case GrantProviderAccess, DecideProviderAccess:
+		if clientAdmin {
+			return nil
+		}
+		return forbidden("only the client's administrators open its cameras and media to the service provider")
+	case EndProviderAccess:
+		if a.Operator || clientAdmin {
+			return nil
+		}
+		return forbidden("only the client's administrators and operators end the service provider's access")
+	}
+	if staff && a.Person {
+		return nil
+	}
+	return forbidden("only the staff of the client's integrator ask for access to its cameras and media")
 }
 
 // decideMember decides the changes of one member of a known level.

@@ -88,6 +88,15 @@ var Routes = []Route{
 	{"GET", "/api/v1/accounts/{id}/audit-events", "", ReadAudit},
 	{"POST", "/api/v1/accounts/{id}/notifications", "", Notify},
 
+	{"GET", "/api/v1/accounts/{id}/provider-access", "", ReadProviderAccess},
+	{"PUT", "/api/v1/accounts/{id}/provider-access", "", GrantProviderAccess},
+	{"DELETE", "/api/v1/accounts/{id}/provider-access", "", EndProviderAccess},
+	{"GET", "/api/v1/accounts/{id}/provider-access/requests", "", ReadProviderAccess},
+	{"POST", "/api/v1/accounts/{id}/provider-access/requests", "", AskProviderAccess},
+	{"GET", "/api/v1/accounts/{id}/provider-access/requests/{request_id}", "", ReadProviderAccess},
+	{"POST", "/api/v1/accounts/{id}/provider-access/requests/{request_id}/approve", "", DecideProviderAccess},
+	{"POST", "/api/v1/accounts/{id}/provider-access/requests/{request_id}/refuse", "", DecideProviderAccess},
+
 	{"POST", "/api/v1/accounts/{id}/users", "admin", AddMember},
 	{"POST", "/api/v1/accounts/{id}/users", "user", AddMember},
 	{"GET", "/api/v1/accounts/{id}/users", "", ReadMembers},

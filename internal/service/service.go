@@ -62,6 +62,7 @@ type Options struct {
 // of theirs: checked when the program is built.
 var (
 	_ accounts.AccountsTx       = (*store.WriteTx)(nil)
+	_ accounts.ProviderAccessTx = (*store.WriteTx)(nil)
 	_ people.EnrolmentTx        = (*store.WriteTx)(nil)
 	_ people.MembersTx          = (*store.WriteTx)(nil)
 	_ people.InvitationsTx      = (*store.WriteTx)(nil)
@@ -91,7 +92,7 @@ func New(db *store.DB, opts Options) *Services {
 	rules := access.New(k, access.Stores{Roles: store.Over[access.RolesTx]{DB: db}, Folders: store.Over[access.FoldersTx]{DB: db}, Groups: store.Over[access.GroupsTx]{DB: db}, Checks: store.Over[access.ChecksTx]{DB: db}}, db, opts.ModelCacheSize)
 	return &Services{
 		Kernel:   k,
-		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}}),
+		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}, ProviderAccess: store.Over[accounts.ProviderAccessTx]{DB: db}}),
 		Access:   rules,
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
 		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 )
 
 const accountColumns = `a.id, a.kind, a.name, a.address, a.integrator_id,
-	a.max_client_users, a.client_admins_can_add_remote_monitoring, a.created_at, a.updated_at,
+	a.max_client_users, a.client_admins_can_add_remote_monitoring, a.time_zone, a.provider_access_until, a.created_at, a.updated_at,
 	a.status, a.purge_after, COALESCE((SELECT i.status FROM accounts i WHERE i.id = a.integrator_id), '')`
 
 // scanner is what *sql.Row and *sql.Rows share.
@@ -22,16 +23,18 @@ func scanAccount(row scanner, extra ...any) (gatehouse.Account, error) {
 	var (
 		a                    gatehouse.Account
 		integratorID         sql.NullString
+		providerUntil        sql.NullInt64
 		createdAt, updatedAt int64
 		purgeAfter           sql.NullInt64
 	)
 	err := row.Scan(append([]any{&a.ID, &a.Kind, &a.Name, &a.Address, &integratorID,
-		&a.Settings.MaxClientUsers, &a.Settings.ClientAdminsCanAddRemoteMonitoring, &createdAt, &updatedAt,
+		&a.Settings.MaxClientUsers, &a.Settings.ClientAdminsCanAddRemoteMonitoring, &a.TimeZone, &providerUntil, &createdAt, &updatedAt,
 		&a.Status, &purgeAfter, &a.IntegratorStatus}, extra...)...)
 	if err != nil {
 		return gatehouse.Account{}, err
 	}
 	a.IntegratorID = integratorID.String
+	a.ProviderAccessUntil = fromNullMicros(providerUntil)
 	a.CreatedAt, a.UpdatedAt, a.PurgeAfter = fromMicros(createdAt), fromMicros(updatedAt), fromNullMicros(purgeAfter)
 	return a, nil
 }
@@ -127,10 +130,11 @@ func (t *tx) InsertAccount(ctx context.Context, a gatehouse.Account) error {
 		status = gatehouse.AccountActive
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO accounts (id, kind, name, name_key, client_name_key, address, integrator_id,
-		max_client_users, client_admins_can_add_remote_monitoring, created_at, updated_at, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		max_client_users, client_admins_can_add_remote_monitoring, time_zone, created_at, updated_at, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		a.ID, string(a.Kind), a.Name, gatehouse.NameKey(a.Name), clientKey, a.Address, integratorID,
-		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.CreatedAt), micros(a.UpdatedAt), string(status))
+		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, cmp.Or(a.TimeZone, gatehouse.DefaultTimeZone),
+		micros(a.CreatedAt), micros(a.UpdatedAt), string(status))
 	if err != nil {
 		return clientNameTaken(mapErr(err))
 	}
@@ -146,7 +150,9 @@ func clientNameTaken(err error) error {
 	return err
 }
 
-// UpdateAccount stores the name, address and settings of an existing account.
+// UpdateAccount stores the name, address, time zone and settings of an
+// existing account; the service provider's access has its own write
+// (SetProviderAccess).
 func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
 	var oldKey string
 	err := t.q.QueryRowContext(ctx, `SELECT name_key FROM accounts WHERE id = $1`, a.ID).Scan(&oldKey)
@@ -158,11 +164,11 @@ func (t *tx) UpdateAccount(ctx context.Context, a gatehouse.Account) error {
 	// A client renamed takes its new name's key; one that shared its name
 	// before names were unique keeps holding none until it is renamed.
 	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET name = $2, name_key = $3, address = $4,
-		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7,
+		max_client_users = $5, client_admins_can_add_remote_monitoring = $6, updated_at = $7, time_zone = $8,
 		client_name_key = CASE WHEN kind = 'client' AND (client_name_key IS NOT NULL OR name_key <> $3) THEN $3 ELSE client_name_key END
 		WHERE id = $1`,
 		a.ID, a.Name, gatehouse.NameKey(a.Name), a.Address,
-		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.UpdatedAt))
+		a.Settings.MaxClientUsers, a.Settings.ClientAdminsCanAddRemoteMonitoring, micros(a.UpdatedAt), cmp.Or(a.TimeZone, gatehouse.DefaultTimeZone))
 	if err != nil {
 		return clientNameTaken(mapErr(err))
 	}
@@ -230,7 +236,10 @@ func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Ti
 		{`DELETE FROM folder_grants WHERE account_id = $1 AND user_id IS NOT NULL`, []any{accountID}},
 		{`DELETE FROM user_group_members WHERE account_id = $1`, []any{accountID}},
 		{`DELETE FROM memberships WHERE account_id = $1`, []any{accountID}},
-		{`UPDATE accounts SET client_users = 0 WHERE id = $1`, []any{accountID}},
+		// The service provider's access closes with the people gone, and a
+		// request that waited has nobody left to answer it.
+		{`UPDATE accounts SET client_users = 0, provider_access_until = NULL WHERE id = $1`, []any{accountID}},
+		{`DELETE FROM provider_access_requests WHERE account_id = $1 AND status = 'pending'`, []any{accountID}},
 	}
 	for _, st := range statements {
 		if _, err := t.q.ExecContext(ctx, st.query, st.args...); err != nil {
@@ -295,6 +304,7 @@ func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
 		`DELETE FROM invitations WHERE account_id = $1`,
 		`DELETE FROM api_tokens WHERE account_id = $1`,
 		`DELETE FROM account_notifications WHERE account_id = $1`,
+		`DELETE FROM provider_access_requests WHERE account_id = $1`,
 		`DELETE FROM account_name_grams WHERE account_id = $1`,
 		`DELETE FROM audit_events WHERE account_id = $1`,
 		`DELETE FROM accounts WHERE id = $1`,

@@ -26,6 +26,9 @@ type auditData struct {
 	texts           map[string]string
 	CSV             string
 	Query           string // the filters, for the next page's link
+	// account is the account whose log this is: its time zone shows the
+	// times the log keeps.
+	account gatehouse.Account
 }
 
 type auditCategory struct{ Prefix, Label string }
@@ -98,11 +101,21 @@ func (d auditData) ChangeValue(field, value string) string {
 		key = "audit_" + value
 	case "status":
 		key = "status_" + value
+	case "provider_access_until":
+		if at, err := time.Parse(time.RFC3339, value); err == nil {
+			return localTime(at, d.account)
+		}
 	}
 	if text, ok := d.texts[key]; ok {
 		return text
 	}
 	return value
+}
+
+// localTime shows an instant in the account's time zone, naming the zone.
+func localTime(t time.Time, a gatehouse.Account) string {
+	loc := a.Location()
+	return t.In(loc).Format("2006-01-02 15:04") + " (" + loc.String() + ")"
 }
 
 // changeLine is one change as the CSV export writes it.
@@ -117,7 +130,7 @@ func (d auditData) changeLine(changes []gatehouse.AuditChange) string {
 // auditCategories are the filters of the audit page: the first word of
 // every action.
 var auditCategories = []string{"account.", "user.", "invitation.", "bulk_invitation.", "remote_monitoring.", "role.", "folder.", "group.",
-	"grant.", "api_token.", "session.", "mfa.", "password."}
+	"grant.", "api_token.", "session.", "mfa.", "password.", "provider_access."}
 
 // auditFilter reads the page's filters; the dates are whole days, the
 // second one included.
@@ -136,10 +149,12 @@ func auditFilter(r *http.Request, data *auditData) gatehouse.AuditFilter {
 }
 
 // auditNames learns the names the page shows instead of ids: the account's
-// members (by identity and by membership), invitations, roles, folders and
-// groups, and the account itself.
+// members (by identity and by membership), the staff of a client's
+// integrator (who act in it without being its members), invitations,
+// roles, folders and groups, and the account itself.
 func (p *Pages) auditNames(ctx context.Context, v *visit, data *auditData) {
 	data.names = map[string]string{v.view.Account.ID: v.view.Account.Name}
+	data.account = v.view.Account
 	account := v.view.Account.ID
 	if !v.rights.ReadMembers {
 		return
@@ -154,6 +169,18 @@ func (p *Pages) auditNames(ctx context.Context, v *visit, data *auditData) {
 		}
 		data.names[m.UserID], data.names[m.ID] = name, name
 		data.Actors = append(data.Actors, auditActor{ID: m.UserID, Name: name})
+	}
+	staff, _ := p.svc.Accounts.AuditStaff(ctx, v.caller, account)
+	for _, u := range staff {
+		if _, member := data.names[u.ID]; member {
+			continue
+		}
+		name := u.Username
+		if full := strings.TrimSpace(u.FirstName + " " + u.LastName); full != "" {
+			name = full + " (" + u.Username + ")"
+		}
+		data.names[u.ID] = name
+		data.Actors = append(data.Actors, auditActor{ID: u.ID, Name: name})
 	}
 	invitations, _ := p.svc.People.Invitations(ctx, v.caller, account, "", gatehouse.PageRequest{Limit: 500})
 	for _, inv := range invitations.Items {

@@ -31,6 +31,9 @@ type usersData struct {
 	Filter           listFilter
 	texts            map[string]string
 	now              time.Time
+	// ProviderRequest is the service provider's request for access that
+	// waits for the site's administrators (R-PV3), shown to them.
+	ProviderRequest string
 }
 
 // AccessLeft says when a member's access ends and how long is left, ""
@@ -88,6 +91,13 @@ func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, v *visit, st
 	// says what to do instead.
 	if v.view.Account.Kind == gatehouse.KindClient && v.rights.ReadMembers && v.rights.ClientUsers >= v.rights.MaxClientUsers {
 		data.Full, data.MayAdd = v.rights.ManageMembers, false
+	}
+	if v.rights.DecideProviderAccess {
+		waiting, _ := p.svc.Accounts.ProviderAccessRequests(r.Context(), v.caller, v.view.Account.ID, gatehouse.ProviderAccessRequestFilter{
+			Status: gatehouse.ProviderAccessPending, Page: gatehouse.PageRequest{Limit: 1}})
+		if len(waiting.Items) > 0 {
+			data.ProviderRequest = waiting.Items[0].ID
+		}
 	}
 	if v.rights.ReadMembers {
 		cursor := r.URL.Query().Get("cursor")

@@ -169,6 +169,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("folders", base+"/folders", true)
 		add("groups", base+"/groups", rights.ReadMembers)
 		add("audit", base+"/audit", rights.ReadAudit)
+		add("provider_access", base+"/provider-access", rights.ProviderAccess)
 		add("settings", base+"/settings", rights.ChangeSettings)
 		add("api_tokens", base+"/api-tokens", rights.APITokens)
 		add("identity_providers", base+"/identity-providers", rights.IdentityProviders)

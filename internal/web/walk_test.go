@@ -163,6 +163,12 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	// A preview is its uploader's alone: Iris uploads the one she looks at.
 	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
 		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
+	// The service provider's access: one request answered, one waiting,
+	// and the access open until the next midnight (R-PV1…R-PV3).
+	answered := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/provider-access/requests", sessions["iris"], map[string]string{"reason": "Caméra 3 hors ligne"}).String("id")
+	e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/provider-access/requests/"+answered+"/approve", sessions["zoe"], nil)
+	request := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/provider-access/requests", sessions["iris"], map[string]string{"reason": "Maintenance"}).String("id")
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site, sessions["zoe"], map[string]string{"time_zone": "Europe/Paris"})
 	ids := map[string]string{"iris": iris, "zoe": zoe, "olga": olga, "max": max}
 	c := "/accounts/" + site
 	pages := []struct{ who, name, path string }{
@@ -176,9 +182,12 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "roles", c + "/roles"}, {"iris", "role", c + "/roles/" + role}, {"iris", "folders", c + "/folders"},
 		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
 		{"iris", "audit", c + "/audit"},
+		{"iris", "provider-access-staff", c + "/provider-access"},
 		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
 		{"iris", "suspended-client", "/accounts/" + closed}, {"max", "suspended-member", "/accounts/" + closed},
-		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"},
+		{"zoe", "provider-access", c + "/provider-access"}, {"zoe", "provider-request", c + "/provider-access/requests/" + request},
+		{"zoe", "provider-request-answered", c + "/provider-access/requests/" + answered}, {"zoe", "client-admin-audit", c + "/audit"},
+		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"}, {"olga", "operator-provider-access", c + "/provider-access"},
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
 		{"olga", "operators", "/platform/operators"},
 	}

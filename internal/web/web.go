@@ -208,6 +208,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /profile/sessions/{session_id}/end", p.secure(p.person(p.confirm("confirm_end_session", "confirm_end_session_loses", "end_session",
 		func(*visit, *http.Request) string { return "/profile" }, nil))))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
+	p.registerPrivacy(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,

@@ -30,6 +30,8 @@ func runAccess(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("AuditFilters", func(t *testing.T) { testAuditFilters(t, open(t)) })
 	t.Run("AuditChanges", func(t *testing.T) { testAuditChanges(t, open(t)) })
 	t.Run("EndedAccess", func(t *testing.T) { testEndedAccess(t, open(t)) })
+	t.Run("ProviderAccess", func(t *testing.T) { testProviderAccess(t, open(t)) })
+	t.Run("ProviderAccessRequests", func(t *testing.T) { testProviderAccessRequests(t, open(t)) })
 }
 
 // site is an integrator with one client, for the access tests.

@@ -54,7 +54,7 @@ func write(t testing.TB, s *store.DB, fn func(tx *store.WriteTx) error) {
 
 func integrator(name string) gatehouse.Account {
 	return gatehouse.Account{ID: newID(), Kind: gatehouse.KindIntegrator, Name: name,
-		Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, CreatedAt: t0, UpdatedAt: t0, Status: gatehouse.AccountActive}
+		Settings: gatehouse.AccountSettings{MaxClientUsers: 9}, TimeZone: gatehouse.DefaultTimeZone, CreatedAt: t0, UpdatedAt: t0, Status: gatehouse.AccountActive}
 }
 
 func client(integratorID, name string) gatehouse.Account {
