@@ -81,7 +81,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c gatehouse.Caller, id, con
 		case gatehouse.NameKey(confirmName) != gatehouse.NameKey(account.Name) || strings.TrimSpace(confirmName) == "":
 			return gatehouse.Invalid("confirm_name", "type the account's name to confirm its deletion")
 		}
-		now := s.Now()
+		now, before := s.Now(), account.Status
 		people, err := tx.EndAccountPeople(ctx, account.ID, now)
 		if err != nil {
 			return err
@@ -91,7 +91,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c gatehouse.Caller, id, con
 			return err
 		}
 		ev := s.Audit(c, now, account.ID, "account.deleted", "account", account.ID).
-			With("status", string(gatehouse.AccountActive), string(gatehouse.AccountDeleted)).
+			With("status", string(before), string(gatehouse.AccountDeleted)).
 			With("people", strconv.Itoa(len(people)), "0")
 		if err := tx.InsertAuditEvent(ctx, ev); err != nil {
 			return err
