@@ -45,13 +45,13 @@ func (s *Service) signingKey(ctx context.Context) (*signingKey, error) {
 	}
 	stored, err := s.store.OIDCSigningKey(ctx)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		private, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
+		private, genErr := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if genErr != nil {
+			return nil, genErr
 		}
-		der, err := x509.MarshalPKCS8PrivateKey(private)
-		if err != nil {
-			return nil, err
+		der, derErr := x509.MarshalPKCS8PrivateKey(private)
+		if derErr != nil {
+			return nil, derErr
 		}
 		id := s.NewID()
 		fresh := gatehouse.OIDCSigningKey{ID: id, Algorithm: string(jose.ES256), CreatedAt: s.Now(),
