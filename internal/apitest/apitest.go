@@ -92,7 +92,11 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 	svc := service.New(db, opts)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
-	web.New(svc, log, "https://gatehouse.example.com").Register(api.HandlePage)
+	pages := web.New(svc, log, "https://gatehouse.example.com")
+	pages.Register(api.HandlePage)
+	if err := svc.OIDC.Mount(api.HandlePage, pages.SignedIn); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	jobs, stopJobs := context.WithCancel(context.Background())

@@ -143,7 +143,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		workers.Wait()
 	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
-	web.New(svc, log, cfg.PublicURL).Register(api.HandlePage)
+	pages := web.New(svc, log, cfg.PublicURL)
+	pages.Register(api.HandlePage)
+	if err := svc.OIDC.Mount(api.HandlePage, pages.SignedIn); err != nil {
+		return fmt.Errorf("openid provider: %w", err)
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

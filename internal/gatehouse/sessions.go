@@ -58,6 +58,9 @@ type Session struct {
 	ExpiresAt  time.Time // absolute
 	LastSeenAt time.Time // for the idle limit
 	RevokedAt  time.Time
+	// SecondFactor tells whether the session was opened with a second
+	// factor (the amr of the ID tokens it leads to).
+	SecondFactor bool
 	// Operator is read from the identity at every use: an operator whose
 	// flag is taken away loses the powers at the next request.
 	Operator bool

@@ -21,6 +21,10 @@ const (
 	TokenState = "gh_sta_"
 	// TokenReset is a "forgot your password?" link.
 	TokenReset = "gh_rst_"
+	// TokenOIDCSecret is an OpenID client's secret; TokenOIDCRefresh a
+	// refresh token Gatehouse issued as an OpenID Provider.
+	TokenOIDCSecret  = "gh_ocs_"
+	TokenOIDCRefresh = "gh_ort_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -41,7 +45,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset, TokenOIDCSecret, TokenOIDCRefresh} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

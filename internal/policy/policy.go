@@ -96,6 +96,14 @@ const (
 	ListIdentityProviders     Action = "identity_providers.list"
 	ManagePlatformProviders   Action = "identity_providers.manage_platform"
 	ManageIntegratorProviders Action = "identity_providers.manage"
+
+	// Gatehouse as the platform's OpenID Provider. ManageOIDCClients
+	// registers, lists and removes the applications that sign people in
+	// through Gatehouse. SignInToAccount is a person signing in to an
+	// application for one account (the account:{id} scope): its members and
+	// the staff of its integrator, while it is in use.
+	ManageOIDCClients Action = "oidc_clients.manage"
+	SignInToAccount   Action = "oidc.sign_in_to_account"
 )
 
 // Actor is who acts, as far as the policy needs to know: how they
@@ -292,6 +300,19 @@ func decide(a Actor, act Action, t Target) error {
 		}
 		if !a.Operator {
 			return forbidden("only operators may do this")
+		}
+		return nil
+	case ManageOIDCClients:
+		if !a.Operator {
+			return forbidden("only operators manage the applications that sign people in through Gatehouse")
+		}
+		return nil
+	case SignInToAccount:
+		if !a.Person || (a.Level == "" && !staffOverClient(a.Access, t.Account)) || a.Level == gatehouse.LevelRemoteMonitoring {
+			return forbidden("only the account's members and its integrator's staff sign in to it")
+		}
+		if t.Deleted || t.Suspended || t.IntegratorSuspended {
+			return &gatehouse.Error{Code: gatehouse.EACCOUNTSUSPENDED, Message: "this account is not in use"}
 		}
 		return nil
 	case ManageOperators:

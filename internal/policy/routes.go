@@ -63,6 +63,9 @@ var Routes = []Route{
 	{"POST", "/api/v1/check-tokens", "", ManageCheckTokens},
 	{"GET", "/api/v1/check-tokens", "", ManageCheckTokens},
 	{"DELETE", "/api/v1/check-tokens/{token_id}", "", ManageCheckTokens},
+	{"POST", "/api/v1/oidc-clients", "", ManageOIDCClients},
+	{"GET", "/api/v1/oidc-clients", "", ManageOIDCClients},
+	{"DELETE", "/api/v1/oidc-clients/{client_id}", "", ManageOIDCClients},
 
 	{"GET", "/api/v1/operators", "", ManageOperators},
 	{"PUT", "/api/v1/operators/{user_id}", "", ManageOperators},

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
+	"github.com/gatehouse/gatehouse/internal/oidcprovider"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/signin"
@@ -25,6 +26,8 @@ type Services struct {
 	Access   *access.Service
 	SignIn   *signin.Service
 	People   *people.Service
+	// OIDC is Gatehouse as the platform's OpenID Provider.
+	OIDC *oidcprovider.Service
 }
 
 // Options configures the application. Zero values pick the production
@@ -82,6 +85,7 @@ var (
 	_ access.FoldersTx          = (*store.WriteTx)(nil)
 	_ access.GroupsTx           = (*store.WriteTx)(nil)
 	_ access.ChecksTx           = (*store.WriteTx)(nil)
+	_ oidcprovider.Tx           = (*store.WriteTx)(nil)
 )
 
 // New wires the contexts over db: each sees it through its own narrow
@@ -97,5 +101,6 @@ func New(db *store.DB, opts Options) *Services {
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
 		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
+		OIDC: oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}),
 	}
 }

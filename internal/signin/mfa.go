@@ -59,7 +59,7 @@ func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.C
 			return result, err
 		}
 		if !admin {
-			result.Session, err = s.startSession(ctx, tx, c, creds.UserID, now)
+			result.Session, err = s.startSession(ctx, tx, c, creds.UserID, false, now)
 			return result, err
 		}
 		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Gatehouse", AccountName: creds.Username})
@@ -162,7 +162,7 @@ func (s *Service) CompleteMFA(ctx context.Context, ip, requestID, challengeSecre
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: ch.UserID}, IP: ip, RequestID: requestID}
-		session, err = s.startSession(ctx, tx, c, ch.UserID, now)
+		session, err = s.startSession(ctx, tx, c, ch.UserID, true, now)
 		return err
 	})
 	if err == nil && retry != nil {

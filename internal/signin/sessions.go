@@ -229,10 +229,10 @@ type sessionStarter interface {
 	InsertSession(ctx context.Context, s gatehouse.Session) error
 }
 
-func (s *Service) startSession(ctx context.Context, tx sessionStarter, c gatehouse.Caller, userID string, now time.Time) (*NewSession, error) {
+func (s *Service) startSession(ctx context.Context, tx sessionStarter, c gatehouse.Caller, userID string, secondFactor bool, now time.Time) (*NewSession, error) {
 	secret, hash := gatehouse.NewToken(gatehouse.TokenSession)
 	session := gatehouse.Session{ID: s.NewID(), UserID: userID, Hash: hash, CreatedAt: now,
-		ExpiresAt: now.Add(SessionLifetime), LastSeenAt: now}
+		ExpiresAt: now.Add(SessionLifetime), LastSeenAt: now, SecondFactor: secondFactor}
 	if err := tx.InsertSession(ctx, session); err != nil {
 		return nil, err
 	}

@@ -108,8 +108,8 @@ func (t *tx) UseTOTPStep(ctx context.Context, userID string, step int64, secret 
 }
 
 func (t *tx) InsertSession(ctx context.Context, s gatehouse.Session) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.UserID, s.Hash, micros(s.CreatedAt), micros(s.ExpiresAt), micros(s.LastSeenAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at, second_factor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.UserID, s.Hash, micros(s.CreatedAt), micros(s.ExpiresAt), micros(s.LastSeenAt), s.SecondFactor)
 	return mapErr(err)
 }
 

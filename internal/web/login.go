@@ -220,6 +220,10 @@ func localPath(next string) string {
 	return u.RequestURI()
 }
 
+// SignedIn tells who is signed in with the request's page session cookie
+// (the OpenID Provider finishes sign-ins to applications with it).
+func (p *Pages) SignedIn(r *http.Request) (gatehouse.Caller, bool) { return p.signedIn(r) }
+
 // signedIn authenticates the page session cookie.
 func (p *Pages) signedIn(r *http.Request) (gatehouse.Caller, bool) {
 	cookie, err := r.Cookie(sessionCookie)

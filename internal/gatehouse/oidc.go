@@ -1,0 +1,77 @@
+package gatehouse
+
+import "time"
+
+// Gatehouse as the platform's OpenID Provider: the applications registered
+// with it, the authorization requests in flight, and the tokens issued.
+
+// OIDCClient is an application that signs people in through Gatehouse.
+type OIDCClient struct {
+	ID   string // the client_id
+	Name string
+	// RedirectURIs are matched exactly.
+	RedirectURIs []string
+	// Confidential clients authenticate with a secret (only its hash is
+	// kept); public ones (single-page and native applications) must use
+	// PKCE with S256.
+	Confidential bool
+	SecretHash   []byte
+	CreatedBy    string
+	CreatedAt    time.Time
+}
+
+// OIDCAuthRequest is one authorization request, from /oauth2/authorize to
+// the exchange of its code.
+type OIDCAuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	// UserID is set when the person signed in and the request is done.
+	UserID   string
+	AMR      []string
+	AuthTime time.Time
+	// CodeUsedAt is set when its code was exchanged.
+	CodeUsedAt time.Time
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// OIDC token kinds.
+const (
+	OIDCAccessToken  = "access"
+	OIDCRefreshToken = "refresh"
+)
+
+// OIDCToken is an access token (a JWT whose jti is ID) or a refresh token
+// (opaque; Hash is its SHA-256). FamilyID is the authorization every token
+// descends from.
+type OIDCToken struct {
+	ID        string
+	Kind      string
+	FamilyID  string
+	ClientID  string
+	UserID    string
+	Hash      []byte
+	Scopes    []string
+	AMR       []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+	RevokedAt time.Time
+}
+
+// OIDCSigningKey is the key that signs tokens; PrivateKey is sealed.
+type OIDCSigningKey struct {
+	ID         string
+	Algorithm  string
+	PrivateKey string
+	CreatedAt  time.Time
+}

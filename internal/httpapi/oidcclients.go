@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/oidcprovider"
+)
+
+type oidcClientJSON struct {
+	ClientID     string    `json:"client_id"`
+	Name         string    `json:"name"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	Type         string    `json:"type"`
+	Issuer       string    `json:"issuer"`
+	CreatedAt    time.Time `json:"created_at"`
+	// ClientSecret is shown once, when a confidential client is made.
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
+	kind := "public"
+	if c.Confidential {
+		kind = "confidential"
+	}
+	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, Type: kind, Issuer: s.svc.PublicURL(),
+		CreatedAt: c.CreatedAt}
+}
+
+func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name         string   `json:"name"`
+		RedirectURIs []string `json:"redirect_uris"`
+		Type         string   `json:"type"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Type != "public" && in.Type != "confidential" {
+		s.writeError(w, r, gatehouse.Invalid("type", "type is public or confidential"))
+		return
+	}
+	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
+		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential"})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := s.toOIDCClientJSON(c)
+	out.ClientSecret = secret
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listOIDCClients(w http.ResponseWriter, r *http.Request) {
+	clients, err := s.svc.OIDC.Clients(r.Context(), caller(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items := make([]oidcClientJSON, len(clients))
+	for i, c := range clients {
+		items[i] = s.toOIDCClientJSON(c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nil})
+}
+
+func (s *Server) deleteOIDCClient(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.OIDC.DeleteClient(r.Context(), caller(r), r.PathValue("client_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

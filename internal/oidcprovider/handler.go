@@ -1,0 +1,122 @@
+package oidcprovider
+
+import (
+	"crypto/rand"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// The provider's addresses, all under the service's public URL (the
+// issuer).
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	// Prefix is where every other endpoint lives.
+	Prefix = "/oauth2/"
+	// ContinuePath is where the portal returns after sign-in: it finishes
+	// the authorization request for the person signed in.
+	ContinuePath = "/oauth2/continue"
+)
+
+// SignedIn tells who is signed in to the portal with the request's
+// session cookie.
+type SignedIn func(r *http.Request) (gatehouse.Caller, bool)
+
+// Handler serves discovery, the JWKS, /oauth2/authorize, /oauth2/token,
+// /oauth2/userinfo, /oauth2/introspect, /oauth2/revoke and the page that
+// finishes an authorization after the portal's sign-in.
+func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
+	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
+		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeAccountPrefix + "{id}"},
+		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
+			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
+		DefaultLogoutRedirectURI: "/"}
+	// The codes are random and looked up by their hash: this key need not
+	// be shared between nodes.
+	_, _ = rand.Read(config.CryptoKey[:])
+	issuer := s.PublicURL()
+	opts := []op.Option{
+		op.WithCustomAuthEndpoint(op.NewEndpoint(Prefix + "authorize")),
+		op.WithCustomTokenEndpoint(op.NewEndpoint(Prefix + "token")),
+		op.WithCustomUserinfoEndpoint(op.NewEndpoint(Prefix + "userinfo")),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(Prefix + "introspect")),
+		op.WithCustomRevocationEndpoint(op.NewEndpoint(Prefix + "revoke")),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint(Prefix + "end_session")),
+		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
+	}
+	if strings.HasPrefix(issuer, "http://") {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	provider, err := op.NewProvider(config, storage{s}, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+ContinuePath, s.continueAuthorization(provider, signedIn))
+	mux.Handle("/", provider)
+	return mux, nil
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><meta charset="utf-8">
+<title>Sign-in</title><p>{{.}}</p><p><a href="/accounts">Back to Gatehouse</a></p></html>`))
+
+// continueAuthorization finishes an authorization request for the person
+// signed in to the portal (who is sent to sign in first), then sends the
+// browser back to the application with the code, or with access_denied
+// when the account asked for is not theirs.
+func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		caller, ok := signedIn(r)
+		if !ok || caller.Principal.UserID == "" {
+			http.Redirect(w, r, "/login?"+url.Values{"next": {ContinuePath + "?" + url.Values{"id": {id}}.Encode()}}.Encode(), http.StatusSeeOther)
+			return
+		}
+		ctx := r.Context()
+		req, err := s.store.OIDCAuthRequest(ctx, id, s.Now())
+		if err != nil || (req.UserID != "" && req.UserID != caller.Principal.UserID) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = errorPage.Execute(w, "This sign-in has expired or was finished already. Go back to the application and sign in again.")
+			return
+		}
+		a := &authRequest{req}
+		if req.UserID == "" {
+			if _, err := s.accountClaims(ctx, caller.Principal.UserID, req.Scopes); err != nil {
+				op.AuthRequestError(w, r, a, err, provider)
+				return
+			}
+			amr := []string{"pwd"}
+			if second, err := s.store.SessionSecondFactor(ctx, caller.Principal.SessionID); err == nil && second {
+				amr = append(amr, "otp")
+			}
+			now := s.Now()
+			if err := s.store.Write(ctx, func(tx Tx) error {
+				return tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, amr, now)
+			}); err != nil {
+				op.AuthRequestError(w, r, a, err, provider)
+				return
+			}
+			a.UserID, a.AMR, a.AuthTime = caller.Principal.UserID, amr, now
+		}
+		op.AuthResponse(a, provider, w, r)
+	})
+}
+
+// Mount registers the provider on a server through handle (the API
+// server's HandlePage), with the portal's sign-in.
+func (s *Service) Mount(handle func(pattern string, h http.Handler), signedIn SignedIn) error {
+	h, err := s.Handler(signedIn)
+	if err != nil {
+		return err
+	}
+	handle(DiscoveryPath, h)
+	handle(Prefix, h)
+	return nil
+}

@@ -1,0 +1,511 @@
+package oidcprovider
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
+	"github.com/gatehouse/gatehouse/internal/policy"
+)
+
+// Lifetimes.
+const (
+	AuthRequestLifetime  = 10 * time.Minute
+	AccessTokenLifetime  = 15 * time.Minute
+	RefreshTokenLifetime = 30 * 24 * time.Hour
+	IDTokenLifetime      = time.Hour
+	// ScopeAccountPrefix asks for one account in the tokens: account:{id}.
+	ScopeAccountPrefix = "account:"
+)
+
+// storage is op.Storage over the provider's store.
+type storage struct{ s *Service }
+
+var (
+	_ op.Storage                        = storage{}
+	_ op.CanSetUserinfoFromRequest      = storage{}
+	_ op.AuthRequest                    = (*authRequest)(nil)
+	_ op.RefreshTokenRequest            = (*refreshRequest)(nil)
+	_ op.Client                         = (*client)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = storage{}
+)
+
+// authRequest is a stored authorization request as op sees it.
+type authRequest struct{ gatehouse.OIDCAuthRequest }
+
+func (a *authRequest) GetID() string                      { return a.ID }
+func (a *authRequest) GetACR() string                     { return "" }
+func (a *authRequest) GetAMR() []string                   { return a.AMR }
+func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time             { return a.AuthTime }
+func (a *authRequest) GetClientID() string                { return a.ClientID }
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.UserID }
+func (a *authRequest) Done() bool                         { return a.UserID != "" }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.ResponseType) }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethod(a.CodeChallengeMethod)}
+}
+
+// refreshRequest is a stored refresh token presented at /oauth2/token.
+type refreshRequest struct {
+	gatehouse.OIDCToken
+}
+
+func (r *refreshRequest) GetAMR() []string                 { return r.AMR }
+func (r *refreshRequest) GetAudience() []string            { return []string{r.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.Scopes }
+func (r *refreshRequest) GetSubject() string               { return r.UserID }
+func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.Scopes = scopes }
+
+// client is a registered application as op sees it.
+type client struct{ gatehouse.OIDCClient }
+
+func (c *client) GetID() string                    { return c.ID }
+func (c *client) RedirectURIs() []string           { return c.OIDCClient.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return nil }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *client) IDTokenLifetime() time.Duration       { return IDTokenLifetime }
+func (c *client) DevMode() bool                        { return false }
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool {
+	return strings.HasPrefix(scope, ScopeAccountPrefix)
+}
+
+// LoginURL sends the browser to the portal's sign-in, which comes back to
+// the page that finishes the request.
+func (c *client) LoginURL(id string) string {
+	return "/login?" + url.Values{"next": {ContinuePath + "?" + url.Values{"id": {id}}.Encode()}}.Encode()
+}
+
+func (c *client) ApplicationType() op.ApplicationType {
+	if c.Confidential {
+		return op.ApplicationTypeWeb
+	}
+	return op.ApplicationTypeNative
+}
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.Confidential {
+		return oidc.AuthMethodBasic
+	}
+	return oidc.AuthMethodNone
+}
+
+func (st storage) Health(context.Context) error { return nil }
+
+func (st storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := st.s.store.OIDCClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &client{c}, nil
+}
+
+func (st storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := st.s.store.OIDCClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Confidential || subtle.ConstantTimeCompare(gatehouse.HashToken(secret), c.SecretHash) != 1 {
+		return errors.New("wrong client secret")
+	}
+	return nil
+}
+
+func (st storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	c, err := st.s.store.OIDCClient(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if req.CodeChallenge == "" && !c.Confidential {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (S256) is required of public clients")
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE must use S256")
+	}
+	if n := countAccountScopes(req.Scopes); n > 1 {
+		return nil, oidc.ErrInvalidScope().WithDescription("ask for one account at a time")
+	}
+	now := st.s.Now()
+	a := gatehouse.OIDCAuthRequest{ID: st.s.NewID(), ClientID: c.ID, RedirectURI: req.RedirectURI, Scopes: req.Scopes,
+		State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), CreatedAt: now,
+		ExpiresAt: now.Add(AuthRequestLifetime)}
+	if err := st.s.store.Write(ctx, func(tx Tx) error { return tx.InsertOIDCAuthRequest(ctx, a) }); err != nil {
+		return nil, err
+	}
+	return &authRequest{a}, nil
+}
+
+func (st storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	a, err := st.s.store.OIDCAuthRequest(ctx, id, st.s.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &authRequest{a}, nil
+}
+
+// AuthRequestByCode uses the code: it works once. A code used again revokes
+// every token its first use led to (RFC 6749 §4.1.2).
+func (st storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	var (
+		a     gatehouse.OIDCAuthRequest
+		first bool
+	)
+	now := st.s.Now()
+	err := st.s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		a, first, err = tx.UseOIDCAuthCode(ctx, gatehouse.HashToken(code), now)
+		if err != nil || first {
+			return err
+		}
+		return tx.RevokeOIDCFamily(ctx, a.ID, now)
+	})
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code")
+		}
+		return nil, err
+	}
+	if !first {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was used already")
+	}
+	return &authRequest{a}, nil
+}
+
+func (st storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	return st.s.store.Write(ctx, func(tx Tx) error { return tx.SetOIDCAuthCode(ctx, id, gatehouse.HashToken(code)) })
+}
+
+func (st storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	return st.s.store.Write(ctx, func(tx Tx) error { return tx.DeleteOIDCAuthRequest(ctx, id) })
+}
+
+// grantOf is what a token request carries over to the tokens it makes.
+func grantOf(request op.TokenRequest) (family string, amr []string, authTime time.Time, clientID string, err error) {
+	switch r := request.(type) {
+	case *authRequest:
+		return r.ID, r.AMR, r.AuthTime, r.ClientID, nil
+	case *refreshRequest:
+		return r.FamilyID, r.AMR, r.AuthTime, r.ClientID, nil
+	}
+	return "", nil, time.Time{}, "", oidc.ErrUnsupportedGrantType()
+}
+
+func (st storage) newAccessToken(request op.TokenRequest, now time.Time) (gatehouse.OIDCToken, error) {
+	family, amr, authTime, clientID, err := grantOf(request)
+	return gatehouse.OIDCToken{ID: st.s.NewID(), Kind: gatehouse.OIDCAccessToken, FamilyID: family, ClientID: clientID,
+		UserID: request.GetSubject(), Scopes: request.GetScopes(), AMR: amr, AuthTime: authTime, CreatedAt: now,
+		ExpiresAt: now.Add(AccessTokenLifetime)}, err
+}
+
+func (st storage) CreateAccessToken(ctx context.Context, request op.TokenRequest) (string, time.Time, error) {
+	tok, err := st.newAccessToken(request, st.s.Now())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	err = st.s.store.Write(ctx, func(tx Tx) error { return tx.InsertOIDCToken(ctx, tok) })
+	return tok.ID, tok.ExpiresAt, err
+}
+
+// CreateAccessAndRefreshTokens makes an access token and a refresh token;
+// with the refresh token presented (rotation), it uses that one up first:
+// of two uses of one refresh token, the second revokes the family.
+func (st storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.TokenRequest, current string) (string, string, time.Time, error) {
+	now := st.s.Now()
+	access, err := st.newAccessToken(request, now)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	secret, hash := gatehouse.NewToken(gatehouse.TokenOIDCRefresh)
+	refresh := access
+	refresh.ID, refresh.Kind, refresh.Hash, refresh.ExpiresAt = st.s.NewID(), gatehouse.OIDCRefreshToken, hash, now.Add(RefreshTokenLifetime)
+	reused := false
+	err = st.s.store.Write(ctx, func(tx Tx) error {
+		if r, ok := request.(*refreshRequest); ok && current != "" {
+			if err := tx.UseOIDCRefreshToken(ctx, r.ID, now); err != nil {
+				if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+					return err
+				}
+				reused = true
+				return tx.RevokeOIDCFamily(ctx, r.FamilyID, now)
+			}
+		}
+		if err := tx.InsertOIDCToken(ctx, access); err != nil {
+			return err
+		}
+		return tx.InsertOIDCToken(ctx, refresh)
+	})
+	if err == nil && reused {
+		err = oidc.ErrInvalidGrant().WithDescription("the refresh token was used already")
+	}
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return access.ID, secret, access.ExpiresAt, nil
+}
+
+// TokenRequestByRefreshToken finds a live refresh token. One used before
+// was stolen or replayed: its whole family is revoked.
+func (st storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	if gatehouse.TokenKind(token) != gatehouse.TokenOIDCRefresh {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	tok, err := st.s.store.OIDCRefreshToken(ctx, gatehouse.HashToken(token))
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return nil, op.ErrInvalidRefreshToken
+		}
+		return nil, err
+	}
+	now := st.s.Now()
+	if !tok.UsedAt.IsZero() && tok.RevokedAt.IsZero() {
+		if err := st.s.store.Write(ctx, func(tx Tx) error { return tx.RevokeOIDCFamily(ctx, tok.FamilyID, now) }); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was used already")
+	}
+	if !tok.UsedAt.IsZero() || !tok.RevokedAt.IsZero() || !now.Before(tok.ExpiresAt) {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	return &refreshRequest{tok}, nil
+}
+
+func (st storage) TerminateSession(context.Context, string, string) error { return nil }
+
+func (st storage) GetRefreshTokenInfo(ctx context.Context, _ string, token string) (string, string, error) {
+	if gatehouse.TokenKind(token) != gatehouse.TokenOIDCRefresh {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	tok, err := st.s.store.OIDCRefreshToken(ctx, gatehouse.HashToken(token))
+	if err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return "", "", op.ErrInvalidRefreshToken
+		}
+		return "", "", err
+	}
+	return tok.UserID, tok.ID, nil
+}
+
+// RevokeToken revokes an access token, or a refresh token with its whole
+// family. An unknown token is no error (RFC 7009 §2.2); another client's
+// is.
+func (st storage) RevokeToken(ctx context.Context, tokenID, _ string, clientID string) *oidc.Error {
+	tok, err := st.s.store.OIDCToken(ctx, tokenID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if tok.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token belongs to another client")
+	}
+	now := st.s.Now()
+	err = st.s.store.Write(ctx, func(tx Tx) error {
+		if tok.Kind == gatehouse.OIDCRefreshToken {
+			return tx.RevokeOIDCFamily(ctx, tok.FamilyID, now)
+		}
+		return tx.RevokeOIDCToken(ctx, tok.ID, now)
+	})
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+func (st storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return st.s.signingKey(ctx) }
+
+func (st storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.ES256}, nil
+}
+
+func (st storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	k, err := st.s.signingKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []op.Key{publicKey{k}}, nil
+}
+
+func (st storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+func (st storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, request op.IDTokenRequest, scopes []string) error {
+	return st.s.fillUserinfo(ctx, ui, request.GetSubject(), scopes)
+}
+
+// liveAccessToken returns a live access token of subject.
+func (st storage) liveAccessToken(ctx context.Context, tokenID, subject string) (gatehouse.OIDCToken, error) {
+	tok, err := st.s.store.OIDCToken(ctx, tokenID)
+	if err != nil {
+		return tok, err
+	}
+	if tok.Kind != gatehouse.OIDCAccessToken || tok.UserID != subject || !tok.RevokedAt.IsZero() || !st.s.Now().Before(tok.ExpiresAt) {
+		return tok, errors.New("the access token is not active")
+	}
+	return tok, nil
+}
+
+func (st storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
+	tok, err := st.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	return st.s.fillUserinfo(ctx, ui, subject, tok.Scopes)
+}
+
+// SetIntrospectionFromToken answers a resource server's introspection
+// (RFC 7662): an inactive token is answered {"active":false} by op.
+func (st storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
+	tok, err := st.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	var ui oidc.UserInfo
+	if err := st.s.fillUserinfo(ctx, &ui, subject, tok.Scopes); err != nil {
+		return err
+	}
+	in.SetUserInfo(&ui)
+	in.Active, in.Scope, in.ClientID, in.TokenType = true, tok.Scopes, tok.ClientID, oidc.BearerToken
+	in.Expiration, in.IssuedAt, in.AuthTime = oidc.FromTime(tok.ExpiresAt), oidc.FromTime(tok.CreatedAt), oidc.FromTime(tok.AuthTime)
+	in.Subject, in.Audience, in.Issuer, in.JWTID = subject, []string{tok.ClientID}, st.s.PublicURL(), tok.ID
+	return nil
+}
+
+func (st storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest puts the account asked for in the access
+// token too, so that an API reading the token knows it.
+func (st storage) GetPrivateClaimsFromRequest(ctx context.Context, request op.TokenRequest, _ []string) (map[string]any, error) {
+	claims, err := st.s.accountClaims(ctx, request.GetSubject(), request.GetScopes())
+	if err != nil || claims == nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+func (st storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("JWT profile grants are not supported")
+}
+
+func (st storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("JWT profile grants are not supported")
+}
+
+func countAccountScopes(scopes []string) int {
+	n := 0
+	for _, s := range scopes {
+		if strings.HasPrefix(s, ScopeAccountPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// fillUserinfo sets what the ID token and /oauth2/userinfo say of a person.
+func (s *Service) fillUserinfo(ctx context.Context, ui *oidc.UserInfo, userID string, scopes []string) error {
+	user, err := s.store.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ui.Subject = userID
+	if slices.Contains(scopes, oidc.ScopeEmail) || slices.Contains(scopes, oidc.ScopeProfile) {
+		ui.PreferredUsername = user.Username
+		if strings.Contains(user.Username, "@") {
+			ui.Email, ui.EmailVerified = user.Username, true
+		}
+	}
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		ui.GivenName, ui.FamilyName = user.FirstName, user.LastName
+		ui.Name = strings.TrimSpace(user.FirstName + " " + user.LastName)
+	}
+	claims, err := s.accountClaims(ctx, userID, scopes)
+	if err != nil {
+		return err
+	}
+	for k, v := range claims {
+		ui.AppendClaims(k, v)
+	}
+	return nil
+}
+
+// errAccessDenied: the person may not sign in to the account asked for.
+var errAccessDenied = oidc.ErrAccessDenied().WithDescription("you may not sign in to this account")
+
+// accountClaims are the claims of the account asked for with account:{id},
+// nil when none is; the person must be an active member of it or staff of
+// its integrator (policy.SignInToAccount), else access_denied. Read at every
+// token and userinfo, so that access that ended stops there too.
+func (s *Service) accountClaims(ctx context.Context, userID string, scopes []string) (map[string]any, error) {
+	id := ""
+	for _, scope := range scopes {
+		if strings.HasPrefix(scope, ScopeAccountPrefix) {
+			id = strings.TrimPrefix(scope, ScopeAccountPrefix)
+		}
+	}
+	if id == "" {
+		return nil, nil
+	}
+	account, err := s.store.Account(ctx, id)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return nil, errAccessDenied
+	}
+	if err != nil {
+		return nil, err
+	}
+	caller := gatehouse.Caller{Principal: gatehouse.Principal{UserID: userID}}
+	access, err := s.store.AccessTo(ctx, caller.Principal, account, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := kernel.DecideOn(caller, access, account, policy.SignInToAccount, policy.Target{}); err != nil {
+		return nil, errAccessDenied
+	}
+	level := access.Level
+	if level == "" {
+		level = access.IntegratorLevel
+	}
+	integrator := account.IntegratorID
+	if account.Kind == gatehouse.KindIntegrator {
+		integrator = account.ID
+	}
+	return map[string]any{"account_id": account.ID, "account_name": account.Name, "account_kind": string(account.Kind),
+		"integrator_id": integrator, "level": string(level)}, nil
+}

@@ -1,0 +1,66 @@
+package oidcprovider
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
+)
+
+// The store as the OpenID Provider sees it. Every method returns ENOTFOUND
+// for a missing row; internal/store implements it on SQLite and PostgreSQL.
+
+// Reader is what the provider reads.
+type Reader interface {
+	kernel.Reader
+	User(ctx context.Context, id string) (gatehouse.User, error)
+	// SessionSecondFactor tells whether a portal session was opened with a
+	// second factor.
+	SessionSecondFactor(ctx context.Context, sessionID string) (bool, error)
+	// OIDCSigningKey is the key tokens are signed with (ENOTFOUND before the
+	// first is made).
+	OIDCSigningKey(ctx context.Context) (gatehouse.OIDCSigningKey, error)
+	// OIDCClient returns a live client.
+	OIDCClient(ctx context.Context, id string) (gatehouse.OIDCClient, error)
+	// OIDCClients lists the live clients, newest first.
+	OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
+	// OIDCAuthRequest returns a request that has not expired at now.
+	OIDCAuthRequest(ctx context.Context, id string, now time.Time) (gatehouse.OIDCAuthRequest, error)
+	// OIDCToken returns a token by id, whatever its state.
+	OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, error)
+	// OIDCRefreshToken returns a refresh token by hash, whatever its state.
+	OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OIDCToken, error)
+}
+
+// Tx is the transaction the provider writes in.
+type Tx interface {
+	Reader
+	kernel.Writer
+	// InsertOIDCSigningKey stores the first key unless one is there: the
+	// caller reads back whichever node won.
+	InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKey) error
+	InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error
+	// DeleteOIDCClient removes a live client and revokes its tokens.
+	DeleteOIDCClient(ctx context.Context, id string, now time.Time) error
+	InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequest) error
+	// FinishOIDCAuthRequest records who signed in for a live, unfinished
+	// request.
+	FinishOIDCAuthRequest(ctx context.Context, id, userID string, amr []string, authTime time.Time) error
+	SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte) error
+	// UseOIDCAuthCode marks the live code used and returns its request with
+	// first set; a code used before returns its request with first unset.
+	UseOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (a gatehouse.OIDCAuthRequest, first bool, err error)
+	DeleteOIDCAuthRequest(ctx context.Context, id string) error
+	InsertOIDCToken(ctx context.Context, t gatehouse.OIDCToken) error
+	// UseOIDCRefreshToken marks a live, unused refresh token used.
+	UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error
+	RevokeOIDCToken(ctx context.Context, id string, now time.Time) error
+	RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error
+}
+
+// Store is the store as the provider sees it.
+type Store interface {
+	Reader
+	Write(ctx context.Context, fn func(Tx) error) error
+}

@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Gatehouse as the platform's OpenID Provider: signing keys, clients,
+// authorization requests and tokens (internal/oidcprovider).
+
+// OIDCSigningKey returns the current signing key, or ENOTFOUND before the
+// first is made.
+func (r reader) OIDCSigningKey(ctx context.Context) (gatehouse.OIDCSigningKey, error) {
+	var (
+		k         gatehouse.OIDCSigningKey
+		createdAt int64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT id, algorithm, private_key, created_at FROM oidc_signing_keys WHERE slot = 1`).
+		Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt)
+	if err == sql.ErrNoRows {
+		return k, gatehouse.NotFound("signing key")
+	}
+	k.CreatedAt = fromMicros(createdAt)
+	return k, mapErr(err)
+}
+
+// InsertOIDCSigningKey stores the first signing key unless another node
+// stored one first: the caller reads back whichever won.
+func (t *tx) InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKey) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_signing_keys (id, slot, algorithm, private_key, created_at)
+		VALUES ($1, 1, $2, $3, $4) ON CONFLICT (slot) DO NOTHING`, k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt))
+	return mapErr(err)
+}
+
+const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at`
+
+func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
+	var (
+		c         gatehouse.OIDCClient
+		uris      string
+		createdAt int64
+	)
+	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt)
+	c.RedirectURIs, c.CreatedAt = strings.Split(uris, "\n"), fromMicros(createdAt)
+	return c, err
+}
+
+// OIDCClient returns a live client, or ENOTFOUND.
+func (r reader) OIDCClient(ctx context.Context, id string) (gatehouse.OIDCClient, error) {
+	c, err := scanOIDCClient(r.q.QueryRowContext(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients WHERE id = $1 AND deleted_at IS NULL`, id))
+	if err == sql.ErrNoRows {
+		return c, gatehouse.NotFound("client")
+	}
+	return c, mapErr(err)
+}
+
+// OIDCClients lists the live clients, newest first.
+func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error) {
+	var out []gatehouse.OIDCClient
+	err := r.each(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients WHERE deleted_at IS NULL ORDER BY id DESC`, nil, func(rows *sql.Rows) error {
+		c, err := scanOIDCClient(rows)
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt))
+	return mapErr(err)
+}
+
+// DeleteOIDCClient removes a live client and revokes every token it holds,
+// or ENOTFOUND.
+func (t *tx) DeleteOIDCClient(ctx context.Context, id string, now time.Time) error {
+	if err := t.guarded(ctx, "client", `UPDATE oidc_clients SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL`, id, micros(now)); err != nil {
+		return err
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL`, id, micros(now))
+	return mapErr(err)
+}
+
+const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
+	code_challenge_method, user_id, amr, auth_time, code_used_at, created_at, expires_at`
+
+func scanOIDCAuthRequest(row scanner) (gatehouse.OIDCAuthRequest, error) {
+	var (
+		a                    gatehouse.OIDCAuthRequest
+		scopes, amr          string
+		userID               sql.NullString
+		authTime, codeUsedAt sql.NullInt64
+		createdAt, expiresAt int64
+	)
+	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &scopes, &a.State, &a.Nonce, &a.ResponseType, &a.ResponseMode,
+		&a.CodeChallenge, &a.CodeChallengeMethod, &userID, &amr, &authTime, &codeUsedAt, &createdAt, &expiresAt)
+	a.Scopes, a.AMR, a.UserID = strings.Fields(scopes), strings.Fields(amr), userID.String
+	a.AuthTime, a.CodeUsedAt = fromNullMicros(authTime), fromNullMicros(codeUsedAt)
+	a.CreatedAt, a.ExpiresAt = fromMicros(createdAt), fromMicros(expiresAt)
+	return a, err
+}
+
+// OIDCAuthRequest returns an authorization request that has not expired at
+// now, or ENOTFOUND.
+func (r reader) OIDCAuthRequest(ctx context.Context, id string, now time.Time) (gatehouse.OIDCAuthRequest, error) {
+	a, err := scanOIDCAuthRequest(r.q.QueryRowContext(ctx, `SELECT `+oidcAuthRequestColumns+` FROM oidc_auth_requests
+		WHERE id = $1 AND expires_at > $2`, id, micros(now)))
+	if err == sql.ErrNoRows {
+		return a, gatehouse.NotFound("authorization request")
+	}
+	return a, mapErr(err)
+}
+
+// InsertOIDCAuthRequest stores a new authorization request, and forgets
+// those that expired before now.
+func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequest) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE expires_at < $1`, micros(a.CreatedAt)); err != nil {
+		return mapErr(err)
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
+		response_mode, code_challenge, code_challenge_method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		a.ID, a.ClientID, a.RedirectURI, strings.Join(a.Scopes, " "), a.State, a.Nonce, a.ResponseType, a.ResponseMode,
+		a.CodeChallenge, a.CodeChallengeMethod, micros(a.CreatedAt), micros(a.ExpiresAt))
+	return mapErr(err)
+}
+
+// FinishOIDCAuthRequest records who signed in for a live, unfinished
+// request, or ENOTFOUND.
+func (t *tx) FinishOIDCAuthRequest(ctx context.Context, id, userID string, amr []string, authTime time.Time) error {
+	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET user_id = $2, amr = $3, auth_time = $4
+		WHERE id = $1 AND user_id IS NULL AND expires_at > $4`, id, userID, strings.Join(amr, " "), micros(authTime))
+}
+
+// SetOIDCAuthCode gives a finished request its code (as a hash).
+func (t *tx) SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte) error {
+	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET code_hash = $2
+		WHERE id = $1 AND user_id IS NOT NULL AND code_hash IS NULL`, id, codeHash)
+}
+
+// UseOIDCAuthCode marks the live, unused code with this hash used and
+// returns its request with first set: one statement, so a code works once.
+// A code used before returns its request with first unset (so that the
+// caller revokes what it led to); ENOTFOUND is for a code nobody issued.
+func (t *tx) UseOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time) (a gatehouse.OIDCAuthRequest, first bool, err error) {
+	a, err = scanOIDCAuthRequest(t.q.QueryRowContext(ctx, `UPDATE oidc_auth_requests SET code_used_at = $2
+		WHERE code_hash = $1 AND code_used_at IS NULL AND expires_at > $2 RETURNING `+oidcAuthRequestColumns, codeHash, micros(now)))
+	if err != sql.ErrNoRows {
+		return a, err == nil, mapErr(err)
+	}
+	a, err = scanOIDCAuthRequest(t.q.QueryRowContext(ctx, `SELECT `+oidcAuthRequestColumns+` FROM oidc_auth_requests
+		WHERE code_hash = $1 AND code_used_at IS NOT NULL`, codeHash))
+	if err == sql.ErrNoRows {
+		return a, false, gatehouse.NotFound("authorization code")
+	}
+	return a, false, mapErr(err)
+}
+
+// DeleteOIDCAuthRequest forgets a request whose code was never issued; one
+// whose code was used stays until it expires, so that a second use of the
+// code is recognised.
+func (t *tx) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
+	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id = $1 AND code_used_at IS NULL`, id)
+	return mapErr(err)
+}
+
+const oidcTokenColumns = `id, kind, family_id, client_id, user_id, token_hash, scopes, amr, auth_time, created_at, expires_at, used_at, revoked_at`
+
+func scanOIDCToken(row scanner) (gatehouse.OIDCToken, error) {
+	var (
+		tok                            gatehouse.OIDCToken
+		scopes, amr                    string
+		authTime, createdAt, expiresAt int64
+		usedAt, revokedAt              sql.NullInt64
+	)
+	err := row.Scan(&tok.ID, &tok.Kind, &tok.FamilyID, &tok.ClientID, &tok.UserID, &tok.Hash, &scopes, &amr, &authTime,
+		&createdAt, &expiresAt, &usedAt, &revokedAt)
+	tok.Scopes, tok.AMR = strings.Fields(scopes), strings.Fields(amr)
+	tok.AuthTime, tok.CreatedAt, tok.ExpiresAt = fromMicros(authTime), fromMicros(createdAt), fromMicros(expiresAt)
+	tok.UsedAt, tok.RevokedAt = fromNullMicros(usedAt), fromNullMicros(revokedAt)
+	return tok, err
+}
+
+// OIDCToken returns a token by id, whatever its state, or ENOTFOUND.
+func (r reader) OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, error) {
+	tok, err := scanOIDCToken(r.q.QueryRowContext(ctx, `SELECT `+oidcTokenColumns+` FROM oidc_tokens WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return tok, gatehouse.NotFound("token")
+	}
+	return tok, mapErr(err)
+}
+
+// OIDCRefreshToken returns a refresh token by its hash, whatever its
+// state, or ENOTFOUND.
+func (r reader) OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OIDCToken, error) {
+	tok, err := scanOIDCToken(r.q.QueryRowContext(ctx, `SELECT `+oidcTokenColumns+` FROM oidc_tokens
+		WHERE token_hash = $1 AND kind = 'refresh'`, hash))
+	if err == sql.ErrNoRows {
+		return tok, gatehouse.NotFound("token")
+	}
+	return tok, mapErr(err)
+}
+
+func (t *tx) InsertOIDCToken(ctx context.Context, tok gatehouse.OIDCToken) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_tokens (id, kind, family_id, client_id, user_id, token_hash, scopes, amr,
+		auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		tok.ID, tok.Kind, tok.FamilyID, tok.ClientID, tok.UserID, tok.Hash, strings.Join(tok.Scopes, " "), strings.Join(tok.AMR, " "),
+		micros(tok.AuthTime), micros(tok.CreatedAt), micros(tok.ExpiresAt))
+	return mapErr(err)
+}
+
+// UseOIDCRefreshToken marks a live, unused refresh token used, or
+// ENOTFOUND: one statement, so of two nodes rotating it at once one wins.
+func (t *tx) UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error {
+	return t.guarded(ctx, "token", `UPDATE oidc_tokens SET used_at = $2
+		WHERE id = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, id, micros(now))
+}
+
+// RevokeOIDCToken revokes one token (ENOTFOUND when it is unknown).
+func (t *tx) RevokeOIDCToken(ctx context.Context, id string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(now))
+	return mapErr(err)
+}
+
+// RevokeOIDCFamily revokes every token descended from one authorization.
+func (t *tx) RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, familyID, micros(now))
+	return mapErr(err)
+}
+
+// SessionSecondFactor tells whether a session was opened with a second
+// factor.
+func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool, error) {
+	var second bool
+	err := r.q.QueryRowContext(ctx, `SELECT second_factor FROM sessions WHERE id = $1`, sessionID).Scan(&second)
+	if err == sql.ErrNoRows {
+		return false, gatehouse.NotFound("session")
+	}
+	return second, mapErr(err)
+}
