@@ -16,8 +16,13 @@ type OIDCClient struct {
 	// PKCE with S256.
 	Confidential bool
 	SecretHash   []byte
-	CreatedBy    string
-	CreatedAt    time.Time
+	// A Service client is confidential, has no redirect URI and gets
+	// access tokens for its one account (AccountID) with client
+	// credentials; it never signs a person in.
+	Service   bool
+	AccountID string
+	CreatedBy string
+	CreatedAt time.Time
 }
 
 // OIDCAuthRequest is one authorization request, from /oauth2/authorize to

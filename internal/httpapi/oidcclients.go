@@ -9,23 +9,31 @@ import (
 )
 
 type oidcClientJSON struct {
-	ClientID     string    `json:"client_id"`
-	Name         string    `json:"name"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	Type         string    `json:"type"`
-	Issuer       string    `json:"issuer"`
-	CreatedAt    time.Time `json:"created_at"`
+	ClientID     string   `json:"client_id"`
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Type         string   `json:"type"`
+	// AccountID is a service client's one account.
+	AccountID string    `json:"account_id,omitempty"`
+	Issuer    string    `json:"issuer"`
+	CreatedAt time.Time `json:"created_at"`
 	// ClientSecret is shown once, when a confidential client is made.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
 	kind := "public"
-	if c.Confidential {
+	if c.Service {
+		kind = "service"
+	} else if c.Confidential {
 		kind = "confidential"
 	}
-	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, Type: kind, Issuer: s.svc.PublicURL(),
-		CreatedAt: c.CreatedAt}
+	uris := c.RedirectURIs
+	if uris == nil {
+		uris = []string{}
+	}
+	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: uris, Type: kind, AccountID: c.AccountID,
+		Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
@@ -33,17 +41,22 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		Name         string   `json:"name"`
 		RedirectURIs []string `json:"redirect_uris"`
 		Type         string   `json:"type"`
+		AccountID    string   `json:"account_id"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if in.Type != "public" && in.Type != "confidential" {
-		s.writeError(w, r, gatehouse.Invalid("type", "type is public or confidential"))
+	if in.Type != "public" && in.Type != "confidential" && in.Type != "service" {
+		s.writeError(w, r, gatehouse.Invalid("type", "type is public, confidential or service"))
+		return
+	}
+	if in.Type != "service" && in.AccountID != "" {
+		s.writeError(w, r, gatehouse.Invalid("account_id", "only a service client is scoped to an account"))
 		return
 	}
 	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
-		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential"})
+		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", AccountID: in.AccountID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

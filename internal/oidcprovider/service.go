@@ -36,6 +36,10 @@ type NewClient struct {
 	Name         string
 	RedirectURIs []string
 	Confidential bool
+	// Service makes a confidential client without redirect URIs that gets
+	// access tokens for AccountID alone with client credentials.
+	Service   bool
+	AccountID string
 }
 
 // CreateClient registers an application. A confidential client's secret is
@@ -47,6 +51,9 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 	name, err := gatehouse.ValidateLabel("name", in.Name)
 	if err != nil {
 		return gatehouse.OIDCClient{}, "", err
+	}
+	if in.Service {
+		return s.createServiceClient(ctx, c, name, in)
 	}
 	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "give between 1 and 20 redirect URIs")
@@ -60,14 +67,35 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 				"%q is not a redirect URI: https, http on localhost, or a private-use scheme (com.example.app:/callback)", raw)
 		}
 	}
+	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, RedirectURIs: in.RedirectURIs, Confidential: in.Confidential})
+}
+
+// createServiceClient registers a service client for one account: it has
+// no redirect URI and gets tokens with client credentials only.
+func (s *Service) createServiceClient(ctx context.Context, c gatehouse.Caller, name string, in NewClient) (gatehouse.OIDCClient, string, error) {
+	if len(in.RedirectURIs) != 0 {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "a service client has no redirect URI: it signs nobody in")
+	}
+	if in.AccountID == "" {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "a service client acts for one account: give its account_id")
+	}
+	if _, err := s.store.Account(ctx, in.AccountID); err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "no account %q", in.AccountID)
+		}
+		return gatehouse.OIDCClient{}, "", err
+	}
+	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Confidential: true, Service: true, AccountID: in.AccountID})
+}
+
+func (s *Service) insertClient(ctx context.Context, c gatehouse.Caller, client gatehouse.OIDCClient) (gatehouse.OIDCClient, string, error) {
 	now := s.Now()
-	client := gatehouse.OIDCClient{ID: s.NewID(), Name: name, RedirectURIs: in.RedirectURIs, Confidential: in.Confidential,
-		CreatedBy: c.Principal.ActorID(), CreatedAt: now}
+	client.ID, client.CreatedBy, client.CreatedAt = s.NewID(), c.Principal.ActorID(), now
 	var secret string
-	if in.Confidential {
+	if client.Confidential {
 		secret, client.SecretHash = gatehouse.NewToken(gatehouse.TokenOIDCSecret)
 	}
-	err = s.store.Write(ctx, func(tx Tx) error {
+	err := s.store.Write(ctx, func(tx Tx) error {
 		if err := tx.InsertOIDCClient(ctx, client); err != nil {
 			return err
 		}

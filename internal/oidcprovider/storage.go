@@ -38,6 +38,8 @@ var (
 	_ op.RefreshTokenRequest            = (*refreshRequest)(nil)
 	_ op.Client                         = (*client)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = storage{}
+	_ op.ClientCredentialsStorage       = storage{}
+	_ op.TokenRequest                   = (*serviceRequest)(nil)
 )
 
 // authRequest is a stored authorization request as op sees it.
@@ -84,9 +86,18 @@ func (c *client) GetID() string                    { return c.ID }
 func (c *client) RedirectURIs() []string           { return c.OIDCClient.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return nil }
 func (c *client) ResponseTypes() []oidc.ResponseType {
+	if c.Service {
+		return nil
+	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
+
+// GrantTypes: a service client uses client credentials and nothing else;
+// the others, the code flow and refresh tokens, never client credentials.
 func (c *client) GrantTypes() []oidc.GrantType {
+	if c.Service {
+		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
+	}
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
 func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
@@ -149,6 +160,9 @@ func (st storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	c, err := st.s.store.OIDCClient(ctx, req.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	if c.Service {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("a service client signs nobody in: it uses client credentials")
 	}
 	if req.CodeChallenge == "" && !c.Confidential {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (S256) is required of public clients")
@@ -221,14 +235,20 @@ func grantOf(request op.TokenRequest) (family string, amr []string, authTime tim
 		return r.ID, r.AMR, r.AuthTime, r.ClientID, nil
 	case *refreshRequest:
 		return r.FamilyID, r.AMR, r.AuthTime, r.ClientID, nil
+	case *serviceRequest:
+		return r.client.ID, nil, time.Time{}, r.client.ID, nil
 	}
 	return "", nil, time.Time{}, "", oidc.ErrUnsupportedGrantType()
 }
 
 func (st storage) newAccessToken(request op.TokenRequest, now time.Time) (gatehouse.OIDCToken, error) {
 	family, amr, authTime, clientID, err := grantOf(request)
+	userID := request.GetSubject()
+	if _, ok := request.(*serviceRequest); ok {
+		userID = "" // a service's token is no person's
+	}
 	return gatehouse.OIDCToken{ID: st.s.NewID(), Kind: gatehouse.OIDCAccessToken, FamilyID: family, ClientID: clientID,
-		UserID: request.GetSubject(), Scopes: request.GetScopes(), AMR: amr, AuthTime: authTime, CreatedAt: now,
+		UserID: userID, Scopes: request.GetScopes(), AMR: amr, AuthTime: authTime, CreatedAt: now,
 		ExpiresAt: now.Add(AccessTokenLifetime)}, err
 }
 
@@ -375,7 +395,11 @@ func (st storage) liveAccessToken(ctx context.Context, tokenID, subject string) 
 	if err != nil {
 		return tok, err
 	}
-	if tok.Kind != gatehouse.OIDCAccessToken || tok.UserID != subject || !tok.RevokedAt.IsZero() || !st.s.Now().Before(tok.ExpiresAt) {
+	owner := tok.UserID
+	if owner == "" {
+		owner = tok.ClientID // a service client's token: sub is the client
+	}
+	if tok.Kind != gatehouse.OIDCAccessToken || owner != subject || !tok.RevokedAt.IsZero() || !st.s.Now().Before(tok.ExpiresAt) {
 		return tok, errors.New("the access token is not active")
 	}
 	return tok, nil
@@ -385,6 +409,9 @@ func (st storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, t
 	tok, err := st.liveAccessToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
+	}
+	if tok.UserID == "" {
+		return errors.New("a service client's token has no userinfo")
 	}
 	return st.s.fillUserinfo(ctx, ui, subject, tok.Scopes)
 }
@@ -397,7 +424,16 @@ func (st storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.Intros
 		return err
 	}
 	var ui oidc.UserInfo
-	if err := st.s.fillUserinfo(ctx, &ui, subject, tok.Scopes); err != nil {
+	if tok.UserID == "" {
+		claims, err := st.s.serviceClaims(ctx, tok.ClientID)
+		if err != nil {
+			return err
+		}
+		ui.Subject = tok.ClientID
+		for k, v := range claims {
+			ui.AppendClaims(k, v)
+		}
+	} else if err := st.s.fillUserinfo(ctx, &ui, subject, tok.Scopes); err != nil {
 		return err
 	}
 	in.SetUserInfo(&ui)
@@ -414,6 +450,9 @@ func (st storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 // GetPrivateClaimsFromRequest puts the account asked for in the access
 // token too, so that an API reading the token knows it.
 func (st storage) GetPrivateClaimsFromRequest(ctx context.Context, request op.TokenRequest, _ []string) (map[string]any, error) {
+	if r, ok := request.(*serviceRequest); ok {
+		return st.s.serviceClaims(ctx, r.client.ID)
+	}
 	claims, err := st.s.accountClaims(ctx, request.GetSubject(), request.GetScopes())
 	if err != nil || claims == nil {
 		return nil, err
@@ -508,4 +547,70 @@ func (s *Service) accountClaims(ctx context.Context, userID string, scopes []str
 	}
 	return map[string]any{"account_id": account.ID, "account_name": account.Name, "account_kind": string(account.Kind),
 		"integrator_id": integrator, "level": string(level)}, nil
+}
+
+// serviceRequest is a service client asking for a token with client
+// credentials: the token is the client's (sub is its client_id), for its
+// one account.
+type serviceRequest struct {
+	client gatehouse.OIDCClient
+}
+
+func (r *serviceRequest) GetSubject() string    { return r.client.ID }
+func (r *serviceRequest) GetAudience() []string { return []string{r.client.ID} }
+func (r *serviceRequest) GetScopes() []string {
+	return []string{ScopeAccountPrefix + r.client.AccountID}
+}
+
+// ClientCredentials authenticates a client presenting its secret at
+// /oauth2/token with grant_type=client_credentials; op then refuses every
+// client but a service one (unauthorized_client).
+func (st storage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	if err := st.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		return nil, err
+	}
+	c, err := st.s.store.OIDCClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &client{c}, nil
+}
+
+// ClientCredentialsTokenRequest: a service client's token is for its
+// account; the only scope it may ask for is account:{that account}.
+func (st storage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	c, err := st.s.store.OIDCClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, scope := range scopes {
+		if scope != ScopeAccountPrefix+c.AccountID {
+			return nil, oidc.ErrInvalidScope().WithDescription("a service client's tokens are for its account only: ask for no scope, or account:%s", c.AccountID)
+		}
+	}
+	return &serviceRequest{c}, nil
+}
+
+// serviceClaims are the claims of a service client's account, read at every
+// token and introspection: account_id, account_name, account_kind and
+// integrator_id (no person, so no level). A client removed, or an account
+// gone, ends them.
+func (s *Service) serviceClaims(ctx context.Context, clientID string) (map[string]any, error) {
+	c, err := s.store.OIDCClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Service {
+		return nil, errors.New("not a service client")
+	}
+	account, err := s.store.Account(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	integrator := account.IntegratorID
+	if account.Kind == gatehouse.KindIntegrator {
+		integrator = account.ID
+	}
+	return map[string]any{"account_id": account.ID, "account_name": account.Name, "account_kind": string(account.Kind),
+		"integrator_id": integrator}, nil
 }

@@ -99,7 +99,8 @@ const (
 
 	// Gatehouse as the platform's OpenID Provider. ManageOIDCClients
 	// registers, lists and removes the applications that sign people in
-	// through Gatehouse. SignInToAccount is a person signing in to an
+	// through Gatehouse, and the service clients that get tokens for one
+	// account with client credentials. SignInToAccount is a person signing in to an
 	// application for one account (the account:{id} scope): its members and
 	// the staff of its integrator, while it is in use.
 	ManageOIDCClients Action = "oidc_clients.manage"

@@ -36,16 +36,17 @@ func (t *tx) InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKe
 	return mapErr(err)
 }
 
-const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at`
+const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id`
 
 func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 	var (
 		c         gatehouse.OIDCClient
 		uris      string
 		createdAt int64
+		accountID sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt)
-	c.RedirectURIs, c.CreatedAt = strings.Split(uris, "\n"), fromMicros(createdAt)
+	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID)
+	c.RedirectURIs, c.CreatedAt, c.AccountID = strings.Fields(uris), fromMicros(createdAt), accountID.String
 	return c, err
 }
 
@@ -70,8 +71,9 @@ func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
 }
 
 func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt), c.Service,
+		nullString(c.AccountID))
 	return mapErr(err)
 }
 
@@ -175,10 +177,11 @@ func scanOIDCToken(row scanner) (gatehouse.OIDCToken, error) {
 		scopes, amr                    string
 		authTime, createdAt, expiresAt int64
 		usedAt, revokedAt              sql.NullInt64
+		userID                         sql.NullString
 	)
-	err := row.Scan(&tok.ID, &tok.Kind, &tok.FamilyID, &tok.ClientID, &tok.UserID, &tok.Hash, &scopes, &amr, &authTime,
+	err := row.Scan(&tok.ID, &tok.Kind, &tok.FamilyID, &tok.ClientID, &userID, &tok.Hash, &scopes, &amr, &authTime,
 		&createdAt, &expiresAt, &usedAt, &revokedAt)
-	tok.Scopes, tok.AMR = strings.Fields(scopes), strings.Fields(amr)
+	tok.Scopes, tok.AMR, tok.UserID = strings.Fields(scopes), strings.Fields(amr), userID.String
 	tok.AuthTime, tok.CreatedAt, tok.ExpiresAt = fromMicros(authTime), fromMicros(createdAt), fromMicros(expiresAt)
 	tok.UsedAt, tok.RevokedAt = fromNullMicros(usedAt), fromNullMicros(revokedAt)
 	return tok, err
@@ -207,7 +210,7 @@ func (r reader) OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OI
 func (t *tx) InsertOIDCToken(ctx context.Context, tok gatehouse.OIDCToken) error {
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_tokens (id, kind, family_id, client_id, user_id, token_hash, scopes, amr,
 		auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		tok.ID, tok.Kind, tok.FamilyID, tok.ClientID, tok.UserID, tok.Hash, strings.Join(tok.Scopes, " "), strings.Join(tok.AMR, " "),
+		tok.ID, tok.Kind, tok.FamilyID, tok.ClientID, nullString(tok.UserID), tok.Hash, strings.Join(tok.Scopes, " "), strings.Join(tok.AMR, " "),
 		micros(tok.AuthTime), micros(tok.CreatedAt), micros(tok.ExpiresAt))
 	return mapErr(err)
 }
