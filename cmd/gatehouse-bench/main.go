@@ -6,6 +6,7 @@
 //	go run ./cmd/gatehouse-bench signin [-db sqlite|postgres] [-workers 200] [-seconds 10]
 //	go run ./cmd/gatehouse-bench checks [-db sqlite|postgres] [-workers 8] [-seconds 10]
 //	go run ./cmd/gatehouse-bench bulk [-db sqlite|postgres] [-rows 100000] [-workers 16]
+//	go run ./cmd/gatehouse-bench oidc [-db sqlite|postgres] [-workers 8] [-seconds 10]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -49,8 +50,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -86,6 +87,8 @@ func main() {
 		run = func() error { return benchBulk(*db, *rows, *workers) }
 	case "checks":
 		run = func() error { return benchChecks(*db, *workers, time.Duration(*seconds)*time.Second) }
+	case "oidc":
+		run = func() error { return benchOIDC(*db, *workers, time.Duration(*seconds)*time.Second) }
 	case "pages":
 		run = func() error { return benchPages(*db, *requests) }
 	case "enumeration":
