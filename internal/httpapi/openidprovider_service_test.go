@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,6 +75,18 @@ func TestOpenIDProviderClientCredentials(t *testing.T) {
 			}
 			if token.AccessToken == "" || token.RefreshToken != "" {
 				t.Errorf("the token: %+v", token)
+			}
+			// The access token itself (a JWT) names the client and the account.
+			var jwt struct {
+				Subject   string `json:"sub"`
+				AccountID string `json:"account_id"`
+				Level     string `json:"level"`
+			}
+			if parts := strings.Split(token.AccessToken, "."); len(parts) != 3 {
+				t.Errorf("not a JWT: %q", token.AccessToken)
+			} else if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err != nil || json.Unmarshal(raw, &jwt) != nil ||
+				jwt.Subject != clientID || jwt.AccountID != lyon || jwt.Level != "" {
+				t.Errorf("the access token's claims: %s (%v)", raw, err)
 			}
 			got := introspect(t, e, clientID, secret, token.AccessToken)
 			if got["active"] != true || got["sub"] != clientID || got["client_id"] != clientID || got["account_id"] != lyon ||
