@@ -241,3 +241,21 @@ func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool
 	}
 	return second, mapErr(err)
 }
+
+// RevokeOIDCTokensOf revokes every live token of an identity, of every
+// application: its password changed, its second factor was reset, or its
+// sessions were ended.
+func (t *tx) RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
+	return mapErr(err)
+}
+
+// RevokeOIDCAccountTokens revokes the live tokens that carry an account
+// (asked for with the scope account:{id}): the identity's, or everyone's
+// when userID is empty.
+func (t *tx) RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3
+		WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\' AND ($2 = '' OR user_id = $2)`,
+		"% "+escapeLike("account:"+accountID)+" %", userID, micros(now))
+	return mapErr(err)
+}
