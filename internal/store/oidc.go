@@ -129,10 +129,11 @@ func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequ
 }
 
 // FinishOIDCAuthRequest records who signed in for a live, unfinished
-// request, or ENOTFOUND.
-func (t *tx) FinishOIDCAuthRequest(ctx context.Context, id, userID string, amr []string, authTime time.Time) error {
-	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET user_id = $2, amr = $3, auth_time = $4
-		WHERE id = $1 AND user_id IS NULL AND expires_at > $4`, id, userID, strings.Join(amr, " "), micros(authTime))
+// request, and its scopes (the account chosen replacing "account"), or
+// ENOTFOUND.
+func (t *tx) FinishOIDCAuthRequest(ctx context.Context, id, userID string, scopes, amr []string, authTime time.Time) error {
+	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET user_id = $2, amr = $3, auth_time = $4, scopes = $5
+		WHERE id = $1 AND user_id IS NULL AND expires_at > $4`, id, userID, strings.Join(amr, " "), micros(authTime), strings.Join(scopes, " "))
 }
 
 // SetOIDCAuthCode gives a finished request its code (as a hash).
