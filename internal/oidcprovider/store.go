@@ -34,6 +34,9 @@ type Reader interface {
 	OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, error)
 	// OIDCRefreshToken returns a refresh token by hash, whatever its state.
 	OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OIDCToken, error)
+	// OIDCConnectionsOf lists the applications holding a live token of the
+	// identity at now, with its latest sign-in to each.
+	OIDCConnectionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.OIDCConnection, error)
 }
 
 // Tx is the transaction the provider writes in.
@@ -60,6 +63,9 @@ type Tx interface {
 	UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error
 	RevokeOIDCToken(ctx context.Context, id string, now time.Time) error
 	RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeOIDCClientTokensOf revokes the tokens one application holds for
+	// an identity.
+	RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error
 }
 
 // Store is the store as the provider sees it.

@@ -260,3 +260,30 @@ func (t *tx) RevokeOIDCAccountTokens(ctx context.Context, accountID, userID stri
 		"% "+escapeLike("account:"+accountID)+" %", userID, micros(now))
 	return mapErr(err)
 }
+
+// OIDCConnectionsOf lists the live applications holding a live token of
+// the identity at now, by name, with its latest sign-in to each.
+func (r reader) OIDCConnectionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.OIDCConnection, error) {
+	var out []gatehouse.OIDCConnection
+	err := r.each(ctx, `SELECT c.id, c.name, MAX(t.auth_time) FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id
+		WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND c.deleted_at IS NULL
+		GROUP BY c.id, c.name ORDER BY c.name, c.id`, []any{userID, micros(now)}, func(rows *sql.Rows) error {
+		var (
+			c    gatehouse.OIDCConnection
+			when int64
+		)
+		err := rows.Scan(&c.ClientID, &c.Name, &when)
+		c.SignedInAt = fromMicros(when)
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+// RevokeOIDCClientTokensOf revokes every live token one application holds
+// for an identity.
+func (t *tx) RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+		userID, clientID, micros(now))
+	return mapErr(err)
+}
