@@ -17,7 +17,8 @@ import (
 // SuspendAccount suspends an account: its own members cannot act in it
 // (403 account_suspended) and their checks answer no, while its
 // integrator's staff still manage it and its remote monitoring user keeps
-// working. An integrator suspended (operators only) stops its staff in
+// working. The tokens the platform's applications hold for the account are
+// revoked. An integrator suspended (operators only) stops its staff in
 // every client as well. Suspending a suspended account changes nothing.
 func (s *Service) SuspendAccount(ctx context.Context, c gatehouse.Caller, id string) (gatehouse.Account, error) {
 	return s.moveAccount(ctx, c, id, policy.SuspendAccount, gatehouse.AccountSuspended, "account.suspended")
@@ -50,6 +51,13 @@ func (s *Service) moveAccount(ctx context.Context, c gatehouse.Caller, id string
 			return err
 		}
 		now := s.Now()
+		if to == gatehouse.AccountSuspended {
+			// The platform's applications lose the account at once; its
+			// integrator's staff sign in to them again.
+			if err := tx.RevokeOIDCAccountTokens(ctx, account.ID, "", now); err != nil {
+				return err
+			}
+		}
 		ev := s.Audit(c, now, account.ID, action, "account", account.ID).With("status", string(from), string(to))
 		if err := tx.InsertAuditEvent(ctx, ev); err != nil {
 			return err

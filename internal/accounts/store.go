@@ -44,6 +44,10 @@ type AccountsTx interface {
 	RevokeCheckToken(ctx context.Context, id string, now time.Time) error
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// RevokeOIDCAccountTokens revokes the tokens the platform's
+	// applications hold for an account: the identity's, or everyone's when
+	// userID is empty.
+	RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error
 	// SetOperator makes an identity an operator or takes the power away.
 	SetOperator(ctx context.Context, userID string, operator bool) error
 	UpdateAccount(ctx context.Context, a gatehouse.Account) error

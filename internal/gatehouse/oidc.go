@@ -80,3 +80,12 @@ type OIDCSigningKey struct {
 	PrivateKey string
 	CreatedAt  time.Time
 }
+
+// OIDCConnection is an application a person is signed in to: one that
+// holds a live token of theirs.
+type OIDCConnection struct {
+	ClientID string
+	Name     string
+	// SignedInAt is their latest sign-in to it.
+	SignedInAt time.Time
+}

@@ -33,7 +33,7 @@ type SignedIn func(r *http.Request) (gatehouse.Caller, bool)
 // finishes an authorization after the portal's sign-in.
 func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
-		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeAccountPrefix + "{id}"},
+		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeChooseAccount, ScopeAccountPrefix + "{id}"},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
 			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
 		DefaultLogoutRedirectURI: "/"}
@@ -58,7 +58,9 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET "+ContinuePath, s.continueAuthorization(provider, signedIn))
+	continueHandler := s.continueAuthorization(provider, signedIn)
+	mux.Handle("GET "+ContinuePath, continueHandler)
+	mux.Handle("POST "+ContinuePath, http.NewCrossOriginProtection().Handler(continueHandler))
 	mux.Handle("/", provider)
 	return mux, nil
 }
@@ -69,10 +71,12 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html 
 // continueAuthorization finishes an authorization request for the person
 // signed in to the portal (who is sent to sign in first), then sends the
 // browser back to the application with the code, or with access_denied
-// when the account asked for is not theirs.
+// when the account asked for is not theirs. A request asking for the scope
+// "account" first shows the account chooser, whose form (POST, guarded
+// against cross-origin requests) names the account.
 func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.URL.Query().Get("id")
+		id := r.FormValue("id")
 		caller, ok := signedIn(r)
 		if !ok || caller.Principal.UserID == "" {
 			http.Redirect(w, r, "/login?"+url.Values{"next": {ContinuePath + "?" + url.Values{"id": {id}}.Encode()}}.Encode(), http.StatusSeeOther)
@@ -88,6 +92,27 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 		}
 		a := &authRequest{req}
 		if req.UserID == "" {
+			if wantsChooser(req.Scopes) {
+				if r.Method != http.MethodPost {
+					if err := s.showChooser(w, r, req, caller.Principal.UserID); err != nil {
+						op.AuthRequestError(w, r, a, err, provider)
+					}
+					return
+				}
+				if r.PostFormValue("action") == "cancel" {
+					op.AuthRequestError(w, r, a, oidc.ErrAccessDenied().WithDescription("no account was chosen"), provider)
+					return
+				}
+				scopes, ok, err := s.chosenScopes(r, req, caller.Principal.UserID, r.PostFormValue("account"))
+				if err != nil || !ok {
+					if err == nil {
+						err = errAccessDenied
+					}
+					op.AuthRequestError(w, r, a, err, provider)
+					return
+				}
+				req.Scopes, a.Scopes = scopes, scopes
+			}
 			if _, err := s.accountClaims(ctx, caller.Principal.UserID, req.Scopes); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return
@@ -98,7 +123,7 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 			}
 			now := s.Now()
 			if err := s.store.Write(ctx, func(tx Tx) error {
-				return tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, amr, now)
+				return tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, req.Scopes, amr, now)
 			}); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return

@@ -126,3 +126,30 @@ func (s *Service) DeleteClient(ctx context.Context, c gatehouse.Caller, id strin
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "oidc_client.deleted", "oidc_client", id))
 	})
 }
+
+// MyConnections lists the applications the caller is signed in to (those
+// holding a live token of theirs), with when they last signed in to each.
+func (s *Service) MyConnections(ctx context.Context, c gatehouse.Caller) ([]gatehouse.OIDCConnection, error) {
+	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
+		return nil, err
+	}
+	return s.store.OIDCConnectionsOf(ctx, c.Principal.UserID, s.Now())
+}
+
+// Disconnect signs the caller out of one application: every token it
+// holds for them is revoked, and it must sign them in again.
+func (s *Service) Disconnect(ctx context.Context, c gatehouse.Caller, clientID string) error {
+	if err := kernel.Decide(c, policy.ManageOwnSessions, policy.Target{Self: true}); err != nil {
+		return err
+	}
+	now := s.Now()
+	return s.store.Write(ctx, func(tx Tx) error {
+		if _, err := tx.OIDCClient(ctx, clientID); err != nil {
+			return err
+		}
+		if err := tx.RevokeOIDCClientTokensOf(ctx, c.Principal.UserID, clientID, now); err != nil {
+			return err
+		}
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "oidc_client.disconnected", "oidc_client", clientID))
+	})
+}

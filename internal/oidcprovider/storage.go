@@ -112,7 +112,7 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 func (c *client) IsScopeAllowed(scope string) bool {
-	return strings.HasPrefix(scope, ScopeAccountPrefix)
+	return scope == ScopeChooseAccount || strings.HasPrefix(scope, ScopeAccountPrefix)
 }
 
 // LoginURL sends the browser to the portal's sign-in, which comes back to
@@ -471,7 +471,7 @@ func (st storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 func countAccountScopes(scopes []string) int {
 	n := 0
 	for _, s := range scopes {
-		if strings.HasPrefix(s, ScopeAccountPrefix) {
+		if s == ScopeChooseAccount || strings.HasPrefix(s, ScopeAccountPrefix) {
 			n++
 		}
 	}

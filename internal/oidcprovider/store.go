@@ -15,6 +15,9 @@ import (
 type Reader interface {
 	kernel.Reader
 	User(ctx context.Context, id string) (gatehouse.User, error)
+	// MembershipsOf lists an identity's memberships that did not end by
+	// themselves at now (the account chooser's list).
+	MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error)
 	// SessionSecondFactor tells whether a portal session was opened with a
 	// second factor.
 	SessionSecondFactor(ctx context.Context, sessionID string) (bool, error)
@@ -31,6 +34,9 @@ type Reader interface {
 	OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, error)
 	// OIDCRefreshToken returns a refresh token by hash, whatever its state.
 	OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OIDCToken, error)
+	// OIDCConnectionsOf lists the applications holding a live token of the
+	// identity at now, with its latest sign-in to each.
+	OIDCConnectionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.OIDCConnection, error)
 }
 
 // Tx is the transaction the provider writes in.
@@ -45,8 +51,8 @@ type Tx interface {
 	DeleteOIDCClient(ctx context.Context, id string, now time.Time) error
 	InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequest) error
 	// FinishOIDCAuthRequest records who signed in for a live, unfinished
-	// request.
-	FinishOIDCAuthRequest(ctx context.Context, id, userID string, amr []string, authTime time.Time) error
+	// request, with its scopes (the account chosen replacing "account").
+	FinishOIDCAuthRequest(ctx context.Context, id, userID string, scopes, amr []string, authTime time.Time) error
 	SetOIDCAuthCode(ctx context.Context, id string, codeHash []byte) error
 	// UseOIDCAuthCode marks the live code used and returns its request with
 	// first set; a code used before returns its request with first unset.
@@ -57,6 +63,9 @@ type Tx interface {
 	UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error
 	RevokeOIDCToken(ctx context.Context, id string, now time.Time) error
 	RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeOIDCClientTokensOf revokes the tokens one application holds for
+	// an identity.
+	RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error
 }
 
 // Store is the store as the provider sees it.

@@ -79,7 +79,7 @@ func (s *Service) EndExpiredAccess(ctx context.Context) (ExpiryResult, error) {
 // endMembership removes one membership that ended, as RemoveUser does: its
 // invitations are cancelled, a client user's slot is freed, the person's
 // grants and group places in the account go with it, and the tokens made
-// through it die. A person left without any other active membership, and
+// through it die, the platform's applications' for the account included. A person left without any other active membership, and
 // who is no operator, is signed out everywhere: their sessions could open
 // nothing any more. It tells whether this call removed it.
 func (s *Service) endMembership(ctx context.Context, m gatehouse.Membership, now time.Time) (bool, error) {
@@ -89,6 +89,9 @@ func (s *Service) endMembership(ctx context.Context, m gatehouse.Membership, now
 			return err
 		}
 		if err := tx.CancelInvitationsOf(ctx, m.AccountID, m.ID, now); err != nil {
+			return err
+		}
+		if err := tx.RevokeOIDCAccountTokens(ctx, m.AccountID, gone.UserID, now); err != nil {
 			return err
 		}
 		if gone.Level == gatehouse.LevelClientUser {

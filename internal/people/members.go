@@ -368,7 +368,8 @@ func (s *Service) EffectivePermissions(ctx context.Context, c gatehouse.Caller, 
 }
 
 // RemoveUser ends a membership (R-M7): access through it stops at the next
-// request, and a client user's slot is freed.
+// request, the tokens the platform's applications hold for the person in
+// the account are revoked, and a client user's slot is freed.
 func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID, membershipID string) error {
 	return s.membersStore.Write(ctx, func(tx MembersTx) error {
 		account, held, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.RemoveMember, policy.Target{})
@@ -387,6 +388,10 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 			if err := tx.RevokeSessionsOf(ctx, member.UserID, s.Now()); err != nil {
 				return err
 			}
+		}
+		// The platform's applications lose the account at once.
+		if err := tx.RevokeOIDCAccountTokens(ctx, accountID, member.UserID, s.Now()); err != nil {
+			return err
 		}
 		if err := tx.DeleteMembership(ctx, accountID, membershipID); err != nil {
 			return err

@@ -111,6 +111,10 @@ type MembersTx interface {
 	Credentials(ctx context.Context, username string) (gatehouse.Credentials, error)
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// RevokeOIDCAccountTokens revokes the tokens the platform's
+	// applications hold for an account: the identity's, or everyone's when
+	// userID is empty.
+	RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error
 	// SetMembershipLevel moves a membership of the account to another level.
 	SetMembershipLevel(ctx context.Context, accountID, membershipID string, level gatehouse.Level) error
 	SetMembershipHomeFolder(ctx context.Context, accountID, membershipID, folderID string) error
@@ -402,6 +406,10 @@ type ExpiryTx interface {
 	ReleaseClientUserSlot(ctx context.Context, accountID string) error
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// RevokeOIDCAccountTokens revokes the tokens the platform's
+	// applications hold for an account: the identity's, or everyone's when
+	// userID is empty.
+	RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error
 }
 
 // ExpiryStore is the store as ending access that ended by itself sees it.

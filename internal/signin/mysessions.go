@@ -50,6 +50,9 @@ func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID 
 		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
 			return err
 		}
+		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
+			return err
+		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
 	})
 }
@@ -76,6 +79,9 @@ func (s *Service) ResetSecondFactor(ctx context.Context, c gatehouse.Caller, use
 			return err
 		}
 		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
+			return err
+		}
+		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
 			return err
 		}
 		requester, err := s.RequesterName(ctx, tx, c, user.Language)
@@ -148,6 +154,10 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 			return err
 		}
 		if err := tx.RevokeOtherSessions(ctx, user.ID, c.Principal.SessionID, now); err != nil {
+			return err
+		}
+		// The applications signed in with the old password sign in again.
+		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
 			return err
 		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.changed", "user", user.ID))

@@ -113,6 +113,9 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 		if err := tx.RevokeSessionsOf(ctx, user.ID, now); err != nil {
 			return err
 		}
+		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
+			return err
+		}
 		if err := tx.ClearSignInFailures(ctx, UsernameSubject(user.Username)); err != nil {
 			return err
 		}

@@ -141,6 +141,9 @@ type MySessionsTx interface {
 	RevokeOtherSessions(ctx context.Context, userID, keepID string, now time.Time) error
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// RevokeOIDCTokensOf revokes every token the platform's applications
+	// hold for an identity.
+	RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error
 	// RevokeUserSession ends one live session of the identity, or
 	// ENOTFOUND.
 	RevokeUserSession(ctx context.Context, userID, id string, now time.Time) error
@@ -260,6 +263,9 @@ type ResetsTx interface {
 	InsertSession(ctx context.Context, s gatehouse.Session) error
 	// RevokeSessionsOf ends every session of an identity.
 	RevokeSessionsOf(ctx context.Context, userID string, now time.Time) error
+	// RevokeOIDCTokensOf revokes every token the platform's applications
+	// hold for an identity.
+	RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error
 	// SetPassword replaces an active identity's password hash.
 	SetPassword(ctx context.Context, userID, passwordHash string) error
 	// UsePasswordReset marks the live, unused link with this hash used and

@@ -204,8 +204,8 @@ func (t *tx) SetAccountStatus(ctx context.Context, accountID string, status gate
 // pending invitations are cancelled, its memberships (the remote
 // monitoring user's included) go with their roles, grants and group
 // places, its API tokens are revoked, and the sessions of the people who
-// belong nowhere else end. It returns the identities whose membership
-// ended.
+// belong nowhere else end, as do the tokens the platform's applications
+// hold for the account. It returns the identities whose membership ended.
 func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Time) ([]string, error) {
 	if err := t.BumpAuthzVersion(ctx, accountID); err != nil {
 		return nil, err
@@ -240,6 +240,9 @@ func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Ti
 		// request that waited has nobody left to answer it.
 		{`UPDATE accounts SET client_users = 0, provider_access_until = NULL WHERE id = $1`, []any{accountID}},
 		{`DELETE FROM provider_access_requests WHERE account_id = $1 AND status = 'pending'`, []any{accountID}},
+		// The platform's applications lose the account too.
+		{`UPDATE oidc_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\'`,
+			[]any{"% " + escapeLike("account:"+accountID) + " %", micros(now)}},
 	}
 	for _, st := range statements {
 		if _, err := t.q.ExecContext(ctx, st.query, st.args...); err != nil {

@@ -131,10 +131,11 @@ func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequ
 }
 
 // FinishOIDCAuthRequest records who signed in for a live, unfinished
-// request, or ENOTFOUND.
-func (t *tx) FinishOIDCAuthRequest(ctx context.Context, id, userID string, amr []string, authTime time.Time) error {
-	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET user_id = $2, amr = $3, auth_time = $4
-		WHERE id = $1 AND user_id IS NULL AND expires_at > $4`, id, userID, strings.Join(amr, " "), micros(authTime))
+// request, and its scopes (the account chosen replacing "account"), or
+// ENOTFOUND.
+func (t *tx) FinishOIDCAuthRequest(ctx context.Context, id, userID string, scopes, amr []string, authTime time.Time) error {
+	return t.guarded(ctx, "authorization request", `UPDATE oidc_auth_requests SET user_id = $2, amr = $3, auth_time = $4, scopes = $5
+		WHERE id = $1 AND user_id IS NULL AND expires_at > $4`, id, userID, strings.Join(amr, " "), micros(authTime), strings.Join(scopes, " "))
 }
 
 // SetOIDCAuthCode gives a finished request its code (as a hash).
@@ -243,4 +244,49 @@ func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool
 		return false, gatehouse.NotFound("session")
 	}
 	return second, mapErr(err)
+}
+
+// RevokeOIDCTokensOf revokes every live token of an identity, of every
+// application: its password changed, its second factor was reset, or its
+// sessions were ended.
+func (t *tx) RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
+	return mapErr(err)
+}
+
+// RevokeOIDCAccountTokens revokes the live tokens that carry an account
+// (asked for with the scope account:{id}): the identity's, or everyone's
+// when userID is empty.
+func (t *tx) RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3
+		WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\' AND ($2 = '' OR user_id = $2)`,
+		"% "+escapeLike("account:"+accountID)+" %", userID, micros(now))
+	return mapErr(err)
+}
+
+// OIDCConnectionsOf lists the live applications holding a live token of
+// the identity at now, by name, with its latest sign-in to each.
+func (r reader) OIDCConnectionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.OIDCConnection, error) {
+	var out []gatehouse.OIDCConnection
+	err := r.each(ctx, `SELECT c.id, c.name, MAX(t.auth_time) FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id
+		WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND c.deleted_at IS NULL
+		GROUP BY c.id, c.name ORDER BY c.name, c.id`, []any{userID, micros(now)}, func(rows *sql.Rows) error {
+		var (
+			c    gatehouse.OIDCConnection
+			when int64
+		)
+		err := rows.Scan(&c.ClientID, &c.Name, &when)
+		c.SignedInAt = fromMicros(when)
+		out = append(out, c)
+		return err
+	})
+	return out, err
+}
+
+// RevokeOIDCClientTokensOf revokes every live token one application holds
+// for an identity.
+func (t *tx) RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+		userID, clientID, micros(now))
+	return mapErr(err)
 }

@@ -22,6 +22,7 @@ var platformTabs = []struct{ key, href string }{
 	{"identity_providers", "/platform/identity-providers"},
 	{"check_tokens", "/platform/check-tokens"},
 	{"operators", "/platform/operators"},
+	{"applications", "/platform/applications"},
 }
 
 // platform wraps a page of the platform as a whole: the person must be

@@ -22,6 +22,9 @@ type profileData struct {
 	// person of an identity provider.
 	Sessions    []sessionRow
 	HasPassword bool
+	// Applications are the platform's applications the person is signed
+	// in to.
+	Applications []gatehouse.OIDCConnection
 }
 
 // sessionRow is one of the person's sessions, marked when it is the one
@@ -59,6 +62,7 @@ func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
 		data.Sessions = append(data.Sessions, sessionRow{Session: s, Current: s.ID == v.caller.Principal.SessionID})
 	}
 	data.HasPassword = me.User.IdentityProviderID == ""
+	data.Applications, _ = p.svc.OIDC.MyConnections(r.Context(), v.caller)
 	v.view.Data = data
 	return data
 }

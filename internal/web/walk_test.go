@@ -18,6 +18,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -156,6 +158,16 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/settings", op, map[string]any{"max_client_users": 12})
 	invitation := e.Must(t, 200, "GET", "/api/v1/accounts/"+site+"/invitations?status=pending", op, nil).Items()[0]["id"].(string)
 	e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]any{"name": "Service vidéo"})
+	// Iris is signed in to one of the platform's applications.
+	wall := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Mur d'images", "type": "public",
+		"redirect_uris": []string{"https://mur.example.com/callback", "com.example.mur:/callback"}}).String("client_id")
+	if err := e.Store.Write(context.Background(), func(tx *store.WriteTx) error {
+		now := e.Clock.Now()
+		return tx.InsertOIDCToken(context.Background(), gatehouse.OIDCToken{ID: "tok-walk", Kind: gatehouse.OIDCRefreshToken, FamilyID: "fam-walk",
+			ClientID: wall, UserID: iris, Hash: []byte("walk"), Scopes: []string{"openid"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
 		"olga": apiSession(t, e, "olga@example.com", password), "max": apiSession(t, e, "max@example.com", password)}
@@ -189,7 +201,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"zoe", "provider-request-answered", c + "/provider-access/requests/" + answered}, {"zoe", "client-admin-audit", c + "/audit"},
 		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"}, {"olga", "operator-provider-access", c + "/provider-access"},
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
-		{"olga", "operators", "/platform/operators"},
+		{"olga", "operators", "/platform/operators"}, {"olga", "applications", "/platform/applications"},
 	}
 	english := englishOnly()
 	shots := os.Getenv("GATEHOUSE_SCREENSHOTS") == "1"

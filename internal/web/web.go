@@ -209,6 +209,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 		func(*visit, *http.Request) string { return "/profile" }, nil))))
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 	p.registerPrivacy(handle)
+	p.registerApplications(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,

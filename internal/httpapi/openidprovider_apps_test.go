@@ -1,0 +1,85 @@
+package httpapi_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// The profile lists the applications a person is signed in to; one
+// disconnected after its confirmation loses its tokens, the other keeps
+// them. Operators see the registered applications.
+func TestConnectedApplicationsPage(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.Start(t, b)
+			in := e.CreateAccount(t, "integrator", "Acme", "")
+			lyon := e.CreateAccount(t, "client", "Lyon Store", in)
+			activeUser(t, e, lyon, "viewer@example.com", "client_user")
+			ctx := relyingParty(t, e)
+			provider, err := oidc.NewProvider(ctx, issuer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			person := &browser{e: e}
+			signInTo := func(name string) (oauth2.Config, *oauth2.Token) {
+				created := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op,
+					map[string]any{"name": name, "redirect_uris": []string{"https://app.example.com/callback"}, "type": "public"})
+				config := oauth2.Config{ClientID: created.String("client_id"), Endpoint: provider.Endpoint(),
+					RedirectURL: "https://app.example.com/callback", Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}}
+				pkce := oauth2.GenerateVerifier()
+				back := signInThroughGatehouse(t, person, config.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), "viewer@example.com")
+				token, err := config.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+				if err != nil {
+					t.Fatalf("exchange: %v", err)
+				}
+				return config, token
+			}
+			wallConfig, wall := signInTo("Video wall")
+			doorConfig, door := signInTo("Door control")
+			refreshes := func(config oauth2.Config, token *oauth2.Token) bool {
+				_, err := config.TokenSource(ctx, &oauth2.Token{RefreshToken: token.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+				return err == nil
+			}
+
+			_, page := person.do(t, "GET", "/profile", nil)
+			for _, want := range []string{"Connected applications", "Video wall", "Door control", "/profile/applications/" + wallConfig.ClientID + "/disconnect"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the profile lacks %q", want)
+				}
+			}
+			path := "/profile/applications/" + wallConfig.ClientID + "/disconnect"
+			if resp, page := person.do(t, "GET", path, nil); resp.StatusCode != 200 || !strings.Contains(page, "Disconnect this application: Video wall") {
+				t.Errorf("the confirmation: %d", resp.StatusCode)
+			}
+			if resp, _ := person.do(t, "GET", "/profile/applications/nothing/disconnect", nil); resp.StatusCode != 404 {
+				t.Errorf("an application the person is not connected to: %d", resp.StatusCode)
+			}
+			resp, _ := person.do(t, "POST", path, url.Values{})
+			if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || !strings.Contains(loc, "disconnected_flash") {
+				t.Fatalf("disconnecting: %d %s", resp.StatusCode, loc)
+			}
+			if refreshes(wallConfig, wall) {
+				t.Errorf("the disconnected application still refreshes")
+			}
+			if !refreshes(doorConfig, door) {
+				t.Errorf("the other application lost its tokens")
+			}
+			if _, page := person.do(t, "GET", "/profile", nil); strings.Contains(page, "Video wall") || !strings.Contains(page, "Door control") {
+				t.Errorf("the profile after disconnecting still lists it, or lost the other")
+			}
+
+			// The operators' list.
+			if resp, _ := person.do(t, "GET", "/platform/applications", nil); resp.StatusCode != 403 && resp.StatusCode != 404 {
+				t.Errorf("a member on the operators' list: %d", resp.StatusCode)
+			}
+		})
+	}
+}

@@ -1,0 +1,45 @@
+package web
+
+// applicationTexts are the words of the platform's applications signed in
+// through Gatehouse: a person's connected applications on their profile,
+// and the operators' list of registered applications.
+var applicationTexts = map[string]map[string]string{
+	"en": {
+		"connected_apps":                 "Connected applications",
+		"connected_apps_intro":           "The platform's applications you signed in to with Gatehouse and that may still act for you.",
+		"application":                    "Application",
+		"app_signed_in_at":               "Last signed in",
+		"disconnect":                     "Disconnect",
+		"confirm_disconnect":             "Disconnect this application:",
+		"confirm_disconnect_loses":       "It can no longer act for you: its tokens are revoked at once, and you will sign in to it again next time you use it.",
+		"disconnected_flash":             "Application disconnected:",
+		"applications":                   "Applications",
+		"applications_intro":             "The platform's applications that sign people in through Gatehouse. They are registered and removed with the API (/api/v1/oidc-clients).",
+		"client_id":                      "Client ID",
+		"app_type":                       "Type",
+		"app_confidential":               "Confidential (with a secret)",
+		"app_public":                     "Public (PKCE)",
+		"redirect_uris":                  "Redirect URIs",
+		"no_applications":                "No applications registered.",
+		"audit_oidc_client.disconnected": "disconnected an application",
+	},
+	"fr": {
+		"connected_apps":                 "Applications connectées",
+		"connected_apps_intro":           "Les applications de la plateforme auxquelles vous vous êtes connecté avec Gatehouse et qui peuvent encore agir pour vous.",
+		"application":                    "Application",
+		"app_signed_in_at":               "Dernière connexion",
+		"disconnect":                     "Déconnecter",
+		"confirm_disconnect":             "Déconnecter cette application :",
+		"confirm_disconnect_loses":       "Elle ne peut plus agir pour vous : ses jetons sont révoqués immédiatement, et vous vous y reconnecterez la prochaine fois que vous l’utiliserez.",
+		"disconnected_flash":             "Application déconnectée :",
+		"applications":                   "Applications",
+		"applications_intro":             "Les applications de la plateforme qui connectent les personnes par Gatehouse. Elles sont enregistrées et retirées par l’API (/api/v1/oidc-clients).",
+		"client_id":                      "Identifiant client",
+		"app_type":                       "Type",
+		"app_confidential":               "Confidentielle (avec un secret)",
+		"app_public":                     "Publique (PKCE)",
+		"redirect_uris":                  "URI de redirection",
+		"no_applications":                "Aucune application enregistrée.",
+		"audit_oidc_client.disconnected": "a déconnecté une application",
+	},
+}
