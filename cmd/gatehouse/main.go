@@ -4,6 +4,7 @@
 //	gatehouse migrate   bring the database schema up to date and exit
 //	gatehouse invite    invite the people of a CSV file to an account (bulk)
 //	gatehouse operator  make a person an operator on a fresh server
+//	gatehouse keys      rotate the OpenID signing key at once
 //	gatehouse mail      read the e-mail a server wrote to its data dir
 //	gatehouse soak      run mixed traffic against a server and report on it
 //	gatehouse version   print the version
@@ -32,6 +33,9 @@ Usage:
   gatehouse operator add USERNAME [flags]
                               invite USERNAME as an operator (the first one of a
                               fresh server, without the API)
+  gatehouse keys rotate [flags]
+                              make a new OpenID signing key at once (after a leak);
+                              prints its key id
   gatehouse mail last --to ADDRESS [--link]
                               print the newest e-mail a server without SMTP wrote
                               to ADDRESS (or only its first link)
@@ -79,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return soak(ctx, rest, getenv, stdout, stderr)
 	case "mail":
 		return mailCommand(rest, getenv, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, rest, getenv, stdout, stderr)
 	case "operator":
 		return operatorCommand(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
@@ -88,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 && rest[0] == "invite" {
 			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
 		}
-		if len(rest) > 0 && (rest[0] == "mail" || rest[0] == "operator") {
+		if len(rest) > 0 && (rest[0] == "mail" || rest[0] == "operator" || rest[0] == "keys") {
 			if err := run(ctx, []string{rest[0], "--help"}, getenv, nil, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 				return err
 			}

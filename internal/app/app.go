@@ -114,7 +114,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	}
 	worker := newWorker(db, sender, cfg, log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease})
+		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease,
+		OIDCKeyRotation: cfg.OIDCKeyRotation})
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	workers.Go(func() { worker.Run(workerCtx) })

@@ -47,6 +47,9 @@ type Config struct {
 	// that ended by themselves. They count for nothing from their end on
 	// whatever this says; it only bounds how long they stay listed.
 	ExpirySweep time.Duration
+	// OIDCKeyRotation is how long an OpenID signing key signs before a new
+	// one replaces it; every node should say the same.
+	OIDCKeyRotation time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -71,7 +74,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 // names the command and its arguments in the help ("operator add USERNAME").
 func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
-	var ttl, outboxLease, bulkLease, expirySweep string
+	var ttl, outboxLease, bulkLease, expirySweep, keyRotation string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -86,6 +89,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"outbox-lease", "GATEHOUSE_OUTBOX_LEASE", "2m", "how long a node's claim on the messages it is sending lasts; mail a dead node held waits this long (Go duration)", &outboxLease},
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
+		{"oidc-key-rotation", "GATEHOUSE_OIDC_KEY_ROTATION", "720h", "how long an OpenID signing key signs before a new one replaces it; the same on every node (Go duration)", &keyRotation},
 	}
 	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -122,6 +126,11 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	}
 	if cfg.ExpirySweep, err = time.ParseDuration(expirySweep); err != nil || cfg.ExpirySweep < time.Second {
 		return cfg, nil, fmt.Errorf("expiry sweep %q must be a Go duration of at least 1s, such as 30s", expirySweep)
+	}
+	// Under two hours, a replaced key would still be needed (for the
+	// tokens it signed) when the next rotation comes.
+	if cfg.OIDCKeyRotation, err = time.ParseDuration(keyRotation); err != nil || cfg.OIDCKeyRotation < 2*time.Hour {
+		return cfg, nil, fmt.Errorf("OpenID key rotation %q must be a Go duration of at least 2h, such as 720h", keyRotation)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

@@ -22,7 +22,8 @@ func TestParseConfig(t *testing.T) {
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "./gatehouse-data", PublicURL: "http://127.0.0.1:8080",
 		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>",
-		OutboxLease: 2 * time.Minute, BulkLease: 15 * time.Second, ExpirySweep: 30 * time.Second}
+		OutboxLease: 2 * time.Minute, BulkLease: 15 * time.Second, ExpirySweep: 30 * time.Second,
+		OIDCKeyRotation: 720 * time.Hour}
 	if cfg != want {
 		t.Errorf("defaults %+v\nwant %+v", cfg, want)
 	}
@@ -33,6 +34,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
 		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
 		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_BULK_LEASE": "2s", "GATEHOUSE_EXPIRY_SWEEP": "1m",
+		"GATEHOUSE_OIDC_KEY_ROTATION": "168h",
 	}
 	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -42,7 +44,7 @@ func TestParseConfig(t *testing.T) {
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
 		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
 		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, BulkLease: 2 * time.Second,
-		ExpirySweep: time.Minute}
+		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour}
 	if cfg != want {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
@@ -73,6 +75,8 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"outbox lease short":  {"--outbox-lease", "100ms"},
 		"bulk lease":          {"--bulk-lease", "0s"},
 		"expiry sweep":        {"--expiry-sweep", "often"},
+		"key rotation":        {"--oidc-key-rotation", "monthly"},
+		"key rotation short":  {"--oidc-key-rotation", "1h"},
 		"expiry sweep short":  {"--expiry-sweep", "10ms"},
 	}
 	for name, args := range cases {

@@ -73,9 +73,12 @@ type OIDCToken struct {
 	RevokedAt time.Time
 }
 
-// OIDCSigningKey is the key that signs tokens; PrivateKey is sealed.
+// OIDCSigningKey is a key that signs tokens; PrivateKey is sealed.
+// Generation numbers the keys from 1: the highest signs, the ones before
+// it stay published until the tokens they signed have expired.
 type OIDCSigningKey struct {
 	ID         string
+	Generation int64
 	Algorithm  string
 	PrivateKey string
 	CreatedAt  time.Time

@@ -214,7 +214,8 @@ func TestOpenIDProviderCodeFlow(t *testing.T) {
 }
 
 // Two nodes on one PostgreSQL, asked for their keys at once, publish the
-// same key: the first one made is kept.
+// same key: the first one made is kept. When the rotation period is over
+// and both rotate at once, they make one new key and publish the same two.
 func TestOpenIDProviderKeysAreSharedByNodes(t *testing.T) {
 	if !storetest.PostgresAvailable(t) {
 		t.Skip("no PostgreSQL")
@@ -224,26 +225,30 @@ func TestOpenIDProviderKeysAreSharedByNodes(t *testing.T) {
 	_, _ = rand.Read(secret)
 	var keys [2]string
 	var handlers [2]http.Handler
+	clock := apitest.NewClock(time.Now())
 	for i := range handlers {
-		svc := service.New(db, service.Options{PublicURL: issuer, SecretKey: secret, PasswordParams: apitest.FastPasswords})
+		svc := service.New(db, service.Options{PublicURL: issuer, SecretKey: secret, PasswordParams: apitest.FastPasswords, Clock: clock})
 		h, err := svc.OIDC.Handler(func(*http.Request) (gatehouse.Caller, bool) { return gatehouse.Caller{}, false })
 		if err != nil {
 			t.Fatal(err)
 		}
 		handlers[i] = h
 	}
-	var wg sync.WaitGroup
-	for i, h := range handlers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("GET", "/oauth2/keys", nil))
-			body, _ := io.ReadAll(rec.Body)
-			keys[i] = string(body)
-		}()
+	fetch := func() {
+		var wg sync.WaitGroup
+		for i, h := range handlers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/oauth2/keys", nil))
+				body, _ := io.ReadAll(rec.Body)
+				keys[i] = string(body)
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	fetch()
 	var set struct {
 		Keys []map[string]any `json:"keys"`
 	}
@@ -252,5 +257,16 @@ func TestOpenIDProviderKeysAreSharedByNodes(t *testing.T) {
 	}
 	if keys[0] != keys[1] {
 		t.Errorf("two nodes publish different keys:\n%s\n%s", keys[0], keys[1])
+	}
+	first := set.Keys[0]["kid"]
+
+	clock.Advance(31 * 24 * time.Hour)
+	fetch()
+	set.Keys = nil
+	if err := json.Unmarshal([]byte(keys[0]), &set); err != nil || len(set.Keys) != 2 || set.Keys[1]["kid"] != first {
+		t.Fatalf("JWKS after the rotation period: %s (%v)", keys[0], err)
+	}
+	if keys[0] != keys[1] {
+		t.Errorf("after rotating at once two nodes publish different keys:\n%s\n%s", keys[0], keys[1])
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -22,13 +23,25 @@ type Service struct {
 	*kernel.Kernel
 	store Store
 
+	keyRotation time.Duration
+
 	keyMu sync.Mutex
-	key   *signingKey
+	keys  map[string]*signingKey // unsealed, by id
+}
+
+// Options are the provider's settings.
+type Options struct {
+	// KeyRotation is how long a signing key signs before a new one
+	// replaces it (default DefaultKeyRotation).
+	KeyRotation time.Duration
 }
 
 // New returns the service over store.
-func New(k *kernel.Kernel, store Store) *Service {
-	return &Service{Kernel: k, store: store}
+func New(k *kernel.Kernel, store Store, opts Options) *Service {
+	if opts.KeyRotation <= 0 {
+		opts.KeyRotation = DefaultKeyRotation
+	}
+	return &Service{Kernel: k, store: store, keyRotation: opts.KeyRotation}
 }
 
 // NewClient is what an operator registers.

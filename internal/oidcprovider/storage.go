@@ -374,11 +374,15 @@ func (st storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 }
 
 func (st storage) KeySet(ctx context.Context) ([]op.Key, error) {
-	k, err := st.s.signingKey(ctx)
+	keys, err := st.s.publishedKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return []op.Key{publicKey{k}}, nil
+	set := make([]op.Key, len(keys))
+	for i, k := range keys {
+		set[i] = publicKey{k}
+	}
+	return set, nil
 }
 
 func (st storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {

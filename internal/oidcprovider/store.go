@@ -21,9 +21,9 @@ type Reader interface {
 	// SessionSecondFactor tells whether a portal session was opened with a
 	// second factor.
 	SessionSecondFactor(ctx context.Context, sessionID string) (bool, error)
-	// OIDCSigningKey is the key tokens are signed with (ENOTFOUND before the
-	// first is made).
-	OIDCSigningKey(ctx context.Context) (gatehouse.OIDCSigningKey, error)
+	// OIDCSigningKeys lists the signing keys, newest generation first
+	// (none before the first is made).
+	OIDCSigningKeys(ctx context.Context) ([]gatehouse.OIDCSigningKey, error)
 	// OIDCClient returns a live client.
 	OIDCClient(ctx context.Context, id string) (gatehouse.OIDCClient, error)
 	// OIDCClients lists the live clients, newest first.
@@ -43,9 +43,11 @@ type Reader interface {
 type Tx interface {
 	Reader
 	kernel.Writer
-	// InsertOIDCSigningKey stores the first key unless one is there: the
-	// caller reads back whichever node won.
+	// InsertOIDCSigningKey stores a key as its generation unless another
+	// node stored that generation first: the caller reads back who won.
 	InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKey) error
+	// DeleteOIDCSigningKey drops a retired key.
+	DeleteOIDCSigningKey(ctx context.Context, id string) error
 	InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error
 	// DeleteOIDCClient removes a live client and revokes its tokens.
 	DeleteOIDCClient(ctx context.Context, id string, now time.Time) error

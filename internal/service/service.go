@@ -56,6 +56,9 @@ type Options struct {
 	// BulkLease is how long a bulk job's lease lasts without renewal
 	// (default 15 s).
 	BulkLease time.Duration
+	// OIDCKeyRotation is how long an OpenID signing key signs before the
+	// next replaces it (default 30 days).
+	OIDCKeyRotation time.Duration
 	// Sleep waits for d or until ctx ends (default: really); tests record
 	// the slow-down of wrong passwords instead of waiting it out.
 	Sleep func(ctx context.Context, d time.Duration)
@@ -101,6 +104,6 @@ func New(db *store.DB, opts Options) *Services {
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
 		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
-		OIDC: oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}),
+		OIDC: oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation}),
 	}
 }

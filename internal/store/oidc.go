@@ -12,27 +12,41 @@ import (
 // Gatehouse as the platform's OpenID Provider: signing keys, clients,
 // authorization requests and tokens (internal/oidcprovider).
 
-// OIDCSigningKey returns the current signing key, or ENOTFOUND before the
-// first is made.
-func (r reader) OIDCSigningKey(ctx context.Context) (gatehouse.OIDCSigningKey, error) {
-	var (
-		k         gatehouse.OIDCSigningKey
-		createdAt int64
-	)
-	err := r.q.QueryRowContext(ctx, `SELECT id, algorithm, private_key, created_at FROM oidc_signing_keys WHERE slot = 1`).
-		Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt)
-	if err == sql.ErrNoRows {
-		return k, gatehouse.NotFound("signing key")
+// OIDCSigningKeys lists the signing keys, the newest generation (the one
+// that signs) first.
+func (r reader) OIDCSigningKeys(ctx context.Context) ([]gatehouse.OIDCSigningKey, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT id, slot, algorithm, private_key, created_at FROM oidc_signing_keys ORDER BY slot DESC`)
+	if err != nil {
+		return nil, mapErr(err)
 	}
-	k.CreatedAt = fromMicros(createdAt)
-	return k, mapErr(err)
+	defer rows.Close()
+	var keys []gatehouse.OIDCSigningKey
+	for rows.Next() {
+		var (
+			k         gatehouse.OIDCSigningKey
+			createdAt int64
+		)
+		if err := rows.Scan(&k.ID, &k.Generation, &k.Algorithm, &k.PrivateKey, &createdAt); err != nil {
+			return nil, mapErr(err)
+		}
+		k.CreatedAt = fromMicros(createdAt)
+		keys = append(keys, k)
+	}
+	return keys, mapErr(rows.Err())
 }
 
-// InsertOIDCSigningKey stores the first signing key unless another node
-// stored one first: the caller reads back whichever won.
+// InsertOIDCSigningKey stores a key as generation k.Generation unless
+// another node stored that generation first (slot is unique): the caller
+// reads back whichever won, so nodes rotating at once make one key.
 func (t *tx) InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKey) error {
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_signing_keys (id, slot, algorithm, private_key, created_at)
-		VALUES ($1, 1, $2, $3, $4) ON CONFLICT (slot) DO NOTHING`, k.ID, k.Algorithm, k.PrivateKey, micros(k.CreatedAt))
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slot) DO NOTHING`, k.ID, k.Generation, k.Algorithm, k.PrivateKey, micros(k.CreatedAt))
+	return mapErr(err)
+}
+
+// DeleteOIDCSigningKey drops a key that signs nothing still valid.
+func (t *tx) DeleteOIDCSigningKey(ctx context.Context, id string) error {
+	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_signing_keys WHERE id = $1`, id)
 	return mapErr(err)
 }
 
