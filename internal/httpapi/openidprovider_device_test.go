@@ -50,6 +50,11 @@ func TestOpenIDProviderDeviceSignIn(t *testing.T) {
 			config := oauth2.Config{ClientID: created.String("client_id"), Scopes: []string{oidc.ScopeOpenID, "account"},
 				Endpoint: oauth2.Endpoint{DeviceAuthURL: issuer + "/oauth2/device_authorization", TokenURL: issuer + "/oauth2/token",
 					AuthStyle: oauth2.AuthStyleInParams}}
+			two := config
+			two.Scopes = []string{"account", "account:" + lyon}
+			if _, err := two.DeviceAuth(ctx); err == nil || !strings.Contains(err.Error(), "invalid_scope") {
+				t.Fatalf("two accounts asked for: %v", err)
+			}
 			start := func() *oauth2.DeviceAuthResponse {
 				t.Helper()
 				da, err := config.DeviceAuth(ctx)
@@ -189,6 +194,22 @@ func TestOpenIDProviderDeviceSignIn(t *testing.T) {
 			resp, _ = person.do(t, "POST", "/device", url.Values{"user_code": {da.UserCode}, "action": {"check"}})
 			if resp.StatusCode != 200 {
 				t.Fatalf("after the wait: %d", resp.StatusCode)
+			}
+
+			// A French speaker sees the page in French.
+			body := newUser("pierre@example.com", "client_user")
+			body["language"] = "fr"
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+lyon+"/users", op, body)
+			tokens := e.ActivationTokens(t, "pierre@example.com")
+			e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": tokens[len(tokens)-1], "password": goodPassword})
+			pierre := &browser{e: e}
+			pierre.do(t, "POST", "/login", url.Values{"username": {"pierre@example.com"}, "password": {goodPassword}, "next": {"/device"}})
+			resp, page = pierre.do(t, "POST", "/device", url.Values{"user_code": {da.UserCode}, "action": {"check"}})
+			for _, want := range []string{`lang="fr"`, "Connecter un appareil", "Lobby player demande à se connecter en votre nom.",
+				"Compte auquel connecter l’appareil", ">Autoriser<", ">Refuser<"} {
+				if resp.StatusCode != 200 || !strings.Contains(page, want) {
+					t.Fatalf("the French approval lacks %q: %d %s", want, resp.StatusCode, page)
+				}
 			}
 
 			// Cross-origin forms are refused.
