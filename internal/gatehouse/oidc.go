@@ -21,6 +21,10 @@ type OIDCClient struct {
 	// credentials; it never signs a person in.
 	Service   bool
 	AccountID string
+	// A Device client (a signage player, a monitoring station) is public,
+	// has no redirect URI and signs a person in with the device flow
+	// (RFC 8628): the person approves it at /device.
+	Device    bool
 	CreatedBy string
 	CreatedAt time.Time
 }
@@ -92,3 +96,28 @@ type OIDCConnection struct {
 	// SignedInAt is their latest sign-in to it.
 	SignedInAt time.Time
 }
+
+// OIDCDeviceCode is one device authorization (RFC 8628), from
+// /oauth2/device_authorization to the device's tokens.
+type OIDCDeviceCode struct {
+	ID             string
+	ClientID       string
+	DeviceCodeHash []byte
+	UserCode       string
+	Scopes         []string
+	// State is pending, approved or denied.
+	State     string
+	UserID    string
+	AMR       []string
+	AuthTime  time.Time
+	UsedAt    time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Device authorization states.
+const (
+	DeviceCodePending  = "pending"
+	DeviceCodeApproved = "approved"
+	DeviceCodeDenied   = "denied"
+)

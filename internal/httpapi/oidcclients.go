@@ -25,6 +25,8 @@ func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
 	kind := "public"
 	if c.Service {
 		kind = "service"
+	} else if c.Device {
+		kind = "device"
 	} else if c.Confidential {
 		kind = "confidential"
 	}
@@ -47,8 +49,8 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if in.Type != "public" && in.Type != "confidential" && in.Type != "service" {
-		s.writeError(w, r, gatehouse.Invalid("type", "type is public, confidential or service"))
+	if in.Type != "public" && in.Type != "confidential" && in.Type != "service" && in.Type != "device" {
+		s.writeError(w, r, gatehouse.Invalid("type", "type is public, confidential, service or device"))
 		return
 	}
 	if in.Type != "service" && in.AccountID != "" {
@@ -56,7 +58,7 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
-		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", AccountID: in.AccountID})
+		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -153,12 +153,17 @@ func (s *Service) chosenScopes(r *http.Request, req gatehouse.OIDCAuthRequest, u
 	if !slices.ContainsFunc(list, func(c choice) bool { return c.Choosable && c.AccountID == accountID }) {
 		return nil, false, nil
 	}
-	scopes := make([]string, 0, len(req.Scopes))
-	for _, scope := range req.Scopes {
+	return chosen(req.Scopes, accountID), true, nil
+}
+
+// chosen replaces the scope "account" with account:{id}.
+func chosen(requested []string, accountID string) []string {
+	scopes := make([]string, 0, len(requested))
+	for _, scope := range requested {
 		if scope == ScopeChooseAccount {
 			scope = ScopeAccountPrefix + accountID
 		}
 		scopes = append(scopes, scope)
 	}
-	return scopes, true, nil
+	return scopes
 }

@@ -36,7 +36,9 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeChooseAccount, ScopeAccountPrefix + "{id}"},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
 			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
-		DefaultLogoutRedirectURI: "/"}
+		DefaultLogoutRedirectURI: "/",
+		DeviceAuthorization: op.DeviceAuthorizationConfig{Lifetime: DeviceCodeLifetime, PollInterval: DevicePollInterval,
+			UserFormPath: DevicePath, UserCode: op.UserCodeBase20}}
 	// The codes are random and looked up by their hash: this key need not
 	// be shared between nodes.
 	_, _ = rand.Read(config.CryptoKey[:])
@@ -49,6 +51,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(Prefix + "revoke")),
 		op.WithCustomEndSessionEndpoint(op.NewEndpoint(Prefix + "end_session")),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
+		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(Prefix + "device_authorization")),
 	}
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
@@ -61,6 +64,9 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	continueHandler := s.continueAuthorization(provider, signedIn)
 	mux.Handle("GET "+ContinuePath, continueHandler)
 	mux.Handle("POST "+ContinuePath, http.NewCrossOriginProtection().Handler(continueHandler))
+	device := s.deviceHandler(signedIn)
+	mux.Handle("GET "+DevicePath, device)
+	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
 	mux.Handle("/", provider)
 	return mux, nil
 }
@@ -143,5 +149,6 @@ func (s *Service) Mount(handle func(pattern string, h http.Handler), signedIn Si
 	}
 	handle(DiscoveryPath, h)
 	handle(Prefix, h)
+	handle(DevicePath, h)
 	return nil
 }

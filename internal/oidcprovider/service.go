@@ -53,6 +53,9 @@ type NewClient struct {
 	// access tokens for AccountID alone with client credentials.
 	Service   bool
 	AccountID string
+	// Device makes a public client without redirect URIs that signs a
+	// person in with the device flow (RFC 8628) only.
+	Device bool
 }
 
 // CreateClient registers an application. A confidential client's secret is
@@ -67,6 +70,12 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 	}
 	if in.Service {
 		return s.createServiceClient(ctx, c, name, in)
+	}
+	if in.Device {
+		if len(in.RedirectURIs) != 0 {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "a device client has no redirect URI: people approve it at /device")
+		}
+		return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Device: true})
 	}
 	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "give between 1 and 20 redirect URIs")

@@ -86,7 +86,7 @@ func (c *client) GetID() string                    { return c.ID }
 func (c *client) RedirectURIs() []string           { return c.OIDCClient.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return nil }
 func (c *client) ResponseTypes() []oidc.ResponseType {
-	if c.Service {
+	if c.Service || c.Device {
 		return nil
 	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
@@ -97,6 +97,9 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType {
 	if c.Service {
 		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
+	}
+	if c.Device {
+		return []oidc.GrantType{oidc.GrantTypeDeviceCode, oidc.GrantTypeRefreshToken}
 	}
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
@@ -163,6 +166,9 @@ func (st storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	}
 	if c.Service {
 		return nil, oidc.ErrUnauthorizedClient().WithDescription("a service client signs nobody in: it uses client credentials")
+	}
+	if c.Device {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("a device client signs in with the device flow")
 	}
 	if req.CodeChallenge == "" && !c.Confidential {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (S256) is required of public clients")
@@ -237,12 +243,17 @@ func grantOf(request op.TokenRequest) (family string, amr []string, authTime tim
 		return r.FamilyID, r.AMR, r.AuthTime, r.ClientID, nil
 	case *serviceRequest:
 		return r.client.ID, nil, time.Time{}, r.client.ID, nil
+	case *op.DeviceAuthorizationState:
+		return "", r.AMR, r.AuthTime, r.ClientID, nil // a family of its own
 	}
 	return "", nil, time.Time{}, "", oidc.ErrUnsupportedGrantType()
 }
 
 func (st storage) newAccessToken(request op.TokenRequest, now time.Time) (gatehouse.OIDCToken, error) {
 	family, amr, authTime, clientID, err := grantOf(request)
+	if family == "" {
+		family = st.s.NewID()
+	}
 	userID := request.GetSubject()
 	if _, ok := request.(*serviceRequest); ok {
 		userID = "" // a service's token is no person's

@@ -37,6 +37,14 @@ type Reader interface {
 	// OIDCConnectionsOf lists the applications holding a live token of the
 	// identity at now, with its latest sign-in to each.
 	OIDCConnectionsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.OIDCConnection, error)
+	// OIDCDeviceCodeByUserCode returns a pending device authorization live
+	// at now.
+	OIDCDeviceCodeByUserCode(ctx context.Context, userCode string, now time.Time) (gatehouse.OIDCDeviceCode, error)
+	// OIDCDeviceCode returns a device authorization by its device code's
+	// hash, whatever its state.
+	OIDCDeviceCode(ctx context.Context, hash []byte) (gatehouse.OIDCDeviceCode, error)
+	// OIDCDeviceCodeFailures counts a subject's wrong user codes since.
+	OIDCDeviceCodeFailures(ctx context.Context, subject string, since time.Time) (int, error)
 }
 
 // Tx is the transaction the provider writes in.
@@ -68,6 +76,14 @@ type Tx interface {
 	// RevokeOIDCClientTokensOf revokes the tokens one application holds for
 	// an identity.
 	RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error
+	InsertOIDCDeviceCode(ctx context.Context, d gatehouse.OIDCDeviceCode) error
+	// DecideOIDCDeviceCode approves or denies a pending, live device
+	// authorization.
+	DecideOIDCDeviceCode(ctx context.Context, id, state, userID string, scopes, amr []string, now time.Time) error
+	// UseOIDCDeviceCode marks an approved device authorization used: it
+	// gives tokens once.
+	UseOIDCDeviceCode(ctx context.Context, id string, now time.Time) error
+	RecordOIDCDeviceCodeFailure(ctx context.Context, subjects []string, now time.Time) error
 }
 
 // Store is the store as the provider sees it.

@@ -50,7 +50,7 @@ func (t *tx) DeleteOIDCSigningKey(ctx context.Context, id string) error {
 	return mapErr(err)
 }
 
-const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id`
+const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device`
 
 func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 	var (
@@ -59,7 +59,7 @@ func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 		createdAt int64
 		accountID sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID)
+	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device)
 	c.RedirectURIs, c.CreatedAt, c.AccountID = strings.Fields(uris), fromMicros(createdAt), accountID.String
 	return c, err
 }
@@ -85,9 +85,9 @@ func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
 }
 
 func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt), c.Service,
-		nullString(c.AccountID))
+		nullString(c.AccountID), c.Device)
 	return mapErr(err)
 }
 
@@ -303,4 +303,92 @@ func (t *tx) RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID stri
 	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
 		userID, clientID, micros(now))
 	return mapErr(err)
+}
+
+const oidcDeviceCodeColumns = `id, client_id, device_code_hash, user_code, scopes, state, user_id, amr, auth_time, used_at, created_at, expires_at`
+
+func scanOIDCDeviceCode(row scanner) (gatehouse.OIDCDeviceCode, error) {
+	var (
+		d                    gatehouse.OIDCDeviceCode
+		scopes, amr          string
+		userID               sql.NullString
+		authTime, usedAt     sql.NullInt64
+		createdAt, expiresAt int64
+	)
+	err := row.Scan(&d.ID, &d.ClientID, &d.DeviceCodeHash, &d.UserCode, &scopes, &d.State, &userID, &amr, &authTime, &usedAt,
+		&createdAt, &expiresAt)
+	d.Scopes, d.AMR, d.UserID = strings.Fields(scopes), strings.Fields(amr), userID.String
+	d.AuthTime, d.UsedAt = fromNullMicros(authTime), fromNullMicros(usedAt)
+	d.CreatedAt, d.ExpiresAt = fromMicros(createdAt), fromMicros(expiresAt)
+	return d, err
+}
+
+// InsertOIDCDeviceCode stores a new device authorization, and forgets
+// those that expired over a day before.
+func (t *tx) InsertOIDCDeviceCode(ctx context.Context, d gatehouse.OIDCDeviceCode) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_device_codes WHERE expires_at < $1`, micros(d.CreatedAt.Add(-24*time.Hour))); err != nil {
+		return mapErr(err)
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_device_codes (id, client_id, device_code_hash, user_code, scopes, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.ID, d.ClientID, d.DeviceCodeHash, d.UserCode, strings.Join(d.Scopes, " "),
+		micros(d.CreatedAt), micros(d.ExpiresAt))
+	return mapErr(err)
+}
+
+// OIDCDeviceCodeByUserCode returns the pending device authorization with
+// this user code, live at now, or ENOTFOUND.
+func (r reader) OIDCDeviceCodeByUserCode(ctx context.Context, userCode string, now time.Time) (gatehouse.OIDCDeviceCode, error) {
+	d, err := scanOIDCDeviceCode(r.q.QueryRowContext(ctx, `SELECT `+oidcDeviceCodeColumns+` FROM oidc_device_codes
+		WHERE user_code = $1 AND state = 'pending' AND expires_at > $2`, userCode, micros(now)))
+	if err == sql.ErrNoRows {
+		return d, gatehouse.NotFound("device code")
+	}
+	return d, mapErr(err)
+}
+
+// OIDCDeviceCode returns a device authorization by its device code's hash,
+// whatever its state, or ENOTFOUND.
+func (r reader) OIDCDeviceCode(ctx context.Context, hash []byte) (gatehouse.OIDCDeviceCode, error) {
+	d, err := scanOIDCDeviceCode(r.q.QueryRowContext(ctx, `SELECT `+oidcDeviceCodeColumns+` FROM oidc_device_codes
+		WHERE device_code_hash = $1`, hash))
+	if err == sql.ErrNoRows {
+		return d, gatehouse.NotFound("device code")
+	}
+	return d, mapErr(err)
+}
+
+// DecideOIDCDeviceCode approves (with the person, their scopes and amr) or
+// denies a pending, live device authorization, or ENOTFOUND.
+func (t *tx) DecideOIDCDeviceCode(ctx context.Context, id, state, userID string, scopes, amr []string, now time.Time) error {
+	return t.guarded(ctx, "device code", `UPDATE oidc_device_codes SET state = $2, user_id = $3, scopes = $4, amr = $5, auth_time = $6
+		WHERE id = $1 AND state = 'pending' AND expires_at > $6`, id, state, userID, strings.Join(scopes, " "), strings.Join(amr, " "), micros(now))
+}
+
+// UseOIDCDeviceCode marks an approved device authorization used, or
+// ENOTFOUND: one statement, so that it gives tokens once.
+func (t *tx) UseOIDCDeviceCode(ctx context.Context, id string, now time.Time) error {
+	return t.guarded(ctx, "device code", `UPDATE oidc_device_codes SET used_at = $2 WHERE id = $1 AND state = 'approved' AND used_at IS NULL`,
+		id, micros(now))
+}
+
+// RecordOIDCDeviceCodeFailure counts a wrong user code against each
+// subject (a person, a source address), and forgets failures over a day
+// old.
+func (t *tx) RecordOIDCDeviceCodeFailure(ctx context.Context, subjects []string, now time.Time) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_device_code_failures WHERE at < $1`, micros(now.Add(-24*time.Hour))); err != nil {
+		return mapErr(err)
+	}
+	for _, subject := range subjects {
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO oidc_device_code_failures (subject, at) VALUES ($1, $2)`, subject, micros(now)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// OIDCDeviceCodeFailures counts the wrong user codes of a subject since.
+func (r reader) OIDCDeviceCodeFailures(ctx context.Context, subject string, since time.Time) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_device_code_failures WHERE subject = $1 AND at > $2`, subject, micros(since)).Scan(&n)
+	return n, mapErr(err)
 }

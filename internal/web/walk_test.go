@@ -202,6 +202,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"olga", "operator-accounts", "/accounts"}, {"olga", "settings", c + "/settings"}, {"olga", "operator-provider-access", c + "/provider-access"},
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
 		{"olga", "operators", "/platform/operators"}, {"olga", "applications", "/platform/applications"},
+		{"zoe", "device", "/device?user_code=BCDF-GHJK"},
 	}
 	english := englishOnly()
 	shots := os.Getenv("GATEHOUSE_SCREENSHOTS") == "1"
