@@ -27,5 +27,11 @@ func NormalizePhone(raw, country string) (string, error) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", refused
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	// E.164 allows 15 digits at most; the library's metadata lets a few
+	// longer numbers through, which no SMS gateway would take.
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 {
+		return "", refused
+	}
+	return e164, nil
 }

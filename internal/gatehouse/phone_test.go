@@ -48,7 +48,9 @@ func TestNormalizePhone(t *testing.T) {
 			t.Errorf("%q in %q: %q, %v; want %q", c.raw, c.country, got, err, c.want)
 		}
 	}
-	for _, c := range []struct{ raw, country string }{{"06 12 34 56 78", ""}, {"06 12 34 56 78", "FRA"}, {"12", "FR"}} {
+	for _, c := range []struct{ raw, country string }{{"06 12 34 56 78", ""}, {"06 12 34 56 78", "FRA"}, {"12", "FR"},
+		// Valid to the library, but longer than E.164's 15 digits.
+		{"+4920100000000000", ""}} {
 		if _, err := NormalizePhone(c.raw, c.country); ErrorCode(err) != EINVALID {
 			t.Errorf("%q in %q accepted", c.raw, c.country)
 		}
