@@ -246,7 +246,7 @@ func TestAdministratorsKeepASecondFactorAndRecoveryCodes(t *testing.T) {
 	}
 }
 
-// Seed 003: an administrator adding a user may require a second factor of
+// An administrator adding a user may require a second factor of
 // them; the user then enrolls one at the next sign-in and cannot turn it
 // off, like administrators (R-P4). It only adds protection, so it holds for
 // an identity added again elsewhere too.

@@ -23,7 +23,7 @@ func newUser(username, level string) map[string]any {
 	return map[string]any{"username": username, "first_name": "Ann", "last_name": "Lee", "level": level}
 }
 
-// Adding people to accounts as the seeds describe it (R-U1, R-U2, R-U3,
+// Adding people to accounts as the product describes it (R-U1, R-U2, R-U3,
 // R-M1, R-M2, R-X1).
 func TestAddUser(t *testing.T) {
 	for _, b := range storetest.Backends(t) {

@@ -30,8 +30,8 @@ type NewMember struct {
 	PhoneCountry  string
 	UserType      string
 	Notifications gatehouse.Notifications
-	// MFARequired makes a second factor mandatory for the person (seed
-	// 003): they enroll one at their next sign-in and cannot turn it off.
+	// MFARequired makes a second factor mandatory for the person: they
+	// enroll one at their next sign-in and cannot turn it off.
 	// It only ever adds protection, so it applies to an existing identity
 	// too.
 	MFARequired bool
