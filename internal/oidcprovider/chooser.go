@@ -55,27 +55,7 @@ type chooserPage struct {
 	Any             bool
 }
 
-var chooserTemplate = template.Must(template.New("chooser").Parse(`<!doctype html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{index .T "title"}} · Gatehouse</title>
-<style>
-body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1b1f24; }
-main { max-width: 32rem; margin: 2rem auto; background: #fff; padding: 1.5rem; border-radius: 8px; box-shadow: 0 1px 3px #0002; }
-fieldset { border: 0; padding: 0; margin: 0; }
-legend { font-weight: 600; }
-ul { list-style: none; padding: 0; }
-li { padding: .6rem 0; border-bottom: 1px solid #e3e6ea; display: flex; gap: .6rem; align-items: baseline; }
-li label { overflow-wrap: anywhere; }
-.hint { color: #4a535e; font-size: .9rem; display: block; }
-button { margin-top: 1rem; padding: .7rem 1.2rem; font-size: 1rem; border-radius: 4px; cursor: pointer; max-width: 100%; }
-button.primary { background: #0b5cad; color: #fff; border: 0; }
-button.secondary { background: #fff; color: #0b5cad; border: 1px solid #0b5cad; }
-</style>
-</head>
-<body>
+var chooserTemplate = template.Must(template.New("chooser").Parse(pageHead + `<body>
 <main>
 <h1>{{index .T "title"}}</h1>
 <p>{{.Intro}}</p>
