@@ -16,6 +16,18 @@ type CheckQuestion struct {
 	AccountID  string
 	Permission string
 	FolderID   string
+	// SubjectToken, instead of UserID, asks about the holder of an access
+	// token the OpenID Provider issued: the person it was issued to, in the
+	// account it carries. AccountID may then be left out; given, it must be
+	// the token's account, else the answer is no (a token is valid for its
+	// account alone). A token that is no longer live allows nothing.
+	SubjectToken string
+}
+
+// TokenSubjects resolves an access token of the OpenID Provider to the
+// person and the account it was issued for, ENOTFOUND when it is not live.
+type TokenSubjects interface {
+	AccessTokenSubject(ctx context.Context, raw string) (userID, accountID string, err error)
 }
 
 // MaxBatchChecks bounds one batch of checks.
@@ -37,7 +49,36 @@ func (s *Service) Check(ctx context.Context, c gatehouse.Caller, q CheckQuestion
 	if err != nil {
 		return false, err
 	}
+	q, live, err := s.resolveSubject(ctx, q)
+	if err != nil || !live {
+		return false, err
+	}
 	return s.answer(ctx, q, permission, nil, c.Principal.ScopeAccountID)
+}
+
+// resolveSubject puts the person and the account of a question's subject
+// token in it; live is false when the token allows nothing: it is not live,
+// it carries no account, or another account than the one asked about.
+// Called only after the asker was allowed to ask, so that nobody else learns
+// whether a token is live.
+func (s *Service) resolveSubject(ctx context.Context, q CheckQuestion) (_ CheckQuestion, live bool, err error) {
+	if q.SubjectToken == "" {
+		return q, true, nil
+	}
+	if s.TokenSubjects == nil {
+		return q, false, nil
+	}
+	userID, accountID, err := s.TokenSubjects.AccessTokenSubject(ctx, q.SubjectToken)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return q, false, nil
+	} else if err != nil {
+		return q, false, err
+	}
+	if accountID == "" || (q.AccountID != "" && q.AccountID != accountID) {
+		return q, false, nil
+	}
+	q.UserID, q.AccountID = userID, accountID
+	return q, true, nil
 }
 
 // CheckBatch answers up to MaxBatchChecks questions in one call, in order.
@@ -64,6 +105,13 @@ func (s *Service) CheckBatch(ctx context.Context, c gatehouse.Caller, questions 
 	models := map[string]*Model{}
 	answers := make([]bool, len(questions))
 	for i, q := range questions {
+		q, live, err := s.resolveSubject(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if !live {
+			continue
+		}
 		allowed, err := s.answer(ctx, q, permissions[i], models, c.Principal.ScopeAccountID)
 		if err != nil {
 			return nil, err
@@ -107,8 +155,12 @@ func validateQuestion(q CheckQuestion, prefix string) (gatehouse.PermissionSet, 
 	switch {
 	case permission == 0:
 		return 0, gatehouse.Invalid(prefix+"permission", "unknown permission %q", q.Permission)
+	case q.SubjectToken != "" && q.UserID != "":
+		return 0, gatehouse.Invalid(prefix+"user_id", "give user_id or subject_token, not both")
+	case q.SubjectToken != "":
+		return permission, nil
 	case q.UserID == "":
-		return 0, gatehouse.Invalid(prefix+"user_id", "user_id is required")
+		return 0, gatehouse.Invalid(prefix+"user_id", "user_id (or subject_token) is required")
 	case q.AccountID == "":
 		return 0, gatehouse.Invalid(prefix+"account_id", "account_id is required")
 	}

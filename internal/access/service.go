@@ -16,6 +16,9 @@ type Service struct {
 	// Models caches each account's rules for checks, folder lists, home
 	// folders and effective permissions.
 	Models *Cache
+	// TokenSubjects, when set, lets checks name their subject by an access
+	// token of the OpenID Provider.
+	TokenSubjects TokenSubjects
 }
 
 // New returns the access-rules use cases; the models are built from

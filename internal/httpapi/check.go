@@ -13,10 +13,14 @@ type checkJSON struct {
 	AccountID  string `json:"account_id"`
 	Permission string `json:"permission"`
 	FolderID   string `json:"folder_id"`
+	// SubjectToken is an access token of the OpenID Provider naming the
+	// subject instead of user_id.
+	SubjectToken string `json:"subject_token"`
 }
 
 func (q checkJSON) question() access.CheckQuestion {
-	return access.CheckQuestion{UserID: q.UserID, AccountID: q.AccountID, Permission: q.Permission, FolderID: q.FolderID}
+	return access.CheckQuestion{UserID: q.UserID, AccountID: q.AccountID, Permission: q.Permission, FolderID: q.FolderID,
+		SubjectToken: q.SubjectToken}
 }
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {

@@ -97,6 +97,8 @@ func New(db *store.DB, opts Options) *Services {
 	k := kernel.New(kernel.Options{Clock: opts.Clock, NewID: opts.NewID, PublicURL: opts.PublicURL,
 		MailQueued: opts.MailQueued, PasswordParams: opts.PasswordParams, SecretKey: opts.SecretKey, Sleep: opts.Sleep})
 	rules := access.New(k, access.Stores{Roles: store.Over[access.RolesTx]{DB: db}, Folders: store.Over[access.FoldersTx]{DB: db}, Groups: store.Over[access.GroupsTx]{DB: db}, Checks: store.Over[access.ChecksTx]{DB: db}}, db, opts.ModelCacheSize)
+	provider := oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation})
+	rules.TokenSubjects = provider
 	return &Services{
 		Kernel:   k,
 		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}, ProviderAccess: store.Over[accounts.ProviderAccessTx]{DB: db}}),
@@ -104,6 +106,6 @@ func New(db *store.DB, opts Options) *Services {
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
 		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
-		OIDC: oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation}),
+		OIDC: provider,
 	}
 }
