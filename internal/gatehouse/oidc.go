@@ -24,10 +24,24 @@ type OIDCClient struct {
 	// A Device client (a signage player, a monitoring station) is public,
 	// has no redirect URI and signs a person in with the device flow
 	// (RFC 8628): the person approves it at /device.
-	Device    bool
-	CreatedBy string
-	CreatedAt time.Time
+	Device bool
+	// SigningAlgorithm signs its ID and access tokens: ES256, or RS256
+	// for an application whose library knows no other.
+	SigningAlgorithm string
+	// OwnerAccountID is the integrator account whose administrators
+	// registered the application; empty for the platform's own. An
+	// integrator's application signs people in to that integrator's
+	// accounts alone, after they consent.
+	OwnerAccountID string
+	CreatedBy      string
+	CreatedAt      time.Time
 }
+
+// Signing algorithms of the OpenID Provider's tokens.
+const (
+	SigningES256 = "ES256"
+	SigningRS256 = "RS256"
+)
 
 // OIDCAuthRequest is one authorization request, from /oauth2/authorize to
 // the exchange of its code.
@@ -46,6 +60,9 @@ type OIDCAuthRequest struct {
 	UserID   string
 	AMR      []string
 	AuthTime time.Time
+	// ACRValues are the authentication context classes the application
+	// asked for (acr_values).
+	ACRValues []string
 	// CodeUsedAt is set when its code was exchanged.
 	CodeUsedAt time.Time
 	CreatedAt  time.Time
@@ -85,7 +102,18 @@ type OIDCSigningKey struct {
 	Generation int64
 	Algorithm  string
 	PrivateKey string
-	CreatedAt  time.Time
+	// RSAPrivateKey is the generation's RS256 key, sealed; empty until a
+	// token of an RS256 application first needs it.
+	RSAPrivateKey string
+	CreatedAt     time.Time
+}
+
+// OIDCConsent is a person's consent to an integrator's application.
+type OIDCConsent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
 }
 
 // OIDCConnection is an application a person is signed in to: one that

@@ -14,9 +14,12 @@ type oidcClientJSON struct {
 	RedirectURIs []string `json:"redirect_uris"`
 	Type         string   `json:"type"`
 	// AccountID is a service client's one account.
-	AccountID string    `json:"account_id,omitempty"`
-	Issuer    string    `json:"issuer"`
-	CreatedAt time.Time `json:"created_at"`
+	AccountID string `json:"account_id,omitempty"`
+	// OwnerAccountID is the integrator whose administrators registered it.
+	OwnerAccountID   string    `json:"owner_account_id,omitempty"`
+	SigningAlgorithm string    `json:"id_token_signed_response_alg"`
+	Issuer           string    `json:"issuer"`
+	CreatedAt        time.Time `json:"created_at"`
 	// ClientSecret is shown once, when a confidential client is made.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
@@ -35,7 +38,7 @@ func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
 		uris = []string{}
 	}
 	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: uris, Type: kind, AccountID: c.AccountID,
-		Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
+		OwnerAccountID: c.OwnerAccountID, SigningAlgorithm: c.SigningAlgorithm, Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +47,9 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		RedirectURIs []string `json:"redirect_uris"`
 		Type         string   `json:"type"`
 		AccountID    string   `json:"account_id"`
+		// OwnerAccountID registers an integrator's own application.
+		OwnerAccountID   string `json:"owner_account_id"`
+		SigningAlgorithm string `json:"id_token_signed_response_alg"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -58,7 +64,8 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
-		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID})
+		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID,
+		OwnerAccountID: in.OwnerAccountID, SigningAlgorithm: in.SigningAlgorithm})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +76,7 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listOIDCClients(w http.ResponseWriter, r *http.Request) {
-	clients, err := s.svc.OIDC.Clients(r.Context(), caller(r))
+	clients, err := s.svc.OIDC.Clients(r.Context(), caller(r), r.URL.Query().Get("account_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

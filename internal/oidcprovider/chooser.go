@@ -29,6 +29,20 @@ var chooserTexts = map[string]map[string]string{
 		"cancel":    "Cancel and go back to the application",
 		"client":    "site",
 		"integ":     "integrator",
+
+		"consent_title":   "Allow %s?",
+		"consent_intro":   "%s, an application of %s, asks to sign you in. It will see:",
+		"sees_id":         "who you are (your user id here)",
+		"sees_email":      "your e-mail address or username",
+		"sees_name":       "your first and last name",
+		"sees_account":    "the account you sign in to, and your level in it",
+		"sees_offline":    "that you are signed in, until you disconnect it from your profile",
+		"consent_account": "Sign in to",
+		"allow":           "Allow",
+		"second_title":    "A second factor is needed",
+		"second_body":     "%s asks that you sign in with a second factor (an authenticator app or text messages), and this sign-in used none. Set one up on your profile, then come back and continue.",
+		"second_profile":  "Set up a second factor on your profile",
+		"second_continue": "Continue",
 	},
 	"fr": {
 		"title":     "Choisir un compte",
@@ -40,6 +54,20 @@ var chooserTexts = map[string]map[string]string{
 		"cancel":    "Annuler et revenir à l’application",
 		"client":    "site",
 		"integ":     "intégrateur",
+
+		"consent_title":   "Autoriser %s ?",
+		"consent_intro":   "%s, une application de %s, demande à vous connecter. Elle verra :",
+		"sees_id":         "qui vous êtes (votre identifiant d’utilisateur ici)",
+		"sees_email":      "votre adresse e-mail ou votre nom d’utilisateur",
+		"sees_name":       "vos prénom et nom",
+		"sees_account":    "le compte auquel vous vous connectez, et votre niveau dans ce compte",
+		"sees_offline":    "que vous êtes connecté, jusqu’à ce que vous la déconnectiez depuis votre profil",
+		"consent_account": "Se connecter à",
+		"allow":           "Autoriser",
+		"second_title":    "Un second facteur est nécessaire",
+		"second_body":     "%s demande une connexion avec un second facteur (une application d’authentification ou des SMS), et cette connexion n’en a utilisé aucun. Configurez-en un sur votre profil, puis revenez et continuez.",
+		"second_profile":  "Configurer un second facteur sur votre profil",
+		"second_continue": "Continuer",
 	},
 }
 
@@ -53,23 +81,30 @@ type chooserPage struct {
 	T               map[string]string
 	Choices         []choice
 	Any             bool
+	// Chooser lists the accounts; Consent asks to allow an integrator's
+	// application, listing what it will See.
+	Chooser, Consent bool
+	Title            string
+	See              []string
 }
 
 var chooserTemplate = template.Must(template.New("chooser").Parse(pageHead + `<body>
 <main>
-<h1>{{index .T "title"}}</h1>
+<h1>{{.Title}}</h1>
 <p>{{.Intro}}</p>
+{{if .Consent}}<ul class="sees">{{range .See}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <form method="post" action="/oauth2/continue">
 <input type="hidden" name="id" value="{{.ID}}">
-{{if .Any}}<fieldset>
-<legend>{{index .T "legend"}}</legend>
+{{if not .Chooser}}<button type="submit" class="primary" name="action" value="allow">{{index .T "allow"}}</button>
+{{else if .Any}}<fieldset>
+<legend>{{if .Consent}}{{index .T "consent_account"}}{{else}}{{index .T "legend"}}{{end}}</legend>
 <ul>
 {{range $i, $c := .Choices}}<li><input type="radio" name="account" id="account-{{$i}}" value="{{$c.AccountID}}"{{if not $c.Choosable}} disabled aria-describedby="account-{{$i}}-state"{{end}}{{if and $c.Choosable (eq $i 0)}} required{{end}}>
 <label for="account-{{$i}}">{{$c.AccountName}}{{if $c.IntegratorName}} · {{$c.IntegratorName}}{{end}}
 <span class="hint">{{if eq (print $c.AccountKind) "integrator"}}{{index $.T "integ"}}{{else}}{{index $.T "client"}}{{end}}{{if not $c.Choosable}} — <span id="account-{{$i}}-state">{{index $.T "suspended"}}</span>{{end}}</span></label></li>
 {{end}}</ul>
 </fieldset>
-<button type="submit" class="primary" name="action" value="choose">{{index .T "continue"}}</button>
+<button type="submit" class="primary" name="action" value="{{if .Consent}}allow{{else}}choose{{end}}">{{if .Consent}}{{index .T "allow"}}{{else}}{{index .T "continue"}}{{end}}</button>
 {{else}}<p>{{index .T "none"}}</p>{{end}}
 <button type="submit" class="secondary" name="action" value="cancel" formnovalidate>{{index .T "cancel"}}</button>
 </form>
@@ -82,8 +117,9 @@ var chooserTemplate = template.Must(template.New("chooser").Parse(pageHead + `<b
 func wantsChooser(scopes []string) bool { return slices.Contains(scopes, ScopeChooseAccount) }
 
 // choices are the person's accounts the chooser lists: active memberships,
-// those of suspended accounts marked and not choosable.
-func (s *Service) choices(r *http.Request, userID string) ([]choice, error) {
+// those of suspended accounts marked and not choosable. An integrator's
+// application (owner set) is offered that integrator's accounts alone.
+func (s *Service) choices(r *http.Request, userID, owner string) ([]choice, error) {
 	memberships, err := s.store.MembershipsOf(r.Context(), userID, s.Now())
 	if err != nil {
 		return nil, err
@@ -93,40 +129,51 @@ func (s *Service) choices(r *http.Request, userID string) ([]choice, error) {
 		if m.Status != gatehouse.MembershipActive {
 			continue
 		}
+		if owner != "" && m.AccountID != owner {
+			account, err := s.store.Account(r.Context(), m.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			if account.IntegratorID != owner {
+				continue
+			}
+		}
 		out = append(out, choice{m, !m.Suspended})
 	}
 	return out, nil
 }
 
-// showChooser renders the chooser for a live, unfinished request.
-func (s *Service) showChooser(w http.ResponseWriter, r *http.Request, req gatehouse.OIDCAuthRequest, userID string) error {
-	list, err := s.choices(r, userID)
-	if err != nil {
-		return err
-	}
-	lang := "en"
-	if user, err := s.store.User(r.Context(), userID); err == nil && chooserTexts[user.Language] != nil {
-		lang = user.Language
-	}
-	name := req.ClientID
-	if c, err := s.store.OIDCClient(r.Context(), req.ClientID); err == nil {
-		name = c.Name
-	}
+// showChooser renders the chooser, or the consent to an integrator's
+// application, or both on one page, for a live, unfinished request.
+func (s *Service) showChooser(w http.ResponseWriter, r *http.Request, req gatehouse.OIDCAuthRequest, client gatehouse.OIDCClient,
+	userID string, consent bool) error {
+	lang := s.languageOf(r.Context(), userID)
 	t := chooserTexts[lang]
-	page := chooserPage{Lang: lang, ID: req.ID, T: t, Choices: list, Intro: fmt.Sprintf(t["intro"], name)}
-	for _, c := range list {
-		page.Any = page.Any || c.Choosable
+	page := chooserPage{Lang: lang, ID: req.ID, T: t, Chooser: wantsChooser(req.Scopes), Consent: consent,
+		Title: t["title"], Intro: fmt.Sprintf(t["intro"], client.Name)}
+	if page.Chooser {
+		list, err := s.choices(r, userID, client.OwnerAccountID)
+		if err != nil {
+			return err
+		}
+		page.Choices = list
+		for _, c := range list {
+			page.Any = page.Any || c.Choosable
+		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	if consent {
+		page.Title = fmt.Sprintf(t["consent_title"], client.Name)
+		page.Intro = fmt.Sprintf(t["consent_intro"], client.Name, s.ownerName(r.Context(), client))
+		page.See = sees(t, req.Scopes)
+	}
+	writePageHeaders(w)
 	return chooserTemplate.Execute(w, page)
 }
 
 // chosenScopes replaces the scope "account" with account:{id}, for an
 // account the chooser offers; ok is false for any other account.
-func (s *Service) chosenScopes(r *http.Request, req gatehouse.OIDCAuthRequest, userID, accountID string) ([]string, bool, error) {
-	list, err := s.choices(r, userID)
+func (s *Service) chosenScopes(r *http.Request, req gatehouse.OIDCAuthRequest, client gatehouse.OIDCClient, userID, accountID string) ([]string, bool, error) {
+	list, err := s.choices(r, userID, client.OwnerAccountID)
 	if err != nil {
 		return nil, false, err
 	}

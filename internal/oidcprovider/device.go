@@ -105,6 +105,7 @@ var deviceTexts = map[string]map[string]string{
 		"approved": "Done: the device is signed in. You can close this page.",
 		"denied":   "The device was refused. You can close this page.",
 		"noaccess": "You may not sign this device in to that account.",
+		"second":   "Administrators approve devices with a second factor: sign out, then sign in again with yours.",
 		"none":     "You have no active account to sign the device in to.",
 		"client":   "site",
 		"integ":    "integrator",
@@ -125,6 +126,7 @@ var deviceTexts = map[string]map[string]string{
 		"approved": "C’est fait : l’appareil est connecté. Vous pouvez fermer cette page.",
 		"denied":   "L’appareil a été refusé. Vous pouvez fermer cette page.",
 		"noaccess": "Vous ne pouvez pas connecter cet appareil à ce compte.",
+		"second":   "Les administrateurs approuvent les appareils avec un second facteur : déconnectez-vous, puis reconnectez-vous avec le vôtre.",
 		"none":     "Vous n’avez aucun compte actif auquel connecter l’appareil.",
 		"client":   "site",
 		"integ":    "intégrateur",
@@ -260,7 +262,7 @@ func (s *Service) deviceHandler(signedIn SignedIn) http.Handler {
 		}
 		page.Confirm, page.Asks, page.Chooser = true, fmt.Sprintf(t["asks"], name), wantsChooser(d.Scopes)
 		if page.Chooser {
-			if page.Choices, err = s.choices(r, userID); err != nil {
+			if page.Choices, err = s.choices(r, userID, ""); err != nil {
 				http.Error(w, "server error", http.StatusInternalServerError)
 				return
 			}
@@ -287,13 +289,18 @@ func (s *Service) deviceHandler(signedIn SignedIn) http.Handler {
 				}
 				scopes = chosen(d.Scopes, account)
 			}
-			if _, err := s.accountClaims(ctx, userID, scopes); err != nil {
+			if _, err := s.accountClaims(ctx, userID, scopes, ""); err != nil {
 				page.Error, status = t["noaccess"], http.StatusForbidden
 				break
 			}
-			amr := []string{"pwd"}
-			if second, err := s.store.SessionSecondFactor(ctx, caller.Principal.SessionID); err == nil && second {
-				amr = append(amr, "otp")
+			amr, missing, err := s.signInStrength(ctx, caller.Principal.SessionID, userID, nil)
+			if err != nil {
+				http.Error(w, "server error", http.StatusInternalServerError)
+				return
+			}
+			if missing {
+				page.Error, status = t["second"], http.StatusForbidden
+				break
 			}
 			if err := s.store.Write(ctx, func(tx Tx) error {
 				return tx.DecideOIDCDeviceCode(ctx, d.ID, gatehouse.DeviceCodeApproved, userID, scopes, amr, now)

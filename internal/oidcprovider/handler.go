@@ -1,12 +1,14 @@
 package oidcprovider
 
 import (
+	"context"
 	"crypto/rand"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -52,6 +54,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		op.WithCustomEndSessionEndpoint(op.NewEndpoint(Prefix + "end_session")),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(Prefix + "device_authorization")),
+		op.WithAccessTokenVerifierOpts(verifiedAlgorithms),
 	}
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
@@ -67,8 +70,37 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	device := s.deviceHandler(signedIn)
 	mux.Handle("GET "+DevicePath, device)
 	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
+	mux.Handle("POST "+Prefix+"token", s.withClientSigningAlgorithm(provider))
 	mux.Handle("/", provider)
 	return mux, nil
+}
+
+// verifiedAlgorithms are the algorithms the provider's own tokens are
+// signed with, the only ones it accepts back.
+var verifiedAlgorithms = op.WithSupportedAccessTokenSigningAlgorithms(string(jose.ES256), string(jose.RS256))
+
+// withClientSigningAlgorithm tells the token endpoint's signing (through
+// the request's context, which op hands to Storage.SigningKey) which
+// algorithm the requesting application was registered for. The client is
+// named by client_id in the form or by HTTP basic authentication; an unknown
+// one is left for op to refuse.
+func (s *Service) withClientSigningAlgorithm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		_ = r.ParseForm()
+		id := r.PostForm.Get("client_id")
+		if user, _, ok := r.BasicAuth(); ok {
+			if unescaped, err := url.QueryUnescape(user); err == nil {
+				id = unescaped
+			}
+		}
+		if id != "" {
+			if c, err := s.store.OIDCClient(r.Context(), id); err == nil && c.SigningAlgorithm == gatehouse.SigningRS256 {
+				r = r.WithContext(context.WithValue(r.Context(), signingAlgorithmKey{}, gatehouse.SigningRS256))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><meta charset="utf-8">
@@ -97,44 +129,73 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 			return
 		}
 		a := &authRequest{req}
+		if r.Method == http.MethodPost && r.PostFormValue("action") == "cancel" {
+			op.AuthRequestError(w, r, a, oidc.ErrAccessDenied().WithDescription("the person cancelled the sign-in"), provider)
+			return
+		}
 		if req.UserID == "" {
-			if wantsChooser(req.Scopes) {
+			userID := caller.Principal.UserID
+			client, err := s.store.OIDCClient(ctx, req.ClientID)
+			if err != nil {
+				op.AuthRequestError(w, r, a, err, provider)
+				return
+			}
+			consent, err := s.needsConsent(ctx, client, userID, req.Scopes)
+			if err != nil {
+				op.AuthRequestError(w, r, a, err, provider)
+				return
+			}
+			if wantsChooser(req.Scopes) || consent {
 				if r.Method != http.MethodPost {
-					if err := s.showChooser(w, r, req, caller.Principal.UserID); err != nil {
+					if err := s.showChooser(w, r, req, client, userID, consent); err != nil {
 						op.AuthRequestError(w, r, a, err, provider)
 					}
 					return
 				}
-				if r.PostFormValue("action") == "cancel" {
-					op.AuthRequestError(w, r, a, oidc.ErrAccessDenied().WithDescription("no account was chosen"), provider)
+				action := r.PostFormValue("action")
+				if action == "cancel" || (consent && action != "allow") {
+					op.AuthRequestError(w, r, a, oidc.ErrAccessDenied().WithDescription("the person did not allow the application"), provider)
 					return
 				}
-				scopes, ok, err := s.chosenScopes(r, req, caller.Principal.UserID, r.PostFormValue("account"))
-				if err != nil || !ok {
-					if err == nil {
-						err = errAccessDenied
+				if wantsChooser(req.Scopes) {
+					scopes, ok, err := s.chosenScopes(r, req, client, userID, r.PostFormValue("account"))
+					if err != nil || !ok {
+						if err == nil {
+							err = errAccessDenied
+						}
+						op.AuthRequestError(w, r, a, err, provider)
+						return
 					}
-					op.AuthRequestError(w, r, a, err, provider)
-					return
+					req.Scopes, a.Scopes = scopes, scopes
 				}
-				req.Scopes, a.Scopes = scopes, scopes
 			}
-			if _, err := s.accountClaims(ctx, caller.Principal.UserID, req.Scopes); err != nil {
+			if _, err := s.accountClaims(ctx, userID, req.Scopes, client.OwnerAccountID); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return
 			}
-			amr := []string{"pwd"}
-			if second, err := s.store.SessionSecondFactor(ctx, caller.Principal.SessionID); err == nil && second {
-				amr = append(amr, "otp")
+			amr, missing, err := s.signInStrength(ctx, caller.Principal.SessionID, userID, req.ACRValues)
+			if err != nil {
+				op.AuthRequestError(w, r, a, err, provider)
+				return
+			}
+			if missing {
+				s.showSecondFactorNeeded(w, r, req, client, userID)
+				return
 			}
 			now := s.Now()
 			if err := s.store.Write(ctx, func(tx Tx) error {
-				return tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, req.Scopes, amr, now)
+				if consent {
+					if err := tx.SaveOIDCConsent(ctx, gatehouse.OIDCConsent{UserID: userID, ClientID: client.ID,
+						Scopes: consentScopes(req.Scopes), GrantedAt: now}); err != nil {
+						return err
+					}
+				}
+				return tx.FinishOIDCAuthRequest(ctx, req.ID, userID, req.Scopes, amr, now)
 			}); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return
 			}
-			a.UserID, a.AMR, a.AuthTime = caller.Principal.UserID, amr, now
+			a.UserID, a.AMR, a.AuthTime = userID, amr, now
 		}
 		op.AuthResponse(a, provider, w, r)
 	})

@@ -2,9 +2,11 @@ package oidcprovider
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -23,14 +25,16 @@ const DefaultKeyRotation = 30 * 24 * time.Hour
 // JWKS this long after its successor began to sign, then it is dropped.
 var SignedTokenLifetime = max(AccessTokenLifetime, IDTokenLifetime)
 
-// signingKey is an ES256 key every node signs tokens with. It lives in the
-// database, the private key sealed with the node's secret key.
+// signingKey is a key every node signs tokens with: ES256, or RS256 for the
+// applications registered for it. It lives in the database, the private key
+// sealed with the node's secret key.
 type signingKey struct {
 	id      string
-	private *ecdsa.PrivateKey
+	alg     jose.SignatureAlgorithm
+	private crypto.Signer
 }
 
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.ES256 }
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
 func (k *signingKey) Key() any                                    { return k.private }
 func (k *signingKey) ID() string                                  { return k.id }
 
@@ -38,17 +42,46 @@ func (k *signingKey) ID() string                                  { return k.id 
 type publicKey struct{ k *signingKey }
 
 func (p publicKey) ID() string                         { return p.k.id }
-func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.ES256 }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.alg }
 func (p publicKey) Use() string                        { return "sig" }
-func (p publicKey) Key() any                           { return &p.k.private.PublicKey }
+func (p publicKey) Key() any                           { return p.k.private.Public() }
 
 func sealContext(id string) string { return "oidc_signing_key:" + id }
 
-// publishedKeys returns the keys the JWKS publishes, the one that signs
-// first. The database is read each time, so a rotation by any node is seen
-// by all at once; the first key is made at first use, and the next one when
-// the current one has signed for the rotation period.
+// rsaKeyID names a generation's RS256 key in the JWKS.
+func rsaKeyID(id string) string { return id + "-rs256" }
+
+// generation is one generation's keys: the ES256 key, and the RS256 key
+// once an RS256 application needed it.
+type generation struct {
+	stored gatehouse.OIDCSigningKey
+	es     *signingKey
+	rsa    *signingKey
+}
+
+// publishedKeys returns the keys the JWKS publishes, the ES256 key that
+// signs first.
 func (s *Service) publishedKeys(ctx context.Context) ([]*signingKey, error) {
+	generations, err := s.publishedGenerations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]*signingKey, 0, 2*len(generations))
+	for _, g := range generations {
+		keys = append(keys, g.es)
+		if g.rsa != nil {
+			keys = append(keys, g.rsa)
+		}
+	}
+	return keys, nil
+}
+
+// publishedGenerations returns the generations whose keys the JWKS
+// publishes, the one that signs first. The database is read each time, so a
+// rotation by any node is seen by all at once; the first key is made at
+// first use, and the next one when the current one has signed for the
+// rotation period.
+func (s *Service) publishedGenerations(ctx context.Context) ([]generation, error) {
 	stored, err := s.store.OIDCSigningKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -65,28 +98,73 @@ func (s *Service) publishedKeys(ctx context.Context) ([]*signingKey, error) {
 			return nil, fmt.Errorf("no OpenID signing key after making one")
 		}
 	}
-	keys := make([]*signingKey, 0, 2)
+	generations := make([]generation, 0, 2)
 	for i, k := range stored {
 		// A replaced key stays while a token it signed may be valid.
 		if i > 0 && !now.Before(stored[i-1].CreatedAt.Add(SignedTokenLifetime)) {
 			break
 		}
-		opened, err := s.openKey(k)
-		if err != nil {
+		g := generation{stored: k}
+		if g.es, err = s.openKey(k.ID, k.PrivateKey, jose.ES256); err != nil {
 			return nil, err
 		}
-		keys = append(keys, opened)
+		if k.RSAPrivateKey != "" {
+			if g.rsa, err = s.openKey(rsaKeyID(k.ID), k.RSAPrivateKey, jose.RS256); err != nil {
+				return nil, err
+			}
+		}
+		generations = append(generations, g)
 	}
-	return keys, nil
+	return generations, nil
 }
 
-// signingKey returns the key that signs now.
+// signingAlgorithmKey carries the signing algorithm of the application a
+// token request is for (see withClientSigningAlgorithm).
+type signingAlgorithmKey struct{}
+
+// signingKey returns the key that signs now: the current generation's ES256
+// key, or its RS256 key for an application registered for RS256, made at
+// its first use.
 func (s *Service) signingKey(ctx context.Context) (*signingKey, error) {
-	keys, err := s.publishedKeys(ctx)
+	generations, err := s.publishedGenerations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return keys[0], nil
+	current := generations[0]
+	if alg, _ := ctx.Value(signingAlgorithmKey{}).(string); alg != gatehouse.SigningRS256 {
+		return current.es, nil
+	}
+	if current.rsa != nil {
+		return current.rsa, nil
+	}
+	return s.makeRSAKey(ctx, current.stored)
+}
+
+// makeRSAKey gives a generation its RS256 key. Two nodes making one at once
+// both try; the first stored wins and both sign with it.
+func (s *Service) makeRSAKey(ctx context.Context, current gatehouse.OIDCSigningKey) (*signingKey, error) {
+	private, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(private)
+	if err != nil {
+		return nil, err
+	}
+	sealed := s.Box.Seal(base64.StdEncoding.EncodeToString(der), sealContext(rsaKeyID(current.ID)))
+	if err := s.store.Write(ctx, func(tx Tx) error { return tx.SetOIDCSigningKeyRSA(ctx, current.ID, sealed) }); err != nil {
+		return nil, err
+	}
+	stored, err := s.store.OIDCSigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range stored {
+		if k.ID == current.ID && k.RSAPrivateKey != "" {
+			return s.openKey(rsaKeyID(k.ID), k.RSAPrivateKey, jose.RS256)
+		}
+	}
+	return nil, fmt.Errorf("the RS256 key of OpenID signing key %s is missing", current.ID)
 }
 
 // RotateKeys makes a new signing key at once, whatever the schedule (after
@@ -151,13 +229,13 @@ func (s *Service) rotate(ctx context.Context, stored []gatehouse.OIDCSigningKey)
 }
 
 // openKey unseals a stored key, once per key and node.
-func (s *Service) openKey(stored gatehouse.OIDCSigningKey) (*signingKey, error) {
+func (s *Service) openKey(id, sealed string, alg jose.SignatureAlgorithm) (*signingKey, error) {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
-	if k, ok := s.keys[stored.ID]; ok {
+	if k, ok := s.keys[id]; ok {
 		return k, nil
 	}
-	opened, err := s.Box.Open(stored.PrivateKey, sealContext(stored.ID))
+	opened, err := s.Box.Open(sealed, sealContext(id))
 	if err != nil {
 		return nil, fmt.Errorf("open the OpenID signing key (is the secret key the same on every node?): %w", err)
 	}
@@ -169,14 +247,25 @@ func (s *Service) openKey(stored gatehouse.OIDCSigningKey) (*signingKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	private, ok := parsed.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("the OpenID signing key is not an ECDSA key")
+	var private crypto.Signer
+	switch key := parsed.(type) {
+	case *ecdsa.PrivateKey:
+		private = key
+	case *rsa.PrivateKey:
+		private = key
 	}
-	k := &signingKey{id: stored.ID, private: private}
+	if private == nil || (alg == jose.ES256) != isECDSA(private) {
+		return nil, fmt.Errorf("the OpenID signing key %s is not an %s key", id, alg)
+	}
+	k := &signingKey{id: id, alg: alg, private: private}
 	if s.keys == nil {
 		s.keys = map[string]*signingKey{}
 	}
-	s.keys[stored.ID] = k
+	s.keys[id] = k
 	return k, nil
+}
+
+func isECDSA(k crypto.Signer) bool {
+	_, ok := k.(*ecdsa.PrivateKey)
+	return ok
 }

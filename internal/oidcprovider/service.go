@@ -56,17 +56,51 @@ type NewClient struct {
 	// Device makes a public client without redirect URIs that signs a
 	// person in with the device flow (RFC 8628) only.
 	Device bool
+	// SigningAlgorithm is ES256 (the default) or RS256.
+	SigningAlgorithm string
+	// OwnerAccountID registers an integrator's own application, for its
+	// administrators: it signs people in to that integrator's accounts
+	// alone, after they consent. Empty for the platform's own
+	// applications, which operators register.
+	OwnerAccountID string
+}
+
+// authorizeClients decides who manages the applications of owner (an
+// integrator account), or the platform's own when owner is empty
+// (operators).
+func (s *Service) authorizeClients(ctx context.Context, c gatehouse.Caller, owner string) (gatehouse.Account, error) {
+	if owner == "" {
+		return gatehouse.Account{}, kernel.Decide(c, policy.ManageOIDCClients, policy.Target{})
+	}
+	return s.Authorize(ctx, s.store, c, owner, policy.ManageIntegratorApplications)
 }
 
 // CreateClient registers an application. A confidential client's secret is
-// returned now and never again. Operators only.
+// returned now and never again. Operators register the platform's own
+// applications; an integrator's administrators register theirs.
 func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewClient) (gatehouse.OIDCClient, string, error) {
-	if err := kernel.Decide(c, policy.ManageOIDCClients, policy.Target{}); err != nil {
+	owner, err := s.authorizeClients(ctx, c, in.OwnerAccountID)
+	if err != nil {
 		return gatehouse.OIDCClient{}, "", err
 	}
 	name, err := gatehouse.ValidateLabel("name", in.Name)
 	if err != nil {
 		return gatehouse.OIDCClient{}, "", err
+	}
+	switch in.SigningAlgorithm {
+	case "":
+		in.SigningAlgorithm = gatehouse.SigningES256
+	case gatehouse.SigningES256, gatehouse.SigningRS256:
+	default:
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("id_token_signed_response_alg", "the tokens are signed with ES256 or RS256")
+	}
+	if in.OwnerAccountID != "" {
+		if owner.Kind != gatehouse.KindIntegrator {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("owner_account_id", "applications belong to an integrator account, not to a client")
+		}
+		if in.Device {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("type", "device clients are the platform's: ask an operator")
+		}
 	}
 	if in.Service {
 		return s.createServiceClient(ctx, c, name, in)
@@ -75,7 +109,7 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 		if len(in.RedirectURIs) != 0 {
 			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "a device client has no redirect URI: people approve it at /device")
 		}
-		return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Device: true})
+		return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Device: true, SigningAlgorithm: in.SigningAlgorithm})
 	}
 	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "give between 1 and 20 redirect URIs")
@@ -89,7 +123,8 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 				"%q is not a redirect URI: https, http on localhost, or a private-use scheme (com.example.app:/callback)", raw)
 		}
 	}
-	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, RedirectURIs: in.RedirectURIs, Confidential: in.Confidential})
+	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, RedirectURIs: in.RedirectURIs, Confidential: in.Confidential,
+		SigningAlgorithm: in.SigningAlgorithm, OwnerAccountID: in.OwnerAccountID})
 }
 
 // createServiceClient registers a service client for one account: it has
@@ -101,13 +136,15 @@ func (s *Service) createServiceClient(ctx context.Context, c gatehouse.Caller, n
 	if in.AccountID == "" {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "a service client acts for one account: give its account_id")
 	}
-	if _, err := s.store.Account(ctx, in.AccountID); err != nil {
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "no account %q", in.AccountID)
-		}
+	account, err := s.store.Account(ctx, in.AccountID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND ||
+		(err == nil && in.OwnerAccountID != "" && account.ID != in.OwnerAccountID && account.IntegratorID != in.OwnerAccountID) {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "no account %q", in.AccountID)
+	} else if err != nil {
 		return gatehouse.OIDCClient{}, "", err
 	}
-	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Confidential: true, Service: true, AccountID: in.AccountID})
+	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Confidential: true, Service: true, AccountID: in.AccountID,
+		SigningAlgorithm: in.SigningAlgorithm, OwnerAccountID: in.OwnerAccountID})
 }
 
 func (s *Service) insertClient(ctx context.Context, c gatehouse.Caller, client gatehouse.OIDCClient) (gatehouse.OIDCClient, string, error) {
@@ -121,23 +158,48 @@ func (s *Service) insertClient(ctx context.Context, c gatehouse.Caller, client g
 		if err := tx.InsertOIDCClient(ctx, client); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "oidc_client.created", "oidc_client", client.ID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, client.OwnerAccountID, "oidc_client.created", "oidc_client", client.ID))
 	})
 	return client, secret, err
 }
 
-// Clients lists the registered applications, newest first. Operators only.
-func (s *Service) Clients(ctx context.Context, c gatehouse.Caller) ([]gatehouse.OIDCClient, error) {
-	if err := kernel.Decide(c, policy.ManageOIDCClients, policy.Target{}); err != nil {
+// Clients lists the registered applications, newest first: the platform's
+// own and every integrator's for operators (owner empty), or the
+// applications of one integrator for its administrators.
+func (s *Service) Clients(ctx context.Context, c gatehouse.Caller, owner string) ([]gatehouse.OIDCClient, error) {
+	if _, err := s.authorizeClients(ctx, c, owner); err != nil {
 		return nil, err
 	}
-	return s.store.OIDCClients(ctx)
+	all, err := s.store.OIDCClients(ctx)
+	if owner == "" || err != nil {
+		return all, err
+	}
+	var theirs []gatehouse.OIDCClient
+	for _, client := range all {
+		if client.OwnerAccountID == owner {
+			theirs = append(theirs, client)
+		}
+	}
+	return theirs, nil
 }
 
-// DeleteClient removes an application and revokes every token it holds.
-// Operators only.
+// DeleteClient removes an application and revokes every token it holds:
+// operators any, an integrator's administrators their integrator's. An
+// application they may not manage is not found.
 func (s *Service) DeleteClient(ctx context.Context, c gatehouse.Caller, id string) error {
-	if err := kernel.Decide(c, policy.ManageOIDCClients, policy.Target{}); err != nil {
+	client, err := s.store.OIDCClient(ctx, id)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		if err := kernel.Decide(c, policy.ManageOIDCClients, policy.Target{}); err != nil {
+			return gatehouse.NotFound("client")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.authorizeClients(ctx, c, client.OwnerAccountID); err != nil {
+		if client.OwnerAccountID == "" || gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return gatehouse.NotFound("client")
+		}
 		return err
 	}
 	now := s.Now()
@@ -145,7 +207,7 @@ func (s *Service) DeleteClient(ctx context.Context, c gatehouse.Caller, id strin
 		if err := tx.DeleteOIDCClient(ctx, id, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "oidc_client.deleted", "oidc_client", id))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, client.OwnerAccountID, "oidc_client.deleted", "oidc_client", id))
 	})
 }
 
@@ -170,6 +232,10 @@ func (s *Service) Disconnect(ctx context.Context, c gatehouse.Caller, clientID s
 			return err
 		}
 		if err := tx.RevokeOIDCClientTokensOf(ctx, c.Principal.UserID, clientID, now); err != nil {
+			return err
+		}
+		// Connecting again asks for consent again.
+		if err := tx.DeleteOIDCConsent(ctx, c.Principal.UserID, clientID); err != nil {
 			return err
 		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "oidc_client.disconnected", "oidc_client", clientID))

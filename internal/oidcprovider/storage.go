@@ -46,7 +46,7 @@ var (
 type authRequest struct{ gatehouse.OIDCAuthRequest }
 
 func (a *authRequest) GetID() string                      { return a.ID }
-func (a *authRequest) GetACR() string                     { return "" }
+func (a *authRequest) GetACR() string                     { return acrOf(a.AMR) }
 func (a *authRequest) GetAMR() []string                   { return a.AMR }
 func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time             { return a.AuthTime }
@@ -178,12 +178,14 @@ func (st storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	}
 	if n := countAccountScopes(req.Scopes); n > 1 {
 		return nil, oidc.ErrInvalidScope().WithDescription("ask for one account at a time")
+	} else if n == 0 && c.OwnerAccountID != "" {
+		return nil, oidc.ErrInvalidScope().WithDescription("an integrator's application asks for an account: the scope account or account:{id}")
 	}
 	now := st.s.Now()
 	a := gatehouse.OIDCAuthRequest{ID: st.s.NewID(), ClientID: c.ID, RedirectURI: req.RedirectURI, Scopes: req.Scopes,
 		State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), CreatedAt: now,
-		ExpiresAt: now.Add(AuthRequestLifetime)}
+		ExpiresAt: now.Add(AuthRequestLifetime), ACRValues: req.ACRValues}
 	if err := st.s.store.Write(ctx, func(tx Tx) error { return tx.InsertOIDCAuthRequest(ctx, a) }); err != nil {
 		return nil, err
 	}
@@ -381,7 +383,7 @@ func (st storage) RevokeToken(ctx context.Context, tokenID, _ string, clientID s
 func (st storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return st.s.signingKey(ctx) }
 
 func (st storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.ES256}, nil
+	return []jose.SignatureAlgorithm{jose.ES256, jose.RS256}, nil
 }
 
 func (st storage) KeySet(ctx context.Context) ([]op.Key, error) {
@@ -468,7 +470,7 @@ func (st storage) GetPrivateClaimsFromRequest(ctx context.Context, request op.To
 	if r, ok := request.(*serviceRequest); ok {
 		return st.s.serviceClaims(ctx, r.client.ID)
 	}
-	claims, err := st.s.accountClaims(ctx, request.GetSubject(), request.GetScopes())
+	claims, err := st.s.accountClaims(ctx, request.GetSubject(), request.GetScopes(), "")
 	if err != nil || claims == nil {
 		return nil, err
 	}
@@ -510,7 +512,7 @@ func (s *Service) fillUserinfo(ctx context.Context, ui *oidc.UserInfo, userID st
 		ui.GivenName, ui.FamilyName = user.FirstName, user.LastName
 		ui.Name = strings.TrimSpace(user.FirstName + " " + user.LastName)
 	}
-	claims, err := s.accountClaims(ctx, userID, scopes)
+	claims, err := s.accountClaims(ctx, userID, scopes, "")
 	if err != nil {
 		return err
 	}
@@ -527,7 +529,12 @@ var errAccessDenied = oidc.ErrAccessDenied().WithDescription("you may not sign i
 // nil when none is; the person must be an active member of it or staff of
 // its integrator (policy.SignInToAccount), else access_denied. Read at every
 // token and userinfo, so that access that ended stops there too.
-func (s *Service) accountClaims(ctx context.Context, userID string, scopes []string) (map[string]any, error) {
+//
+// owner, when set, is the integrator whose application asks: the account
+// must be that integrator or one of its clients. (An application's account
+// is checked when the person signs in; an account never changes integrator,
+// so refreshes and userinfo pass "".)
+func (s *Service) accountClaims(ctx context.Context, userID string, scopes []string, owner string) (map[string]any, error) {
 	id := ""
 	for _, scope := range scopes {
 		if strings.HasPrefix(scope, ScopeAccountPrefix) {
@@ -549,7 +556,8 @@ func (s *Service) accountClaims(ctx context.Context, userID string, scopes []str
 	if err != nil {
 		return nil, err
 	}
-	if err := kernel.DecideOn(caller, access, account, policy.SignInToAccount, policy.Target{}); err != nil {
+	other := owner != "" && account.ID != owner && account.IntegratorID != owner
+	if err := kernel.DecideOn(caller, access, account, policy.SignInToAccount, policy.Target{OtherIntegratorsApplication: other}); err != nil {
 		return nil, errAccessDenied
 	}
 	level := access.Level

@@ -18,6 +18,10 @@ type Reader interface {
 	// MembershipsOf lists an identity's memberships that did not end by
 	// themselves at now (the account chooser's list).
 	MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error)
+	// HasActiveAdminMembership tells whether a second factor is required
+	// of the identity: an administrator somewhere, an operator, or someone
+	// an administrator required it of.
+	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
 	// SessionSecondFactor tells whether a portal session was opened with a
 	// second factor.
 	SessionSecondFactor(ctx context.Context, sessionID string) (bool, error)
@@ -43,6 +47,8 @@ type Reader interface {
 	// OIDCDeviceCode returns a device authorization by its device code's
 	// hash, whatever its state.
 	OIDCDeviceCode(ctx context.Context, hash []byte) (gatehouse.OIDCDeviceCode, error)
+	// OIDCConsent returns a person's consent to an application.
+	OIDCConsent(ctx context.Context, userID, clientID string) (gatehouse.OIDCConsent, error)
 	// OIDCDeviceCodeFailures counts a subject's wrong user codes since.
 	OIDCDeviceCodeFailures(ctx context.Context, subject string, since time.Time) (int, error)
 }
@@ -54,6 +60,9 @@ type Tx interface {
 	// InsertOIDCSigningKey stores a key as its generation unless another
 	// node stored that generation first: the caller reads back who won.
 	InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKey) error
+	// SetOIDCSigningKeyRSA gives a generation its RS256 key unless another
+	// node gave it one first: the caller reads back who won.
+	SetOIDCSigningKeyRSA(ctx context.Context, id, sealed string) error
 	// DeleteOIDCSigningKey drops a retired key.
 	DeleteOIDCSigningKey(ctx context.Context, id string) error
 	InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error
@@ -84,6 +93,9 @@ type Tx interface {
 	// gives tokens once.
 	UseOIDCDeviceCode(ctx context.Context, id string, now time.Time) error
 	RecordOIDCDeviceCodeFailure(ctx context.Context, subjects []string, now time.Time) error
+	// SaveOIDCConsent records (or widens) a person's consent.
+	SaveOIDCConsent(ctx context.Context, c gatehouse.OIDCConsent) error
+	DeleteOIDCConsent(ctx context.Context, userID, clientID string) error
 }
 
 // Store is the store as the provider sees it.

@@ -103,8 +103,12 @@ const (
 	// account with client credentials. SignInToAccount is a person signing in to an
 	// application for one account (the account:{id} scope): its members and
 	// the staff of its integrator, while it is in use.
-	ManageOIDCClients Action = "oidc_clients.manage"
-	SignInToAccount   Action = "oidc.sign_in_to_account"
+	// ManageIntegratorApplications registers, lists and removes an
+	// integrator's own applications (its administrators'); people consent
+	// to them, and they sign people in to that integrator's accounts alone.
+	ManageOIDCClients            Action = "oidc_clients.manage"
+	ManageIntegratorApplications Action = "oidc_clients.manage_integrator"
+	SignInToAccount              Action = "oidc.sign_in_to_account"
 )
 
 // Actor is who acts, as far as the policy needs to know: how they
@@ -166,6 +170,9 @@ type Target struct {
 	// Field names the identity field being changed, where a refusal is
 	// shown.
 	Field string
+	// OtherIntegratorsApplication is set when a person signs in to the
+	// account through an application another integrator registered.
+	OtherIntegratorsApplication bool
 }
 
 // Membership is one account a person belongs to, seen by an actor.
@@ -200,7 +207,7 @@ func ScopeOf(act Action) string {
 	switch act {
 	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess:
 		return gatehouse.ScopeAccountsRead
-	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders,
+	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders, ManageIntegratorApplications,
 		SuspendAccount, RestoreAccount, DeleteAccount,
 		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return gatehouse.ScopeAccountsWrite
@@ -311,6 +318,9 @@ func decide(a Actor, act Action, t Target) error {
 	case SignInToAccount:
 		if !a.Person || (a.Level == "" && !staffOverClient(a.Access, t.Account)) || a.Level == gatehouse.LevelRemoteMonitoring {
 			return forbidden("only the account's members and its integrator's staff sign in to it")
+		}
+		if t.OtherIntegratorsApplication {
+			return forbidden("this application belongs to another integrator: it signs people in to that integrator's accounts alone")
 		}
 		if t.Deleted || t.Suspended || t.IntegratorSuspended {
 			return &gatehouse.Error{Code: gatehouse.EACCOUNTSUSPENDED, Message: "this account is not in use"}
@@ -474,6 +484,11 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the integrator's administrators manage its identity providers")
+	case ManageIntegratorApplications:
+		if a.Operator || (t.Account == gatehouse.KindIntegrator && a.Level == gatehouse.LevelIntegratorAdmin) {
+			return nil
+		}
+		return forbidden("only the integrator's administrators register its applications")
 	case ReadProviderAccess, GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return decideProviderAccess(a, act, t)
 	}

@@ -64,6 +64,9 @@ var matrix = []struct{ method, path, variant, want string }{
 	{"POST", "/api/v1/oidc-clients", "", "A F F F F F F F F F F"},
 	{"GET", "/api/v1/oidc-clients", "", "A F F F F F F F F F F"},
 	{"DELETE", "/api/v1/oidc-clients/{client_id}", "", "A F F F F F F F F F F"},
+	{"POST", "/api/v1/oidc-clients", "integrator", "A A F F F F F F N F F"},
+	{"GET", "/api/v1/oidc-clients", "integrator", "A A F F F F F F N F F"},
+	{"DELETE", "/api/v1/oidc-clients/{client_id}", "integrator", "A A F F F F F F N F F"},
 	{"GET", "/api/v1/operators", "", "A F F F F F F F F F F"},
 	{"PUT", "/api/v1/operators/{user_id}", "", "A F F F F F F F F F F"},
 	{"DELETE", "/api/v1/operators/{user_id}", "", "A F F F F F F F F F F"},
@@ -257,5 +260,27 @@ func TestAuthorizationDocIsTheTable(t *testing.T) {
 	}
 	if string(fresh) != string(doc) {
 		t.Errorf("%s differs from the policy: run go test ./internal/policy -run TestAuthorizationDocIsTheTable -update", path)
+	}
+}
+
+// TestSignInToAccount: who an application may sign in to an account, for
+// each kind of actor in each relation to it; an integrator's own
+// application signs nobody in to another integrator's accounts, whoever
+// they are there; a suspended account signs nobody in.
+func TestSignInToAccount(t *testing.T) {
+	want := map[string]string{"OP": "F", "IA": "A", "IA→C": "A", "IU": "A", "IU→C": "A", "CA": "A", "CU": "A", "RM": "F", "X": "F", "TOK": "A", "CHK": "F"}
+	for _, c := range Columns {
+		got := Letter(Decide(c.Actor, SignInToAccount, Target{Account: c.Account}))
+		if got != want[c.Name] {
+			t.Errorf("%s (%s) signing in to the account: got %s, want %s", c.Name, c.About, got, want[c.Name])
+		}
+		if err := Decide(c.Actor, SignInToAccount, Target{Account: c.Account, OtherIntegratorsApplication: true}); gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+			t.Errorf("%s (%s) through another integrator's application: got %v, want forbidden", c.Name, c.About, err)
+		}
+		if want[c.Name] == "A" {
+			if err := Decide(c.Actor, SignInToAccount, Target{Account: c.Account, Suspended: true}); gatehouse.ErrorCode(err) != gatehouse.EACCOUNTSUSPENDED {
+				t.Errorf("%s (%s) signing in to a suspended account: got %v", c.Name, c.About, err)
+			}
+		}
 	}
 }

@@ -66,6 +66,9 @@ var Routes = []Route{
 	{"POST", "/api/v1/oidc-clients", "", ManageOIDCClients},
 	{"GET", "/api/v1/oidc-clients", "", ManageOIDCClients},
 	{"DELETE", "/api/v1/oidc-clients/{client_id}", "", ManageOIDCClients},
+	{"POST", "/api/v1/oidc-clients", "integrator", ManageIntegratorApplications},
+	{"GET", "/api/v1/oidc-clients", "integrator", ManageIntegratorApplications},
+	{"DELETE", "/api/v1/oidc-clients/{client_id}", "integrator", ManageIntegratorApplications},
 
 	{"GET", "/api/v1/operators", "", ManageOperators},
 	{"PUT", "/api/v1/operators/{user_id}", "", ManageOperators},

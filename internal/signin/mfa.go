@@ -463,6 +463,11 @@ func (s *Service) ConfirmEnrollment(ctx context.Context, c gatehouse.Caller, cha
 			// A new factor ends the sessions opened without it (ASVS 7.4.3).
 			err = tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.Now())
 		}
+		if err == nil && ok && c.Principal.SessionID != "" {
+			// This session has just proved the factor: an application that
+			// requires a second factor accepts it from now on.
+			err = tx.MarkSessionSecondFactor(ctx, c.Principal.SessionID)
+		}
 		return err
 	})
 	if err == nil && refused {

@@ -95,6 +95,9 @@ type FactorsTx interface {
 	ResendSMSCode(ctx context.Context, id string, codeHash []byte, now, notBefore time.Time, maxSends int) error
 	// RevokeOtherSessions ends every session of the identity but keepID.
 	RevokeOtherSessions(ctx context.Context, userID, keepID string, now time.Time) error
+	// MarkSessionSecondFactor records that a session has proved a second
+	// factor (one set up in it).
+	MarkSessionSecondFactor(ctx context.Context, sessionID string) error
 	// SetMFAMethod stores an identity's second factor: for MFATOTP the
 	// sealed key, for MFASMS and MFANone no key.
 	// For MFASMS, phone is the number the confirming code was sent to.

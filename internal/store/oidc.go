@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // OIDCSigningKeys lists the signing keys, the newest generation (the one
 // that signs) first.
 func (r reader) OIDCSigningKeys(ctx context.Context) ([]gatehouse.OIDCSigningKey, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT id, slot, algorithm, private_key, created_at FROM oidc_signing_keys ORDER BY slot DESC`)
+	rows, err := r.q.QueryContext(ctx, `SELECT id, slot, algorithm, private_key, rsa_private_key, created_at FROM oidc_signing_keys
+		ORDER BY slot DESC`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -24,12 +26,13 @@ func (r reader) OIDCSigningKeys(ctx context.Context) ([]gatehouse.OIDCSigningKey
 	for rows.Next() {
 		var (
 			k         gatehouse.OIDCSigningKey
+			rsa       sql.NullString
 			createdAt int64
 		)
-		if err := rows.Scan(&k.ID, &k.Generation, &k.Algorithm, &k.PrivateKey, &createdAt); err != nil {
+		if err := rows.Scan(&k.ID, &k.Generation, &k.Algorithm, &k.PrivateKey, &rsa, &createdAt); err != nil {
 			return nil, mapErr(err)
 		}
-		k.CreatedAt = fromMicros(createdAt)
+		k.CreatedAt, k.RSAPrivateKey = fromMicros(createdAt), rsa.String
 		keys = append(keys, k)
 	}
 	return keys, mapErr(rows.Err())
@@ -44,13 +47,21 @@ func (t *tx) InsertOIDCSigningKey(ctx context.Context, k gatehouse.OIDCSigningKe
 	return mapErr(err)
 }
 
+// SetOIDCSigningKeyRSA gives a generation its RS256 key unless another
+// node gave it one first: the caller reads back whichever won.
+func (t *tx) SetOIDCSigningKeyRSA(ctx context.Context, id, sealed string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE oidc_signing_keys SET rsa_private_key = $2 WHERE id = $1 AND rsa_private_key IS NULL`, id, sealed)
+	return mapErr(err)
+}
+
 // DeleteOIDCSigningKey drops a key that signs nothing still valid.
 func (t *tx) DeleteOIDCSigningKey(ctx context.Context, id string) error {
 	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_signing_keys WHERE id = $1`, id)
 	return mapErr(err)
 }
 
-const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device`
+const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device,
+	signing_algorithm, owner_account_id`
 
 func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 	var (
@@ -58,9 +69,12 @@ func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 		uris      string
 		createdAt int64
 		accountID sql.NullString
+		owner     sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device)
+	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device,
+		&c.SigningAlgorithm, &owner)
 	c.RedirectURIs, c.CreatedAt, c.AccountID = strings.Fields(uris), fromMicros(createdAt), accountID.String
+	c.OwnerAccountID = owner.String
 	return c, err
 }
 
@@ -85,9 +99,9 @@ func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
 }
 
 func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt), c.Service,
-		nullString(c.AccountID), c.Device)
+		nullString(c.AccountID), c.Device, cmp.Or(c.SigningAlgorithm, gatehouse.SigningES256), nullString(c.OwnerAccountID))
 	return mapErr(err)
 }
 
@@ -102,19 +116,19 @@ func (t *tx) DeleteOIDCClient(ctx context.Context, id string, now time.Time) err
 }
 
 const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
-	code_challenge_method, user_id, amr, auth_time, code_used_at, created_at, expires_at`
+	code_challenge_method, user_id, amr, auth_time, code_used_at, created_at, expires_at, acr_values`
 
 func scanOIDCAuthRequest(row scanner) (gatehouse.OIDCAuthRequest, error) {
 	var (
 		a                    gatehouse.OIDCAuthRequest
-		scopes, amr          string
+		scopes, amr, acr     string
 		userID               sql.NullString
 		authTime, codeUsedAt sql.NullInt64
 		createdAt, expiresAt int64
 	)
 	err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &scopes, &a.State, &a.Nonce, &a.ResponseType, &a.ResponseMode,
-		&a.CodeChallenge, &a.CodeChallengeMethod, &userID, &amr, &authTime, &codeUsedAt, &createdAt, &expiresAt)
-	a.Scopes, a.AMR, a.UserID = strings.Fields(scopes), strings.Fields(amr), userID.String
+		&a.CodeChallenge, &a.CodeChallengeMethod, &userID, &amr, &authTime, &codeUsedAt, &createdAt, &expiresAt, &acr)
+	a.Scopes, a.AMR, a.UserID, a.ACRValues = strings.Fields(scopes), strings.Fields(amr), userID.String, strings.Fields(acr)
 	a.AuthTime, a.CodeUsedAt = fromNullMicros(authTime), fromNullMicros(codeUsedAt)
 	a.CreatedAt, a.ExpiresAt = fromMicros(createdAt), fromMicros(expiresAt)
 	return a, err
@@ -138,9 +152,10 @@ func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequ
 		return mapErr(err)
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
-		response_mode, code_challenge, code_challenge_method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		response_mode, code_challenge, code_challenge_method, created_at, expires_at, acr_values)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		a.ID, a.ClientID, a.RedirectURI, strings.Join(a.Scopes, " "), a.State, a.Nonce, a.ResponseType, a.ResponseMode,
-		a.CodeChallenge, a.CodeChallengeMethod, micros(a.CreatedAt), micros(a.ExpiresAt))
+		a.CodeChallenge, a.CodeChallengeMethod, micros(a.CreatedAt), micros(a.ExpiresAt), strings.Join(a.ACRValues, " "))
 	return mapErr(err)
 }
 
@@ -391,4 +406,34 @@ func (r reader) OIDCDeviceCodeFailures(ctx context.Context, subject string, sinc
 	var n int
 	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_device_code_failures WHERE subject = $1 AND at > $2`, subject, micros(since)).Scan(&n)
 	return n, mapErr(err)
+}
+
+// OIDCConsent returns a person's consent to an application, or ENOTFOUND.
+func (r reader) OIDCConsent(ctx context.Context, userID, clientID string) (gatehouse.OIDCConsent, error) {
+	c := gatehouse.OIDCConsent{UserID: userID, ClientID: clientID}
+	var (
+		scopes    string
+		grantedAt int64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT scopes, granted_at FROM oidc_consents WHERE user_id = $1 AND client_id = $2`,
+		userID, clientID).Scan(&scopes, &grantedAt)
+	if err == sql.ErrNoRows {
+		return c, gatehouse.NotFound("consent")
+	}
+	c.Scopes, c.GrantedAt = strings.Fields(scopes), fromMicros(grantedAt)
+	return c, mapErr(err)
+}
+
+// SaveOIDCConsent records a person's consent, replacing an earlier one.
+func (t *tx) SaveOIDCConsent(ctx context.Context, c gatehouse.OIDCConsent) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+		c.UserID, c.ClientID, strings.Join(c.Scopes, " "), micros(c.GrantedAt))
+	return mapErr(err)
+}
+
+// DeleteOIDCConsent forgets a person's consent to an application.
+func (t *tx) DeleteOIDCConsent(ctx context.Context, userID, clientID string) error {
+	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
+	return mapErr(err)
 }

@@ -191,3 +191,9 @@ func (t *tx) RevokeOtherSessions(ctx context.Context, userID, keepID string, now
 		userID, keepID, micros(now))
 	return mapErr(err)
 }
+
+// MarkSessionSecondFactor records that a session proved a second factor.
+func (t *tx) MarkSessionSecondFactor(ctx context.Context, sessionID string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET second_factor = $2 WHERE id = $1`, sessionID, true)
+	return mapErr(err)
+}

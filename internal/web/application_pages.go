@@ -51,7 +51,7 @@ type applicationsData struct {
 
 // applicationsPage lists the registered applications (operators only).
 func (p *Pages) applicationsPage(w http.ResponseWriter, r *http.Request, v *visit) {
-	clients, err := p.svc.OIDC.Clients(r.Context(), v.caller)
+	clients, err := p.svc.OIDC.Clients(r.Context(), v.caller, "")
 	if err != nil {
 		p.refused(w, r, v, err)
 		return
