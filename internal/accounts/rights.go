@@ -24,6 +24,9 @@ type Rights struct {
 	// IdentityProviders: the caller manages this integrator's identity
 	// providers (its administrators and operators).
 	IdentityProviders bool
+	// Applications: the caller registers this integrator's own
+	// applications (its administrators and operators).
+	Applications bool
 	// Suspend, Restore and Delete: the caller may move the account through
 	// its life from where it is now.
 	Suspend, Restore, Delete bool
@@ -53,6 +56,8 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		APITokens:      kernel.May(c, access, account, policy.CreateAPIToken),
 		IdentityProviders: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorProviders),
+		Applications: account.Kind == gatehouse.KindIntegrator &&
+			kernel.May(c, access, account, policy.ManageIntegratorApplications),
 		Suspend: account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
 		Restore: account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
 		Delete: account.Kind == gatehouse.KindClient && account.Status != gatehouse.AccountDeleted &&

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -81,5 +82,63 @@ func TestConnectedApplicationsPage(t *testing.T) {
 				t.Errorf("a member on the operators' list: %d", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// An integrator's administrators register and remove their own applications
+// on a tab of their integrator account: a confidential one's secret is shown
+// on the answer once; a mistake comes back at its field, with nothing
+// registered; removal asks first. Another integrator's administrators find
+// no such page, and operators see every application on theirs.
+func TestIntegratorApplicationsPage(t *testing.T) {
+	e := sqliteEnv(t)
+	acme := e.CreateAccount(t, "integrator", "Acme", "")
+	beta := e.CreateAccount(t, "integrator", "Beta", "")
+	activeUser(t, e, acme, "ia@acme.example", "integrator_admin")
+	activeUser(t, e, beta, "ia@beta.example", "integrator_admin")
+	admin := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "ia@acme.example")}}
+	other := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "ia@beta.example")}}
+	base := "/accounts/" + acme + "/applications"
+
+	resp, page := admin.do(t, "GET", "/accounts/"+acme, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `href="`+base+`"`) {
+		t.Fatalf("the integrator's tabs lack its applications: %d", resp.StatusCode)
+	}
+	resp, page = admin.do(t, "POST", base, url.Values{"name": {"Acme Guard"}, "type": {"confidential"},
+		"redirect_uris": {"https://guard.acme.example/callback\nhttp://guard.acme.example/plain"}, "signing_algorithm": {"ES256"}})
+	if resp.StatusCode != 400 || !strings.Contains(page, `id="redirect_uris-error"`) {
+		t.Errorf("an http redirect URI off localhost: %d", resp.StatusCode)
+	}
+	if items := e.Must(t, 200, "GET", "/api/v1/oidc-clients", op, nil).Items(); len(items) != 0 {
+		t.Fatalf("a refused form registered %v", items)
+	}
+	resp, page = admin.do(t, "POST", base, url.Values{"name": {"Acme Guard"}, "type": {"confidential"},
+		"redirect_uris": {"https://guard.acme.example/callback\r\n"}, "signing_algorithm": {"RS256"}})
+	if resp.StatusCode != 201 || !strings.Contains(page, `id="application-secret"`) || !strings.Contains(page, "gh_") {
+		t.Fatalf("registering: %d %s", resp.StatusCode, page)
+	}
+	items := e.Must(t, 200, "GET", "/api/v1/oidc-clients", op, nil).Items()
+	if len(items) != 1 || items[0]["owner_account_id"] != acme || items[0]["type"] != "confidential" || items[0]["id_token_signed_response_alg"] != "RS256" {
+		t.Fatalf("registered: %v", items)
+	}
+	clientID := items[0]["client_id"].(string)
+	if _, page = admin.do(t, "GET", base, nil); !strings.Contains(page, "Acme Guard") || strings.Contains(page, `id="application-secret"`) {
+		t.Errorf("the list shows the secret again, or lacks the application")
+	}
+	for _, path := range []string{base, base + "/" + clientID + "/delete"} {
+		if resp, _ := other.do(t, "GET", path, nil); resp.StatusCode != 404 {
+			t.Errorf("another integrator's administrator on %s: %d", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := other.do(t, "GET", "/accounts/"+beta+"/applications/"+clientID+"/delete", nil); resp.StatusCode != 404 {
+		t.Errorf("Acme's application through Beta's tab: %d", resp.StatusCode)
+	}
+	resp, page = admin.do(t, "GET", base+"/"+clientID+"/delete", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Remove this application: Acme Guard") {
+		t.Errorf("the confirmation: %d", resp.StatusCode)
+	}
+	resp, _ = admin.do(t, "POST", base+"/"+clientID+"/delete", url.Values{})
+	if resp.StatusCode != 303 || len(e.Must(t, 200, "GET", "/api/v1/oidc-clients", op, nil).Items()) != 0 {
+		t.Errorf("removing: %d", resp.StatusCode)
 	}
 }
