@@ -166,7 +166,7 @@ func (s *Service) showChooser(w http.ResponseWriter, r *http.Request, req gateho
 		page.Intro = fmt.Sprintf(t["consent_intro"], client.Name, s.ownerName(r.Context(), client))
 		page.See = sees(t, req.Scopes)
 	}
-	writePageHeaders(w)
+	writePageHeaders(w, req.RedirectURI)
 	return chooserTemplate.Execute(w, page)
 }
 

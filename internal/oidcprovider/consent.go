@@ -152,7 +152,7 @@ func (s *Service) showSecondFactorNeeded(w http.ResponseWriter, r *http.Request,
 	t := chooserTexts[lang]
 	page := secondFactorPage{Lang: lang, T: t, ID: req.ID, Body: fmt.Sprintf(t["second_body"], client.Name),
 		ContinueURL: ContinuePath + "?" + url.Values{"id": {req.ID}}.Encode()}
-	writePageHeaders(w)
+	writePageHeaders(w, req.RedirectURI)
 	w.WriteHeader(http.StatusForbidden)
 	_ = secondFactorTemplate.Execute(w, page)
 }
@@ -166,8 +166,26 @@ func (s *Service) languageOf(ctx context.Context, userID string) string {
 	return "en"
 }
 
-func writePageHeaders(w http.ResponseWriter) {
+// writePageHeaders sets the headers of a page whose form finishes an
+// authorization. Its answer redirects to the application's redirect URI,
+// and browsers hold a form's redirects to its page's form-action: that
+// URI's origin (or private-use scheme) is allowed beside the page's own.
+func writePageHeaders(w http.ResponseWriter, redirectURI string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"+
+		formTarget(redirectURI)+"; frame-ancestors 'none'")
+}
+
+// formTarget is a redirect URI as a CSP source: " https://app.example.com"
+// or " com.example.app:"; "" for anything a source cannot say safely.
+func formTarget(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(redirectURI, " ;,'\"\r\n") {
+		return ""
+	}
+	if u.Scheme == "http" || u.Scheme == "https" {
+		return " " + u.Scheme + "://" + u.Host
+	}
+	return " " + u.Scheme + ":"
 }

@@ -507,7 +507,15 @@ func firstFolder(t *testing.T, e *apitest.Env, account string) string {
 // element with the given id on the page that follows.
 func signInEnrolling(t *testing.T, ctx context.Context, e *apitest.Env, username, password, landing, shot string) {
 	t.Helper()
-	step(t, ctx, "sign in", chromedp.Navigate(e.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")),
+	step(t, ctx, "open the sign-in page", chromedp.Navigate(e.URL+"/login"))
+	enrollAtSignIn(t, ctx, e, username, password, landing, shot)
+}
+
+// enrollAtSignIn is signInEnrolling on the sign-in page the browser is on
+// (an application sent it there, with the address to return to).
+func enrollAtSignIn(t *testing.T, ctx context.Context, e *apitest.Env, username, password, landing, shot string) {
+	t.Helper()
+	step(t, ctx, "sign in", chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), password), chromedp.Submit(chromedp.ID("password")),
 		chromedp.WaitVisible(chromedp.ID("totp-qr")))

@@ -91,7 +91,13 @@ func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	if _, ok := p.signedIn(r); ok {
-		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+		// Signed in already: on to where the sign-in was asked for (an
+		// application's sign-in, a device's approval), else the accounts.
+		to := localPath(r.URL.Query().Get("next"))
+		if to == "" {
+			to = "/accounts"
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	view := p.view(r, "", "title")
@@ -204,8 +210,24 @@ func (p *Pages) startPageSession(w http.ResponseWriter, r *http.Request, s *sign
 	if to == "" {
 		to = "/accounts"
 	}
+	if strings.HasPrefix(to, "/oauth2/") {
+		// Finishing an application's sign-in sends the browser on to the
+		// application, elsewhere. Browsers hold every redirect that answers a
+		// form to the form page's form-action 'self', and would stop there;
+		// a fresh navigation from this page is not a form's, so it goes on.
+		view := p.view(r, "", "title")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = continueTemplate.Execute(w, struct{ To, Lang, Label string }{to, view.Lang, view.T["continue_to_application"]})
+		return
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+var continueTemplate = template.Must(template.New("continue").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0;url={{.To}}"><title>Gatehouse</title></head>
+<body><p><a href="{{.To}}">{{.Label}}</a></p></body></html>
+`))
 
 // localPath keeps a "next" address only when it is a path of this site:
 // an address elsewhere would make the sign-in page an open redirect.
