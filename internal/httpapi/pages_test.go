@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -45,8 +46,16 @@ func (b *browser) do(t *testing.T, method, path string, form url.Values) (*http.
 			b.cookie = c
 		}
 	}
+	// A page that sends the browser on at once (finishing a sign-in to an
+	// application) is followed like a redirect, as a browser does.
+	if m := metaRefresh.FindStringSubmatch(string(raw)); resp.StatusCode == 200 && m != nil {
+		resp.StatusCode = http.StatusSeeOther
+		resp.Header.Set("Location", html.UnescapeString(m[1]))
+	}
 	return resp, string(raw)
 }
+
+var metaRefresh = regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=([^"]+)">`)
 
 // The sign-in page (docs/portal.md): a form with username and password
 // that leads a person with accounts to a page naming them; administrators
@@ -191,5 +200,28 @@ func TestSignInLeadsWhereThePersonWasGoing(t *testing.T) {
 	resp, _ = b.do(t, "GET", "/accounts", nil)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/accounts/"+lyon {
 		t.Errorf("a person of one account: %d %q, want their account", resp.StatusCode, loc)
+	}
+
+	// Finishing an application's sign-in goes on by a fresh navigation, not
+	// by a redirect answering the form: browsers would hold that redirect,
+	// which ends at the application, to the form's form-action 'self'.
+	form := url.Values{"username": {"viewer@example.com"}, "password": {goodPassword}, "next": {"/oauth2/continue?id=x"}}
+	req, _ := http.NewRequest("POST", e.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	raw, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(raw.Body)
+	raw.Body.Close()
+	if raw.StatusCode != 200 || !strings.Contains(string(body), `<meta http-equiv="refresh" content="0;url=/oauth2/continue?id=x">`) ||
+		!strings.Contains(string(body), `<a href="/oauth2/continue?id=x">Continue to the application</a>`) {
+		t.Errorf("signing in for an application answered %d %s", raw.StatusCode, body)
+	}
+	// Already signed in, the sign-in page sends the person on at once.
+	resp, _ = b.do(t, "GET", "/login?next=%2Foauth2%2Fcontinue%3Fid%3Dx", nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/oauth2/continue?id=x" {
+		t.Errorf("the sign-in page, signed in already: %d %q", resp.StatusCode, loc)
 	}
 }

@@ -43,7 +43,7 @@ var _ op.DeviceAuthorizationStorage = storage{}
 // StoreDeviceAuthorization records a device authorization. Its lifetime
 // runs on the service's clock.
 func (st storage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, _ time.Time, scopes []string) error {
-	c, err := st.s.store.OIDCClient(ctx, clientID)
+	c, err := st.s.client(ctx, clientID)
 	if err != nil {
 		return err
 	}

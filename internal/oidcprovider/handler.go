@@ -55,6 +55,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(Prefix + "device_authorization")),
 		op.WithAccessTokenVerifierOpts(verifiedAlgorithms),
+		op.WithAccessTokenKeySet(tokenKeySet{s}),
 	}
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
@@ -72,7 +73,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
 	mux.Handle("POST "+Prefix+"token", s.withClientSigningAlgorithm(provider))
 	mux.Handle("/", provider)
-	return mux, nil
+	return withClientsSeen(mux), nil
 }
 
 // verifiedAlgorithms are the algorithms the provider's own tokens are
@@ -95,7 +96,7 @@ func (s *Service) withClientSigningAlgorithm(next http.Handler) http.Handler {
 			}
 		}
 		if id != "" {
-			if c, err := s.store.OIDCClient(r.Context(), id); err == nil && c.SigningAlgorithm == gatehouse.SigningRS256 {
+			if c, err := s.client(r.Context(), id); err == nil && c.SigningAlgorithm == gatehouse.SigningRS256 {
 				r = r.WithContext(context.WithValue(r.Context(), signingAlgorithmKey{}, gatehouse.SigningRS256))
 			}
 		}

@@ -82,12 +82,13 @@ func (s *Service) publishedKeys(ctx context.Context) ([]*signingKey, error) {
 // first use, and the next one when the current one has signed for the
 // rotation period.
 func (s *Service) publishedGenerations(ctx context.Context) ([]generation, error) {
-	stored, err := s.store.OIDCSigningKeys(ctx)
+	stored, err := s.signingKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Now()
 	if len(stored) == 0 || !now.Before(stored[0].CreatedAt.Add(s.keyRotation)) {
+		forgetSigningKeys(ctx)
 		if _, err := s.rotate(ctx, stored); err != nil {
 			return nil, err
 		}
@@ -155,6 +156,7 @@ func (s *Service) makeRSAKey(ctx context.Context, current gatehouse.OIDCSigningK
 	if err := s.store.Write(ctx, func(tx Tx) error { return tx.SetOIDCSigningKeyRSA(ctx, current.ID, sealed) }); err != nil {
 		return nil, err
 	}
+	forgetSigningKeys(ctx)
 	stored, err := s.store.OIDCSigningKeys(ctx)
 	if err != nil {
 		return nil, err

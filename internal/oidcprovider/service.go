@@ -27,6 +27,10 @@ type Service struct {
 
 	keyMu sync.Mutex
 	keys  map[string]*signingKey // unsealed, by id
+	// published are the keys the JWKS published when last read, by id, for
+	// verifying (see verify.go); verified the signatures verified.
+	published map[string]*signingKey
+	verified  verifiedTokens
 }
 
 // Options are the provider's settings.

@@ -141,7 +141,7 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 func (st storage) Health(context.Context) error { return nil }
 
 func (st storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := st.s.store.OIDCClient(ctx, id)
+	c, err := st.s.client(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (st storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 }
 
 func (st storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := st.s.store.OIDCClient(ctx, id)
+	c, err := st.s.client(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (st storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 }
 
 func (st storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	c, err := st.s.store.OIDCClient(ctx, req.ClientID)
+	c, err := st.s.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -592,7 +592,7 @@ func (st storage) ClientCredentials(ctx context.Context, id, secret string) (op.
 	if err := st.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
 		return nil, err
 	}
-	c, err := st.s.store.OIDCClient(ctx, id)
+	c, err := st.s.client(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -602,7 +602,7 @@ func (st storage) ClientCredentials(ctx context.Context, id, secret string) (op.
 // ClientCredentialsTokenRequest: a service client's token is for its
 // account; the only scope it may ask for is account:{that account}.
 func (st storage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	c, err := st.s.store.OIDCClient(ctx, id)
+	c, err := st.s.client(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +619,7 @@ func (st storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 // integrator_id (no person, so no level). A client removed, or an account
 // gone, ends them.
 func (s *Service) serviceClaims(ctx context.Context, clientID string) (map[string]any, error) {
-	c, err := s.store.OIDCClient(ctx, clientID)
+	c, err := s.client(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}

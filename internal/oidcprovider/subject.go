@@ -22,8 +22,7 @@ func (s *Service) AccessTokenSubject(ctx context.Context, raw string) (userID, a
 	if raw == "" || len(raw) > 8192 {
 		return "", "", gatehouse.NotFound("access token")
 	}
-	verifier := op.NewAccessTokenVerifier(s.PublicURL(), &op.OpenIDKeySet{Storage: storage{s}}, verifiedAlgorithms)
-	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, verifier)
+	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, s.accessTokenVerifier())
 	if err != nil {
 		return "", "", gatehouse.NotFound("access token")
 	}

@@ -5,6 +5,7 @@ package web
 // and the operators' list of registered applications.
 var applicationTexts = map[string]map[string]string{
 	"en": {
+		"continue_to_application":          "Continue to the application",
 		"connected_apps":                   "Connected applications",
 		"connected_apps_intro":             "The platform's applications you signed in to with Gatehouse and that may still act for you.",
 		"application":                      "Application",
@@ -44,6 +45,7 @@ var applicationTexts = map[string]map[string]string{
 		"audit_oidc_client.deleted":        "removed an application",
 	},
 	"fr": {
+		"continue_to_application":          "Continuer vers l’application",
 		"connected_apps":                   "Applications connectées",
 		"connected_apps_intro":             "Les applications de la plateforme auxquelles vous vous êtes connecté avec Gatehouse et qui peuvent encore agir pour vous.",
 		"application":                      "Application",
