@@ -24,9 +24,16 @@ type OIDCClient struct {
 	// A Device client (a signage player, a monitoring station) is public,
 	// has no redirect URI and signs a person in with the device flow
 	// (RFC 8628): the person approves it at /device.
-	Device    bool
-	CreatedBy string
-	CreatedAt time.Time
+	Device bool
+	// BackchannelLogoutURI, when set, is where the application hears
+	// that a person's sign-in to it ended: the outbox POSTs it a signed
+	// logout token.
+	BackchannelLogoutURI string
+	// PostLogoutRedirectURIs are where /oauth2/end_session may send the
+	// browser back, matched exactly.
+	PostLogoutRedirectURIs []string
+	CreatedBy              string
+	CreatedAt              time.Time
 }
 
 // OIDCAuthRequest is one authorization request, from /oauth2/authorize to

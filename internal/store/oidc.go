@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -50,17 +53,20 @@ func (t *tx) DeleteOIDCSigningKey(ctx context.Context, id string) error {
 	return mapErr(err)
 }
 
-const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device`
+const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device,
+	backchannel_logout_uri, post_logout_redirect_uris`
 
 func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 	var (
-		c         gatehouse.OIDCClient
-		uris      string
-		createdAt int64
-		accountID sql.NullString
+		c                    gatehouse.OIDCClient
+		uris, postLogoutURIs string
+		createdAt            int64
+		accountID            sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device)
+	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device,
+		&c.BackchannelLogoutURI, &postLogoutURIs)
 	c.RedirectURIs, c.CreatedAt, c.AccountID = strings.Fields(uris), fromMicros(createdAt), accountID.String
+	c.PostLogoutRedirectURIs = strings.Fields(postLogoutURIs)
 	return c, err
 }
 
@@ -85,14 +91,14 @@ func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
 }
 
 func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt), c.Service,
-		nullString(c.AccountID), c.Device)
+		nullString(c.AccountID), c.Device, c.BackchannelLogoutURI, strings.Join(c.PostLogoutRedirectURIs, "\n"))
 	return mapErr(err)
 }
 
 // DeleteOIDCClient removes a live client and revokes every token it holds,
-// or ENOTFOUND.
+// or ENOTFOUND. The application is gone: it is told of no logout.
 func (t *tx) DeleteOIDCClient(ctx context.Context, id string, now time.Time) error {
 	if err := t.guarded(ctx, "client", `UPDATE oidc_clients SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL`, id, micros(now)); err != nil {
 		return err
@@ -237,16 +243,93 @@ func (t *tx) UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) 
 		WHERE id = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, id, micros(now))
 }
 
-// RevokeOIDCToken revokes one token (ENOTFOUND when it is unknown).
+// RevokeOIDCToken revokes one access token. The sign-in it came from goes
+// on (its refresh token lives): the application is told of no logout.
 func (t *tx) RevokeOIDCToken(ctx context.Context, id string, now time.Time) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(now))
 	return mapErr(err)
 }
 
-// RevokeOIDCFamily revokes every token descended from one authorization.
+// RevokeOIDCFamily revokes every token descended from one authorization,
+// and queues the application's back-channel logout (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, familyID, micros(now))
-	return mapErr(err)
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+		familyID, micros(now))
+}
+
+// revokeOIDCTokens runs update, an UPDATE of oidc_tokens that revokes the
+// live tokens of a sign-in's end (its WHERE keeps revoked_at IS NULL), and
+// queues in the same transaction, through the outbox, one back-channel
+// logout for each application with a back-channel logout URI and each
+// person whose tokens it revoked. A token revoked already is not revoked
+// again, so a second revocation queues nothing. A service client's tokens
+// have no person: nobody is signed out.
+func (t *tx) revokeOIDCTokens(ctx context.Context, now time.Time, update string, args ...any) error {
+	rows, err := t.q.QueryContext(ctx, update+` RETURNING client_id, user_id`, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	var ended []gatehouse.BackchannelLogout
+	seen := map[gatehouse.BackchannelLogout]bool{}
+	for rows.Next() {
+		var (
+			clientID string
+			userID   sql.NullString
+		)
+		if err := rows.Scan(&clientID, &userID); err != nil {
+			rows.Close()
+			return mapErr(err)
+		}
+		logout := gatehouse.BackchannelLogout{ClientID: clientID, Subject: userID.String}
+		if userID.Valid && !seen[logout] {
+			seen[logout] = true
+			ended = append(ended, logout)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return mapErr(err)
+	}
+	if err := rows.Err(); err != nil || len(ended) == 0 {
+		return mapErr(err)
+	}
+	var clientArgs argList
+	in := make([]string, 0, len(ended))
+	listed := map[string]bool{}
+	for _, e := range ended {
+		if !listed[e.ClientID] {
+			listed[e.ClientID] = true
+			in = append(in, clientArgs.add(e.ClientID))
+		}
+	}
+	uris := map[string]string{}
+	err = t.each(ctx, `SELECT id, backchannel_logout_uri FROM oidc_clients
+		WHERE backchannel_logout_uri <> '' AND deleted_at IS NULL AND id IN (`+strings.Join(in, ", ")+`)`, clientArgs, func(rows *sql.Rows) error {
+		var id, uri string
+		err := rows.Scan(&id, &uri)
+		uris[id] = uri
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range ended {
+		uri := uris[e.ClientID]
+		if uri == "" {
+			continue
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		// The id is the logout token's jti: a repeat delivery carries the
+		// same, so the application can drop it.
+		id := uuid.Must(uuid.NewV7()).String()
+		if err := t.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id, Channel: gatehouse.ChannelBackchannelLogout,
+			To: uri, Body: string(body), CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SessionSecondFactor tells whether a session was opened with a second
@@ -262,20 +345,18 @@ func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool
 
 // RevokeOIDCTokensOf revokes every live token of an identity, of every
 // application: its password changed, its second factor was reset, or its
-// sessions were ended.
+// sessions were ended. Each application is told (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
-	return mapErr(err)
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
 }
 
 // RevokeOIDCAccountTokens revokes the live tokens that carry an account
 // (asked for with the scope account:{id}): the identity's, or everyone's
-// when userID is empty.
+// when userID is empty. Each application is told (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $3
 		WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\' AND ($2 = '' OR user_id = $2)`,
 		"% "+escapeLike("account:"+accountID)+" %", userID, micros(now))
-	return mapErr(err)
 }
 
 // OIDCConnectionsOf lists the live applications holding a live token of
@@ -298,11 +379,10 @@ func (r reader) OIDCConnectionsOf(ctx context.Context, userID string, now time.T
 }
 
 // RevokeOIDCClientTokensOf revokes every live token one application holds
-// for an identity.
+// for an identity, and tells it (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
 		userID, clientID, micros(now))
-	return mapErr(err)
 }
 
 const oidcDeviceCodeColumns = `id, client_id, device_code_hash, user_code, scopes, state, user_id, amr, auth_time, used_at, created_at, expires_at`
