@@ -116,6 +116,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease,
 		OIDCKeyRotation: cfg.OIDCKeyRotation})
+	// Back-channel logouts carry a logout token the OpenID Provider signs
+	// when it sends them.
+	sender.BackchannelLogout = outbox.NewBackchannelLogoutSender(svc.OIDC)
+	worker.Sender = sender
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	workers.Go(func() { worker.Run(workerCtx) })
@@ -190,7 +194,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 }
 
 // senders are the ways out of the outbox: SMTP and an SMS gateway when
-// configured, else files in the data dir.
+// configured, else files in the data dir (Serve adds back-channel logouts,
+// which need the OpenID Provider).
 func senders(cfg Config) (outbox.Channels, error) {
 	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom},
 		SMS: outbox.SMSFileSender{Dir: filepath.Join(cfg.DataDir, "sms")}}
