@@ -14,9 +14,11 @@ type oidcClientJSON struct {
 	RedirectURIs []string `json:"redirect_uris"`
 	Type         string   `json:"type"`
 	// AccountID is a service client's one account.
-	AccountID string    `json:"account_id,omitempty"`
-	Issuer    string    `json:"issuer"`
-	CreatedAt time.Time `json:"created_at"`
+	AccountID              string    `json:"account_id,omitempty"`
+	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	Issuer                 string    `json:"issuer"`
+	CreatedAt              time.Time `json:"created_at"`
 	// ClientSecret is shown once, when a confidential client is made.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
@@ -30,20 +32,25 @@ func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
 	} else if c.Confidential {
 		kind = "confidential"
 	}
-	uris := c.RedirectURIs
+	uris, postLogout := c.RedirectURIs, c.PostLogoutRedirectURIs
 	if uris == nil {
 		uris = []string{}
 	}
+	if postLogout == nil {
+		postLogout = []string{}
+	}
 	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: uris, Type: kind, AccountID: c.AccountID,
-		Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
+		BackchannelLogoutURI: c.BackchannelLogoutURI, PostLogoutRedirectURIs: postLogout, Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name         string   `json:"name"`
-		RedirectURIs []string `json:"redirect_uris"`
-		Type         string   `json:"type"`
-		AccountID    string   `json:"account_id"`
+		Name                   string   `json:"name"`
+		RedirectURIs           []string `json:"redirect_uris"`
+		Type                   string   `json:"type"`
+		AccountID              string   `json:"account_id"`
+		BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
+		PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -58,7 +65,8 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
-		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID})
+		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID,
+		BackchannelLogoutURI: in.BackchannelLogoutURI, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -37,6 +37,8 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
 			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
 		DefaultLogoutRedirectURI: "/",
+		// Logout tokens name the person, never one sign-in (no sid).
+		BackChannelLogoutSupported: true, BackChannelLogoutSessionSupported: false,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{Lifetime: DeviceCodeLifetime, PollInterval: DevicePollInterval,
 			UserFormPath: DevicePath, UserCode: op.UserCodeBase20}}
 	// The codes are random and looked up by their hash: this key need not
