@@ -131,7 +131,10 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 			}
 			now := s.Now()
 			if err := s.store.Write(ctx, func(tx Tx) error {
-				return tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, req.Scopes, amr, now)
+				if err := tx.FinishOIDCAuthRequest(ctx, req.ID, caller.Principal.UserID, req.Scopes, amr, now); err != nil {
+					return err
+				}
+				return tx.InsertAuditEvent(ctx, s.Audit(caller, now, accountOf(req.Scopes), "oidc.signed_in", "oidc_client", req.ClientID))
 			}); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return
@@ -153,4 +156,15 @@ func (s *Service) Mount(handle func(pattern string, h http.Handler), signedIn Si
 	handle(Prefix, h)
 	handle(DevicePath, h)
 	return nil
+}
+
+// accountOf is the account a request's scopes ask for (account:{id}), or
+// "": the audit log of that account records the sign-in.
+func accountOf(scopes []string) string {
+	for _, scope := range scopes {
+		if strings.HasPrefix(scope, ScopeAccountPrefix) {
+			return strings.TrimPrefix(scope, ScopeAccountPrefix)
+		}
+	}
+	return ""
 }

@@ -201,6 +201,20 @@ func (s *Service) DeleteClient(ctx context.Context, c gatehouse.Caller, id strin
 	})
 }
 
+// ClientNames names the live applications by client id, for the audit log
+// that records sign-ins to them: an application's name is no secret.
+func (s *Service) ClientNames(ctx context.Context) (map[string]string, error) {
+	clients, err := s.store.OIDCClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(clients))
+	for _, c := range clients {
+		names[c.ID] = c.Name
+	}
+	return names, nil
+}
+
 // MyConnections lists the applications the caller is signed in to (those
 // holding a live token of theirs), with when they last signed in to each.
 func (s *Service) MyConnections(ctx context.Context, c gatehouse.Caller) ([]gatehouse.OIDCConnection, error) {

@@ -23,6 +23,10 @@ var applicationTexts = map[string]map[string]string{
 		"redirect_uris":                  "Redirect URIs",
 		"no_applications":                "No applications registered.",
 		"audit_oidc_client.disconnected": "disconnected an application",
+		"audit_oidc_client.created":      "registered an application",
+		"audit_oidc_client.deleted":      "removed an application",
+		"audit_oidc.signed_in":           "signed in to an application",
+		"audit_cat_oidc":                 "Applications",
 	},
 	"fr": {
 		"connected_apps":                 "Applications connectées",
@@ -43,5 +47,9 @@ var applicationTexts = map[string]map[string]string{
 		"redirect_uris":                  "URI de redirection",
 		"no_applications":                "Aucune application enregistrée.",
 		"audit_oidc_client.disconnected": "a déconnecté une application",
+		"audit_oidc_client.created":      "a enregistré une application",
+		"audit_oidc_client.deleted":      "a retiré une application",
+		"audit_oidc.signed_in":           "s'est connecté à une application",
+		"audit_cat_oidc":                 "Applications",
 	},
 }
