@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -85,9 +86,9 @@ func TestAuditEventsBetweenTimes(t *testing.T) {
 	}
 }
 
-// A person's sign-in to one of the platform's applications reads in the
-// audit log of the account the application got, as a sentence naming the
-// application.
+// A person's sign-in to one of the platform's applications, and their
+// sign-out, read in the audit log of the account the application got, as
+// sentences naming the application.
 func TestAuditLogNamesApplicationSignIns(t *testing.T) {
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
@@ -107,14 +108,16 @@ func TestAuditLogNamesApplicationSignIns(t *testing.T) {
 	pkce := oauth2.GenerateVerifier()
 	ann := &browser{e: e}
 	back := signInThroughGatehouse(t, ann, config.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), "ann@example.com")
-	if _, err := config.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce)); err != nil {
+	token, err := config.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+	if err != nil {
 		t.Fatal(err)
 	}
+	ann.do(t, "GET", "/oauth2/end_session?"+url.Values{"id_token_hint": {token.Extra("id_token").(string)}}.Encode(), nil)
 
 	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "boss@example.com")}}
 	_, body := page.do(t, "GET", "/accounts/"+site+"/audit?action=oidc.", nil)
 	for _, want := range []string{html.EscapeString("s'est connecté à une application") + ": <strong>Video wall</strong>",
-		`<option value="oidc." selected>Applications</option>`} {
+		html.EscapeString("s'est déconnecté d'une application") + ": <strong>Video wall</strong>", `<option value="oidc." selected>Applications</option>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the audit page lacks %q:\n%s", want, body[strings.Index(body, "<table"):])
 		}

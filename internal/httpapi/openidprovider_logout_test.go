@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -227,4 +228,165 @@ func payload(t *testing.T, raw string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// An application signs a person out at /oauth2/end_session with the ID
+// token it holds: the browser goes back to the post-logout redirect URI it
+// registered, with its state; the portal session in that browser is over;
+// the application's refresh token fails and it hears of it by back
+// channel, while another application the person signed in to keeps its
+// tokens. The post-logout redirect URI is matched exactly; without one the
+// browser lands on the sign-in page; without an ID token nothing ends.
+// The audit log of the account records the sign-ins and the sign-out.
+func TestOpenIDProviderSignOut(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.Start(t, b)
+			in := e.CreateAccount(t, "integrator", "Acme", "")
+			lyon := e.CreateAccount(t, "client", "Lyon Store", in)
+			ann := addActive(t, e, lyon, "ann@example.com", "client_user", nil).String("user_id")
+
+			for _, bad := range []map[string]any{
+				{"name": "Wall", "type": "public", "redirect_uris": []string{"https://app.example.com/callback"}, "post_logout_redirect_uris": []string{"http://app.example.com/bye"}},
+				{"name": "Wall", "type": "public", "redirect_uris": []string{"https://app.example.com/callback"}, "post_logout_redirect_uris": []string{"https://app.example.com/bye#now"}},
+				{"name": "Player", "type": "device", "post_logout_redirect_uris": []string{"https://app.example.com/bye"}},
+			} {
+				if r := e.Do(t, "POST", "/api/v1/oidc-clients", op, bad); r.Status != 400 || r.Field() != "post_logout_redirect_uris" {
+					t.Errorf("%v: %d %s", bad, r.Status, r.Raw)
+				}
+			}
+			rec := newLogoutReceiver(t)
+			created := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Video wall", "type": "public",
+				"redirect_uris": []string{"https://app.example.com/callback"}, "post_logout_redirect_uris": []string{"https://app.example.com/signed-out"},
+				"backchannel_logout_uri": rec.URL + "/backchannel"})
+			clientID := created.String("client_id")
+			if got, _ := created.Body["post_logout_redirect_uris"].([]any); len(got) != 1 || got[0] != "https://app.example.com/signed-out" {
+				t.Errorf("the client made: %s", created.Raw)
+			}
+			other := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Reports", "type": "public",
+				"redirect_uris": []string{"https://reports.example.com/callback"}})
+			ctx := relyingParty(t, e)
+			provider, err := oidc.NewProvider(ctx, issuer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall := oauth2.Config{ClientID: clientID, Endpoint: provider.Endpoint(), RedirectURL: "https://app.example.com/callback",
+				Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess, "account:" + lyon}}
+			reports := oauth2.Config{ClientID: other.String("client_id"), Endpoint: provider.Endpoint(), RedirectURL: "https://reports.example.com/callback",
+				Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}}
+			signIn := func(person *browser, config oauth2.Config) *oauth2.Token {
+				t.Helper()
+				pkce := oauth2.GenerateVerifier()
+				back := signInThroughGatehouse(t, person, config.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), "ann@example.com")
+				token, err := config.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+				if err != nil {
+					t.Fatalf("exchange: %v (%s)", err, back)
+				}
+				if _, err := provider.Verifier(&oidc.Config{ClientID: config.ClientID}).Verify(ctx, token.Extra("id_token").(string)); err != nil {
+					t.Fatal(err)
+				}
+				return token
+			}
+			refreshes := func(config oauth2.Config, token *oauth2.Token) bool {
+				t.Helper()
+				_, err := config.TokenSource(ctx, &oauth2.Token{RefreshToken: token.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+				return err == nil
+			}
+			signedIn := func(person *browser) bool {
+				t.Helper()
+				// One account: /accounts leads to it; signed out, to /login.
+				resp, _ := person.do(t, "GET", "/accounts", nil)
+				loc := resp.Header.Get("Location")
+				if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/accounts/") && !strings.HasPrefix(loc, "/login") {
+					t.Fatalf("/accounts answered %d %q", resp.StatusCode, loc)
+				}
+				return strings.HasPrefix(loc, "/accounts/")
+			}
+			endSession := func(person *browser, query url.Values) *http.Response {
+				t.Helper()
+				resp, _ := person.do(t, "GET", "/oauth2/end_session?"+query.Encode(), nil)
+				return resp
+			}
+
+			person := &browser{e: e}
+			token := signIn(person, wall)
+			kept := signIn(person, reports)
+			idToken := token.Extra("id_token").(string)
+			rec.deliver(t, e)
+
+			// A post-logout redirect URI not registered exactly: nothing ends.
+			resp := endSession(person, url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {"https://app.example.com/signed-out/"}, "state": {"x"}})
+			if resp.StatusCode/100 == 3 || !signedIn(person) || !refreshes(wall, token) {
+				t.Fatalf("an unregistered post-logout redirect URI: %d %q, and something ended", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			token = signIn(person, wall) // the refresh above rotated it
+			idToken = token.Extra("id_token").(string)
+
+			// A native application on this machine: its post-logout redirect
+			// URI is matched exactly, port included.
+			desk := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Desk", "type": "public",
+				"redirect_uris": []string{"http://127.0.0.1:4000/callback"}, "post_logout_redirect_uris": []string{"http://127.0.0.1:4000/signed-out"}})
+			deskConfig := oauth2.Config{ClientID: desk.String("client_id"), Endpoint: provider.Endpoint(), RedirectURL: "http://127.0.0.1:4000/callback",
+				Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}}
+			deskToken := signIn(person, deskConfig)
+			resp = endSession(person, url.Values{"id_token_hint": {deskToken.Extra("id_token").(string)},
+				"post_logout_redirect_uri": {"http://127.0.0.1:5000/signed-out"}})
+			if resp.StatusCode/100 == 3 || !signedIn(person) || !refreshes(deskConfig, deskToken) {
+				t.Fatalf("another port on this machine: %d %q, and something ended", resp.StatusCode, resp.Header.Get("Location"))
+			}
+
+			// Without an ID token, nothing ends: the browser goes to the sign-in page.
+			resp = endSession(person, url.Values{"state": {"x"}})
+			if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != 302 || loc.Path != "/login" || !signedIn(person) || !refreshes(wall, token) {
+				t.Fatalf("end_session without an ID token: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			token = signIn(person, wall)
+			idToken = token.Extra("id_token").(string)
+			rec.deliver(t, e)
+
+			resp = endSession(person, url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {"https://app.example.com/signed-out"}, "state": {"state-9"}})
+			back, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != 302 || back.Host != "app.example.com" || back.Path != "/signed-out" || back.Query().Get("state") != "state-9" {
+				t.Fatalf("end_session sent the browser to %d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if signedIn(person) {
+				t.Errorf("the portal session still signs in after end_session")
+			}
+			if refreshes(wall, token) {
+				t.Errorf("the application's refresh token still works after end_session")
+			}
+			if !refreshes(reports, kept) {
+				t.Errorf("another application's refresh token ended with the sign-out")
+			}
+			if got := rec.deliver(t, e); len(got) != 1 {
+				t.Errorf("the application signing out got %d logout tokens by back channel, want 1", len(got))
+			} else {
+				checkLogoutToken(t, ctx, provider, got[0], clientID, ann)
+			}
+
+			// Signed in again in another browser; the application signs her
+			// out without a post-logout redirect URI: the sign-in page.
+			again := &browser{e: e}
+			token = signIn(again, wall)
+			resp = endSession(again, url.Values{"id_token_hint": {token.Extra("id_token").(string)}})
+			if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != 302 || loc.Host != "" || loc.Path != "/login" {
+				t.Errorf("end_session without a post-logout redirect URI: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if signedIn(again) || refreshes(wall, token) {
+				t.Errorf("the second sign-out ended nothing")
+			}
+
+			// The account's audit log: each sign-in to the wall, and each
+			// sign-out of it, by Ann, naming the application.
+			counts := map[string]int{}
+			for _, ev := range e.Must(t, 200, "GET", "/api/v1/accounts/"+lyon+"/audit-events?limit=500", op, nil).Items() {
+				if ev["target_id"] == clientID && ev["actor_id"] == ann && ev["target_type"] == "oidc_client" {
+					counts[ev["action"].(string)]++
+				}
+			}
+			if counts["oidc.signed_in"] != 4 || counts["oidc.signed_out"] != 2 {
+				t.Errorf("the account's audit log of the wall: %v, want 4 sign-ins and 2 sign-outs", counts)
+			}
+		})
+	}
 }

@@ -29,14 +29,16 @@ const (
 type SignedIn func(r *http.Request) (gatehouse.Caller, bool)
 
 // Handler serves discovery, the JWKS, /oauth2/authorize, /oauth2/token,
-// /oauth2/userinfo, /oauth2/introspect, /oauth2/revoke and the page that
-// finishes an authorization after the portal's sign-in.
+// /oauth2/userinfo, /oauth2/introspect, /oauth2/revoke, /oauth2/end_session
+// and the page that finishes an authorization after the portal's sign-in.
 func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
 		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeChooseAccount, ScopeAccountPrefix + "{id}"},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
 			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
-		DefaultLogoutRedirectURI: "/",
+		// Signed out without a post_logout_redirect_uri, the browser lands
+		// on the portal's sign-in page.
+		DefaultLogoutRedirectURI: "/login",
 		// Logout tokens name the person, never one sign-in (no sid).
 		BackChannelLogoutSupported: true, BackChannelLogoutSessionSupported: false,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{Lifetime: DeviceCodeLifetime, PollInterval: DevicePollInterval,
@@ -51,7 +53,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(Prefix + "userinfo")),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(Prefix + "introspect")),
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(Prefix + "revoke")),
-		op.WithCustomEndSessionEndpoint(op.NewEndpoint(Prefix + "end_session")),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint(EndSessionPath)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(Prefix + "device_authorization")),
 	}
@@ -69,6 +71,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	device := s.deviceHandler(signedIn)
 	mux.Handle("GET "+DevicePath, device)
 	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
+	mux.Handle(EndSessionPath, endSession(provider, signedIn))
 	mux.Handle("/", provider)
 	return mux, nil
 }

@@ -71,7 +71,12 @@ type Tx interface {
 	InsertOIDCToken(ctx context.Context, t gatehouse.OIDCToken) error
 	// UseOIDCRefreshToken marks a live, unused refresh token used.
 	UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error
+	// RevokeOIDCToken revokes one access token.
 	RevokeOIDCToken(ctx context.Context, id string, now time.Time) error
+	// RevokeOIDCFamily revokes every token of one sign-in. This and the
+	// other revocations of a sign-in's end queue, in the transaction, a
+	// back-channel logout to each application with a back-channel logout
+	// URI, for each person whose live tokens they revoked.
 	RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeOIDCClientTokensOf revokes the tokens one application holds for
 	// an identity.
@@ -84,6 +89,8 @@ type Tx interface {
 	// gives tokens once.
 	UseOIDCDeviceCode(ctx context.Context, id string, now time.Time) error
 	RecordOIDCDeviceCodeFailure(ctx context.Context, subjects []string, now time.Time) error
+	// RevokeSession ends a portal session (ENOTFOUND when it is over).
+	RevokeSession(ctx context.Context, id string, now time.Time) error
 }
 
 // Store is the store as the provider sees it.
