@@ -126,8 +126,18 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
 	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
-	// Deleted accounts whose 30 days are over go for good, hourly.
-	workers.Go(func() { svc.Accounts.RunPurges(workerCtx, time.Hour) })
+	// Deleted accounts whose 30 days are over go for good, hourly, as do
+	// the OpenID Provider's requests, device codes and tokens that are over.
+	workers.Go(func() {
+		svc.RunPurges(workerCtx, time.Hour, func(res service.PurgeResult, err error) {
+			if err != nil {
+				log.Warn("purging", slog.String("error", err.Error()))
+				return
+			}
+			log.Info("purged", slog.Int("accounts", res.Accounts), slog.Int("oidc_auth_requests", res.OIDC.AuthRequests),
+				slog.Int("oidc_device_codes", res.OIDC.DeviceCodes), slog.Int("oidc_tokens", res.OIDC.Tokens))
+		})
+	})
 	// Memberships and grants that ended by themselves give nothing from
 	// their end on; every node also removes them for good, and the guarded
 	// deletes let several do it at once.

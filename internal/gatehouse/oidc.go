@@ -128,3 +128,8 @@ const (
 	DeviceCodeApproved = "approved"
 	DeviceCodeDenied   = "denied"
 )
+
+// OIDCPurged counts the rows one purge of the OpenID Provider removed.
+type OIDCPurged struct {
+	AuthRequests, DeviceCodes, Tokens int
+}

@@ -215,6 +215,18 @@ func (s *Service) ClientNames(ctx context.Context) (map[string]string, error) {
 	return names, nil
 }
 
+// PurgeExpired deletes the authorization requests, device codes and tokens
+// that are over (see store.PurgeOIDC). Several nodes may run it at once.
+func (s *Service) PurgeExpired(ctx context.Context) (gatehouse.OIDCPurged, error) {
+	var purged gatehouse.OIDCPurged
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		purged, err = tx.PurgeOIDC(ctx, s.Now())
+		return err
+	})
+	return purged, err
+}
+
 // MyConnections lists the applications the caller is signed in to (those
 // holding a live token of theirs), with when they last signed in to each.
 func (s *Service) MyConnections(ctx context.Context, c gatehouse.Caller) ([]gatehouse.OIDCConnection, error) {

@@ -91,6 +91,9 @@ type Tx interface {
 	RecordOIDCDeviceCodeFailure(ctx context.Context, subjects []string, now time.Time) error
 	// RevokeSession ends a portal session (ENOTFOUND when it is over).
 	RevokeSession(ctx context.Context, id string, now time.Time) error
+	// PurgeOIDC deletes the authorization requests, device codes and
+	// tokens expired for over a day, and the revoked tokens that expired.
+	PurgeOIDC(ctx context.Context, now time.Time) (gatehouse.OIDCPurged, error)
 }
 
 // Store is the store as the provider sees it.

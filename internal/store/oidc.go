@@ -137,12 +137,9 @@ func (r reader) OIDCAuthRequest(ctx context.Context, id string, now time.Time) (
 	return a, mapErr(err)
 }
 
-// InsertOIDCAuthRequest stores a new authorization request, and forgets
-// those that expired before now.
+// InsertOIDCAuthRequest stores a new authorization request (PurgeOIDC
+// forgets it a day after it expired).
 func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequest) error {
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE expires_at < $1`, micros(a.CreatedAt)); err != nil {
-		return mapErr(err)
-	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
 		response_mode, code_challenge, code_challenge_method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, a.ClientID, a.RedirectURI, strings.Join(a.Scopes, " "), a.State, a.Nonce, a.ResponseType, a.ResponseMode,
@@ -183,8 +180,8 @@ func (t *tx) UseOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time
 }
 
 // DeleteOIDCAuthRequest forgets a request whose code was never issued; one
-// whose code was used stays until it expires, so that a second use of the
-// code is recognised.
+// whose code was used stays until the purge, a day after it expired, so
+// that a second use of the code is recognised.
 func (t *tx) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id = $1 AND code_used_at IS NULL`, id)
 	return mapErr(err)
@@ -403,12 +400,9 @@ func scanOIDCDeviceCode(row scanner) (gatehouse.OIDCDeviceCode, error) {
 	return d, err
 }
 
-// InsertOIDCDeviceCode stores a new device authorization, and forgets
-// those that expired over a day before.
+// InsertOIDCDeviceCode stores a new device authorization (PurgeOIDC
+// forgets it a day after it expired).
 func (t *tx) InsertOIDCDeviceCode(ctx context.Context, d gatehouse.OIDCDeviceCode) error {
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_device_codes WHERE expires_at < $1`, micros(d.CreatedAt.Add(-24*time.Hour))); err != nil {
-		return mapErr(err)
-	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_device_codes (id, client_id, device_code_hash, user_code, scopes, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.ID, d.ClientID, d.DeviceCodeHash, d.UserCode, strings.Join(d.Scopes, " "),
 		micros(d.CreatedAt), micros(d.ExpiresAt))
@@ -471,4 +465,34 @@ func (r reader) OIDCDeviceCodeFailures(ctx context.Context, subject string, sinc
 	var n int
 	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_device_code_failures WHERE subject = $1 AND at > $2`, subject, micros(since)).Scan(&n)
 	return n, mapErr(err)
+}
+
+// OIDCRowsKept is how long the OpenID Provider keeps an authorization
+// request, a device code or a token after it expired: a code or a refresh
+// token presented again within it is still recognised as used.
+const OIDCRowsKept = 24 * time.Hour
+
+// PurgeOIDC deletes what the OpenID Provider needs no more at now: the
+// authorization requests, device codes and tokens expired for over
+// OIDCRowsKept, and the revoked tokens that expired.
+func (t *tx) PurgeOIDC(ctx context.Context, now time.Time) (gatehouse.OIDCPurged, error) {
+	var purged gatehouse.OIDCPurged
+	before := micros(now.Add(-OIDCRowsKept))
+	for _, st := range []struct {
+		n     *int
+		query string
+		args  []any
+	}{
+		{&purged.AuthRequests, `DELETE FROM oidc_auth_requests WHERE expires_at < $1`, []any{before}},
+		{&purged.DeviceCodes, `DELETE FROM oidc_device_codes WHERE expires_at < $1`, []any{before}},
+		{&purged.Tokens, `DELETE FROM oidc_tokens WHERE expires_at < $2 AND (expires_at < $1 OR revoked_at IS NOT NULL)`, []any{before, micros(now)}},
+	} {
+		res, err := t.q.ExecContext(ctx, st.query, st.args...)
+		if err != nil {
+			return purged, mapErr(err)
+		}
+		n, _ := res.RowsAffected()
+		*st.n = int(n)
+	}
+	return purged, nil
 }

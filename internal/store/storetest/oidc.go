@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,9 +13,10 @@ import (
 )
 
 // runOIDC holds the store to the OpenID Provider's contract: the
-// back-channel logouts its revocations queue.
+// back-channel logouts its revocations queue, and its purge.
 func runOIDC(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OIDCRevocationsQueueBackchannelLogouts", func(t *testing.T) { testOIDCBackchannelLogouts(t, open(t)) })
+	t.Run("OIDCPurgeKeepsWhatLives", func(t *testing.T) { testOIDCPurge(t, open(t)) })
 }
 
 func oidcClient(t testing.TB, s *store.DB, name, logoutURI string) gatehouse.OIDCClient {
@@ -166,5 +168,103 @@ func testOIDCBackchannelLogouts(t *testing.T, s *store.DB) {
 	got, err := s.OIDCClient(ctx, wall.ID)
 	if err != nil || got.BackchannelLogoutURI != wall.BackchannelLogoutURI || !slices.Equal(got.PostLogoutRedirectURIs, wall.PostLogoutRedirectURIs) {
 		t.Errorf("the client read back: %+v %v", got, err)
+	}
+}
+
+// The purge deletes the authorization requests, device codes and tokens
+// expired for over a day, and revoked tokens once expired; what lives, or
+// expired within the day (a code or a refresh token presented again is
+// still known as used), stays.
+func testOIDCPurge(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	in := integrator("Acme")
+	lyon := client(in.ID, "Lyon")
+	insertAccounts(t, s, in, lyon)
+	ann := member(t, s, lyon, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+	wall := oidcClient(t, s, "Video wall", "")
+	now := t0.Add(90 * 24 * time.Hour)
+
+	requests := map[string]time.Time{"long expired": now.Add(-25 * time.Hour), "expired within the day": now.Add(-time.Hour),
+		"live": now.Add(5 * time.Minute)}
+	requestIDs := map[string]string{}
+	codes := map[string]time.Time{"long expired": now.Add(-48 * time.Hour), "expired within the day": now.Add(-23 * time.Hour),
+		"live": now.Add(5 * time.Minute)}
+	codeHashes := map[string][]byte{}
+	type token struct {
+		expires time.Time
+		revoked bool
+	}
+	tokens := map[string]token{"long expired": {now.Add(-25 * time.Hour), false}, "expired within the day": {now.Add(-time.Hour), false},
+		"revoked and expired": {now.Add(-time.Minute), true}, "revoked, not expired": {now.Add(time.Hour), true},
+		"live": {now.Add(time.Hour), false}}
+	tokenIDs := map[string]string{}
+	write(t, s, func(tx *store.WriteTx) error {
+		for what, expires := range requests {
+			requestIDs[what] = newID()
+			if err := tx.InsertOIDCAuthRequest(ctx, gatehouse.OIDCAuthRequest{ID: requestIDs[what], ClientID: wall.ID,
+				RedirectURI: "https://app.example.com/callback", Scopes: []string{"openid"}, ResponseType: "code",
+				CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}); err != nil {
+				return err
+			}
+		}
+		for what, expires := range codes {
+			codeHashes[what] = []byte(newID())
+			if err := tx.InsertOIDCDeviceCode(ctx, gatehouse.OIDCDeviceCode{ID: newID(), ClientID: wall.ID, DeviceCodeHash: codeHashes[what],
+				UserCode: strings.ToUpper(newID()[27:]), Scopes: []string{"openid"}, CreatedAt: expires.Add(-10 * time.Minute), ExpiresAt: expires}); err != nil {
+				return err
+			}
+		}
+		for what, tok := range tokens {
+			tokenIDs[what] = newID()
+			if err := tx.InsertOIDCToken(ctx, gatehouse.OIDCToken{ID: tokenIDs[what], Kind: gatehouse.OIDCRefreshToken, FamilyID: newID(),
+				ClientID: wall.ID, UserID: ann.ID, Hash: []byte(newID()), Scopes: []string{"openid"}, AuthTime: t0, CreatedAt: t0,
+				ExpiresAt: tok.expires}); err != nil {
+				return err
+			}
+			if tok.revoked {
+				if err := tx.RevokeOIDCToken(ctx, tokenIDs[what], now.Add(-2*time.Hour)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+
+	var purged gatehouse.OIDCPurged
+	write(t, s, func(tx *store.WriteTx) error {
+		var err error
+		purged, err = tx.PurgeOIDC(ctx, now)
+		return err
+	})
+	if want := (gatehouse.OIDCPurged{AuthRequests: 1, DeviceCodes: 1, Tokens: 2}); purged != want {
+		t.Errorf("purged %+v, want %+v", purged, want)
+	}
+	for what := range requests {
+		_, err := s.OIDCAuthRequest(ctx, requestIDs[what], t0) // read as if before it expired
+		if kept := err == nil; kept != (what != "long expired") {
+			t.Errorf("the authorization request %s: kept %v (%v)", what, kept, err)
+		}
+	}
+	for what := range codes {
+		_, err := s.OIDCDeviceCode(ctx, codeHashes[what])
+		if kept := err == nil; kept != (what != "long expired") {
+			t.Errorf("the device code %s: kept %v (%v)", what, kept, err)
+		}
+	}
+	for what := range tokens {
+		_, err := s.OIDCToken(ctx, tokenIDs[what])
+		gone := what == "long expired" || what == "revoked and expired"
+		if kept := err == nil; kept == gone {
+			t.Errorf("the token %s: kept %v (%v)", what, kept, err)
+		}
+	}
+	// Nothing more to purge.
+	write(t, s, func(tx *store.WriteTx) error {
+		var err error
+		purged, err = tx.PurgeOIDC(ctx, now)
+		return err
+	})
+	if purged != (gatehouse.OIDCPurged{}) {
+		t.Errorf("a second purge removed %+v", purged)
 	}
 }
