@@ -151,18 +151,3 @@ func (s *Service) PurgeDeletedAccounts(ctx context.Context) (int, error) {
 	}
 	return purged, nil
 }
-
-// RunPurges purges due accounts now and then every interval, until ctx
-// ends.
-func (s *Service) RunPurges(ctx context.Context, every time.Duration) {
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		_, _ = s.PurgeDeletedAccounts(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}

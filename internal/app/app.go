@@ -116,14 +116,28 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease,
 		OIDCKeyRotation: cfg.OIDCKeyRotation})
+	// Back-channel logouts carry a logout token the OpenID Provider signs
+	// when it sends them.
+	sender.BackchannelLogout = outbox.NewBackchannelLogoutSender(svc.OIDC)
+	worker.Sender = sender
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	workers.Go(func() { worker.Run(workerCtx) })
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
 	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
-	// Deleted accounts whose 30 days are over go for good, hourly.
-	workers.Go(func() { svc.Accounts.RunPurges(workerCtx, time.Hour) })
+	// Deleted accounts whose 30 days are over go for good, hourly, as do
+	// the OpenID Provider's requests, device codes and tokens that are over.
+	workers.Go(func() {
+		svc.RunPurges(workerCtx, time.Hour, func(res service.PurgeResult, err error) {
+			if err != nil {
+				log.Warn("purging", slog.String("error", err.Error()))
+				return
+			}
+			log.Info("purged", slog.Int("accounts", res.Accounts), slog.Int("oidc_auth_requests", res.OIDC.AuthRequests),
+				slog.Int("oidc_device_codes", res.OIDC.DeviceCodes), slog.Int("oidc_tokens", res.OIDC.Tokens))
+		})
+	})
 	// Memberships and grants that ended by themselves give nothing from
 	// their end on; every node also removes them for good, and the guarded
 	// deletes let several do it at once.
@@ -190,7 +204,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 }
 
 // senders are the ways out of the outbox: SMTP and an SMS gateway when
-// configured, else files in the data dir.
+// configured, else files in the data dir (Serve adds back-channel logouts,
+// which need the OpenID Provider).
 func senders(cfg Config) (outbox.Channels, error) {
 	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), From: cfg.MailFrom},
 		SMS: outbox.SMSFileSender{Dir: filepath.Join(cfg.DataDir, "sms")}}

@@ -33,8 +33,15 @@ type OIDCClient struct {
 	// integrator's application signs people in to that integrator's
 	// accounts alone, after they consent.
 	OwnerAccountID string
-	CreatedBy      string
-	CreatedAt      time.Time
+	// BackchannelLogoutURI, when set, is where the application hears
+	// that a person's sign-in to it ended: the outbox POSTs it a signed
+	// logout token.
+	BackchannelLogoutURI string
+	// PostLogoutRedirectURIs are where /oauth2/end_session may send the
+	// browser back, matched exactly.
+	PostLogoutRedirectURIs []string
+	CreatedBy              string
+	CreatedAt              time.Time
 }
 
 // Signing algorithms of the OpenID Provider's tokens.
@@ -149,3 +156,8 @@ const (
 	DeviceCodeApproved = "approved"
 	DeviceCodeDenied   = "denied"
 )
+
+// OIDCPurged counts the rows one purge of the OpenID Provider removed.
+type OIDCPurged struct {
+	AuthRequests, DeviceCodes, Tokens int
+}

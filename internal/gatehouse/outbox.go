@@ -10,8 +10,10 @@ import (
 // and receivers can drop the duplicate.
 type Message struct {
 	ID string
-	// Channel is ChannelEmail (To is an address) or ChannelSMS (To is an
-	// E.164 number, Body the text; R-N2).
+	// Channel is ChannelEmail (To is an address), ChannelSMS (To is an
+	// E.164 number, Body the text; R-N2) or ChannelBackchannelLogout (To is
+	// an application's back-channel logout URI, Body a BackchannelLogout
+	// in JSON, MessageID the logout token's jti).
 	Channel   string
 	MessageID string
 	To        string
@@ -23,9 +25,19 @@ type Message struct {
 
 // Outbox channels.
 const (
-	ChannelEmail = "email"
-	ChannelSMS   = "sms"
+	ChannelEmail             = "email"
+	ChannelSMS               = "sms"
+	ChannelBackchannelLogout = "backchannel_logout"
 )
+
+// BackchannelLogout is the body of a ChannelBackchannelLogout message: the
+// application to tell, and the person whose sign-in to it ended. The
+// worker has a logout token signed for it when it sends (OpenID Connect
+// Back-Channel Logout 1.0).
+type BackchannelLogout struct {
+	ClientID string `json:"client_id"`
+	Subject  string `json:"sub"`
+}
 
 // Outbox is the delivery side of the outbox, used by the mail worker.
 type Outbox interface {

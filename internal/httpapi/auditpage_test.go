@@ -3,9 +3,13 @@ package httpapi_test
 import (
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 )
 
 // The audit log reads as sentences in the reader's language, with names
@@ -78,5 +82,46 @@ func TestAuditEventsBetweenTimes(t *testing.T) {
 	}
 	if r := e.Do(t, "GET", path+"?since=yesterday", op, nil); r.Status != 400 || r.Field() != "since" {
 		t.Errorf("a since that is not a time: %d %s", r.Status, r.Raw)
+	}
+}
+
+// A person's sign-in to one of the platform's applications, and their
+// sign-out, read in the audit log of the account the application got, as
+// sentences naming the application.
+func TestAuditLogNamesApplicationSignIns(t *testing.T) {
+	e := sqliteEnv(t)
+	in := e.CreateAccount(t, "integrator", "Acme", "")
+	site := e.CreateAccount(t, "client", "Lyon Store", in)
+	boss := addActive(t, e, site, "boss@example.com", "client_admin", nil).String("user_id")
+	e.Must(t, 200, "PATCH", "/api/v1/users/"+boss, op, map[string]string{"language": "fr"})
+	addActive(t, e, site, "ann@example.com", "client_user", nil)
+	app := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Video wall", "type": "public",
+		"redirect_uris": []string{"https://app.example.com/callback"}})
+	ctx := relyingParty(t, e)
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := oauth2.Config{ClientID: app.String("client_id"), Endpoint: provider.Endpoint(), RedirectURL: "https://app.example.com/callback",
+		Scopes: []string{oidc.ScopeOpenID, "account:" + site}}
+	pkce := oauth2.GenerateVerifier()
+	ann := &browser{e: e}
+	back := signInThroughGatehouse(t, ann, config.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), "ann@example.com")
+	token, err := config.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(pkce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann.do(t, "GET", "/oauth2/end_session?"+url.Values{"id_token_hint": {token.Extra("id_token").(string)}}.Encode(), nil)
+
+	page := &browser{e: e, cookie: &http.Cookie{Name: "gatehouse_session", Value: adminSession(t, e, "boss@example.com")}}
+	_, body := page.do(t, "GET", "/accounts/"+site+"/audit?action=oidc.", nil)
+	for _, want := range []string{"s’est connecté à une application" + ": <strong>Video wall</strong>",
+		"s’est déconnecté d’une application" + ": <strong>Video wall</strong>", `<option value="oidc." selected>Applications</option>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the audit page lacks %q:\n%s", want, body[strings.Index(body, "<table"):])
+		}
+	}
+	if strings.Contains(body, "oidc.signed_in") || strings.Contains(body, "a ajouté un utilisateur") {
+		t.Errorf("the page shows an action code, or more than the applications:\n%.3000s", body)
 	}
 }

@@ -16,10 +16,12 @@ type oidcClientJSON struct {
 	// AccountID is a service client's one account.
 	AccountID string `json:"account_id,omitempty"`
 	// OwnerAccountID is the integrator whose administrators registered it.
-	OwnerAccountID   string    `json:"owner_account_id,omitempty"`
-	SigningAlgorithm string    `json:"id_token_signed_response_alg"`
-	Issuer           string    `json:"issuer"`
-	CreatedAt        time.Time `json:"created_at"`
+	OwnerAccountID         string    `json:"owner_account_id,omitempty"`
+	SigningAlgorithm       string    `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI   string    `json:"backchannel_logout_uri,omitempty"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	Issuer                 string    `json:"issuer"`
+	CreatedAt              time.Time `json:"created_at"`
 	// ClientSecret is shown once, when a confidential client is made.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
@@ -33,20 +35,26 @@ func (s *Server) toOIDCClientJSON(c gatehouse.OIDCClient) oidcClientJSON {
 	} else if c.Confidential {
 		kind = "confidential"
 	}
-	uris := c.RedirectURIs
+	uris, postLogout := c.RedirectURIs, c.PostLogoutRedirectURIs
 	if uris == nil {
 		uris = []string{}
 	}
+	if postLogout == nil {
+		postLogout = []string{}
+	}
 	return oidcClientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: uris, Type: kind, AccountID: c.AccountID,
-		OwnerAccountID: c.OwnerAccountID, SigningAlgorithm: c.SigningAlgorithm, Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
+		OwnerAccountID: c.OwnerAccountID, SigningAlgorithm: c.SigningAlgorithm, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		PostLogoutRedirectURIs: postLogout, Issuer: s.svc.PublicURL(), CreatedAt: c.CreatedAt}
 }
 
 func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name         string   `json:"name"`
-		RedirectURIs []string `json:"redirect_uris"`
-		Type         string   `json:"type"`
-		AccountID    string   `json:"account_id"`
+		Name                   string   `json:"name"`
+		RedirectURIs           []string `json:"redirect_uris"`
+		Type                   string   `json:"type"`
+		AccountID              string   `json:"account_id"`
+		BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
+		PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 		// OwnerAccountID registers an integrator's own application.
 		OwnerAccountID   string `json:"owner_account_id"`
 		SigningAlgorithm string `json:"id_token_signed_response_alg"`
@@ -65,7 +73,8 @@ func (s *Server) createOIDCClient(w http.ResponseWriter, r *http.Request) {
 	}
 	c, secret, err := s.svc.OIDC.CreateClient(r.Context(), caller(r), oidcprovider.NewClient{Name: in.Name,
 		RedirectURIs: in.RedirectURIs, Confidential: in.Type == "confidential", Service: in.Type == "service", Device: in.Type == "device", AccountID: in.AccountID,
-		OwnerAccountID: in.OwnerAccountID, SigningAlgorithm: in.SigningAlgorithm})
+		OwnerAccountID: in.OwnerAccountID, SigningAlgorithm: in.SigningAlgorithm,
+		BackchannelLogoutURI: in.BackchannelLogoutURI, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

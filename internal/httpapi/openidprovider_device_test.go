@@ -150,6 +150,17 @@ func TestOpenIDProviderDeviceSignIn(t *testing.T) {
 			if _, code := poll(da); code != "access_denied" {
 				t.Fatalf("a device code used twice: %q", code)
 			}
+			// The approval is the person's sign-in to the device, in the
+			// audit log of the account it is for.
+			signIns := 0
+			for _, ev := range e.Must(t, 200, "GET", "/api/v1/accounts/"+lyon+"/audit-events", op, nil).Items() {
+				if ev["action"] == "oidc.signed_in" && ev["target_id"] == config.ClientID && ev["actor_id"] == idToken.Subject {
+					signIns++
+				}
+			}
+			if signIns != 1 {
+				t.Errorf("the account's audit log has %d sign-ins to the device, want 1", signIns)
+			}
 			resp, _ = person.do(t, "POST", "/device", url.Values{"user_code": {da.UserCode}, "action": {"check"}})
 			if resp.StatusCode != 400 {
 				t.Fatalf("a code approved already: %d", resp.StatusCode)

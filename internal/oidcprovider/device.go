@@ -303,7 +303,10 @@ func (s *Service) deviceHandler(signedIn SignedIn) http.Handler {
 				break
 			}
 			if err := s.store.Write(ctx, func(tx Tx) error {
-				return tx.DecideOIDCDeviceCode(ctx, d.ID, gatehouse.DeviceCodeApproved, userID, scopes, amr, now)
+				if err := tx.DecideOIDCDeviceCode(ctx, d.ID, gatehouse.DeviceCodeApproved, userID, scopes, amr, now); err != nil {
+					return err
+				}
+				return tx.InsertAuditEvent(ctx, s.Audit(caller, now, accountOf(scopes), "oidc.signed_in", "oidc_client", d.ClientID))
 			}); err != nil {
 				http.Error(w, "server error", http.StatusInternalServerError)
 				return

@@ -31,14 +31,18 @@ const (
 type SignedIn func(r *http.Request) (gatehouse.Caller, bool)
 
 // Handler serves discovery, the JWKS, /oauth2/authorize, /oauth2/token,
-// /oauth2/userinfo, /oauth2/introspect, /oauth2/revoke and the page that
-// finishes an authorization after the portal's sign-in.
+// /oauth2/userinfo, /oauth2/introspect, /oauth2/revoke, /oauth2/end_session
+// and the page that finishes an authorization after the portal's sign-in.
 func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, GrantTypeRefreshToken: true,
 		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeChooseAccount, ScopeAccountPrefix + "{id}"},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "email", "email_verified",
 			"preferred_username", "name", "given_name", "family_name", "account_id", "account_name", "account_kind", "integrator_id", "level"},
-		DefaultLogoutRedirectURI: "/",
+		// Signed out without a post_logout_redirect_uri, the browser lands
+		// on the portal's sign-in page.
+		DefaultLogoutRedirectURI: "/login",
+		// Logout tokens name the person, never one sign-in (no sid).
+		BackChannelLogoutSupported: true, BackChannelLogoutSessionSupported: false,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{Lifetime: DeviceCodeLifetime, PollInterval: DevicePollInterval,
 			UserFormPath: DevicePath, UserCode: op.UserCodeBase20}}
 	// The codes are random and looked up by their hash: this key need not
@@ -51,7 +55,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(Prefix + "userinfo")),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(Prefix + "introspect")),
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(Prefix + "revoke")),
-		op.WithCustomEndSessionEndpoint(op.NewEndpoint(Prefix + "end_session")),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint(EndSessionPath)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(Prefix + "keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(Prefix + "device_authorization")),
 		op.WithAccessTokenVerifierOpts(verifiedAlgorithms),
@@ -72,6 +76,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	mux.Handle("GET "+DevicePath, device)
 	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
 	mux.Handle("POST "+Prefix+"token", s.withClientSigningAlgorithm(provider))
+	mux.Handle(EndSessionPath, endSession(provider, signedIn))
 	mux.Handle("/", provider)
 	return withClientsSeen(mux), nil
 }
@@ -191,7 +196,10 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 						return err
 					}
 				}
-				return tx.FinishOIDCAuthRequest(ctx, req.ID, userID, req.Scopes, amr, now)
+				if err := tx.FinishOIDCAuthRequest(ctx, req.ID, userID, req.Scopes, amr, now); err != nil {
+					return err
+				}
+				return tx.InsertAuditEvent(ctx, s.Audit(caller, now, accountOf(req.Scopes), "oidc.signed_in", "oidc_client", req.ClientID))
 			}); err != nil {
 				op.AuthRequestError(w, r, a, err, provider)
 				return
@@ -213,4 +221,15 @@ func (s *Service) Mount(handle func(pattern string, h http.Handler), signedIn Si
 	handle(Prefix, h)
 	handle(DevicePath, h)
 	return nil
+}
+
+// accountOf is the account a request's scopes ask for (account:{id}), or
+// "": the audit log of that account records the sign-in.
+func accountOf(scopes []string) string {
+	for _, scope := range scopes {
+		if strings.HasPrefix(scope, ScopeAccountPrefix) {
+			return strings.TrimPrefix(scope, ScopeAccountPrefix)
+		}
+	}
+	return ""
 }

@@ -67,6 +67,14 @@ type NewClient struct {
 	// alone, after they consent. Empty for the platform's own
 	// applications, which operators register.
 	OwnerAccountID string
+	// BackchannelLogoutURI is where the application hears that a
+	// person's sign-in to it ended (https, or http on this machine); none
+	// for a service client.
+	BackchannelLogoutURI string
+	// PostLogoutRedirectURIs are where /oauth2/end_session may send the
+	// browser back, validated as redirect URIs; public and confidential
+	// clients only.
+	PostLogoutRedirectURIs []string
 }
 
 // authorizeClients decides who manages the applications of owner (an
@@ -109,26 +117,65 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 	if in.Service {
 		return s.createServiceClient(ctx, c, name, in)
 	}
+	if in.BackchannelLogoutURI != "" && !backchannelLogoutURI(in.BackchannelLogoutURI) {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("backchannel_logout_uri",
+			"%q is not a back-channel logout URI: https, or http on localhost, without a fragment", in.BackchannelLogoutURI)
+	}
 	if in.Device {
 		if len(in.RedirectURIs) != 0 {
 			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "a device client has no redirect URI: people approve it at /device")
 		}
-		return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Device: true, SigningAlgorithm: in.SigningAlgorithm})
+		if len(in.PostLogoutRedirectURIs) != 0 {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("post_logout_redirect_uris", "a device client has no browser to send back")
+		}
+		return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, Device: true, BackchannelLogoutURI: in.BackchannelLogoutURI,
+			SigningAlgorithm: in.SigningAlgorithm})
 	}
 	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "give between 1 and 20 redirect URIs")
 	}
 	for _, raw := range in.RedirectURIs {
-		u, err := url.Parse(raw)
-		if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Fragment != "" || strings.ContainsAny(raw, " \n\r\t") ||
-			(u.Scheme == "http" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1" && u.Hostname() != "::1") ||
-			(u.Scheme != "http" && u.Scheme != "https" && !strings.Contains(u.Scheme, ".")) {
+		if !redirectURI(raw) {
 			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris",
 				"%q is not a redirect URI: https, http on localhost, or a private-use scheme (com.example.app:/callback)", raw)
 		}
 	}
+	if len(in.PostLogoutRedirectURIs) > 20 {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("post_logout_redirect_uris", "give at most 20 post-logout redirect URIs")
+	}
+	for _, raw := range in.PostLogoutRedirectURIs {
+		if !redirectURI(raw) {
+			return gatehouse.OIDCClient{}, "", gatehouse.Invalid("post_logout_redirect_uris",
+				"%q is not a post-logout redirect URI: https, http on localhost, or a private-use scheme (com.example.app:/signed-out)", raw)
+		}
+	}
 	return s.insertClient(ctx, c, gatehouse.OIDCClient{Name: name, RedirectURIs: in.RedirectURIs, Confidential: in.Confidential,
+		BackchannelLogoutURI: in.BackchannelLogoutURI, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
 		SigningAlgorithm: in.SigningAlgorithm, OwnerAccountID: in.OwnerAccountID})
+}
+
+// redirectURI tells whether raw may be registered as a redirect URI (or a
+// post-logout one): absolute, without a fragment or spaces, https, http on
+// this machine, or a private-use scheme of a native application.
+func redirectURI(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && len(raw) <= 2000 && u.IsAbs() && u.Fragment == "" && !strings.ContainsAny(raw, " \n\r\t") &&
+		(u.Scheme != "http" || loopback(u)) &&
+		(u.Scheme == "http" || u.Scheme == "https" || strings.Contains(u.Scheme, "."))
+}
+
+// backchannelLogoutURI tells whether raw may be registered as a
+// back-channel logout URI: an absolute https URL, or http on this machine,
+// without a fragment (OpenID Connect Back-Channel Logout 1.0 §2.2).
+func backchannelLogoutURI(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && len(raw) <= 2000 && u.IsAbs() && u.Host != "" && u.Fragment == "" && !strings.ContainsAny(raw, " \n\r\t") &&
+		(u.Scheme == "https" || (u.Scheme == "http" && loopback(u)))
+}
+
+func loopback(u *url.URL) bool {
+	host := u.Hostname()
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 // createServiceClient registers a service client for one account: it has
@@ -136,6 +183,12 @@ func (s *Service) CreateClient(ctx context.Context, c gatehouse.Caller, in NewCl
 func (s *Service) createServiceClient(ctx context.Context, c gatehouse.Caller, name string, in NewClient) (gatehouse.OIDCClient, string, error) {
 	if len(in.RedirectURIs) != 0 {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("redirect_uris", "a service client has no redirect URI: it signs nobody in")
+	}
+	if in.BackchannelLogoutURI != "" {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("backchannel_logout_uri", "a service client signs nobody in, nor out")
+	}
+	if len(in.PostLogoutRedirectURIs) != 0 {
+		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("post_logout_redirect_uris", "a service client signs nobody in, nor out")
 	}
 	if in.AccountID == "" {
 		return gatehouse.OIDCClient{}, "", gatehouse.Invalid("account_id", "a service client acts for one account: give its account_id")
@@ -213,6 +266,32 @@ func (s *Service) DeleteClient(ctx context.Context, c gatehouse.Caller, id strin
 		}
 		return tx.InsertAuditEvent(ctx, s.Audit(c, now, client.OwnerAccountID, "oidc_client.deleted", "oidc_client", id))
 	})
+}
+
+// ClientNames names the live applications by client id, for the audit log
+// that records sign-ins to them: an application's name is no secret.
+func (s *Service) ClientNames(ctx context.Context) (map[string]string, error) {
+	clients, err := s.store.OIDCClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(clients))
+	for _, c := range clients {
+		names[c.ID] = c.Name
+	}
+	return names, nil
+}
+
+// PurgeExpired deletes the authorization requests, device codes and tokens
+// that are over (see store.PurgeOIDC). Several nodes may run it at once.
+func (s *Service) PurgeExpired(ctx context.Context) (gatehouse.OIDCPurged, error) {
+	var purged gatehouse.OIDCPurged
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		purged, err = tx.PurgeOIDC(ctx, s.Now())
+		return err
+	})
+	return purged, err
 }
 
 // MyConnections lists the applications the caller is signed in to (those

@@ -84,7 +84,7 @@ type client struct{ gatehouse.OIDCClient }
 
 func (c *client) GetID() string                    { return c.ID }
 func (c *client) RedirectURIs() []string           { return c.OIDCClient.RedirectURIs }
-func (c *client) PostLogoutRedirectURIs() []string { return nil }
+func (c *client) PostLogoutRedirectURIs() []string { return c.OIDCClient.PostLogoutRedirectURIs }
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	if c.Service || c.Device {
 		return nil
@@ -336,8 +336,6 @@ func (st storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	}
 	return &refreshRequest{tok}, nil
 }
-
-func (st storage) TerminateSession(context.Context, string, string) error { return nil }
 
 func (st storage) GetRefreshTokenInfo(ctx context.Context, _ string, token string) (string, string, error) {
 	if gatehouse.TokenKind(token) != gatehouse.TokenOIDCRefresh {

@@ -80,7 +80,12 @@ type Tx interface {
 	InsertOIDCToken(ctx context.Context, t gatehouse.OIDCToken) error
 	// UseOIDCRefreshToken marks a live, unused refresh token used.
 	UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) error
+	// RevokeOIDCToken revokes one access token.
 	RevokeOIDCToken(ctx context.Context, id string, now time.Time) error
+	// RevokeOIDCFamily revokes every token of one sign-in. This and the
+	// other revocations of a sign-in's end queue, in the transaction, a
+	// back-channel logout to each application with a back-channel logout
+	// URI, for each person whose live tokens they revoked.
 	RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeOIDCClientTokensOf revokes the tokens one application holds for
 	// an identity.
@@ -96,6 +101,11 @@ type Tx interface {
 	// SaveOIDCConsent records (or widens) a person's consent.
 	SaveOIDCConsent(ctx context.Context, c gatehouse.OIDCConsent) error
 	DeleteOIDCConsent(ctx context.Context, userID, clientID string) error
+	// RevokeSession ends a portal session (ENOTFOUND when it is over).
+	RevokeSession(ctx context.Context, id string, now time.Time) error
+	// PurgeOIDC deletes the authorization requests, device codes and
+	// tokens expired for over a day, and the revoked tokens that expired.
+	PurgeOIDC(ctx context.Context, now time.Time) (gatehouse.OIDCPurged, error)
 }
 
 // Store is the store as the provider sees it.

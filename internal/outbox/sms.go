@@ -14,15 +14,23 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Channels sends each message by its channel: e-mail or SMS (R-N2).
+// Channels sends each message by its channel: e-mail, SMS (R-N2), or a
+// back-channel logout to an application.
 type Channels struct {
-	Email Sender
-	SMS   Sender
+	Email             Sender
+	SMS               Sender
+	BackchannelLogout Sender
 }
 
 func (c Channels) Send(ctx context.Context, m gatehouse.Message) error {
-	if m.Channel == gatehouse.ChannelSMS {
+	switch m.Channel {
+	case gatehouse.ChannelSMS:
 		return c.SMS.Send(ctx, m)
+	case gatehouse.ChannelBackchannelLogout:
+		if c.BackchannelLogout == nil {
+			return errors.New("this node sends no back-channel logout")
+		}
+		return c.BackchannelLogout.Send(ctx, m)
 	}
 	return c.Email.Send(ctx, m)
 }

@@ -1,10 +1,11 @@
-// Package outbox delivers the e-mail that changes queue in the database
-// (R-N1): a worker leases due messages, hands each to a Sender (an SMTP
-// server, or .eml files in the data directory), and records the outcome,
-// retrying with back-off and parking a message as failed after
-// MaxAttempts. Nothing is lost: a message leaves the queue only when a
-// sender accepted it; a crash between the two repeats it with the same
-// Message-ID.
+// Package outbox delivers the e-mail, texts and back-channel logouts that
+// changes queue in the database (R-N1): a worker leases due messages,
+// hands each to a Sender (an SMTP server or .eml files in the data
+// directory, an SMS gateway, an application's back-channel logout URI),
+// and records the outcome, retrying with back-off and parking a message
+// as failed after MaxAttempts. Nothing is lost: a message leaves the
+// queue only when a sender accepted it; a crash between the two repeats
+// it with the same Message-ID.
 package outbox
 
 import (
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"syscall"
 	"time"
 
@@ -96,12 +98,13 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var sent []string
-	// unreachable holds, per channel, the error of a next hop that is down
-	// or stalled: the rest of the batch on that channel waits for the retry
+	// unreachable holds, per next hop, the error of one that is down or
+	// stalled: the rest of the batch for that hop waits for the retry
 	// instead of each message waiting out its own timeout.
 	unreachable := map[string]error{}
 	for _, m := range messages {
-		err := unreachable[m.Channel]
+		hop := nextHop(m)
+		err := unreachable[hop]
 		if err == nil {
 			sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
 			err = w.Sender.Send(sendCtx, m)
@@ -111,12 +114,12 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 			sent = append(sent, m.ID)
 			continue
 		}
-		if unreachable[m.Channel] == nil && isUnreachable(err) {
-			unreachable[m.Channel] = err
+		if unreachable[hop] == nil && isUnreachable(err) {
+			unreachable[hop] = err
 		}
 		park := m.Attempts >= w.MaxAttempts
 		retryAt := w.Clock.Now().Add(backoff(m.Attempts))
-		w.Log.Warn("mail not delivered", slog.String("message_id", m.MessageID), slog.Int("attempt", m.Attempts),
+		w.Log.Warn("message not delivered", slog.String("channel", m.Channel), slog.String("message_id", m.MessageID), slog.Int("attempt", m.Attempts),
 			slog.Bool("parked", park), slog.Any("error", err))
 		if err := w.Outbox.MarkMessageFailed(ctx, m.ID, w.Owner, retryAt, err.Error(), park); err != nil {
 			return len(messages), err
@@ -130,6 +133,20 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		}
 	}
 	return len(messages), w.Outbox.MarkMessagesSent(ctx, sent, w.Owner, w.Clock.Now())
+}
+
+// nextHop names where a message goes next: the channel's one server (the
+// SMTP server, the SMS gateway), or for a back-channel logout the
+// application's own host, so that one application down holds back no
+// other's logouts.
+func nextHop(m gatehouse.Message) string {
+	if m.Channel == gatehouse.ChannelBackchannelLogout {
+		if u, err := url.Parse(m.To); err == nil {
+			return m.Channel + " " + u.Host
+		}
+		return m.Channel + " " + m.To
+	}
+	return m.Channel
 }
 
 // isUnreachable tells a server that cannot be reached or does not answer

@@ -240,14 +240,15 @@ func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Ti
 		// request that waited has nobody left to answer it.
 		{`UPDATE accounts SET client_users = 0, provider_access_until = NULL WHERE id = $1`, []any{accountID}},
 		{`DELETE FROM provider_access_requests WHERE account_id = $1 AND status = 'pending'`, []any{accountID}},
-		// The platform's applications lose the account too.
-		{`UPDATE oidc_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\'`,
-			[]any{"% " + escapeLike("account:"+accountID) + " %", micros(now)}},
 	}
 	for _, st := range statements {
 		if _, err := t.q.ExecContext(ctx, st.query, st.args...); err != nil {
 			return nil, mapErr(err)
 		}
+	}
+	// The platform's applications lose the account too, and are told.
+	if err := t.RevokeOIDCAccountTokens(ctx, accountID, "", now); err != nil {
+		return nil, err
 	}
 	for _, userID := range people {
 		if _, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2

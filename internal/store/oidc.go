@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -61,20 +64,19 @@ func (t *tx) DeleteOIDCSigningKey(ctx context.Context, id string) error {
 }
 
 const oidcClientColumns = `id, name, redirect_uris, confidential, secret_hash, created_by, created_at, service, account_id, device,
-	signing_algorithm, owner_account_id`
+	signing_algorithm, owner_account_id, backchannel_logout_uri, post_logout_redirect_uris`
 
 func scanOIDCClient(row scanner) (gatehouse.OIDCClient, error) {
 	var (
-		c         gatehouse.OIDCClient
-		uris      string
-		createdAt int64
-		accountID sql.NullString
-		owner     sql.NullString
+		c                    gatehouse.OIDCClient
+		uris, postLogoutURIs string
+		createdAt            int64
+		accountID, owner     sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.Name, &uris, &c.Confidential, &c.SecretHash, &c.CreatedBy, &createdAt, &c.Service, &accountID, &c.Device,
-		&c.SigningAlgorithm, &owner)
+		&c.SigningAlgorithm, &owner, &c.BackchannelLogoutURI, &postLogoutURIs)
 	c.RedirectURIs, c.CreatedAt, c.AccountID = strings.Fields(uris), fromMicros(createdAt), accountID.String
-	c.OwnerAccountID = owner.String
+	c.OwnerAccountID, c.PostLogoutRedirectURIs = owner.String, strings.Fields(postLogoutURIs)
 	return c, err
 }
 
@@ -99,14 +101,15 @@ func (r reader) OIDCClients(ctx context.Context) ([]gatehouse.OIDCClient, error)
 }
 
 func (t *tx) InsertOIDCClient(ctx context.Context, c gatehouse.OIDCClient) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_clients (`+oidcClientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.Name, strings.Join(c.RedirectURIs, "\n"), c.Confidential, c.SecretHash, c.CreatedBy, micros(c.CreatedAt), c.Service,
-		nullString(c.AccountID), c.Device, cmp.Or(c.SigningAlgorithm, gatehouse.SigningES256), nullString(c.OwnerAccountID))
+		nullString(c.AccountID), c.Device, cmp.Or(c.SigningAlgorithm, gatehouse.SigningES256), nullString(c.OwnerAccountID),
+		c.BackchannelLogoutURI, strings.Join(c.PostLogoutRedirectURIs, "\n"))
 	return mapErr(err)
 }
 
 // DeleteOIDCClient removes a live client and revokes every token it holds,
-// or ENOTFOUND.
+// or ENOTFOUND. The application is gone: it is told of no logout.
 func (t *tx) DeleteOIDCClient(ctx context.Context, id string, now time.Time) error {
 	if err := t.guarded(ctx, "client", `UPDATE oidc_clients SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL`, id, micros(now)); err != nil {
 		return err
@@ -145,12 +148,9 @@ func (r reader) OIDCAuthRequest(ctx context.Context, id string, now time.Time) (
 	return a, mapErr(err)
 }
 
-// InsertOIDCAuthRequest stores a new authorization request, and forgets
-// those that expired before now.
+// InsertOIDCAuthRequest stores a new authorization request (PurgeOIDC
+// forgets it a day after it expired).
 func (t *tx) InsertOIDCAuthRequest(ctx context.Context, a gatehouse.OIDCAuthRequest) error {
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE expires_at < $1`, micros(a.CreatedAt)); err != nil {
-		return mapErr(err)
-	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
 		response_mode, code_challenge, code_challenge_method, created_at, expires_at, acr_values)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -192,8 +192,8 @@ func (t *tx) UseOIDCAuthCode(ctx context.Context, codeHash []byte, now time.Time
 }
 
 // DeleteOIDCAuthRequest forgets a request whose code was never issued; one
-// whose code was used stays until it expires, so that a second use of the
-// code is recognised.
+// whose code was used stays until the purge, a day after it expired, so
+// that a second use of the code is recognised.
 func (t *tx) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_auth_requests WHERE id = $1 AND code_used_at IS NULL`, id)
 	return mapErr(err)
@@ -252,16 +252,93 @@ func (t *tx) UseOIDCRefreshToken(ctx context.Context, id string, now time.Time) 
 		WHERE id = $1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, id, micros(now))
 }
 
-// RevokeOIDCToken revokes one token (ENOTFOUND when it is unknown).
+// RevokeOIDCToken revokes one access token. The sign-in it came from goes
+// on (its refresh token lives): the application is told of no logout.
 func (t *tx) RevokeOIDCToken(ctx context.Context, id string, now time.Time) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(now))
 	return mapErr(err)
 }
 
-// RevokeOIDCFamily revokes every token descended from one authorization.
+// RevokeOIDCFamily revokes every token descended from one authorization,
+// and queues the application's back-channel logout (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCFamily(ctx context.Context, familyID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, familyID, micros(now))
-	return mapErr(err)
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+		familyID, micros(now))
+}
+
+// revokeOIDCTokens runs update, an UPDATE of oidc_tokens that revokes the
+// live tokens of a sign-in's end (its WHERE keeps revoked_at IS NULL), and
+// queues in the same transaction, through the outbox, one back-channel
+// logout for each application with a back-channel logout URI and each
+// person whose tokens it revoked. A token revoked already is not revoked
+// again, so a second revocation queues nothing. A service client's tokens
+// have no person: nobody is signed out.
+func (t *tx) revokeOIDCTokens(ctx context.Context, now time.Time, update string, args ...any) error {
+	rows, err := t.q.QueryContext(ctx, update+` RETURNING client_id, user_id`, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	var ended []gatehouse.BackchannelLogout
+	seen := map[gatehouse.BackchannelLogout]bool{}
+	for rows.Next() {
+		var (
+			clientID string
+			userID   sql.NullString
+		)
+		if err := rows.Scan(&clientID, &userID); err != nil {
+			rows.Close()
+			return mapErr(err)
+		}
+		logout := gatehouse.BackchannelLogout{ClientID: clientID, Subject: userID.String}
+		if userID.Valid && !seen[logout] {
+			seen[logout] = true
+			ended = append(ended, logout)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return mapErr(err)
+	}
+	if err := rows.Err(); err != nil || len(ended) == 0 {
+		return mapErr(err)
+	}
+	var clientArgs argList
+	in := make([]string, 0, len(ended))
+	listed := map[string]bool{}
+	for _, e := range ended {
+		if !listed[e.ClientID] {
+			listed[e.ClientID] = true
+			in = append(in, clientArgs.add(e.ClientID))
+		}
+	}
+	uris := map[string]string{}
+	err = t.each(ctx, `SELECT id, backchannel_logout_uri FROM oidc_clients
+		WHERE backchannel_logout_uri <> '' AND deleted_at IS NULL AND id IN (`+strings.Join(in, ", ")+`)`, clientArgs, func(rows *sql.Rows) error {
+		var id, uri string
+		err := rows.Scan(&id, &uri)
+		uris[id] = uri
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range ended {
+		uri := uris[e.ClientID]
+		if uri == "" {
+			continue
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		// The id is the logout token's jti: a repeat delivery carries the
+		// same, so the application can drop it.
+		id := uuid.Must(uuid.NewV7()).String()
+		if err := t.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id, Channel: gatehouse.ChannelBackchannelLogout,
+			To: uri, Body: string(body), CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SessionSecondFactor tells whether a session was opened with a second
@@ -277,20 +354,18 @@ func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool
 
 // RevokeOIDCTokensOf revokes every live token of an identity, of every
 // application: its password changed, its second factor was reset, or its
-// sessions were ended.
+// sessions were ended. Each application is told (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCTokensOf(ctx context.Context, userID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
-	return mapErr(err)
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, micros(now))
 }
 
 // RevokeOIDCAccountTokens revokes the live tokens that carry an account
 // (asked for with the scope account:{id}): the identity's, or everyone's
-// when userID is empty.
+// when userID is empty. Each application is told (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCAccountTokens(ctx context.Context, accountID, userID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $3
 		WHERE revoked_at IS NULL AND (' ' || scopes || ' ') LIKE $1 ESCAPE '\' AND ($2 = '' OR user_id = $2)`,
 		"% "+escapeLike("account:"+accountID)+" %", userID, micros(now))
-	return mapErr(err)
 }
 
 // OIDCConnectionsOf lists the live applications holding a live token of
@@ -313,11 +388,10 @@ func (r reader) OIDCConnectionsOf(ctx context.Context, userID string, now time.T
 }
 
 // RevokeOIDCClientTokensOf revokes every live token one application holds
-// for an identity.
+// for an identity, and tells it (see revokeOIDCTokens).
 func (t *tx) RevokeOIDCClientTokensOf(ctx context.Context, userID, clientID string, now time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+	return t.revokeOIDCTokens(ctx, now, `UPDATE oidc_tokens SET revoked_at = $3 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
 		userID, clientID, micros(now))
-	return mapErr(err)
 }
 
 const oidcDeviceCodeColumns = `id, client_id, device_code_hash, user_code, scopes, state, user_id, amr, auth_time, used_at, created_at, expires_at`
@@ -338,12 +412,9 @@ func scanOIDCDeviceCode(row scanner) (gatehouse.OIDCDeviceCode, error) {
 	return d, err
 }
 
-// InsertOIDCDeviceCode stores a new device authorization, and forgets
-// those that expired over a day before.
+// InsertOIDCDeviceCode stores a new device authorization (PurgeOIDC
+// forgets it a day after it expired).
 func (t *tx) InsertOIDCDeviceCode(ctx context.Context, d gatehouse.OIDCDeviceCode) error {
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM oidc_device_codes WHERE expires_at < $1`, micros(d.CreatedAt.Add(-24*time.Hour))); err != nil {
-		return mapErr(err)
-	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO oidc_device_codes (id, client_id, device_code_hash, user_code, scopes, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.ID, d.ClientID, d.DeviceCodeHash, d.UserCode, strings.Join(d.Scopes, " "),
 		micros(d.CreatedAt), micros(d.ExpiresAt))
@@ -436,4 +507,34 @@ func (t *tx) SaveOIDCConsent(ctx context.Context, c gatehouse.OIDCConsent) error
 func (t *tx) DeleteOIDCConsent(ctx context.Context, userID, clientID string) error {
 	_, err := t.q.ExecContext(ctx, `DELETE FROM oidc_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
 	return mapErr(err)
+}
+
+// OIDCRowsKept is how long the OpenID Provider keeps an authorization
+// request, a device code or a token after it expired: a code or a refresh
+// token presented again within it is still recognised as used.
+const OIDCRowsKept = 24 * time.Hour
+
+// PurgeOIDC deletes what the OpenID Provider needs no more at now: the
+// authorization requests, device codes and tokens expired for over
+// OIDCRowsKept, and the revoked tokens that expired.
+func (t *tx) PurgeOIDC(ctx context.Context, now time.Time) (gatehouse.OIDCPurged, error) {
+	var purged gatehouse.OIDCPurged
+	before := micros(now.Add(-OIDCRowsKept))
+	for _, st := range []struct {
+		n     *int
+		query string
+		args  []any
+	}{
+		{&purged.AuthRequests, `DELETE FROM oidc_auth_requests WHERE expires_at < $1`, []any{before}},
+		{&purged.DeviceCodes, `DELETE FROM oidc_device_codes WHERE expires_at < $1`, []any{before}},
+		{&purged.Tokens, `DELETE FROM oidc_tokens WHERE expires_at < $2 AND (expires_at < $1 OR revoked_at IS NOT NULL)`, []any{before, micros(now)}},
+	} {
+		res, err := t.q.ExecContext(ctx, st.query, st.args...)
+		if err != nil {
+			return purged, mapErr(err)
+		}
+		n, _ := res.RowsAffected()
+		*st.n = int(n)
+	}
+	return purged, nil
 }

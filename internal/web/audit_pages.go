@@ -130,7 +130,7 @@ func (d auditData) changeLine(changes []gatehouse.AuditChange) string {
 // auditCategories are the filters of the audit page: the first word of
 // every action.
 var auditCategories = []string{"account.", "user.", "invitation.", "bulk_invitation.", "remote_monitoring.", "role.", "folder.", "group.",
-	"grant.", "api_token.", "session.", "mfa.", "password.", "provider_access."}
+	"grant.", "api_token.", "session.", "mfa.", "password.", "provider_access.", "oidc."}
 
 // auditFilter reads the page's filters; the dates are whole days, the
 // second one included.
@@ -151,11 +151,17 @@ func auditFilter(r *http.Request, data *auditData) gatehouse.AuditFilter {
 // auditNames learns the names the page shows instead of ids: the account's
 // members (by identity and by membership), the staff of a client's
 // integrator (who act in it without being its members), invitations,
-// roles, folders and groups, and the account itself.
+// roles, folders and groups, the platform's applications, and the account
+// itself.
 func (p *Pages) auditNames(ctx context.Context, v *visit, data *auditData) {
 	data.names = map[string]string{v.view.Account.ID: v.view.Account.Name}
 	data.account = v.view.Account
 	account := v.view.Account.ID
+	// The platform's applications people sign in to.
+	apps, _ := p.svc.OIDC.ClientNames(ctx)
+	for id, name := range apps {
+		data.names[id] = name
+	}
 	if !v.rights.ReadMembers {
 		return
 	}

@@ -43,6 +43,9 @@ var applicationTexts = map[string]map[string]string{
 		"audit_oidc_client.disconnected":   "disconnected an application",
 		"audit_oidc_client.created":        "registered an application",
 		"audit_oidc_client.deleted":        "removed an application",
+		"audit_oidc.signed_in":             "signed in to an application",
+		"audit_oidc.signed_out":            "signed out of an application",
+		"audit_cat_oidc":                   "Applications",
 	},
 	"fr": {
 		"continue_to_application":          "Continuer vers l’application",
@@ -83,5 +86,8 @@ var applicationTexts = map[string]map[string]string{
 		"audit_oidc_client.disconnected":   "a déconnecté une application",
 		"audit_oidc_client.created":        "a enregistré une application",
 		"audit_oidc_client.deleted":        "a retiré une application",
+		"audit_oidc.signed_in":             "s’est connecté à une application",
+		"audit_oidc.signed_out":            "s’est déconnecté d’une application",
+		"audit_cat_oidc":                   "Applications",
 	},
 }

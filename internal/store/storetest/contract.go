@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxLeases", func(t *testing.T) { testOutboxLeases(t, open(t)) })
 	t.Run("OutboxClaimsAreExclusive", func(t *testing.T) { testOutboxClaimsAreExclusive(t, open(t)) })
 	runAccess(t, open)
+	runOIDC(t, open)
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
