@@ -164,6 +164,24 @@ func benchOIDC(dbKind string, workers int, d time.Duration) error {
 		return err
 	}
 	report("introspections (half service, half person tokens)", workers, rate, latencies)
+
+	// The floor under every figure above: the same server, client and
+	// connections answering GET /healthz, which reads nothing.
+	latencies = make([][]time.Duration, workers)
+	rate, err = forDuration(workers, d, func(w int, i int64) error {
+		began := time.Now()
+		resp, err := client.Get(n.url + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		latencies[w] = append(latencies[w], time.Since(began))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	report("GET /healthz (the HTTP floor: no work at all)", workers, rate, latencies)
 	return nil
 }
 
