@@ -78,6 +78,10 @@ type AuditEvent struct {
 	TargetID   string
 	IP         string
 	RequestID  string
+	// UserID is the person the change concerns, when there is one: the
+	// member of a membership acted on (the store fills it from the
+	// membership when the use case did not), the person of an invitation.
+	UserID string
 	// Changes are the fields the change gave another value, in the order
 	// the use case named them; none for events that only happened.
 	Changes []AuditChange
@@ -90,6 +94,13 @@ type AuditEvent struct {
 // that they changed, and the log must not hold what they are.
 type AuditChange struct {
 	Field, Before, After string
+}
+
+// About names the person the change concerns, for the event other
+// services receive (a membership that is gone can no longer tell).
+func (e AuditEvent) About(userID string) AuditEvent {
+	e.UserID = userID
+	return e
 }
 
 // With adds the change of field from before to after, unless the value

@@ -139,6 +139,32 @@ func (k *Kernel) Audit(c gatehouse.Caller, at time.Time, accountID, action, targ
 	}
 }
 
+// AuditPerson writes the audit event of a change to a person's identity
+// (sessions ended, password or second factor reset) platform-wide, and once
+// more in each account they belong to: each account's log shows it, and
+// each account's readers of events learn it.
+func (k *Kernel) AuditPerson(ctx context.Context, tx interface {
+	Writer
+	MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error)
+}, e gatehouse.AuditEvent, userID string) error {
+	e.UserID = userID
+	if err := tx.InsertAuditEvent(ctx, e); err != nil {
+		return err
+	}
+	memberships, err := tx.MembershipsOf(ctx, userID, e.At)
+	if err != nil {
+		return err
+	}
+	for _, m := range memberships {
+		in := e
+		in.ID, in.AccountID = k.NewID(), m.AccountID
+		if err := tx.InsertAuditEvent(ctx, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SystemAudit builds the audit event of a change Gatehouse made by itself
 // (access that ended): its actor is gatehouse.SystemActor, from no address
 // and no request.

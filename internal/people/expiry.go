@@ -102,7 +102,7 @@ func (s *Service) endMembership(ctx context.Context, m gatehouse.Membership, now
 		if err := s.signOutIfNowhere(ctx, tx, gone.UserID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.SystemAudit(now, m.AccountID, "user.expired", "membership", m.ID))
+		return tx.InsertAuditEvent(ctx, s.SystemAudit(now, m.AccountID, "user.expired", "membership", m.ID).About(gone.UserID))
 	})
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return false, nil // removed by another node, or extended meanwhile

@@ -405,6 +405,6 @@ func (s *Service) RemoveUser(ctx context.Context, c gatehouse.Caller, accountID,
 				return err
 			}
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.removed", "membership", membershipID))
+		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.removed", "membership", membershipID).About(member.UserID))
 	})
 }

@@ -53,7 +53,7 @@ func (s *Service) EndSessionsOf(ctx context.Context, c gatehouse.Caller, userID 
 		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "session.ended_by_administrator", "user", user.ID))
+		return s.AuditPerson(ctx, tx, s.Audit(c, now, "", "session.ended_by_administrator", "user", user.ID), user.ID)
 	})
 }
 
@@ -92,7 +92,7 @@ func (s *Service) ResetSecondFactor(ctx context.Context, c gatehouse.Caller, use
 			FirstName: user.FirstName, Username: user.Username, RequestedBy: requester}); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.reset_by_administrator", "user", user.ID))
+		return s.AuditPerson(ctx, tx, s.Audit(c, now, "", "mfa.reset_by_administrator", "user", user.ID), user.ID)
 	})
 	if err == nil {
 		s.MailQueued()
@@ -160,6 +160,6 @@ func (s *Service) ChangePassword(ctx context.Context, c gatehouse.Caller, curren
 		if err := tx.RevokeOIDCTokensOf(ctx, user.ID, now); err != nil {
 			return err
 		}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.changed", "user", user.ID))
+		return s.AuditPerson(ctx, tx, s.Audit(c, now, "", "password.changed", "user", user.ID), user.ID)
 	})
 }

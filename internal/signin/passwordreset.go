@@ -120,7 +120,7 @@ func (s *Service) ResetPassword(ctx context.Context, ip, requestID, secret, newP
 			return err
 		}
 		c := gatehouse.Caller{Principal: gatehouse.Principal{UserID: user.ID}, IP: ip, RequestID: requestID}
-		return tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "password.reset", "user", user.ID))
+		return s.AuditPerson(ctx, tx, s.Audit(c, now, "", "password.reset", "user", user.ID), user.ID)
 	})
 	return user, err
 }

@@ -10,11 +10,43 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
+//
+// An audit event that is also an event (gatehouse.EventTypeOf) is written
+// with its public type, the person it concerns (from the membership acted
+// on, when the use case did not say) and its place in commit order, in the
+// change's own transaction: the feed and the webhooks see it exactly when
+// the change committed.
 func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error {
 	accountID := sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id, changes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes))
+	eventType := gatehouse.EventTypeOf(e)
+	if eventType == "" {
+		_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id, changes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes))
+		return mapErr(err)
+	}
+	userID := sql.NullString{String: e.UserID, Valid: e.UserID != ""}
+	if !userID.Valid && e.TargetType == "membership" {
+		err := t.q.QueryRowContext(ctx, `SELECT user_id FROM memberships WHERE id = $1`, e.TargetID).Scan(&userID)
+		if err != nil && err != sql.ErrNoRows {
+			return mapErr(err)
+		}
+	}
+	if t.dialect == SQLite {
+		var seq int64
+		if err := t.q.QueryRowContext(ctx, `UPDATE event_sequence SET n = n + 1 RETURNING n`).Scan(&seq); err != nil {
+			return mapErr(err)
+		}
+		_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id,
+			changes, user_id, event_type, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
+			userID, eventType, seq)
+		return mapErr(err)
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id,
+		changes, user_id, event_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
+		userID, eventType)
 	return mapErr(err)
 }
 
