@@ -2,6 +2,8 @@ package gatehouse
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,6 +86,9 @@ func EventTypeOf(e AuditEvent) string {
 		return "" // platform-wide: operators and identity providers
 	}
 	if e.Action == "user.updated" {
+		if len(e.Changes) == 0 {
+			return "" // saved as it was
+		}
 		if e.TargetType != "membership" {
 			return "person.updated"
 		}
@@ -123,4 +128,32 @@ func EventTypeMatches(pattern, eventType string) bool {
 		return len(eventType) > len(family) && eventType[:len(family)] == family
 	}
 	return false
+}
+
+// EventCursor is a place in the feed: after (TX, Seq). The zero cursor is
+// the beginning.
+type EventCursor struct {
+	TX  uint64 // the writing transaction (PostgreSQL), 0 on SQLite
+	Seq int64
+}
+
+// String is the cursor as the API gives it.
+func (c EventCursor) String() string {
+	return strconv.FormatUint(c.TX, 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+// ParseEventCursor reads a cursor the API gave; "" is the beginning.
+func ParseEventCursor(raw string) (EventCursor, error) {
+	if raw == "" {
+		return EventCursor{}, nil
+	}
+	tx, seq, ok := strings.Cut(raw, ".")
+	c := EventCursor{}
+	var err1, err2 error
+	c.TX, err1 = strconv.ParseUint(tx, 10, 64)
+	c.Seq, err2 = strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || c.Seq < 0 || len(raw) > 50 {
+		return EventCursor{}, Invalid("after", "not a cursor of this feed: give back a cursor it returned")
+	}
+	return c, nil
 }

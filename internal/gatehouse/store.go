@@ -93,7 +93,9 @@ type AuditEvent struct {
 // here: their own actions (password.changed, user.photo_changed, …) say
 // that they changed, and the log must not hold what they are.
 type AuditChange struct {
-	Field, Before, After string
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 // About names the person the change concerns, for the event other

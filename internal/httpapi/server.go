@@ -89,6 +89,7 @@ func New(svc *service.Services, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("POST /api/v1/accounts/{id}/restore", s.restoreAccount)
 	s.handle("PATCH /api/v1/accounts/{id}/settings", s.updateSettings)
 	s.handle("GET /api/v1/accounts/{id}/audit-events", s.listAuditEvents)
+	s.handle("GET /api/v1/events", s.listEvents)
 	s.handle("POST /api/v1/accounts/{id}/notifications", s.notifyAccount)
 	s.handle("GET /api/v1/accounts/{id}/provider-access", s.getProviderAccess)
 	s.handle("PUT /api/v1/accounts/{id}/provider-access", s.grantProviderAccess)

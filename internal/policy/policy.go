@@ -36,7 +36,11 @@ const (
 	RestoreAccount Action = "account.restore"
 	DeleteAccount  Action = "account.delete"
 	ReadAudit      Action = "audit.read"
-	Notify         Action = "notifications.send"
+	// ReadEvents reads the feed of one account's changes (and its
+	// clients', for an integrator); ReadAllEvents every account's.
+	ReadEvents    Action = "events.read"
+	ReadAllEvents Action = "events.read_all"
+	Notify        Action = "notifications.send"
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.
@@ -211,7 +215,7 @@ func ScopeOf(act Action) string {
 		SuspendAccount, RestoreAccount, DeleteAccount,
 		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return gatehouse.ScopeAccountsWrite
-	case ReadAudit:
+	case ReadAudit, ReadEvents:
 		return gatehouse.ScopeAuditRead
 	case ReadMembers, ReadMemberPermissions, ReadAccessRules, ReadPhoto:
 		return gatehouse.ScopeUsersRead
@@ -301,6 +305,11 @@ func decide(a Actor, act Action, t Target) error {
 	}
 	switch act {
 	case Public:
+		return nil
+	case ReadAllEvents:
+		if !a.Operator {
+			return forbidden("name the account whose events to read (account_id): only operators read every account's")
+		}
 		return nil
 	case CreateIntegrator, ManageCheckTokens, ManagePlatformProviders:
 		if !a.Operator && t.Existing {
@@ -402,7 +411,7 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the integrator's staff create its clients")
-	case UpdateAccount, ReadAudit, Notify:
+	case UpdateAccount, ReadAudit, ReadEvents, Notify:
 		if administers(a.Access, t.Account) {
 			return nil
 		}

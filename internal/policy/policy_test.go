@@ -87,6 +87,8 @@ var matrix = []struct{ method, path, variant, want string }{
 	{"DELETE", "/api/v1/accounts/{id}", "", "A F A F F F F F N F F"},
 	{"PATCH", "/api/v1/accounts/{id}/settings", "", "A F F F F F F F N F F"},
 	{"GET", "/api/v1/accounts/{id}/audit-events", "", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/events", "account", "A A A F A A F F N F F"},
+	{"GET", "/api/v1/events", "all-accounts", "A F F F F F F F F F F"},
 	{"POST", "/api/v1/accounts/{id}/notifications", "", "A A A F A A F F N F F"},
 	{"GET", "/api/v1/accounts/{id}/provider-access", "", "A F A F A A F F N F F"},
 	{"PUT", "/api/v1/accounts/{id}/provider-access", "", "F F F F F A F F N F F"},

@@ -92,6 +92,8 @@ var Routes = []Route{
 	{"DELETE", "/api/v1/accounts/{id}", "", DeleteAccount},
 	{"PATCH", "/api/v1/accounts/{id}/settings", "", ChangeSettings},
 	{"GET", "/api/v1/accounts/{id}/audit-events", "", ReadAudit},
+	{"GET", "/api/v1/events", "account", ReadEvents},
+	{"GET", "/api/v1/events", "all-accounts", ReadAllEvents},
 	{"POST", "/api/v1/accounts/{id}/notifications", "", Notify},
 
 	{"GET", "/api/v1/accounts/{id}/provider-access", "", ReadProviderAccess},

@@ -63,6 +63,8 @@ var Variants = map[string]string{
 	"integrator":            "of an integrator account",
 	"platform":              "platform-wide (a provider: named by its id on delete)",
 	"client":                "a client, under the integrator named",
+	"account":               "one account named by account_id (or the API token's), with its clients for an integrator",
+	"all-accounts":          "every account at once (no account named)",
 }
 
 // Explain decides one cell of the table: route r for the actor of column c.

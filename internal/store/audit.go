@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-//
 // An audit event that is also an event (gatehouse.EventTypeOf) is written
 // with its public type, the person it concerns (from the membership acted
 // on, when the use case did not say) and its place in commit order, in the
@@ -26,8 +25,8 @@ func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error
 		return mapErr(err)
 	}
 	userID := sql.NullString{String: e.UserID, Valid: e.UserID != ""}
-	if !userID.Valid && e.TargetType == "membership" {
-		err := t.q.QueryRowContext(ctx, `SELECT user_id FROM memberships WHERE id = $1`, e.TargetID).Scan(&userID)
+	if lookup, ok := personOfTarget[e.TargetType]; ok && !userID.Valid {
+		err := t.q.QueryRowContext(ctx, lookup, e.TargetID).Scan(&userID)
 		if err != nil && err != sql.ErrNoRows {
 			return mapErr(err)
 		}
@@ -48,6 +47,13 @@ func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error
 		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
 		userID, eventType)
 	return mapErr(err)
+}
+
+// personOfTarget finds the person an event concerns from what it acted on.
+var personOfTarget = map[string]string{
+	"membership": `SELECT user_id FROM memberships WHERE id = $1`,
+	"invitation": `SELECT user_id FROM invitations WHERE id = $1`,
+	"user":       `SELECT id FROM users WHERE id = $1`,
 }
 
 // auditChange is how one change is kept in the changes column.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"strings"
@@ -81,10 +82,9 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	for i, m := range b.Messages {
 		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
 	}
-	audits := make([][]any, len(b.AuditEvents))
-	for i, e := range b.AuditEvents {
-		audits[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
-			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes)}
+	audits, err := t.batchAuditRows(ctx, b)
+	if err != nil {
+		return err
 	}
 	for _, step := range []struct {
 		table   string
@@ -96,13 +96,75 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		{"membership_roles", []string{"membership_id", "role"}, roles},
 		{"invitations", strings.Split(strings.ReplaceAll(invitationColumns, "i.", ""), ", "), invitations},
 		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},
-		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id", "changes"}, audits},
+		{"audit_events", t.auditColumns(), audits},
 	} {
 		if err := t.insertRows(ctx, step.table, step.columns, "", step.rows); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// batchAuditRows are a batch's audit events as rows, with what the events
+// among them carry (see InsertAuditEvent): the person, found among the
+// batch's memberships and invitations, and on SQLite a place in commit
+// order, taken for the whole batch at once.
+func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]any, error) {
+	people := map[string]string{}
+	for _, m := range b.Memberships {
+		people["membership:"+m.ID] = m.UserID
+	}
+	for _, inv := range b.Invitations {
+		people["invitation:"+inv.ID] = inv.UserID
+	}
+	types := make([]string, len(b.AuditEvents))
+	events := int64(0)
+	for i, e := range b.AuditEvents {
+		if types[i] = gatehouse.EventTypeOf(e); types[i] != "" {
+			events++
+		}
+	}
+	var seq sql.NullInt64
+	if t.dialect == SQLite && events > 0 {
+		var last int64
+		if err := t.q.QueryRowContext(ctx, `UPDATE event_sequence SET n = n + $1 RETURNING n`, events).Scan(&last); err != nil {
+			return nil, mapErr(err)
+		}
+		seq = sql.NullInt64{Int64: last - events, Valid: true}
+	}
+	rows := make([][]any, len(b.AuditEvents))
+	for i, e := range b.AuditEvents {
+		var (
+			userID    sql.NullString
+			eventType sql.NullString
+			eventSeq  sql.NullInt64
+		)
+		if types[i] != "" {
+			eventType = sql.NullString{String: types[i], Valid: true}
+			userID.String = cmp.Or(e.UserID, people[e.TargetType+":"+e.TargetID])
+			userID.Valid = userID.String != ""
+			if seq.Valid {
+				seq.Int64++
+				eventSeq = seq
+			}
+		}
+		rows[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
+			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes), userID, eventType}
+		if t.dialect == SQLite {
+			rows[i] = append(rows[i], eventSeq) // PostgreSQL numbers them itself
+		}
+	}
+	return rows, nil
+}
+
+// auditColumns are the columns batchAuditRows fills.
+func (t *tx) auditColumns() []string {
+	columns := []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id", "changes",
+		"user_id", "event_type"}
+	if t.dialect == SQLite {
+		columns = append(columns, "seq")
+	}
+	return columns
 }
 
 func (t *tx) InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) error {
