@@ -37,6 +37,9 @@ const (
 	DeleteAccount  Action = "account.delete"
 	ReadAudit      Action = "audit.read"
 	Notify         Action = "notifications.send"
+	// ManageWebhooks subscribes an account's events to an endpoint, and
+	// lists, rotates, pings, replays and removes its subscriptions.
+	ManageWebhooks Action = "webhooks.manage"
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.
@@ -208,7 +211,7 @@ func ScopeOf(act Action) string {
 	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess:
 		return gatehouse.ScopeAccountsRead
 	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders, ManageIntegratorApplications,
-		SuspendAccount, RestoreAccount, DeleteAccount,
+		SuspendAccount, RestoreAccount, DeleteAccount, ManageWebhooks,
 		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return gatehouse.ScopeAccountsWrite
 	case ReadAudit:
@@ -407,6 +410,13 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the account's administrators may do this")
+	case ManageWebhooks:
+		// The events of an account tell of its people: who administers
+		// it decides where they go.
+		if administers(a.Access, t.Account) {
+			return nil
+		}
+		return forbidden("only the account's administrators manage its webhooks")
 	case ReadMembers, ReadAccessRules:
 		if managesPeople(a.Access, t.Account) {
 			return nil
