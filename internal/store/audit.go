@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-//
 // An audit event that is also an event (gatehouse.EventTypeOf) is written
 // with its public type, the person it concerns (from the membership acted
 // on, when the use case did not say) and its place in commit order, in the
