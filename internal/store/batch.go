@@ -81,10 +81,18 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	for i, m := range b.Messages {
 		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
 	}
-	audits := make([][]any, len(b.AuditEvents))
-	for i, e := range b.AuditEvents {
-		audits[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
-			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes)}
+	// The audit events that are events (a member added) take
+	// InsertAuditEvent's way, after the memberships they name: each gets
+	// its type, person and place in commit order, and its webhooks.
+	var audits [][]any
+	var events []gatehouse.AuditEvent
+	for _, e := range b.AuditEvents {
+		if gatehouse.EventTypeOf(e) != "" {
+			events = append(events, e)
+			continue
+		}
+		audits = append(audits, []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
+			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes)})
 	}
 	for _, step := range []struct {
 		table   string
@@ -99,6 +107,18 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		{"audit_events", []string{"id", "account_id", "at", "actor_id", "action", "target_type", "target_id", "ip", "request_id", "changes"}, audits},
 	} {
 		if err := t.insertRows(ctx, step.table, step.columns, "", step.rows); err != nil {
+			return err
+		}
+	}
+	members := make(map[string]string, len(b.Memberships))
+	for _, m := range b.Memberships {
+		members[m.ID] = m.UserID
+	}
+	for _, e := range events {
+		if e.UserID == "" && e.TargetType == "membership" {
+			e.UserID = members[e.TargetID] // known here: no need to read it back
+		}
+		if err := t.InsertAuditEvent(ctx, e); err != nil {
 			return err
 		}
 	}
