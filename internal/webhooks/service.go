@@ -273,7 +273,7 @@ func (s *Service) ReplayRange(ctx context.Context, c gatehouse.Caller, accountID
 		v.Check(gatehouse.Invalid("since", "required"))
 	}
 	if until.IsZero() {
-		until = s.Now()
+		until = s.Now().Add(time.Microsecond) // everything queued so far, this instant's too
 	}
 	if !since.IsZero() && !until.After(since) {
 		v.Check(gatehouse.Invalid("until", "after since"))
