@@ -50,8 +50,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -93,6 +93,8 @@ func main() {
 		run = func() error { return benchPages(*db, *requests) }
 	case "enumeration":
 		run = func() error { return benchEnumeration(*db, *requests) }
+	case "events":
+		run = func() error { return benchEvents(*db, *rows) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

@@ -115,10 +115,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	worker := newWorker(db, sender, cfg, log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease,
-		OIDCKeyRotation: cfg.OIDCKeyRotation})
+		OIDCKeyRotation: cfg.OIDCKeyRotation, WebhooksAllowLoopback: cfg.WebhooksAllowLoopback})
 	// Back-channel logouts carry a logout token the OpenID Provider signs
 	// when it sends them.
 	sender.BackchannelLogout = outbox.NewBackchannelLogoutSender(svc.OIDC)
+	// Webhooks are signed with their subscription's secrets, which the
+	// webhooks context opens when it sends.
+	sender.Webhook = svc.Webhooks
 	worker.Sender = sender
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,6 +51,10 @@ type Config struct {
 	// OIDCKeyRotation is how long an OpenID signing key signs before a new
 	// one replaces it; every node should say the same.
 	OIDCKeyRotation time.Duration
+	// WebhooksAllowLoopback lets webhooks reach this machine, over http
+	// too: for a receiver beside Gatehouse and for trials, never where
+	// administrators are not trusted with the machine's ports.
+	WebhooksAllowLoopback bool
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -74,7 +79,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 // names the command and its arguments in the help ("operator add USERNAME").
 func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
-	var ttl, outboxLease, bulkLease, expirySweep, keyRotation string
+	var ttl, outboxLease, bulkLease, expirySweep, keyRotation, webhooksLoopback string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -90,6 +95,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
 		{"oidc-key-rotation", "GATEHOUSE_OIDC_KEY_ROTATION", "720h", "how long an OpenID signing key signs before a new one replaces it; the same on every node (Go duration)", &keyRotation},
+		{"webhooks-allow-insecure-loopback", "GATEHOUSE_WEBHOOKS_ALLOW_INSECURE_LOOPBACK", "false", "let webhooks reach this machine, over http too (true or false; never where administrators are not trusted with its ports)", &webhooksLoopback},
 	}
 	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -131,6 +137,9 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	// tokens it signed) when the next rotation comes.
 	if cfg.OIDCKeyRotation, err = time.ParseDuration(keyRotation); err != nil || cfg.OIDCKeyRotation < 2*time.Hour {
 		return cfg, nil, fmt.Errorf("OpenID key rotation %q must be a Go duration of at least 2h, such as 720h", keyRotation)
+	}
+	if cfg.WebhooksAllowLoopback, err = strconv.ParseBool(webhooksLoopback); err != nil {
+		return cfg, nil, fmt.Errorf("webhooks-allow-insecure-loopback %q must be true or false", webhooksLoopback)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

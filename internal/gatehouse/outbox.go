@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -11,9 +12,11 @@ import (
 type Message struct {
 	ID string
 	// Channel is ChannelEmail (To is an address), ChannelSMS (To is an
-	// E.164 number, Body the text; R-N2) or ChannelBackchannelLogout (To is
+	// E.164 number, Body the text; R-N2), ChannelBackchannelLogout (To is
 	// an application's back-channel logout URI, Body a BackchannelLogout
-	// in JSON, MessageID the logout token's jti).
+	// in JSON, MessageID the logout token's jti) or ChannelWebhook (To is a
+	// webhook subscription's id, Subject the webhook-id, Body the Event in
+	// JSON).
 	Channel   string
 	MessageID string
 	To        string
@@ -28,7 +31,27 @@ const (
 	ChannelEmail             = "email"
 	ChannelSMS               = "sms"
 	ChannelBackchannelLogout = "backchannel_logout"
+	ChannelWebhook           = "webhook"
 )
+
+// WebhookRetryFor is how long a webhook message is retried, with back-off,
+// before it is given up (parked as failed): three days, so that a
+// receiver down over a weekend still gets everything.
+const WebhookRetryFor = 72 * time.Hour
+
+// GivesUp tells whether a message that failed at now is given up rather
+// than retried: a webhook after WebhookRetryFor, others after maxAttempts.
+func GivesUp(m Message, now time.Time, maxAttempts int) bool {
+	if m.Channel == ChannelWebhook {
+		return now.Sub(m.CreatedAt) >= WebhookRetryFor
+	}
+	return m.Attempts >= maxAttempts
+}
+
+// ErrUndeliverable, wrapped in a sender's error, gives the message up at
+// once: retrying cannot help (its webhook subscription was disabled or
+// deleted).
+var ErrUndeliverable = errors.New("undeliverable")
 
 // BackchannelLogout is the body of a ChannelBackchannelLogout message: the
 // application to tell, and the person whose sign-in to it ended. The

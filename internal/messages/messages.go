@@ -39,6 +39,9 @@ const (
 	// (R-PV3), with the link to the page where they answer. Text is the
 	// reason given, RequestedBy who asked.
 	ProviderAccessRequest = "provider_access_request"
+	// WebhookDisabled tells an account's administrators that a webhook
+	// subscription failed for a day and was disabled. Text is its address.
+	WebhookDisabled = "webhook_disabled"
 )
 
 // Data is what a message may mention.
@@ -162,6 +165,17 @@ Until you allow it, your service provider manages your people and settings but s
 You may end the access at any moment from the same page.
 `,
 		},
+		WebhookDisabled: {
+			subject: "A webhook of {{.AccountName}} was disabled",
+			body: `Hello{{with .FirstName}} {{.}}{{end}},
+
+For a whole day, every attempt to deliver the events of {{.AccountName}} to this webhook failed:
+
+{{.Text}}
+
+Gatehouse disabled it and sends it nothing more; the events of that day were not delivered. The webhook's deliveries show each answer received. Once the receiver works again, subscribe it again.
+`,
+		},
 	},
 	"fr": {
 		Activation: {
@@ -261,6 +275,17 @@ Tant que vous ne l'autorisez pas, votre prestataire gère vos utilisateurs et vo
 {{.Link}}
 
 Vous pouvez mettre fin à l'accès à tout moment depuis la même page.
+`,
+		},
+		WebhookDisabled: {
+			subject: "Un webhook de {{.AccountName}} a été désactivé",
+			body: `Bonjour{{with .FirstName}} {{.}}{{end}},
+
+Pendant une journée entière, chaque tentative de livrer les événements de {{.AccountName}} à ce webhook a échoué :
+
+{{.Text}}
+
+Gatehouse l'a désactivé et ne lui envoie plus rien ; les événements de cette journée n'ont pas été livrés. Les livraisons du webhook montrent chaque réponse reçue. Une fois le récepteur réparé, abonnez-le de nouveau.
 `,
 		},
 	},

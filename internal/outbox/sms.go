@@ -14,12 +14,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// Channels sends each message by its channel: e-mail, SMS (R-N2), or a
-// back-channel logout to an application.
+// Channels sends each message by its channel: e-mail, SMS (R-N2), a
+// back-channel logout to an application, or a webhook.
 type Channels struct {
 	Email             Sender
 	SMS               Sender
 	BackchannelLogout Sender
+	// Webhook posts events to webhook subscriptions (internal/webhooks).
+	Webhook Sender
 }
 
 func (c Channels) Send(ctx context.Context, m gatehouse.Message) error {
@@ -31,6 +33,11 @@ func (c Channels) Send(ctx context.Context, m gatehouse.Message) error {
 			return errors.New("this node sends no back-channel logout")
 		}
 		return c.BackchannelLogout.Send(ctx, m)
+	case gatehouse.ChannelWebhook:
+		if c.Webhook == nil {
+			return errors.New("this node sends no webhook")
+		}
+		return c.Webhook.Send(ctx, m)
 	}
 	return c.Email.Send(ctx, m)
 }

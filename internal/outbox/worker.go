@@ -1,9 +1,10 @@
-// Package outbox delivers the e-mail, texts and back-channel logouts that
-// changes queue in the database (R-N1): a worker leases due messages,
-// hands each to a Sender (an SMTP server or .eml files in the data
-// directory, an SMS gateway, an application's back-channel logout URI),
-// and records the outcome, retrying with back-off and parking a message
-// as failed after MaxAttempts. Nothing is lost: a message leaves the
+// Package outbox delivers the e-mail, texts, back-channel logouts and
+// webhooks that changes queue in the database (R-N1): a worker leases due
+// messages, hands each to a Sender (an SMTP server or .eml files in the
+// data directory, an SMS gateway, an application's back-channel logout
+// URI, a webhook subscription's endpoint), and records the outcome,
+// retrying with back-off and parking a message as failed after
+// MaxAttempts (a webhook after gatehouse.WebhookRetryFor). Nothing is lost: a message leaves the
 // queue only when a sender accepted it; a crash between the two repeats
 // it with the same Message-ID.
 package outbox
@@ -117,7 +118,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		if unreachable[hop] == nil && isUnreachable(err) {
 			unreachable[hop] = err
 		}
-		park := m.Attempts >= w.MaxAttempts
+		park := gatehouse.GivesUp(m, w.Clock.Now(), w.MaxAttempts) || errors.Is(err, gatehouse.ErrUndeliverable)
 		retryAt := w.Clock.Now().Add(backoff(m.Attempts))
 		w.Log.Warn("message not delivered", slog.String("channel", m.Channel), slog.String("message_id", m.MessageID), slog.Int("attempt", m.Attempts),
 			slog.Bool("parked", park), slog.Any("error", err))
@@ -138,8 +139,11 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 // nextHop names where a message goes next: the channel's one server (the
 // SMTP server, the SMS gateway), or for a back-channel logout the
 // application's own host, so that one application down holds back no
-// other's logouts.
+// other's logouts; for a webhook, its subscription.
 func nextHop(m gatehouse.Message) string {
+	if m.Channel == gatehouse.ChannelWebhook {
+		return m.Channel + " " + m.To // the subscription
+	}
 	if m.Channel == gatehouse.ChannelBackchannelLogout {
 		if u, err := url.Parse(m.To); err == nil {
 			return m.Channel + " " + u.Host

@@ -41,6 +41,9 @@ const (
 	ReadEvents    Action = "events.read"
 	ReadAllEvents Action = "events.read_all"
 	Notify        Action = "notifications.send"
+	// ManageWebhooks subscribes an account's events to an endpoint, and
+	// lists, rotates, pings, replays and removes its subscriptions.
+	ManageWebhooks Action = "webhooks.manage"
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.
@@ -212,7 +215,7 @@ func ScopeOf(act Action) string {
 	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess:
 		return gatehouse.ScopeAccountsRead
 	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders, ManageIntegratorApplications,
-		SuspendAccount, RestoreAccount, DeleteAccount,
+		SuspendAccount, RestoreAccount, DeleteAccount, ManageWebhooks,
 		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
 		return gatehouse.ScopeAccountsWrite
 	case ReadAudit, ReadEvents:
@@ -416,6 +419,13 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the account's administrators may do this")
+	case ManageWebhooks:
+		// The events of an account tell of its people: who administers
+		// it decides where they go.
+		if administers(a.Access, t.Account) {
+			return nil
+		}
+		return forbidden("only the account's administrators manage its webhooks")
 	case ReadMembers, ReadAccessRules:
 		if managesPeople(a.Access, t.Account) {
 			return nil

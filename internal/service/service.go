@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/webhooks"
 )
 
 // Services are the contexts of one Gatehouse node.
@@ -31,6 +32,9 @@ type Services struct {
 	Events *events.Service
 	// OIDC is Gatehouse as the platform's OpenID Provider.
 	OIDC *oidcprovider.Service
+	// Webhooks are the accounts' subscriptions to their events, and the
+	// sender of their deliveries.
+	Webhooks *webhooks.Service
 }
 
 // Options configures the application. Zero values pick the production
@@ -65,6 +69,9 @@ type Options struct {
 	// Sleep waits for d or until ctx ends (default: really); tests record
 	// the slow-down of wrong passwords instead of waiting it out.
 	Sleep func(ctx context.Context, d time.Duration)
+	// WebhooksAllowLoopback lets webhooks reach this machine, over http
+	// too (tests, a receiver beside Gatehouse); off in production.
+	WebhooksAllowLoopback bool
 }
 
 // The store's transaction offers every method each context's use cases ask
@@ -92,6 +99,7 @@ var (
 	_ access.GroupsTx           = (*store.WriteTx)(nil)
 	_ access.ChecksTx           = (*store.WriteTx)(nil)
 	_ oidcprovider.Tx           = (*store.WriteTx)(nil)
+	_ webhooks.Tx               = (*store.WriteTx)(nil)
 )
 
 // New wires the contexts over db: each sees it through its own narrow
@@ -109,7 +117,8 @@ func New(db *store.DB, opts Options) *Services {
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
 		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
-		OIDC:   provider,
-		Events: events.New(k, db),
+		OIDC:     provider,
+		Events:   events.New(k, db),
+		Webhooks: webhooks.New(k, store.Over[webhooks.Tx]{DB: db}, webhooks.Options{AllowLoopback: opts.WebhooksAllowLoopback}),
 	}
 }

@@ -14,7 +14,7 @@ import (
 // with its public type, the person it concerns (from the membership acted
 // on, when the use case did not say) and its place in commit order, in the
 // change's own transaction: the feed and the webhooks see it exactly when
-// the change committed.
+// the change committed. Its webhook deliveries are queued there too.
 func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error {
 	accountID := sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}
 	eventType := gatehouse.EventTypeOf(e)
@@ -40,13 +40,19 @@ func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error
 			changes, user_id, event_type, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
 			userID, eventType, seq)
-		return mapErr(err)
+		if err != nil {
+			return mapErr(err)
+		}
+		return t.fanOutEvent(ctx, e, eventType, userID.String)
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id,
 		changes, user_id, event_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
 		userID, eventType)
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	return t.fanOutEvent(ctx, e, eventType, userID.String)
 }
 
 // personOfTarget finds the person an event concerns from what it acted on.

@@ -82,7 +82,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	for i, m := range b.Messages {
 		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
 	}
-	audits, err := t.batchAuditRows(ctx, b)
+	audits, events, err := t.batchAuditRows(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -102,14 +102,37 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 			return err
 		}
 	}
+	// Their webhooks: subscriptions are looked for once per account.
+	subscribed := map[string]bool{}
+	for _, e := range events {
+		has, seen := subscribed[e.AccountID]
+		if !seen {
+			if has, err = t.hasWebhooks(ctx, e.AccountID); err != nil {
+				return err
+			}
+			subscribed[e.AccountID] = has
+		}
+		if has {
+			if err := t.fanOutEvent(ctx, e.AuditEvent, e.eventType, e.UserID); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// batchEvent is an audit event of a batch that is an event, with its type
+// and its person.
+type batchEvent struct {
+	gatehouse.AuditEvent
+	eventType string
 }
 
 // batchAuditRows are a batch's audit events as rows, with what the events
 // among them carry (see InsertAuditEvent): the person, found among the
 // batch's memberships and invitations, and on SQLite a place in commit
 // order, taken for the whole batch at once.
-func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]any, error) {
+func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]any, []batchEvent, error) {
 	people := map[string]string{}
 	for _, m := range b.Memberships {
 		people["membership:"+m.ID] = m.UserID
@@ -128,11 +151,12 @@ func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]an
 	if t.dialect == SQLite && events > 0 {
 		var last int64
 		if err := t.q.QueryRowContext(ctx, `UPDATE event_sequence SET n = n + $1 RETURNING n`, events).Scan(&last); err != nil {
-			return nil, mapErr(err)
+			return nil, nil, mapErr(err)
 		}
 		seq = sql.NullInt64{Int64: last - events, Valid: true}
 	}
 	rows := make([][]any, len(b.AuditEvents))
+	var out []batchEvent
 	for i, e := range b.AuditEvents {
 		var (
 			userID    sql.NullString
@@ -147,6 +171,8 @@ func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]an
 				seq.Int64++
 				eventSeq = seq
 			}
+			e.UserID = userID.String
+			out = append(out, batchEvent{e, types[i]})
 		}
 		rows[i] = []any{e.ID, sql.NullString{String: e.AccountID, Valid: e.AccountID != ""}, micros(e.At), e.ActorID,
 			e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes), userID, eventType}
@@ -154,7 +180,7 @@ func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]an
 			rows[i] = append(rows[i], eventSeq) // PostgreSQL numbers them itself
 		}
 	}
-	return rows, nil
+	return rows, out, nil
 }
 
 // auditColumns are the columns batchAuditRows fills.

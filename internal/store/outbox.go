@@ -26,11 +26,18 @@ func channelOf(m gatehouse.Message) string {
 // ClaimMessages leases due messages. On PostgreSQL, FOR UPDATE SKIP LOCKED
 // lets several nodes claim side by side without waiting for or taking each
 // other's rows; SQLite has one writer, so its transaction alone suffices.
+//
+// A webhook subscription gets its events in order: a webhook message is
+// claimed only when no older one of its subscription still waits (due
+// later after a failure, or claimed by a node that is sending it).
+// Receivers then never see an event before one that came earlier.
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
 	var claimed []gatehouse.Message
 	err := db.Write(ctx, func(t *WriteTx) error {
 		query := `SELECT id, message_id, channel, recipient, subject, body, attempts, created_at FROM outbox
 			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
+			AND (channel <> 'webhook' OR NOT EXISTS (SELECT 1 FROM outbox older WHERE older.channel = 'webhook'
+				AND older.status = 'queued' AND older.recipient = outbox.recipient AND older.id < outbox.id))
 			ORDER BY next_attempt_at, id LIMIT $2`
 		if db.dialect == Postgres {
 			query += " FOR UPDATE SKIP LOCKED"
@@ -83,7 +90,9 @@ func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, 
 		in[i] = args.add(id)
 	}
 	return db.Write(ctx, func(t *WriteTx) error {
-		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2, body = '', claimed_until = 0, last_error = ''
+		// A webhook's body (an event, no secret) stays, for replays.
+		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2,
+			body = CASE WHEN channel = 'webhook' THEN body ELSE '' END, claimed_until = 0, last_error = ''
 			WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
 		return mapErr(err)
 	})
