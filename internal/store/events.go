@@ -37,9 +37,12 @@ func (r reader) EventsAfter(ctx context.Context, accountID string, after gatehou
 			FROM audit_events WHERE ` + where + ` AND seq > $3 ORDER BY seq LIMIT $2`
 		args = append(args, after.Seq)
 	} else {
-		query = `SELECT id, account_id, at, actor_id, event_type, target_type, target_id, user_id, changes, tx::text::bigint, seq
+		// The transaction's number is read out under another name: ORDER BY
+		// tx would otherwise sort by that output column, a bigint the
+		// index on (tx, seq) does not hold, and read the whole table.
+		query = `SELECT id, account_id, at, actor_id, event_type, target_type, target_id, user_id, changes, tx::text::bigint AS tx_number, seq
 			FROM audit_events WHERE ` + where + ` AND (tx, seq) > ($3::text::xid8, $4::bigint)
-			AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $2`
+			AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY audit_events.tx, audit_events.seq LIMIT $2`
 		args = append(args, fmt.Sprint(after.TX), after.Seq)
 	}
 	var (
