@@ -27,6 +27,9 @@ type Rights struct {
 	// Applications: the caller registers this integrator's own
 	// applications (its administrators and operators).
 	Applications bool
+	// Webhooks: the caller subscribes endpoints to the account's events
+	// (its administrators and operators).
+	Webhooks bool
 	// Suspend, Restore and Delete: the caller may move the account through
 	// its life from where it is now.
 	Suspend, Restore, Delete bool
@@ -58,8 +61,9 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 			kernel.May(c, access, account, policy.ManageIntegratorProviders),
 		Applications: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorApplications),
-		Suspend: account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
-		Restore: account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
+		Webhooks: kernel.May(c, access, account, policy.ManageWebhooks),
+		Suspend:  account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
+		Restore:  account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
 		Delete: account.Kind == gatehouse.KindClient && account.Status != gatehouse.AccountDeleted &&
 			kernel.May(c, access, account, policy.DeleteAccount),
 		ProviderAccess:       account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ReadProviderAccess),

@@ -174,6 +174,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("api_tokens", base+"/api-tokens", rights.APITokens)
 		add("identity_providers", base+"/identity-providers", rights.IdentityProviders)
 		add("applications", base+"/applications", rights.Applications)
+		add("webhooks", base+"/webhooks", rights.Webhooks)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})

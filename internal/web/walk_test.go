@@ -172,6 +172,28 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
 		"olga": apiSession(t, e, "olga@example.com", password), "max": apiSession(t, e, "max@example.com", password)}
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/api-tokens", sessions["zoe"], map[string]any{"name": "Synchro RH", "scopes": []string{"users:read"}})
+	// A webhook of the site, with one delivery that went through and one
+	// that will be tried again.
+	hook := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/webhooks", sessions["iris"], map[string]any{
+		"url": "https://hooks.example.com/gatehouse/events", "event_types": []string{"member.*", "role.deleted"},
+		"description": "Synchro de l'annuaire"}).String("id")
+	if err := e.Store.Write(context.Background(), func(tx *store.WriteTx) error {
+		at := e.Clock.Now()
+		for _, d := range []gatehouse.WebhookDelivery{
+			{ID: "dlv-walk-1", EventType: "member.added", Attempt: 1, Status: gatehouse.WebhookDelivered, ResponseCode: 200,
+				Latency: 84 * time.Millisecond, ResponseExcerpt: `{"received":true,"id":"01a23353-c836-7420-8e01-028fcaa77505"}`, At: at.Add(-time.Hour)},
+			{ID: "dlv-walk-2", EventType: "role.deleted", Attempt: 2, Status: gatehouse.WebhookPending, ResponseCode: 503,
+				Latency: 10 * time.Second, ResponseExcerpt: "Service Unavailable", Error: "status 503", At: at},
+		} {
+			d.SubscriptionID, d.MessageID, d.EventID = hook, "msg-"+d.ID, "evt-"+d.ID
+			if err := tx.InsertWebhookDelivery(context.Background(), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// A preview is its uploader's alone: Iris uploads the one she looks at.
 	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
 		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
@@ -195,6 +217,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
 		{"iris", "audit", c + "/audit"},
 		{"iris", "provider-access-staff", c + "/provider-access"},
+		{"iris", "webhooks", c + "/webhooks"}, {"iris", "webhook", c + "/webhooks/" + hook},
 		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
 		{"iris", "suspended-client", "/accounts/" + closed}, {"max", "suspended-member", "/accounts/" + closed},
 		{"zoe", "provider-access", c + "/provider-access"}, {"zoe", "provider-request", c + "/provider-access/requests/" + request},

@@ -210,6 +210,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /logout", p.secure(p.csrf.Handler(http.HandlerFunc(p.logout))))
 	p.registerPrivacy(handle)
 	p.registerApplications(handle)
+	p.registerWebhooks(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,
