@@ -50,8 +50,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events", "webhooks"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events|webhooks [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -95,6 +95,8 @@ func main() {
 		run = func() error { return benchEnumeration(*db, *requests) }
 	case "events":
 		run = func() error { return benchEvents(*db, *rows) }
+	case "webhooks":
+		run = func() error { return benchWebhooks(*db, *rows, *workers) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

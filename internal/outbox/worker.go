@@ -82,7 +82,10 @@ func (w *Worker) Run(ctx context.Context) {
 			if err != nil {
 				w.Log.Error("outbox", slog.Any("error", err))
 			}
-			if n < w.Batch || err != nil || ctx.Err() != nil {
+			// A short batch is no sign the queue is empty: a webhook
+			// subscription's messages are claimed one at a time, in order,
+			// so the next one is due as soon as this one went.
+			if n == 0 || err != nil || ctx.Err() != nil {
 				break
 			}
 		}
