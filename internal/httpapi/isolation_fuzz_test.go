@@ -123,6 +123,10 @@ func (w *isolationWorld) request(route string, variant int) (method, path string
 	for param, id := range ids {
 		path = strings.ReplaceAll(path, param, id)
 	}
+	if route == "GET /api/v1/events" || route == "GET /api/v1/oidc-clients" {
+		// Their account is named in the query: the victim's.
+		path += "?account_id=" + account
+	}
 	bodies := map[string]any{
 		"POST /api/v1/accounts":                                 map[string]any{"kind": "client", "integrator_id": w.i2, "name": "Intruder"},
 		"PATCH /api/v1/accounts/{id}":                           map[string]any{"name": "Renamed"},
