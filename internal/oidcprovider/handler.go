@@ -158,8 +158,8 @@ func (s *Service) continueAuthorization(provider *op.Provider, signedIn SignedIn
 					}
 					return
 				}
-				action := r.PostFormValue("action")
-				if action == "cancel" || (consent && action != "allow") {
+				// Cancel was answered above; a consent page's form says allow.
+				if consent && r.PostFormValue("action") != "allow" {
 					op.AuthRequestError(w, r, a, oidc.ErrAccessDenied().WithDescription("the person did not allow the application"), provider)
 					return
 				}
