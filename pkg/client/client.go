@@ -92,15 +92,16 @@ func (p Page[T]) MarshalJSON() ([]byte, error) {
 }
 
 // PageRequest asks for one page of a list: Limit items at most (0 for the
-// server's default of 50; it serves at most 500), after Cursor (a previous
-// page's NextCursor; "" for the first page).
+// server's default of 50; it serves at most 500, and refuses a negative
+// limit), after Cursor (a previous page's NextCursor; "" for the first
+// page).
 type PageRequest struct {
 	Limit  int
 	Cursor string
 }
 
 func (p PageRequest) set(q url.Values) {
-	if p.Limit > 0 {
+	if p.Limit != 0 {
 		q.Set("limit", fmt.Sprint(p.Limit))
 	}
 	setNonEmpty(q, "cursor", p.Cursor)

@@ -64,7 +64,7 @@ func signedIn(t *testing.T, e *apitest.Env, op *client.Client, accountID, userna
 
 // Accounts are made, found by their filters page after page, suspended,
 // restored and deleted through the client, with the server's own field
-// values (R-A1).
+// values (R-T4, R-T5).
 func TestClientAccounts(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
