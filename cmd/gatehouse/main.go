@@ -45,6 +45,20 @@ Usage:
   gatehouse version           print the version
   gatehouse help [command]    show help
 
+Exit codes:
+  0  done
+  1  any other error
+  2  usage: an unknown command or verb, a missing or bad flag or argument, no token
+  3  not found: no such account, user, invitation or token, or one the token
+     may not see (404, 410)
+  4  refused: the token is missing, unknown, expired or revoked (401), or may not
+     do this (403)
+  5  conflict or limit: a name taken, a user already there, the account's user
+     limit reached, an invitation no longer pending (409)
+  6  invalid input: the server names the field at fault (400, 413)
+  7  the server cannot answer now: down, unreachable, or too busy (5xx, 429, no
+     connection); trying again may work
+
 Run "gatehouse help serve" for the flags and their environment variables.
 `
 
@@ -52,25 +66,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
+	code := exitCode(err)
+	if code != exitOK {
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("a command is required")
+		return usageErrorf("a command is required")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve", "migrate":
 		cfg, err := app.ParseConfig(cmd, rest, getenv, stderr)
 		if err != nil {
-			return err
+			return flagError(err)
 		}
 		log := app.NewLogger(cfg, stderr)
 		if cmd == "migrate" {
@@ -110,5 +123,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageErrorf("unknown command %q", cmd)
 }
