@@ -416,7 +416,7 @@ func TestAdminCommandExitCodes(t *testing.T) {
 
 	help := op.ok("help")
 	for _, want := range []string{"Exit codes:", "2  usage", "3  not found", "4  refused", "5  conflict or limit", "6  invalid input",
-		"7  the server cannot answer now", "gatehouse accounts list|get|create|suspend|restore"} {
+		"7  the server cannot answer now", "gatehouse accounts list|get|create|suspend|restore", "gatehouse completion bash|zsh"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help says nothing of %q", want)
 		}

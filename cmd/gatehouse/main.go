@@ -13,6 +13,7 @@
 //	gatehouse keys         rotate the OpenID signing key at once
 //	gatehouse mail         read the e-mail a server wrote to its data dir
 //	gatehouse soak         run mixed traffic against a server and report on it
+//	gatehouse completion   print a bash or zsh completion script
 //	gatehouse version      print the version
 //
 // The commands that speak to a running server (accounts, users,
@@ -67,6 +68,8 @@ Other commands:
   gatehouse soak [--server URL] [--duration 10m] [--workers 8]
                               run mixed traffic against a running server; report
                               throughput, errors, latencies, goroutines and memory
+  gatehouse completion bash|zsh
+                              print a shell completion script
   gatehouse version           print the version
   gatehouse help [command]    show help
 
@@ -126,6 +129,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCommand(ctx, rest, getenv, stdout, stderr)
 	case "operator":
 		return operatorCommand(ctx, rest, getenv, stdout, stderr)
+	case "completion":
+		return completionCommand(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
@@ -148,6 +153,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 {
 			if g, ok := findAdminGroup(rest[0]); ok {
 				fmt.Fprint(stdout, g.usage())
+				return nil
+			}
+			if rest[0] == "completion" {
+				fmt.Fprint(stdout, completionUsage)
 				return nil
 			}
 		}
