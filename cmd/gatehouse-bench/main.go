@@ -58,6 +58,7 @@ func main() {
 	db := fs.String("db", "sqlite", "sqlite or postgres")
 	creates := fs.Int("creates", 20000, "accounts to create through HTTP")
 	adds := fs.Int("adds", 20000, "users to add through HTTP (users)")
+	accounts := fs.Int("accounts", 10, "client accounts the adds are spread over (users)")
 	seconds := fs.Int("seconds", 10, "how long to measure sign-ins (signin)")
 	workers := fs.Int("workers", 16, "concurrent HTTP clients")
 	stored := fs.Int("stored", 100000, "accounts stored before measuring lists")
@@ -80,7 +81,7 @@ func main() {
 	run := func() error { return benchAccounts(*db, *creates, *workers, *stored, *lists) }
 	switch os.Args[1] {
 	case "users":
-		run = func() error { return benchUsers(*db, *adds, *workers) }
+		run = func() error { return benchUsers(*db, *adds, *workers, *accounts) }
 	case "signin":
 		run = func() error { return benchSignIn(*db, *workers, time.Duration(*seconds)*time.Second) }
 	case "bulk":
@@ -381,20 +382,19 @@ func between(s, start, end string) string {
 // roles, the client-user counter, an invitation, an outbox message and two
 // audit events in one transaction), then delivers the queued mail to .eml
 // files with the outbox worker.
-func benchUsers(dbKind string, adds, workers int) error {
+func benchUsers(dbKind string, adds, workers, sites int) error {
 	n, err := startNode(dbKind)
 	if err != nil {
 		return err
 	}
 	defer n.stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers}}
-	fmt.Printf("gatehouse-bench users: %s, %d cores, GOMAXPROCS %d, %d workers\n", dbKind, runtime.NumCPU(), runtime.GOMAXPROCS(0), workers)
+	fmt.Printf("gatehouse-bench users: %s, %d cores, GOMAXPROCS %d, %d workers, %d accounts\n", dbKind, runtime.NumCPU(), runtime.GOMAXPROCS(0), workers, sites)
 	_, body, err := do(client, "POST", n.url+"/api/v1/accounts", `{"kind":"integrator","name":"Bench Integrator"}`)
 	if err != nil {
 		return err
 	}
 	integratorID := between(body, `"id":"`, `"`)
-	const sites = 10
 	siteIDs := make([]string, sites)
 	for i := range siteIDs {
 		_, body, err := do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d"}`, integratorID, i))
@@ -407,7 +407,7 @@ func benchUsers(dbKind string, adds, workers int) error {
 		}
 	}
 	err = postConcurrently(client, n.url, "add user via HTTP (membership, invitation, outbox row)", adds, workers, func(i int64) (string, string) {
-		return "/api/v1/accounts/" + siteIDs[i%sites] + "/users",
+		return "/api/v1/accounts/" + siteIDs[i%int64(sites)] + "/users",
 			fmt.Sprintf(`{"username":"user%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
 	})
 	if err != nil {
