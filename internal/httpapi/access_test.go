@@ -665,6 +665,37 @@ func TestAccessRulesUnderConcurrency(t *testing.T) {
 				default:
 					t.Fatalf("round %d: delete and grant answered %v", round, count)
 				}
+
+				// The same with a person added with the role: an add takes the
+				// account's lock last and reads the role again under it.
+				role = e.Must(t, 201, "POST", acct+"/roles", admin, map[string]any{"name": fmt.Sprint("S", round), "permissions": []string{"cameras.view"}}).String("id")
+				username := fmt.Sprintf("s%d@example.com", round)
+				count = race(nodes, 2, func(node *apitest.Env, i int) int {
+					if i == 0 {
+						return node.Do(t, "DELETE", acct+"/roles/"+role, admin, nil).Status
+					}
+					return node.Do(t, "POST", acct+"/users", admin, map[string]any{"username": username, "first_name": "S", "last_name": "R",
+						"level": "client_user", "roles": []string{role}}).Status
+				})
+				roleGone = e.Do(t, "GET", acct+"/roles/"+role, admin, nil).Status == 404
+				var added []map[string]any
+				for _, u := range e.Must(t, 200, "GET", acct+"/users?limit=100", admin, nil).Items() {
+					if u["username"] == username {
+						added = append(added, u)
+					}
+				}
+				switch {
+				case count[204] == 1 && count[400] == 1: // deleted first; the add found no role
+					if !roleGone || len(added) != 0 {
+						t.Fatalf("round %d: role gone %v, added %v", round, roleGone, added)
+					}
+				case count[201] == 1 && count[409] == 1: // added first; the delete found it in use
+					if roleGone || len(added) != 1 {
+						t.Fatalf("round %d: role gone %v, added %v", round, roleGone, added)
+					}
+				default:
+					t.Fatalf("round %d: delete and add answered %v", round, count)
+				}
 			}
 		})
 	}
