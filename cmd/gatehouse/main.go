@@ -7,6 +7,8 @@
 //	gatehouse keys      rotate the OpenID signing key at once
 //	gatehouse mail      read the e-mail a server wrote to its data dir
 //	gatehouse soak      run mixed traffic against a server and report on it
+//	gatehouse backup    back up a SQLite installation, while it serves
+//	gatehouse restore   restore a backup into a data dir
 //	gatehouse version   print the version
 package main
 
@@ -18,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/gatehouse/gatehouse/internal/app"
@@ -42,6 +45,11 @@ Usage:
   gatehouse soak [--server URL] [--duration 10m] [--workers 8]
                               run mixed traffic against a running server; report
                               throughput, errors, latencies, goroutines and memory
+  gatehouse backup --to PATH [--data-dir DIR]
+                              back up a SQLite installation (database, key file,
+                              manifest) into one archive, while its node serves
+  gatehouse restore --from ARCHIVE [--data-dir DIR] [--force]
+                              restore a backup into a data dir no node serves
   gatehouse version           print the version
   gatehouse help [command]    show help
 
@@ -87,6 +95,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCommand(ctx, rest, getenv, stdout, stderr)
 	case "operator":
 		return operatorCommand(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
@@ -94,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 && rest[0] == "invite" {
 			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
 		}
-		if len(rest) > 0 && (rest[0] == "mail" || rest[0] == "operator" || rest[0] == "keys") {
+		if len(rest) > 0 && slices.Contains([]string{"mail", "operator", "keys", "backup", "restore"}, rest[0]) {
 			if err := run(ctx, []string{rest[0], "--help"}, getenv, nil, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 				return err
 			}
