@@ -9,6 +9,7 @@
 //	gatehouse soak      run mixed traffic against a server and report on it
 //	gatehouse backup    back up a SQLite installation, while it serves
 //	gatehouse restore   restore a backup into a data dir
+//	gatehouse copy      copy a SQLite installation into PostgreSQL
 //	gatehouse version   print the version
 package main
 
@@ -50,6 +51,9 @@ Usage:
                               manifest) into one archive, while its node serves
   gatehouse restore --from ARCHIVE [--data-dir DIR] [--force]
                               restore a backup into a data dir no node serves
+  gatehouse copy --from sqlite:PATH --to postgres://…
+                              copy a stopped SQLite installation into an empty
+                              PostgreSQL database, verified table by table
   gatehouse version           print the version
   gatehouse help [command]    show help
 
@@ -99,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backupCommand(ctx, rest, getenv, stdout, stderr)
 	case "restore":
 		return restoreCommand(ctx, rest, getenv, stdout, stderr)
+	case "copy":
+		return copyCommand(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
@@ -106,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 && rest[0] == "invite" {
 			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
 		}
-		if len(rest) > 0 && slices.Contains([]string{"mail", "operator", "keys", "backup", "restore"}, rest[0]) {
+		if len(rest) > 0 && slices.Contains([]string{"mail", "operator", "keys", "backup", "restore", "copy"}, rest[0]) {
 			if err := run(ctx, []string{rest[0], "--help"}, getenv, nil, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 				return err
 			}
