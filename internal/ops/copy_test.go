@@ -75,7 +75,7 @@ func populated(t *testing.T) (dataDir string, events []gatehouse.Event) {
 	}
 	defer db.Close()
 	acct, err := dataset.Build(ctx, db, dataset.Spec{Folders: 40, Depth: 4, Branching: 3, Members: 30, Groups: 4, Grants: 60,
-		CustomRoles: 3, AccountWideShare: 0.3, GroupSize: 5, Seed: 7})
+		CustomRoles: 3, AccountWideShare: 0.3, GroupSize: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
