@@ -54,7 +54,7 @@ func Backup(ctx context.Context, opts BackupOptions) (path string, m Manifest, e
 	}
 	work, err := os.MkdirTemp(filepath.Dir(path), ".gatehouse-backup-")
 	if err != nil {
-		return "", m, fmt.Errorf("backup: %w", err)
+		return "", m, fmt.Errorf("a working directory beside %s: %w", path, err)
 	}
 	defer os.RemoveAll(work)
 
@@ -90,7 +90,7 @@ func Backup(ctx context.Context, opts BackupOptions) (path string, m Manifest, e
 		return "", m, err
 	}
 	if err := os.Rename(archive, path); err != nil {
-		return "", m, fmt.Errorf("backup: %w", err)
+		return "", m, err
 	}
 	return path, m, syncDir(filepath.Dir(path))
 }
@@ -176,7 +176,7 @@ func hashFile(path string) (ManifestFile, error) {
 func writeArchive(path string, m Manifest, files []string) (err error) {
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return err
 	}
 	defer func() {
 		if closeErr := out.Close(); err == nil {

@@ -55,7 +55,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Restored, error) {
 	}
 	f, err := os.Open(opts.From)
 	if err != nil {
-		return done, fmt.Errorf("restore: %w", err)
+		return done, err
 	}
 	defer f.Close()
 	archive := tar.NewReader(f)
@@ -77,7 +77,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Restored, error) {
 	}
 
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return done, fmt.Errorf("restore: %w", err)
+		return done, err
 	}
 	lock, err := lockDataDir(opts.DataDir)
 	if err != nil {
@@ -97,7 +97,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Restored, error) {
 
 	staging, err := os.MkdirTemp(opts.DataDir, ".restoring-")
 	if err != nil {
-		return done, fmt.Errorf("restore: %w", err)
+		return done, err
 	}
 	defer os.RemoveAll(staging)
 	if err := extract(archive, m, staging); err != nil {
@@ -114,11 +114,11 @@ func Restore(ctx context.Context, opts RestoreOptions) (Restored, error) {
 	if len(present) > 0 {
 		done.PutAside = filepath.Join(opts.DataDir, "replaced-"+now().UTC().Format("20060102T150405Z"))
 		if err := os.Mkdir(done.PutAside, 0o700); err != nil {
-			return done, fmt.Errorf("restore: %w", err)
+			return done, err
 		}
 		for _, name := range present {
 			if err := os.Rename(filepath.Join(opts.DataDir, name), filepath.Join(done.PutAside, name)); err != nil {
-				return done, fmt.Errorf("restore: put %s aside: %w", name, err)
+				return done, fmt.Errorf("put %s aside: %w", name, err)
 			}
 		}
 	}
@@ -129,7 +129,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Restored, error) {
 			continue
 		}
 		if err := os.Rename(filepath.Join(staging, name), filepath.Join(opts.DataDir, name)); err != nil {
-			return done, fmt.Errorf("restore: %w", err)
+			return done, err
 		}
 	}
 	return done, syncDir(opts.DataDir)
@@ -185,7 +185,7 @@ func extract(archive *tar.Reader, m Manifest, dir string) error {
 func extractFile(r io.Reader, entry ManifestFile, path string) (err error) {
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return err
 	}
 	defer func() {
 		if closeErr := out.Close(); err == nil {
