@@ -4,15 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/client"
 )
 
 // inviteUsage is the help of `gatehouse invite`.
@@ -22,7 +24,7 @@ Invites the people of a CSV file (header: email, and optionally first_name,
 last_name, role and home_folder) to an account of a running Gatehouse:
 prints the preview and its totals, asks before confirming (unless --yes),
 then follows the invitations with a progress bar. The token is read from
-GATEHOUSE_TOKEN.
+GATEHOUSE_TOKEN (or --token).
 
 `
 
@@ -59,23 +61,19 @@ func invite(ctx context.Context, args []string, getenv func(string) string, stdi
 	account := fs.String("account", "", "id of the account to invite to")
 	file := fs.String("csv", "", "the CSV file")
 	yes := fs.Bool("yes", false, "confirm without asking")
-	defaultServer := getenv("GATEHOUSE_URL")
-	if defaultServer == "" {
-		defaultServer = "http://127.0.0.1:8080"
-	}
-	server := fs.String("server", defaultServer, "base URL of Gatehouse (env GATEHOUSE_URL)")
+	var conn connection
+	conn.define(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if *account == "" || *file == "" {
+		fs.Usage()
+		return usageErrorf("--account and --csv are required")
+	}
+	if err := conn.check("an API or session token of someone who may add users to the account"); err != nil {
 		return err
 	}
-	token := getenv("GATEHOUSE_TOKEN")
-	switch {
-	case *account == "" || *file == "":
-		fs.Usage()
-		return errors.New("--account and --csv are required")
-	case token == "":
-		return errors.New("set GATEHOUSE_TOKEN to an API or session token of someone who may add users to the account")
-	}
-	api := bulkClient{base: strings.TrimRight(*server, "/") + "/api/v1/accounts/" + *account + "/invitations/bulk", token: token}
+	api := bulkClient{base: strings.TrimRight(conn.server, "/") + "/api/v1/accounts/" + url.PathEscape(*account) + "/invitations/bulk", token: conn.token}
 
 	f, err := os.Open(*file)
 	if err != nil {
@@ -205,10 +203,15 @@ func (c bulkClient) call(ctx context.Context, method, path string, body io.Reade
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		var e struct {
-			Error struct{ Code, Message string }
+			Error struct{ Code, Message, Field string }
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, e.Error.Code, e.Error.Message)
+		if e.Error.Message == "" {
+			e.Error.Message = http.StatusText(resp.StatusCode)
+		}
+		// A client.Error, so that the exit code tells the refusal's class.
+		return apiFailure{&client.Error{StatusCode: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Field: e.Error.Field,
+			RequestID: resp.Header.Get("X-Request-Id"), Method: method, Path: path}}
 	}
 	return json.NewDecoder(resp.Body).Decode(into)
 }

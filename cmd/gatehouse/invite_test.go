@@ -68,6 +68,15 @@ func TestInviteCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "GATEHOUSE_TOKEN") {
 		t.Errorf("no token: %v", err)
 	}
+	// The server's refusals end with their class's exit code.
+	err := run(context.Background(), []string{"invite", "--account", "0193a5c4-0000-7000-8000-000000000000", "--csv", file, "--yes"}, env, nil, &out, &errOut)
+	if exitCode(err) != exitNotFound || !strings.Contains(fmt.Sprint(err), "(404 not_found)") {
+		t.Errorf("an unknown account: exit %d, %v", exitCode(err), err)
+	}
+	err = run(context.Background(), []string{"invite", "--account", site, "--csv", file, "--yes", "--token", "gh_api_unknown"}, env, nil, &out, &errOut)
+	if exitCode(err) != exitDenied {
+		t.Errorf("a --token that is no token: exit %d, %v", exitCode(err), err)
+	}
 }
 
 // A node killed (SIGKILL) in the middle of a large confirm loses nothing:

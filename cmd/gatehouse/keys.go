@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/gatehouse/gatehouse/internal/app"
@@ -21,14 +20,14 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return errors.New(`keys: "rotate" is the one subcommand`)
+		return usageErrorf(`keys: "rotate" is the one subcommand`)
 	}
 	cfg, rest, err := app.ParseCommandConfig(usage, args[1:], getenv, stderr, nil)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	if len(rest) > 0 {
-		return fmt.Errorf("keys rotate: unexpected argument %q", rest[0])
+		return usageErrorf("keys rotate: unexpected argument %q", rest[0])
 	}
 	return app.RotateKeys(ctx, cfg, app.NewLogger(cfg, stderr), stdout)
 }

@@ -55,17 +55,17 @@ func mailCommand(args []string, getenv func(string) string, stdout, stderr io.Wr
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return errors.New(`mail: "last" is the one subcommand`)
+		return usageErrorf(`mail: "last" is the one subcommand`)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("mail last: unexpected argument %q", fs.Arg(0))
+		return usageErrorf("mail last: unexpected argument %q", fs.Arg(0))
 	}
 	if strings.TrimSpace(*to) == "" {
 		fs.Usage()
-		return errors.New("mail last: --to ADDRESS is required")
+		return usageErrorf("mail last: --to ADDRESS is required")
 	}
 	m, err := lastMailTo(filepath.Join(dataDir, "mail"), *to)
 	if err != nil {

@@ -1,16 +1,28 @@
-// Command gatehouse runs the Gatehouse identity service.
+// Command gatehouse runs the Gatehouse identity service, and administers a
+// running one through its API.
 //
-//	gatehouse serve     run a node (migrations run by themselves)
-//	gatehouse migrate   bring the database schema up to date and exit
-//	gatehouse invite    invite the people of a CSV file to an account (bulk)
-//	gatehouse operator  make a person an operator on a fresh server
-//	gatehouse keys      rotate the OpenID signing key at once
-//	gatehouse mail      read the e-mail a server wrote to its data dir
-//	gatehouse soak      run mixed traffic against a server and report on it
-//	gatehouse backup    back up a SQLite installation, while it serves
-//	gatehouse restore   restore a backup into a data dir
-//	gatehouse copy      copy a SQLite installation into PostgreSQL
-//	gatehouse version   print the version
+//	gatehouse serve        run a node (migrations run by themselves)
+//	gatehouse migrate      bring the database schema up to date and exit
+//	gatehouse accounts     list, show, create, suspend and restore accounts
+//	gatehouse users        list, add and remove the users of an account
+//	gatehouse invitations  list, resend and cancel an account's invitations
+//	gatehouse tokens       list, create and revoke your personal API tokens
+//	gatehouse audit        read an account's audit log; tail (and follow) its changes
+//	gatehouse invite       invite the people of a CSV file to an account (bulk)
+//	gatehouse operator     make a person an operator on a fresh server
+//	gatehouse keys         rotate the OpenID signing key at once
+//	gatehouse mail         read the e-mail a server wrote to its data dir
+//	gatehouse soak         run mixed traffic against a server and report on it
+//	gatehouse backup       back up a SQLite installation, while it serves
+//	gatehouse restore      restore a backup into a data dir
+//	gatehouse copy         copy a SQLite installation into PostgreSQL
+//	gatehouse completion   print a bash or zsh completion script
+//	gatehouse version      print the version
+//
+// The commands that speak to a running server (accounts, users,
+// invitations, tokens, audit, invite, soak) read its URL from GATEHOUSE_URL
+// and the token to act with from GATEHOUSE_TOKEN. Every command ends with
+// an exit code that tells the class of error: see usage.
 package main
 
 import (
@@ -32,8 +44,22 @@ const usage = `Gatehouse: users, accounts and access for a video-surveillance an
 Usage:
   gatehouse serve [flags]     run a node; migrations run by themselves
   gatehouse migrate [flags]   bring the database schema up to date, then exit
+
+Administering a running server (GATEHOUSE_URL, GATEHOUSE_TOKEN; --json for scripts):
+  gatehouse accounts list|get|create|suspend|restore
+                              the accounts the token may see
+  gatehouse users list|add|remove --account ID
+                              the users of an account
+  gatehouse invitations list --account ID | resend ID | cancel ID
+                              an account's invitations
+  gatehouse tokens list|create|revoke --account ID
+                              your personal API tokens (with your session token)
+  gatehouse audit list --account ID | tail [--account ID] [--follow]
+                              an account's audit log; the feed of its changes
   gatehouse invite --account ID --csv FILE [--yes]
-                              invite the people of a CSV file through a running server
+                              invite the people of a CSV file
+
+Other commands:
   gatehouse operator add USERNAME [flags]
                               invite USERNAME as an operator (the first one of a
                               fresh server, without the API)
@@ -54,35 +80,51 @@ Usage:
   gatehouse copy --from sqlite:PATH --to postgres://…
                               copy a stopped SQLite installation into an empty
                               PostgreSQL database, verified table by table
+  gatehouse completion bash|zsh
+                              print a shell completion script
   gatehouse version           print the version
   gatehouse help [command]    show help
 
-Run "gatehouse help serve" for the flags and their environment variables.
+Exit codes:
+  0  done
+  1  any other error
+  2  usage: an unknown command or verb, a missing or bad flag or argument, no token
+  3  not found: no such account, user, invitation or token, or one the token
+     may not see (404, 410)
+  4  refused: the token is missing, unknown, expired or revoked (401), or may not
+     do this (403)
+  5  conflict or limit: a name taken, a user already there, the account's user
+     limit reached, an invitation no longer pending (409)
+  6  invalid input: the server names the field at fault (400, 413)
+  7  the server cannot answer now: down, unreachable, or too busy (5xx, 429, no
+     connection); trying again may work
+
+Run "gatehouse help serve" for the flags and their environment variables, and
+"gatehouse help COMMAND" for any other command.
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
+	code := exitCode(err)
+	if code != exitOK {
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("a command is required")
+		return usageErrorf("a command is required")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve", "migrate":
 		cfg, err := app.ParseConfig(cmd, rest, getenv, stderr)
 		if err != nil {
-			return err
+			return flagError(err)
 		}
 		log := app.NewLogger(cfg, stderr)
 		if cmd == "migrate" {
@@ -105,6 +147,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restoreCommand(ctx, rest, getenv, stdout, stderr)
 	case "copy":
 		return copyCommand(ctx, rest, stdout, stderr)
+	case "completion":
+		return completionCommand(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", app.Version())
 		return nil
@@ -124,9 +168,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			}
 			return nil
 		}
+		if len(rest) > 0 {
+			if g, ok := findAdminGroup(rest[0]); ok {
+				fmt.Fprint(stdout, g.usage())
+				return nil
+			}
+			if rest[0] == "completion" {
+				fmt.Fprint(stdout, completionUsage)
+				return nil
+			}
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	if g, ok := findAdminGroup(cmd); ok {
+		return runAdmin(ctx, g, rest, getenv, stdout, stderr)
+	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageErrorf("unknown command %q", cmd)
 }

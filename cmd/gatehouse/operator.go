@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"strings"
 
@@ -23,7 +22,7 @@ func operatorCommand(ctx context.Context, args []string, getenv func(string) str
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
-		return errors.New(`operator: "add" is the one subcommand`)
+		return usageErrorf(`operator: "add" is the one subcommand`)
 	}
 	args = args[1:]
 	var username string
@@ -35,16 +34,16 @@ func operatorCommand(ctx context.Context, args []string, getenv func(string) str
 	var in service.FirstOperator
 	cfg, rest, err := app.ParseCommandConfig(usage, args, getenv, stderr, operatorFlags(&in))
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	if username == "" && len(rest) > 0 {
 		username, rest = rest[0], rest[1:]
 	}
 	if len(rest) > 0 {
-		return fmt.Errorf("operator add: unexpected argument %q", rest[0])
+		return usageErrorf("operator add: unexpected argument %q", rest[0])
 	}
 	if username == "" {
-		return errors.New("operator add: the USERNAME (an e-mail address) is required")
+		return usageErrorf("operator add: the USERNAME (an e-mail address) is required")
 	}
 	in.Username = username
 	return app.AddOperator(ctx, cfg, app.NewLogger(cfg, stderr), in, stdout)

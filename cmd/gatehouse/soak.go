@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,11 +44,11 @@ func soak(ctx context.Context, args []string, getenv func(string) string, stdout
 	duration := fs.Duration("duration", 10*time.Minute, "how long to run")
 	workers := fs.Int("workers", 8, "concurrent clients")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	token := getenv("GATEHOUSE_TOKEN")
 	if token == "" {
-		return errors.New("set GATEHOUSE_TOKEN to an operator's token")
+		return usageErrorf("set GATEHOUSE_TOKEN to an operator's token")
 	}
 	s := &soaker{base: strings.TrimRight(*server, "/"), token: token, client: &http.Client{Timeout: 30 * time.Second},
 		errors: map[string]int{}}

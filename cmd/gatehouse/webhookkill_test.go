@@ -34,7 +34,7 @@ func TestWebhooksSurviveKills(t *testing.T) {
 			if !ok {
 				return
 			}
-			env = append(env, "GATEHOUSE_WEBHOOKS_ALLOW_INSECURE_LOOPBACK=true")
+			env = append(env, "GATEHOUSE_WEBHOOKS_ALLOW_LOOPBACK=true")
 			var (
 				mu       sync.Mutex
 				received = map[string]int{} // webhook-id → deliveries

@@ -95,7 +95,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
 		{"oidc-key-rotation", "GATEHOUSE_OIDC_KEY_ROTATION", "720h", "how long an OpenID signing key signs before a new one replaces it; the same on every node (Go duration)", &keyRotation},
-		{"webhooks-allow-insecure-loopback", "GATEHOUSE_WEBHOOKS_ALLOW_INSECURE_LOOPBACK", "false", "let webhooks reach this machine, over http too (true or false; never where administrators are not trusted with its ports)", &webhooksLoopback},
+		{"webhooks-allow-loopback", "GATEHOUSE_WEBHOOKS_ALLOW_LOOPBACK", "false", "let webhooks reach this machine, over http too (true or false; never where administrators are not trusted with its ports)", &webhooksLoopback},
 	}
 	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -139,7 +139,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		return cfg, nil, fmt.Errorf("OpenID key rotation %q must be a Go duration of at least 2h, such as 720h", keyRotation)
 	}
 	if cfg.WebhooksAllowLoopback, err = strconv.ParseBool(webhooksLoopback); err != nil {
-		return cfg, nil, fmt.Errorf("webhooks-allow-insecure-loopback %q must be true or false", webhooksLoopback)
+		return cfg, nil, fmt.Errorf("webhooks-allow-loopback %q must be true or false", webhooksLoopback)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

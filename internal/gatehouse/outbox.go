@@ -73,4 +73,7 @@ type Outbox interface {
 	// MarkMessageFailed records a failed attempt: the message is retried at
 	// retryAt, or parked as failed when park is true.
 	MarkMessageFailed(ctx context.Context, id, owner string, retryAt time.Time, lastError string, park bool) error
+	// ReleaseMessages gives claimed messages back untried, their attempt
+	// not counted.
+	ReleaseMessages(ctx context.Context, ids []string, owner string) error
 }

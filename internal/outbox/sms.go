@@ -42,10 +42,10 @@ func (c Channels) Send(ctx context.Context, m gatehouse.Message) error {
 	return c.Email.Send(ctx, m)
 }
 
-// Flush flushes both senders that need it.
+// Flush flushes the senders that need it.
 func (c Channels) Flush() error {
 	var errs []error
-	for _, s := range []Sender{c.Email, c.SMS} {
+	for _, s := range []Sender{c.Email, c.SMS, c.Webhook} {
 		if f, ok := s.(Flusher); ok {
 			errs = append(errs, f.Flush())
 		}

@@ -83,8 +83,8 @@ func (w *Worker) Run(ctx context.Context) {
 				w.Log.Error("outbox", slog.Any("error", err))
 			}
 			// A short batch is no sign the queue is empty: a webhook
-			// subscription's messages are claimed one at a time, in order,
-			// so the next one is due as soon as this one went.
+			// subscription's messages are claimed in runs, and what
+			// another node held comes free as soon as it is delivered.
 			if n == 0 || err != nil || ctx.Err() != nil {
 				break
 			}
@@ -101,13 +101,20 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var sent []string
+	var sent, released []string
 	// unreachable holds, per next hop, the error of one that is down or
 	// stalled: the rest of the batch for that hop waits for the retry
 	// instead of each message waiting out its own timeout.
 	unreachable := map[string]error{}
+	// held are the webhook subscriptions one of whose messages failed: the
+	// rest of their run is given back untried, to follow it in order.
+	held := map[string]bool{}
 	for _, m := range messages {
 		hop := nextHop(m)
+		if held[hop] {
+			released = append(released, m.ID)
+			continue
+		}
 		err := unreachable[hop]
 		if err == nil {
 			sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
@@ -117,6 +124,9 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		if err == nil {
 			sent = append(sent, m.ID)
 			continue
+		}
+		if m.Channel == gatehouse.ChannelWebhook {
+			held[hop] = true
 		}
 		if unreachable[hop] == nil && isUnreachable(err) {
 			unreachable[hop] = err
@@ -128,6 +138,9 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		if err := w.Outbox.MarkMessageFailed(ctx, m.ID, w.Owner, retryAt, err.Error(), park); err != nil {
 			return len(messages), err
 		}
+	}
+	if err := w.Outbox.ReleaseMessages(ctx, released, w.Owner); err != nil {
+		return len(messages), err
 	}
 	if f, ok := w.Sender.(Flusher); ok && len(sent) > 0 {
 		// Durable before recorded: if the flush fails, the messages stay

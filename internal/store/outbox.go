@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,17 +29,24 @@ func channelOf(m gatehouse.Message) string {
 // lets several nodes claim side by side without waiting for or taking each
 // other's rows; SQLite has one writer, so its transaction alone suffices.
 //
-// A webhook subscription gets its events in order: a webhook message is
-// claimed only when no older one of its subscription still waits (due
-// later after a failure, or claimed by a node that is sending it).
-// Receivers then never see an event before one that came earlier.
+// A webhook subscription gets its events in order. Its messages are claimed
+// as a run: a claim holds a subscription's message only together with every
+// older message of it still queued, so one node delivers them one after the
+// other and receivers never see an event before one that came earlier. The
+// query leaves out subscriptions whose oldest queued message waits (due
+// later after a failure, or claimed by a node sending it), one index entry
+// a message; webhookRuns then cuts each
+// subscription's messages back to the run the claim holds whole, which
+// also covers what a concurrent claim on another node holds and this
+// transaction cannot see yet, and what the limit cut off.
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
 	var claimed []gatehouse.Message
 	err := db.Write(ctx, func(t *WriteTx) error {
 		query := `SELECT id, message_id, channel, recipient, subject, body, attempts, created_at FROM outbox
 			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
-			AND (channel <> 'webhook' OR NOT EXISTS (SELECT 1 FROM outbox older WHERE older.channel = 'webhook'
-				AND older.status = 'queued' AND older.recipient = outbox.recipient AND older.id < outbox.id))
+			AND (channel <> 'webhook' OR (SELECT CASE WHEN oldest.next_attempt_at <= $1 AND oldest.claimed_until <= $1 THEN 1 ELSE 0 END
+				FROM outbox oldest WHERE oldest.channel = 'webhook' AND oldest.status = 'queued' AND oldest.recipient = outbox.recipient
+				ORDER BY oldest.id LIMIT 1) = 1)
 			ORDER BY next_attempt_at, id LIMIT $2`
 		if db.dialect == Postgres {
 			query += " FOR UPDATE SKIP LOCKED"
@@ -62,6 +71,13 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		if err := rows.Close(); err != nil {
 			return err
 		}
+		if claimed, err = t.webhookRuns(ctx, claimed); err != nil {
+			return err
+		}
+		// Delivered in the order of their ids: a message retried after a
+		// failure is due later than the ones that waited behind it, and
+		// still goes first.
+		slices.SortFunc(claimed, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
 		if len(claimed) == 0 {
 			return nil
 		}
@@ -78,6 +94,66 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		claimed[i].Attempts++
 	}
 	return claimed, err
+}
+
+// webhookRuns keeps, of each webhook subscription's claimed messages, those
+// older than the subscription's oldest queued message outside the claim:
+// what is left of a subscription is a run of its oldest messages, whole.
+// Other channels' messages are kept as they are.
+func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) ([]gatehouse.Message, error) {
+	bySubscription := map[string][]string{}
+	for _, m := range claimed {
+		if m.Channel == gatehouse.ChannelWebhook {
+			bySubscription[m.To] = append(bySubscription[m.To], m.ID)
+		}
+	}
+	if len(bySubscription) == 0 {
+		return claimed, nil
+	}
+	firstLeftOut := map[string]string{} // subscription → oldest queued message not claimed
+	for subscription, ids := range bySubscription {
+		args := argList{subscription}
+		in := make([]string, len(ids))
+		for i, id := range ids {
+			in[i] = args.add(id)
+		}
+		var oldest sql.NullString
+		err := t.q.QueryRowContext(ctx, `SELECT MIN(id) FROM outbox WHERE channel = 'webhook' AND status = 'queued'
+			AND recipient = $1 AND id NOT IN (`+strings.Join(in, ", ")+`)`, args...).Scan(&oldest)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if oldest.Valid {
+			firstLeftOut[subscription] = oldest.String
+		}
+	}
+	kept := claimed[:0]
+	for _, m := range claimed {
+		if limit, ok := firstLeftOut[m.To]; m.Channel == gatehouse.ChannelWebhook && ok && m.ID > limit {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept, nil
+}
+
+// ReleaseMessages gives back claimed messages untried: a webhook
+// subscription's messages behind one that failed wait for its retry, and
+// the attempt they were claimed for is not counted.
+func (db *DB) ReleaseMessages(ctx context.Context, ids []string, owner string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := argList{owner}
+	in := make([]string, len(ids))
+	for i, id := range ids {
+		in[i] = args.add(id)
+	}
+	return db.Write(ctx, func(t *WriteTx) error {
+		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET claimed_until = 0, attempts = attempts - 1
+			WHERE claimed_by = $1 AND status = 'queued' AND id IN (`+strings.Join(in, ", ")+`)`, args...)
+		return mapErr(err)
+	})
 }
 
 func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {

@@ -166,8 +166,12 @@ func (t *tx) DisableWebhookSubscription(ctx context.Context, id, deliveringID st
 }
 
 func (t *tx) InsertWebhookDelivery(ctx context.Context, d gatehouse.WebhookDelivery) error {
+	// A subscription deleted while its deliveries were under way has no
+	// log to write in any more: they are left out.
 	_, err := t.q.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, subscription_id, message_id, event_id, event_type, attempt, status,
-		response_code, latency_ms, response_excerpt, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		response_code, latency_ms, response_excerpt, error, at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT),
+		CAST($4 AS TEXT), CAST($5 AS TEXT), CAST($6 AS INTEGER), CAST($7 AS TEXT), CAST($8 AS INTEGER), CAST($9 AS BIGINT), CAST($10 AS TEXT),
+		CAST($11 AS TEXT), CAST($12 AS BIGINT) WHERE EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $2)`,
 		d.ID, d.SubscriptionID, d.MessageID, d.EventID, d.EventType, d.Attempt, d.Status, d.ResponseCode, d.Latency.Milliseconds(),
 		d.ResponseExcerpt, d.Error, micros(d.At))
 	return mapErr(err)

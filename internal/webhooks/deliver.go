@@ -146,27 +146,76 @@ func excerpt(b []byte) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "")
 }
 
+// deliveredMessage is a delivery waiting to be written in the log.
+type deliveredMessage struct {
+	subscriptionID string
+	delivery       gatehouse.WebhookDelivery
+}
+
+// Flush writes the deliveries sent since the last flush in the delivery
+// log and ends their subscriptions' runs of failures, in one transaction
+// (the outbox worker flushes once per batch, before it records the batch
+// sent). If it fails, the messages are delivered again after their lease,
+// with the same webhook-id.
+func (s *Service) Flush() error {
+	s.mu.Lock()
+	pending := s.delivered
+	s.delivered = nil
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return s.store.Write(ctx, func(tx Tx) error { return writeDelivered(ctx, tx, pending) })
+}
+
+// writeDelivered writes deliveries in the log, each subscription's run of
+// failures ended once.
+func writeDelivered(ctx context.Context, tx Tx, pending []deliveredMessage) error {
+	succeeded := map[string]bool{}
+	for _, p := range pending {
+		if !succeeded[p.subscriptionID] {
+			succeeded[p.subscriptionID] = true
+			if err := tx.WebhookSucceeded(ctx, p.subscriptionID); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertWebhookDelivery(ctx, p.delivery); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // record writes the attempt in the delivery log and the subscription's
-// run of failures; it returns sendErr, for the worker to retry.
+// run of failures; it returns sendErr, for the worker to retry. A delivery
+// waits for Flush; a failure is written at once, after the deliveries
+// still waiting, so that the log and the run of failures keep their order.
 func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription, m gatehouse.Message, d gatehouse.WebhookDelivery, sendErr error) error {
+	if sendErr == nil {
+		d.At, d.Status = s.Now(), gatehouse.WebhookDelivered
+		s.mu.Lock()
+		s.delivered = append(s.delivered, deliveredMessage{subscriptionID: sub.ID, delivery: d})
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Lock()
+	pending := s.delivered
+	s.delivered = nil
+	s.mu.Unlock()
 	mailed, result := false, sendErr
 	err := s.store.Write(ctx, func(tx Tx) error {
 		now := s.Now()
 		mailed, result = false, sendErr
-		d.At = now
-		d.Status = gatehouse.WebhookDelivered
-		if sendErr != nil {
-			d.Error = truncate(sendErr.Error(), 500)
-			d.Status = gatehouse.WebhookPending
-			if gatehouse.GivesUp(m, now, 0) || errors.Is(sendErr, gatehouse.ErrUndeliverable) {
-				d.Status = gatehouse.WebhookFailed
-			}
+		if err := writeDelivered(ctx, tx, pending); err != nil {
+			return err
 		}
-		if sendErr == nil {
-			if err := tx.WebhookSucceeded(ctx, sub.ID); err != nil {
-				return err
-			}
-			return tx.InsertWebhookDelivery(ctx, d)
+		d.At = now
+		d.Error = truncate(sendErr.Error(), 500)
+		d.Status = gatehouse.WebhookPending
+		if gatehouse.GivesUp(m, now, 0) || errors.Is(sendErr, gatehouse.ErrUndeliverable) {
+			d.Status = gatehouse.WebhookFailed
 		}
 		since, err := tx.WebhookFailed(ctx, sub.ID, now)
 		if err != nil {
@@ -208,6 +257,9 @@ func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription,
 		s.MailQueued()
 	}
 	if err != nil {
+		s.mu.Lock()
+		s.delivered = append(pending, s.delivered...) // for the next flush
+		s.mu.Unlock()
 		return errors.Join(result, fmt.Errorf("record the webhook delivery: %w", err))
 	}
 	return result

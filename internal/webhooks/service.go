@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -29,6 +30,11 @@ type Service struct {
 	store         Store
 	allowLoopback bool
 	client        *http.Client
+
+	// delivered are the deliveries sent since the last Flush, recorded
+	// in the delivery log together, in one transaction per batch.
+	mu        sync.Mutex
+	delivered []deliveredMessage
 }
 
 // Options configures the context.

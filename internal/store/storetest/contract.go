@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("SearchPagination", func(t *testing.T) { testSearchPagination(t, open(t)) })
 	t.Run("OutboxLeases", func(t *testing.T) { testOutboxLeases(t, open(t)) })
 	t.Run("OutboxClaimsAreExclusive", func(t *testing.T) { testOutboxClaimsAreExclusive(t, open(t)) })
+	t.Run("OutboxWebhookRuns", func(t *testing.T) { testOutboxWebhookRuns(t, open(t)) })
+	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	runAccess(t, open)
 	runOIDC(t, open)
 }
@@ -779,6 +781,130 @@ func testOutboxClaimsAreExclusive(t *testing.T, s *store.DB) {
 	wg.Wait()
 	if total != 200 {
 		t.Errorf("%d claims of 200 messages", total)
+	}
+}
+
+// queueWebhooks queues n events for each subscription, interleaved, and
+// returns each subscription's message ids in the order queued.
+func queueWebhooks(t testing.TB, s *store.DB, n int, at time.Time, subscriptions ...string) map[string][]string {
+	t.Helper()
+	ids := map[string][]string{}
+	write(t, s, func(tx *store.WriteTx) error {
+		for range n {
+			for _, sub := range subscriptions {
+				id := newID()
+				ids[sub] = append(ids[sub], id)
+				if err := tx.EnqueueMessage(context.Background(), gatehouse.Message{ID: id, MessageID: id, Channel: gatehouse.ChannelWebhook,
+					To: sub, Subject: id, Body: `{"type":"member.added"}`, CreatedAt: at}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return ids
+}
+
+func messageIDs(ms []gatehouse.Message) []string {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// A webhook subscription's messages are claimed in runs of its oldest, in
+// order; when one fails, the rest given back wait for its retry and then
+// follow it, their attempt not counted.
+func testOutboxWebhookRuns(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	ids := queueWebhooks(t, s, 3, t0, "sub-a")["sub-a"]
+	claimed, err := s.ClaimMessages(ctx, "node-a", t0, time.Minute, 2)
+	if err != nil || !slices.Equal(messageIDs(claimed), ids[:2]) {
+		t.Fatalf("first claim: %v, %v; want %v", messageIDs(claimed), err, ids[:2])
+	}
+	if other, _ := s.ClaimMessages(ctx, "node-b", t0, time.Minute, 10); len(other) != 0 {
+		t.Fatalf("a message claimed while older ones of its subscription are out: %v", messageIDs(other))
+	}
+	// The first fails; the second goes back untried.
+	if err := s.MarkMessageFailed(ctx, ids[0], "node-a", t0.Add(10*time.Minute), "the receiver answered 500", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseMessages(ctx, ids[1:2], "node-a"); err != nil {
+		t.Fatal(err)
+	}
+	if early, _ := s.ClaimMessages(ctx, "node-b", t0.Add(time.Minute), time.Minute, 10); len(early) != 0 {
+		t.Fatalf("claimed before the failed message's retry: %v", messageIDs(early))
+	}
+	retry, err := s.ClaimMessages(ctx, "node-b", t0.Add(10*time.Minute), time.Minute, 10)
+	if err != nil || !slices.Equal(messageIDs(retry), ids) {
+		t.Fatalf("at the retry: %v, %v; want %v in that order", messageIDs(retry), err, ids)
+	}
+	if retry[0].Attempts != 2 || retry[1].Attempts != 1 || retry[2].Attempts != 1 {
+		t.Errorf("attempts %d, %d, %d; want 2, 1, 1", retry[0].Attempts, retry[1].Attempts, retry[2].Attempts)
+	}
+}
+
+// Claimers racing for several subscriptions' queues never hand a message
+// out before every older one of its subscription was delivered or handed
+// out with it, so each subscription's messages come out in order. (On
+// PostgreSQL a claim may come back empty while another claim holds the
+// rows it looked at; the claimers here keep trying until all is out.)
+func testOutboxWebhookRunsUnderRacingClaims(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	subscriptions := []string{"sub-a", "sub-b", "sub-c"}
+	const each = 40
+	ids := queueWebhooks(t, s, each, t0, subscriptions...)
+	position := map[string]int{}
+	for _, sub := range subscriptions {
+		for i, id := range ids[sub] {
+			position[id] = i
+		}
+	}
+	var (
+		mu        sync.Mutex
+		delivered = map[string]int{} // subscription → how many delivered, in order
+		total     int
+		wg        sync.WaitGroup
+	)
+	deadline := time.Now().Add(time.Minute)
+	for w := range 6 {
+		wg.Go(func() {
+			owner := fmt.Sprintf("node-%d", w)
+			for time.Now().Before(deadline) {
+				claimed, err := s.ClaimMessages(ctx, owner, t0, time.Minute, 5)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, m := range claimed {
+					if position[m.ID] != delivered[m.To] {
+						t.Errorf("%s: message %d handed out after %d were delivered", m.To, position[m.ID], delivered[m.To])
+					}
+					delivered[m.To]++
+					total++
+				}
+				done := total == each*len(subscriptions)
+				mu.Unlock()
+				if err := s.MarkMessagesSent(ctx, messageIDs(claimed), owner, t0); err != nil {
+					t.Error(err)
+					return
+				}
+				if done {
+					return
+				}
+				if len(claimed) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, sub := range subscriptions {
+		if delivered[sub] != each {
+			t.Errorf("%s: %d of %d delivered", sub, delivered[sub], each)
+		}
 	}
 }
 
