@@ -36,6 +36,22 @@ installation is then moved aside into DIR/replaced-<time>, not deleted.
 Flags:
 `
 
+// opsError names the command in an error of internal/ops, with the exit
+// code of its class: a data dir or database whose state forbids the step
+// (in use, not empty, of another schema) is a conflict; a backup that is
+// not what its manifest says, or a key that is not the backup's, is
+// invalid input.
+func opsError(command string, err error) error {
+	err = fmt.Errorf("%s: %w", command, err)
+	switch {
+	case errors.Is(err, ops.ErrInUse), errors.Is(err, ops.ErrNotEmpty), errors.Is(err, ops.ErrNewerSchema), errors.Is(err, ops.ErrOlderSchema):
+		return &codedError{code: exitConflict, err: err}
+	case errors.Is(err, ops.ErrCorrupted), errors.Is(err, ops.ErrWrongKey):
+		return &codedError{code: exitInvalid, err: err}
+	}
+	return err
+}
+
 // dataDirFlag is the --data-dir flag, defaulting as serve's does.
 func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
 	def := getenv("GATEHOUSE_DATA_DIR")
@@ -55,22 +71,22 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("backup: unexpected argument %q", fs.Arg(0))
+		return usageErrorf("backup: unexpected argument %q", fs.Arg(0))
 	}
 	if *to == "" {
 		fs.Usage()
-		return errors.New("backup: --to PATH is required")
+		return usageErrorf("backup: --to PATH is required")
 	}
 	if url := getenv("GATEHOUSE_DATABASE_URL"); strings.HasPrefix(url, "postgres") {
-		return errors.New("backup: GATEHOUSE_DATABASE_URL names PostgreSQL; back it up with pg_dump (docs/operations.md)")
+		return usageErrorf("backup: GATEHOUSE_DATABASE_URL names PostgreSQL; back it up with pg_dump (docs/operations.md)")
 	}
 	started := time.Now()
 	path, m, err := ops.Backup(ctx, ops.BackupOptions{DataDir: *dataDir, To: *to, SecretKey: getenv("GATEHOUSE_SECRET_KEY"), Version: app.Version()})
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return opsError("backup", err)
 	}
 	var size int64
 	if info, err := os.Stat(path); err == nil {
@@ -96,18 +112,18 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("restore: unexpected argument %q", fs.Arg(0))
+		return usageErrorf("restore: unexpected argument %q", fs.Arg(0))
 	}
 	if *from == "" {
 		fs.Usage()
-		return errors.New("restore: --from ARCHIVE is required")
+		return usageErrorf("restore: --from ARCHIVE is required")
 	}
 	done, err := ops.Restore(ctx, ops.RestoreOptions{From: *from, DataDir: *dataDir, Force: *force, SecretKey: getenv("GATEHOUSE_SECRET_KEY")})
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return opsError("restore", err)
 	}
 	m := done.Manifest
 	fmt.Fprintf(stdout, "Restored the backup %s into %s.\n", m.CreatedAt.Format(time.RFC3339), *dataDir)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -146,4 +149,55 @@ func countBetween(times map[string]time.Time, from, to time.Time) int {
 		}
 	}
 	return n
+}
+
+// A script tells the refusals of backup, restore and copy apart by their
+// exit code: a mistake in the command line is 2, an installation in the
+// way 5, a damaged backup 6.
+func TestBackupRestoreCopyExitCodes(t *testing.T) {
+	dataDir := t.TempDir()
+	env := func(k string) string {
+		if k == "GATEHOUSE_DATA_DIR" {
+			return dataDir
+		}
+		return ""
+	}
+	gatehouse := func(args ...string) int {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, env, nil, &out, &errOut)
+		t.Logf("gatehouse %s: %v", strings.Join(args, " "), err)
+		return exitCode(err)
+	}
+	if code := gatehouse("migrate", "--log-format", "text"); code != exitOK {
+		t.Fatalf("migrate: exit %d", code)
+	}
+	archive := filepath.Join(t.TempDir(), "backup.tar")
+	if code := gatehouse("backup", "--to", archive); code != exitOK {
+		t.Fatalf("backup: exit %d", code)
+	}
+	raw, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.tar")
+	if err := os.WriteFile(cut, raw[:len(raw)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"backup"}, exitUsage},
+		{[]string{"backup", "--to", archive}, exitConflict}, // never written over
+		{[]string{"restore", "--to", archive}, exitUsage},
+		{[]string{"restore", "--from", archive}, exitConflict}, // the data dir holds an installation
+		{[]string{"restore", "--from", cut, "--data-dir", filepath.Join(t.TempDir(), "new")}, exitInvalid},
+		{[]string{"restore", "--from", archive, "--data-dir", filepath.Join(t.TempDir(), "new")}, exitOK},
+		{[]string{"copy", "--from", dataDir, "--to", "postgres://nowhere"}, exitUsage},
+		{[]string{"copy", "--from", "sqlite:" + dataDir, "--to", "mysql://nowhere"}, exitUsage},
+	} {
+		if got := gatehouse(c.args...); got != c.want {
+			t.Errorf("gatehouse %s: exit %d, want %d", strings.Join(c.args, " "), got, c.want)
+		}
+	}
 }

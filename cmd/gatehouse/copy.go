@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,19 +32,19 @@ func copyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("copy: unexpected argument %q", fs.Arg(0))
+		return usageErrorf("copy: unexpected argument %q", fs.Arg(0))
 	}
 	path, ok := strings.CutPrefix(*from, "sqlite:")
 	if !ok || path == "" {
 		fs.Usage()
-		return errors.New("copy: --from must be sqlite:PATH, PATH the data dir or its gatehouse.db")
+		return usageErrorf("copy: --from must be sqlite:PATH, PATH the data dir or its gatehouse.db")
 	}
 	if !strings.HasPrefix(*to, "postgres://") && !strings.HasPrefix(*to, "postgresql://") {
 		fs.Usage()
-		return errors.New("copy: --to must be a postgres:// URL")
+		return usageErrorf("copy: --to must be a postgres:// URL")
 	}
 	started := time.Now()
 	fmt.Fprintf(stdout, "Copying %s into PostgreSQL\n", path)
@@ -53,7 +52,7 @@ func copyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "  %-28s %9d rows  checksum %s  %6.2fs\n", t.Table, t.Rows, t.Checksum[:16], t.Took.Seconds())
 	}})
 	if err != nil {
-		return fmt.Errorf("copy: %w", err)
+		return opsError("copy", err)
 	}
 	fmt.Fprintln(stdout, "Verified: every table read back from PostgreSQL has the same row count and checksum as on SQLite.")
 	fmt.Fprintf(stdout, "Copied %d rows of %d tables at schema version %d in %.1fs (migrate %.1fs, copy %.1fs, verify %.1fs, analyze %.1fs).\n",

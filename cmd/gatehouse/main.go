@@ -94,8 +94,10 @@ Exit codes:
   4  refused: the token is missing, unknown, expired or revoked (401), or may not
      do this (403)
   5  conflict or limit: a name taken, a user already there, the account's user
-     limit reached, an invitation no longer pending (409)
-  6  invalid input: the server names the field at fault (400, 413)
+     limit reached, an invitation no longer pending (409); a data dir or database
+     that is in use, not empty, or of another schema (backup, restore, copy)
+  6  invalid input: the server names the field at fault (400, 413); a backup that
+     is not what its manifest says, or a server key that is not its own
   7  the server cannot answer now: down, unreachable, or too busy (5xx, 429, no
      connection); trying again may work
 
