@@ -7,6 +7,7 @@
 //	go run ./cmd/gatehouse-bench checks [-db sqlite|postgres] [-workers 8] [-seconds 10]
 //	go run ./cmd/gatehouse-bench bulk [-db sqlite|postgres] [-rows 100000] [-workers 16]
 //	go run ./cmd/gatehouse-bench oidc [-db sqlite|postgres] [-workers 8] [-seconds 10]
+//	go run ./cmd/gatehouse-bench copy [-users 100000]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -50,8 +51,8 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events", "webhooks"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events|webhooks [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events", "webhooks", "copy"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events|webhooks|copy [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -65,6 +66,7 @@ func main() {
 	lists := fs.Int("lists", 2000, "list requests per filter")
 	rows := fs.Int("rows", 100000, "lines of the large bulk file (bulk)")
 	requests := fs.Int("requests", 300, "requests per page (pages)")
+	users := fs.Int("users", 100000, "people in the installation copied to PostgreSQL (copy)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -98,6 +100,8 @@ func main() {
 		run = func() error { return benchEvents(*db, *rows) }
 	case "webhooks":
 		run = func() error { return benchWebhooks(*db, *rows, *workers) }
+	case "copy":
+		run = func() error { return benchCopy(*users, *workers) }
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

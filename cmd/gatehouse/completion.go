@@ -24,7 +24,8 @@ var otherCommands = []struct {
 	subs []string
 }{
 	{"serve", nil}, {"migrate", nil}, {"invite", nil}, {"operator", []string{"add"}}, {"keys", []string{"rotate"}},
-	{"mail", []string{"last"}}, {"soak", nil}, {"version", nil}, {"help", nil}, {"completion", []string{"bash", "zsh"}},
+	{"mail", []string{"last"}}, {"soak", nil}, {"backup", nil}, {"restore", nil}, {"copy", nil}, {"version", nil}, {"help", nil},
+	{"completion", []string{"bash", "zsh"}},
 }
 
 // completionCommand is `gatehouse completion bash|zsh`.

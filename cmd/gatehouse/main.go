@@ -13,6 +13,9 @@
 //	gatehouse keys         rotate the OpenID signing key at once
 //	gatehouse mail         read the e-mail a server wrote to its data dir
 //	gatehouse soak         run mixed traffic against a server and report on it
+//	gatehouse backup       back up a SQLite installation, while it serves
+//	gatehouse restore      restore a backup into a data dir
+//	gatehouse copy         copy a SQLite installation into PostgreSQL
 //	gatehouse completion   print a bash or zsh completion script
 //	gatehouse version      print the version
 //
@@ -30,6 +33,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/gatehouse/gatehouse/internal/app"
@@ -68,6 +72,14 @@ Other commands:
   gatehouse soak [--server URL] [--duration 10m] [--workers 8]
                               run mixed traffic against a running server; report
                               throughput, errors, latencies, goroutines and memory
+  gatehouse backup --to PATH [--data-dir DIR]
+                              back up a SQLite installation (database, key file,
+                              manifest) into one archive, while its node serves
+  gatehouse restore --from ARCHIVE [--data-dir DIR] [--force]
+                              restore a backup into a data dir no node serves
+  gatehouse copy --from sqlite:PATH --to postgres://…
+                              copy a stopped SQLite installation into an empty
+                              PostgreSQL database, verified table by table
   gatehouse completion bash|zsh
                               print a shell completion script
   gatehouse version           print the version
@@ -82,8 +94,10 @@ Exit codes:
   4  refused: the token is missing, unknown, expired or revoked (401), or may not
      do this (403)
   5  conflict or limit: a name taken, a user already there, the account's user
-     limit reached, an invitation no longer pending (409)
-  6  invalid input: the server names the field at fault (400, 413)
+     limit reached, an invitation no longer pending (409); a data dir or database
+     that is in use, not empty, or of another schema (backup, restore, copy)
+  6  invalid input: the server names the field at fault (400, 413); a backup that
+     is not what its manifest says, or a server key that is not its own
   7  the server cannot answer now: down, unreachable, or too busy (5xx, 429, no
      connection); trying again may work
 
@@ -129,6 +143,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCommand(ctx, rest, getenv, stdout, stderr)
 	case "operator":
 		return operatorCommand(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, rest, getenv, stdout, stderr)
+	case "copy":
+		return copyCommand(ctx, rest, stdout, stderr)
 	case "completion":
 		return completionCommand(rest, stdout, stderr)
 	case "version", "--version":
@@ -138,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 && rest[0] == "invite" {
 			return invite(ctx, []string{"-h"}, getenv, nil, stdout, stdout)
 		}
-		if len(rest) > 0 && (rest[0] == "mail" || rest[0] == "operator" || rest[0] == "keys") {
+		if len(rest) > 0 && slices.Contains([]string{"mail", "operator", "keys", "backup", "restore", "copy"}, rest[0]) {
 			if err := run(ctx, []string{rest[0], "--help"}, getenv, nil, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 				return err
 			}

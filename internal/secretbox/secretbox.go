@@ -8,6 +8,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -60,21 +61,42 @@ func (b *Box) Open(sealed, context string) (string, error) {
 	return string(plain), nil
 }
 
+// KeyFile is the name of the key file in the data dir.
+const KeyFile = "secret.key"
+
+// ParseKey reads a key written as GATEHOUSE_SECRET_KEY and the key file
+// write it: 64 hexadecimal digits, blanks around them ignored.
+func ParseKey(hexKey string) ([]byte, error) {
+	key, err := hex.DecodeString(strings.TrimSpace(hexKey))
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("secretbox: a key is 64 hexadecimal digits (32 bytes)")
+	}
+	return key, nil
+}
+
+// Fingerprint names a key without telling anything of it: the first 16
+// hex digits of its SHA-256. Backups record it, so that a restore can
+// tell the key the sealed secrets need from another.
+func Fingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:8])
+}
+
 // LoadKey returns the server key: hexKey when set (64 hex digits, from
 // GATEHOUSE_SECRET_KEY; every node of a PostgreSQL deployment needs the same
 // one), else the key in <dataDir>/secret.key, created on first use.
 func LoadKey(hexKey, dataDir string) ([]byte, error) {
 	if hexKey != "" {
-		key, err := hex.DecodeString(strings.TrimSpace(hexKey))
-		if err != nil || len(key) != 32 {
+		key, err := ParseKey(hexKey)
+		if err != nil {
 			return nil, errors.New("GATEHOUSE_SECRET_KEY must be 64 hexadecimal digits (32 bytes)")
 		}
 		return key, nil
 	}
-	path := filepath.Join(dataDir, "secret.key")
+	path := filepath.Join(dataDir, KeyFile)
 	if data, err := os.ReadFile(path); err == nil {
-		key, err := hex.DecodeString(strings.TrimSpace(string(data)))
-		if err != nil || len(key) != 32 {
+		key, err := ParseKey(string(data))
+		if err != nil {
 			return nil, fmt.Errorf("%s does not hold a 32-byte hex key", path)
 		}
 		return key, nil

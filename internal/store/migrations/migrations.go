@@ -30,6 +30,41 @@ func FS(postgres bool) fs.FS {
 	return dir
 }
 
+// Latest is the newest schema version among one database's migrations:
+// the version this binary brings a database to, and the newest it can
+// serve.
+func Latest(postgres bool) int64 {
+	var latest int64
+	dir := FS(postgres)
+	names, err := fs.Glob(dir, "*.sql")
+	if err != nil {
+		panic(err) // the pattern is a constant
+	}
+	for _, name := range names {
+		if v, err := goose.NumericComponent(name); err == nil {
+			latest = max(latest, v)
+		}
+	}
+	return latest
+}
+
+// VersionTable is where goose records the migrations applied to a
+// database, on both databases.
+const VersionTable = "goose_db_version"
+
+// Version is the schema version of an open database: the newest migration
+// applied to it, 0 for a database never migrated.
+func Version(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (int64, error) {
+	var version int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+VersionTable).Scan(&version)
+	if err != nil {
+		return 0, fmt.Errorf("read the schema version: %w", err)
+	}
+	return version, nil
+}
+
 // Up applies the goose migrations in dir. Each runs in its own
 // transaction, so one that fails leaves the database as it was before it.
 // On PostgreSQL an advisory lock keeps two nodes starting together from
