@@ -1,7 +1,7 @@
 package httpapi_test
 
 import (
-	"errors"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -64,20 +64,30 @@ func TestOpenIDProviderDeviceSignIn(t *testing.T) {
 				if da.VerificationURI != issuer+"/device" || len(da.UserCode) != 9 || da.Expiry.Sub(time.Now()) > 10*time.Minute {
 					t.Fatalf("device authorization: %+v", da)
 				}
-				da.Interval = 1
 				return da
 			}
+			// poll asks for the token once, as a device does at each interval
+			// (oauth2's own poll waits a whole interval before asking).
 			poll := func(da *oauth2.DeviceAuthResponse) (*oauth2.Token, string) {
 				t.Helper()
-				tok, err := config.DeviceAccessToken(ctx, da)
-				var re *oauth2.RetrieveError
-				if errors.As(err, &re) {
-					return nil, re.ErrorCode
-				}
+				resp, err := http.PostForm(e.URL+"/oauth2/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+					"device_code": {da.DeviceCode}, "client_id": {config.ClientID}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				return tok, ""
+				defer resp.Body.Close()
+				var answer map[string]any
+				if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+					t.Fatal(err)
+				}
+				if code, _ := answer["error"].(string); code != "" {
+					return nil, code
+				}
+				access, _ := answer["access_token"].(string)
+				if resp.StatusCode != 200 || access == "" {
+					t.Fatalf("the device's token: %d %v", resp.StatusCode, answer)
+				}
+				return (&oauth2.Token{AccessToken: access}).WithExtra(answer), ""
 			}
 
 			// Approve: the person signs in from the link and comes back.
