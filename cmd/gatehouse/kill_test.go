@@ -56,6 +56,7 @@ func TestKillAtRandomMomentsLosesNothing(t *testing.T) {
 	}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel() // each backend's nodes wait out leases: the two wait together
 			env, dataDir, ok := nodeEnv(t, backend)
 			if !ok {
 				return

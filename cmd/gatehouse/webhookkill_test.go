@@ -30,6 +30,7 @@ func TestWebhooksSurviveKills(t *testing.T) {
 	}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel() // each backend's nodes wait out leases: the two wait together
 			env, _, ok := nodeEnv(t, backend)
 			if !ok {
 				return
