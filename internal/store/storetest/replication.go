@@ -201,11 +201,12 @@ func StartReplicatedPostgres(t testing.TB, db string) *ReplicatedPostgres {
 	return r
 }
 
-// StopPrimary kills the primary as a crash would (pg_ctl stop -m
-// immediate: no checkpoint, every connection cut).
-func (r *ReplicatedPostgres) StopPrimary(t testing.TB) {
+// StopPrimary stops the primary with pg_ctl stop -m mode: "immediate" as
+// a crash would (no checkpoint, every connection cut), "fast" as an
+// operator would (sessions ended with an error, then a checkpoint).
+func (r *ReplicatedPostgres) StopPrimary(t testing.TB, mode string) {
 	t.Helper()
-	if out, err := r.run(filepath.Dir(r.Primary.Dir), "pg_ctl", "stop", "-D", r.Primary.Dir, "-m", "immediate", "-w", "-t", "30"); err != nil {
+	if out, err := r.run(filepath.Dir(r.Primary.Dir), "pg_ctl", "stop", "-D", r.Primary.Dir, "-m", mode, "-w", "-t", "30"); err != nil {
 		t.Fatalf("stop the primary: %v\n%s", err, out)
 	}
 }
