@@ -331,13 +331,15 @@ func lostDatabase(err error) bool {
 	)
 	switch {
 	case errors.As(err, &gateErr):
-		return false
+		return false // decided already
 	case errors.As(err, &connectErr):
 		// No server of the URL could be connected to in connect_timeout, or
 		// none takes writes (between a primary's end and its standby's
 		// promotion), or the one that answered refused a session (too many
-		// clients, starting up): the request is not at fault.
-		return true
+		// clients, starting up): the request is not at fault. A server that
+		// refuses the node's role or database is a setting to put right,
+		// logged as an internal error.
+		return !errors.As(err, &pgErr) || !(strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000" || pgErr.Code == "42501")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The request's own end (context errors also look like net.Error).
 		return false
