@@ -9,6 +9,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httperr"
 )
 
+// retryAfterSeconds is the Retry-After of every 503: worth trying again
+// soon, since the database is back in seconds after a restart, and a
+// standby's promotion takes about as long (docs/operations.md, "Fail over").
+const retryAfterSeconds = "2"
+
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -38,9 +43,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := httperr.Status(e.Code)
 	if status == http.StatusServiceUnavailable {
-		// Worth trying again soon: the database or a provider is back in
-		// seconds after a restart.
-		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	body := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
 	if len(e.Also) > 0 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
+	"github.com/gatehouse/gatehouse/internal/web"
 )
 
 // cuttableProxy forwards TCP to a server until it is cut: then every
@@ -82,7 +84,7 @@ func (p *cuttableProxy) restore() {
 
 // Fault injection: the database goes away under load (PostgreSQL
 // restarting, the network cut). Requests fail cleanly, 503 with a retry
-// hint, never a 500; once it is back the same node works again without a
+// hint, never a 500, at the API and at the portal's pages; once it is back the same node works again without a
 // restart, and nothing answered as done was lost.
 func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 	var pg *storetest.Backend
@@ -108,7 +110,10 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken, PasswordParams: apitest.FastPasswords})
-	srv := httptest.NewServer(httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := httpapi.New(svc, log, nil)
+	web.New(svc, log, "http://gatehouse.test").Register(api.HandlePage)
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	e := &apitest.Env{URL: srv.URL, Store: db}
 	in := e.CreateAccount(t, "integrator", "Acme", "")
@@ -151,6 +156,16 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 	mu.Lock()
 	downAnswers := statuses[503]
 	mu.Unlock()
+	// A person signing in at the portal meanwhile is told the same, with
+	// the same hint.
+	signIn, err := http.PostForm(srv.URL+"/login", url.Values{"username": {"someone@example.com"}, "password": {"a passphrase"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn.Body.Close()
+	if signIn.StatusCode != 503 || signIn.Header.Get("Retry-After") == "" {
+		t.Errorf("the portal's sign-in answered %d with Retry-After %q while the database was away", signIn.StatusCode, signIn.Header.Get("Retry-After"))
+	}
 	proxy.restore()
 	// Back: the same node answers again within a few seconds.
 	deadline := time.Now().Add(10 * time.Second)

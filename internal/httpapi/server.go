@@ -306,9 +306,14 @@ type statusRecorder struct {
 	wroteHeader bool
 }
 
+// WriteHeader also gives every 503, the API's and the portal's pages',
+// the hint of when to try again.
 func (w *statusRecorder) WriteHeader(code int) {
 	if !w.wroteHeader {
 		w.status, w.wroteHeader = code, true
+	}
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

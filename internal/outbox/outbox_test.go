@@ -359,3 +359,50 @@ func TestCrashBetweenSMTPAndRecord(t *testing.T) {
 		})
 	}
 }
+
+// unavailableOutbox is a store's outbox whose first recordings of
+// deliveries fail as during a failover.
+type unavailableOutbox struct {
+	gatehouse.Outbox
+	failures, tries int
+}
+
+func (o *unavailableOutbox) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {
+	o.tries++
+	if o.tries <= o.failures {
+		return gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the database cannot be reached; try again in a moment")
+	}
+	return o.Outbox.MarkMessagesSent(ctx, ids, owner, now)
+}
+
+// A batch delivered while the database fails over is recorded sent once it
+// is back, within the lease: nothing is sent again. Past the lease, the
+// worker gives up (the messages are then sent again, with their
+// Message-IDs, as after a crash).
+func TestDeliveriesRecordedThroughAFailover(t *testing.T) {
+	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, nil)
+	f.invite(t, "through@example.com", "en")
+	sends := 0
+	send := senderFunc(func(context.Context, gatehouse.Message) error { sends++; return nil })
+	flaky := &unavailableOutbox{Outbox: f.db, failures: 3}
+	w := worker(f.db, send, "n")
+	w.Outbox, w.Lease = flaky, 10*time.Second
+	if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("delivered %d: %v", n, err)
+	}
+	w.Outbox = f.db
+	if n, _ := w.DeliverDue(context.Background()); n != 0 || sends != 1 || flaky.tries != 4 {
+		t.Errorf("sent %d times, recorded in %d tries, %d left due; want 1, 4, 0", sends, flaky.tries, n)
+	}
+
+	f.invite(t, "past@example.com", "en")
+	flaky = &unavailableOutbox{Outbox: f.db, failures: 1000}
+	w.Outbox, w.Lease = flaky, time.Second
+	started := time.Now()
+	if _, err := w.DeliverDue(context.Background()); gatehouse.ErrorCode(err) != gatehouse.EUNAVAILABLE {
+		t.Errorf("a database away past the lease gave %v", err)
+	}
+	if took := time.Since(started); took > time.Second {
+		t.Errorf("the worker tried for %v, past its lease of 1 s", took)
+	}
+}

@@ -78,7 +78,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-w.wake:
 		}
 		for {
-			n, err := w.DeliverDue(context.WithoutCancel(ctx))
+			n, err := w.deliverDue(context.WithoutCancel(ctx), ctx.Done())
 			if err != nil {
 				w.Log.Error("outbox", slog.Any("error", err))
 			}
@@ -96,7 +96,15 @@ func (w *Worker) Run(ctx context.Context) {
 // DeliverDue claims one batch of due messages and delivers it; it returns how
 // many it claimed.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
+	return w.deliverDue(ctx, ctx.Done())
+}
+
+// deliverDue is DeliverDue; stop, closed, ends the tries to record a batch
+// sent while the database is unavailable (Run's ctx, which lets a batch's
+// sends finish but not wait out a failover at shutdown).
+func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, error) {
 	now := w.Clock.Now()
+	claimed := time.Now()
 	messages, err := w.Outbox.ClaimMessages(ctx, w.Owner, now, w.Lease, w.Batch)
 	if err != nil {
 		return 0, err
@@ -149,7 +157,30 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 			return len(messages), err
 		}
 	}
-	return len(messages), w.Outbox.MarkMessagesSent(ctx, sent, w.Owner, w.Clock.Now())
+	return len(messages), w.recordSent(ctx, sent, claimed, stop)
+}
+
+// recordRetry is how often a batch delivered is recorded again while the
+// database is unavailable.
+const recordRetry = 250 * time.Millisecond
+
+// recordSent records delivered messages as sent. While the database is
+// unavailable (a failover, a restart) it tries again, as long as this
+// node's claim, taken at claimed, surely holds: given up, the messages
+// would be sent again, with their Message-IDs, once the lease ended. A
+// tenth of the lease is left for the nodes' clocks to differ.
+func (w *Worker) recordSent(ctx context.Context, ids []string, claimed time.Time, stop <-chan struct{}) error {
+	for {
+		err := w.Outbox.MarkMessagesSent(ctx, ids, w.Owner, w.Clock.Now())
+		if gatehouse.ErrorCode(err) != gatehouse.EUNAVAILABLE || time.Since(claimed)+recordRetry > w.Lease-w.Lease/10 {
+			return err
+		}
+		select {
+		case <-stop:
+			return err
+		case <-time.After(recordRetry):
+		}
+	}
 }
 
 // nextHop names where a message goes next: the channel's one server (the

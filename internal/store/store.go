@@ -21,8 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -137,12 +138,17 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// OpenPostgres connects to PostgreSQL.
+// OpenPostgres connects to PostgreSQL. The URL may name several servers
+// (postgres://primary:5432,standby:5432/gatehouse?target_session_attrs=read-write):
+// each new connection goes to the first that takes writes, so the nodes
+// follow a standby's promotion without a restart (docs/operations.md,
+// "Fail over").
 func OpenPostgres(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	config, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	pool := stdlib.OpenDB(*config, stdlib.OptionResetSession(dropReadOnly))
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(32)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -151,6 +157,22 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{reader: reader{q: pool, dialect: Postgres}, dialect: Postgres, write: pool, read: pool}, nil
+}
+
+// dropReadOnly takes out of the pool, before its next use, a connection
+// whose server no longer takes writes: a primary made read-only for a
+// switchover, or one that became a standby. The server tells its clients
+// when either setting changes (PostgreSQL 14 and later report both), so
+// this costs no round trip. A kept connection would fail every write, and
+// once the standby is promoted it would read the old primary's frozen
+// data; a new connection goes through target_session_attrs to the server
+// that takes writes now.
+func dropReadOnly(_ context.Context, conn *pgx.Conn) error {
+	pg := conn.PgConn()
+	if pg.ParameterStatus("default_transaction_read_only") == "on" || pg.ParameterStatus("in_hot_standby") == "on" {
+		return driver.ErrBadConn
+	}
+	return nil
 }
 
 // Dialect tells which database this is.
@@ -308,14 +330,31 @@ func lostDatabase(err error) bool {
 		gateErr    *gatehouse.Error
 	)
 	switch {
-	case errors.As(err, &gateErr), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &gateErr):
+		return false // decided already
+	case errors.As(err, &connectErr):
+		// No server of the URL could be connected to in connect_timeout, or
+		// none takes writes (between a primary's end and its standby's
+		// promotion), or the one that answered refused a session (too many
+		// clients, starting up): the request is not at fault. A server that
+		// refuses the node's role or database is a setting to put right,
+		// logged as an internal error.
+		return !errors.As(err, &pgErr) || !(strings.HasPrefix(pgErr.Code, "28") || pgErr.Code == "3D000" || pgErr.Code == "42501")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The request's own end (context errors also look like net.Error).
 		return false
 	case errors.As(err, &pgErr):
 		// Class 08: connection exception; 57P01-03: shut down, crash
-		// shutdown, cannot connect now.
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
-	case errors.As(err, &connectErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
+		// shutdown, cannot connect now; 25006: a write on a server that
+		// turned read-only (a switchover under way; dropReadOnly drops the
+		// connection); 53300: too many clients, as every node reconnects
+		// at once after a failover.
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "25006", "53300":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
+	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
 		return true
 	}
