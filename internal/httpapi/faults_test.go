@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,11 +113,33 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 	svc := service.New(db, service.Options{BootstrapToken: apitest.OperatorToken, PasswordParams: apitest.FastPasswords})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, nil)
-	web.New(svc, log, "http://gatehouse.test").Register(api.HandlePage)
+	pages := web.New(svc, log, "http://gatehouse.test")
+	pages.Register(api.HandlePage)
+	if err := svc.OIDC.Mount(api.HandlePage, pages.SignedIn); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	e := &apitest.Env{URL: srv.URL, Store: db}
 	in := e.CreateAccount(t, "integrator", "Acme", "")
+	// An application of the platform that gets tokens by client credentials.
+	app := e.Must(t, 201, "POST", "/api/v1/oidc-clients", op, map[string]any{"name": "Stock sync", "type": "service",
+		"account_id": e.CreateAccount(t, "client", "Store 1", in)})
+	clientCredentials := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.String("client_id"), app.String("client_secret"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := clientCredentials(); resp.StatusCode != 200 {
+		t.Fatalf("a token before the cut: %d", resp.StatusCode)
+	}
 
 	// Load from 8 clients while the database goes away and comes back.
 	stop := make(chan struct{})
@@ -166,6 +189,10 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 	if signIn.StatusCode != 503 || signIn.Header.Get("Retry-After") == "" {
 		t.Errorf("the portal's sign-in answered %d with Retry-After %q while the database was away", signIn.StatusCode, signIn.Header.Get("Retry-After"))
 	}
+	// So is an application asking the OpenID Provider for a token.
+	if resp := clientCredentials(); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the token endpoint answered %d with Retry-After %q while the database was away", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
 	proxy.restore()
 	// Back: the same node answers again within a few seconds.
 	deadline := time.Now().Add(10 * time.Second)
@@ -174,6 +201,9 @@ func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
 			t.Fatal("the node did not come back after the database did")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if resp := clientCredentials(); resp.StatusCode != 200 {
+		t.Errorf("a token after the database came back: %d", resp.StatusCode)
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -78,8 +79,56 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	mux.Handle("POST "+Prefix+"token", s.withClientSigningAlgorithm(provider))
 	mux.Handle(EndSessionPath, endSession(provider, signedIn))
 	mux.Handle("/", provider)
-	return withClientsSeen(mux), nil
+	return s.withUnavailable(withClientsSeen(mux)), nil
 }
+
+// withUnavailable answers 503, with Retry-After, the errors the OpenID
+// library answers while the database was out of reach during the request
+// (a restart, a failover): the library turns an error it does not know into
+// server_error (500), or into invalid_client (401) or invalid_grant (400)
+// when it came from looking the client or the grant up, and clients retry
+// a 503, not those. An error that would have been answered anyway is then
+// answered when the client tries again.
+func (s *Service) withUnavailable(next http.Handler) http.Handler {
+	if s.lostDatabaseSince == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&unavailableWriter{ResponseWriter: w, began: time.Now(), lostSince: s.lostDatabaseSince}, r)
+	})
+}
+
+// unavailableWriter turns an error status into 503 when the database was
+// lost since the request began; the library's body is then left out.
+type unavailableWriter struct {
+	http.ResponseWriter
+	began     time.Time
+	lostSince func(time.Time) bool
+	replaced  bool
+}
+
+func (w *unavailableWriter) WriteHeader(status int) {
+	if status < 400 || !w.lostSince(w.began) {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/json")
+	h.Set("Retry-After", "2")
+	w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.ResponseWriter.Write([]byte(`{"error":"temporarily_unavailable","error_description":"the database cannot be reached; try again in a moment"}`))
+}
+
+func (w *unavailableWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *unavailableWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // verifiedAlgorithms are the algorithms the provider's own tokens are
 // signed with, the only ones it accepts back.

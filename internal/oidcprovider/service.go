@@ -23,7 +23,8 @@ type Service struct {
 	*kernel.Kernel
 	store Store
 
-	keyRotation time.Duration
+	keyRotation       time.Duration
+	lostDatabaseSince func(time.Time) bool
 
 	keyMu sync.Mutex
 	keys  map[string]*signingKey // unsealed, by id
@@ -38,6 +39,9 @@ type Options struct {
 	// KeyRotation is how long a signing key signs before a new one
 	// replaces it (default DefaultKeyRotation).
 	KeyRotation time.Duration
+	// LostDatabaseSince tells whether the database was found out of reach
+	// at a time or after; nil for never.
+	LostDatabaseSince func(time.Time) bool
 }
 
 // New returns the service over store.
@@ -45,7 +49,7 @@ func New(k *kernel.Kernel, store Store, opts Options) *Service {
 	if opts.KeyRotation <= 0 {
 		opts.KeyRotation = DefaultKeyRotation
 	}
-	return &Service{Kernel: k, store: store, keyRotation: opts.KeyRotation}
+	return &Service{Kernel: k, store: store, keyRotation: opts.KeyRotation, lostDatabaseSince: opts.LostDatabaseSince}
 }
 
 // NewClient is what an operator registers.

@@ -108,7 +108,8 @@ func New(db *store.DB, opts Options) *Services {
 	k := kernel.New(kernel.Options{Clock: opts.Clock, NewID: opts.NewID, PublicURL: opts.PublicURL,
 		MailQueued: opts.MailQueued, PasswordParams: opts.PasswordParams, SecretKey: opts.SecretKey, Sleep: opts.Sleep})
 	rules := access.New(k, access.Stores{Roles: store.Over[access.RolesTx]{DB: db}, Folders: store.Over[access.FoldersTx]{DB: db}, Groups: store.Over[access.GroupsTx]{DB: db}, Checks: store.Over[access.ChecksTx]{DB: db}}, db, opts.ModelCacheSize)
-	provider := oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation})
+	provider := oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation,
+		LostDatabaseSince: store.LostSince})
 	rules.TokenSubjects = provider
 	return &Services{
 		Kernel:   k,

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -313,10 +314,21 @@ func mapErr(err error) error {
 		}
 	}
 	if lostDatabase(err) {
+		lostAt.Store(time.Now().UnixNano())
 		return &gatehouse.Error{Code: gatehouse.EUNAVAILABLE, Message: "the database cannot be reached; try again in a moment"}
 	}
 	return err
 }
+
+// lostAt is when a query last found the database out of reach (Unix
+// nanoseconds), in this process.
+var lostAt atomic.Int64
+
+// LostSince tells whether a query found the database out of reach at t or
+// after: the OpenID endpoints, whose library answers every error it does
+// not know with 500, answer 503 instead when the database was lost while
+// they served the request.
+func LostSince(t time.Time) bool { return lostAt.Load() >= t.UnixNano() }
 
 // lostDatabase tells the errors of a database that cannot be reached (down,
 // restarting, the network cut) from those of a request: they are answered
