@@ -33,6 +33,12 @@ type WebhookSubscription struct {
 // delivery before it is disabled and its account's administrators told.
 const WebhookDisableAfter = 24 * time.Hour
 
+// WebhookHistoryKept is how long a webhook message that was delivered or
+// given up (what a replay sends again) and each attempt in the delivery
+// log are kept; the hourly purge removes them after that. The events
+// themselves stay in the feed.
+const WebhookHistoryKept = 30 * 24 * time.Hour
+
 // WebhookSecretGrace is how long the previous secret keeps signing after a
 // rotation.
 const WebhookSecretGrace = 24 * time.Hour

@@ -252,6 +252,53 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	}
 }
 
+// The webhook history is kept 30 days: after that the hourly purge removes
+// the messages delivered (a replay of their time finds nothing) and the
+// delivery log's attempts, and leaves a message still being retried.
+func TestWebhookHistoryIsPurgedAfterItsTime(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.StartWith(t, b, loopbackAllowed)
+			rec := newHookReceiver(t)
+			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
+			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
+			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
+				"url": rec.URL, "event_types": []string{"*"}})
+			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			began := e.Clock.Now()
+			e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
+			deliverHooks(t, e)
+			if got := rec.take(); len(got) != 1 {
+				t.Fatalf("the ping: %+v", got)
+			}
+			// A second one fails and waits for its retry.
+			rec.answers = []int{500}
+			e.Clock.Advance(gatehouse.WebhookHistoryKept - time.Hour)
+			e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
+			deliverHooks(t, e)
+			rec.take()
+
+			e.Clock.Advance(2 * time.Hour) // the first is 31 days old
+			if _, err := e.Services.Purge(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			d := e.Must(t, 200, "GET", hookPath+"/deliveries", admin, nil).Items()
+			if len(d) != 1 || d[0]["status"] != "pending" {
+				t.Fatalf("the delivery log after the purge: %v", d)
+			}
+			if r := e.Must(t, 202, "POST", hookPath+"/replay", admin, map[string]any{"since": began}); r.Body["replayed"] != float64(1) {
+				t.Errorf("a replay since before the purge sends only the message still kept: %s", r.Raw)
+			}
+			// The one being retried is still delivered.
+			e.Clock.Advance(time.Hour)
+			deliverHooks(t, e)
+			if got := rec.take(); len(got) != 2 {
+				t.Errorf("after the purge, the retry and the replay: %d deliveries", len(got))
+			}
+		})
+	}
+}
+
 // A receiver that fails gets the event again, with back-off; the events
 // after it wait, so that it receives them in order.
 func TestWebhookRetriesInOrder(t *testing.T) {

@@ -15,18 +15,23 @@ type PurgeResult struct {
 	// OIDC are the OpenID Provider's authorization requests, device codes
 	// and tokens that were over.
 	OIDC gatehouse.OIDCPurged
+	// Webhooks are the webhook messages delivered or given up longer ago
+	// than gatehouse.WebhookHistoryKept (their attempts go with them).
+	Webhooks int
 }
 
 // Purge removes, once, what is kept no longer: the deleted accounts whose
 // 30 days are over, and the OpenID Provider's authorization requests,
 // device codes and tokens expired for over a day (revoked tokens as soon
-// as they expired). Several nodes may run it at once.
+// as they expired), and the webhook history older than
+// gatehouse.WebhookHistoryKept. Several nodes may run it at once.
 func (s *Services) Purge(ctx context.Context) (PurgeResult, error) {
 	var res PurgeResult
-	var errAccounts, errOIDC error
+	var errAccounts, errOIDC, errWebhooks error
 	res.Accounts, errAccounts = s.Accounts.PurgeDeletedAccounts(ctx)
 	res.OIDC, errOIDC = s.OIDC.PurgeExpired(ctx)
-	return res, errors.Join(errAccounts, errOIDC)
+	res.Webhooks, errWebhooks = s.Webhooks.PurgeHistory(ctx)
+	return res, errors.Join(errAccounts, errOIDC, errWebhooks)
 }
 
 // RunPurges purges now and then every interval, until ctx ends; report,

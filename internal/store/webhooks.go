@@ -165,6 +165,23 @@ func (t *tx) DisableWebhookSubscription(ctx context.Context, id, deliveringID st
 	return mapErr(err)
 }
 
+// PurgeWebhookHistory removes the webhook messages delivered or given up
+// that were queued before before, and the delivery log's attempts made
+// before it; it returns how many messages went. Messages still queued
+// stay, however old.
+func (t *tx) PurgeWebhookHistory(ctx context.Context, before time.Time) (int, error) {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE at < $1`, micros(before)); err != nil {
+		return 0, mapErr(err)
+	}
+	res, err := t.q.ExecContext(ctx, `DELETE FROM outbox WHERE channel = 'webhook' AND status IN ('sent', 'failed') AND created_at < $1`,
+		micros(before))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 func (t *tx) InsertWebhookDelivery(ctx context.Context, d gatehouse.WebhookDelivery) error {
 	// A subscription deleted while its deliveries were under way has no
 	// log to write in any more: they are left out.

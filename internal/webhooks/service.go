@@ -326,3 +326,16 @@ func (s *Service) replay(ctx context.Context, c gatehouse.Caller, accountID, id 
 	}
 	return n, err
 }
+
+// PurgeHistory removes what is kept no longer: the messages delivered or
+// given up, and the delivery log's attempts, older than
+// gatehouse.WebhookHistoryKept. Several nodes may run it at once.
+func (s *Service) PurgeHistory(ctx context.Context) (int, error) {
+	var purged int
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		purged, err = tx.PurgeWebhookHistory(ctx, s.Now().Add(-gatehouse.WebhookHistoryKept))
+		return err
+	})
+	return purged, err
+}

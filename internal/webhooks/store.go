@@ -49,6 +49,9 @@ type Tx interface {
 	// messages waiting, but deliveringID; ENOTFOUND if disabled already.
 	DisableWebhookSubscription(ctx context.Context, id, deliveringID string, now time.Time) error
 	InsertWebhookDelivery(ctx context.Context, d gatehouse.WebhookDelivery) error
+	// PurgeWebhookHistory removes the messages delivered or given up that
+	// were queued before before, and the attempts logged before it.
+	PurgeWebhookHistory(ctx context.Context, before time.Time) (int, error)
 }
 
 // Store is the store as the webhooks context sees it.
