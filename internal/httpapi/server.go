@@ -96,6 +96,7 @@ func New(svc *service.Services, log *slog.Logger, metrics *Metrics) *Server {
 	s.handle("GET /api/v1/accounts/{id}/webhooks/{webhook_id}", s.getWebhook)
 	s.handle("DELETE /api/v1/accounts/{id}/webhooks/{webhook_id}", s.deleteWebhook)
 	s.handle("POST /api/v1/accounts/{id}/webhooks/{webhook_id}/rotate-secret", s.rotateWebhookSecret)
+	s.handle("POST /api/v1/accounts/{id}/webhooks/{webhook_id}/enable", s.enableWebhook)
 	s.handle("POST /api/v1/accounts/{id}/webhooks/{webhook_id}/ping", s.pingWebhook)
 	s.handle("GET /api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries", s.listWebhookDeliveries)
 	s.handle("POST /api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", s.replayWebhookDelivery)

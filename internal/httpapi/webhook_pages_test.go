@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -67,7 +69,7 @@ func TestAccountWebhooksPages(t *testing.T) {
 	}
 
 	for _, probe := range []struct{ method, path string }{{"GET", base}, {"GET", hook}, {"GET", hook + "/delete"},
-		{"POST", hook + "/ping"}, {"POST", hook + "/rotate-secret"}, {"POST", hook + "/delete"},
+		{"POST", hook + "/ping"}, {"POST", hook + "/rotate-secret"}, {"POST", hook + "/enable"}, {"POST", hook + "/delete"},
 		{"GET", "/accounts/" + beta + "/webhooks/" + items[0]["id"].(string)}} {
 		var form url.Values
 		if probe.method == "POST" {
@@ -125,6 +127,24 @@ func TestAccountWebhooksPages(t *testing.T) {
 	deliverHooks(t, e)
 	if got = rec.take(); resp.StatusCode != 303 || len(got) == 0 || got[0].event.Type != "webhook.ping" || !verifies(got[0], rotated) || !verifies(got[0], secret) {
 		t.Fatalf("a period sent again: %d %+v", resp.StatusCode, got)
+	}
+
+	// A webhook disabled after a day of failures says so, and is enabled
+	// again from its page.
+	err := e.Store.Write(context.Background(), func(tx *store.WriteTx) error {
+		return tx.DisableWebhookSubscription(context.Background(), items[0]["id"].(string), "", e.Clock.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, page = admin.do(t, "GET", hook, nil)
+	if !strings.Contains(page, `id="webhook-disabled-note"`) || !strings.Contains(page, `id="enable-webhook"`) || strings.Contains(page, `id="ping-webhook"`) {
+		t.Fatalf("a disabled webhook's page: %d %s", resp.StatusCode, page)
+	}
+	resp, page = admin.do(t, "POST", hook+"/enable", url.Values{})
+	if resp.StatusCode != 200 || !strings.Contains(page, "The webhook is enabled again") || !strings.Contains(page, `id="ping-webhook"`) ||
+		strings.Contains(page, `id="enable-webhook"`) {
+		t.Fatalf("enabling: %d %s", resp.StatusCode, page)
 	}
 
 	resp, page = admin.do(t, "GET", hook+"/delete", nil)

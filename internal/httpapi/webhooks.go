@@ -126,6 +126,15 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) {
+	sub, err := s.svc.Webhooks.Enable(r.Context(), caller(r), r.PathValue("id"), r.PathValue("webhook_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(sub, s.svc.Now()))
+}
+
 func (s *Server) pingWebhook(w http.ResponseWriter, r *http.Request) {
 	id, err := s.svc.Webhooks.Ping(r.Context(), caller(r), r.PathValue("id"), r.PathValue("webhook_id"))
 	if err != nil {

@@ -386,6 +386,28 @@ func TestWebhookFailingForADayIsDisabled(t *testing.T) {
 				t.Errorf("sent to a disabled subscription: %+v", got)
 			}
 			e.Must(t, 409, "POST", hookPath+"/ping", admin, nil)
+
+			// Once the receiver works, an administrator enables it again, with
+			// its secret: new events reach it, and what it missed can be sent
+			// again. A member of another account cannot.
+			other := e.CreateAccount(t, "client", "Store 2", e.CreateAccount(t, "integrator", "Other", ""))
+			stranger, _ := e.Member(t, other, gatehouse.LevelClientAdmin)
+			e.Must(t, 404, "POST", hookPath+"/enable", stranger, nil)
+			enabled := e.Must(t, 200, "POST", hookPath+"/enable", admin, nil)
+			if enabled.Body["disabled_at"] != nil || enabled.Body["failing_since"] != nil {
+				t.Errorf("enabled: %s", enabled.Raw)
+			}
+			e.Must(t, 200, "POST", hookPath+"/enable", admin, nil) // again: nothing changes
+			rec.answers = nil
+			pinged := e.Must(t, 202, "POST", hookPath+"/ping", admin, nil).String("event_id")
+			deliverHooks(t, e)
+			if got := rec.take(); len(got) != 1 || got[0].id != pinged {
+				t.Errorf("after enabling: %+v", got)
+			}
+			audit := e.Must(t, 200, "GET", "/api/v1/accounts/"+client+"/audit-events?action=webhook.enabled", admin, nil).Items()
+			if len(audit) != 1 {
+				t.Errorf("audit of the enabling: %v", audit)
+			}
 		})
 	}
 }

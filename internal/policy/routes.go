@@ -100,6 +100,7 @@ var Routes = []Route{
 	{"GET", "/api/v1/accounts/{id}/webhooks/{webhook_id}", "", ManageWebhooks},
 	{"DELETE", "/api/v1/accounts/{id}/webhooks/{webhook_id}", "", ManageWebhooks},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/rotate-secret", "", ManageWebhooks},
+	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/enable", "", ManageWebhooks},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/ping", "", ManageWebhooks},
 	{"GET", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries", "", ManageWebhooks},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "", ManageWebhooks},

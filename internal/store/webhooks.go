@@ -165,6 +165,14 @@ func (t *tx) DisableWebhookSubscription(ctx context.Context, id, deliveringID st
 	return mapErr(err)
 }
 
+// EnableWebhookSubscription takes a disabled subscription back into
+// service, its run of failures forgotten; a live one is left as it is.
+func (t *tx) EnableWebhookSubscription(ctx context.Context, id string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE webhook_subscriptions SET disabled_at = NULL, failing_since = NULL
+		WHERE id = $1 AND disabled_at IS NOT NULL`, id)
+	return mapErr(err)
+}
+
 // PurgeWebhookHistory removes the webhook messages delivered or given up
 // that were queued before before, and the delivery log's attempts made
 // before it; it returns how many messages went. Messages still queued

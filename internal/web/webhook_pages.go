@@ -24,6 +24,7 @@ func (p *Pages) registerWebhooks(handle func(pattern string, h http.Handler)) {
 	handle("GET /accounts/{id}/webhooks/{webhook_id}", p.secure(p.account("webhooks", p.webhookPage)))
 	handle("POST /accounts/{id}/webhooks/{webhook_id}/ping", p.secure(p.csrf.Handler(p.account("webhooks", p.pingWebhook))))
 	handle("POST /accounts/{id}/webhooks/{webhook_id}/rotate-secret", p.secure(p.csrf.Handler(p.account("webhooks", p.rotateWebhookSecret))))
+	handle("POST /accounts/{id}/webhooks/{webhook_id}/enable", p.secure(p.csrf.Handler(p.account("webhooks", p.enableWebhook))))
 	handle("POST /accounts/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
 		p.secure(p.csrf.Handler(p.account("webhooks", p.replayWebhookDelivery))))
 	handle("POST /accounts/{id}/webhooks/{webhook_id}/replay", p.secure(p.csrf.Handler(p.account("webhooks", p.replayWebhookRange))))
@@ -173,6 +174,18 @@ func (p *Pages) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, v *v
 	}
 	v.view.Flash = v.view.T["webhook_rotated_flash"]
 	p.renderWebhook(w, r, v, http.StatusOK, secret)
+}
+
+// enableWebhook takes a webhook disabled after a day of failures back into
+// service.
+func (p *Pages) enableWebhook(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, webhookMaxForm)
+	if _, err := p.svc.Webhooks.Enable(r.Context(), v.caller, v.view.Account.ID, r.PathValue("webhook_id")); err != nil {
+		p.webhookRefused(w, r, v, err)
+		return
+	}
+	v.view.Flash = v.view.T["webhook_enabled_flash"]
+	p.renderWebhook(w, r, v, http.StatusOK, "")
 }
 
 // replayWebhookDelivery sends one delivery's event again, under the same

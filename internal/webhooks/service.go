@@ -238,9 +238,35 @@ func (s *Service) Ping(ctx context.Context, c gatehouse.Caller, accountID, id st
 // live refuses to queue for a disabled subscription: nothing would go.
 func live(sub gatehouse.WebhookSubscription) error {
 	if !sub.DisabledAt.IsZero() {
-		return gatehouse.Errorf(gatehouse.ECONFLICT, "this webhook was disabled after failing for a day: subscribe the endpoint again")
+		return gatehouse.Errorf(gatehouse.ECONFLICT, "this webhook was disabled after failing for a day: enable it again once its endpoint works")
 	}
 	return nil
+}
+
+// Enable takes a subscription disabled after a day of failures back into
+// service, with its secret and its log: events from now on are delivered
+// to it, and the ones given up while it failed can be replayed. Enabling
+// a live subscription changes nothing.
+func (s *Service) Enable(ctx context.Context, c gatehouse.Caller, accountID, id string) (gatehouse.WebhookSubscription, error) {
+	var sub gatehouse.WebhookSubscription
+	err := s.store.Write(ctx, func(tx Tx) error {
+		account, current, err := s.authorized(ctx, tx, c, accountID, id)
+		if err != nil {
+			return err
+		}
+		sub = current
+		if sub.DisabledAt.IsZero() {
+			return nil
+		}
+		if err := tx.EnableWebhookSubscription(ctx, sub.ID); err != nil {
+			return err
+		}
+		now := s.Now()
+		sub.DisabledAt, sub.FailingSince = time.Time{}, time.Time{}
+		return tx.InsertAuditEvent(ctx, s.Audit(c, now, account.ID, "webhook.enabled", "webhook_subscription", sub.ID).
+			With("disabled_at", current.DisabledAt.Format(time.RFC3339), ""))
+	})
+	return sub, err
 }
 
 // Deliveries lists the subscription's attempts, newest first.

@@ -49,6 +49,9 @@ type Tx interface {
 	// messages waiting, but deliveringID; ENOTFOUND if disabled already.
 	DisableWebhookSubscription(ctx context.Context, id, deliveringID string, now time.Time) error
 	InsertWebhookDelivery(ctx context.Context, d gatehouse.WebhookDelivery) error
+	// EnableWebhookSubscription takes a disabled subscription back into
+	// service, its run of failures forgotten.
+	EnableWebhookSubscription(ctx context.Context, id string) error
 	// PurgeWebhookHistory removes the messages delivered or given up that
 	// were queued before before, and the attempts logged before it.
 	PurgeWebhookHistory(ctx context.Context, before time.Time) (int, error)
