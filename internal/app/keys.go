@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,11 +24,12 @@ func RotateKeys(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	secretKey, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir)
+	secretKey, previousKey, err := serverKeys(cfg)
 	if err != nil {
 		return err
 	}
-	svc := service.New(db, service.Options{PublicURL: cfg.PublicURL, SecretKey: secretKey, OIDCKeyRotation: cfg.OIDCKeyRotation})
+	svc := service.New(db, service.Options{PublicURL: cfg.PublicURL, SecretKey: secretKey, PreviousSecretKey: previousKey,
+		OIDCKeyRotation: cfg.OIDCKeyRotation})
 	id, err := svc.OIDC.RotateKeys(ctx)
 	if err != nil {
 		return err
@@ -35,4 +37,19 @@ func RotateKeys(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer
 	log.Info("rotated the OpenID signing key", "kid", id)
 	fmt.Fprintf(out, "New signing key: %s\n", id)
 	return nil
+}
+
+// serverKeys returns the server key (GATEHOUSE_SECRET_KEY, else the data
+// dir's key file) and, while it is being replaced, the key before it
+// (GATEHOUSE_SECRET_KEY_PREVIOUS; nil when unset).
+func serverKeys(cfg Config) (key, previous []byte, err error) {
+	if key, err = secretbox.LoadKey(cfg.SecretKey, cfg.DataDir); err != nil {
+		return nil, nil, err
+	}
+	if cfg.SecretKeyPrevious != "" {
+		if previous, err = secretbox.ParseKey(cfg.SecretKeyPrevious); err != nil {
+			return nil, nil, errors.New("GATEHOUSE_SECRET_KEY_PREVIOUS must be 64 hexadecimal digits (32 bytes)")
+		}
+	}
+	return key, previous, nil
 }
