@@ -147,3 +147,57 @@ func LoadKey(hexKey, dataDir string) ([]byte, error) {
 	}
 	return key, f.Close()
 }
+
+// ReplaceKeyFile makes key the one in <dataDir>/secret.key, once every
+// secret is sealed with it (`gatehouse keys reseal --new-key-file`). The
+// key it replaces is kept beside it as secret.key.<its fingerprint>, mode
+// 0600, since the backups made before need it; that path is returned. The
+// new file takes the old one's place in one rename, so that a crash leaves
+// one key file or the other, never none (a node finding none would make a
+// key of its own).
+func ReplaceKeyFile(dataDir string, key []byte) (keptAs string, err error) {
+	path := filepath.Join(dataDir, KeyFile)
+	oldText, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	old, err := ParseKey(string(oldText))
+	if err != nil {
+		return "", fmt.Errorf("%s does not hold a 32-byte hex key", path)
+	}
+	keptAs = path + "." + Fingerprint(old)
+	if err := writeFileSynced(keptAs, oldText); err != nil {
+		return "", err
+	}
+	temporary := path + ".new"
+	if err := writeFileSynced(temporary, []byte(hex.EncodeToString(key)+"\n")); err != nil {
+		return "", err
+	}
+	if err := os.Rename(temporary, path); err != nil {
+		return "", err
+	}
+	if dir, err := os.Open(dataDir); err == nil {
+		err = dir.Sync()
+		dir.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return keptAs, nil
+}
+
+func writeFileSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
