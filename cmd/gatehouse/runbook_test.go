@@ -106,12 +106,16 @@ func TestRunbookRotateServerKeyOnPostgres(t *testing.T) {
 		for i := range nodes {
 			nodes[i].stop(t)
 			nodes[i] = startNode(t, bin, nodeEnv(changes...))
-			for _, path := range []string{"/healthz", "/metrics"} {
+			for path, want := range map[string]string{"/healthz": "", "/metrics": "go_sql_open_connections"} {
 				resp, err := http.Get(nodes[i].url + path)
 				if err != nil || resp.StatusCode != 200 {
 					t.Fatalf("%s after the restart: %v %v", path, resp, err)
 				}
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if !strings.Contains(string(body), want) {
+					t.Errorf("%s does not show %s", path, want)
+				}
 			}
 			if got, status := monitoringPassword(t, nodes[i], client); got != password {
 				t.Fatalf("node %d after the restart reads the password %q (%d), want %q", i, got, status, password)
