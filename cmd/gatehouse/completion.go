@@ -23,7 +23,7 @@ var otherCommands = []struct {
 	name string
 	subs []string
 }{
-	{"serve", nil}, {"migrate", nil}, {"invite", nil}, {"operator", []string{"add"}}, {"keys", []string{"rotate"}},
+	{"serve", nil}, {"migrate", nil}, {"invite", nil}, {"operator", []string{"add"}}, {"keys", []string{"rotate", "reseal"}},
 	{"mail", []string{"last"}}, {"soak", nil}, {"backup", nil}, {"restore", nil}, {"copy", nil}, {"version", nil}, {"help", nil},
 	{"completion", []string{"bash", "zsh"}},
 }

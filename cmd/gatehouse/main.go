@@ -10,7 +10,7 @@
 //	gatehouse audit        read an account's audit log; tail (and follow) its changes
 //	gatehouse invite       invite the people of a CSV file to an account (bulk)
 //	gatehouse operator     make a person an operator on a fresh server
-//	gatehouse keys         rotate the OpenID signing key at once
+//	gatehouse keys         rotate the OpenID signing key; reseal secrets with a new server key
 //	gatehouse mail         read the e-mail a server wrote to its data dir
 //	gatehouse soak         run mixed traffic against a server and report on it
 //	gatehouse backup       back up a SQLite installation, while it serves
@@ -66,6 +66,10 @@ Other commands:
   gatehouse keys rotate [flags]
                               make a new OpenID signing key at once (after a leak);
                               prints its key id
+  gatehouse keys reseal [--new-key-file FILE] [flags]
+                              seal every secret again with a new server key
+                              (GATEHOUSE_SECRET_KEY, the old one in
+                              GATEHOUSE_SECRET_KEY_PREVIOUS)
   gatehouse mail last --to ADDRESS [--link]
                               print the newest e-mail a server without SMTP wrote
                               to ADDRESS (or only its first link)

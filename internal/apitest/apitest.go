@@ -82,6 +82,14 @@ func Start(t testing.TB, b storetest.Backend) *Env {
 func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Options)) *Env {
 	t.Helper()
 	db, dbURL := b.Open(t)
+	return Serve(t, db, dbURL, configure)
+}
+
+// Serve serves the API over db, a database another Env may serve too: a
+// second node, configured otherwise (another server key, say). dbURL is
+// what Env.DatabaseURL says.
+func Serve(t testing.TB, db *store.DB, dbURL string, configure func(*service.Options)) *Env {
+	t.Helper()
 	clock := NewClock(time.Now().UTC())
 	waits := &Waits{}
 	opts := service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",

@@ -104,7 +104,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	if err != nil {
 		return err
 	}
-	secretKey, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir)
+	secretKey, previousKey, err := serverKeys(cfg)
 	if err != nil {
 		return err
 	}
@@ -112,9 +112,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		log.Warn("GATEHOUSE_SECRET_KEY is not set: this node seals secrets with the key in its data dir; " +
 			"every node sharing this database needs the same key (see docs/operations.md)")
 	}
+	if previousKey != nil {
+		log.Info("GATEHOUSE_SECRET_KEY_PREVIOUS is set: secrets sealed with it still open; unset it once `gatehouse keys reseal` has run",
+			"previous_key", secretbox.Fingerprint(previousKey), "key", secretbox.Fingerprint(secretKey))
+	}
 	worker := newWorker(db, sender, cfg, log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, BulkLease: cfg.BulkLease,
+		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, PreviousSecretKey: previousKey,
+		BulkLease:       cfg.BulkLease,
 		OIDCKeyRotation: cfg.OIDCKeyRotation, WebhooksAllowLoopback: cfg.WebhooksAllowLoopback})
 	// Back-channel logouts carry a logout token the OpenID Provider signs
 	// when it sends them.

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/secretbox"
 )
 
 // Config is built once from flags and the environment and passed down; no
@@ -37,6 +40,10 @@ type Config struct {
 	// SecretKey (GATEHOUSE_SECRET_KEY, 64 hex digits) seals authenticator
 	// keys; default: <data-dir>/secret.key.
 	SecretKey string
+	// SecretKeyPrevious (GATEHOUSE_SECRET_KEY_PREVIOUS, 64 hex digits) is
+	// the server key before SecretKey while it is replaced: it opens what
+	// it sealed until `gatehouse keys reseal` has moved that to SecretKey.
+	SecretKeyPrevious string
 	// OutboxLease is how long a node's claim on the queued messages it is
 	// delivering lasts: a node that died holding some delays them this
 	// long, and a send that takes longer may be repeated by another node.
@@ -114,6 +121,8 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nGATEHOUSE_BOOTSTRAP_TOKEN, if set, is accepted as an operator API token.")
 		fmt.Fprintln(stderr, "GATEHOUSE_SMS_TOKEN is the bearer secret sent to the SMS gateway.")
+		fmt.Fprintln(stderr, "GATEHOUSE_SECRET_KEY (64 hex digits) is the server key; default: the key file in the data dir.")
+		fmt.Fprintln(stderr, "GATEHOUSE_SECRET_KEY_PREVIOUS, while the server key is replaced, opens what the old key sealed.")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -168,6 +177,12 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	cfg.SMSToken = getenv("GATEHOUSE_SMS_TOKEN")
 	cfg.BootstrapToken = getenv("GATEHOUSE_BOOTSTRAP_TOKEN")
 	cfg.SecretKey = getenv("GATEHOUSE_SECRET_KEY")
+	cfg.SecretKeyPrevious = getenv("GATEHOUSE_SECRET_KEY_PREVIOUS")
+	if cfg.SecretKeyPrevious != "" {
+		if _, err := secretbox.ParseKey(cfg.SecretKeyPrevious); err != nil {
+			return cfg, nil, errors.New("GATEHOUSE_SECRET_KEY_PREVIOUS must be 64 hexadecimal digits (32 bytes)")
+		}
+	}
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -34,7 +34,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
 		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
 		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_BULK_LEASE": "2s", "GATEHOUSE_EXPIRY_SWEEP": "1m",
-		"GATEHOUSE_OIDC_KEY_ROTATION": "168h",
+		"GATEHOUSE_OIDC_KEY_ROTATION": "168h", "GATEHOUSE_SECRET_KEY_PREVIOUS": strings.Repeat("ab", 32),
 	}
 	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -44,7 +44,7 @@ func TestParseConfig(t *testing.T) {
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
 		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
 		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, BulkLease: 2 * time.Second,
-		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour}
+		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour, SecretKeyPrevious: strings.Repeat("ab", 32)}
 	if cfg != want {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
@@ -85,6 +85,11 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		} else if strings.Contains(err.Error(), "%!") {
 			t.Errorf("%s: garbled message %q", name, err)
 		}
+	}
+	// A previous key that is no key would be found out only when the
+	// first secret it sealed failed to open.
+	if _, err := ParseConfig("serve", nil, env(map[string]string{"GATEHOUSE_SECRET_KEY_PREVIOUS": "abcd"}), io.Discard); err == nil {
+		t.Error("a short GATEHOUSE_SECRET_KEY_PREVIOUS was accepted")
 	}
 }
 

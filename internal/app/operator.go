@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/secretbox"
 	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -32,12 +31,12 @@ func AddOperator(ctx context.Context, cfg Config, log *slog.Logger, in service.F
 	if err != nil {
 		return err
 	}
-	secretKey, err := secretbox.LoadKey(cfg.SecretKey, cfg.DataDir)
+	secretKey, previousKey, err := serverKeys(cfg)
 	if err != nil {
 		return err
 	}
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, SecretKey: secretKey})
+		PublicURL: cfg.PublicURL, SecretKey: secretKey, PreviousSecretKey: previousKey})
 	result, err := svc.AddFirstOperator(ctx, service.FirstOperatorStoreOf(db), in)
 	if err != nil {
 		return err

@@ -55,6 +55,9 @@ type Options struct {
 	// SecretKey seals the secrets that must be read again; 32 bytes.
 	// Default: a random key, good for one process only.
 	SecretKey []byte
+	// PreviousSecretKey, while the server key is replaced, opens what the
+	// key before it sealed; nothing is sealed with it.
+	PreviousSecretKey []byte
 	// Sleep waits for d or until ctx ends (default: really).
 	Sleep func(ctx context.Context, d time.Duration)
 }
@@ -82,7 +85,11 @@ func New(opts Options) *Kernel {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	box, err := secretbox.New(key)
+	var previous [][]byte
+	if opts.PreviousSecretKey != nil {
+		previous = append(previous, opts.PreviousSecretKey)
+	}
+	box, err := secretbox.New(key, previous...)
 	if err != nil {
 		panic(err) // a key of the wrong size is a wiring mistake
 	}

@@ -46,7 +46,13 @@ func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.alg }
 func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return p.k.private.Public() }
 
-func sealContext(id string) string { return "oidc_signing_key:" + id }
+// SigningKeyContext binds a sealed signing key to its id (see
+// internal/secretbox).
+func SigningKeyContext(id string) string { return "oidc_signing_key:" + id }
+
+// RSASigningKeyContext binds the sealed RS256 key of a generation to the
+// generation's id.
+func RSASigningKeyContext(id string) string { return SigningKeyContext(rsaKeyID(id)) }
 
 // rsaKeyID names a generation's RS256 key in the JWKS.
 func rsaKeyID(id string) string { return id + "-rs256" }
@@ -152,7 +158,7 @@ func (s *Service) makeRSAKey(ctx context.Context, current gatehouse.OIDCSigningK
 	if err != nil {
 		return nil, err
 	}
-	sealed := s.Box.Seal(base64.StdEncoding.EncodeToString(der), sealContext(rsaKeyID(current.ID)))
+	sealed := s.Box.Seal(base64.StdEncoding.EncodeToString(der), RSASigningKeyContext(current.ID))
 	if err := s.store.Write(ctx, func(tx Tx) error { return tx.SetOIDCSigningKeyRSA(ctx, current.ID, sealed) }); err != nil {
 		return nil, err
 	}
@@ -195,7 +201,7 @@ func (s *Service) rotate(ctx context.Context, stored []gatehouse.OIDCSigningKey)
 	now := s.Now()
 	id := s.NewID()
 	fresh := gatehouse.OIDCSigningKey{ID: id, Generation: 1, Algorithm: string(jose.ES256), CreatedAt: now,
-		PrivateKey: s.Box.Seal(base64.StdEncoding.EncodeToString(der), sealContext(id))}
+		PrivateKey: s.Box.Seal(base64.StdEncoding.EncodeToString(der), SigningKeyContext(id))}
 	if len(stored) > 0 {
 		fresh.Generation = stored[0].Generation + 1
 	}
@@ -237,7 +243,7 @@ func (s *Service) openKey(id, sealed string, alg jose.SignatureAlgorithm) (*sign
 	if k, ok := s.keys[id]; ok {
 		return k, nil
 	}
-	opened, err := s.Box.Open(sealed, sealContext(id))
+	opened, err := s.Box.Open(sealed, SigningKeyContext(id))
 	if err != nil {
 		return nil, fmt.Errorf("open the OpenID signing key (is the secret key the same on every node?): %w", err)
 	}

@@ -12,6 +12,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
 
+// RemoteMonitoringContext binds a sealed remote monitoring password to its
+// user (see internal/secretbox).
+func RemoteMonitoringContext(userID string) string { return "rm:" + userID }
+
 // MaxDescriptionLen bounds a remote monitoring user's description.
 const MaxDescriptionLen = 200
 
@@ -71,7 +75,7 @@ func (s *Service) newServicePassword(ctx context.Context, userID string) (plain,
 	if hash, err = s.Hasher.Hash(ctx, plain); err != nil {
 		return "", "", "", err
 	}
-	return plain, hash, s.Box.Seal(plain, "rm:"+userID), nil
+	return plain, hash, s.Box.Seal(plain, RemoteMonitoringContext(userID)), nil
 }
 
 // RemoteMonitoringMember returns the account's remote monitoring user, to
@@ -147,7 +151,7 @@ func (s *Service) RemoteMonitoringConnectionDetails(ctx context.Context, c gateh
 		if err != nil {
 			return err
 		}
-		plain, err := s.Box.Open(sealed, "rm:"+m.UserID)
+		plain, err := s.Box.Open(sealed, RemoteMonitoringContext(m.UserID))
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,9 @@
 // Package secretbox encrypts the few secrets Gatehouse must be able to read
 // again (authenticator keys, remote monitoring passwords)
 // with AES-256-GCM under one server key. Everything else secret is stored
-// only as a hash.
+// only as a hash. While the server key is replaced, a box also holds the
+// key before it: what is sealed from then on uses the new key, and what
+// was sealed before still opens until `gatehouse keys reseal` has moved it.
 package secretbox
 
 import (
@@ -19,12 +21,33 @@ import (
 )
 
 // Box seals and opens secrets.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	// previous open what older keys sealed; nothing is sealed with them.
+	previous []cipher.AEAD
+}
 
 const prefix = "v1:"
 
-// New returns a box for a 32-byte key.
-func New(key []byte) (*Box, error) {
+// New returns a box that seals with key, a 32-byte key, and opens with it
+// or, failing that, with each of the previous keys in turn.
+func New(key []byte, previous ...[]byte) (*Box, error) {
+	aead, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	box := &Box{aead: aead}
+	for _, old := range previous {
+		aead, err := newAEAD(old)
+		if err != nil {
+			return nil, fmt.Errorf("secretbox: a previous key: %w", err)
+		}
+		box.previous = append(box.previous, aead)
+	}
+	return box, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("secretbox: the key must be 32 bytes, not %d", len(key))
 	}
@@ -32,11 +55,7 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Box{aead: aead}, nil
+	return cipher.NewGCM(block)
 }
 
 // Seal encrypts plaintext; context binds the ciphertext to its use (for
@@ -48,17 +67,20 @@ func (b *Box) Seal(plaintext, context string) string {
 	return prefix + base64.RawStdEncoding.EncodeToString(sealed)
 }
 
-// Open decrypts what Seal made with the same context.
+// Open decrypts what Seal made with the same context, under the box's key
+// or one of its previous keys.
 func (b *Box) Open(sealed, context string) (string, error) {
 	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(sealed, prefix))
 	if err != nil || !strings.HasPrefix(sealed, prefix) || len(raw) < b.aead.NonceSize() {
 		return "", errors.New("secretbox: not a sealed secret")
 	}
-	plain, err := b.aead.Open(nil, raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():], []byte(context))
-	if err != nil {
-		return "", errors.New("secretbox: wrong key or tampered secret")
+	nonce, ciphertext := raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():]
+	for _, aead := range append([]cipher.AEAD{b.aead}, b.previous...) {
+		if plain, err := aead.Open(nil, nonce, ciphertext, []byte(context)); err == nil {
+			return string(plain), nil
+		}
 	}
-	return string(plain), nil
+	return "", errors.New("secretbox: wrong key or tampered secret")
 }
 
 // KeyFile is the name of the key file in the data dir.
@@ -124,4 +146,58 @@ func LoadKey(hexKey, dataDir string) ([]byte, error) {
 		return nil, err
 	}
 	return key, f.Close()
+}
+
+// ReplaceKeyFile makes key the one in <dataDir>/secret.key, once every
+// secret is sealed with it (`gatehouse keys reseal --new-key-file`). The
+// key it replaces is kept beside it as secret.key.<its fingerprint>, mode
+// 0600, since the backups made before need it; that path is returned. The
+// new file takes the old one's place in one rename, so that a crash leaves
+// one key file or the other, never none (a node finding none would make a
+// key of its own).
+func ReplaceKeyFile(dataDir string, key []byte) (keptAs string, err error) {
+	path := filepath.Join(dataDir, KeyFile)
+	oldText, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	old, err := ParseKey(string(oldText))
+	if err != nil {
+		return "", fmt.Errorf("%s does not hold a 32-byte hex key", path)
+	}
+	keptAs = path + "." + Fingerprint(old)
+	if err := writeFileSynced(keptAs, oldText); err != nil {
+		return "", err
+	}
+	temporary := path + ".new"
+	if err := writeFileSynced(temporary, []byte(hex.EncodeToString(key)+"\n")); err != nil {
+		return "", err
+	}
+	if err := os.Rename(temporary, path); err != nil {
+		return "", err
+	}
+	if dir, err := os.Open(dataDir); err == nil {
+		err = dir.Sync()
+		dir.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return keptAs, nil
+}
+
+func writeFileSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -39,3 +39,35 @@ func TestSealOpen(t *testing.T) {
 		t.Error("a short GATEHOUSE_SECRET_KEY was accepted")
 	}
 }
+
+// While the server key is replaced, a box with the new key and the old one
+// opens what either sealed, and seals with the new key only: a box with
+// the new key alone opens what it sealed, one with the old key alone does
+// not.
+func TestPreviousKey(t *testing.T) {
+	oldKey, newKey := make([]byte, 32), make([]byte, 32)
+	newKey[0] = 1
+	oldBox, _ := New(oldKey)
+	newBox, _ := New(newKey)
+	ring, err := New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedBefore := oldBox.Seal("before", "rm:u1")
+	if plain, err := ring.Open(sealedBefore, "rm:u1"); err != nil || plain != "before" {
+		t.Errorf("the ring opens what the old key sealed: %q, %v", plain, err)
+	}
+	if _, err := ring.Open(sealedBefore, "rm:u2"); err == nil {
+		t.Error("the previous key opened under another context")
+	}
+	sealedDuring := ring.Seal("during", "rm:u1")
+	if plain, err := newBox.Open(sealedDuring, "rm:u1"); err != nil || plain != "during" {
+		t.Errorf("the new key alone opens what the ring sealed: %q, %v", plain, err)
+	}
+	if _, err := oldBox.Open(sealedDuring, "rm:u1"); err == nil {
+		t.Error("the ring sealed with the previous key")
+	}
+	if _, err := New(newKey, []byte("short")); err == nil {
+		t.Error("a previous key of the wrong size was accepted")
+	}
+}

@@ -57,6 +57,9 @@ type Options struct {
 	// SecretKey seals the secrets that must be read again; 32 bytes.
 	// Default: a random key, good for one process only.
 	SecretKey []byte
+	// PreviousSecretKey, while the server key is replaced, opens what the
+	// key before it sealed (docs/operations.md, Rotate keys).
+	PreviousSecretKey []byte
 	// ModelCacheSize is how many accounts' access models are kept in
 	// memory (default access.DefaultCapacity).
 	ModelCacheSize int
@@ -106,7 +109,8 @@ var (
 // interfaces, one per group of use cases.
 func New(db *store.DB, opts Options) *Services {
 	k := kernel.New(kernel.Options{Clock: opts.Clock, NewID: opts.NewID, PublicURL: opts.PublicURL,
-		MailQueued: opts.MailQueued, PasswordParams: opts.PasswordParams, SecretKey: opts.SecretKey, Sleep: opts.Sleep})
+		MailQueued: opts.MailQueued, PasswordParams: opts.PasswordParams, SecretKey: opts.SecretKey,
+		PreviousSecretKey: opts.PreviousSecretKey, Sleep: opts.Sleep})
 	rules := access.New(k, access.Stores{Roles: store.Over[access.RolesTx]{DB: db}, Folders: store.Over[access.FoldersTx]{DB: db}, Groups: store.Over[access.GroupsTx]{DB: db}, Checks: store.Over[access.ChecksTx]{DB: db}}, db, opts.ModelCacheSize)
 	provider := oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation,
 		LostDatabaseSince: store.LostSince})

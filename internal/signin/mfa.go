@@ -67,7 +67,7 @@ func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.C
 			return result, err
 		}
 		result.Enroll, result.TOTPSecret, result.OTPAuthURI = true, key.Secret(), key.URL()
-		ch.Kind, ch.Method, ch.TOTPSecret = gatehouse.ChallengeEnroll, gatehouse.MFATOTP, s.Box.Seal(key.Secret(), "totp:"+creds.UserID)
+		ch.Kind, ch.Method, ch.TOTPSecret = gatehouse.ChallengeEnroll, gatehouse.MFATOTP, s.Box.Seal(key.Secret(), TOTPContext(creds.UserID))
 	case gatehouse.MFASMS:
 		if err := s.textCode(ctx, tx, &ch, creds.MFAPhone, now); err != nil {
 			return result, err
@@ -251,7 +251,7 @@ func (s *Service) retryEnrollment(ctx context.Context, tx FactorsTx, ch gatehous
 	if err != nil {
 		return nil, err
 	}
-	plain, err := s.Box.Open(ch.TOTPSecret, "totp:"+ch.UserID)
+	plain, err := s.Box.Open(ch.TOTPSecret, TOTPContext(ch.UserID))
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +333,7 @@ func (s *Service) answerChallenge(ctx context.Context, tx FactorsTx, ip, request
 		}
 		sealed = creds.TOTPSecret
 	}
-	secret, err := s.Box.Open(sealed, "totp:"+ch.UserID)
+	secret, err := s.Box.Open(sealed, TOTPContext(ch.UserID))
 	if err != nil {
 		return ch, false, err
 	}

@@ -96,7 +96,7 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c gatehouse.Caller
 	}
 	p := gatehouse.IdentityProvider{ID: s.NewID(), AccountID: in.AccountID, Name: name, Issuer: issuer, ClientID: clientID,
 		CreatedBy: c.Principal.ActorID(), CreatedAt: s.Now()}
-	p.ClientSecret = s.Box.Seal(in.ClientSecret, "idp:"+p.ID)
+	p.ClientSecret = s.Box.Seal(in.ClientSecret, ProviderSecretContext(p.ID))
 	err = s.providersStore.Write(ctx, func(tx ProvidersTx) error {
 		if err := s.mayManageProviders(ctx, tx, c, in.AccountID, false); err != nil {
 			return err
@@ -234,7 +234,7 @@ func (s *Service) oauthConfig(ctx context.Context, p gatehouse.IdentityProvider)
 	if err != nil {
 		return nil, nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the identity provider %s cannot be reached; try again later", p.Name)
 	}
-	secret, err := s.Box.Open(p.ClientSecret, "idp:"+p.ID)
+	secret, err := s.Box.Open(p.ClientSecret, ProviderSecretContext(p.ID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,7 +273,7 @@ func (s *Service) StartProviderSignIn(ctx context.Context, providerID, invitatio
 	state, stateHash := gatehouse.NewToken(gatehouse.TokenState)
 	verifier, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	trip := gatehouse.OIDCLogin{ID: s.NewID(), StateHash: stateHash, ProviderID: p.ID, InvitationHash: invitationHash,
-		Verifier: s.Box.Seal(verifier, "oidc-verifier:"+p.ID), Nonce: s.Box.Seal(nonce, "oidc-nonce:"+p.ID),
+		Verifier: s.Box.Seal(verifier, LoginVerifierContext(p.ID)), Nonce: s.Box.Seal(nonce, LoginNonceContext(p.ID)),
 		ExpiresAt: s.Now().Add(oidcTripLifetime)}
 	if err := s.providersStore.Write(ctx, func(tx ProvidersTx) error { return tx.InsertOIDCLogin(ctx, trip) }); err != nil {
 		return "", err
@@ -319,11 +319,11 @@ func (s *Service) FinishProviderSignIn(ctx context.Context, ip, requestID, state
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
-	verifier, err := s.Box.Open(trip.Verifier, "oidc-verifier:"+p.ID)
+	verifier, err := s.Box.Open(trip.Verifier, LoginVerifierContext(p.ID))
 	if err != nil {
 		return ProviderSignIn{}, err
 	}
-	nonce, err := s.Box.Open(trip.Nonce, "oidc-nonce:"+p.ID)
+	nonce, err := s.Box.Open(trip.Nonce, LoginNonceContext(p.ID))
 	if err != nil {
 		return ProviderSignIn{}, err
 	}

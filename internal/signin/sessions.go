@@ -202,7 +202,7 @@ func (s *Service) newEnrollment(ctx context.Context, c gatehouse.Caller, user ga
 	secret, hash := gatehouse.NewToken(gatehouse.TokenChallenge)
 	now := s.Now()
 	ch := gatehouse.MFAChallenge{ID: s.NewID(), Hash: hash, UserID: user.ID, Kind: gatehouse.ChallengeEnroll, Method: gatehouse.MFATOTP,
-		TOTPSecret: s.Box.Seal(key.Secret(), "totp:"+user.ID), ExpiresAt: now.Add(ChallengeLifetime)}
+		TOTPSecret: s.Box.Seal(key.Secret(), TOTPContext(user.ID)), ExpiresAt: now.Add(ChallengeLifetime)}
 	err = s.sessionsStore.Write(ctx, func(tx SessionsTx) error { return tx.InsertMFAChallenge(ctx, ch) })
 	return TOTPEnrollment{Challenge: secret, TOTPSecret: key.Secret(), OTPAuthURI: key.URL(), ExpiresAt: ch.ExpiresAt}, err
 }

@@ -112,7 +112,7 @@ func (s *Service) post(ctx context.Context, sub gatehouse.WebhookSubscription, m
 // while it is valid the previous one's, space-separated, so that a
 // receiver holding either accepts the delivery.
 func (s *Service) signatures(sub gatehouse.WebhookSubscription, id string, timestamp int64, body []byte, now time.Time) (string, error) {
-	secret, err := s.Box.Open(sub.SecretSealed, sealContext(sub.ID))
+	secret, err := s.Box.Open(sub.SecretSealed, SealContext(sub.ID))
 	if err != nil {
 		return "", err
 	}
@@ -123,7 +123,7 @@ func (s *Service) signatures(sub gatehouse.WebhookSubscription, id string, times
 	if sub.PreviousSecretSealed == "" || !now.Before(sub.PreviousSecretUntil) {
 		return signature, nil
 	}
-	previous, err := s.Box.Open(sub.PreviousSecretSealed, sealContext(sub.ID))
+	previous, err := s.Box.Open(sub.PreviousSecretSealed, SealContext(sub.ID))
 	if err != nil {
 		return "", err
 	}

@@ -60,8 +60,8 @@ func newSecret() string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-// sealContext binds a sealed secret to its subscription.
-func sealContext(id string) string { return "webhook:" + id }
+// SealContext binds a sealed secret to its subscription.
+func SealContext(id string) string { return "webhook:" + id }
 
 // NewSubscription is what an administrator gives to subscribe.
 type NewSubscription struct {
@@ -136,7 +136,7 @@ func (s *Service) Create(ctx context.Context, c gatehouse.Caller, accountID stri
 		now := s.Now()
 		sub = gatehouse.WebhookSubscription{ID: s.NewID(), AccountID: account.ID, URL: address, EventTypes: types,
 			Description: description, CreatedBy: c.Principal.ActorID(), CreatedAt: now}
-		sub.SecretSealed = s.Box.Seal(secret, sealContext(sub.ID))
+		sub.SecretSealed = s.Box.Seal(secret, SealContext(sub.ID))
 		if err := tx.InsertWebhookSubscription(ctx, sub); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Service) RotateSecret(ctx context.Context, c gatehouse.Caller, accountI
 		now := s.Now()
 		sub = current
 		sub.PreviousSecretSealed, sub.PreviousSecretUntil = current.SecretSealed, now.Add(gatehouse.WebhookSecretGrace)
-		sub.SecretSealed = s.Box.Seal(secret, sealContext(sub.ID))
+		sub.SecretSealed = s.Box.Seal(secret, SealContext(sub.ID))
 		if err := tx.RotateWebhookSecret(ctx, sub.ID, sub.SecretSealed, sub.PreviousSecretSealed, sub.PreviousSecretUntil); err != nil {
 			return err
 		}
