@@ -131,6 +131,17 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, err
 		}
 		if err == nil {
 			sent = append(sent, m.ID)
+			// Recorded as sent now and then rather than once a batch: what
+			// was sent and not yet recorded is sent again if this node dies,
+			// and a message sent again after such a death (attempt 2 or
+			// more) is recorded at once, so that a second death does not
+			// send it a third time.
+			if m.Attempts > 1 || len(sent) >= recordEvery {
+				if err := w.flushAndRecord(ctx, sent, claimed, stop); err != nil {
+					return len(messages), err
+				}
+				sent = sent[:0]
+			}
 			continue
 		}
 		if m.Channel == gatehouse.ChannelWebhook {
@@ -150,14 +161,25 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, err
 	if err := w.Outbox.ReleaseMessages(ctx, released, w.Owner); err != nil {
 		return len(messages), err
 	}
-	if f, ok := w.Sender.(Flusher); ok && len(sent) > 0 {
+	return len(messages), w.flushAndRecord(ctx, sent, claimed, stop)
+}
+
+// recordEvery is how many deliveries the worker records as sent at once.
+const recordEvery = 25
+
+// flushAndRecord makes deliveries durable (Flusher), then records them sent.
+func (w *Worker) flushAndRecord(ctx context.Context, sent []string, claimed time.Time, stop <-chan struct{}) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	if f, ok := w.Sender.(Flusher); ok {
 		// Durable before recorded: if the flush fails, the messages stay
 		// claimed and are delivered again (same Message-ID) after the lease.
 		if err := f.Flush(); err != nil {
-			return len(messages), err
+			return err
 		}
 	}
-	return len(messages), w.recordSent(ctx, sent, claimed, stop)
+	return w.recordSent(ctx, sent, claimed, stop)
 }
 
 // recordRetry is how often a batch delivered is recorded again while the

@@ -95,6 +95,7 @@ var matrix = []struct{ method, path, variant, want string }{
 	{"GET", "/api/v1/accounts/{id}/webhooks/{webhook_id}", "", "A A A F A A F F N F F"},
 	{"DELETE", "/api/v1/accounts/{id}/webhooks/{webhook_id}", "", "A A A F A A F F N F F"},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/rotate-secret", "", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/enable", "", "A A A F A A F F N F F"},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/ping", "", "A A A F A A F F N F F"},
 	{"GET", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries", "", "A A A F A A F F N F F"},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "", "A A A F A A F F N F F"},
