@@ -138,7 +138,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 				return
 			}
 			log.Info("purged", slog.Int("accounts", res.Accounts), slog.Int("oidc_auth_requests", res.OIDC.AuthRequests),
-				slog.Int("oidc_device_codes", res.OIDC.DeviceCodes), slog.Int("oidc_tokens", res.OIDC.Tokens))
+				slog.Int("oidc_device_codes", res.OIDC.DeviceCodes), slog.Int("oidc_tokens", res.OIDC.Tokens),
+				slog.Int("scim_calls", res.SCIMCalls))
 		})
 	})
 	// Memberships and grants that ended by themselves give nothing from

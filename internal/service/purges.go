@@ -15,18 +15,23 @@ type PurgeResult struct {
 	// OIDC are the OpenID Provider's authorization requests, device codes
 	// and tokens that were over.
 	OIDC gatehouse.OIDCPurged
+	// SCIMCalls are the provisioning calls older than
+	// gatehouse.SCIMCallsKept.
+	SCIMCalls int
 }
 
 // Purge removes, once, what is kept no longer: the deleted accounts whose
-// 30 days are over, and the OpenID Provider's authorization requests,
-// device codes and tokens expired for over a day (revoked tokens as soon
-// as they expired). Several nodes may run it at once.
+// 30 days are over, the OpenID Provider's authorization requests, device
+// codes and tokens expired for over a day (revoked tokens as soon as they
+// expired), and the provisioning calls of the SCIM log older than 30
+// days. Several nodes may run it at once.
 func (s *Services) Purge(ctx context.Context) (PurgeResult, error) {
 	var res PurgeResult
-	var errAccounts, errOIDC error
+	var errAccounts, errOIDC, errSCIM error
 	res.Accounts, errAccounts = s.Accounts.PurgeDeletedAccounts(ctx)
 	res.OIDC, errOIDC = s.OIDC.PurgeExpired(ctx)
-	return res, errors.Join(errAccounts, errOIDC)
+	res.SCIMCalls, errSCIM = s.SCIM.PurgeCalls(ctx)
+	return res, errors.Join(errAccounts, errOIDC, errSCIM)
 }
 
 // RunPurges purges now and then every interval, until ctx ends; report,
