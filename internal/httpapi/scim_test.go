@@ -484,3 +484,144 @@ func TestSCIMBadInput(t *testing.T) {
 	}
 	d.do(t, "GET", "/ResourceTypes/Printer", nil).refused(t, 404, "")
 }
+
+func scimGroup(name, externalID string, members ...string) map[string]any {
+	g := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": name, "externalId": externalID}
+	list := []map[string]string{}
+	for _, m := range members {
+		list = append(list, map[string]string{"value": m})
+	}
+	g["members"] = list
+	return g
+}
+
+func memberIDs(r scimReply) []string {
+	raw, _ := r.Body["members"].([]any)
+	out := []string{}
+	for _, m := range raw {
+		out = append(out, m.(map[string]any)["value"].(string))
+	}
+	return out
+}
+
+// Groups, as Entra ID and Okta push them: a directory group is a group of
+// the account with its members; its name may be mapped to a role, which
+// the group holds, or to the administrators' level, which its members
+// hold while they are in it.
+func TestSCIMGroups(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newSCIMWorld(t, b)
+			d, e := w.dir, w.e
+			api := "/api/v1/accounts/" + w.client
+			ann := d.must(t, 201, "POST", "/Users", scimUser("ann@example.com", "Ann", "A", "u-ann")).str("id")
+			bob := d.must(t, 201, "POST", "/Users", scimUser("bob@example.com", "Bob", "B", "u-bob")).str("id")
+			cat := d.must(t, 201, "POST", "/Users", scimUser("cat@example.com", "Cat", "C", "u-cat")).str("id")
+			e.Must(t, 200, "POST", "/api/v1/activate", "", map[string]string{"token": e.ActivationTokens(t, "ann@example.com")[0], "password": goodPassword})
+			e.Must(t, 201, "POST", api+"/scim-group-mappings", op, map[string]string{"group": "Night shift", "role": "editor"})
+			e.Must(t, 201, "POST", api+"/scim-group-mappings", op, map[string]string{"group": "Site admins", "level": "client_admin"})
+			if m := e.Must(t, 200, "GET", api+"/scim-group-mappings", op, nil).Items(); len(m) != 2 || m[0]["group"] != "Night shift" || m[0]["role"] != "editor" || m[1]["level"] != "client_admin" {
+				t.Fatalf("mappings: %v", m)
+			}
+
+			// Entra: the group, then its members added by list.
+			night := d.must(t, 201, "POST", "/Groups", scimGroup("Night shift", "g-night"))
+			gid := night.str("id")
+			if roles := e.Must(t, 200, "GET", api+"/groups/"+gid, op, nil).Body["roles"].([]any); len(roles) != 1 || roles[0] != "editor" {
+				t.Fatalf("the mapped role is not the group's: %v", roles)
+			}
+			added := d.must(t, 200, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "Add", "path": "members",
+				"value": []map[string]string{{"value": ann}, {"value": bob}}}))
+			if got := memberIDs(added); len(got) != 2 {
+				t.Fatalf("after adding two: %s", added.Raw)
+			}
+			check := e.Must(t, 200, "POST", "/api/v1/check", op, map[string]string{"user_id": e.Must(t, 200, "GET", api+"/users/"+ann, op, nil).String("user_id"),
+				"account_id": w.client, "permission": "media.edit"})
+			if check.Body["allowed"] != true {
+				t.Errorf("a member of the group mapped to editor may not edit: %s", check.Raw)
+			}
+			for filter, want := range map[string]float64{
+				`displayName eq "night SHIFT"`: 1, `externalId eq "g-night"`: 1, `displayName eq "Day shift"`: 0,
+				`id eq "` + gid + `" and members[value eq "` + ann + `"]`: 1, `id eq "` + gid + `" and members[value eq "` + cat + `"]`: 0,
+			} {
+				r := d.must(t, 200, "GET", "/Groups?excludedAttributes=members&"+filterQuery(filter), nil)
+				if r.Body["totalResults"] != want {
+					t.Errorf("%s: %s", filter, r.Raw)
+				}
+				if want == 1 && r.resources()[0]["members"] != nil {
+					t.Errorf("excludedAttributes=members still lists members: %s", r.Raw)
+				}
+			}
+			// Entra removes by list, Okta by filter.
+			d.must(t, 200, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "Remove", "path": "members", "value": []map[string]string{{"value": ann}}}))
+			afterOkta := d.must(t, 200, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "remove", "path": `members[value eq "` + bob + `"]`}))
+			if got := memberIDs(afterOkta); len(got) != 0 {
+				t.Fatalf("after removing both: %s", afterOkta.Raw)
+			}
+			// Okta renames with a path-less replace: the new name is not
+			// mapped, so the role goes.
+			renamed := d.must(t, 200, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "Night crew"}}))
+			if renamed.str("displayName") != "Night crew" {
+				t.Fatalf("rename: %s", renamed.Raw)
+			}
+			if roles := e.Must(t, 200, "GET", api+"/groups/"+gid, op, nil).Body["roles"].([]any); len(roles) != 0 {
+				t.Errorf("the role of the old name stayed: %v", roles)
+			}
+			d.do(t, "POST", "/Groups", scimGroup("night CREW", "")).refused(t, 409, "uniqueness")
+
+			// The level mapping: in the group, an administrator; out of it,
+			// a client user again (taking a slot back).
+			admins := d.must(t, 201, "POST", "/Groups", scimGroup("Site admins", "g-admins", cat))
+			if lvl := e.Must(t, 200, "GET", api+"/users/"+cat, op, nil).String("level"); lvl != "client_admin" {
+				t.Fatalf("a member of the group mapped to client_admin is %s", lvl)
+			}
+			if got := d.must(t, 200, "GET", "/Users/"+cat, nil).Body["urn:gatehouse:params:scim:schemas:extension:2.0:Membership"].(map[string]any)["level"]; got != "client_admin" {
+				t.Errorf("the User says level %v", got)
+			}
+			put := scimGroup("Site admins", "g-admins")
+			d.must(t, 200, "PUT", "/Groups/"+admins.str("id"), put)
+			if lvl := e.Must(t, 200, "GET", api+"/users/"+cat, op, nil).String("level"); lvl != "client_user" {
+				t.Fatalf("out of the administrators' group, %s", lvl)
+			}
+			d.must(t, 200, "PATCH", "/Groups/"+admins.str("id"), patchOp(map[string]any{"op": "add", "path": "members", "value": []map[string]string{{"value": bob}}}))
+			d.must(t, 204, "DELETE", "/Groups/"+admins.str("id"), nil)
+			if lvl := e.Must(t, 200, "GET", api+"/users/"+bob, op, nil).String("level"); lvl != "client_user" {
+				t.Errorf("the administrators' group deleted, its member is %s", lvl)
+			}
+			e.Must(t, 404, "GET", api+"/groups/"+admins.str("id"), op, nil)
+			d.do(t, "PATCH", "/Groups/"+gid, patchOp(map[string]any{"op": "add", "path": "members", "value": []map[string]string{{"value": "no-such-user"}}})).refused(t, 400, "invalidValue")
+
+			// A client administrator's token provisions client users, and
+			// raises nobody: their mapping to the administrators' level is
+			// refused, as is the directory's attempt through an operator's
+			// mapping.
+			adminToken, _ := e.Member(t, w.client, "client_admin")
+			if r := e.Do(t, "POST", api+"/scim-group-mappings", adminToken, map[string]string{"group": "Managers", "level": "client_admin"}); r.Status != 403 {
+				t.Errorf("a client administrator mapped a group to client_admin: %d %s", r.Status, r.Raw)
+			}
+			theirs := e.Must(t, 201, "POST", api+"/scim-tokens", adminToken, map[string]string{"name": "Their Okta"})
+			if theirs.String("acts_as") != "client_admin" {
+				t.Errorf("a client administrator's token acts as %s", theirs.String("acts_as"))
+			}
+			own := directory{e: e, base: w.dir.base, token: theirs.String("token")}
+			own.must(t, 201, "POST", "/Users", scimUser("dan@example.com", "Dan", "D", ""))
+			own.do(t, "POST", "/Groups", scimGroup("Site admins", "", ann)).refused(t, 403, "")
+			if r := own.must(t, 200, "GET", "/Groups?"+filterQuery(`displayName eq "Site admins"`), nil); r.Body["totalResults"] != 0.0 {
+				t.Errorf("the refused group was made: %s", r.Raw)
+			}
+
+			audit := e.Must(t, 200, "GET", api+"/audit-events?limit=200", op, nil)
+			actions := map[string]bool{}
+			for _, ev := range audit.Items() {
+				if ev["actor_id"] == "scim:"+w.tokenID {
+					actions[ev["action"].(string)] = true
+				}
+			}
+			for _, want := range []string{"group.created", "group.member_added", "group.member_removed", "group.updated", "group.deleted", "user.level_changed"} {
+				if !actions[want] {
+					t.Errorf("no %s by the SCIM token: %v", want, actions)
+				}
+			}
+		})
+	}
+}

@@ -78,6 +78,11 @@ func (s *Service) CreateGroup(ctx context.Context, d Directory, accountID string
 	if err != nil {
 		return Group{}, err
 	}
+	if len(in.Members) > 0 {
+		if err := s.mayMoveLevels(ctx, d, account, mappings); err != nil {
+			return Group{}, err
+		}
+	}
 	view, err := s.access.CreateGroup(ctx, d.Caller, account.ID, in.DisplayName, mappedRoles(mappings))
 	if err != nil {
 		return Group{}, renameField(err)
@@ -186,6 +191,15 @@ func (s *Service) changeGroup(ctx context.Context, d Directory, accountID, id, i
 		}
 		current.Name = strings.TrimSpace(*ch.displayName)
 	}
+	if ch.members != nil || len(ch.add) > 0 || len(ch.remove) > 0 {
+		mappings, err := s.mappingsOf(ctx, account.ID, current.Name)
+		if err != nil {
+			return Group{}, err
+		}
+		if err := s.mayMoveLevels(ctx, d, account, mappings); err != nil {
+			return Group{}, err
+		}
+	}
 	add, remove := ch.add, ch.remove
 	if ch.members != nil {
 		add, remove = nil, nil
@@ -261,6 +275,23 @@ func (s *Service) changeMembers(ctx context.Context, d Directory, account gateho
 		removed = append(removed, m)
 	}
 	return s.settleLevels(ctx, d, account, g.Name, added, removed)
+}
+
+// mayMoveLevels refuses, before anything changes, the members' changes of a
+// group mapped to a level the directory may not give or take back: a
+// client administrator's token raises nobody to administrator.
+func (s *Service) mayMoveLevels(ctx context.Context, d Directory, account gatehouse.Account, mappings []gatehouse.SCIMGroupMapping) error {
+	for _, m := range mappings {
+		if m.Level == "" {
+			continue
+		}
+		for _, level := range []gatehouse.Level{m.Level, userLevel(account.Kind)} {
+			if _, _, err := s.AuthorizeAccess(ctx, s.store, d.Caller, account.ID, policy.ChangeMemberLevel, policy.Target{Level: level}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // settleLevels gives the members added to a group the level its name is
