@@ -175,6 +175,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("identity_providers", base+"/identity-providers", rights.IdentityProviders)
 		add("applications", base+"/applications", rights.Applications)
 		add("webhooks", base+"/webhooks", rights.Webhooks)
+		add("scim", base+"/scim", rights.SCIM)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})
