@@ -86,10 +86,10 @@ func asInvalid(err error, e **gatehouse.Error) bool {
 // attributes the store compares, with operators it knows, no deeper than
 // the bound.
 func FuzzParseSCIMFilter(f *testing.F) {
-	for _, seed := range []string{`userName eq "zoe@example.com"`, `externalId eq "x" and active eq true`,
+	for _, sample := range []string{`userName eq "zoe@example.com"`, `externalId eq "x" and active eq true`,
 		`emails[type eq "work"].value eq "a@b.c"`, `not (userName sw "a") or (name.familyName co "é")`, `members[value eq "1"]`,
 		`displayName eq "Night" and members[value eq "x"]`, `((((`, `"\u00e9"`, `emails[type eq "work" or primary eq true]`} {
-		f.Add(seed)
+		f.Add(sample)
 	}
 	known := map[string]bool{gatehouse.SCIMAttrUserName: true, gatehouse.SCIMAttrExternalID: true, gatehouse.SCIMAttrID: true,
 		gatehouse.SCIMAttrEmail: true, gatehouse.SCIMAttrGivenName: true, gatehouse.SCIMAttrFamilyName: true, gatehouse.SCIMAttrActive: true,
