@@ -213,6 +213,22 @@ func TestSCIMEntraIDSequence(t *testing.T) {
 				t.Fatalf("after the PATCH: %s", got.Raw)
 			}
 
+			// A new UPN is a username change: it waits for the person to
+			// follow the link mailed to the new address, and the old address
+			// is told who asked (in French, the language Entra just set).
+			e.Mail(t)
+			renamed := d.must(t, 200, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "Replace", "path": "userName", "value": "zoe.durand@contoso.example"}))
+			if renamed.str("userName") != upn {
+				t.Errorf("the username changed before its confirmation: %s", renamed.Raw)
+			}
+			told := map[string]string{}
+			for _, m := range e.Mail(t) {
+				told[m.To] = m.Body
+			}
+			if _, ok := told["zoe.durand@contoso.example"]; !ok || !strings.Contains(told[upn], "L'annuaire de votre organisation") {
+				t.Errorf("the username change mailed %v", told)
+			}
+
 			// Disabled in Entra: "active" "False", a string.
 			off := d.must(t, 200, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "Replace", "path": "active", "value": "False"}))
 			if off.Body["active"] != false {
@@ -318,6 +334,16 @@ func TestSCIMOktaSequence(t *testing.T) {
 			if page.Body["totalResults"] != 1.0 || page.resources()[0]["active"] != false {
 				t.Fatalf("list: %s", page.Raw)
 			}
+			// Ann never activated: her username cannot change yet.
+			d.do(t, "PATCH", "/Users/"+id, patchOp(map[string]any{"op": "replace", "path": "userName", "value": "ann.smith@okta.example"})).refused(t, 400, "mutability")
+			for i := range 4 {
+				d.must(t, 201, "POST", "/Users", scimUser(fmt.Sprintf("p%d@okta.example", i), "P", fmt.Sprint(i), ""))
+			}
+			second := d.must(t, 200, "GET", "/Users?startIndex=3&count=2", nil)
+			if second.Body["totalResults"] != 5.0 || second.Body["startIndex"] != 3.0 || second.Body["itemsPerPage"] != 2.0 ||
+				second.resources()[0]["userName"] != "p1@okta.example" {
+				t.Errorf("the page from the third: %s", second.Raw)
+			}
 		})
 	}
 }
@@ -343,6 +369,39 @@ func TestSCIMClientUserLimit(t *testing.T) {
 			// The same username twice is a uniqueness conflict, as is the
 			// directory's id of another person.
 			w.dir.do(t, "POST", "/Users", scimUser("user0@store12.example", "User", "Zero", "ext-new")).refused(t, 409, "uniqueness")
+			// Under concurrency too: 20 creates at once into a site of
+			// nine, nine are added.
+			site := w.e.CreateAccount(t, "client", "Store 13", w.integrator)
+			tok := w.e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-tokens", op, map[string]string{"name": "Okta"}).String("token")
+			busy := directory{e: w.e, base: "/scim/v2/accounts/" + site, token: tok}
+			statuses := make(chan int, 20)
+			for i := range 20 {
+				body, _ := json.Marshal(scimUser(fmt.Sprintf("rush%d@store13.example", i), "Rush", fmt.Sprint(i), ""))
+				go func() {
+					req, _ := http.NewRequest("POST", w.e.URL+busy.base+"/Users", bytes.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+busy.token)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						statuses <- 0
+						return
+					}
+					resp.Body.Close()
+					statuses <- resp.StatusCode
+				}()
+			}
+			added := 0
+			for range 20 {
+				switch <-statuses {
+				case 201:
+					added++
+				case 409:
+				default:
+					t.Errorf("a concurrent create was neither added nor refused at the limit")
+				}
+			}
+			if added != 9 {
+				t.Errorf("%d of 20 concurrent creates added to a site of nine", added)
+			}
 			calls := w.e.Must(t, 200, "GET", "/api/v1/accounts/"+w.client+"/scim-calls?limit=3", op, nil).Items()
 			if calls[0]["status"] != 409.0 || calls[0]["outcome"] != "refused" || !strings.Contains(calls[2]["detail"].(string), "9 client users") {
 				t.Errorf("the log does not show the refusals: %v", calls)

@@ -349,8 +349,11 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 		return
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
-	if inv.InvitedBy == "operator" {
+	switch {
+	case inv.InvitedBy == "operator":
 		data.InvitedBy = v.view.T["operator"] // platform support, through its bootstrap token
+	case strings.HasPrefix(inv.InvitedBy, gatehouse.SCIMActorPrefix):
+		data.InvitedBy = v.view.T["scim_actor"] // the account's directory
 	}
 	if m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, inv.MembershipID); err == nil {
 		data.Member = &m
