@@ -68,7 +68,13 @@ func TestAccountSCIMPages(t *testing.T) {
 		t.Errorf("the client's administrator mapped a group to their own level: %d", resp.StatusCode)
 	}
 
-	dir.must(t, 201, "POST", "/Users", scimUser("ann@store12.example", "Ann", "Lee", "e-ann"))
+	ann := dir.must(t, 201, "POST", "/Users", scimUser("ann@store12.example", "Ann", "Lee", "e-ann")).str("id")
+	dir.must(t, 200, "PATCH", "/Users/"+ann, patchOp(map[string]any{"op": "replace", "path": "active", "value": false}))
+	for _, path := range []string{"/accounts/" + site, "/accounts/" + site + "/users/" + ann} {
+		if _, page := admin.do(t, "GET", path, nil); !strings.Contains(page, "Suspended by the directory") {
+			t.Errorf("%s does not say the directory suspended Ann", path)
+		}
+	}
 	dir.do(t, "POST", "/Users", scimUser("ann@store12.example", "Ann", "Lee", "e-ann"))
 	_, page = admin.do(t, "GET", base, nil)
 	if !strings.Contains(page, "POST /Users") || !strings.Contains(page, "added ann@store12.example") ||
