@@ -225,13 +225,19 @@ func (s *Service) changeUser(ctx context.Context, d Directory, accountID, id, if
 		profile.Language = ch.language
 	}
 	if profile != (people.ProfilePatch{}) {
-		_, err := s.people.UpdateProfile(ctx, d.Caller, current.UserID, profile)
-		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ESHAREDIDENTITY {
-			return User{}, err
+		// A person the policy does not let the directory change (one who
+		// also belongs to accounts it does not provision) keeps the names
+		// they have (R-U2): the directory's are not an error, they are not
+		// taken.
+		refused := s.people.MayChangeIdentity(ctx, d.Caller, current.UserID)
+		switch gatehouse.ErrorCode(refused) {
+		case "":
+			if _, err := s.people.UpdateProfile(ctx, d.Caller, current.UserID, profile); err != nil {
+				return User{}, err
+			}
+		case gatehouse.EINTERNAL, gatehouse.EUNAVAILABLE:
+			return User{}, refused
 		}
-		// A person who also belongs to accounts this directory does not
-		// provision keeps the names they have (R-U2): the directory's are
-		// not an error, they are not taken.
 	}
 	var patch people.MemberPatch
 	if ch.email != nil && strings.TrimSpace(*ch.email) != current.Email {
