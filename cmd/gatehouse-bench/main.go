@@ -8,6 +8,7 @@
 //	go run ./cmd/gatehouse-bench bulk [-db sqlite|postgres] [-rows 100000] [-workers 16]
 //	go run ./cmd/gatehouse-bench oidc [-db sqlite|postgres] [-workers 8] [-seconds 10]
 //	go run ./cmd/gatehouse-bench copy [-users 100000]
+//	go run ./cmd/gatehouse-bench scim [-db sqlite|postgres] [-creates 10000] [-workers 8]
 //
 // It starts a real node in-process on a loopback port over a fresh database
 // (a temporary directory for SQLite; a throwaway database on the server at
@@ -51,13 +52,13 @@ import (
 const token = "bench-operator-secret"
 
 func main() {
-	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events", "webhooks", "copy"}, os.Args[1]) {
-		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events|webhooks|copy [flags]")
+	if len(os.Args) < 2 || !slices.Contains([]string{"accounts", "users", "signin", "checks", "bulk", "pages", "enumeration", "oidc", "events", "webhooks", "copy", "scim"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, "usage: gatehouse-bench accounts|users|signin|checks|bulk|pages|enumeration|oidc|events|webhooks|copy|scim [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	db := fs.String("db", "sqlite", "sqlite or postgres")
-	creates := fs.Int("creates", 20000, "accounts to create through HTTP")
+	creates := fs.Int("creates", 20000, "accounts to create through HTTP (accounts); people to create through SCIM (scim, default 10000)")
 	adds := fs.Int("adds", 20000, "users to add through HTTP (users)")
 	accounts := fs.Int("accounts", 10, "client accounts the adds are spread over (users)")
 	seconds := fs.Int("seconds", 10, "how long to measure sign-ins (signin)")
@@ -102,6 +103,19 @@ func main() {
 		run = func() error { return benchWebhooks(*db, *rows, *workers) }
 	case "copy":
 		run = func() error { return benchCopy(*users, *workers) }
+	case "scim":
+		run = func() error {
+			count, clients := 10000, 8
+			fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "creates":
+					count = *creates
+				case "workers":
+					clients = *workers
+				}
+			})
+			return benchSCIM(*db, count, clients)
+		}
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)

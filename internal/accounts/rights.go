@@ -30,6 +30,11 @@ type Rights struct {
 	// Webhooks: the caller subscribes endpoints to the account's events
 	// (its administrators and operators).
 	Webhooks bool
+	// SCIM: the caller makes the account's SCIM tokens, reads its
+	// directory's calls and maps its groups (its administrators, its
+	// integrator's administrators, operators); SCIMAdminLevel: the caller
+	// may map a group to the administrators' level.
+	SCIM, SCIMAdminLevel bool
 	// Suspend, Restore and Delete: the caller may move the account through
 	// its life from where it is now.
 	Suspend, Restore, Delete bool
@@ -40,6 +45,14 @@ type Rights struct {
 	// ClientUsers and MaxClientUsers are the limit's use, for client
 	// accounts whose members the caller sees (R-L1).
 	ClientUsers, MaxClientUsers int
+}
+
+// adminLevelOf is the administrators' level of an account of kind.
+func adminLevelOf(kind gatehouse.AccountKind) gatehouse.Level {
+	if kind == gatehouse.KindIntegrator {
+		return gatehouse.LevelIntegratorAdmin
+	}
+	return gatehouse.LevelClientAdmin
 }
 
 // AccountRights reads the account (ENOTFOUND when the caller may not see
@@ -62,8 +75,11 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		Applications: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorApplications),
 		Webhooks: kernel.May(c, access, account, policy.ManageWebhooks),
-		Suspend:  account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
-		Restore:  account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
+		SCIM:     kernel.May(c, access, account, policy.ManageSCIM),
+		SCIMAdminLevel: kernel.DecideOn(c, access, account, policy.ManageSCIM,
+			policy.Target{Level: adminLevelOf(account.Kind)}) == nil,
+		Suspend: account.Status == gatehouse.AccountActive && kernel.May(c, access, account, policy.SuspendAccount),
+		Restore: account.Status != gatehouse.AccountActive && kernel.May(c, access, account, policy.RestoreAccount),
 		Delete: account.Kind == gatehouse.KindClient && account.Status != gatehouse.AccountDeleted &&
 			kernel.May(c, access, account, policy.DeleteAccount),
 		ProviderAccess:       account.Kind == gatehouse.KindClient && kernel.May(c, access, account, policy.ReadProviderAccess),

@@ -144,7 +144,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 			}
 			log.Info("purged", slog.Int("accounts", res.Accounts), slog.Int("oidc_auth_requests", res.OIDC.AuthRequests),
 				slog.Int("oidc_device_codes", res.OIDC.DeviceCodes), slog.Int("oidc_tokens", res.OIDC.Tokens),
-				slog.Int("webhook_messages", res.Webhooks))
+				slog.Int("webhook_messages", res.Webhooks), slog.Int("scim_calls", res.SCIMCalls))
 		})
 	})
 	// Memberships and grants that ended by themselves give nothing from

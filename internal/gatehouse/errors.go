@@ -47,6 +47,9 @@ const (
 	// EACCOUNTSUSPENDED: the account (or its integrator) is suspended; its
 	// own members cannot act in it until it is restored.
 	EACCOUNTSUSPENDED = "account_suspended"
+	// EPRECONDITION: the resource changed since the version the request
+	// names (If-Match).
+	EPRECONDITION = "precondition_failed"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning

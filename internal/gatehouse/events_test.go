@@ -46,6 +46,8 @@ func TestEventTypes(t *testing.T) {
 		{AuditEvent{AccountID: "a", Action: "user.updated", TargetType: "user", Changes: []AuditChange{{Field: "first_name"}}}, "person.updated"},
 		{AuditEvent{AccountID: "a", Action: "session.ended_by_administrator", TargetType: "user"}, "session.revoked"},
 		{AuditEvent{AccountID: "a", Action: "session.password_refused"}, ""},
+		{AuditEvent{AccountID: "a", Action: "user.suspended", TargetType: "membership"}, "member.suspended"},
+		{AuditEvent{AccountID: "a", Action: "user.restored", TargetType: "membership"}, "member.restored"},
 		{AuditEvent{Action: "account.updated"}, ""},
 	}
 	for _, c := range cases {

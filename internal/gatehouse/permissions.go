@@ -198,10 +198,13 @@ type MemberAccess struct {
 	HomeFolderID string
 	// ExpiresAt is when the membership ends by itself; zero for never.
 	ExpiresAt time.Time
+	// Suspended is set while the account's directory suspends the
+	// membership.
+	Suspended bool
 }
 
-// Holds tells whether the membership holds access at now: active, and not
-// ended by itself.
+// Holds tells whether the membership holds access at now: active, not
+// suspended, and not ended by itself.
 func (m MemberAccess) Holds(now time.Time) bool {
-	return m.Status == MembershipActive && !Expired(m.ExpiresAt, now)
+	return m.Status == MembershipActive && !m.Suspended && !Expired(m.ExpiresAt, now)
 }

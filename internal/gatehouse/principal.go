@@ -46,6 +46,11 @@ type Principal struct {
 	// Scopes, for a personal API token that has them, limit what it may do
 	// (TokenScopes); nil allows whatever the user may do.
 	Scopes []string
+	// SCIMTokenID is set for an account's directory provisioning through
+	// SCIM with that token: it acts in ScopeAccountID alone, as SCIMActsAs
+	// (see SCIMAccess), on its people and groups alone.
+	SCIMTokenID string
+	SCIMActsAs  Level
 }
 
 // Allows tells whether the principal's token scopes allow scope.
@@ -64,8 +69,15 @@ func (p Principal) ActorID() string {
 	if p.Checker {
 		return "check-token"
 	}
+	if p.SCIMTokenID != "" {
+		return SCIMActorPrefix + p.SCIMTokenID
+	}
 	return ""
 }
+
+// SCIMActorPrefix starts the actor id the audit log records for a change
+// an account's directory made through SCIM, followed by the token's id.
+const SCIMActorPrefix = "scim:"
 
 // Caller is a principal together with where the request came from, which
 // every change records in its audit event.

@@ -62,7 +62,17 @@ type Membership struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the membership ends by itself; zero for never.
 	ExpiresAt time.Time
+	// ExternalID is the account's directory's id for the person (SCIM's
+	// externalId); "" when no directory named them.
+	ExternalID string
+	// SuspendedAt is when the membership was suspended (by the account's
+	// directory): it then holds no access until it is restored. Zero while
+	// it is not suspended.
+	SuspendedAt time.Time
 }
+
+// Suspended tells whether the membership is suspended.
+func (m Membership) Suspended() bool { return !m.SuspendedAt.IsZero() }
 
 // Expired tells whether the membership has ended by itself at now.
 func (m Membership) Expired(now time.Time) bool { return Expired(m.ExpiresAt, now) }

@@ -45,7 +45,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset, TokenOIDCSecret, TokenOIDCRefresh} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset, TokenOIDCSecret, TokenOIDCRefresh, TokenSCIM} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

@@ -384,12 +384,13 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		HomeFolderID  json.RawMessage    `json:"home_folder_id"`
 		Notifications *notificationsJSON `json:"notifications"`
 		ExpiresAt     json.RawMessage    `json:"expires_at"`
+		Suspended     *bool              `json:"suspended"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	patch := people.MemberPatch{Level: in.Level, Roles: in.Roles}
+	patch := people.MemberPatch{Level: in.Level, Roles: in.Roles, Suspended: in.Suspended}
 	if in.Notifications != nil {
 		n := gatehouse.Notifications(*in.Notifications)
 		patch.Notifications = &n

@@ -16,7 +16,7 @@ import (
 // The isolation fuzzer. Two integrators with clients; the victim
 // side (Integrator Two and its client) holds members, a folder, a custom
 // role, a group, a grant, a pending invitation, a remote monitoring user, a
-// bulk preview and a personal API token. Every principal of the other side
+// bulk preview, a personal API token, a SCIM token and a group mapping. Every principal of the other side
 // asks every route of the API with the victim's ids in the path and the
 // body. The invariants: no such request succeeds (2xx), is refused as a
 // conflict (409, which would show it got past the door), or fails (5xx);
@@ -33,7 +33,7 @@ type isolationWorld struct {
 }
 
 // isolationPrincipals are the principals of the other side, in order.
-var isolationPrincipals = []string{"i1-admin", "i1-user", "c1-admin", "c1-user", "i1-scoped", "anonymous"}
+var isolationPrincipals = []string{"i1-admin", "i1-user", "c1-admin", "c1-user", "i1-scoped", "c1-scim", "anonymous"}
 
 func buildIsolationWorld(t testing.TB, b storetest.Backend) *isolationWorld {
 	e := apitest.Start(t, b)
@@ -61,6 +61,8 @@ func buildIsolationWorld(t testing.TB, b storetest.Backend) *isolationWorld {
 	// (This person administers C2 in their own right, so the canary does
 	// not ask about them: only their I1-scoped token is an outsider.)
 	w.principals["i1-scoped"] = scoped
+	// Client One's directory, with its SCIM token.
+	w.principals["c1-scim"] = e.Must(t, 201, "POST", "/api/v1/accounts/"+c1+"/scim-tokens", op, map[string]string{"name": "c1"}).String("token")
 
 	c2 := "/api/v1/accounts/" + w.c2
 	victim := e.Must(t, 201, "POST", c2+"/users", op, map[string]any{"username": "victim@example.com", "first_name": "Vic",
@@ -83,6 +85,8 @@ func buildIsolationWorld(t testing.TB, b storetest.Backend) *isolationWorld {
 	w.ids["check_token"] = e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]string{"name": "video"}).String("id")
 	victimStaff, _ := e.Member(t, w.i2, gatehouse.LevelIntegratorUser)
 	w.ids["request_id"] = e.Must(t, 201, "POST", c2+"/provider-access/requests", victimStaff, map[string]string{"reason": "maintenance"}).String("id")
+	w.ids["scim_token"] = e.Must(t, 201, "POST", c2+"/scim-tokens", op, map[string]string{"name": "Entra"}).String("id")
+	w.ids["mapping_id"] = e.Must(t, 201, "POST", c2+"/scim-group-mappings", op, map[string]string{"group": "Night", "role": "editor"}).String("id")
 	for _, r := range e.API.Routes() {
 		w.routes = append(w.routes, r.Method+" "+r.Pattern)
 	}
@@ -112,12 +116,19 @@ func (w *isolationWorld) request(route string, variant int) (method, path string
 	ids := map[string]string{"{id}": account, "{membership_id}": w.ids["membership_id"], "{user_id}": w.ids["user_id"],
 		"{folder_id}": w.ids["folder_id"], "{role_id}": w.ids["role_id"], "{group_id}": w.ids["group_id"],
 		"{grant_id}": w.ids["grant_id"], "{preview_id}": w.ids["preview_id"], "{token_id}": w.ids["api_token"],
-		"{provider_id}": "0190d7a0-0000-7000-8000-000000000009", "{request_id}": w.ids["request_id"]}
+		"{provider_id}": "0190d7a0-0000-7000-8000-000000000009", "{request_id}": w.ids["request_id"],
+		"{mapping_id}": w.ids["mapping_id"], "{scim_id}": w.ids["membership_id"]}
 	if strings.HasPrefix(pattern, "/api/v1/invitations/") {
 		ids["{id}"] = w.ids["invitation"]
 	}
 	if strings.HasPrefix(pattern, "/api/v1/check-tokens/") {
 		ids["{token_id}"] = w.ids["check_token"]
+	}
+	if strings.Contains(pattern, "/scim-tokens/") {
+		ids["{token_id}"] = w.ids["scim_token"]
+	}
+	if strings.Contains(pattern, "/Groups/") {
+		ids["{scim_id}"] = w.ids["group_id"]
 	}
 	path = pattern
 	for param, id := range ids {
@@ -151,6 +162,12 @@ func (w *isolationWorld) request(route string, variant int) (method, path string
 		"POST /api/v1/check-tokens":                             map[string]any{"name": "mine"},
 		"PUT /api/v1/accounts/{id}/provider-access":             map[string]any{"until": nil},
 		"POST /api/v1/accounts/{id}/provider-access/requests":   map[string]any{"reason": "let me in"},
+		"POST /api/v1/accounts/{id}/scim-tokens":                map[string]any{"name": "Intruder"},
+		"POST /api/v1/accounts/{id}/scim-group-mappings":        map[string]any{"group": "Intruders", "level": "client_admin"},
+		"POST /scim/v2/accounts/{id}/Users":                     scimUser("intruder@example.com", "In", "Truder", "x"),
+		"PATCH /scim/v2/accounts/{id}/Users/{scim_id}":          patchOp(map[string]any{"op": "replace", "path": "active", "value": false}),
+		"PATCH /scim/v2/accounts/{id}/Groups/{scim_id}":         patchOp(map[string]any{"op": "add", "path": "members", "value": []map[string]string{{"value": w.ids["membership_id"]}}}),
+		"POST /scim/v2/accounts/{id}/Groups":                    map[string]any{"displayName": "Intruders"},
 	}
 	return method, path, bodies[route]
 }
@@ -190,7 +207,7 @@ func (w *isolationWorld) snapshot(t testing.TB) string {
 	var parts []string
 	for _, path := range []string{"/api/v1/accounts/" + w.i2, c2, c2 + "/users", c2 + "/roles", c2 + "/folders", c2 + "/groups",
 		c2 + "/groups/" + w.ids["group_id"], c2 + "/folders/" + w.ids["folder_id"] + "/grants", c2 + "/invitations?status=pending",
-		c2 + "/provider-access/requests",
+		c2 + "/provider-access/requests", c2 + "/scim-tokens", c2 + "/scim-group-mappings",
 		"/api/v1/accounts?kind=client&integrator_id=" + w.i2} {
 		parts = append(parts, string(w.e.Must(t, 200, "GET", path, op, nil).Raw))
 	}

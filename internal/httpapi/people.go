@@ -29,6 +29,11 @@ type membershipJSON struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	// ExpiresAt is when the membership ends by itself; null for never.
 	ExpiresAt *time.Time `json:"expires_at"`
+	// ExternalID is the account's directory's id for the person (SCIM);
+	// SuspendedAt when the directory suspended the membership, null while
+	// it is not.
+	ExternalID  *string    `json:"external_id"`
+	SuspendedAt *time.Time `json:"suspended_at"`
 }
 
 type notificationsJSON struct {
@@ -48,7 +53,10 @@ func toMembershipJSON(m gatehouse.Member) membershipJSON {
 	if m.HomeFolderID != "" {
 		out.HomeFolderID = &m.HomeFolderID
 	}
-	out.ExpiresAt = optionalTime(m.ExpiresAt)
+	out.ExpiresAt, out.SuspendedAt = optionalTime(m.ExpiresAt), optionalTime(m.SuspendedAt)
+	if m.ExternalID != "" {
+		out.ExternalID = &m.ExternalID
+	}
 	return out
 }
 

@@ -33,6 +33,7 @@ var statuses = map[string]int{
 	gatehouse.EINVITEEXPIRED:    http.StatusGone,
 	gatehouse.EINVITEINVALID:    http.StatusGone,
 	gatehouse.ETOOLARGE:         http.StatusRequestEntityTooLarge,
+	gatehouse.EPRECONDITION:     http.StatusPreconditionFailed,
 	gatehouse.ERATELIMITED:      http.StatusTooManyRequests,
 	gatehouse.EUNAVAILABLE:      http.StatusServiceUnavailable,
 	gatehouse.EINTERNAL:         http.StatusInternalServerError,

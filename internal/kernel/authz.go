@@ -19,7 +19,7 @@ func ActorOf(c gatehouse.Caller, access gatehouse.Access) policy.Actor {
 	p := c.Principal
 	access.Operator = access.Operator || p.Operator
 	return policy.Actor{Access: access, Person: p.UserID != "", Session: p.SessionID != "", Checker: p.Checker,
-		Token: p.ScopeAccountID != "", Scopes: p.Scopes}
+		Token: p.ScopeAccountID != "", Scopes: p.Scopes, Provisioner: p.SCIMTokenID != ""}
 }
 
 // Decide asks the policy about an action on no account in particular.

@@ -221,6 +221,12 @@ type UserReader interface {
 // someone made to them: the caller's name and username, or that an operator
 // did it.
 func (k *Kernel) RequesterName(ctx context.Context, r UserReader, c gatehouse.Caller, lang string) (string, error) {
+	if c.Principal.SCIMTokenID != "" {
+		if lang == "fr" {
+			return "L'annuaire de votre organisation", nil
+		}
+		return "Your organisation's directory", nil
+	}
 	if c.Principal.UserID == "" {
 		if lang == "fr" {
 			return "Un opérateur de la plateforme", nil

@@ -39,6 +39,9 @@ type NewMember struct {
 	// technician for a day, a contractor for a month); zero for never. It
 	// must be in the future, at most a year ahead.
 	ExpiresAt time.Time
+	// ExternalID is the account's directory's id for the person (SCIM's
+	// externalId), unique in the account; "" for none.
+	ExternalID string
 }
 
 // AddUser registers a username to an account (R-U1…R-U3, R-M1, R-M2,
@@ -91,6 +94,8 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	now := s.Now()
 	expiresAt, err := gatehouse.ValidateAccessEnd("expires_at", in.ExpiresAt, now)
 	check.Check(err)
+	externalID, err := ValidateExternalID(in.ExternalID)
+	check.Check(err)
 	if err := check.Err(); err != nil {
 		return gatehouse.Member{}, err
 	}
@@ -124,7 +129,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 		}
 		member, err = s.enrol(ctx, tx, c, account, enrolment{Username: username, Email: email, FirstName: firstName,
 			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
-			Level: in.Level, Roles: roles, ExpiresAt: expiresAt,
+			Level: in.Level, Roles: roles, ExpiresAt: expiresAt, ExternalID: externalID,
 			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
 		if err == nil && in.MFARequired {
 			// Requiring a second factor changes the identity, which an
@@ -160,6 +165,8 @@ type enrolment struct {
 	NamesRequired bool
 	// ExpiresAt ends the membership by itself; zero for never.
 	ExpiresAt time.Time
+	// ExternalID is the directory's id for the person; "" for none.
+	ExternalID string
 }
 
 // enrol registers a username to an account inside tx, for a caller already
@@ -226,6 +233,13 @@ func (s *Service) enrol(ctx context.Context, tx EnrolmentTx, c gatehouse.Caller,
 		return gatehouse.Member{}, err
 	}
 	if err := tx.InsertBatch(ctx, batch); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+		if in.ExternalID != "" {
+			// The directory's id may be the one taken: say so, as the
+			// username is not.
+			if _, err := tx.MemberByUser(ctx, account.ID, user.ID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+				return gatehouse.Member{}, externalIDTaken()
+			}
+		}
 		return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
 	} else if err != nil {
 		return gatehouse.Member{}, err
@@ -241,7 +255,7 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 	var b gatehouse.WriteBatch
 	membership := gatehouse.Membership{ID: s.NewID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
 		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
-		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now, ExpiresAt: in.ExpiresAt}
+		Notifications: in.Notifications, AddedBy: c.Principal.ActorID(), CreatedAt: now, ExpiresAt: in.ExpiresAt, ExternalID: in.ExternalID}
 	if user.Status == gatehouse.UserActive {
 		membership.Status = gatehouse.MembershipActive
 	}
@@ -277,6 +291,19 @@ func invitationEnd(usual time.Time, m gatehouse.Membership) time.Time {
 		return m.ExpiresAt
 	}
 	return usual
+}
+
+// ValidateExternalID checks the id an account's directory gives a person
+// (SCIM's externalId) and returns it trimmed; "" is none.
+func ValidateExternalID(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	return gatehouse.ValidateExternalID("external_id", raw)
+}
+
+func externalIDTaken() error {
+	return &gatehouse.Error{Code: gatehouse.ECONFLICT, Field: "external_id", Message: "another user of this account has this external id"}
 }
 
 func levelFitsAccount(level gatehouse.Level, kind gatehouse.AccountKind) bool {

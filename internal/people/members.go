@@ -125,12 +125,20 @@ type MemberPatch struct {
 	// ExpiresAt sets when the membership ends by itself (in the future, at
 	// most a year ahead); a zero time makes it permanent.
 	ExpiresAt *time.Time
+	// Suspended suspends the membership (true) or restores it (false).
+	Suspended *bool
+	// ExternalID sets the account's directory's id for the person; ""
+	// clears it.
+	ExternalID *string
+	// Email is where mail about this account goes (R-U3).
+	Email *string
 }
 
 // onlyNotifications tells whether the patch changes the notification
 // choices alone: what members may do on their own membership (R-N3).
 func (p MemberPatch) onlyNotifications() bool {
-	return p.Level == nil && p.Roles == nil && p.HomeFolderID == nil && p.ExpiresAt == nil && p.Notifications != nil
+	return p.Level == nil && p.Roles == nil && p.HomeFolderID == nil && p.ExpiresAt == nil && p.Suspended == nil &&
+		p.ExternalID == nil && p.Email == nil && p.Notifications != nil
 }
 
 // changeLevel moves a member to another level of their account (R-P2): a
@@ -223,6 +231,19 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 			return member, err
 		}
 	}
+	var externalID, email string
+	if patch.ExternalID != nil {
+		var err error
+		if externalID, err = ValidateExternalID(*patch.ExternalID); err != nil {
+			return member, err
+		}
+	}
+	if patch.Email != nil {
+		var err error
+		if email, err = gatehouse.ParseEmail("email", *patch.Email); err != nil {
+			return member, err
+		}
+	}
 	err := s.membersStore.Write(ctx, func(tx MembersTx) error {
 		account, acc, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.ReadAccount, policy.Target{})
 		if err != nil {
@@ -287,12 +308,33 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 		if patch.ExpiresAt != nil {
 			member.ExpiresAt = expiresAt
 		}
+		if patch.ExternalID != nil && externalID != member.ExternalID {
+			if err := tx.SetMembershipExternalID(ctx, accountID, membershipID, externalID); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+				return externalIDTaken()
+			} else if err != nil {
+				return err
+			}
+			member.ExternalID = externalID
+		}
+		if patch.Email != nil && email != member.Email {
+			if err := tx.SetMembershipEmail(ctx, accountID, membershipID, email); err != nil {
+				return err
+			}
+			member.Email = email
+		}
+		if patch.Suspended != nil && *patch.Suspended != member.Suspended() {
+			if err := s.setSuspended(ctx, tx, c, &member, *patch.Suspended); err != nil {
+				return err
+			}
+		}
 		// The home folder is kept by id, as the API gives it: readers show
 		// the folder's path of today.
 		return tx.InsertAuditEvent(ctx, s.Audit(c, s.Now(), accountID, "user.updated", "membership", membershipID).
 			With("roles", roleList(before.Roles), roleList(member.Roles)).
 			With("home_folder_id", before.HomeFolderID, member.HomeFolderID).
-			With("expires_at", auditTime(before.ExpiresAt), auditTime(member.ExpiresAt)))
+			With("expires_at", auditTime(before.ExpiresAt), auditTime(member.ExpiresAt)).
+			With("external_id", before.ExternalID, member.ExternalID).
+			With("email", before.Email, member.Email))
 	})
 	if err != nil {
 		return member, err
@@ -300,6 +342,56 @@ func (s *Service) UpdateMember(ctx context.Context, c gatehouse.Caller, accountI
 	members := []gatehouse.Member{member}
 	err = s.landHome(ctx, accountID, members)
 	return members[0], err
+}
+
+// setSuspended suspends a membership or restores it. A suspended one holds
+// no access from this instant, on every node (the store's heldAt), and
+// what was opened through it ends now: its personal API tokens, the tokens
+// the platform's applications hold for the person in the account, and the
+// person's sessions when no other account of theirs is in use and they are
+// no operator. A restored membership needs a new sign-in and new tokens.
+func (s *Service) setSuspended(ctx context.Context, tx MembersTx, c gatehouse.Caller, member *gatehouse.Member, suspend bool) error {
+	now := s.Now()
+	at, action := time.Time{}, "user.restored"
+	if suspend {
+		at, action = now, "user.suspended"
+	}
+	if err := tx.SetMembershipSuspended(ctx, member.AccountID, member.ID, at); err != nil {
+		return err
+	}
+	member.SuspendedAt = at
+	if suspend {
+		if err := tx.RevokeAPITokensOfMembership(ctx, member.AccountID, member.ID, now); err != nil {
+			return err
+		}
+		if err := tx.RevokeOIDCAccountTokens(ctx, member.AccountID, member.UserID, now); err != nil {
+			return err
+		}
+		if err := s.signOutIfInUseNowhere(ctx, tx, member.UserID, now); err != nil {
+			return err
+		}
+	}
+	return tx.InsertAuditEvent(ctx, s.Audit(c, now, member.AccountID, action, "membership", member.ID).About(member.UserID))
+}
+
+// signOutIfInUseNowhere ends the sessions of a person who holds no other
+// membership in use at now (active, not suspended, in an account that is
+// not suspended) and is no operator: their sessions would open nothing.
+func (s *Service) signOutIfInUseNowhere(ctx context.Context, tx MembersTx, userID string, now time.Time) error {
+	left, err := tx.MembershipsOf(ctx, userID, now)
+	if err != nil {
+		return err
+	}
+	for _, other := range left {
+		if other.Status == gatehouse.MembershipActive && !other.Suspended {
+			return nil
+		}
+	}
+	operator, err := tx.IsOperator(ctx, userID)
+	if err != nil || operator {
+		return err
+	}
+	return tx.RevokeSessionsOf(ctx, userID, now)
 }
 
 // auditTime is an instant as the audit log keeps it: RFC 3339 in UTC, ""

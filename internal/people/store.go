@@ -124,6 +124,20 @@ type MembersTx interface {
 	SetMembershipExpiry(ctx context.Context, accountID, membershipID string, end time.Time) error
 	// SetMembershipRoles replaces the role ids of a membership of the account.
 	SetMembershipRoles(ctx context.Context, accountID, membershipID string, roleIDs []string) error
+	// SetMembershipSuspended suspends a membership of the account since at,
+	// or restores it when at is zero.
+	SetMembershipSuspended(ctx context.Context, accountID, membershipID string, at time.Time) error
+	// SetMembershipExternalID sets the directory's id of a membership of
+	// the account ("" clears it); ECONFLICT when another has it.
+	SetMembershipExternalID(ctx context.Context, accountID, membershipID, externalID string) error
+	// SetMembershipEmail sets where mail about the account goes for a
+	// membership of the account.
+	SetMembershipEmail(ctx context.Context, accountID, membershipID, email string) error
+	// RevokeAPITokensOfMembership revokes the personal API tokens made
+	// through a membership of the account.
+	RevokeAPITokensOfMembership(ctx context.Context, accountID, membershipID string, now time.Time) error
+	// IsOperator tells whether the identity is an operator.
+	IsOperator(ctx context.Context, userID string) (bool, error)
 }
 
 // MembersStore is the store as reading, changing and removing members sees it.

@@ -44,6 +44,14 @@ const (
 	// ManageWebhooks subscribes an account's events to an endpoint, and
 	// lists, rotates, pings, replays and removes its subscriptions.
 	ManageWebhooks Action = "webhooks.manage"
+	// ManageSCIM makes and revokes an account's SCIM tokens, reads the log
+	// of its directory's calls and maps directory groups to roles and
+	// levels (Target.Level names the level a mapping gives).
+	ManageSCIM Action = "scim.manage"
+	// ProvisionSCIM is a directory's call to the account's SCIM base with
+	// one of its tokens; the people and groups it changes are then decided
+	// as any caller's, for the level the token acts with.
+	ProvisionSCIM Action = "scim.provision"
 
 	// Members of one account. AddMember, ChangeMember and RemoveMember name
 	// the member's level in Target.Level.
@@ -134,6 +142,10 @@ type Actor struct {
 	// tokens made before scopes, which act with all their owner's rights).
 	Token  bool
 	Scopes []string
+	// Provisioner is an account's directory with a SCIM token: it holds
+	// in Access what the token acts with, and provisions people and
+	// groups alone.
+	Provisioner bool
 }
 
 // Target is what is acted on, as far as the policy needs to know.
@@ -227,7 +239,7 @@ func ScopeOf(act Action) string {
 	case AskChecks:
 		return gatehouse.ScopeCheck
 	case AddMember, ChangeMember, ChangeMemberLevel, RemoveMember, SetOwnNotifications, ManageRemoteMonitoring, EditIdentity,
-		UnlockSignIn, EndSessionsOf, ResetSecondFactor, ManageAccessRules, ManageFolders:
+		UnlockSignIn, EndSessionsOf, ResetSecondFactor, ManageAccessRules, ManageFolders, ManageSCIM:
 		return gatehouse.ScopeUsersWrite
 	}
 	return ""
@@ -302,9 +314,39 @@ func managesRemoteMonitoring(a gatehouse.Access, t Target) bool {
 		(a.Level == gatehouse.LevelClientAdmin && t.ClientAdminsManageRemoteMonitoring)
 }
 
+// provisions lists what a directory does with a SCIM token: read and
+// change the account's people (their identity where nobody else shares
+// it) and groups.
+func provisions(act Action) bool {
+	switch act {
+	case ProvisionSCIM, ReadAccount, ReadMembers, AddMember, ChangeMember, ChangeMemberLevel, RemoveMember,
+		ReadAccessRules, ManageAccessRules, EditIdentity:
+		return true
+	}
+	return false
+}
+
+// administersSCIM: a SCIM token creates and removes an account's people at
+// the levels its maker manages, so it is made by those who administer the
+// account itself: its administrators, its integrator's administrators,
+// operators. An integrator's users, who manage a client's people, do not
+// hand that power to a directory.
+func administersSCIM(a gatehouse.Access, kind gatehouse.AccountKind) bool {
+	if a.Operator {
+		return true
+	}
+	if kind == gatehouse.KindIntegrator {
+		return a.Level == gatehouse.LevelIntegratorAdmin
+	}
+	return a.Level == gatehouse.LevelClientAdmin || a.IntegratorLevel == gatehouse.LevelIntegratorAdmin
+}
+
 func decide(a Actor, act Action, t Target) error {
 	if a.Checker && act != AskChecks && act != Public {
 		return forbidden("a check token may only ask checks")
+	}
+	if a.Provisioner && !provisions(act) {
+		return forbidden("a SCIM token provisions its account's people and groups, and nothing else")
 	}
 	switch act {
 	case Public:
@@ -386,6 +428,10 @@ func decide(a Actor, act Action, t Target) error {
 	if suspendedFor(a.Access, t) {
 		return &gatehouse.Error{Code: gatehouse.EACCOUNTSUSPENDED, Message: "this account is suspended: ask its integrator to restore it"}
 	}
+	if a.Provisioner && (t.Suspended || t.IntegratorSuspended) {
+		// Its directory provisions nobody until someone restores it.
+		return &gatehouse.Error{Code: gatehouse.EACCOUNTSUSPENDED, Message: "this account is suspended: its directory provisions nobody until it is restored"}
+	}
 	switch act {
 	case ReadAccount, ManageOwnAPITokens:
 		return nil
@@ -419,6 +465,19 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the account's administrators may do this")
+	case ProvisionSCIM:
+		if a.Provisioner {
+			return nil
+		}
+		return forbidden("only the account's SCIM tokens provision it through SCIM")
+	case ManageSCIM:
+		if !administersSCIM(a.Access, t.Account) {
+			return forbidden("only the account's administrators and its integrator's administrators manage its SCIM provisioning")
+		}
+		if t.Level != "" && !managesLevel(a.Access, t.Account, t.Level) {
+			return forbidden("you may not give the %s level: a directory group gives only what you may give yourself", t.Level)
+		}
+		return nil
 	case ManageWebhooks:
 		// The events of an account tell of its people: who administers
 		// it decides where they go.

@@ -100,6 +100,31 @@ var matrix = []struct{ method, path, variant, want string }{
 	{"GET", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries", "", "A A A F A A F F N F F"},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "", "A A A F A A F F N F F"},
 	{"POST", "/api/v1/accounts/{id}/webhooks/{webhook_id}/replay", "", "A A A F A A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/scim-tokens", "", "A A A F F A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/scim-tokens", "", "A A A F F A F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/scim-tokens/{token_id}", "", "A A A F F A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/scim-calls", "", "A A A F F A F F N F F"},
+	{"GET", "/api/v1/accounts/{id}/scim-group-mappings", "", "A A A F F A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/scim-group-mappings", "", "A A A F F A F F N F F"},
+	{"POST", "/api/v1/accounts/{id}/scim-group-mappings", "gives-admin", "A A A F F F F F N F F"},
+	{"DELETE", "/api/v1/accounts/{id}/scim-group-mappings/{mapping_id}", "", "A A A F F A F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/ServiceProviderConfig", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/ResourceTypes", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/ResourceTypes/{name}", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Schemas", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Schemas/{schema_id}", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Users", "", "F F F F F F F F N F F"},
+	{"POST", "/scim/v2/accounts/{id}/Users", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Users/{scim_id}", "", "F F F F F F F F N F F"},
+	{"PUT", "/scim/v2/accounts/{id}/Users/{scim_id}", "", "F F F F F F F F N F F"},
+	{"PATCH", "/scim/v2/accounts/{id}/Users/{scim_id}", "", "F F F F F F F F N F F"},
+	{"DELETE", "/scim/v2/accounts/{id}/Users/{scim_id}", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Groups", "", "F F F F F F F F N F F"},
+	{"POST", "/scim/v2/accounts/{id}/Groups", "", "F F F F F F F F N F F"},
+	{"GET", "/scim/v2/accounts/{id}/Groups/{scim_id}", "", "F F F F F F F F N F F"},
+	{"PUT", "/scim/v2/accounts/{id}/Groups/{scim_id}", "", "F F F F F F F F N F F"},
+	{"PATCH", "/scim/v2/accounts/{id}/Groups/{scim_id}", "", "F F F F F F F F N F F"},
+	{"DELETE", "/scim/v2/accounts/{id}/Groups/{scim_id}", "", "F F F F F F F F N F F"},
 	{"GET", "/api/v1/accounts/{id}/provider-access", "", "A F A F A A F F N F F"},
 	{"PUT", "/api/v1/accounts/{id}/provider-access", "", "F F F F F A F F N F F"},
 	{"DELETE", "/api/v1/accounts/{id}/provider-access", "", "A F F F F A F F N F F"},
@@ -292,6 +317,56 @@ func TestSignInToAccount(t *testing.T) {
 		if want[c.Name] == "A" {
 			if err := Decide(c.Actor, SignInToAccount, Target{Account: c.Account, Suspended: true}); gatehouse.ErrorCode(err) != gatehouse.EACCOUNTSUSPENDED {
 				t.Errorf("%s (%s) signing in to a suspended account: got %v", c.Name, c.About, err)
+			}
+		}
+	}
+}
+
+// TestSCIMProvisioner: an account's directory, with a SCIM token, reads and
+// changes that account's people and groups at the levels its token's maker
+// manages, and does nothing else, nowhere else; a suspended account stops
+// it.
+func TestSCIMProvisioner(t *testing.T) {
+	byClientAdmin := Actor{Access: gatehouse.SCIMAccess(gatehouse.KindClient, gatehouse.LevelClientAdmin), Token: true, Provisioner: true}
+	byIntegratorAdmin := Actor{Access: gatehouse.SCIMAccess(gatehouse.KindClient, gatehouse.LevelIntegratorAdmin), Token: true, Provisioner: true}
+	client := Target{Account: gatehouse.KindClient}
+	user := Target{Account: gatehouse.KindClient, Level: gatehouse.LevelClientUser}
+	admin := Target{Account: gatehouse.KindClient, Level: gatehouse.LevelClientAdmin}
+	cases := []struct {
+		name  string
+		actor Actor
+		act   Action
+		t     Target
+		want  string
+	}{
+		{"provisions", byClientAdmin, ProvisionSCIM, client, "A"},
+		{"reads the people", byClientAdmin, ReadMembers, client, "A"},
+		{"adds a client user", byClientAdmin, AddMember, user, "A"},
+		{"suspends a client user", byClientAdmin, ChangeMember, user, "A"},
+		{"removes a client user", byClientAdmin, RemoveMember, user, "A"},
+		{"changes the groups", byClientAdmin, ManageAccessRules, client, "A"},
+		{"adds no administrator when made by a client administrator", byClientAdmin, AddMember, admin, "F"},
+		{"raises nobody to administrator when made by a client administrator", byClientAdmin, ChangeMemberLevel, admin, "F"},
+		{"adds an administrator when made by an integrator administrator", byIntegratorAdmin, AddMember, admin, "A"},
+		{"raises to administrator when made by an integrator administrator", byIntegratorAdmin, ChangeMemberLevel, admin, "A"},
+		{"reads no audit log", byClientAdmin, ReadAudit, client, "F"},
+		{"makes no tokens", byClientAdmin, ManageSCIM, client, "F"},
+		{"makes no API tokens", byClientAdmin, CreateAPIToken, client, "F"},
+		{"subscribes no webhooks", byClientAdmin, ManageWebhooks, client, "F"},
+		{"asks no checks", byClientAdmin, AskChecks, client, "F"},
+		{"changes no folders", byClientAdmin, ManageFolders, client, "F"},
+		{"sees no other account", Actor{Token: true, Provisioner: true}, ReadMembers, client, "N"},
+		{"provisions no other account", Actor{Token: true, Provisioner: true}, ProvisionSCIM, client, "N"},
+	}
+	for _, c := range cases {
+		if got := Letter(Decide(c.actor, c.act, c.t)); got != c.want {
+			t.Errorf("a SCIM token %s: got %s, want %s", c.name, got, c.want)
+		}
+	}
+	for _, suspended := range []Target{{Account: gatehouse.KindClient, Suspended: true}, {Account: gatehouse.KindClient, IntegratorSuspended: true}} {
+		for _, actor := range []Actor{byClientAdmin, byIntegratorAdmin} {
+			if err := Decide(actor, ProvisionSCIM, suspended); gatehouse.ErrorCode(err) != gatehouse.EACCOUNTSUSPENDED {
+				t.Errorf("a SCIM token in a suspended account (%+v): got %v, want account_suspended", suspended, err)
 			}
 		}
 	}

@@ -51,6 +51,7 @@ var Variants = map[string]string{
 	"remote_monitoring":     "the account's remote monitoring user",
 	"own-notifications":     "the actor's own membership, notification choices alone",
 	"to-admin":              "a user made an administrator, or an administrator made a user",
+	"gives-admin":           "a directory group mapped to the account's administrator level",
 	"own-level":             "the actor's own level",
 	"suspended":             "the account is suspended",
 	"integrator-suspended":  "the account's integrator is suspended",
@@ -97,7 +98,7 @@ func variantTarget(r Route, c Column) Target {
 		t.Memberships = []Membership{{Account: gatehouse.KindClient, Level: gatehouse.LevelRemoteMonitoring, Actor: c.Actor.Access}}
 	case "provider":
 		t.Self, t.ProviderIdentity = true, true
-	case "admin", "to-admin":
+	case "admin", "to-admin", "gives-admin":
 		t.Level = adminLevel
 	case "suspended":
 		t.Suspended = true

@@ -12,7 +12,7 @@ import (
 // rule the policy's matrix and docs/authorization.md do not show.
 func TestUseCasesDecideNoRefusalOfTheirOwn(t *testing.T) {
 	var files []string
-	for _, context := range []string{"kernel", "accounts", "people", "signin", "access", "webhooks"} {
+	for _, context := range []string{"kernel", "accounts", "people", "signin", "access", "webhooks", "scim"} {
 		found, err := filepath.Glob(filepath.Join("..", context, "*.go"))
 		if err != nil || len(found) == 0 {
 			t.Fatalf("no source in %s: %v", context, err)

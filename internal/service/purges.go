@@ -18,20 +18,25 @@ type PurgeResult struct {
 	// Webhooks are the webhook messages delivered or given up longer ago
 	// than gatehouse.WebhookHistoryKept (their attempts go with them).
 	Webhooks int
+	// SCIMCalls are the provisioning calls older than
+	// gatehouse.SCIMCallsKept.
+	SCIMCalls int
 }
 
 // Purge removes, once, what is kept no longer: the deleted accounts whose
-// 30 days are over, and the OpenID Provider's authorization requests,
-// device codes and tokens expired for over a day (revoked tokens as soon
-// as they expired), and the webhook history older than
-// gatehouse.WebhookHistoryKept. Several nodes may run it at once.
+// 30 days are over, the OpenID Provider's authorization requests, device
+// codes and tokens expired for over a day (revoked tokens as soon as they
+// expired), the webhook history older than gatehouse.WebhookHistoryKept,
+// and the provisioning calls of the SCIM log older than 30 days. Several
+// nodes may run it at once.
 func (s *Services) Purge(ctx context.Context) (PurgeResult, error) {
 	var res PurgeResult
-	var errAccounts, errOIDC, errWebhooks error
+	var errAccounts, errOIDC, errWebhooks, errSCIM error
 	res.Accounts, errAccounts = s.Accounts.PurgeDeletedAccounts(ctx)
 	res.OIDC, errOIDC = s.OIDC.PurgeExpired(ctx)
 	res.Webhooks, errWebhooks = s.Webhooks.PurgeHistory(ctx)
-	return res, errors.Join(errAccounts, errOIDC, errWebhooks)
+	res.SCIMCalls, errSCIM = s.SCIM.PurgeCalls(ctx)
+	return res, errors.Join(errAccounts, errOIDC, errWebhooks, errSCIM)
 }
 
 // RunPurges purges now and then every interval, until ctx ends; report,

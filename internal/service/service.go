@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidcprovider"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/people"
+	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/webhooks"
@@ -35,6 +36,9 @@ type Services struct {
 	// Webhooks are the accounts' subscriptions to their events, and the
 	// sender of their deliveries.
 	Webhooks *webhooks.Service
+	// SCIM is the accounts' directories provisioning their people and
+	// groups.
+	SCIM *scim.Service
 }
 
 // Options configures the application. Zero values pick the production
@@ -103,6 +107,7 @@ var (
 	_ access.ChecksTx           = (*store.WriteTx)(nil)
 	_ oidcprovider.Tx           = (*store.WriteTx)(nil)
 	_ webhooks.Tx               = (*store.WriteTx)(nil)
+	_ scim.Tx                   = (*store.WriteTx)(nil)
 )
 
 // New wires the contexts over db: each sees it through its own narrow
@@ -115,15 +120,17 @@ func New(db *store.DB, opts Options) *Services {
 	provider := oidcprovider.New(k, store.Over[oidcprovider.Tx]{DB: db}, oidcprovider.Options{KeyRotation: opts.OIDCKeyRotation,
 		LostDatabaseSince: store.LostSince})
 	rules.TokenSubjects = provider
+	members := people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
+		people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease})
 	return &Services{
 		Kernel:   k,
 		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}, ProviderAccess: store.Over[accounts.ProviderAccessTx]{DB: db}}),
 		Access:   rules,
 		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
-		People: people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
-			people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease}),
+		People:   members,
 		OIDC:     provider,
 		Events:   events.New(k, db),
 		Webhooks: webhooks.New(k, store.Over[webhooks.Tx]{DB: db}, webhooks.Options{AllowLoopback: opts.WebhooksAllowLoopback}),
+		SCIM:     scim.New(k, store.Over[scim.Tx]{DB: db}, members, rules),
 	}
 }

@@ -80,14 +80,14 @@ func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse
 	}
 	snap.Account, snap.Version = account, version
 	if account.IntegratorID != "" {
-		err = r.each(ctx, `SELECT id, user_id, level, status, expires_at FROM memberships
+		err = r.each(ctx, `SELECT id, user_id, level, status, expires_at, suspended_at IS NOT NULL FROM memberships
 			WHERE account_id = $1 AND status = 'active' AND level IN ('integrator_admin', 'integrator_user') ORDER BY id`,
 			[]any{account.IntegratorID}, func(rows *sql.Rows) error {
 				var (
 					m         gatehouse.MemberAccess
 					expiresAt sql.NullInt64
 				)
-				err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &expiresAt)
+				err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &expiresAt, &m.Suspended)
 				m.ExpiresAt = fromNullMicros(expiresAt)
 				snap.Staff = append(snap.Staff, m)
 				return err
@@ -98,14 +98,14 @@ func (r reader) AccessSnapshot(ctx context.Context, accountID string) (gatehouse
 	}
 
 	memberIndex := map[string]int{}
-	err = r.each(ctx, `SELECT id, user_id, level, status, home_folder_id, expires_at FROM memberships WHERE account_id = $1 ORDER BY id`,
+	err = r.each(ctx, `SELECT id, user_id, level, status, home_folder_id, expires_at, suspended_at IS NOT NULL FROM memberships WHERE account_id = $1 ORDER BY id`,
 		[]any{accountID}, func(rows *sql.Rows) error {
 			var (
 				m         gatehouse.MemberAccess
 				home      sql.NullString
 				expiresAt sql.NullInt64
 			)
-			if err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &home, &expiresAt); err != nil {
+			if err := rows.Scan(&m.MembershipID, &m.UserID, &m.Level, &m.Status, &home, &expiresAt, &m.Suspended); err != nil {
 				return err
 			}
 			m.HomeFolderID, m.ExpiresAt = home.String, fromNullMicros(expiresAt)

@@ -233,6 +233,8 @@ func (t *tx) EndAccountPeople(ctx context.Context, accountID string, now time.Ti
 	}{
 		{`UPDATE invitations SET status = 'cancelled', ended_at = $2 WHERE account_id = $1 AND status = 'pending'`, []any{accountID, micros(now)}},
 		{`UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, []any{accountID, micros(now)}},
+		// Its directory provisions nobody into an account without people.
+		{`UPDATE scim_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, []any{accountID, micros(now)}},
 		{`DELETE FROM folder_grants WHERE account_id = $1 AND user_id IS NOT NULL`, []any{accountID}},
 		{`DELETE FROM user_group_members WHERE account_id = $1`, []any{accountID}},
 		{`DELETE FROM memberships WHERE account_id = $1`, []any{accountID}},
@@ -300,6 +302,10 @@ func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
 	statements := []string{
 		`DELETE FROM folder_grants WHERE account_id = $1`,
 		`DELETE FROM user_group_members WHERE account_id = $1`,
+		`DELETE FROM scim_groups WHERE account_id = $1`,
+		`DELETE FROM scim_group_mappings WHERE account_id = $1`,
+		`DELETE FROM scim_calls WHERE account_id = $1`,
+		`DELETE FROM scim_tokens WHERE account_id = $1`,
 		`DELETE FROM user_groups WHERE account_id = $1`,
 		`DELETE FROM memberships WHERE account_id = $1`,
 		`DELETE FROM folders WHERE account_id = $1`,

@@ -67,7 +67,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		memberships[i] = []any{m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email,
 			sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""},
 			m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description,
-			nullMicros(m.ExpiresAt)}
+			nullMicros(m.ExpiresAt), nullString(m.ExternalID)}
 	}
 	roles := make([][]any, len(b.MembershipRoles))
 	for i, r := range b.MembershipRoles {
@@ -92,7 +92,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		rows    [][]any
 	}{
 		{"memberships", []string{"id", "account_id", "user_id", "level", "status", "email", "home_folder_id",
-			"notify", "notify_email", "notify_sms", "added_by", "created_at", "description", "expires_at"}, memberships},
+			"notify", "notify_email", "notify_sms", "added_by", "created_at", "description", "expires_at", "external_id"}, memberships},
 		{"membership_roles", []string{"membership_id", "role"}, roles},
 		{"invitations", strings.Split(strings.ReplaceAll(invitationColumns, "i.", ""), ", "), invitations},
 		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "status", "next_attempt_at", "created_at"}, messages},

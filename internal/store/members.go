@@ -48,7 +48,7 @@ func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehous
 }
 
 const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.description, m.home_folder_id,
-	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at, m.expires_at,
+	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at, m.expires_at, m.external_id, m.suspended_at,
 	u.username, u.first_name, u.last_name, u.language`
 
 func scanMember(row scanner) (gatehouse.Member, error) {
@@ -57,20 +57,24 @@ func scanMember(row scanner) (gatehouse.Member, error) {
 		homeFolder sql.NullString
 		createdAt  int64
 		expiresAt  sql.NullInt64
+		externalID sql.NullString
+		suspended  sql.NullInt64
 	)
 	err := row.Scan(&m.ID, &m.AccountID, &m.UserID, &m.Level, &m.Status, &m.Email, &m.Description, &homeFolder,
 		&m.Notifications.Enabled, &m.Notifications.Email, &m.Notifications.SMS, &m.AddedBy, &createdAt, &expiresAt,
-		&m.Username, &m.FirstName, &m.LastName, &m.Language)
+		&externalID, &suspended, &m.Username, &m.FirstName, &m.LastName, &m.Language)
 	m.HomeFolderID, m.CreatedAt, m.ExpiresAt = homeFolder.String, fromMicros(createdAt), fromNullMicros(expiresAt)
+	m.ExternalID, m.SuspendedAt = externalID.String, fromNullMicros(suspended)
 	return m, err
 }
 
 // heldAt is the one test, in SQL, of a membership that holds access at a
-// time: active, and not ended by itself. alias names the memberships
-// table, now the placeholder of the time (Unix microseconds). The access
-// model applies the same rule in memory (gatehouse.MemberAccess.Holds).
+// time: active, not suspended, and not ended by itself. alias names the
+// memberships table, now the placeholder of the time (Unix
+// microseconds). The access model applies the same rule in memory
+// (gatehouse.MemberAccess.Holds).
 func heldAt(alias, now string) string {
-	return alias + ".status = 'active' AND " + notEnded(alias, now)
+	return alias + ".status = 'active' AND " + alias + ".suspended_at IS NULL AND " + notEnded(alias, now)
 }
 
 // notEnded tells, in SQL, that a membership has not ended by itself at
@@ -213,11 +217,11 @@ func (t *tx) InsertMembership(ctx context.Context, m gatehouse.Membership) error
 	}
 	homeFolder := sql.NullString{String: m.HomeFolderID, Valid: m.HomeFolderID != ""}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO memberships (id, account_id, user_id, level, status, email, home_folder_id,
-			notify, notify_email, notify_sms, added_by, created_at, description, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			notify, notify_email, notify_sms, added_by, created_at, description, expires_at, external_id, suspended_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		m.ID, m.AccountID, m.UserID, string(m.Level), string(m.Status), m.Email, homeFolder,
 		m.Notifications.Enabled, m.Notifications.Email, m.Notifications.SMS, m.AddedBy, micros(m.CreatedAt), m.Description,
-		nullMicros(m.ExpiresAt))
+		nullMicros(m.ExpiresAt), nullString(m.ExternalID), nullMicros(m.SuspendedAt))
 	return mapErr(err)
 }
 

@@ -24,7 +24,7 @@ func (r reader) Credentials(ctx context.Context, username string) (gatehouse.Cre
 func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bool, error) {
 	var n int
 	err := r.q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM memberships WHERE user_id = $1 AND status = 'active'
-		AND level IN ('integrator_admin', 'client_admin')) + (SELECT count(*) FROM users WHERE id = $1 AND (operator = $2 OR mfa_required = $2))`,
+		AND suspended_at IS NULL AND level IN ('integrator_admin', 'client_admin')) + (SELECT count(*) FROM users WHERE id = $1 AND (operator = $2 OR mfa_required = $2))`,
 		userID, true).Scan(&n)
 	return n > 0, mapErr(err)
 }
@@ -33,7 +33,7 @@ func (r reader) HasActiveAdminMembership(ctx context.Context, userID string) (bo
 // leaving out those that ended by themselves at now.
 func (r reader) MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT m.id, m.account_id, a.name, a.kind, COALESCE(i.name, ''), a.address,
-		a.status = 'suspended' AND m.level <> 'remote_monitoring', m.level, m.status, m.notify, m.notify_email, m.notify_sms, m.expires_at
+		(a.status = 'suspended' AND m.level <> 'remote_monitoring') OR m.suspended_at IS NOT NULL, m.level, m.status, m.notify, m.notify_email, m.notify_sms, m.expires_at
 		FROM memberships m JOIN accounts a ON a.id = m.account_id LEFT JOIN accounts i ON i.id = a.integrator_id
 		WHERE m.user_id = $1 AND a.status <> 'deleted' AND `+notEnded("m", "$2")+` ORDER BY a.name_key, a.id`, userID, micros(now))
 	if err != nil {

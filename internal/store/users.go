@@ -34,6 +34,14 @@ func (r reader) AccessTo(ctx context.Context, p gatehouse.Principal, account gat
 		return gatehouse.Access{Operator: true}, nil
 	}
 	var access gatehouse.Access
+	if p.SCIMTokenID != "" {
+		// A directory's token holds what it was made with, in its own
+		// account alone.
+		if account.ID == p.ScopeAccountID {
+			access = gatehouse.SCIMAccess(account.Kind, p.SCIMActsAs)
+		}
+		return access, nil
+	}
 	if p.UserID == "" {
 		return access, nil
 	}
@@ -86,7 +94,7 @@ func (r reader) APITokenByHash(ctx context.Context, hash []byte, now time.Time) 
 	t, err := scanAPIToken(r.q.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`
 		FROM api_tokens WHERE token_hash = $1 AND membership_id IS NOT NULL AND revoked_at IS NULL
 		AND (expires_at IS NULL OR expires_at > $2)
-		AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = api_tokens.membership_id AND `+notEnded("m", "$2")+`)`, hash, micros(now)))
+		AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = api_tokens.membership_id AND m.suspended_at IS NULL AND `+notEnded("m", "$2")+`)`, hash, micros(now)))
 	if err == sql.ErrNoRows {
 		return t, gatehouse.NotFound("token")
 	}

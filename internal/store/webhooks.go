@@ -296,7 +296,7 @@ func (r reader) AccountAdministrators(ctx context.Context, accountID string) ([]
 	var out []gatehouse.NotificationRecipient
 	err := r.each(ctx, `SELECT m.id, m.user_id, u.language, u.first_name, m.email
 		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = $1 AND m.status = 'active' AND m.level IN ('client_admin', 'integrator_admin') ORDER BY m.id`, []any{accountID},
+		WHERE m.account_id = $1 AND m.status = 'active' AND m.suspended_at IS NULL AND m.level IN ('client_admin', 'integrator_admin') ORDER BY m.id`, []any{accountID},
 		func(rows *sql.Rows) error {
 			var n gatehouse.NotificationRecipient
 			err := rows.Scan(&n.MembershipID, &n.UserID, &n.Language, &n.FirstName, &n.Address)

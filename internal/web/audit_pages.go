@@ -49,6 +49,9 @@ func (d auditData) ActorName(id string) string {
 	if name, ok := d.names[id]; ok {
 		return name
 	}
+	if strings.HasPrefix(id, gatehouse.SCIMActorPrefix) {
+		return d.texts["scim_actor"]
+	}
 	return id
 }
 

@@ -175,6 +175,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("identity_providers", base+"/identity-providers", rights.IdentityProviders)
 		add("applications", base+"/applications", rights.Applications)
 		add("webhooks", base+"/webhooks", rights.Webhooks)
+		add("scim", base+"/scim", rights.SCIM)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})
@@ -348,8 +349,11 @@ func (p *Pages) invitationPage(w http.ResponseWriter, r *http.Request, v *visit)
 		return
 	}
 	data := invitationData{Invitation: inv, Status: inv.StatusAt(p.now()), InvitedBy: inv.InvitedBy}
-	if inv.InvitedBy == "operator" {
+	switch {
+	case inv.InvitedBy == "operator":
 		data.InvitedBy = v.view.T["operator"] // platform support, through its bootstrap token
+	case strings.HasPrefix(inv.InvitedBy, gatehouse.SCIMActorPrefix):
+		data.InvitedBy = v.view.T["scim_actor"] // the account's directory
 	}
 	if m, err := p.svc.People.Member(r.Context(), v.caller, v.view.Account.ID, inv.MembershipID); err == nil {
 		data.Member = &m

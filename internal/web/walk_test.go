@@ -194,6 +194,15 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The site's directory: a SCIM token, a group mapped to the
+	// administrators' level, and the calls it made (one refused).
+	scimToken := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-tokens", sessions["iris"], map[string]string{"name": "Entra ID"}).String("token")
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-group-mappings", sessions["iris"], map[string]string{"group": "Responsables", "level": "client_admin"})
+	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-group-mappings", sessions["iris"], map[string]string{"group": "Équipe de nuit", "role": "Gardiens"})
+	for _, body := range []string{`{"userName":"lea@example.com","name":{"givenName":"Léa","familyName":"Faure"},"externalId":"e-lea"}`,
+		`{"userName":"lea@example.com","name":{"givenName":"Léa","familyName":"Faure"}}`} {
+		e.Do(t, "POST", "/scim/v2/accounts/"+site+"/Users", scimToken, body)
+	}
 	// A preview is its uploader's alone: Iris uploads the one she looks at.
 	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
 		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
@@ -217,7 +226,8 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "folder", c + "/folders/" + folder}, {"iris", "groups", c + "/groups"}, {"iris", "group", c + "/groups/" + group},
 		{"iris", "audit", c + "/audit"},
 		{"iris", "provider-access-staff", c + "/provider-access"},
-		{"iris", "webhooks", c + "/webhooks"}, {"iris", "webhook", c + "/webhooks/" + hook},
+		{"iris", "webhooks", c + "/webhooks"}, {"iris", "webhook", c + "/webhooks/" + hook}, {"iris", "scim", c + "/scim"},
+		{"zoe", "client-admin-scim", c + "/scim"},
 		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
 		{"iris", "suspended-client", "/accounts/" + closed}, {"max", "suspended-member", "/accounts/" + closed},
 		{"zoe", "provider-access", c + "/provider-access"}, {"zoe", "provider-request", c + "/provider-access/requests/" + request},

@@ -211,6 +211,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	p.registerPrivacy(handle)
 	p.registerApplications(handle)
 	p.registerWebhooks(handle)
+	p.registerSCIM(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	runAccess(t, open)
 	runOIDC(t, open)
+	runSCIM(t, open)
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
