@@ -75,6 +75,15 @@ func TestAccountSCIMPages(t *testing.T) {
 			t.Errorf("%s does not say the directory suspended Ann", path)
 		}
 	}
+	if resp, _ := viewer.do(t, "POST", "/accounts/"+site+"/users/"+ann+"/restore", url.Values{}); resp.StatusCode != 403 {
+		t.Errorf("a client user restored someone: %d", resp.StatusCode)
+	}
+	if resp, _ := admin.do(t, "POST", "/accounts/"+site+"/users/"+ann+"/restore", url.Values{}); resp.StatusCode != 303 {
+		t.Errorf("restoring Ann: %d", resp.StatusCode)
+	}
+	if restored := dir.must(t, 200, "GET", "/Users/"+ann, nil); restored.Body["active"] != true {
+		t.Errorf("the directory still sees Ann suspended: %s", restored.Raw)
+	}
 	dir.do(t, "POST", "/Users", scimUser("ann@store12.example", "Ann", "Lee", "e-ann"))
 	_, page = admin.do(t, "GET", base, nil)
 	if !strings.Contains(page, "POST /Users") || !strings.Contains(page, "added ann@store12.example") ||

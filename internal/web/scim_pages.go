@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/scim"
 )
 
@@ -26,6 +27,22 @@ func (p *Pages) registerSCIM(handle func(pattern string, h http.Handler)) {
 	handle("GET /accounts/{id}/scim/mappings/{mapping_id}/delete", p.secure(p.account("scim",
 		p.confirmFound("confirm_delete_scim_mapping", "confirm_delete_scim_mapping_loses", "remove_scim_mapping", scimBase, p.findSCIMMapping))))
 	handle("POST /accounts/{id}/scim/mappings/{mapping_id}/delete", p.secure(p.csrf.Handler(p.account("scim", p.deleteSCIMMapping))))
+	handle("POST /accounts/{id}/users/{membership_id}/restore", p.secure(p.csrf.Handler(p.account("users", p.restoreMember))))
+}
+
+// restoreMember gives a membership the directory suspended its access back,
+// from the member's page, for those who may change the member: the
+// directory may suspend it again at its next synchronisation if the
+// person is still disabled there.
+func (p *Pages) restoreMember(w http.ResponseWriter, r *http.Request, v *visit) {
+	r.Body = http.MaxBytesReader(w, r.Body, scimMaxForm)
+	id, suspended := r.PathValue("membership_id"), false
+	if _, err := p.svc.People.UpdateMember(r.Context(), v.caller, v.view.Account.ID, id, people.MemberPatch{Suspended: &suspended}); err != nil {
+		v.view.Error = p.message(r, err)
+		p.renderMember(w, r, v, statusOf(err))
+		return
+	}
+	http.Redirect(w, r, doneURL("/accounts/"+v.view.Account.ID+"/users/"+id, "member_restored_flash", ""), http.StatusSeeOther)
 }
 
 // scimBase is the address of the account's SCIM tab.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -199,10 +200,15 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	scimToken := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-tokens", sessions["iris"], map[string]string{"name": "Entra ID"}).String("token")
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-group-mappings", sessions["iris"], map[string]string{"group": "Responsables", "level": "client_admin"})
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/scim-group-mappings", sessions["iris"], map[string]string{"group": "Équipe de nuit", "role": "Gardiens"})
+	var lea struct{ ID string }
 	for _, body := range []string{`{"userName":"lea@example.com","name":{"givenName":"Léa","familyName":"Faure"},"externalId":"e-lea"}`,
 		`{"userName":"lea@example.com","name":{"givenName":"Léa","familyName":"Faure"}}`} {
-		e.Do(t, "POST", "/scim/v2/accounts/"+site+"/Users", scimToken, body)
+		if r := e.Do(t, "POST", "/scim/v2/accounts/"+site+"/Users", scimToken, body); r.Status == 201 {
+			_ = json.Unmarshal(r.Raw, &lea)
+		}
 	}
+	// Léa is disabled in the directory: suspended here.
+	e.Must(t, 200, "PATCH", "/api/v1/accounts/"+site+"/users/"+lea.ID, op, map[string]any{"suspended": true})
 	// A preview is its uploader's alone: Iris uploads the one she looks at.
 	preview := e.Must(t, 200, "POST", "/api/v1/accounts/"+site+"/invitations/bulk", sessions["iris"],
 		"email,first_name,last_name,role\ncleo@example.com,Cléo,Durand,viewer\npas une adresse,,,viewer\n").String("preview_id")
@@ -227,7 +233,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"iris", "audit", c + "/audit"},
 		{"iris", "provider-access-staff", c + "/provider-access"},
 		{"iris", "webhooks", c + "/webhooks"}, {"iris", "webhook", c + "/webhooks/" + hook}, {"iris", "scim", c + "/scim"},
-		{"zoe", "client-admin-scim", c + "/scim"},
+		{"zoe", "client-admin-scim", c + "/scim"}, {"iris", "suspended-by-directory", c + "/users/" + lea.ID},
 		{"zoe", "client-admin-users", c}, {"zoe", "api-tokens", c + "/api-tokens"}, {"zoe", "client-admin-member", c + "/users/" + ann},
 		{"iris", "suspended-client", "/accounts/" + closed}, {"max", "suspended-member", "/accounts/" + closed},
 		{"zoe", "provider-access", c + "/provider-access"}, {"zoe", "provider-request", c + "/provider-access/requests/" + request},
