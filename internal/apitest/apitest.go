@@ -153,25 +153,31 @@ func (r Response) Items() []map[string]any {
 	return out
 }
 
-// Do sends one request. body may be nil, a string or []byte (sent as is), or
-// any value (sent as JSON).
-func (e *Env) Do(t testing.TB, method, path, token string, body any) Response {
+// Body reads a request body: nil for none, a string or []byte sent as is,
+// or any other value sent as JSON.
+func Body(t testing.TB, body any) io.Reader {
 	t.Helper()
-	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
+		return nil
 	case string:
-		reader = strings.NewReader(b)
+		return strings.NewReader(b)
 	case []byte:
-		reader = bytes.NewReader(b)
+		return bytes.NewReader(b)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reader = bytes.NewReader(raw)
+		return bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, e.URL+path, reader)
+}
+
+// Do sends one request. body may be nil, a string or []byte (sent as is), or
+// any value (sent as JSON).
+func (e *Env) Do(t testing.TB, method, path, token string, body any) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, Body(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}

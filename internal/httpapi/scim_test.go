@@ -48,21 +48,7 @@ func (r scimReply) resources() []map[string]any {
 // name, value pairs.
 func (d directory) do(t testing.TB, method, path string, body any, headers ...string) scimReply {
 	t.Helper()
-	var reader io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		reader = strings.NewReader(b)
-	case []byte:
-		reader = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, d.e.URL+d.base+path, reader)
+	req, err := http.NewRequest(method, d.e.URL+d.base+path, apitest.Body(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
