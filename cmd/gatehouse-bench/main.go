@@ -375,12 +375,17 @@ func do(client *http.Client, method, u, body string) (int, string, error) {
 }
 
 func doAs(client *http.Client, bearer, method, u, body string) (int, string, error) {
+	return doTyped(client, bearer, "application/json", method, u, body)
+}
+
+// doTyped sends body as contentType with bearer and reads the answer.
+func doTyped(client *http.Client, bearer, contentType, method, u, body string) (int, string, error) {
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -92,17 +91,5 @@ func benchSCIM(dbKind string, creates, workers int) error {
 }
 
 func doSCIM(client *http.Client, bearer, method, u, body string) (int, string, error) {
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw), err
+	return doTyped(client, bearer, "application/scim+json", method, u, body)
 }
