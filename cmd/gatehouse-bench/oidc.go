@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -182,7 +183,16 @@ func benchOIDC(dbKind string, workers int, d time.Duration) error {
 		return err
 	}
 	report("GET /healthz (the HTTP floor: no work at all)", workers, rate, latencies)
-	return nil
+
+	// The same two lines from wrk, a load generator outside this process.
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Println("wrk is not installed (apt-get install -y wrk): the lines measured from it are left out")
+		return nil
+	}
+	if err := wrkIntrospection(n.url, appID, appSecret, tokens, workers, d); err != nil {
+		return err
+	}
+	return wrkFloor(n.url, workers, d)
 }
 
 func report(label string, workers int, rate float64, latencies [][]time.Duration) {

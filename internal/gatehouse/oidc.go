@@ -123,6 +123,29 @@ type OIDCConsent struct {
 	GrantedAt time.Time
 }
 
+// OIDCTokenHolder is an access token read with whom it was given to, in
+// one query, for introspection: what makes the token active or not is read
+// at each request, never remembered.
+type OIDCTokenHolder struct {
+	// Token has neither family, hash, amr nor use time.
+	Token OIDCToken
+	// Username, FirstName and LastName are the person's; empty for a
+	// service client's token.
+	Username, FirstName, LastName string
+	// ClientLive tells the token's application was not deleted;
+	// ClientService that it is a service client, whose tokens are for
+	// ClientAccountID.
+	ClientLive, ClientService bool
+	ClientAccountID           string
+	// AskingClientSecretHash is the secret hash of the client that asks,
+	// read in the same query; nil unless it is a live confidential client.
+	AskingClientSecretHash []byte
+	// Account is the account asked about, with the person's levels in it
+	// and its integrator (Access); zero when none was asked about.
+	Account Account
+	Access  Access
+}
+
 // OIDCConnection is an application a person is signed in to: one that
 // holds a live token of theirs.
 type OIDCConnection struct {

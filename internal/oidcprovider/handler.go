@@ -77,6 +77,7 @@ func (s *Service) Handler(signedIn SignedIn) (http.Handler, error) {
 	mux.Handle("GET "+DevicePath, device)
 	mux.Handle("POST "+DevicePath, http.NewCrossOriginProtection().Handler(device))
 	mux.Handle("POST "+Prefix+"token", s.withClientSigningAlgorithm(provider))
+	mux.Handle("POST "+Prefix+"introspect", s.introspect())
 	mux.Handle(EndSessionPath, endSession(provider, signedIn))
 	mux.Handle("/", provider)
 	return s.withUnavailable(withClientsSeen(mux)), nil

@@ -29,9 +29,11 @@ type Service struct {
 	keyMu sync.Mutex
 	keys  map[string]*signingKey // unsealed, by id
 	// published are the keys the JWKS published when last read, by id, for
-	// verifying (see verify.go); verified the signatures verified.
-	published map[string]*signingKey
-	verified  verifiedTokens
+	// verifying (see verify.go); verified the signatures verified, and
+	// verifiedAccess the claims of the access tokens introspected.
+	published      map[string]*signingKey
+	verified       verifiedTokens[[]byte]
+	verifiedAccess verifiedTokens[signedAccessToken]
 }
 
 // Options are the provider's settings.

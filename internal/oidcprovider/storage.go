@@ -431,31 +431,11 @@ func (st storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, t
 	return st.s.fillUserinfo(ctx, ui, subject, tok.Scopes)
 }
 
-// SetIntrospectionFromToken answers a resource server's introspection
-// (RFC 7662): an inactive token is answered {"active":false} by op.
-func (st storage) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
-	tok, err := st.liveAccessToken(ctx, tokenID, subject)
-	if err != nil {
-		return err
-	}
-	var ui oidc.UserInfo
-	if tok.UserID == "" {
-		claims, err := st.s.serviceClaims(ctx, tok.ClientID)
-		if err != nil {
-			return err
-		}
-		ui.Subject = tok.ClientID
-		for k, v := range claims {
-			ui.AppendClaims(k, v)
-		}
-	} else if err := st.s.fillUserinfo(ctx, &ui, subject, tok.Scopes); err != nil {
-		return err
-	}
-	in.SetUserInfo(&ui)
-	in.Active, in.Scope, in.ClientID, in.TokenType = true, tok.Scopes, tok.ClientID, oidc.BearerToken
-	in.Expiration, in.IssuedAt, in.AuthTime = oidc.FromTime(tok.ExpiresAt), oidc.FromTime(tok.CreatedAt), oidc.FromTime(tok.AuthTime)
-	in.Subject, in.Audience, in.Issuer, in.JWTID = subject, []string{tok.ClientID}, st.s.PublicURL(), tok.ID
-	return nil
+// SetIntrospectionFromToken is op's way to introspection, which the
+// provider does not take: /oauth2/introspect is served by
+// Service.introspect (introspect.go).
+func (st storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errors.New("introspection is served by the provider's own handler")
 }
 
 func (st storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
@@ -533,12 +513,7 @@ var errAccessDenied = oidc.ErrAccessDenied().WithDescription("you may not sign i
 // is checked when the person signs in; an account never changes integrator,
 // so refreshes and userinfo pass "".)
 func (s *Service) accountClaims(ctx context.Context, userID string, scopes []string, owner string) (map[string]any, error) {
-	id := ""
-	for _, scope := range scopes {
-		if strings.HasPrefix(scope, ScopeAccountPrefix) {
-			id = strings.TrimPrefix(scope, ScopeAccountPrefix)
-		}
-	}
+	id := scopeAccount(scopes)
 	if id == "" {
 		return nil, nil
 	}
@@ -549,25 +524,71 @@ func (s *Service) accountClaims(ctx context.Context, userID string, scopes []str
 	if err != nil {
 		return nil, err
 	}
-	caller := gatehouse.Caller{Principal: gatehouse.Principal{UserID: userID}}
-	access, err := s.store.AccessTo(ctx, caller.Principal, account, s.Now())
+	access, err := s.store.AccessTo(ctx, gatehouse.Principal{UserID: userID}, account, s.Now())
 	if err != nil {
 		return nil, err
 	}
+	claims, err := personAccountClaims(userID, account, access, owner)
+	if err != nil {
+		return nil, err
+	}
+	return claims.asMap(), nil
+}
+
+// scopeAccount is the account named by an account:{id} scope, or "".
+func scopeAccount(scopes []string) string {
+	id := ""
+	for _, scope := range scopes {
+		if strings.HasPrefix(scope, ScopeAccountPrefix) {
+			id = strings.TrimPrefix(scope, ScopeAccountPrefix)
+		}
+	}
+	return id
+}
+
+// accountClaimSet is what a token says of the account it is for.
+type accountClaimSet struct {
+	AccountID, AccountName, AccountKind, IntegratorID string
+	// Level is the person's level in the account (or its integrator's);
+	// empty for a service client.
+	Level string
+}
+
+func (c accountClaimSet) asMap() map[string]any {
+	m := map[string]any{"account_id": c.AccountID, "account_name": c.AccountName, "account_kind": c.AccountKind,
+		"integrator_id": c.IntegratorID}
+	if c.Level != "" {
+		m["level"] = c.Level
+	}
+	return m
+}
+
+// personAccountClaims decides whether a person may act in the account
+// (policy.SignInToAccount) with the access they hold there, and says what
+// their tokens tell of it; access_denied when they may not.
+func personAccountClaims(userID string, account gatehouse.Account, access gatehouse.Access, owner string) (accountClaimSet, error) {
+	caller := gatehouse.Caller{Principal: gatehouse.Principal{UserID: userID}}
 	other := owner != "" && account.ID != owner && account.IntegratorID != owner
 	if err := kernel.DecideOn(caller, access, account, policy.SignInToAccount, policy.Target{OtherIntegratorsApplication: other}); err != nil {
-		return nil, errAccessDenied
+		return accountClaimSet{}, errAccessDenied
 	}
 	level := access.Level
 	if level == "" {
 		level = access.IntegratorLevel
 	}
+	claims := serviceAccountClaims(account)
+	claims.Level = string(level)
+	return claims, nil
+}
+
+// serviceAccountClaims is what a token tells of its account, with no
+// person in it.
+func serviceAccountClaims(account gatehouse.Account) accountClaimSet {
 	integrator := account.IntegratorID
 	if account.Kind == gatehouse.KindIntegrator {
 		integrator = account.ID
 	}
-	return map[string]any{"account_id": account.ID, "account_name": account.Name, "account_kind": string(account.Kind),
-		"integrator_id": integrator, "level": string(level)}, nil
+	return accountClaimSet{AccountID: account.ID, AccountName: account.Name, AccountKind: string(account.Kind), IntegratorID: integrator}
 }
 
 // serviceRequest is a service client asking for a token with client
@@ -628,10 +649,5 @@ func (s *Service) serviceClaims(ctx context.Context, clientID string) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	integrator := account.IntegratorID
-	if account.Kind == gatehouse.KindIntegrator {
-		integrator = account.ID
-	}
-	return map[string]any{"account_id": account.ID, "account_name": account.Name, "account_kind": string(account.Kind),
-		"integrator_id": integrator}, nil
+	return serviceAccountClaims(account).asMap(), nil
 }

@@ -36,6 +36,11 @@ type Reader interface {
 	OIDCAuthRequest(ctx context.Context, id string, now time.Time) (gatehouse.OIDCAuthRequest, error)
 	// OIDCToken returns a token by id, whatever its state.
 	OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, error)
+	// OIDCTokenHolder reads an access token, whatever its state, with whom
+	// it was given to and, when accountID is set, that account with the
+	// person's access to it at now, and the secret hash of the client that
+	// asks (ENOTFOUND when the token or the account is missing).
+	OIDCTokenHolder(ctx context.Context, tokenID, accountID, askingClientID string, now time.Time) (gatehouse.OIDCTokenHolder, error)
 	// OIDCRefreshToken returns a refresh token by hash, whatever its state.
 	OIDCRefreshToken(ctx context.Context, hash []byte) (gatehouse.OIDCToken, error)
 	// OIDCConnectionsOf lists the applications holding a live token of the

@@ -27,15 +27,15 @@ import (
 //     change — revocation, the person's access — is read from the
 //     database at every request, never remembered.
 
-// verifiedTokens remembers the payloads of tokens whose signature
-// verified, at most verifiedTokensMax at once.
-type verifiedTokens struct {
+// verifiedTokens remembers what was verified of tokens (their payloads,
+// or the claims read from them), at most verifiedTokensMax at once.
+type verifiedTokens[V any] struct {
 	mu      sync.Mutex
-	entries map[[32]byte]verifiedToken
+	entries map[[32]byte]verifiedToken[V]
 }
 
-type verifiedToken struct {
-	payload []byte
+type verifiedToken[V any] struct {
+	value   V
 	expires time.Time
 }
 
@@ -43,21 +43,22 @@ type verifiedToken struct {
 // full, the expired entries go, and if none had, all of them.
 const verifiedTokensMax = 50_000
 
-func (v *verifiedTokens) get(key [32]byte, now time.Time) ([]byte, bool) {
+func (v *verifiedTokens[V]) get(key [32]byte, now time.Time) (V, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	e, ok := v.entries[key]
 	if !ok || !now.Before(e.expires) {
-		return nil, false
+		var none V
+		return none, false
 	}
-	return e.payload, true
+	return e.value, true
 }
 
-func (v *verifiedTokens) put(key [32]byte, payload []byte, expires, now time.Time) {
+func (v *verifiedTokens[V]) put(key [32]byte, value V, expires, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.entries == nil {
-		v.entries = map[[32]byte]verifiedToken{}
+		v.entries = map[[32]byte]verifiedToken[V]{}
 	}
 	if len(v.entries) >= verifiedTokensMax {
 		for k, e := range v.entries {
@@ -69,7 +70,7 @@ func (v *verifiedTokens) put(key [32]byte, payload []byte, expires, now time.Tim
 			clear(v.entries)
 		}
 	}
-	v.entries[key] = verifiedToken{payload: payload, expires: expires}
+	v.entries[key] = verifiedToken[V]{value: value, expires: expires}
 }
 
 // tokenKeySet verifies the signatures of the provider's own tokens (an

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// The load generators of the other lines are Go HTTP clients in the
+// server's own process: on two cores they take about as much CPU as the
+// server. wrk (Debian's package) is a load generator in C in a process of
+// its own, far cheaper per request, so a line measured with it tells what
+// the server alone answers, as it would to resource servers on other
+// machines. It still runs on the same cores.
+
+// wrkIntrospection posts introspection requests for tokens in turn with
+// HTTP basic authentication, from connections concurrent connections on two
+// threads for d, and reports the rate and latencies wrk measured. A request
+// answered anything but 200 with "active":true counts as an error.
+func wrkIntrospection(serverURL, clientID, secret string, tokens []string, connections int, d time.Duration) error {
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(clientID)+":"+url.QueryEscape(secret)))
+	var list strings.Builder
+	for _, t := range tokens {
+		fmt.Fprintf(&list, "%q,", "token="+url.QueryEscape(t))
+	}
+	script := `
+local bodies = {` + list.String() + `}
+local n = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function request()
+  n = n + 1
+  return wrk.format("POST", "/oauth2/introspect", {["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = "` + auth + `"}, bodies[(n % #bodies) + 1])
+end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, '"active":true', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
+end
+`
+	return runWrk("introspections (half service, half person tokens)", serverURL+"/oauth2/introspect", script, connections, d)
+}
+
+// wrkFloor measures GET /healthz the same way: the floor under the line
+// above.
+func wrkFloor(serverURL string, connections int, d time.Duration) error {
+	script := `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
+end
+`
+	return runWrk("GET /healthz (the HTTP floor: no work at all)", serverURL+"/healthz", script, connections, d)
+}
+
+var wrkSummary = regexp.MustCompile(`WRK (\d+) (\d+) (\d+) (\d+) (\d+)`)
+
+func runWrk(label, target, script string, connections int, d time.Duration) error {
+	dir, err := os.MkdirTemp("", "gatehouse-wrk")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "load.lua")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		return err
+	}
+	out, err := exec.Command("wrk", "-t2", fmt.Sprintf("-c%d", connections), fmt.Sprintf("-d%ds", int(d.Seconds())),
+		"-s", path, target).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	m := wrkSummary.FindStringSubmatch(string(out))
+	if m == nil {
+		return fmt.Errorf("wrk said:\n%s", out)
+	}
+	var requests, bad, p50, p99, max int64
+	fmt.Sscan(m[1]+" "+m[2]+" "+m[3]+" "+m[4]+" "+m[5], &requests, &bad, &p50, &p99, &max)
+	if bad > 0 {
+		return fmt.Errorf("%s: %d of %d requests were not answered as expected", label, bad, requests)
+	}
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	fmt.Printf("%s through HTTP from wrk, %d connections: %.0f/s, p50 %v, p99 %v, max %v\n",
+		label, connections, float64(requests)/d.Seconds(), us(p50), us(p99), us(max))
+	return nil
+}
