@@ -33,6 +33,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/groupcommit"
 	"github.com/gatehouse/gatehouse/internal/store/migrations"
 	"github.com/gatehouse/gatehouse/internal/store/stmtcache"
+	"github.com/gatehouse/gatehouse/internal/store/versionbatch"
 	"github.com/gatehouse/gatehouse/internal/store/versionbook"
 )
 
@@ -157,7 +158,9 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{reader: reader{q: pool, dialect: Postgres}, dialect: Postgres, write: pool, read: pool}, nil
+	r := reader{q: pool, dialect: Postgres}
+	r.sharedVersions = versionbatch.New(r.authzVersions)
+	return &DB{reader: r, dialect: Postgres, write: pool, read: pool}, nil
 }
 
 // dropReadOnly takes out of the pool, before its next use, a connection
@@ -388,6 +391,10 @@ type reader struct {
 	// versions is the SQLite version book; nil on PostgreSQL, which reads
 	// the column.
 	versions *versionbook.Book
+	// sharedVersions shares the version reads of concurrent checks on
+	// PostgreSQL (see internal/store/versionbatch); nil in a transaction,
+	// whose reads are its own.
+	sharedVersions *versionbatch.Reads
 }
 
 // WriteTx is one write transaction: the reads and the writes. Each bounded
