@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,14 @@ func writeAtomically(dir, name string, write func(io.Writer) error) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
-	if err := write(tmp); err != nil {
+	// Buffered: a message is composed header by header, line by line, and
+	// each small write would be a system call of its own.
+	buffered := bufio.NewWriterSize(tmp, 32<<10)
+	if err := write(buffered); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := buffered.Flush(); err != nil {
 		tmp.Close()
 		return err
 	}
