@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -58,38 +59,57 @@ func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
 }
 
 // writeAtomically writes a file under a temporary name and renames it, so a
-// reader never sees half a file and a rewrite replaces it.
-func writeAtomically(dir, name string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
+// reader never sees half a file and a rewrite replaces it. A bulk
+// invitation writes a hundred thousand of these into one directory, so each
+// system call counts: the directory is made only when missing, and the
+// temporary file removed only when the rename did not happen.
+func writeAtomically(dir, name string, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(dir, ".incoming-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		tmp, err = os.CreateTemp(dir, ".incoming-*")
+	}
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
 	// Buffered: a message is composed header by header, line by line, and
 	// each small write would be a system call of its own.
-	buffered := bufio.NewWriterSize(tmp, 32<<10)
+	buffered := fileBuffers.Get().(*bufio.Writer)
+	defer fileBuffers.Put(buffered)
+	buffered.Reset(tmp)
 	if err := write(buffered); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := buffered.Flush(); err != nil {
-		tmp.Close()
 		return err
 	}
 	if syncEachFile {
 		if err := tmp.Sync(); err != nil {
-			tmp.Close()
 			return err
 		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	renamed = true
+	return nil
 }
+
+// fileBuffers are the write buffers of writeAtomically, reused: a message
+// is a few kilobytes.
+var fileBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 // Flush makes the files written so far durable, with one syncfs of the
 // directory's file system for the whole batch instead of an fsync a file.
