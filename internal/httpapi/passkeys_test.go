@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/passkeytest"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -265,6 +268,33 @@ func TestActivationWithPasskey(t *testing.T) {
 			if r := signIn(e, t, "cara@example.com", ""); r.Status != 401 {
 				t.Errorf("a password sign-in without a password: %d", r.Status)
 			}
+		})
+	}
+}
+
+// With a list of authenticator models for administrators, an
+// administrator's passkey of another model is refused at registration;
+// other people's passkeys are not restricted.
+func TestAdministratorsPasskeyModels(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.StartWith(t, b, func(o *service.Options) {
+				o.Passkeys.AdminAAGUIDs = []uuid.UUID{uuid.MustParse("ee882879-721c-4913-9775-3dfcce97072a")}
+			})
+			site := e.CreateAccount(t, "client", "Store", e.CreateAccount(t, "integrator", "Acme", ""))
+			addActive(t, e, site, "boss@example.com", "client_admin", nil)
+			addActive(t, e, site, "ann@example.com", "client_user", nil)
+			boss := adminSession(t, e, "boss@example.com")
+			start := e.Must(t, 200, "POST", "/api/v1/me/passkeys/options", boss, nil)
+			if pk := start.Body["options"].(map[string]any)["publicKey"].(map[string]any); pk["attestation"] != "direct" {
+				t.Errorf("an administrator's registration asks for attestation %v", pk["attestation"])
+			}
+			cred, _ := passkeytest.New(rpID, origin).Create(optionsOf(t, start))
+			if r := e.Do(t, "POST", "/api/v1/me/passkeys", boss, map[string]any{"ceremony": start.String("ceremony"), "name": "Phone",
+				"credential": json.RawMessage(cred)}); r.Status != 400 || r.Field() != "credential" {
+				t.Errorf("an administrator's passkey of a model not listed: %d %s", r.Status, r.Raw)
+			}
+			registerPasskey(t, e, session(t, e, "ann@example.com"), "Phone")
 		})
 	}
 }
