@@ -29,6 +29,9 @@ type profileData struct {
 	// one that was refused.
 	Passkeys    []gatehouse.Passkey
 	PasskeyName string
+	// Factor is what a password sign-in asks next: the method chosen, or
+	// a passkey when there is none but passkeys.
+	Factor string
 }
 
 // sessionRow is one of the person's sessions, marked when it is the one
@@ -68,6 +71,9 @@ func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
 	data.HasPassword = me.User.IdentityProviderID == ""
 	data.Applications, _ = p.svc.OIDC.MyConnections(r.Context(), v.caller)
 	data.Passkeys, _ = p.svc.SignIn.Passkeys(r.Context(), v.caller)
+	if data.Factor = data.Method; data.Factor == "" && len(data.Passkeys) > 0 {
+		data.Factor = gatehouse.MFAPasskey
+	}
 	v.view.Data = data
 	return data
 }
