@@ -298,3 +298,32 @@ func TestAdministratorsPasskeyModels(t *testing.T) {
 		})
 	}
 }
+
+// A ceremony lives in the database: a node other than the one that gave
+// the options checks the answer (nodes behind a load balancer), and the
+// challenge is still used once across both.
+func TestPasskeyCeremonyFinishesOnAnotherNode(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			first := apitest.Start(t, b)
+			second := apitest.Serve(t, first.Store, first.DatabaseURL, nil)
+			site := first.CreateAccount(t, "client", "Store", first.CreateAccount(t, "integrator", "Acme", ""))
+			addActive(t, first, site, "ann@example.com", "client_user", nil)
+			self := session(t, first, "ann@example.com")
+
+			a := passkeytest.New(rpID, origin)
+			start := first.Must(t, 200, "POST", "/api/v1/me/passkeys/options", self, nil)
+			cred, _ := a.Create(optionsOf(t, start))
+			second.Must(t, 201, "POST", "/api/v1/me/passkeys", self, map[string]any{"ceremony": start.String("ceremony"), "name": "Key",
+				"credential": json.RawMessage(cred)})
+
+			start = second.Must(t, 200, "POST", "/api/v1/sessions/passkey/options", "", nil)
+			cred, _ = a.Get(optionsOf(t, start))
+			body := map[string]any{"ceremony": start.String("ceremony"), "credential": json.RawMessage(cred)}
+			first.Must(t, 201, "POST", "/api/v1/sessions/passkey", "", body)
+			if r := second.Do(t, "POST", "/api/v1/sessions/passkey", "", body); r.Status != 401 {
+				t.Errorf("the same answer on the other node: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
