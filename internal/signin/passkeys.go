@@ -155,21 +155,16 @@ func (s *Service) newCeremony(ctx context.Context, tx PasskeysTx, c gatehouse.Pa
 	return PasskeyCeremony{Ceremony: secret, Options: opts, ExpiresAt: c.ExpiresAt}, nil
 }
 
-// useCeremony finds a live ceremony of this purpose by its secret and uses
-// it up: a second answer to one challenge (a replay) finds it used.
+// useCeremony uses up the live ceremony of this purpose named by its
+// secret: a second answer to one challenge (a replay) finds it used.
 func (s *Service) useCeremony(ctx context.Context, tx PasskeysTx, secret, purpose string, now time.Time) (gatehouse.PasskeyCeremony, webauthn.SessionData, bool, error) {
 	var session webauthn.SessionData
 	if gatehouse.TokenKind(secret) != gatehouse.TokenPasskey {
 		return gatehouse.PasskeyCeremony{}, session, false, nil
 	}
-	c, err := tx.PasskeyCeremonyByHash(ctx, gatehouse.HashToken(secret))
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || (err == nil && (!c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) || c.Purpose != purpose)) {
+	c, err := tx.UsePasskeyCeremony(ctx, gatehouse.HashToken(secret), purpose, now)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		return c, session, false, nil
-	} else if err != nil {
-		return c, session, false, err
-	}
-	if err := tx.UsePasskeyCeremony(ctx, c.ID, now); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		return c, session, false, nil // another answer came first
 	} else if err != nil {
 		return c, session, false, err
 	}

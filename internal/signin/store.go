@@ -340,9 +340,6 @@ type PasskeysReader interface {
 	// PasskeyByCredentialID finds a passkey by its authenticator's id for
 	// it, or ENOTFOUND.
 	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (gatehouse.Passkey, error)
-	// PasskeyCeremonyByHash finds a ceremony by the SHA-256 of its secret,
-	// used or not, or ENOTFOUND.
-	PasskeyCeremonyByHash(ctx context.Context, hash []byte) (gatehouse.PasskeyCeremony, error)
 	// PasskeysOf lists an identity's passkeys, oldest first.
 	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
 	// PendingInvitationsOf lists the invitations of an identity that wait
@@ -375,8 +372,10 @@ type PasskeysTx interface {
 	// move forward (or stay 0 for one that keeps none): ENOTFOUND
 	// otherwise, decided by the database so that racing nodes agree.
 	UsePasskey(ctx context.Context, id string, signCount uint32, backupState bool, now time.Time) error
-	// UsePasskeyCeremony marks a ceremony used; ENOTFOUND if it already was.
-	UsePasskeyCeremony(ctx context.Context, id string, now time.Time) error
+	// UsePasskeyCeremony uses up the live, unused ceremony of this purpose
+	// whose secret has this SHA-256, and returns it; ENOTFOUND otherwise.
+	// One statement decides, so two nodes never both use one ceremony.
+	UsePasskeyCeremony(ctx context.Context, hash []byte, purpose string, now time.Time) (gatehouse.PasskeyCeremony, error)
 }
 
 // PasskeysStore is the store as passkeys sees it.

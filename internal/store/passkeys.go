@@ -80,14 +80,19 @@ func (t *tx) UsePasskey(ctx context.Context, id string, signCount uint32, backup
 
 const ceremonyColumns = `id, token_hash, purpose, user_id, challenge_id, invitation_hash, session_data, expires_at, used_at`
 
-func (r reader) PasskeyCeremonyByHash(ctx context.Context, hash []byte) (gatehouse.PasskeyCeremony, error) {
+// UsePasskeyCeremony uses up the live, unused ceremony of this purpose
+// with this hash, in one statement, and returns it: ENOTFOUND when there is
+// none, so one challenge is answered once even when two nodes race.
+func (t *tx) UsePasskeyCeremony(ctx context.Context, hash []byte, purpose string, now time.Time) (gatehouse.PasskeyCeremony, error) {
 	var (
 		c                   gatehouse.PasskeyCeremony
 		userID, challengeID sql.NullString
 		expiresAt           int64
 		usedAt              sql.NullInt64
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT `+ceremonyColumns+` FROM passkey_ceremonies WHERE token_hash = $1`, hash).
+	err := t.q.QueryRowContext(ctx, `UPDATE passkey_ceremonies SET used_at = $3
+		WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+		RETURNING `+ceremonyColumns, hash, purpose, micros(now)).
 		Scan(&c.ID, &c.Hash, &c.Purpose, &userID, &challengeID, &c.InvitationHash, &c.SessionData, &expiresAt, &usedAt)
 	if err == sql.ErrNoRows {
 		return c, gatehouse.NotFound("ceremony")
@@ -101,10 +106,4 @@ func (t *tx) InsertPasskeyCeremony(ctx context.Context, c gatehouse.PasskeyCerem
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		c.ID, c.Hash, c.Purpose, nullString(c.UserID), nullString(c.ChallengeID), c.InvitationHash, c.SessionData, micros(c.ExpiresAt), nullMicros(c.UsedAt))
 	return mapErr(err)
-}
-
-// UsePasskeyCeremony marks a ceremony used; ENOTFOUND if it already was,
-// so one challenge is answered once even when two nodes race.
-func (t *tx) UsePasskeyCeremony(ctx context.Context, id string, now time.Time) error {
-	return t.guarded(ctx, "ceremony", `UPDATE passkey_ceremonies SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, micros(now))
 }
