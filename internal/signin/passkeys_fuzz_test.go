@@ -7,14 +7,14 @@ import (
 	"github.com/gatehouse/gatehouse/internal/passkeytest"
 )
 
-// seedAnswers are a real creation and assertion of a software passkey.
-func seedAnswers(f *testing.F) (creation, assertion []byte) {
+// sampleAnswers are a real creation and assertion of a software passkey.
+func sampleAnswers(f *testing.F) (creation, assertion []byte) {
 	a := passkeytest.New("gatehouse.example.com", "https://gatehouse.example.com")
-	creation, err := a.Create([]byte(`{"publicKey":{"challenge":"c2VlZC1jaGFsbGVuZ2Utb2YtdGhlLWZ1enotdGVzdA","user":{"id":"dXNlcg"}}}`))
+	creation, err := a.Create([]byte(`{"publicKey":{"challenge":"YS1jaGFsbGVuZ2UtZm9yLXRoZS1mdXp6LXRlc3Q","user":{"id":"dXNlcg"}}}`))
 	if err != nil {
 		f.Fatal(err)
 	}
-	assertion, err = a.Sign("c2VlZC1jaGFsbGVuZ2Utb2YtdGhlLWZ1enotdGVzdA")
+	assertion, err = a.Sign("YS1jaGFsbGVuZ2UtZm9yLXRoZS1mdXp6LXRlc3Q")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func seedAnswers(f *testing.F) (creation, assertion []byte) {
 // them either gives a credential with an id or refuses at the field, and
 // never panics.
 func FuzzParsePasskeyAnswers(f *testing.F) {
-	creation, assertion := seedAnswers(f)
+	creation, assertion := sampleAnswers(f)
 	f.Add(creation)
 	f.Add(assertion)
 	f.Add([]byte(`{}`))
@@ -51,8 +51,8 @@ func FuzzParsePasskeyAnswers(f *testing.F) {
 // A passkey's name is typed by its owner: kept trimmed, at most 100
 // characters, without control characters.
 func FuzzPasskeyName(f *testing.F) {
-	for _, seed := range []string{"Ann's laptop", "", "  ", "a\x00b", "Clé d'accès", string(make([]byte, 200))} {
-		f.Add(seed)
+	for _, name := range []string{"Ann's laptop", "", "  ", "a\x00b", "Clé d'accès", string(make([]byte, 200))} {
+		f.Add(name)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		name, err := passkeyName(in)
