@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/password"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -90,10 +91,33 @@ func StartWith(t testing.TB, b storetest.Backend, configure func(*service.Option
 // what Env.DatabaseURL says.
 func Serve(t testing.TB, db *store.DB, dbURL string, configure func(*service.Options)) *Env {
 	t.Helper()
+	return serve(t, db, dbURL, configure, false)
+}
+
+// StartOnLocalhost is Start for a browser that uses passkeys: the server
+// is reached at http://localhost:<port> (WebAuthn needs a secure context
+// and a relying party that is a domain, which 127.0.0.1 is not), and that
+// origin is the passkeys' relying party. Links in mail still name the
+// public URL.
+func StartOnLocalhost(t testing.TB, b storetest.Backend) *Env {
+	t.Helper()
+	db, dbURL := b.Open(t)
+	return serve(t, db, dbURL, nil, true)
+}
+
+func serve(t testing.TB, db *store.DB, dbURL string, configure func(*service.Options), localhost bool) *Env {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
 	clock := NewClock(time.Now().UTC())
 	waits := &Waits{}
 	opts := service.Options{BootstrapToken: OperatorToken, PublicURL: "https://gatehouse.example.com",
 		PasswordParams: FastPasswords, Clock: clock, Sleep: waits.sleep}
+	base := "http://" + srv.Listener.Addr().String()
+	if localhost {
+		_, port, _ := strings.Cut(srv.Listener.Addr().String(), ":")
+		base = "http://localhost:" + port
+		opts.Passkeys = signin.PasskeyConfig{RPID: "localhost", Origins: []string{base}}
+	}
 	if configure != nil {
 		configure(&opts)
 	}
@@ -105,13 +129,14 @@ func Serve(t testing.TB, db *store.DB, dbURL string, configure func(*service.Opt
 	if err := svc.OIDC.Mount(api.HandlePage, pages.SignedIn); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api)
+	srv.Config.Handler = api
+	srv.Start()
 	t.Cleanup(srv.Close)
 	jobs, stopJobs := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.People.RunBulkJobs(jobs, time.Second) }()
 	t.Cleanup(func() { stopJobs(); <-done })
-	return &Env{Clock: clock, URL: srv.URL, Store: db, API: api, DatabaseURL: dbURL, Waits: waits, Services: svc}
+	return &Env{Clock: clock, URL: base, Store: db, API: api, DatabaseURL: dbURL, Waits: waits, Services: svc}
 }
 
 // Response is a decoded answer.

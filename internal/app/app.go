@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/secretbox"
 	"github.com/gatehouse/gatehouse/internal/service"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -120,7 +121,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
 		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, PreviousSecretKey: previousKey,
 		BulkLease:       cfg.BulkLease,
-		OIDCKeyRotation: cfg.OIDCKeyRotation, WebhooksAllowLoopback: cfg.WebhooksAllowLoopback})
+		OIDCKeyRotation: cfg.OIDCKeyRotation, WebhooksAllowLoopback: cfg.WebhooksAllowLoopback,
+		Passkeys: signin.PasskeyConfig{AdminAAGUIDs: cfg.PasskeyAdminAAGUIDs}})
 	// Back-channel logouts carry a logout token the OpenID Provider signs
 	// when it sends them.
 	sender.BackchannelLogout = outbox.NewBackchannelLogoutSender(svc.OIDC)

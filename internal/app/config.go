@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gatehouse/gatehouse/internal/secretbox"
 )
 
@@ -62,6 +64,11 @@ type Config struct {
 	// too: for a receiver beside Gatehouse and for trials, never where
 	// administrators are not trusted with the machine's ports.
 	WebhooksAllowLoopback bool
+	// PasskeyAdminAAGUIDs, when set, are the only authenticator models
+	// (AAGUIDs) whose passkeys administrators may register and use; their
+	// registrations then ask for direct attestation. Empty: any passkey,
+	// attestation "none".
+	PasskeyAdminAAGUIDs []uuid.UUID
 }
 
 // setting is one flag with the environment variable that sets its default
@@ -86,7 +93,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 // names the command and its arguments in the help ("operator add USERNAME").
 func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
-	var ttl, outboxLease, bulkLease, expirySweep, keyRotation, webhooksLoopback string
+	var ttl, outboxLease, bulkLease, expirySweep, keyRotation, webhooksLoopback, adminAAGUIDs string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -103,6 +110,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
 		{"oidc-key-rotation", "GATEHOUSE_OIDC_KEY_ROTATION", "720h", "how long an OpenID signing key signs before a new one replaces it; the same on every node (Go duration)", &keyRotation},
 		{"webhooks-allow-loopback", "GATEHOUSE_WEBHOOKS_ALLOW_LOOPBACK", "false", "let webhooks reach this machine, over http too (true or false; never where administrators are not trusted with its ports)", &webhooksLoopback},
+		{"passkey-admin-aaguids", "GATEHOUSE_PASSKEY_ADMIN_AAGUIDS", "", "comma-separated AAGUIDs of the only authenticator models administrators' passkeys may be (default: any)", &adminAAGUIDs},
 	}
 	fs := flag.NewFlagSet("gatehouse "+usage, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -149,6 +157,16 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	}
 	if cfg.WebhooksAllowLoopback, err = strconv.ParseBool(webhooksLoopback); err != nil {
 		return cfg, nil, fmt.Errorf("webhooks-allow-loopback %q must be true or false", webhooksLoopback)
+	}
+	for _, field := range strings.Split(adminAAGUIDs, ",") {
+		if field = strings.TrimSpace(field); field == "" {
+			continue
+		}
+		id, err := uuid.Parse(field)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("passkey admin AAGUID %q must be a UUID such as ee882879-721c-4913-9775-3dfcce97072a", field)
+		}
+		cfg.PasskeyAdminAAGUIDs = append(cfg.PasskeyAdminAAGUIDs, id)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

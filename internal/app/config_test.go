@@ -4,9 +4,12 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -24,7 +27,7 @@ func TestParseConfig(t *testing.T) {
 		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>",
 		OutboxLease: 2 * time.Minute, BulkLease: 15 * time.Second, ExpirySweep: 30 * time.Second,
 		OIDCKeyRotation: 720 * time.Hour}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults %+v\nwant %+v", cfg, want)
 	}
 
@@ -35,6 +38,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
 		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_BULK_LEASE": "2s", "GATEHOUSE_EXPIRY_SWEEP": "1m",
 		"GATEHOUSE_OIDC_KEY_ROTATION": "168h", "GATEHOUSE_SECRET_KEY_PREVIOUS": strings.Repeat("ab", 32),
+		"GATEHOUSE_PASSKEY_ADMIN_AAGUIDS": "ee882879-721c-4913-9775-3dfcce97072a, fa2b99dc-9e39-4257-8f92-4a30d23c4118",
 	}
 	cfg, err = ParseConfig("serve", nil, env(vars), io.Discard)
 	if err != nil {
@@ -44,8 +48,9 @@ func TestParseConfig(t *testing.T) {
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
 		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
 		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, BulkLease: 2 * time.Second,
-		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour, SecretKeyPrevious: strings.Repeat("ab", 32)}
-	if cfg != want {
+		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour, SecretKeyPrevious: strings.Repeat("ab", 32),
+		PasskeyAdminAAGUIDs: []uuid.UUID{uuid.MustParse("ee882879-721c-4913-9775-3dfcce97072a"), uuid.MustParse("fa2b99dc-9e39-4257-8f92-4a30d23c4118")}}
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("from the environment %+v\nwant %+v", cfg, want)
 	}
 
@@ -78,6 +83,7 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"key rotation":        {"--oidc-key-rotation", "monthly"},
 		"key rotation short":  {"--oidc-key-rotation", "1h"},
 		"expiry sweep short":  {"--expiry-sweep", "10ms"},
+		"admin AAGUID":        {"--passkey-admin-aaguids", "ee882879-721c-4913-9775-3dfcce97072a,yubikey"},
 	}
 	for name, args := range cases {
 		if _, err := ParseConfig("serve", args, env(nil), io.Discard); err == nil {

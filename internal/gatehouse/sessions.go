@@ -61,6 +61,10 @@ type Session struct {
 	// SecondFactor tells whether the session was opened with a second
 	// factor (the amr of the ID tokens it leads to).
 	SecondFactor bool
+	// AMR are the methods it was opened with when a passkey took part
+	// ("hwk", "user", after "pwd" when a password came first); nil for
+	// the others, whose methods follow from SecondFactor.
+	AMR []string
 	// Operator is read from the identity at every use: an operator whose
 	// flag is taken away loses the powers at the next request.
 	Operator bool

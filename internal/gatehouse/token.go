@@ -25,6 +25,9 @@ const (
 	// refresh token Gatehouse issued as an OpenID Provider.
 	TokenOIDCSecret  = "gh_ocs_"
 	TokenOIDCRefresh = "gh_ort_"
+	// TokenPasskey is a passkey ceremony in progress: registering one, or
+	// signing in with one.
+	TokenPasskey = "gh_pkc_"
 )
 
 // NewToken returns a fresh secret of the given kind (256 random bits) and the
@@ -45,7 +48,7 @@ func HashToken(secret string) []byte {
 
 // TokenKind returns the kind prefix of a secret, or "" when it has none.
 func TokenKind(secret string) string {
-	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset, TokenOIDCSecret, TokenOIDCRefresh, TokenSCIM} {
+	for _, kind := range []string{TokenAPI, TokenSession, TokenInvitation, TokenChallenge, TokenCheck, TokenConfirm, TokenState, TokenReset, TokenOIDCSecret, TokenOIDCRefresh, TokenSCIM, TokenPasskey} {
 		if strings.HasPrefix(secret, kind) {
 			return kind
 		}

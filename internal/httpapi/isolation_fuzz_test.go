@@ -103,6 +103,10 @@ var selfRoutes = map[string]bool{
 	"POST /api/v1/me/mfa/totp": true, "POST /api/v1/me/mfa/totp/confirm": true, "POST /api/v1/me/mfa/sms": true,
 	"POST /api/v1/me/mfa/sms/confirm": true, "POST /api/v1/me/mfa/recovery-codes": true, "GET /api/v1/identity-providers": true,
 	"GET /api/v1/accounts": true, "POST /api/v1/identity-providers": true,
+	"GET /api/v1/me/passkeys": true, "POST /api/v1/me/passkeys/options": true, "POST /api/v1/me/passkeys": true,
+	"DELETE /api/v1/me/passkeys/{passkey_id}": true, "POST /api/v1/sessions/passkey/options": true, "POST /api/v1/sessions/passkey": true,
+	"POST /api/v1/sessions/mfa/passkey/options": true, "POST /api/v1/sessions/mfa/passkey": true,
+	"POST /api/v1/activate/passkey/options": true, "POST /api/v1/activate/passkey": true,
 }
 
 // request builds the path and body of a route aimed at the victim; variant

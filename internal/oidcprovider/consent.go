@@ -33,7 +33,7 @@ const (
 
 // acrOf is the class a sign-in with these methods reached.
 func acrOf(amr []string) string {
-	if slices.Contains(amr, "otp") {
+	if slices.Contains(amr, "otp") || slices.Contains(amr, "hwk") {
 		return ACRMultiFactor
 	}
 	return ACRPassword
@@ -44,11 +44,16 @@ func acrOf(amr []string) string {
 // for one or the person is an administrator (or an operator, or someone an
 // administrator required it of).
 func (s *Service) signInStrength(ctx context.Context, sessionID, userID string, acrValues []string) (amr []string, missing bool, err error) {
-	second, err := s.store.SessionSecondFactor(ctx, sessionID)
+	second, recorded, err := s.store.SessionSecondFactor(ctx, sessionID)
 	if err != nil {
 		return nil, false, err
 	}
-	if second {
+	switch {
+	case len(recorded) > 0:
+		// A passkey sign-in: a key held in hardware (hwk) that checked the
+		// person (user), after a password or alone (RFC 8176).
+		return recorded, !second, nil
+	case second:
 		return []string{"pwd", "otp"}, false, nil
 	}
 	if slices.Contains(acrValues, ACRMultiFactor) {

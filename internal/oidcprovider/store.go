@@ -23,8 +23,9 @@ type Reader interface {
 	// an administrator required it of.
 	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
 	// SessionSecondFactor tells whether a portal session was opened with a
-	// second factor.
-	SessionSecondFactor(ctx context.Context, sessionID string) (bool, error)
+	// second factor, and the methods (amr) recorded when a passkey took
+	// part (nil otherwise).
+	SessionSecondFactor(ctx context.Context, sessionID string) (second bool, amr []string, err error)
 	// OIDCSigningKeys lists the signing keys, newest generation first
 	// (none before the first is made).
 	OIDCSigningKeys(ctx context.Context) ([]gatehouse.OIDCSigningKey, error)

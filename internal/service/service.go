@@ -76,6 +76,9 @@ type Options struct {
 	// Sleep waits for d or until ctx ends (default: really); tests record
 	// the slow-down of wrong passwords instead of waiting it out.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Passkeys is the passkeys' relying party; without an id, the host of
+	// PublicURL, with the AAGUIDs given here.
+	Passkeys signin.PasskeyConfig
 	// WebhooksAllowLoopback lets webhooks reach this machine, over http
 	// too (tests, a receiver beside Gatehouse); off in production.
 	WebhooksAllowLoopback bool
@@ -101,6 +104,7 @@ var (
 	_ signin.ProvidersTx        = (*store.WriteTx)(nil)
 	_ signin.ResetsTx           = (*store.WriteTx)(nil)
 	_ signin.ActivationsTx      = (*store.WriteTx)(nil)
+	_ signin.PasskeysTx         = (*store.WriteTx)(nil)
 	_ access.RolesTx            = (*store.WriteTx)(nil)
 	_ access.FoldersTx          = (*store.WriteTx)(nil)
 	_ access.GroupsTx           = (*store.WriteTx)(nil)
@@ -122,11 +126,24 @@ func New(db *store.DB, opts Options) *Services {
 	rules.TokenSubjects = provider
 	members := people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
 		people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease})
+	signIn := signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}, Passkeys: store.Over[signin.PasskeysTx]{DB: db}}, opts.BootstrapToken)
+	passkeys := opts.Passkeys
+	if passkeys.RPID == "" {
+		if cfg, err := signin.PasskeyConfigFor(opts.PublicURL); err == nil {
+			passkeys.RPID, passkeys.Origins = cfg.RPID, cfg.Origins
+		}
+	}
+	if passkeys.RPID != "" {
+		// An invalid relying party leaves passkeys off: every ceremony
+		// answers that they are not available (the configuration is
+		// checked when the server starts).
+		_ = signIn.ConfigurePasskeys(passkeys)
+	}
 	return &Services{
 		Kernel:   k,
 		Accounts: accounts.New(k, accounts.Stores{Accounts: store.Over[accounts.AccountsTx]{DB: db}, ProviderAccess: store.Over[accounts.ProviderAccessTx]{DB: db}}),
 		Access:   rules,
-		SignIn:   signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}}, opts.BootstrapToken),
+		SignIn:   signIn,
 		People:   members,
 		OIDC:     provider,
 		Events:   events.New(k, db),

@@ -43,6 +43,7 @@ type secondStepTx interface {
 	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
 	InsertMFAChallenge(ctx context.Context, c gatehouse.MFAChallenge) error
 	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
 }
 
 func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.Caller, creds gatehouse.Credentials, now time.Time) (SignInResult, error) {
@@ -50,6 +51,14 @@ func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.C
 	// mfa_method is written with every key (and was backfilled by the
 	// migration that added it), so it alone says which factor to ask.
 	method := creds.MFAMethod
+	passkeys, err := tx.PasskeysOf(ctx, creds.UserID)
+	if err != nil {
+		return result, err
+	}
+	if method == gatehouse.MFANone && len(passkeys) > 0 {
+		// Passkeys are a second factor of their own (R-S6).
+		method = gatehouse.MFAPasskey
+	}
 	ch := gatehouse.MFAChallenge{ID: s.NewID(), UserID: creds.UserID, Kind: gatehouse.ChallengeVerify, Method: method,
 		ExpiresAt: now.Add(ChallengeLifetime)}
 	switch method {
@@ -81,6 +90,9 @@ func (s *Service) secondStep(ctx context.Context, tx secondStepTx, c gatehouse.C
 		return result, err
 	}
 	result.Methods = []string{ch.Method}
+	if ch.Kind == gatehouse.ChallengeVerify && ch.Method != gatehouse.MFAPasskey && len(passkeys) > 0 {
+		result.Methods = append(result.Methods, gatehouse.MFAPasskey)
+	}
 	if ch.Kind == gatehouse.ChallengeVerify {
 		if left, err := tx.RecoveryCodesLeft(ctx, creds.UserID); err != nil {
 			return result, err
@@ -309,6 +321,9 @@ func (s *Service) answerChallenge(ctx context.Context, tx FactorsTx, ip, request
 		}
 		return ch, true, tx.InsertAuditEvent(ctx, s.Audit(c, now, "", "mfa.recovery_code_used", "user", ch.UserID))
 	}
+	if ch.Method == gatehouse.MFAPasskey {
+		return refuse() // answered by a passkey, or a recovery code
+	}
 	if ch.Method == gatehouse.MFASMS {
 		if len(code) != 6 || subtle.ConstantTimeCompare(smsCodeHash(ch.ID, code), ch.CodeHash) != 1 {
 			return refuse()
@@ -487,14 +502,21 @@ func (s *Service) DisableMFA(ctx context.Context, c gatehouse.Caller) error {
 		if err != nil {
 			return err
 		}
-		if admin {
+		passkeys, err := tx.PasskeysOf(ctx, c.Principal.UserID)
+		if err != nil {
+			return err
+		}
+		if admin && len(passkeys) == 0 {
 			return gatehouse.Errorf(gatehouse.EMFAREQUIRED, "administrators (and people an administrator required it of) must keep a second factor; choose another method instead")
 		}
 		if err := tx.SetMFAMethod(ctx, c.Principal.UserID, gatehouse.MFANone, "", ""); err != nil {
 			return err
 		}
-		if err := tx.ReplaceRecoveryCodes(ctx, c.Principal.UserID, nil); err != nil {
-			return err
+		if len(passkeys) == 0 {
+			// No factor is left for recovery codes to stand in for.
+			if err := tx.ReplaceRecoveryCodes(ctx, c.Principal.UserID, nil); err != nil {
+				return err
+			}
 		}
 		if err := tx.RevokeOtherSessions(ctx, c.Principal.UserID, c.Principal.SessionID, s.Now()); err != nil {
 			return err
@@ -524,7 +546,11 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, c gatehouse.Caller) ([]s
 		if err != nil {
 			return err
 		}
-		if creds.MFAMethod == gatehouse.MFANone {
+		passkeys, err := tx.PasskeysOf(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if creds.MFAMethod == gatehouse.MFANone && len(passkeys) == 0 {
 			return gatehouse.Errorf(gatehouse.EINVALID, "set up a second factor before making recovery codes")
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, user.ID, hashes); err != nil {

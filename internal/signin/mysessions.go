@@ -72,6 +72,9 @@ func (s *Service) ResetSecondFactor(ctx context.Context, c gatehouse.Caller, use
 			return err
 		}
 		now := s.Now()
+		if err := tx.DeletePasskeysOf(ctx, user.ID); err != nil {
+			return err
+		}
 		if err := tx.SetMFAMethod(ctx, user.ID, gatehouse.MFANone, "", ""); err != nil {
 			return err
 		}

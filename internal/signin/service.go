@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
 )
@@ -24,6 +27,11 @@ type Service struct {
 	providersStore   ProvidersStore
 	resetsStore      ResetsStore
 	activationsStore ActivationsStore
+	passkeysStore    PasskeysStore
+	// webauthn is the passkeys' relying party; adminAAGUIDs, when set, the
+	// only authenticator models administrators may use.
+	webauthn     *webauthn.WebAuthn
+	adminAAGUIDs []uuid.UUID
 	// bootstrapHash is the SHA-256 of the bootstrap operator token, or nil.
 	bootstrapHash []byte
 	// dummyHash is verified for unknown usernames, so they cost what known
@@ -37,7 +45,7 @@ type Service struct {
 // as an operator API token.
 func New(k *kernel.Kernel, stores Stores, bootstrapToken string) *Service {
 	s := &Service{Kernel: k, sessionsStore: stores.Sessions, factorsStore: stores.Factors, mySessionsStore: stores.MySessions,
-		providersStore: stores.Providers, resetsStore: stores.Resets, activationsStore: stores.Activations, providers: &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}}
+		providersStore: stores.Providers, resetsStore: stores.Resets, activationsStore: stores.Activations, passkeysStore: stores.Passkeys, providers: &oidcProviders{client: &http.Client{Timeout: oidcTimeout}}}
 	s.dummyHash, _ = k.Hasher.Hash(context.Background(), "no user has this password")
 	if bootstrapToken != "" {
 		sum := sha256.Sum256([]byte(bootstrapToken))
@@ -105,4 +113,5 @@ type Stores struct {
 	Providers   ProvidersStore
 	Resets      ResetsStore
 	Activations ActivationsStore
+	Passkeys    PasskeysStore
 }

@@ -16,6 +16,8 @@ import (
 // SessionsReader is what password sign-in and sessions reads.
 type SessionsReader interface {
 	kernel.Reader
+	// PasskeysOf lists an identity's passkeys, oldest first.
+	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
 	// APITokenByHash returns a live token by the SHA-256 of its secret, or
 	// ENOTFOUND.
 	APITokenByHash(ctx context.Context, hash []byte, now time.Time) (gatehouse.APIToken, error)
@@ -67,6 +69,8 @@ type SessionsStore interface {
 // FactorsReader is what second factors reads.
 type FactorsReader interface {
 	kernel.Reader
+	// PasskeysOf lists an identity's passkeys, oldest first.
+	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
 	// Credentials returns what sign-in checks of the identity with this
 	// username (without regard to case), or ENOTFOUND.
 	Credentials(ctx context.Context, username string) (gatehouse.Credentials, error)
@@ -157,6 +161,8 @@ type MySessionsTx interface {
 	SetMFAMethod(ctx context.Context, userID, method, totpSecret, phone string) error
 	// ReplaceRecoveryCodes replaces the identity's recovery codes.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error
+	// DeletePasskeysOf removes every passkey of an identity.
+	DeletePasskeysOf(ctx context.Context, userID string) error
 }
 
 // MySessionsStore is the store as a person's own sessions and password sees it.
@@ -169,6 +175,8 @@ type MySessionsStore interface {
 // ProvidersReader is what identity providers reads.
 type ProvidersReader interface {
 	kernel.Reader
+	// PasskeysOf lists an identity's passkeys, oldest first.
+	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
 	// Credentials returns what sign-in checks of the identity with this
 	// username (without regard to case), or ENOTFOUND.
 	Credentials(ctx context.Context, username string) (gatehouse.Credentials, error)
@@ -315,4 +323,64 @@ type ActivationsStore interface {
 	ActivationsReader
 	// Write runs fn in one write transaction and commits when fn returns nil.
 	Write(ctx context.Context, fn func(ActivationsTx) error) error
+}
+
+// PasskeysReader is what passkeys read: a person's own, and the ceremonies
+// in progress.
+type PasskeysReader interface {
+	kernel.Reader
+	// HasActiveAdminMembership tells whether the identity must use a second
+	// factor (R-P4).
+	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
+	Credentials(ctx context.Context, username string) (gatehouse.Credentials, error)
+	// InvitationByTokenHash finds an invitation by the SHA-256 of its link's
+	// secret, whatever its status, or ENOTFOUND.
+	InvitationByTokenHash(ctx context.Context, hash []byte) (gatehouse.Invitation, error)
+	MFAChallengeByHash(ctx context.Context, hash []byte) (gatehouse.MFAChallenge, error)
+	// PasskeyByCredentialID finds a passkey by its authenticator's id for
+	// it, or ENOTFOUND.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (gatehouse.Passkey, error)
+	// PasskeysOf lists an identity's passkeys, oldest first.
+	PasskeysOf(ctx context.Context, userID string) ([]gatehouse.Passkey, error)
+	// PendingInvitationsOf lists the invitations of an identity that wait
+	// for its activation, expired ones included.
+	PendingInvitationsOf(ctx context.Context, userID string) ([]gatehouse.Invitation, error)
+	User(ctx context.Context, id string) (gatehouse.User, error)
+}
+
+// PasskeysTx is the transaction passkeys write in.
+type PasskeysTx interface {
+	PasskeysReader
+	kernel.Writer
+	// ActivateUser makes a pending identity active with its password hash
+	// ("" for none); ENOTFOUND when it is not pending.
+	ActivateUser(ctx context.Context, userID, passwordHash string, now time.Time) error
+	// DeletePasskey removes one passkey of the identity, or ENOTFOUND.
+	DeletePasskey(ctx context.Context, userID, id string) error
+	EndInvitation(ctx context.Context, accountID, id string, status gatehouse.InvitationStatus, now time.Time) error
+	InsertPasskey(ctx context.Context, p gatehouse.Passkey) error
+	InsertPasskeyCeremony(ctx context.Context, c gatehouse.PasskeyCeremony) error
+	InsertSession(ctx context.Context, s gatehouse.Session) error
+	// ReplaceRecoveryCodes replaces the identity's recovery codes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error
+	// RevokeOtherSessions ends every session of the identity but keepID.
+	RevokeOtherSessions(ctx context.Context, userID, keepID string, now time.Time) error
+	SetMembershipStatus(ctx context.Context, accountID, membershipID string, status gatehouse.MembershipStatus) error
+	// UseMFAChallenge marks a challenge used; ENOTFOUND if it already was.
+	UseMFAChallenge(ctx context.Context, id string, now time.Time) error
+	// UsePasskey records a use with the authenticator's counter, which must
+	// move forward (or stay 0 for one that keeps none): ENOTFOUND
+	// otherwise, decided by the database so that racing nodes agree.
+	UsePasskey(ctx context.Context, id string, signCount uint32, backupState bool, now time.Time) error
+	// UsePasskeyCeremony uses up the live, unused ceremony of this purpose
+	// whose secret has this SHA-256, and returns it; ENOTFOUND otherwise.
+	// One statement decides, so two nodes never both use one ceremony.
+	UsePasskeyCeremony(ctx context.Context, hash []byte, purpose string, now time.Time) (gatehouse.PasskeyCeremony, error)
+}
+
+// PasskeysStore is the store as passkeys sees it.
+type PasskeysStore interface {
+	PasskeysReader
+	// Write runs fn in one write transaction and commits when fn returns nil.
+	Write(ctx context.Context, fn func(PasskeysTx) error) error
 }

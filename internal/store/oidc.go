@@ -405,14 +405,14 @@ func (t *tx) revokeOIDCTokens(ctx context.Context, now time.Time, update string,
 }
 
 // SessionSecondFactor tells whether a session was opened with a second
-// factor.
-func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (bool, error) {
-	var second bool
-	err := r.q.QueryRowContext(ctx, `SELECT second_factor FROM sessions WHERE id = $1`, sessionID).Scan(&second)
+// factor, and the methods recorded when a passkey took part.
+func (r reader) SessionSecondFactor(ctx context.Context, sessionID string) (second bool, amr []string, err error) {
+	var methods string
+	err = r.q.QueryRowContext(ctx, `SELECT second_factor, amr FROM sessions WHERE id = $1`, sessionID).Scan(&second, &methods)
 	if err == sql.ErrNoRows {
-		return false, gatehouse.NotFound("session")
+		return false, nil, gatehouse.NotFound("session")
 	}
-	return second, mapErr(err)
+	return second, strings.Fields(methods), mapErr(err)
 }
 
 // RevokeOIDCTokensOf revokes every live token of an identity, of every

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -108,8 +109,8 @@ func (t *tx) UseTOTPStep(ctx context.Context, userID string, step int64, secret 
 }
 
 func (t *tx) InsertSession(ctx context.Context, s gatehouse.Session) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at, second_factor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.UserID, s.Hash, micros(s.CreatedAt), micros(s.ExpiresAt), micros(s.LastSeenAt), s.SecondFactor)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_seen_at, second_factor, amr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.ID, s.UserID, s.Hash, micros(s.CreatedAt), micros(s.ExpiresAt), micros(s.LastSeenAt), s.SecondFactor, strings.Join(s.AMR, " "))
 	return mapErr(err)
 }
 

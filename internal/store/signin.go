@@ -219,6 +219,7 @@ func (t *tx) PurgeExpired(ctx context.Context, before time.Time) error {
 	for _, query := range []string{
 		`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`,
 		`DELETE FROM mfa_challenges WHERE expires_at < $1`,
+		`DELETE FROM passkey_ceremonies WHERE expires_at < $1`,
 		`DELETE FROM oidc_logins WHERE expires_at < $1`,
 		`DELETE FROM username_changes WHERE expires_at < $1`,
 		`DELETE FROM password_resets WHERE expires_at < $1`,

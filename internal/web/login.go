@@ -77,6 +77,11 @@ type pageView struct {
 	// Country is the country of the browser's language, the picker's
 	// choice beside a phone number until the person picks one.
 	Country string
+	// Passkey offers a passkey for the second step; PasskeyOnly tells
+	// that it is the person's only factor (a code field takes recovery
+	// codes alone). PasskeyError refuses a passkey at its field.
+	Passkey, PasskeyOnly bool
+	PasskeyError         string
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -122,6 +127,7 @@ func (p *Pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		view.Next = localPath(r.PostFormValue("next"))
 		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
 		view.QR = qrDataURL(res.OTPAuthURI)
+		view.Passkey, view.PasskeyOnly = hasPasskeyMethod(res.Methods), len(res.Methods) > 0 && res.Methods[0] == gatehouse.MFAPasskey
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
 	}
 }

@@ -25,6 +25,13 @@ type profileData struct {
 	// Applications are the platform's applications the person is signed
 	// in to.
 	Applications []gatehouse.OIDCConnection
+	// Passkeys are the person's; PasskeyName is the name typed for a new
+	// one that was refused.
+	Passkeys    []gatehouse.Passkey
+	PasskeyName string
+	// Factor is what a password sign-in asks next: the method chosen, or
+	// a passkey when there is none but passkeys.
+	Factor string
 }
 
 // sessionRow is one of the person's sessions, marked when it is the one
@@ -63,6 +70,10 @@ func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
 	}
 	data.HasPassword = me.User.IdentityProviderID == ""
 	data.Applications, _ = p.svc.OIDC.MyConnections(r.Context(), v.caller)
+	data.Passkeys, _ = p.svc.SignIn.Passkeys(r.Context(), v.caller)
+	if data.Factor = data.Method; data.Factor == "" && len(data.Passkeys) > 0 {
+		data.Factor = gatehouse.MFAPasskey
+	}
 	v.view.Data = data
 	return data
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/passkeytest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 	"github.com/gatehouse/gatehouse/internal/web"
@@ -148,8 +149,8 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	until := e.Clock.Now().Add(5*time.Hour + 30*time.Minute).Format(time.RFC3339)
 	ann := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ann@example.com", "first_name": "Anne",
 		"last_name": "Leroy", "level": "client_user", "phone": "+33 6 12 34 56 78", "user_type": "Gardien", "expires_at": until}).String("id")
-	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ben@example.com", "first_name": "Benoît",
-		"last_name": "Roux", "level": "client_user"})
+	ben := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/users", op, map[string]any{"username": "ben@example.com", "first_name": "Benoît",
+		"last_name": "Roux", "level": "client_user"}).String("user_id")
 	role := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/roles", op, map[string]any{"name": "Gardiens", "permissions": []string{"cameras.view", "cameras.control"}}).String("id")
 	folder := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders", op, map[string]string{"name": "Entrepôts"}).String("id")
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/folders/"+folder+"/grants", op, map[string]any{"user_id": zoe, "role": "Gardiens", "expires_at": until})
@@ -173,6 +174,16 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	sessions := map[string]string{"iris": apiSession(t, e, "iris@example.com", password), "zoe": apiSession(t, e, "zoe@example.com", password),
 		"olga": apiSession(t, e, "olga@example.com", password), "max": apiSession(t, e, "max@example.com", password)}
 	e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/api-tokens", sessions["zoe"], map[string]any{"name": "Synchro RH", "scopes": []string{"users:read"}})
+	// Iris has a passkey, listed on her profile with its removal.
+	passkey := e.Must(t, 200, "POST", "/api/v1/me/passkeys/options", sessions["iris"], nil)
+	options, _ := json.Marshal(passkey.Body["options"])
+	created, err := passkeytest.New("gatehouse.example.com", "https://gatehouse.example.com").Create(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Must(t, 201, "POST", "/api/v1/me/passkeys", sessions["iris"], map[string]any{"ceremony": passkey.String("ceremony"),
+		"name": "Téléphone d'Iris", "credential": json.RawMessage(created)})
+	benLink := e.ActivationTokens(t, "ben@example.com")
 	// A webhook of the site, with one delivery that went through and one
 	// that will be tried again.
 	hook := e.Must(t, 201, "POST", "/api/v1/accounts/"+site+"/webhooks", sessions["iris"], map[string]any{
@@ -222,6 +233,7 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 	c := "/accounts/" + site
 	pages := []struct{ who, name, path string }{
 		{"", "login", "/login"}, {"", "forgot-password", "/forgot-password"}, {"", "activate-dead-link", "/activate?token=gh_act_nothing"},
+		{"", "activate", "/activate?token=" + benLink[len(benLink)-1]},
 		{"iris", "accounts", "/accounts?all=1"}, {"iris", "profile", "/profile"},
 		{"iris", "integrator-users", "/accounts/" + in}, {"iris", "clients", "/accounts/" + in + "/clients"},
 		{"iris", "identity-providers", "/accounts/" + in + "/identity-providers"}, {"iris", "integrator-audit", "/accounts/" + in + "/audit"},
@@ -250,6 +262,8 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		for who, id := range ids {
 			e.Must(t, 200, "PATCH", "/api/v1/users/"+id, sessions[who], map[string]string{"language": lang})
 		}
+		// Ben, invited, sees his activation page in his language.
+		e.Must(t, 200, "PATCH", "/api/v1/users/"+ben, op, map[string]string{"language": lang})
 		for _, width := range []int{1280, 390} {
 			step(t, ctx, fmt.Sprintf("%s at %d px", lang, width), chromedp.EmulateViewport(int64(width), 900),
 				chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {

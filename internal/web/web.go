@@ -212,6 +212,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	p.registerApplications(handle)
 	p.registerWebhooks(handle)
 	p.registerSCIM(handle)
+	p.registerPasskeys(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,
@@ -387,6 +388,7 @@ func (p *Pages) providerCallback(w http.ResponseWriter, r *http.Request) {
 		view := p.view(r, res.User.Language, "mfa_title")
 		view.Enroll, view.SMS, view.Challenge, view.Secret, view.URI = res.Enroll, res.SMSSent, res.Challenge, res.TOTPSecret, res.OTPAuthURI
 		view.QR = qrDataURL(res.OTPAuthURI)
+		view.Passkey, view.PasskeyOnly = hasPasskeyMethod(res.Methods), len(res.Methods) > 0 && res.Methods[0] == gatehouse.MFAPasskey
 		p.renderPage(w, r, http.StatusOK, "mfa.html", view)
 	}
 }

@@ -44,4 +44,87 @@ document.addEventListener("DOMContentLoaded", function () {
     };
     setTimeout(poll, 1000);
   }
+  // Passkeys: a form marked data-passkey asks its data-options address for
+  // a ceremony (posting the form), has the browser create or use a passkey,
+  // and submits the form with the browser's answer. Without WebAuthn the
+  // form's message says no passkey was used.
+  var b64 = {
+    decode: function (s) {
+      s = s.replace(/-/g, "+").replace(/_/g, "/");
+      while (s.length % 4) { s += "="; }
+      return Uint8Array.from(atob(s), function (c) { return c.charCodeAt(0); }).buffer;
+    },
+    encode: function (buf) {
+      var bytes = new Uint8Array(buf), s = "";
+      for (var i = 0; i < bytes.length; i++) { s += String.fromCharCode(bytes[i]); }
+      return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    }
+  };
+  var creationOptions = function (o) {
+    o.challenge = b64.decode(o.challenge);
+    o.user.id = b64.decode(o.user.id);
+    (o.excludeCredentials || []).forEach(function (c) { c.id = b64.decode(c.id); });
+    return o;
+  };
+  var requestOptions = function (o) {
+    o.challenge = b64.decode(o.challenge);
+    (o.allowCredentials || []).forEach(function (c) { c.id = b64.decode(c.id); });
+    return o;
+  };
+  var credentialJSON = function (cred) {
+    var r = cred.response, out = { id: cred.id, rawId: b64.encode(cred.rawId), type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || undefined,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {}, response: {
+        clientDataJSON: b64.encode(r.clientDataJSON) } };
+    if (r.attestationObject) {
+      out.response.attestationObject = b64.encode(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = b64.encode(r.authenticatorData);
+      out.response.signature = b64.encode(r.signature);
+      if (r.userHandle) { out.response.userHandle = b64.encode(r.userHandle); }
+    }
+    return JSON.stringify(out);
+  };
+  var ceremony = function (form) {
+    return fetch(form.dataset.options, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(new FormData(form)) })
+      .then(function (r) { if (!r.ok) { throw new Error("options " + r.status); } return r.json(); });
+  };
+  var finish = function (form, c, cred) {
+    form.elements.ceremony.value = c.ceremony;
+    form.elements.credential.value = credentialJSON(cred);
+    form.submit();
+  };
+  var pending = null; // the conditional request waiting in the username field
+  document.querySelectorAll("form[data-passkey]").forEach(function (form) {
+    var failed = form.querySelector("[data-passkey-error]");
+    var fail = function () { if (failed) { failed.hidden = false; } };
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!window.PublicKeyCredential) { fail(); return; }
+      if (failed) { failed.hidden = true; }
+      if (pending) { pending.abort(); pending = null; }
+      ceremony(form).then(function (c) {
+        var pk = c.options.publicKey;
+        var asked = form.dataset.passkey === "create" ?
+          navigator.credentials.create({ publicKey: creationOptions(pk) }) :
+          navigator.credentials.get({ publicKey: requestOptions(pk) });
+        return asked.then(function (cred) { if (!cred) { throw new Error("none"); } finish(form, c, cred); });
+      }).catch(fail);
+    });
+    // Passkeys offered among the username field's suggestions, where the
+    // browser can (conditional mediation).
+    if (form.dataset.conditional && window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable) {
+      PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
+        if (!ok) { return; }
+        ceremony(form).then(function (c) {
+          pending = new AbortController();
+          return navigator.credentials.get({ publicKey: requestOptions(c.options.publicKey), mediation: "conditional", signal: pending.signal })
+            .then(function (cred) { if (cred) { finish(form, c, cred); } });
+        }).catch(function () {});
+      });
+    }
+  });
 });
