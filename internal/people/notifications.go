@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
@@ -74,7 +75,7 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		data := messages.Data{AccountName: account.Name, Subject: subject, Text: text}
 		for _, r := range recipients {
 			if r.Notifications.Email && r.Address != "" {
-				if err := s.QueueMail(ctx, tx, now, r.Address, r.Language, messages.AccountNotice, data); err != nil {
+				if err := s.QueueMail(ctx, tx, now, kernel.MailScope{AccountID: accountID}, r.Address, r.Language, messages.AccountNotice, data); err != nil {
 					return err
 				}
 				result.Emails++

@@ -77,6 +77,9 @@ type pageView struct {
 	// Country is the country of the browser's language, the picker's
 	// choice beside a phone number until the person picks one.
 	Country string
+	// Brand is the brand the page wears: the host's before anyone is
+	// known, the account's in the portal.
+	Brand pageBrand
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -86,7 +89,7 @@ func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 		texts[k] = v
 	}
 	texts["title"] = pageTexts[lang][titleKey]
-	return pageView{Lang: lang, T: texts, Country: browserCountry(r)}
+	return pageView{Lang: lang, T: texts, Country: browserCountry(r), Brand: p.hostBrand(r)}
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
