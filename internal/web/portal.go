@@ -186,6 +186,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("applications", base+"/applications", rights.Applications)
 		add("webhooks", base+"/webhooks", rights.Webhooks)
 		add("scim", base+"/scim", rights.SCIM)
+		add("brand", base+"/brand", rights.Brand)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})

@@ -213,6 +213,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	p.registerApplications(handle)
 	p.registerWebhooks(handle)
 	p.registerSCIM(handle)
+	p.registerBranding(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,
