@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,16 +37,16 @@ type brandPageData struct {
 	Platform bool
 	Own      gatehouse.Brand
 	// Fields are the form's values: the brand's, or those refused.
-	Fields             map[string]string
-	Effective          pageBrand
-	LogoURL            string
-	Kinds, Languages   []option
-	Message            gatehouse.BrandMessage
-	Preview            *branding.Preview
-	PreviewURL         string
-	PreviewHTML        template.URL
-	DefaultName        string
-	PrimaryCSS, Accent template.CSS
+	Fields           map[string]string
+	Effective        pageBrand
+	LogoURL          string
+	Kinds, Languages []option
+	Message          gatehouse.BrandMessage
+	Preview          *branding.Preview
+	PreviewURL       string
+	DefaultName      string
+	// Placeholders are what an override may name.
+	Placeholders []string
 }
 
 var brandFields = []string{"product_name", "primary_colour", "accent_colour", "support_email", "support_phone", "sender_name", "sender_address", "host"}
@@ -69,7 +68,7 @@ func (p *Pages) brandData(r *http.Request, v *visit) (*brandPageData, error) {
 		return nil, err
 	}
 	d := &brandPageData{Base: base, Platform: owner == "", Own: view.Own, Effective: toPageBrand(view.Effective),
-		LogoURL: kernel.LogoURL("", view.Own), DefaultName: view.Effective.ProductName}
+		LogoURL: kernel.LogoURL("", view.Own), DefaultName: view.Effective.ProductName, Placeholders: messages.Placeholders}
 	if d.LogoURL == "" {
 		d.LogoURL = d.Effective.LogoURL
 	}
