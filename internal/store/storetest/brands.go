@@ -48,7 +48,9 @@ func testBrands(t *testing.T, s *store.DB) {
 	}
 	other.Host = ""
 	write(t, s, func(tx *store.WriteTx) error { return tx.SaveBrand(ctx, other) })
-	write(t, s, func(tx *store.WriteTx) error { return tx.SaveBrand(ctx, gatehouse.Brand{ProductName: "Platform", UpdatedAt: t0}) })
+	write(t, s, func(tx *store.WriteTx) error {
+		return tx.SaveBrand(ctx, gatehouse.Brand{ProductName: "Platform", UpdatedAt: t0})
+	})
 	// Saving again replaces the fields and the overrides.
 	b.Messages, b.Host = nil, "acme.example"
 	write(t, s, func(tx *store.WriteTx) error { return tx.SaveBrand(ctx, b) })
