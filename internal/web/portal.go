@@ -116,7 +116,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		v.view.Title = v.view.T["accounts_title"]
 		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
 		v.view.Switch = switchItems(me.Memberships, v.view.T)
-		if !v.view.Brand.Custom && len(v.view.Switch) > 0 {
+		if !v.view.Brand.Custom && !caller.Principal.Operator && len(v.view.Switch) > 0 {
 			// On the platform's own host, a person wears the brand of
 			// their first account until they open one.
 			if b, ok := p.accountBrand(r.Context(), v.view.Switch[0].ID); ok {
