@@ -216,7 +216,7 @@ func (s *Service) RequestProviderAccess(ctx context.Context, c gatehouse.Caller,
 			if err != nil {
 				return err
 			}
-			if err := s.QueueMail(ctx, tx, now, a.Address, a.Language, messages.ProviderAccessRequest, messages.Data{FirstName: a.FirstName,
+			if err := s.QueueMail(ctx, tx, now, kernel.MailScope{AccountID: account.ID}, a.Address, a.Language, messages.ProviderAccessRequest, messages.Data{FirstName: a.FirstName,
 				AccountName: account.Name, RequestedBy: who, Text: reason, Link: link}); err != nil {
 				return err
 			}

@@ -27,6 +27,9 @@ type Rights struct {
 	// Applications: the caller registers this integrator's own
 	// applications (its administrators and operators).
 	Applications bool
+	// Brand: the caller sets the integrator's brand (its administrators,
+	// operators); clients wear their integrator's.
+	Brand bool
 	// Webhooks: the caller subscribes endpoints to the account's events
 	// (its administrators and operators).
 	Webhooks bool
@@ -75,6 +78,7 @@ func (s *Service) AccountRights(ctx context.Context, c gatehouse.Caller, account
 		Applications: account.Kind == gatehouse.KindIntegrator &&
 			kernel.May(c, access, account, policy.ManageIntegratorApplications),
 		Webhooks: kernel.May(c, access, account, policy.ManageWebhooks),
+		Brand:    account.Kind == gatehouse.KindIntegrator && kernel.May(c, access, account, policy.ManageBrand),
 		SCIM:     kernel.May(c, access, account, policy.ManageSCIM),
 		SCIMAdminLevel: kernel.DecideOn(c, access, account, policy.ManageSCIM,
 			policy.Target{Level: adminLevelOf(account.Kind)}) == nil,

@@ -22,8 +22,14 @@ type Message struct {
 	To        string
 	Subject   string
 	Body      string // text/plain
-	Attempts  int
-	CreatedAt time.Time
+	// HTML is the same e-mail as HTML, sent beside Body as
+	// multipart/alternative; "" for a plain text message.
+	HTML string
+	// FromName and FromAddress are the sender the message's brand gives;
+	// empty for the server's own sender.
+	FromName, FromAddress string
+	Attempts              int
+	CreatedAt             time.Time
 }
 
 // Outbox channels.

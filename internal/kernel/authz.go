@@ -133,6 +133,9 @@ type Reader interface {
 	// MembershipsOf lists an identity's memberships, in every account,
 	// whatever their status, leaving out those ended by themselves at now.
 	MembershipsOf(ctx context.Context, userID string, now time.Time) ([]gatehouse.MembershipSummary, error)
+	// Brand is the brand an integrator set (ownerID its account's id), or
+	// the platform's default (ownerID ""); ENOTFOUND when none was set.
+	Brand(ctx context.Context, ownerID string) (gatehouse.Brand, error)
 }
 
 // Writer is what every change writes beside itself, in its own

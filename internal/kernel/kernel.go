@@ -181,10 +181,22 @@ func (k *Kernel) SystemAudit(at time.Time, accountID, action, targetType, target
 	return e
 }
 
-// QueueMail renders a message in the recipient's language and queues it in
-// the transaction tx, with a Message-ID fixed now.
-func (k *Kernel) QueueMail(ctx context.Context, tx Writer, now time.Time, to, lang, kind string, data messages.Data) error {
-	m, err := k.Mail(now, to, lang, kind, data)
+// MailTx is a transaction that queues e-mail: it reads the brand the
+// message wears, and writes the message.
+type MailTx interface {
+	Reader
+	Writer
+}
+
+// QueueMail renders an e-mail in the recipient's language, as the brand of
+// scope shows it, and queues it in the transaction tx, with a Message-ID
+// fixed now.
+func (k *Kernel) QueueMail(ctx context.Context, tx MailTx, now time.Time, scope MailScope, to, lang, kind string, data messages.Data) error {
+	b, err := k.MailBrand(ctx, tx, scope)
+	if err != nil {
+		return err
+	}
+	m, err := k.BrandedMail(now, b, to, lang, kind, data)
 	if err != nil {
 		return err
 	}
@@ -202,7 +214,8 @@ func (k *Kernel) QueueSMS(ctx context.Context, tx Writer, now time.Time, phone, 
 	return tx.EnqueueMessage(ctx, m)
 }
 
-// Mail renders a message in the recipient's language, with its Message-ID.
+// Mail renders a message in the recipient's language, with its Message-ID,
+// as plain text without a brand: texts by SMS.
 func (k *Kernel) Mail(now time.Time, to, lang, kind string, data messages.Data) (gatehouse.Message, error) {
 	subject, body, err := messages.Render(lang, kind, data)
 	if err != nil {

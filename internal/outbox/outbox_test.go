@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -101,7 +102,8 @@ func TestActivationMailAsFile(t *testing.T) {
 			if msg.Header.Get("To") != "<zoe@example.com>" || !strings.Contains(subject, "Activez") || msg.Header.Get("Message-Id") == "" || msg.Header.Get("Date") == "" {
 				t.Errorf("headers: %v (subject %q)", msg.Header, subject)
 			}
-			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "text/plain") {
+			// Text and HTML, the text first.
+			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative") {
 				t.Errorf("content type %q", msg.Header.Get("Content-Type"))
 			}
 			body := decodeBody(t, msg)
@@ -270,6 +272,14 @@ func (c *steppingClock) Now() time.Time { return c.now }
 
 func decodeBody(t *testing.T, msg *mail.Message) string {
 	t.Helper()
+	// A branded e-mail is multipart/alternative: its text part comes first.
+	if mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mediaType, "multipart/") {
+		part, err := multipart.NewReader(msg.Body, params["boundary"]).NextRawPart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return decodeBody(t, &mail.Message{Header: mail.Header(part.Header), Body: part})
+	}
 	raw, _ := io.ReadAll(msg.Body)
 	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
 	case "quoted-printable":

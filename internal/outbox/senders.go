@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,11 +23,27 @@ import (
 )
 
 // compose builds the RFC 5322 message: From, To, Subject, Date, the fixed
-// Message-ID and one text/plain part.
+// Message-ID, and the body: one text/plain part, or for a branded e-mail a
+// multipart/alternative of the text first and the HTML after it, both UTF-8
+// in quoted-printable. The sender is the brand's when it gives one (its
+// name at least, over the server's address). Mail is transactional: no
+// list or unsubscribe headers.
 func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
-	msg := gomail.NewMsg()
-	if err := msg.From(from); err != nil {
-		return nil, fmt.Errorf("from %q: %w", from, err)
+	msg := gomail.NewMsg(gomail.WithEncoding(gomail.EncodingQP), gomail.WithCharset(gomail.CharsetUTF8))
+	sender := from
+	if m.FromAddress != "" || m.FromName != "" {
+		addr := m.FromAddress
+		if addr == "" {
+			parsed, err := netmail.ParseAddress(from)
+			if err != nil {
+				return nil, fmt.Errorf("from %q: %w", from, err)
+			}
+			addr = parsed.Address
+		}
+		sender = (&netmail.Address{Name: m.FromName, Address: addr}).String()
+	}
+	if err := msg.From(sender); err != nil {
+		return nil, fmt.Errorf("from %q: %w", sender, err)
 	}
 	if err := msg.To(m.To); err != nil {
 		return nil, fmt.Errorf("to %q: %w", m.To, err)
@@ -35,7 +52,21 @@ func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.CreatedAt)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return msg, nil
+}
+
+// Compose is the message as it is sent, for tests and previews that parse
+// it back.
+func Compose(from string, m gatehouse.Message, w io.Writer) error {
+	msg, err := compose(from, m)
+	if err != nil {
+		return err
+	}
+	_, err = msg.WriteTo(w)
+	return err
 }
 
 // FileSender writes each message to <dir>/<message id>.eml. The file is

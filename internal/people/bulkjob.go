@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 )
 
 // ConfirmBulk applies a preview: exactly its lines to invite, once. When any
@@ -279,11 +280,15 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 	if err != nil {
 		return err
 	}
+	brand, err := s.MailBrand(ctx, tx, kernel.MailScope{AccountID: account.ID})
+	if err != nil {
+		return err
+	}
 	var batch gatehouse.WriteBatch
 	for _, i := range admitted {
 		row := &rows[i]
 		user := users[gatehouse.UsernameKey(row.Email)]
-		b, member, err := s.admission(c, account, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
+		b, member, err := s.admission(c, account, brand, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
 			Level: level, Roles: []gatehouse.Role{*roles[row.RoleID]}, HomeFolderID: row.FolderID}, now)
 		if err != nil {
 			return err

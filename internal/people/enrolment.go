@@ -228,7 +228,11 @@ func (s *Service) enrol(ctx context.Context, tx EnrolmentTx, c gatehouse.Caller,
 		}
 	}
 
-	batch, member, err := s.admission(c, account, user, in, now)
+	brand, err := s.MailBrand(ctx, tx, kernel.MailScope{AccountID: account.ID})
+	if err != nil {
+		return gatehouse.Member{}, err
+	}
+	batch, member, err := s.admission(c, account, brand, user, in, now)
 	if err != nil {
 		return gatehouse.Member{}, err
 	}
@@ -251,7 +255,7 @@ func (s *Service) enrol(ctx context.Context, tx EnrolmentTx, c gatehouse.Caller,
 // their identity is known and the checks are passed: the membership (active
 // at once for an active identity), its roles, the audit events, and either
 // an invitation with its activation e-mail or a "new site" notice (R-M2).
-func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user gatehouse.User, in enrolment, now time.Time) (gatehouse.WriteBatch, gatehouse.Member, error) {
+func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, brand gatehouse.Brand, user gatehouse.User, in enrolment, now time.Time) (gatehouse.WriteBatch, gatehouse.Member, error) {
 	var b gatehouse.WriteBatch
 	membership := gatehouse.Membership{ID: s.NewID(), AccountID: account.ID, UserID: user.ID, Level: in.Level,
 		Status: gatehouse.MembershipActivationRequired, Email: in.Email, HomeFolderID: in.HomeFolderID,
@@ -275,7 +279,7 @@ func (s *Service) admission(c gatehouse.Caller, account gatehouse.Account, user 
 		b.AuditEvents = append(b.AuditEvents, s.Audit(c, now, account.ID, "invitation.sent", "invitation", inv.ID))
 		data.Link, data.ExpiresAt, kind = s.ActivationLink(secret), inv.ExpiresAt, messages.Activation
 	}
-	mail, err := s.Mail(now, in.Email, user.Language, kind, data)
+	mail, err := s.BrandedMail(now, brand, in.Email, user.Language, kind, data)
 	if err != nil {
 		return b, gatehouse.Member{}, err
 	}

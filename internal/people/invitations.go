@@ -90,7 +90,7 @@ func (s *Service) ResendInvitation(ctx context.Context, c gatehouse.Caller, id s
 		inv.Status = gatehouse.InvitationPending
 		mail := messages.Data{FirstName: user.FirstName, AccountName: account.Name, Username: user.Username,
 			Link: s.ActivationLink(secret), ExpiresAt: inv.ExpiresAt, AccessUntil: member.ExpiresAt}
-		if err := s.QueueMail(ctx, tx, now, inv.Email, user.Language, messages.Activation, mail); err != nil {
+		if err := s.QueueMail(ctx, tx, now, kernel.MailScope{AccountID: inv.AccountID}, inv.Email, user.Language, messages.Activation, mail); err != nil {
 			return err
 		}
 		out = inv

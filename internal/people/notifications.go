@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/policy"
 )
@@ -72,9 +73,18 @@ func (s *Service) NotifyAccount(ctx context.Context, c gatehouse.Caller, account
 		}
 		now := s.Now()
 		data := messages.Data{AccountName: account.Name, Subject: subject, Text: text}
+		// One brand for every recipient: the account's, read once.
+		brand, err := s.MailBrand(ctx, tx, kernel.MailScope{AccountID: accountID})
+		if err != nil {
+			return err
+		}
 		for _, r := range recipients {
 			if r.Notifications.Email && r.Address != "" {
-				if err := s.QueueMail(ctx, tx, now, r.Address, r.Language, messages.AccountNotice, data); err != nil {
+				m, err := s.BrandedMail(now, brand, r.Address, r.Language, messages.AccountNotice, data)
+				if err != nil {
+					return err
+				}
+				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
 				}
 				result.Emails++

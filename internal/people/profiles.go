@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/photo"
 	"github.com/gatehouse/gatehouse/internal/policy"
@@ -164,7 +165,7 @@ func (s *Service) askUsernameChange(ctx context.Context, tx ProfilesTx, c gateho
 	if err := tx.InsertUsernameChange(ctx, change); err != nil {
 		return "", err
 	}
-	if err := s.QueueMail(ctx, tx, now, username, user.Language, messages.ConfirmUsername, messages.Data{FirstName: user.FirstName,
+	if err := s.QueueMail(ctx, tx, now, kernel.MailScope{UserID: user.ID}, username, user.Language, messages.ConfirmUsername, messages.Data{FirstName: user.FirstName,
 		Username: username, Link: s.PublicURL() + "/confirm-username?token=" + url.QueryEscape(secret), ExpiresAt: change.ExpiresAt}); err != nil {
 		return "", err
 	}
@@ -174,7 +175,7 @@ func (s *Service) askUsernameChange(ctx context.Context, tx ProfilesTx, c gateho
 	if err != nil {
 		return "", err
 	}
-	if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.UsernameChangeNotice, messages.Data{FirstName: user.FirstName,
+	if err := s.QueueMail(ctx, tx, now, kernel.MailScope{UserID: user.ID}, user.Username, user.Language, messages.UsernameChangeNotice, messages.Data{FirstName: user.FirstName,
 		Username: username, RequestedBy: requester, ExpiresAt: change.ExpiresAt}); err != nil {
 		return "", err
 	}

@@ -124,6 +124,12 @@ const (
 	ManageOIDCClients            Action = "oidc_clients.manage"
 	ManageIntegratorApplications Action = "oidc_clients.manage_integrator"
 	SignInToAccount              Action = "oidc.sign_in_to_account"
+
+	// An integrator's brand: its administrators and operators read and
+	// change it; the platform's default brand is the operators'.
+	ReadBrand           Action = "brand.read"
+	ManageBrand         Action = "brand.manage"
+	ManagePlatformBrand Action = "brand.manage_platform"
 )
 
 // Actor is who acts, as far as the policy needs to know: how they
@@ -224,11 +230,11 @@ func Decide(a Actor, act Action, t Target) error {
 // (actions tokens never reach, or that need no scope).
 func ScopeOf(act Action) string {
 	switch act {
-	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess:
+	case ReadAccount, ListAccounts, ReadFolders, ListIdentityProviders, ReadProviderAccess, ReadBrand:
 		return gatehouse.ScopeAccountsRead
 	case UpdateAccount, CreateClient, ChangeSettings, ManageIntegratorProviders, ManagePlatformProviders, ManageIntegratorApplications,
 		SuspendAccount, RestoreAccount, DeleteAccount, ManageWebhooks,
-		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess:
+		GrantProviderAccess, EndProviderAccess, AskProviderAccess, DecideProviderAccess, ManageBrand:
 		return gatehouse.ScopeAccountsWrite
 	case ReadAudit, ReadEvents:
 		return gatehouse.ScopeAuditRead
@@ -364,6 +370,11 @@ func decide(a Actor, act Action, t Target) error {
 			return forbidden("only operators may do this")
 		}
 		return nil
+	case ManagePlatformBrand:
+		if !a.Operator {
+			return forbidden("only operators change the platform's default brand")
+		}
+		return nil
 	case ManageOIDCClients:
 		if !a.Operator {
 			return forbidden("only operators manage the applications that sign people in through Gatehouse")
@@ -460,6 +471,14 @@ func decide(a Actor, act Action, t Target) error {
 			return nil
 		}
 		return forbidden("only the integrator's staff create its clients")
+	case ReadBrand, ManageBrand:
+		if a.Operator || (t.Account == gatehouse.KindIntegrator && a.Level == gatehouse.LevelIntegratorAdmin) {
+			return nil
+		}
+		if t.Account == gatehouse.KindClient {
+			return forbidden("a client wears its integrator's brand: the integrator's administrators set it")
+		}
+		return forbidden("only the integrator's administrators and operators read and change its brand")
 	case UpdateAccount, ReadAudit, ReadEvents, Notify:
 		if administers(a.Access, t.Account) {
 			return nil

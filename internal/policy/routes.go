@@ -81,6 +81,15 @@ var Routes = []Route{
 	{"GET", "/api/v1/oidc-clients", "integrator", ManageIntegratorApplications},
 	{"DELETE", "/api/v1/oidc-clients/{client_id}", "integrator", ManageIntegratorApplications},
 
+	{"GET", "/api/v1/brand", "", ManagePlatformBrand},
+	{"PUT", "/api/v1/brand", "", ManagePlatformBrand},
+	{"PUT", "/api/v1/brand/logo", "", ManagePlatformBrand},
+	{"GET", "/api/v1/brand/messages/{kind}/preview", "", ManagePlatformBrand},
+	{"GET", "/api/v1/accounts/{id}/brand", "", ReadBrand},
+	{"PUT", "/api/v1/accounts/{id}/brand", "", ManageBrand},
+	{"PUT", "/api/v1/accounts/{id}/brand/logo", "", ManageBrand},
+	{"GET", "/api/v1/accounts/{id}/brand/messages/{kind}/preview", "", ReadBrand},
+
 	{"GET", "/api/v1/operators", "", ManageOperators},
 	{"PUT", "/api/v1/operators/{user_id}", "", ManageOperators},
 	{"DELETE", "/api/v1/operators/{user_id}", "", ManageOperators},

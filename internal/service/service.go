@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/accounts"
+	"github.com/gatehouse/gatehouse/internal/branding"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -39,6 +40,8 @@ type Services struct {
 	// SCIM is the accounts' directories provisioning their people and
 	// groups.
 	SCIM *scim.Service
+	// Branding is the integrators' brands, and the platform's default.
+	Branding *branding.Service
 }
 
 // Options configures the application. Zero values pick the production
@@ -112,6 +115,7 @@ var (
 	_ oidcprovider.Tx           = (*store.WriteTx)(nil)
 	_ webhooks.Tx               = (*store.WriteTx)(nil)
 	_ scim.Tx                   = (*store.WriteTx)(nil)
+	_ branding.Tx               = (*store.WriteTx)(nil)
 )
 
 // New wires the contexts over db: each sees it through its own narrow
@@ -149,5 +153,6 @@ func New(db *store.DB, opts Options) *Services {
 		Events:   events.New(k, db),
 		Webhooks: webhooks.New(k, store.Over[webhooks.Tx]{DB: db}, webhooks.Options{AllowLoopback: opts.WebhooksAllowLoopback}),
 		SCIM:     scim.New(k, store.Over[scim.Tx]{DB: db}, members, rules),
+		Branding: branding.New(k, store.Over[branding.Tx]{DB: db}),
 	}
 }

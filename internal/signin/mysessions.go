@@ -91,7 +91,7 @@ func (s *Service) ResetSecondFactor(ctx context.Context, c gatehouse.Caller, use
 		if err != nil {
 			return err
 		}
-		if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.SecondFactorReset, messages.Data{
+		if err := s.QueueMail(ctx, tx, now, kernel.MailScope{UserID: user.ID}, user.Username, user.Language, messages.SecondFactorReset, messages.Data{
 			FirstName: user.FirstName, Username: user.Username, RequestedBy: requester}); err != nil {
 			return err
 		}

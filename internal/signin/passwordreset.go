@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/password"
 )
@@ -58,7 +59,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, ip, requestID, usern
 		if err := tx.InsertPasswordReset(ctx, s.NewID(), user.ID, hash, now, expires); err != nil {
 			return err
 		}
-		if err := s.QueueMail(ctx, tx, now, user.Username, user.Language, messages.PasswordReset, messages.Data{FirstName: user.FirstName,
+		if err := s.QueueMail(ctx, tx, now, kernel.MailScope{UserID: user.ID}, user.Username, user.Language, messages.PasswordReset, messages.Data{FirstName: user.FirstName,
 			Username: user.Username, Link: s.PublicURL() + "/reset-password?token=" + url.QueryEscape(secret), ExpiresAt: expires}); err != nil {
 			return err
 		}

@@ -317,6 +317,8 @@ func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
 		`DELETE FROM provider_access_requests WHERE account_id = $1`,
 		`DELETE FROM account_name_grams WHERE account_id = $1`,
 		`DELETE FROM audit_events WHERE account_id = $1`,
+		`DELETE FROM brand_messages WHERE owner_id = $1`,
+		`DELETE FROM brands WHERE owner_id = $1`,
 		`DELETE FROM outbox WHERE channel = 'webhook' AND recipient IN (SELECT id FROM webhook_subscriptions WHERE account_id = $1)`,
 		`DELETE FROM webhook_deliveries WHERE subscription_id IN (SELECT id FROM webhook_subscriptions WHERE account_id = $1)`,
 		`DELETE FROM webhook_subscriptions WHERE account_id = $1`,

@@ -23,6 +23,7 @@ var platformTabs = []struct{ key, href string }{
 	{"check_tokens", "/platform/check-tokens"},
 	{"operators", "/platform/operators"},
 	{"applications", "/platform/applications"},
+	{"platform_brand", "/platform/brand"},
 }
 
 // platform wraps a page of the platform as a whole: the person must be

@@ -82,6 +82,9 @@ type pageView struct {
 	// codes alone). PasskeyError refuses a passkey at its field.
 	Passkey, PasskeyOnly bool
 	PasskeyError         string
+	// Brand is the brand the page wears: the host's before anyone is
+	// known, the account's in the portal.
+	Brand pageBrand
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -91,7 +94,7 @@ func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 		texts[k] = v
 	}
 	texts["title"] = pageTexts[lang][titleKey]
-	return pageView{Lang: lang, T: texts, Country: browserCountry(r)}
+	return pageView{Lang: lang, T: texts, Country: browserCountry(r), Brand: p.hostBrand(r)}
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {

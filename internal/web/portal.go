@@ -116,6 +116,13 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		v.view.Title = v.view.T["accounts_title"]
 		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
 		v.view.Switch = switchItems(me.Memberships, v.view.T)
+		if !v.view.Brand.Custom && !caller.Principal.Operator && len(v.view.Switch) > 0 {
+			// On the platform's own host, a person wears the brand of
+			// their first account until they open one.
+			if b, ok := p.accountBrand(r.Context(), v.view.Switch[0].ID); ok {
+				v.view.Brand = b
+			}
+		}
 		h(w, r, v)
 	})
 }
@@ -141,6 +148,9 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 			return
 		}
 		v.rights, v.view.Account = rights, rights.Account
+		if b, ok := p.accountBrand(r.Context(), rights.Account.ID); ok {
+			v.view.Brand = b
+		}
 		v.view.Life.Suspend, v.view.Life.Restore, v.view.Life.Delete = rights.Suspend, rights.Restore, rights.Delete
 		v.view.Title = rights.Account.Name
 		found := false
@@ -176,6 +186,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 		add("applications", base+"/applications", rights.Applications)
 		add("webhooks", base+"/webhooks", rights.Webhooks)
 		add("scim", base+"/scim", rights.SCIM)
+		add("brand", base+"/brand", rights.Brand)
 		v.view.Flash = p.flash(r, v.view.T)
 		h(w, r, v)
 	})

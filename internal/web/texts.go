@@ -517,7 +517,7 @@ var portalTexts = map[string]map[string]string{
 
 // textSets are the portal's words by subject; each file of pages may keep
 // its own set beside it.
-var textSets = []map[string]map[string]string{portalTexts, operatorTexts, auditTexts, memberTexts, lifecycleTexts, privacyTexts, expiryTexts, applicationTexts, webhookTexts, scimTexts, passkeyTexts}
+var textSets = []map[string]map[string]string{portalTexts, operatorTexts, auditTexts, memberTexts, lifecycleTexts, privacyTexts, expiryTexts, applicationTexts, webhookTexts, scimTexts, passkeyTexts, brandingTexts}
 
 func init() {
 	for _, set := range textSets {

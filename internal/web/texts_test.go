@@ -44,7 +44,7 @@ func TestTemplatesAskForKnownTexts(t *testing.T) {
 func TestEveryAuditedActionHasASentence(t *testing.T) {
 	action := regexp.MustCompile(`"([a-z_]+\.[a-z_]+)"`)
 	found := 0
-	for _, context := range []string{"accounts", "people", "signin", "access", "oidcprovider", "webhooks", "scim"} {
+	for _, context := range []string{"accounts", "people", "signin", "access", "oidcprovider", "webhooks", "scim", "branding"} {
 		files, _ := filepath.Glob(filepath.Join("..", context, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

@@ -254,6 +254,9 @@ func TestEveryPageAtBothWidthsInBothLanguages(t *testing.T) {
 		{"olga", "platform-identity-providers", "/platform/identity-providers"}, {"olga", "check-tokens", "/platform/check-tokens"},
 		{"olga", "operators", "/platform/operators"}, {"olga", "applications", "/platform/applications"},
 		{"zoe", "device", "/device?user_code=BCDF-GHJK"},
+		{"iris", "brand", "/accounts/" + in + "/brand"},
+		{"iris", "brand-mail-preview", "/accounts/" + in + "/brand/preview?kind=activation&language=fr"},
+		{"olga", "platform-brand", "/platform/brand"},
 	}
 	english := englishOnly()
 	shots := os.Getenv("GATEHOUSE_SCREENSHOTS") == "1"

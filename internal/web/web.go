@@ -63,6 +63,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /login/mfa/resend", p.secure(p.csrf.Handler(http.HandlerFunc(p.resendSubmit))))
 	handle("POST /login/mfa/sms", p.secure(p.csrf.Handler(http.HandlerFunc(p.enrollBySMSSubmit))))
 	handle("GET /static/", p.static())
+	handle("GET /brand/logo/{file}", http.HandlerFunc(p.logo))
 	handle("GET /accounts", p.secure(p.person(p.accountList)))
 	handle("GET /switch", p.secure(http.HandlerFunc(p.switchAccount)))
 	handle("GET /profile", p.secure(p.person(p.profilePage)))
@@ -213,6 +214,7 @@ func (p *Pages) Register(handle func(pattern string, h http.Handler)) {
 	p.registerWebhooks(handle)
 	p.registerSCIM(handle)
 	p.registerPasskeys(handle)
+	p.registerBranding(handle)
 }
 
 // secure sets the headers every page carries: no inline script or framing,

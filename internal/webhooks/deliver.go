@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
 )
 
@@ -244,7 +245,7 @@ func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription,
 			return err
 		}
 		for _, a := range admins {
-			if err := s.QueueMail(ctx, tx, now, a.Address, a.Language, messages.WebhookDisabled, messages.Data{FirstName: a.FirstName,
+			if err := s.QueueMail(ctx, tx, now, kernel.MailScope{AccountID: sub.AccountID}, a.Address, a.Language, messages.WebhookDisabled, messages.Data{FirstName: a.FirstName,
 				AccountName: account.Name, Text: sub.URL}); err != nil {
 				return err
 			}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	runAccess(t, open)
 	runOIDC(t, open)
 	runSCIM(t, open)
+	runBrands(t, open)
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)

@@ -128,3 +128,18 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// The brand page's preview follows the colours and name as they are typed
+// (nothing is saved until the form is).
+document.addEventListener("DOMContentLoaded", function () {
+  var preview = document.getElementById("brand-preview");
+  if (!preview) { return; }
+  var colour = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i;
+  var follow = function (id, apply) {
+    var input = document.getElementById(id);
+    if (input) { input.addEventListener("input", function () { apply(input.value.trim()); }); }
+  };
+  follow("primary_colour", function (v) { if (colour.test(v)) { preview.style.setProperty("--preview-primary", v.charAt(0) === "#" ? v : "#" + v); } });
+  follow("accent_colour", function (v) { if (colour.test(v)) { preview.style.setProperty("--preview-accent", v.charAt(0) === "#" ? v : "#" + v); } });
+  follow("product_name", function (v) { document.getElementById("preview-name").textContent = v || preview.dataset.defaultName; });
+});

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+)
+
+// Brand reads a brand with its message overrides; ENOTFOUND when the
+// owner set none.
+func (r reader) Brand(ctx context.Context, ownerID string) (gatehouse.Brand, error) {
+	return r.brandWhere(ctx, `owner_id = $1`, ownerID)
+}
+
+// BrandByHost reads the brand that answers on a host name; ENOTFOUND for
+// a host no brand has.
+func (r reader) BrandByHost(ctx context.Context, host string) (gatehouse.Brand, error) {
+	return r.brandWhere(ctx, `host = $1`, host)
+}
+
+func (r reader) brandWhere(ctx context.Context, where string, arg string) (gatehouse.Brand, error) {
+	var (
+		b         gatehouse.Brand
+		host      sql.NullString
+		updatedAt int64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT owner_id, product_name, primary_colour, accent_colour, support_email, support_phone,
+		sender_name, sender_address, host, logo_file, updated_at FROM brands WHERE `+where, arg).Scan(
+		&b.OwnerID, &b.ProductName, &b.PrimaryColour, &b.AccentColour, &b.SupportEmail, &b.SupportPhone,
+		&b.SenderName, &b.SenderAddress, &host, &b.LogoFile, &updatedAt)
+	if err != nil {
+		return gatehouse.Brand{}, mapErr(err)
+	}
+	b.Host, b.UpdatedAt = host.String, fromMicros(updatedAt)
+	err = r.each(ctx, `SELECT kind, language, subject, intro FROM brand_messages WHERE owner_id = $1 ORDER BY kind, language`,
+		[]any{b.OwnerID}, func(rows *sql.Rows) error {
+			var m gatehouse.BrandMessage
+			if err := rows.Scan(&m.Kind, &m.Language, &m.Subject, &m.Intro); err != nil {
+				return err
+			}
+			b.Messages = append(b.Messages, m)
+			return nil
+		})
+	return b, err
+}
+
+// BrandLogo reads a logo by its file name; ENOTFOUND for an unknown one.
+func (r reader) BrandLogo(ctx context.Context, file string) (gatehouse.BrandLogo, error) {
+	l := gatehouse.BrandLogo{File: file}
+	err := r.q.QueryRowContext(ctx, `SELECT content_type, data FROM brand_logos WHERE file = $1`, file).Scan(&l.ContentType, &l.Data)
+	return l, mapErr(err)
+}
+
+// SaveBrand writes a brand and replaces its message overrides; ECONFLICT
+// (field "host") when another brand answers on its host.
+func (t *tx) SaveBrand(ctx context.Context, b gatehouse.Brand) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO brands (owner_id, product_name, primary_colour, accent_colour, support_email, support_phone,
+			sender_name, sender_address, host, logo_file, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (owner_id) DO UPDATE SET product_name = excluded.product_name, primary_colour = excluded.primary_colour,
+			accent_colour = excluded.accent_colour, support_email = excluded.support_email, support_phone = excluded.support_phone,
+			sender_name = excluded.sender_name, sender_address = excluded.sender_address, host = excluded.host,
+			logo_file = excluded.logo_file, updated_at = excluded.updated_at`,
+		b.OwnerID, b.ProductName, b.PrimaryColour, b.AccentColour, b.SupportEmail, b.SupportPhone,
+		b.SenderName, b.SenderAddress, nullString(b.Host), b.LogoFile, micros(b.UpdatedAt))
+	if err != nil {
+		err = mapErr(err)
+		if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+			return &gatehouse.Error{Code: gatehouse.ECONFLICT, Message: "another brand answers on " + b.Host + " already", Field: "host"}
+		}
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM brand_messages WHERE owner_id = $1`, b.OwnerID); err != nil {
+		return mapErr(err)
+	}
+	for _, m := range b.Messages {
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO brand_messages (owner_id, kind, language, subject, intro) VALUES ($1, $2, $3, $4, $5)`,
+			b.OwnerID, m.Kind, m.Language, m.Subject, m.Intro); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// SaveBrandLogo stores a logo under its content's address; storing the
+// same bytes again changes nothing.
+func (t *tx) SaveBrandLogo(ctx context.Context, l gatehouse.BrandLogo, now time.Time) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO brand_logos (file, content_type, data, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (file) DO NOTHING`, l.File, l.ContentType, l.Data, micros(now))
+	return mapErr(err)
+}
