@@ -336,7 +336,9 @@ func DeliverMail(t testing.TB, db *store.DB, now time.Time) []gatehouse.Message 
 	}
 }
 
-var activationLink = regexp.MustCompile(`https://gatehouse\.example\.com/activate\?token=(gh_inv_[A-Za-z0-9_-]+)`)
+// activationLink is on the public URL's host, or on the brand's host of an
+// integrator that has one.
+var activationLink = regexp.MustCompile(`https://[a-z0-9.-]+/activate\?token=(gh_inv_[A-Za-z0-9_-]+)`)
 
 // ActivationTokens returns the secrets of the activation links mailed to
 // the address, oldest first. It delivers the whole queue, so mail to other

@@ -269,3 +269,34 @@ func TestRequiredSecondFactor(t *testing.T) {
 		})
 	}
 }
+
+// A text's code names the product as the person's brand does: a client
+// user of an integrator with a brand reads its product's name, in their
+// language, and a person of another integrator the platform's.
+func TestSMSCodeNamesTheBrand(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			e.Must(t, 200, "PUT", "/api/v1/accounts/"+ts.i1+"/brand", apitest.OperatorToken, acmeBrand)
+			for _, tc := range []struct{ account, username, phone, lang, want string }{
+				{ts.c1, "zed.sms@example.com", "+33612345678", "fr", "Votre code Acme Vision est "},
+				{ts.c2, "yan.sms@example.com", "+33612345679", "en", "Your Gatehouse code is "},
+			} {
+				id := addActive(t, e, tc.account, tc.username, "client_user", nil).String("user_id")
+				self := session(t, e, tc.username)
+				e.Must(t, 200, "PATCH", "/api/v1/users/"+id, self, map[string]string{"phone": tc.phone, "language": tc.lang})
+				e.Must(t, 200, "POST", "/api/v1/me/mfa/sms", self, nil)
+				var body string
+				for _, m := range e.Mail(t) {
+					if m.Channel == gatehouse.ChannelSMS && m.To == tc.phone {
+						body = m.Body
+					}
+				}
+				if !strings.HasPrefix(body, tc.want) {
+					t.Errorf("the text to %s: %q, want it to begin %q", tc.username, body, tc.want)
+				}
+			}
+		})
+	}
+}

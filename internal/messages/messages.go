@@ -46,7 +46,10 @@ const (
 
 // Data is what a message may mention.
 type Data struct {
-	Code        string
+	Code string
+	// ProductName is the name of the product as the recipient's brand
+	// calls it (texts by SMS, which carry no other brand).
+	ProductName string
 	Subject     string
 	Text        string
 	FirstName   string
@@ -97,7 +100,7 @@ Sign in as usual and choose it in the account switcher.
 `,
 		},
 		SMSCode: {
-			body: `Your Gatehouse code is {{.Code}}. It expires in 5 minutes. Never share it.`,
+			body: `Your {{or .ProductName "Gatehouse"}} code is {{.Code}}. It expires in 5 minutes. Never share it.`,
 		},
 		ConfirmUsername: {
 			subject: "Confirm your new username",
@@ -209,7 +212,7 @@ Connectez-vous comme d'habitude et choisissez-le dans le sélecteur de compte.
 `,
 		},
 		SMSCode: {
-			body: `Votre code Gatehouse est {{.Code}}. Il expire dans 5 minutes. Ne le communiquez à personne.`,
+			body: `Votre code {{or .ProductName "Gatehouse"}} est {{.Code}}. Il expire dans 5 minutes. Ne le communiquez à personne.`,
 		},
 		ConfirmUsername: {
 			subject: "Confirmez votre nouvel identifiant",

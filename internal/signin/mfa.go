@@ -39,6 +39,7 @@ const (
 // secondStepTx is what the step after any first factor reads and writes.
 type secondStepTx interface {
 	sessionStarter
+	kernel.Reader // the brand a text names
 	User(ctx context.Context, id string) (gatehouse.User, error)
 	HasActiveAdminMembership(ctx context.Context, userID string) (bool, error)
 	InsertMFAChallenge(ctx context.Context, c gatehouse.MFAChallenge) error
@@ -113,9 +114,15 @@ func (s *Service) textCode(ctx context.Context, tx secondStepTx, ch *gatehouse.M
 	if err != nil {
 		return err
 	}
+	// The text names the product as the person's brand does, as their
+	// e-mails do.
+	brand, err := s.MailBrand(ctx, tx, kernel.MailScope{UserID: ch.UserID})
+	if err != nil {
+		return err
+	}
 	code := newSMSCode()
 	ch.Phone, ch.CodeHash, ch.Sends, ch.LastSentAt = phone, smsCodeHash(ch.ID, code), ch.Sends+1, now
-	return s.QueueSMS(ctx, tx, now, phone, user.Language, messages.SMSCode, messages.Data{Code: code})
+	return s.QueueSMS(ctx, tx, now, phone, user.Language, messages.SMSCode, messages.Data{Code: code, ProductName: brand.ProductName})
 }
 
 // queueSMS renders a text in the recipient's language and queues it.
