@@ -54,6 +54,9 @@ func (k *Kernel) AuthorizeAccess(ctx context.Context, r Reader, c gatehouse.Call
 
 // DecideOn asks the policy about an action on an account already read,
 // filling in what the target knows of the account.
+//
+// The account fields read here are those store.OIDCTokenHolder reads for
+// introspection: a new one must be read there too.
 func DecideOn(c gatehouse.Caller, access gatehouse.Access, account gatehouse.Account, act policy.Action, t policy.Target) error {
 	t.Account = account.Kind
 	t.ClientAdminsManageRemoteMonitoring = account.Settings.ClientAdminsCanAddRemoteMonitoring

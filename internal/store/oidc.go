@@ -226,13 +226,38 @@ func (r reader) OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, 
 	return tok, mapErr(err)
 }
 
+// The two forms of OIDCTokenHolder's query, built once.
+var (
+	oidcTokenHolderQuery = `SELECT t.id, t.kind, t.client_id, t.user_id, t.scopes, t.auth_time, t.created_at, t.expires_at, t.revoked_at,
+		COALESCE(u.username, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''),
+		c.deleted_at IS NULL, c.service, c.account_id,
+		(SELECT asking.secret_hash FROM oidc_clients asking WHERE asking.id = $2 AND asking.deleted_at IS NULL AND asking.confidential)`
+	oidcTokenHolderFrom = ` FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id`
+
+	oidcTokenQuery = oidcTokenHolderQuery + oidcTokenHolderFrom + ` WHERE t.id = $1`
+	// With an account: the fields of it that the claims and the policy's
+	// decision read (kernel.DecideOn: kind, status, its integrator's status,
+	// whether its administrators may add remote monitoring), and the
+	// person's levels in it and in its integrator.
+	oidcTokenAccountQuery = oidcTokenHolderQuery + `, a.id, a.kind, a.name, a.integrator_id, a.status,
+		a.client_admins_can_add_remote_monitoring, COALESCE(i.status, ''), ` + levelOfTokenHolderIn("a.id") + `, ` +
+		levelOfTokenHolderIn("a.integrator_id") + oidcTokenHolderFrom + ` JOIN accounts a ON a.id = $3
+		LEFT JOIN accounts i ON i.id = a.integrator_id WHERE t.id = $1`
+)
+
+func levelOfTokenHolderIn(account string) string {
+	return `(SELECT m.level FROM memberships m WHERE m.user_id = t.user_id AND m.account_id = ` + account +
+		` AND ` + heldAt("m", "$4") + `)`
+}
+
 // OIDCTokenHolder reads an access token with whom it was given to: the
 // person's names, the token's application, and, when accountID is not
 // empty, that account with the person's levels in it and in its integrator
 // held at now; and the secret hash of askingClientID when it is a live
 // confidential client. One query: introspection is the provider's busiest
-// read. The token's family, hash, amr and use are left out. ENOTFOUND when
-// the token, or the account asked about, does not exist.
+// read. The token's family, hash, amr and use are left out, and of the
+// account what neither the claims nor the policy read. ENOTFOUND when the
+// token, or the account asked about, does not exist.
 func (r reader) OIDCTokenHolder(ctx context.Context, tokenID, accountID, askingClientID string, now time.Time) (gatehouse.OIDCTokenHolder, error) {
 	var (
 		h                              gatehouse.OIDCTokenHolder
@@ -241,34 +266,23 @@ func (r reader) OIDCTokenHolder(ctx context.Context, tokenID, accountID, askingC
 		authTime, createdAt, expiresAt int64
 		userID, clientAccountID        sql.NullString
 		revokedAt                      sql.NullInt64
-		level, integratorLevel         sql.NullString
 	)
 	fields := []any{&tok.ID, &tok.Kind, &tok.ClientID, &userID, &scopes, &authTime, &createdAt, &expiresAt, &revokedAt,
 		&h.Username, &h.FirstName, &h.LastName, &h.ClientLive, &h.ClientService, &clientAccountID, &h.AskingClientSecretHash}
-	query := `SELECT t.id, t.kind, t.client_id, t.user_id, t.scopes, t.auth_time, t.created_at, t.expires_at, t.revoked_at,
-		COALESCE(u.username, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''),
-		c.deleted_at IS NULL, c.service, c.account_id,
-		(SELECT asking.secret_hash FROM oidc_clients asking WHERE asking.id = $2 AND asking.deleted_at IS NULL AND asking.confidential)`
-	from := ` FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id`
-	args := []any{tokenID, askingClientID}
-	if accountID != "" {
-		levelIn := func(account string) string {
-			return `(SELECT m.level FROM memberships m WHERE m.user_id = t.user_id AND m.account_id = ` + account +
-				` AND ` + heldAt("m", "$4") + `)`
-		}
-		query += `, ` + accountColumns + `, ` + levelIn("a.id") + `, ` + levelIn("a.integrator_id")
-		from += ` JOIN accounts a ON a.id = $3`
-		args = append(args, accountID, micros(now))
-	}
-	row := r.q.QueryRowContext(ctx, query+from+` WHERE t.id = $1`, args...)
 	var err error
 	if accountID == "" {
-		err = row.Scan(fields...)
+		err = r.q.QueryRowContext(ctx, oidcTokenQuery, tokenID, askingClientID).Scan(fields...)
 	} else {
-		// The account's columns come after the token's, then the levels.
-		h.Account, err = scanAccount(scanFunc(func(accountFields ...any) error {
-			return row.Scan(append(fields, accountFields...)...)
-		}), &level, &integratorLevel)
+		var (
+			a                      = &h.Account
+			integratorID           sql.NullString
+			level, integratorLevel sql.NullString
+		)
+		fields = append(fields, &a.ID, &a.Kind, &a.Name, &integratorID, &a.Status, &a.Settings.ClientAdminsCanAddRemoteMonitoring,
+			&a.IntegratorStatus, &level, &integratorLevel)
+		err = r.q.QueryRowContext(ctx, oidcTokenAccountQuery, tokenID, askingClientID, accountID, micros(now)).Scan(fields...)
+		a.IntegratorID = integratorID.String
+		h.Access = gatehouse.Access{Level: gatehouse.Level(level.String), IntegratorLevel: gatehouse.Level(integratorLevel.String)}
 	}
 	if err == sql.ErrNoRows {
 		return h, gatehouse.NotFound("token")
@@ -279,15 +293,8 @@ func (r reader) OIDCTokenHolder(ctx context.Context, tokenID, accountID, askingC
 	tok.UserID, tok.Scopes = userID.String, strings.Fields(scopes)
 	tok.AuthTime, tok.CreatedAt, tok.ExpiresAt, tok.RevokedAt = fromMicros(authTime), fromMicros(createdAt), fromMicros(expiresAt), fromNullMicros(revokedAt)
 	h.ClientAccountID = clientAccountID.String
-	h.Access = gatehouse.Access{Level: gatehouse.Level(level.String), IntegratorLevel: gatehouse.Level(integratorLevel.String)}
 	return h, nil
 }
-
-// scanFunc is a scanner made of a function: it lets a scan function read
-// its columns out of a row that holds others too.
-type scanFunc func(dest ...any) error
-
-func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // OIDCRefreshToken returns a refresh token by its hash, whatever its
 // state, or ENOTFOUND.
