@@ -44,6 +44,19 @@ func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.A
 // (PostgreSQL, for versionbatch): an account missing from the answer does
 // not exist.
 func (r reader) authzVersions(ctx context.Context, accountIDs []string) (map[string]gatehouse.AuthzVersion, error) {
+	if len(accountIDs) == 1 {
+		// Alone, as most reads are at a light load: the one-row query,
+		// cheaper for the server than an array parameter.
+		var v gatehouse.AuthzVersion
+		err := r.q.QueryRowContext(ctx, `SELECT a.authz_version, COALESCE(i.authz_version, 0)
+			FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountIDs[0]).Scan(&v.Own, &v.Integrator)
+		if err == sql.ErrNoRows {
+			return nil, nil
+		} else if err != nil {
+			return nil, mapErr(err)
+		}
+		return map[string]gatehouse.AuthzVersion{accountIDs[0]: v}, nil
+	}
 	rows, err := r.q.QueryContext(ctx, `SELECT a.id, a.authz_version, COALESCE(i.authz_version, 0)
 		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = ANY($1)`, accountIDs)
 	if err != nil {
