@@ -60,19 +60,20 @@ func (s *Service) ConfigurePasskeys(cfg PasskeyConfig) error {
 	return nil
 }
 
-// relyingParty is the configured WebAuthn relying party.
+// relyingParty is the relying party configured when the service was made
+// (ConfigurePasskeys). Without one — the public URL names an IP address,
+// which cannot be a relying party id — passkeys are unavailable, and every
+// ceremony says why.
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.webauthn == nil {
-		cfg, err := PasskeyConfigFor(s.PublicURL())
-		if err != nil {
-			return nil, gatehouse.Errorf(gatehouse.EINVALID, "passkeys are not available: the server has no public URL")
-		}
-		if err := s.ConfigurePasskeys(cfg); err != nil {
-			return nil, err
-		}
+		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE,
+			"passkeys are not available: the server's public URL must name a host, not an IP address (for example --public-url http://localhost:8080)")
 	}
 	return s.webauthn, nil
 }
+
+// PasskeysAvailable tells whether passkeys can be used on this server.
+func (s *Service) PasskeysAvailable() bool { return s.webauthn != nil }
 
 // PasskeyCeremony is what the browser needs to create or use a passkey: the
 // secret that names the ceremony, and the options for

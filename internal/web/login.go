@@ -85,6 +85,9 @@ type pageView struct {
 	// Brand is the brand the page wears: the host's before anyone is
 	// known, the account's in the portal.
 	Brand pageBrand
+	// PasskeysOff hides the passkey buttons of a server whose public URL
+	// cannot be a relying party (an IP address).
+	PasskeysOff bool
 }
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
@@ -94,7 +97,7 @@ func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 		texts[k] = v
 	}
 	texts["title"] = pageTexts[lang][titleKey]
-	return pageView{Lang: lang, T: texts, Country: browserCountry(r), Brand: p.hostBrand(r)}
+	return pageView{Lang: lang, T: texts, Country: browserCountry(r), Brand: p.hostBrand(r), PasskeysOff: !p.svc.SignIn.PasskeysAvailable()}
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
