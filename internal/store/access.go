@@ -21,6 +21,18 @@ func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.A
 	if r.sharedVersions != nil {
 		return r.sharedVersions.Get(ctx, accountID)
 	}
+	v, integratorID, err := r.readAuthzVersion(ctx, accountID)
+	if err != nil || r.versions == nil {
+		return v, err
+	}
+	r.versions.Learn(accountID, integratorID)
+	v, _ = r.versions.Get(accountID)
+	return v, nil
+}
+
+// readAuthzVersion reads one account's version, with its integrator's, from
+// the database.
+func (r reader) readAuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, string, error) {
 	var (
 		v            gatehouse.AuthzVersion
 		integratorID sql.NullString
@@ -28,16 +40,9 @@ func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.A
 	err := r.q.QueryRowContext(ctx, `SELECT a.authz_version, a.integrator_id, COALESCE(i.authz_version, 0)
 		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountID).Scan(&v.Own, &integratorID, &v.Integrator)
 	if err == sql.ErrNoRows {
-		return v, gatehouse.NotFound("account")
-	} else if err != nil {
-		return v, mapErr(err)
+		return v, "", gatehouse.NotFound("account")
 	}
-	if r.versions == nil {
-		return v, nil
-	}
-	r.versions.Learn(accountID, integratorID.String)
-	v, _ = r.versions.Get(accountID)
-	return v, nil
+	return v, integratorID.String, mapErr(err)
 }
 
 // authzVersions reads the versions of several accounts in one query
@@ -47,13 +52,11 @@ func (r reader) authzVersions(ctx context.Context, accountIDs []string) (map[str
 	if len(accountIDs) == 1 {
 		// Alone, as most reads are at a light load: the one-row query,
 		// cheaper for the server than an array parameter.
-		var v gatehouse.AuthzVersion
-		err := r.q.QueryRowContext(ctx, `SELECT a.authz_version, COALESCE(i.authz_version, 0)
-			FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1`, accountIDs[0]).Scan(&v.Own, &v.Integrator)
-		if err == sql.ErrNoRows {
+		v, _, err := r.readAuthzVersion(ctx, accountIDs[0])
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			return nil, nil
 		} else if err != nil {
-			return nil, mapErr(err)
+			return nil, err
 		}
 		return map[string]gatehouse.AuthzVersion{accountIDs[0]: v}, nil
 	}

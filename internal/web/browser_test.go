@@ -29,6 +29,12 @@ const chromiumPath = "/usr/bin/chromium"
 // test is skipped, except in CI, where it fails: CI installs it.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return startBrowserWith(t)
+}
+
+// startBrowserWith starts Chromium as startBrowser does, with more flags.
+func startBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("Chromium is missing at %s; .ci/run installs it (apt-get install -y chromium)", chromiumPath)
@@ -44,6 +50,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
