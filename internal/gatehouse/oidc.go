@@ -140,6 +140,9 @@ type OIDCTokenHolder struct {
 	// AskingClientSecretHash is the secret hash of the client that asks,
 	// read in the same query; nil unless it is a live confidential client.
 	AskingClientSecretHash []byte
+	// AskingClientOwnerID is the integrator that registered the asking
+	// client as its own application; "" for the platform's.
+	AskingClientOwnerID string
 	// Account is the account asked about — its id, kind, name, integrator,
 	// status, integrator's status and settings for remote monitoring, what
 	// the claims and kernel.DecideOn read — with the person's levels in it

@@ -18,7 +18,10 @@ import (
 // by client_id and client_secret in the form, is answered; a wrong secret, a
 // public client, a deleted client or no client at all is answered 401
 // invalid_client, for a live token as for garbage, so the endpoint tells
-// nobody else whether a token is live. A missing token is a 400. A
+// nobody else whether a token is live. An integrator's own application is
+// told of tokens for its integrator's accounts alone: another integrator's
+// learns that a live token of Acme's client is inactive. A missing token
+// is a 400. A
 // service's token stops being active when its client is deleted, and a
 // person's when they are removed from the account.
 func TestOpenIDProviderIntrospectionAuthenticatesTheClient(t *testing.T) {
@@ -38,6 +41,13 @@ func TestOpenIDProviderIntrospectionAuthenticatesTheClient(t *testing.T) {
 				"redirect_uris": []string{"https://phone.example.com/callback"}})
 			goneID, goneSecret := register(map[string]any{"name": "Old office", "type": "confidential",
 				"redirect_uris": []string{"https://old.example.com/callback"}})
+			// Two integrators' own confidential applications: Acme's, whose
+			// client the token is for, and Beta's, which must learn nothing of it.
+			acmeAppID, acmeAppSecret := register(map[string]any{"name": "Acme Guard", "type": "confidential",
+				"redirect_uris": []string{"https://guard.acme.example/callback"}, "owner_account_id": in})
+			beta := e.CreateAccount(t, "integrator", "Beta", "")
+			betaAppID, betaAppSecret := register(map[string]any{"name": "Beta Guard", "type": "confidential",
+				"redirect_uris": []string{"https://guard.beta.example/callback"}, "owner_account_id": beta})
 			e.Must(t, 204, "DELETE", "/api/v1/oidc-clients/"+goneID, apitest.OperatorToken, nil)
 
 			ctx := relyingParty(t, e)
@@ -77,6 +87,8 @@ func TestOpenIDProviderIntrospectionAuthenticatesTheClient(t *testing.T) {
 				{"secret in the form", url.Values{"token": {token.AccessToken}, "client_id": {appID}, "client_secret": {appSecret}},
 					"", "", 200, `"active":true`, true},
 				{"garbage, authenticated", url.Values{"token": {"not-a-token"}}, appID, appSecret, 200, `{"active":false}`, true},
+				{"the token's integrator's own application", live, acmeAppID, acmeAppSecret, 200, `"active":true`, true},
+				{"another integrator's own application", live, betaAppID, betaAppSecret, 200, `{"active":false}`, true},
 				{"wrong secret", live, appID, "gh_wrong", 401, `"invalid_client"`, false},
 				{"wrong secret, garbage token", url.Values{"token": {"not-a-token"}}, appID, "gh_wrong", 401, `"invalid_client"`, false},
 				{"public client", live, publicID, "anything", 401, `"invalid_client"`, false},

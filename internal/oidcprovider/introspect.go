@@ -35,6 +35,8 @@ import (
 //     with the form-encoded id and secret, or client_id and client_secret in
 //     the form; only a live confidential client may ask (RFC 7662 section
 //     2.1). When the token is not one of ours, the client is read alone.
+//     An integrator's own application is told only of tokens for that
+//     integrator's accounts.
 
 // introspection is the answer to one introspection request.
 type introspection struct {
@@ -175,6 +177,13 @@ func (s *Service) holderIntrospection(h gatehouse.OIDCTokenHolder, signed signed
 	answer := introspection{Active: true, Scope: strings.Join(tok.Scopes, " "), ClientID: tok.ClientID, TokenType: oidc.BearerToken,
 		Expiration: tok.ExpiresAt.Unix(), IssuedAt: tok.CreatedAt.Unix(), Subject: holder, Audience: []string{tok.ClientID},
 		Issuer: s.PublicURL(), JWTID: tok.ID}
+	// An integrator's own application learns only of tokens for that
+	// integrator's accounts, as it signs people in to those alone; the
+	// platform's applications (no owner) of any.
+	owner := h.AskingClientOwnerID
+	if owner != "" && (signed.accountID == "" || (h.Account.ID != owner && h.Account.IntegratorID != owner)) {
+		return introspection{}
+	}
 	var claims accountClaimSet
 	if tok.UserID == "" {
 		// A service client's token is for the client's one account.
@@ -189,7 +198,7 @@ func (s *Service) holderIntrospection(h gatehouse.OIDCTokenHolder, signed signed
 		}
 		if signed.accountID != "" {
 			var err error
-			if claims, err = personAccountClaims(tok.UserID, h.Account, h.Access, ""); err != nil {
+			if claims, err = personAccountClaims(tok.UserID, h.Account, h.Access, owner); err != nil {
 				return introspection{}
 			}
 		}

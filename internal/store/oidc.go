@@ -230,9 +230,9 @@ func (r reader) OIDCToken(ctx context.Context, id string) (gatehouse.OIDCToken, 
 var (
 	oidcTokenHolderQuery = `SELECT t.id, t.kind, t.client_id, t.user_id, t.scopes, t.auth_time, t.created_at, t.expires_at, t.revoked_at,
 		COALESCE(u.username, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''),
-		c.deleted_at IS NULL, c.service, c.account_id,
-		(SELECT asking.secret_hash FROM oidc_clients asking WHERE asking.id = $2 AND asking.deleted_at IS NULL AND asking.confidential)`
-	oidcTokenHolderFrom = ` FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id`
+		c.deleted_at IS NULL, c.service, c.account_id, asking.secret_hash, COALESCE(asking.owner_account_id, '')`
+	oidcTokenHolderFrom = ` FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id
+		LEFT JOIN oidc_clients asking ON asking.id = $2 AND asking.deleted_at IS NULL AND asking.confidential`
 
 	oidcTokenQuery = oidcTokenHolderQuery + oidcTokenHolderFrom + ` WHERE t.id = $1`
 	// With an account: the fields of it that the claims and the policy's
@@ -253,8 +253,8 @@ func levelOfTokenHolderIn(account string) string {
 // OIDCTokenHolder reads an access token with whom it was given to: the
 // person's names, the token's application, and, when accountID is not
 // empty, that account with the person's levels in it and in its integrator
-// held at now; and the secret hash of askingClientID when it is a live
-// confidential client. One query: introspection is the provider's busiest
+// held at now; and the secret hash and owning integrator of askingClientID
+// when it is a live confidential client. One query: introspection is the provider's busiest
 // read. The token's family, hash, amr and use are left out, and of the
 // account what neither the claims nor the policy read. ENOTFOUND when the
 // token, or the account asked about, does not exist.
@@ -268,7 +268,7 @@ func (r reader) OIDCTokenHolder(ctx context.Context, tokenID, accountID, askingC
 		revokedAt                      sql.NullInt64
 	)
 	fields := []any{&tok.ID, &tok.Kind, &tok.ClientID, &userID, &scopes, &authTime, &createdAt, &expiresAt, &revokedAt,
-		&h.Username, &h.FirstName, &h.LastName, &h.ClientLive, &h.ClientService, &clientAccountID, &h.AskingClientSecretHash}
+		&h.Username, &h.FirstName, &h.LastName, &h.ClientLive, &h.ClientService, &clientAccountID, &h.AskingClientSecretHash, &h.AskingClientOwnerID}
 	var err error
 	if accountID == "" {
 		err = r.q.QueryRowContext(ctx, oidcTokenQuery, tokenID, askingClientID).Scan(fields...)
