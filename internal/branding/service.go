@@ -318,7 +318,11 @@ func (s *Service) PreviewMail(ctx context.Context, c gatehouse.Caller, accountID
 	if m.FromAddress != "" {
 		from += " <" + m.FromAddress + ">"
 	}
-	return Preview{Kind: kind, Language: lang, From: from, Mail: messages.Mail{Subject: m.Subject, Text: m.Body, HTML: m.HTML}}, nil
+	html, err := messages.HTMLPart(m.Subject, m.Body, m.HTMLLayout)
+	if err != nil {
+		return Preview{}, err
+	}
+	return Preview{Kind: kind, Language: lang, From: from, Mail: messages.Mail{Subject: m.Subject, Text: m.Body, HTML: html}}, nil
 }
 
 // ForHost is the brand the pages show on a host name (a request's Host

@@ -22,9 +22,10 @@ type Message struct {
 	To        string
 	Subject   string
 	Body      string // text/plain
-	// HTML is the same e-mail as HTML, sent beside Body as
-	// multipart/alternative; "" for a plain text message.
-	HTML string
+	// HTMLLayout is what the same e-mail as HTML is drawn from when it is
+	// sent, beside Body, as multipart/alternative (messages.HTMLPart); ""
+	// for a plain text message.
+	HTMLLayout string
 	// FromName and FromAddress are the sender the message's brand gives;
 	// empty for the server's own sender.
 	FromName, FromAddress string

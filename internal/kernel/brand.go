@@ -96,9 +96,10 @@ func MessageBrand(base string, b gatehouse.Brand) messages.Brand {
 		AccentColour: b.AccentColour, SupportEmail: b.SupportEmail, SupportPhone: b.SupportPhone}
 }
 
-// ComposeMail renders an e-mail as a brand shows it: its words, colours and
-// logo, its override of the kind in the language, its links on its host.
-func (k *Kernel) ComposeMail(b gatehouse.Brand, lang, kind string, data messages.Data) (messages.Mail, error) {
+// prepareMail writes an e-mail as a brand shows it: its words, and the
+// layout that draws its HTML part in the brand's colours and logo; its
+// override of the kind in the language, its links on its host.
+func (k *Kernel) prepareMail(b gatehouse.Brand, lang, kind string, data messages.Data) (messages.Mail, messages.Layout, error) {
 	base := k.BaseURL(b)
 	if data.Link != "" && strings.HasPrefix(data.Link, k.publicURL+"/") {
 		data.Link = base + strings.TrimPrefix(data.Link, k.publicURL)
@@ -111,12 +112,13 @@ func (k *Kernel) ComposeMail(b gatehouse.Brand, lang, kind string, data messages
 	if m, ok := b.Message(kind, msgLang); ok {
 		o = messages.Override{Subject: m.Subject, Intro: m.Intro}
 	}
-	return messages.Compose(lang, kind, data, MessageBrand(base, b), o)
+	return messages.Prepare(lang, kind, data, MessageBrand(base, b), o)
 }
 
-// BrandedMail is an e-mail of a brand, with its Message-ID and sender.
+// BrandedMail is an e-mail of a brand, with its Message-ID and sender, as
+// the outbox queues it: its HTML part is drawn when it is sent.
 func (k *Kernel) BrandedMail(now time.Time, b gatehouse.Brand, to, lang, kind string, data messages.Data) (gatehouse.Message, error) {
-	mail, err := k.ComposeMail(b, lang, kind, data)
+	mail, layout, err := k.prepareMail(b, lang, kind, data)
 	if err != nil {
 		return gatehouse.Message{}, err
 	}
@@ -126,5 +128,5 @@ func (k *Kernel) BrandedMail(now time.Time, b gatehouse.Brand, to, lang, kind st
 		fromName = b.ProductName
 	}
 	return gatehouse.Message{ID: id, MessageID: id + "@" + k.mailDomain, To: to, Subject: mail.Subject, Body: mail.Text,
-		HTML: mail.HTML, FromName: fromName, FromAddress: b.SenderAddress, CreatedAt: now}, nil
+		HTMLLayout: layout.Encode(), FromName: fromName, FromAddress: b.SenderAddress, CreatedAt: now}, nil
 }

@@ -2,6 +2,8 @@ package messages
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	htmltemplate "html/template"
 	"strings"
 )
@@ -71,40 +73,82 @@ func Expand(s string, data Data, b Brand) string {
 // the subject, the plain text and the HTML. The texts are the catalogue's;
 // an override replaces the subject and puts its paragraph first.
 func Compose(lang, kind string, data Data, b Brand, o Override) (Mail, error) {
-	subject, body, err := Render(lang, kind, data)
+	mail, layout, err := Prepare(lang, kind, data, b, o)
 	if err != nil {
 		return Mail{}, err
+	}
+	mail.HTML, err = layout.Render(mail.Subject, mail.Text)
+	return mail, err
+}
+
+// Layout is what an e-mail's HTML part is drawn from besides its subject
+// and its text: the brand as it was when the message was queued, the
+// reader's language, the kind (its button's words), the link the button
+// points to and the override's opening paragraph. A message is queued with
+// its Layout, a few hundred bytes, and its HTML is rendered when it is
+// sent: rendering it costs more than the rest of the message, and a bulk
+// of a hundred thousand invitations queues them in its own transactions.
+type Layout struct {
+	Lang  string `json:"lang"`
+	Kind  string `json:"kind"`
+	Link  string `json:"link,omitempty"`
+	Intro string `json:"intro,omitempty"`
+	Brand Brand  `json:"brand"`
+}
+
+// Prepare is Compose without the HTML: the subject and the text, and the
+// Layout that renders the HTML from them later.
+func Prepare(lang, kind string, data Data, b Brand, o Override) (Mail, Layout, error) {
+	subject, body, err := Render(lang, kind, data)
+	if err != nil {
+		return Mail{}, Layout{}, err
 	}
 	if s := strings.Join(strings.Fields(Expand(o.Subject, data, b)), " "); s != "" {
 		subject = s
 	}
 	intro := strings.TrimSpace(Expand(o.Intro, data, b))
-	words := footerWords[lang]
-	if words.support == "" {
-		words = footerWords["en"]
-	}
+	words := wordsOf(lang)
 	var text strings.Builder
 	if intro != "" {
 		text.WriteString(intro + "\n\n")
 	}
-	text.WriteString(strings.TrimRight(body, "\n") + "\n\n-- \n" + b.ProductName + "\n")
+	text.WriteString(strings.TrimRight(body, "\n") + signatureMark + b.ProductName + "\n")
 	if contact := contactLine(b); contact != "" {
 		text.WriteString(words.support + ": " + contact + "\n")
 	}
 	text.WriteString(words.automatic + "\n")
+	return Mail{Subject: subject, Text: text.String()}, Layout{Lang: lang, Kind: kind, Link: data.Link, Intro: intro, Brand: b}, nil
+}
 
-	view := htmlView{Lang: lang, Subject: subject, Brand: b, SupportWord: words.support, Automatic: words.automatic,
+// signatureMark opens the text's footer (the usual "-- " line); the footer
+// holds no blank line, so the last mark is the footer's.
+const signatureMark = "\n\n-- \n"
+
+// Render draws the HTML part of a message whose subject and text Prepare
+// made with this layout: the text's paragraphs (the footer aside), the
+// link as a button, in the brand's colours.
+func (l Layout) Render(subject, text string) (string, error) {
+	body := strings.TrimPrefix(text, l.Intro+"\n\n")
+	if l.Intro == "" {
+		body = text
+	}
+	if i := strings.LastIndex(body, signatureMark); i >= 0 {
+		body = body[:i]
+	}
+	words := wordsOf(l.Lang)
+	b := l.Brand
+	view := htmlView{Lang: l.Lang, Subject: subject, Brand: b, SupportWord: words.support, Automatic: words.automatic,
 		Primary: htmltemplate.CSS(b.PrimaryColour), Accent: htmltemplate.CSS(b.AccentColour)}
-	if intro != "" {
-		view.Paragraphs = append(view.Paragraphs, paragraph{Lines: strings.Split(intro, "\n")})
+	if l.Intro != "" {
+		view.Paragraphs = append(view.Paragraphs, paragraph{Lines: strings.Split(l.Intro, "\n")})
 	}
 	for _, block := range strings.Split(strings.TrimSpace(body), "\n\n") {
 		block = strings.Trim(block, "\n")
 		if block == "" {
 			continue
 		}
-		if data.Link != "" && block == data.Link {
-			view.Paragraphs = append(view.Paragraphs, paragraph{Link: data.Link, Button: words.button[kind]})
+		if l.Link != "" && block == l.Link {
+			view.Paragraphs = append(view.Paragraphs, paragraph{Link: l.Link, Button: words.button[l.Kind]})
 			continue
 		}
 		view.Paragraphs = append(view.Paragraphs, paragraph{Lines: strings.Split(block, "\n")})
@@ -114,9 +158,43 @@ func Compose(lang, kind string, data Data, b Brand, o Override) (Mail, error) {
 	}
 	var html bytes.Buffer
 	if err := mailHTML.Execute(&html, view); err != nil {
-		return Mail{}, err
+		return "", err
 	}
-	return Mail{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return html.String(), nil
+}
+
+// layoutPrefix marks a stored Layout; anything else stored in its place is
+// an HTML part queued whole (by an earlier version), sent as it is.
+const layoutPrefix = "layout/1 "
+
+// Encode is the layout as the outbox stores it.
+func (l Layout) Encode() string {
+	raw, err := json.Marshal(l)
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	return layoutPrefix + string(raw)
+}
+
+// HTMLPart is the HTML part of a queued message from its subject, text and
+// stored layout: "" for a message without one.
+func HTMLPart(subject, text, stored string) (string, error) {
+	encoded, ok := strings.CutPrefix(stored, layoutPrefix)
+	if !ok {
+		return stored, nil
+	}
+	var l Layout
+	if err := json.Unmarshal([]byte(encoded), &l); err != nil {
+		return "", fmt.Errorf("the stored layout of an HTML part: %w", err)
+	}
+	return l.Render(subject, text)
+}
+
+func wordsOf(lang string) words {
+	if w := footerWords[lang]; w.support != "" {
+		return w
+	}
+	return footerWords["en"]
 }
 
 func contactLine(b Brand) string {

@@ -70,3 +70,49 @@ func TestTemporaryAccessIsToldInTheInvitation(t *testing.T) {
 		}
 	}
 }
+
+// The HTML part drawn at sending time from the stored layout is the one the
+// message would have had when it was queued, every paragraph of the text in
+// it, even a notice whose own text holds a signature line; an HTML part
+// stored whole (queued by an earlier version) is sent as it is; a damaged
+// layout is an error, not an empty part.
+func TestTheHTMLPartIsDrawnFromTheStoredLayout(t *testing.T) {
+	b := Brand{ProductName: "Acme Vision", PrimaryColour: "#7a1f5c", AccentColour: "#1d3b2a", SupportEmail: "help@acme.example"}
+	data := Data{FirstName: "Zoé", AccountName: "Store 12", Link: "https://portal.acme.example/activate?token=gh_inv_x",
+		Subject: "Maintenance", Text: "Cameras restart at 2 a.m.\n\n-- \nThe night shift"}
+	for _, kind := range []string{Activation, AccountNotice} {
+		for _, o := range []Override{{}, {Subject: "Hello {first_name}", Intro: "From {product_name}:\nread on."}} {
+			whole, err := Compose("fr", kind, data, b, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queued, layout, err := Prepare("fr", kind, data, b, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := layout.Encode()
+			if len(stored) > 400 {
+				t.Errorf("%s: the stored layout is %d bytes", kind, len(stored))
+			}
+			sent, err := HTMLPart(queued.Subject, queued.Text, stored)
+			if err != nil || sent != whole.HTML || queued.Text != whole.Text {
+				t.Errorf("%s %+v: drawn when sent differs from drawn when queued (%v):\n%s\n---\n%s", kind, o, err, sent, whole.HTML)
+			}
+			if kind == AccountNotice && (!strings.Contains(sent, "The night shift") || !strings.Contains(sent, "Cameras restart")) {
+				t.Errorf("the notice's own text lost a paragraph:\n%s", sent)
+			}
+			if kind == Activation && !strings.Contains(sent, `href="https://portal.acme.example/activate?token=gh_inv_x"`) {
+				t.Errorf("no button to the link:\n%s", sent)
+			}
+		}
+	}
+	if got, err := HTMLPart("S", "text", "<!doctype html><p>queued whole</p>"); err != nil || got != "<!doctype html><p>queued whole</p>" {
+		t.Errorf("an HTML part stored whole: %q %v", got, err)
+	}
+	if got, err := HTMLPart("S", "text", ""); err != nil || got != "" {
+		t.Errorf("a plain text message: %q %v", got, err)
+	}
+	if _, err := HTMLPart("S", "text", layoutPrefix+`{"lang":`); err == nil {
+		t.Error("a damaged layout was accepted")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
 )
 
 // compose builds the RFC 5322 message: From, To, Subject, Date, the fixed
@@ -52,8 +53,12 @@ func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.CreatedAt)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
-	if m.HTML != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	html, err := messages.HTMLPart(m.Subject, m.Body, m.HTMLLayout)
+	if err != nil {
+		return nil, err
+	}
+	if html != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, html)
 	}
 	return msg, nil
 }

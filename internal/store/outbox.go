@@ -11,9 +11,9 @@ import (
 )
 
 func (t *tx) EnqueueMessage(ctx context.Context, m gatehouse.Message) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO outbox (id, message_id, channel, recipient, subject, body, html_body, from_name, from_address, status, next_attempt_at, created_at)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO outbox (id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, status, next_attempt_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10)`,
-		m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, m.HTML, m.FromName, m.FromAddress, micros(m.CreatedAt))
+		m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, m.HTMLLayout, m.FromName, m.FromAddress, micros(m.CreatedAt))
 	return mapErr(err)
 }
 
@@ -42,7 +42,7 @@ func channelOf(m gatehouse.Message) string {
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
 	var claimed []gatehouse.Message
 	err := db.Write(ctx, func(t *WriteTx) error {
-		query := `SELECT id, message_id, channel, recipient, subject, body, html_body, from_name, from_address, attempts, created_at FROM outbox
+		query := `SELECT id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, attempts, created_at FROM outbox
 			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
 			AND (channel <> 'webhook' OR (SELECT CASE WHEN oldest.next_attempt_at <= $1 AND oldest.claimed_until <= $1 THEN 1 ELSE 0 END
 				FROM outbox oldest WHERE oldest.channel = 'webhook' AND oldest.status = 'queued' AND oldest.recipient = outbox.recipient
@@ -61,7 +61,7 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 				m         gatehouse.Message
 				createdAt int64
 			)
-			if err := rows.Scan(&m.ID, &m.MessageID, &m.Channel, &m.To, &m.Subject, &m.Body, &m.HTML, &m.FromName, &m.FromAddress, &m.Attempts, &createdAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.MessageID, &m.Channel, &m.To, &m.Subject, &m.Body, &m.HTMLLayout, &m.FromName, &m.FromAddress, &m.Attempts, &createdAt); err != nil {
 				rows.Close()
 				return err
 			}
@@ -168,7 +168,7 @@ func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, 
 	return db.Write(ctx, func(t *WriteTx) error {
 		// A webhook's body (an event, no secret) stays, for replays.
 		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2,
-			body = CASE WHEN channel = 'webhook' THEN body ELSE '' END, html_body = '', claimed_until = 0, last_error = ''
+			body = CASE WHEN channel = 'webhook' THEN body ELSE '' END, html_layout = '', claimed_until = 0, last_error = ''
 			WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
 		return mapErr(err)
 	})

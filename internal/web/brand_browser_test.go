@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/messages"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -173,13 +174,14 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	}
 	zoeMail := invite(aSite, "zoe@example.com")
 	bobMail := invite(bSite, "bob@example.com")
-	if zoeMail.FromAddress != "no-reply@acme.example" || !strings.Contains(zoeMail.HTML, aLogoFile) ||
+	zoeHTML, bobHTML := htmlPartOf(t, zoeMail), htmlPartOf(t, bobMail)
+	if zoeMail.FromAddress != "no-reply@acme.example" || !strings.Contains(zoeHTML, aLogoFile) ||
 		!strings.Contains(zoeMail.Body, "https://portal.acme.example/activate?token=") {
-		t.Errorf("A's activation mail: from %q, HTML has the logo: %v\n%s", zoeMail.FromAddress, strings.Contains(zoeMail.HTML, aLogoFile), zoeMail.Body)
+		t.Errorf("A's activation mail: from %q, HTML has the logo: %v\n%s", zoeMail.FromAddress, strings.Contains(zoeHTML, aLogoFile), zoeMail.Body)
 	}
-	if strings.Contains(bobMail.HTML+bobMail.Body+bobMail.Subject+bobMail.FromName, "Acme") || strings.Contains(bobMail.HTML, aLogoFile) ||
-		!strings.Contains(bobMail.HTML, "Beta Watch") {
-		t.Errorf("B's client's mail shows A's brand, or not B's:\n%s", bobMail.HTML)
+	if strings.Contains(bobHTML+bobMail.Body+bobMail.Subject+bobMail.FromName, "Acme") || strings.Contains(bobHTML, aLogoFile) ||
+		!strings.Contains(bobHTML, "Beta Watch") {
+		t.Errorf("B's client's mail shows A's brand, or not B's:\n%s", bobHTML)
 	}
 	for to, m := range map[string]gatehouse.Message{"zoe@example.com": zoeMail, "bob@example.com": bobMail} {
 		match := brandedLink.FindStringSubmatch(m.Body)
@@ -192,7 +194,7 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	// The activation e-mail's HTML in Chromium. The test server speaks
 	// http, so its links are read over http on the same host names.
 	mailFile := filepath.Join(t.TempDir(), "activation.html")
-	if err := os.WriteFile(mailFile, []byte(strings.ReplaceAll(zoeMail.HTML, "https://portal.acme.example/", "http://portal.acme.example/")), 0o600); err != nil {
+	if err := os.WriteFile(mailFile, []byte(strings.ReplaceAll(zoeHTML, "https://portal.acme.example/", "http://portal.acme.example/")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	inMail := lookAt(t, ctx, "A's activation mail", "file://"+mailFile)
@@ -272,4 +274,14 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	if got := e.Must(t, 200, "GET", "/api/v1/accounts/"+a+"/brand", op, nil); got.String("primary_colour") != "#7a1f5c" {
 		t.Errorf("a refused colour was saved: %s", got.Raw)
 	}
+}
+
+// htmlPartOf is the HTML part of a queued e-mail as it is sent.
+func htmlPartOf(t *testing.T, m gatehouse.Message) string {
+	t.Helper()
+	html, err := messages.HTMLPart(m.Subject, m.Body, m.HTMLLayout)
+	if err != nil || html == "" {
+		t.Fatalf("the HTML part of %q: %v", m.Subject, err)
+	}
+	return html
 }

@@ -72,10 +72,10 @@ func testBrands(t *testing.T, s *store.DB) {
 func testBrandedMessages(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	m := gatehouse.Message{ID: newID(), MessageID: newID() + "@example.com", To: "zoe@example.com", Subject: "S", Body: "text",
-		HTML: "<p>html</p>", FromName: "Acme Vision", FromAddress: "no-reply@acme.example", CreatedAt: t0}
+		HTMLLayout: `layout/1 {"lang":"en","kind":"activation","brand":{"ProductName":"Acme Vision"}}`, FromName: "Acme Vision", FromAddress: "no-reply@acme.example", CreatedAt: t0}
 	write(t, s, func(tx *store.WriteTx) error { return tx.EnqueueMessage(ctx, m) })
 	claimed, err := s.ClaimMessages(ctx, "n1", t0.Add(time.Minute), time.Minute, 10)
-	if err != nil || len(claimed) != 1 || claimed[0].HTML != m.HTML || claimed[0].FromName != m.FromName || claimed[0].FromAddress != m.FromAddress {
+	if err != nil || len(claimed) != 1 || claimed[0].HTMLLayout != m.HTMLLayout || claimed[0].FromName != m.FromName || claimed[0].FromAddress != m.FromAddress {
 		t.Fatalf("claimed: %+v %v", claimed, err)
 	}
 }
