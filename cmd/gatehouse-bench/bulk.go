@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -92,17 +93,36 @@ func benchBulk(dbKind string, rows, workers int) error {
 // seventh of the run from the node it measures).
 func waitForMail(n *node, count int) error {
 	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); {
-		files, _ := filepath.Glob(filepath.Join(n.dataDir, "mail", "*.eml"))
-		if len(files) >= count {
+		delivered := countMail(filepath.Join(n.dataDir, "mail"))
+		if delivered >= count {
 			return nil
 		}
-		if len(files) > 10_000 {
+		if delivered > 10_000 {
 			time.Sleep(time.Second)
 		} else {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	return fmt.Errorf("the outbox did not deliver %d messages in three minutes", count)
+}
+
+// countMail counts the .eml files in dir: a listing of names, without the
+// sorting and pattern matching of a glob, which took a tenth of the CPU of a
+// run delivering a hundred thousand e-mails.
+func countMail(dir string) int {
+	d, err := os.Open(dir)
+	if err != nil {
+		return 0
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	n := 0
+	for _, name := range names {
+		if strings.HasSuffix(name, ".eml") {
+			n++
+		}
+	}
+	return n
 }
 
 // bulkInvite previews and confirms a file of count new addresses into the

@@ -68,6 +68,7 @@ func main() {
 	rows := fs.Int("rows", 100000, "lines of the large bulk file (bulk)")
 	requests := fs.Int("requests", 300, "requests per page (pages)")
 	users := fs.Int("users", 100000, "people in the installation copied to PostgreSQL (copy)")
+	fs.IntVar(&outboxSenders, "senders", 2, "messages the node sends at once (its --outbox-senders)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -132,6 +133,9 @@ type node struct {
 	stop    func()
 }
 
+// outboxSenders is how many messages the benchmarked node sends at once.
+var outboxSenders = 2
+
 func startNode(dbKind string) (*node, error) {
 	dataDir, err := os.MkdirTemp("", "gatehouse-bench-")
 	if err != nil {
@@ -149,7 +153,7 @@ func startNode(dbKind string) (*node, error) {
 	}
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DatabaseURL: n.dbURL, BootstrapToken: token,
 		InvitationTTL: 168 * time.Hour, LogLevel: "info", LogFormat: "json", PublicURL: "http://bench.example",
-		MailFrom: "Gatehouse <noreply@bench.example>"}
+		MailFrom: "Gatehouse <noreply@bench.example>", OutboxSenders: outboxSenders}
 	// The access log is formatted as in production and thrown away.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -117,9 +117,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 		log.Info("GATEHOUSE_SECRET_KEY_PREVIOUS is set: secrets sealed with it still open; unset it once `gatehouse keys reseal` has run",
 			"previous_key", secretbox.Fingerprint(previousKey), "key", secretbox.Fingerprint(secretKey))
 	}
-	worker := newWorker(db, sender, cfg, log)
+	outboxWorkers := newWorkers(db, sender, cfg, log)
 	svc := service.New(db, service.Options{BootstrapToken: cfg.BootstrapToken, InvitationTTL: cfg.InvitationTTL,
-		PublicURL: cfg.PublicURL, MailQueued: worker.Wake, SecretKey: secretKey, PreviousSecretKey: previousKey,
+		PublicURL: cfg.PublicURL, MailQueued: outboxWorkers[0].Wake, SecretKey: secretKey, PreviousSecretKey: previousKey,
 		BulkLease:       cfg.BulkLease,
 		OIDCKeyRotation: cfg.OIDCKeyRotation, WebhooksAllowLoopback: cfg.WebhooksAllowLoopback,
 		Passkeys: signin.PasskeyConfig{AdminAAGUIDs: cfg.PasskeyAdminAAGUIDs}})
@@ -129,10 +129,12 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	// Webhooks are signed with their subscription's secrets, which the
 	// webhooks context opens when it sends.
 	sender.Webhook = svc.Webhooks
-	worker.Sender = sender
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
-	workers.Go(func() { worker.Run(workerCtx) })
+	for _, worker := range outboxWorkers {
+		worker.Sender = sender
+		workers.Go(func() { worker.Run(workerCtx) })
+	}
 	// Bulk invitation jobs confirmed without waiting, and those a stopped
 	// node left behind.
 	workers.Go(func() { svc.People.RunBulkJobs(workerCtx, bulkPoll(cfg.BulkLease)) })
@@ -237,11 +239,19 @@ func senders(cfg Config) (outbox.Channels, error) {
 // newWorker is the outbox worker of this process, with the configured
 // lease (a Config not made by ParseConfig keeps the production one).
 func newWorker(db *store.DB, sender outbox.Sender, cfg Config, log *slog.Logger) *outbox.Worker {
-	worker := outbox.NewWorker(db, sender, workerName(), log)
-	if cfg.OutboxLease > 0 {
-		worker.Lease = cfg.OutboxLease
+	return newWorkers(db, sender, Config{OutboxLease: cfg.OutboxLease, OutboxSenders: 1}, log)[0]
+}
+
+// newWorkers are the node's outbox workers, as many as it has senders
+// (one for a Config not made by ParseConfig), with the configured lease.
+func newWorkers(db *store.DB, sender outbox.Sender, cfg Config, log *slog.Logger) []*outbox.Worker {
+	workers := outbox.NewWorkers(max(cfg.OutboxSenders, 1), db, sender, workerName(), log)
+	for _, worker := range workers {
+		if cfg.OutboxLease > 0 {
+			worker.Lease = cfg.OutboxLease
+		}
 	}
-	return worker
+	return workers
 }
 
 // bulkPoll is how often a node looks for bulk jobs a stopped node left

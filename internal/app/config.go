@@ -50,6 +50,11 @@ type Config struct {
 	// delivering lasts: a node that died holding some delays them this
 	// long, and a send that takes longer may be repeated by another node.
 	OutboxLease time.Duration
+	// OutboxSenders is how many messages a node sends at once: each
+	// sender claims its own batches, as another node would. A bulk
+	// invitation queues a hundred thousand e-mails at once, and one
+	// sender waits on each SMTP answer or file write in turn.
+	OutboxSenders int
 	// BulkLease is how long a bulk invitation job stays with a node that
 	// stopped renewing its claim before another node takes it over.
 	BulkLease time.Duration
@@ -93,7 +98,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, stderr i
 // names the command and its arguments in the help ("operator add USERNAME").
 func ParseCommandConfig(usage string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
-	var ttl, outboxLease, bulkLease, expirySweep, keyRotation, webhooksLoopback, adminAAGUIDs string
+	var ttl, outboxLease, outboxSenders, bulkLease, expirySweep, keyRotation, webhooksLoopback, adminAAGUIDs string
 	settings := []setting{
 		{"addr", "GATEHOUSE_ADDR", "127.0.0.1:8080", "listen address", &cfg.Addr},
 		{"data-dir", "GATEHOUSE_DATA_DIR", "./gatehouse-data", "SQLite database, mail and SMS sinks, keys", &cfg.DataDir},
@@ -106,6 +111,7 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 		{"log-level", "GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error", &cfg.LogLevel},
 		{"log-format", "GATEHOUSE_LOG_FORMAT", "", "json or text (default: text on a terminal, json otherwise)", &cfg.LogFormat},
 		{"outbox-lease", "GATEHOUSE_OUTBOX_LEASE", "2m", "how long a node's claim on the messages it is sending lasts; mail a dead node held waits this long (Go duration)", &outboxLease},
+		{"outbox-senders", "GATEHOUSE_OUTBOX_SENDERS", "2", "how many messages a node sends at once, each sender with its own batches (1 to 64)", &outboxSenders},
 		{"bulk-lease", "GATEHOUSE_BULK_LEASE", "15s", "how long a bulk invitation job waits for a node that stopped before another takes it over (Go duration)", &bulkLease},
 		{"expiry-sweep", "GATEHOUSE_EXPIRY_SWEEP", "30s", "how often memberships and grants that ended by themselves are removed; they give no access from their end on whatever this says (Go duration)", &expirySweep},
 		{"oidc-key-rotation", "GATEHOUSE_OIDC_KEY_ROTATION", "720h", "how long an OpenID signing key signs before a new one replaces it; the same on every node (Go duration)", &keyRotation},
@@ -141,6 +147,9 @@ func ParseCommandConfig(usage string, args []string, getenv func(string) string,
 	}
 	cfg.InvitationTTL = d
 	// Under a second, a lease would end while its holder is still at work.
+	if cfg.OutboxSenders, err = strconv.Atoi(outboxSenders); err != nil || cfg.OutboxSenders < 1 || cfg.OutboxSenders > 64 {
+		return cfg, nil, fmt.Errorf("outbox senders %q must be a whole number from 1 to 64", outboxSenders)
+	}
 	if cfg.OutboxLease, err = time.ParseDuration(outboxLease); err != nil || cfg.OutboxLease < time.Second {
 		return cfg, nil, fmt.Errorf("outbox lease %q must be a Go duration of at least 1s, such as 2m", outboxLease)
 	}

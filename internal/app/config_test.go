@@ -25,7 +25,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "./gatehouse-data", PublicURL: "http://127.0.0.1:8080",
 		InvitationTTL: 168 * time.Hour, LogLevel: "info", MailFrom: "Gatehouse <noreply@127.0.0.1>",
-		OutboxLease: 2 * time.Minute, BulkLease: 15 * time.Second, ExpirySweep: 30 * time.Second,
+		OutboxLease: 2 * time.Minute, OutboxSenders: 2, BulkLease: 15 * time.Second, ExpirySweep: 30 * time.Second,
 		OIDCKeyRotation: 720 * time.Hour}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults %+v\nwant %+v", cfg, want)
@@ -36,7 +36,7 @@ func TestParseConfig(t *testing.T) {
 		"GATEHOUSE_DATABASE_URL": "postgres://db/gh", "GATEHOUSE_PUBLIC_URL": "https://gh.example.com/",
 		"GATEHOUSE_SMTP_URL": "smtp://u:p@mail:587", "GATEHOUSE_INVITATION_TTL": "72h",
 		"GATEHOUSE_BOOTSTRAP_TOKEN": "s3cret", "GATEHOUSE_SMS_URL": "https://sms.example.com/send", "GATEHOUSE_SMS_TOKEN": "sms-secret",
-		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_BULK_LEASE": "2s", "GATEHOUSE_EXPIRY_SWEEP": "1m",
+		"GATEHOUSE_OUTBOX_LEASE": "3s", "GATEHOUSE_OUTBOX_SENDERS": "4", "GATEHOUSE_BULK_LEASE": "2s", "GATEHOUSE_EXPIRY_SWEEP": "1m",
 		"GATEHOUSE_OIDC_KEY_ROTATION": "168h", "GATEHOUSE_SECRET_KEY_PREVIOUS": strings.Repeat("ab", 32),
 		"GATEHOUSE_PASSKEY_ADMIN_AAGUIDS": "ee882879-721c-4913-9775-3dfcce97072a, fa2b99dc-9e39-4257-8f92-4a30d23c4118",
 	}
@@ -47,7 +47,7 @@ func TestParseConfig(t *testing.T) {
 	want = Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/gatehouse", DatabaseURL: "postgres://db/gh",
 		PublicURL: "https://gh.example.com", SMTPURL: "smtp://u:p@mail:587", InvitationTTL: 72 * time.Hour,
 		BootstrapToken: "s3cret", LogLevel: "info", MailFrom: "Gatehouse <noreply@gh.example.com>",
-		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, BulkLease: 2 * time.Second,
+		SMSURL: "https://sms.example.com/send", SMSToken: "sms-secret", OutboxLease: 3 * time.Second, OutboxSenders: 4, BulkLease: 2 * time.Second,
 		ExpirySweep: time.Minute, OIDCKeyRotation: 168 * time.Hour, SecretKeyPrevious: strings.Repeat("ab", 32),
 		PasskeyAdminAAGUIDs: []uuid.UUID{uuid.MustParse("ee882879-721c-4913-9775-3dfcce97072a"), uuid.MustParse("fa2b99dc-9e39-4257-8f92-4a30d23c4118")}}
 	if !reflect.DeepEqual(cfg, want) {
@@ -78,6 +78,8 @@ func TestParseConfigRefusesNonsense(t *testing.T) {
 		"mail from":           {"--mail-from", "not an address"},
 		"outbox lease":        {"--outbox-lease", "soon"},
 		"outbox lease short":  {"--outbox-lease", "100ms"},
+		"outbox senders":      {"--outbox-senders", "0"},
+		"outbox senders many": {"--outbox-senders", "65"},
 		"bulk lease":          {"--bulk-lease", "0s"},
 		"expiry sweep":        {"--expiry-sweep", "often"},
 		"key rotation":        {"--oidc-key-rotation", "monthly"},

@@ -416,3 +416,101 @@ func TestDeliveriesRecordedThroughAFailover(t *testing.T) {
 		t.Errorf("the worker tried for %v, past its lease of 1 s", took)
 	}
 }
+
+// senderOf records what one worker sent.
+type senderOf struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *senderOf) Send(ctx context.Context, m gatehouse.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m.MessageID)
+	return nil
+}
+
+func (s *senderOf) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+// A node's senders share a long queue, each message sent once, while a
+// trickle of mail is left to the first sender alone (its helpers make no
+// claims for it).
+func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db, _ := b.Open(t)
+			ctx := context.Background()
+			queue := func(n int, prefix string) {
+				t.Helper()
+				if err := db.Write(ctx, func(tx *store.WriteTx) error {
+					for range n {
+						id := kernel.NewID()
+						if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: prefix + id + "@example.com",
+							To: "zoe@example.com", Subject: "S", Body: "text", CreatedAt: time.Now().Add(-time.Second)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			workers := outbox.NewWorkers(2, db, nil, "node-a", quiet)
+			senders := []*senderOf{{}, {}}
+			for i, w := range workers {
+				w.Sender, w.Batch, w.PollEvery = senders[i], 10, time.Hour
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			var running sync.WaitGroup
+			for _, w := range workers {
+				running.Go(func() { w.Run(runCtx) })
+			}
+			defer func() { stop(); running.Wait() }()
+			waitFor := func(total int) {
+				t.Helper()
+				for deadline := time.Now().Add(20 * time.Second); senders[0].count()+senders[1].count() < total; {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d of %d sent", senders[0].count()+senders[1].count(), total)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+
+			// A trickle: one message at a time, each woken for.
+			for range 5 {
+				before := senders[0].count() + senders[1].count()
+				queue(1, "trickle-")
+				workers[0].Wake()
+				waitFor(before + 1)
+			}
+			if n := senders[1].count(); n != 0 {
+				t.Errorf("the helper sent %d of a trickle of 5", n)
+			}
+
+			// A long queue: the first sender claims full batches and wakes
+			// its helper, which takes its share.
+			queue(2000, "bulk-")
+			workers[0].Wake()
+			waitFor(2005)
+			if n := senders[1].count(); n == 0 {
+				t.Error("the helper sent none of a queue of 2,000")
+			}
+			seen := map[string]bool{}
+			for _, s := range senders {
+				for _, id := range s.sent {
+					if seen[id] {
+						t.Errorf("%s sent twice", id)
+					}
+					seen[id] = true
+				}
+			}
+			if len(seen) != 2005 {
+				t.Errorf("%d distinct messages sent, want 2005", len(seen))
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -49,7 +50,34 @@ type Worker struct {
 	MaxAttempts int
 	// PollEvery is how often the queue is looked at when nobody calls Wake.
 	PollEvery time.Duration
-	wake      chan struct{}
+	// Helper, if set, is woken whenever this worker claims a full batch:
+	// a queue that fills faster than one worker sends is shared, while a
+	// trickle of mail keeps one worker (and its claims) alone at work.
+	Helper *Worker
+	// helping is set on a helper: it waits to be woken (or for its poll)
+	// instead of looking at the queue as soon as it starts, which the
+	// first worker does for all of them.
+	helping bool
+	wake    chan struct{}
+}
+
+// NewWorkers returns n workers that send side by side, each with its own
+// claims, as n nodes would; the first is woken by Wake and wakes the next
+// when the queue is long.
+func NewWorkers(n int, o gatehouse.Outbox, s Sender, owner string, log *slog.Logger) []*Worker {
+	workers := make([]*Worker, n)
+	for i := range workers {
+		name := owner
+		if i > 0 {
+			name = fmt.Sprintf("%s/%d", owner, i+1)
+		}
+		workers[i] = NewWorker(o, s, name, log)
+	}
+	for i := range workers[:n-1] {
+		workers[i].Helper = workers[i+1]
+		workers[i+1].helping = true
+	}
+	return workers
 }
 
 // NewWorker returns a worker with the production settings.
@@ -68,7 +96,11 @@ func (w *Worker) Wake() {
 
 // Run delivers until ctx ends. A batch in progress is finished first.
 func (w *Worker) Run(ctx context.Context) {
-	timer := time.NewTimer(0)
+	var first time.Duration
+	if w.helping {
+		first = w.PollEvery
+	}
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
 		select {
@@ -87,6 +119,9 @@ func (w *Worker) Run(ctx context.Context) {
 			// another node held comes free as soon as it is delivered.
 			if n == 0 || err != nil || ctx.Err() != nil {
 				break
+			}
+			if n >= w.Batch && w.Helper != nil {
+				w.Helper.Wake()
 			}
 		}
 		timer.Reset(w.PollEvery)
