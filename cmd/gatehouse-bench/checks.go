@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -117,6 +118,12 @@ func benchChecks(dbKind string, workers int, d time.Duration) error {
 	slices.Sort(all)
 	fmt.Printf("single checks through HTTP, %d clients: %.0f checks/s, p50 %v, p99 %v, max %v\n",
 		workers, rate, pct(all, 50), pct(all, 99), all[len(all)-1].Round(time.Microsecond))
+	// The same from wrk, a load generator outside this process.
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Println("wrk is not installed (apt-get install -y wrk): the line measured from it is left out")
+	} else if err := wrkChecks(base, secret, bodies[:min(len(bodies), 2000)], workers, d); err != nil {
+		return err
+	}
 
 	const batchSize = access.MaxBatchChecks
 	batches := make([]string, 20)

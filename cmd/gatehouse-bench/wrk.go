@@ -52,6 +52,37 @@ end
 	return runWrk("introspections (half service, half person tokens)", serverURL+"/oauth2/introspect", script, connections, d)
 }
 
+// wrkChecks posts single checks with the check token, the questions'
+// bodies in turn, from connections concurrent connections for d. A request
+// answered anything but 200 with an "allowed" field counts as an error.
+func wrkChecks(serverURL, token string, bodies []string, connections int, d time.Duration) error {
+	var list strings.Builder
+	for _, b := range bodies {
+		fmt.Fprintf(&list, "%q,", b)
+	}
+	script := `
+local bodies = {` + list.String() + `}
+local n = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function request()
+  n = n + 1
+  return wrk.format("POST", "/api/v1/check", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer ` + token + `"}, bodies[(n % #bodies) + 1])
+end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, '"allowed"', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
+end
+`
+	return runWrk("single checks", serverURL+"/api/v1/check", script, connections, d)
+}
+
 // wrkFloor measures GET /healthz the same way: the floor under the line
 // above.
 func wrkFloor(serverURL string, connections int, d time.Duration) error {
