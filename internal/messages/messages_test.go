@@ -116,3 +116,64 @@ func TestTheHTMLPartIsDrawnFromTheStoredLayout(t *testing.T) {
 		t.Error("a damaged layout was accepted")
 	}
 }
+
+// The cost of drawing one activation e-mail's HTML part when it is sent.
+func BenchmarkHTMLPart(b *testing.B) {
+	brand := Brand{ProductName: "Acme Vision", PrimaryColour: "#7a1f5c", AccentColour: "#1d3b2a", SupportEmail: "help@acme.example",
+		SupportPhone: "+33 1 23 45 67 89", LogoURL: "https://portal.acme.example/brand/logo/ab.png"}
+	data := Data{FirstName: "Zoé", AccountName: "Store 12", Username: "zoe@example.com", Link: "https://portal.acme.example/activate?token=gh_inv_x",
+		ExpiresAt: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	mail, layout, err := Prepare("fr", Activation, data, brand, Override{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stored := layout.Encode()
+	for b.Loop() {
+		if _, err := HTMLPart(mail.Subject, mail.Text, stored); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Whatever an integrator, an administrator or a person puts in a brand, an
+// override, a name or a link, the HTML part shows it as text: none of it
+// reaches the page unescaped, no link or logo that is not a web address is
+// written, and no colour but #rrggbb enters a style.
+func FuzzHTMLPartEscapes(f *testing.F) {
+	f.Add("Acme Vision", "Zoé", "https://portal.acme.example/activate?token=x", "#7a1f5c", "Bonjour {first_name}")
+	f.Add(`<b>Acme</b>`, `<script>alert(1)</script>`, "javascript:alert(1)", `red;background:url(x)`, `"><img src=x onerror=alert(1)>`)
+	f.Add("A & B", "O'Neil", `https://x.example/"onmouseover="alert(1)`, "#12345z", "l'accès\n<i>")
+	draw := func(t *testing.T, product, firstName, link, colour, intro string) string {
+		b := Brand{ProductName: product, PrimaryColour: colour, AccentColour: colour, SupportEmail: product, SupportPhone: firstName,
+			LogoURL: link}
+		mail, layout, err := Prepare("en", Activation, Data{FirstName: firstName, AccountName: product, Link: link}, b,
+			Override{Subject: intro, Intro: intro})
+		if err != nil {
+			t.Skip()
+		}
+		html, err := HTMLPart(mail.Subject, mail.Text, layout.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return html
+	}
+	// The same message with every character that means something in HTML
+	// replaced by a letter has the same markup: the characters of the
+	// values all went through the escaper.
+	plain := strings.NewReplacer("<", "x", ">", "x", `"`, "x", "'", "x", "&", "x")
+	f.Fuzz(func(t *testing.T, product, firstName, link, colour, intro string) {
+		html := draw(t, product, firstName, link, colour, intro)
+		want := draw(t, plain.Replace(product), plain.Replace(firstName), plain.Replace(link), plain.Replace(colour), plain.Replace(intro))
+		for _, c := range []string{"<", ">", `"`, "'"} {
+			if strings.Count(html, c) != strings.Count(want, c) {
+				t.Fatalf("%s: %d in the HTML, %d in its markup alone:\n%s", c, strings.Count(html, c), strings.Count(want, c), html)
+			}
+		}
+		if link != "" && !isWebURL(link) && (strings.Contains(html, `href="`+htmlEscaper.Replace(link)) || strings.Contains(html, `src="`+htmlEscaper.Replace(link))) {
+			t.Fatalf("a link that is not a web address became an href: %q", link)
+		}
+		if colourOr(colour, "") == "" && colour != "" && strings.Contains(html, "background:"+htmlEscaper.Replace(colour)) {
+			t.Fatalf("a colour that is not #rrggbb entered a style: %q", colour)
+		}
+	})
+}
