@@ -75,17 +75,17 @@ func Compose(lang, kind string, data Data, b Brand, o Override) (Mail, error) {
 	if err != nil {
 		return Mail{}, err
 	}
-	mail.HTML, err = layout.Render(mail.Subject, mail.Text)
-	return mail, err
+	mail.HTML = layout.Render(mail.Subject, mail.Text)
+	return mail, nil
 }
 
 // Layout is what an e-mail's HTML part is drawn from besides its subject
 // and its text: the brand as it was when the message was queued, the
 // reader's language, the kind (its button's words), the link the button
 // points to and the override's opening paragraph. A message is queued with
-// its Layout, a few hundred bytes, and its HTML is rendered when it is
-// sent: rendering it costs more than the rest of the message, and a bulk
-// of a hundred thousand invitations queues them in its own transactions.
+// its Layout, a few hundred bytes, and its HTML is drawn when it is sent:
+// a bulk of a hundred thousand invitations queues them in its own
+// transactions, which need not draw nor store a hundred thousand pages.
 type Layout struct {
 	Lang  string `json:"lang"`
 	Kind  string `json:"kind"`
@@ -125,7 +125,7 @@ const signatureMark = "\n\n-- \n"
 // Render draws the HTML part of a message whose subject and text Prepare
 // made with this layout: the text's paragraphs (the footer aside), the
 // link as a button, in the brand's colours.
-func (l Layout) Render(subject, text string) (string, error) {
+func (l Layout) Render(subject, text string) string {
 	body := strings.TrimPrefix(text, l.Intro+"\n\n")
 	if l.Intro == "" {
 		body = text
@@ -148,7 +148,7 @@ func (l Layout) Render(subject, text string) (string, error) {
 		}
 		paragraphs = append(paragraphs, paragraph{Lines: strings.Split(block, "\n")})
 	}
-	return l.draw(subject, paragraphs), nil
+	return l.draw(subject, paragraphs)
 }
 
 // layoutPrefix marks a stored Layout; anything else stored in its place is
@@ -175,7 +175,7 @@ func HTMLPart(subject, text, stored string) (string, error) {
 	if err := json.Unmarshal([]byte(encoded), &l); err != nil {
 		return "", fmt.Errorf("the stored layout of an HTML part: %w", err)
 	}
-	return l.Render(subject, text)
+	return l.Render(subject, text), nil
 }
 
 func wordsOf(lang string) words {
