@@ -25,37 +25,25 @@ import (
 // answered anything but 200 with "active":true counts as an error.
 func wrkIntrospection(serverURL, clientID, secret string, tokens []string, connections int, d time.Duration) error {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(clientID)+":"+url.QueryEscape(secret)))
-	var list strings.Builder
-	for _, t := range tokens {
-		fmt.Fprintf(&list, "%q,", "token="+url.QueryEscape(t))
+	bodies := make([]string, len(tokens))
+	for i, t := range tokens {
+		bodies[i] = "token=" + url.QueryEscape(t)
 	}
-	script := `
-local bodies = {` + list.String() + `}
-local n = 0
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0 end
-function request()
-  n = n + 1
-  return wrk.format("POST", "/oauth2/introspect", {["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Authorization"] = "` + auth + `"}, bodies[(n % #bodies) + 1])
-end
-function response(status, headers, body)
-  if status ~= 200 or not string.find(body, '"active":true', 1, true) then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
-end
-`
-	return runWrk("introspections (half service, half person tokens)", serverURL+"/oauth2/introspect", script, connections, d)
+	return wrkPosts("introspections (half service, half person tokens)", serverURL, "/oauth2/introspect",
+		"application/x-www-form-urlencoded", auth, bodies, `"active":true`, connections, d)
 }
 
 // wrkChecks posts single checks with the check token, the questions'
-// bodies in turn, from connections concurrent connections for d. A request
-// answered anything but 200 with an "allowed" field counts as an error.
+// bodies in turn, the same way. A request answered anything but 200 with an
+// "allowed" field counts as an error.
 func wrkChecks(serverURL, token string, bodies []string, connections int, d time.Duration) error {
+	return wrkPosts("single checks", serverURL, "/api/v1/check", "application/json", "Bearer "+token, bodies, `"allowed"`,
+		connections, d)
+}
+
+// wrkPosts posts bodies in turn to path with the Authorization header auth;
+// an answer other than 200 with expected in its body counts as an error.
+func wrkPosts(label, serverURL, path, contentType, auth string, bodies []string, expected string, connections int, d time.Duration) error {
 	var list strings.Builder
 	for _, b := range bodies {
 		fmt.Fprintf(&list, "%q,", b)
@@ -68,11 +56,11 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 function request()
   n = n + 1
-  return wrk.format("POST", "/api/v1/check", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer ` + token + `"}, bodies[(n % #bodies) + 1])
+  return wrk.format("POST", ` + fmt.Sprintf("%q", path) + `, {["Content-Type"] = ` + fmt.Sprintf("%q", contentType) + `,
+    ["Authorization"] = ` + fmt.Sprintf("%q", auth) + `}, bodies[(n % #bodies) + 1])
 end
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, '"allowed"', 1, true) then bad = bad + 1 end
+  if status ~= 200 or not string.find(body, ` + fmt.Sprintf("%q", expected) + `, 1, true) then bad = bad + 1 end
 end
 function done(summary, latency, requests)
   local total = 0
@@ -80,10 +68,10 @@ function done(summary, latency, requests)
   io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
 end
 `
-	return runWrk("single checks", serverURL+"/api/v1/check", script, connections, d)
+	return runWrk(label, serverURL+path, script, connections, d)
 }
 
-// wrkFloor measures GET /healthz the same way: the floor under the line
+// wrkFloor measures GET /healthz the same way: the floor under the lines
 // above.
 func wrkFloor(serverURL string, connections int, d time.Duration) error {
 	script := `
