@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/service"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -433,6 +435,50 @@ func TestBulkNames(t *testing.T) {
 			rows := e.Must(t, 200, "GET", s.acct+"/invitations/bulk/"+id+"/rows", boss, nil).Items()
 			if len(rows) != 7 || rows[0]["first_name"] != "Zoé" || rows[0]["last_name"] != "Le Goff" || rows[0]["result"] != "invited" {
 				t.Errorf("rows %v", rows)
+			}
+		})
+	}
+}
+
+// A confirm waits for its job only so long (under the server's write
+// timeout, which would cut a long job's answer off): then it answers 202
+// with the job's progress, the job goes on to the end, and everyone is
+// invited and mailed once.
+func TestALongBulkConfirmAnswersWithItsProgress(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.StartWith(t, b, func(o *service.Options) { o.BulkConfirmWait = time.Nanosecond })
+			acct := "/api/v1/accounts/" + e.CreateAccount(t, "integrator", "Acme", "")
+			var csv strings.Builder
+			csv.WriteString("email\n")
+			for i := range 1500 {
+				fmt.Fprintf(&csv, "staff%04d@example.com\n", i)
+			}
+			preview := e.Do(t, "POST", acct+"/invitations/bulk", op, csv.String())
+			id := preview.String("preview_id")
+			if id == "" {
+				t.Fatalf("preview: %d %s", preview.Status, preview.Raw)
+			}
+			answer := e.Must(t, 202, "POST", acct+"/invitations/bulk/"+id+"/confirm", op, nil)
+			if answer.String("status") != "confirming" {
+				t.Errorf("the answer before the end: %s", answer.Raw)
+			}
+			var status apitest.Response
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+				status = e.Must(t, 200, "GET", acct+"/invitations/bulk/"+id, op, nil)
+				if status.String("status") == "done" || time.Now().After(deadline) {
+					break
+				}
+			}
+			if status.String("status") != "done" || status.Body["invited"] != 1500.0 {
+				t.Fatalf("the job after the answer: %s", status.Raw)
+			}
+			sent := map[string]int{}
+			for _, m := range e.Mail(t) {
+				sent[m.To]++
+			}
+			if len(sent) != 1500 || slices.ContainsFunc(slices.Collect(maps.Values(sent)), func(n int) bool { return n != 1 }) {
+				t.Errorf("%d people mailed, some more than once: %v", len(sent), len(sent) != 1500)
 			}
 		})
 	}

@@ -54,8 +54,23 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 		case s.bulkWake <- struct{}{}:
 		default:
 		}
-	} else if err := s.driveBulkJob(ctx, previewID); err != nil {
-		return p, err
+	} else {
+		// Driven by this request, without its cancellation: a client that
+		// gives up, or an answer given before the end, leaves the job
+		// running here rather than waiting for its lease to end elsewhere.
+		driven := make(chan error, 1)
+		go func() { driven <- s.driveBulkJob(context.WithoutCancel(ctx), previewID) }()
+		waited := time.NewTimer(s.bulkConfirmWait)
+		defer waited.Stop()
+		select {
+		case err := <-driven:
+			if err != nil {
+				return p, err
+			}
+		case <-waited.C: // still running: the answer is its progress
+		case <-ctx.Done():
+			return p, ctx.Err()
+		}
 	}
 	return s.bulkJobStore.BulkPreview(ctx, accountID, previewID)
 }

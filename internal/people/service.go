@@ -33,6 +33,9 @@ type Service struct {
 	// bulkLease is how long a bulk job stays with a node that stopped
 	// renewing it; bulkPoll how often a waiting confirm looks again.
 	bulkLease, bulkPoll time.Duration
+	// bulkConfirmWait is how long a confirm waits for its job before it
+	// answers with the job's progress.
+	bulkConfirmWait time.Duration
 	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
 	bulkWake chan struct{}
 }
@@ -46,6 +49,11 @@ type Options struct {
 	// (default 15 s): after a crash, another node (or the restarted one)
 	// takes the job over once it ends.
 	BulkLease time.Duration
+	// BulkConfirmWait is how long a confirm that waits for its job waits
+	// at most (default 90 s, under the server's two-minute write timeout,
+	// which would otherwise cut the answer of a long job off); the job goes
+	// on, and the answer is its progress.
+	BulkConfirmWait time.Duration
 }
 
 // New returns the people use cases.
@@ -53,12 +61,15 @@ func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *
 	s := &Service{Kernel: k, Access: rules, enrolmentStore: stores.Enrolment, membersStore: stores.Members,
 		invitationsStore: stores.Invitations, bulkPreviewStore: stores.BulkPreview, bulkJobStore: stores.BulkJob,
 		profilesStore: stores.Profiles, noticesStore: stores.Notices, remoteMonitoringStore: stores.RemoteMonitoring, expiryStore: stores.Expiry, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
-		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkWake: make(chan struct{}, 1)}
+		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkConfirmWait: opts.BulkConfirmWait, bulkWake: make(chan struct{}, 1)}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
 	}
 	if s.bulkLease <= 0 {
 		s.bulkLease = 15 * time.Second
+	}
+	if s.bulkConfirmWait <= 0 {
+		s.bulkConfirmWait = 90 * time.Second
 	}
 	return s
 }

@@ -73,6 +73,9 @@ type Options struct {
 	// BulkLease is how long a bulk job's lease lasts without renewal
 	// (default 15 s).
 	BulkLease time.Duration
+	// BulkConfirmWait is how long a bulk confirm waits for its job at
+	// most (see people.Options).
+	BulkConfirmWait time.Duration
 	// OIDCKeyRotation is how long an OpenID signing key signs before the
 	// next replaces it (default 30 days).
 	OIDCKeyRotation time.Duration
@@ -129,7 +132,7 @@ func New(db *store.DB, opts Options) *Services {
 		LostDatabaseSince: store.LostSince})
 	rules.TokenSubjects = provider
 	members := people.New(k, people.Stores{Enrolment: store.Over[people.EnrolmentTx]{DB: db}, Members: store.Over[people.MembersTx]{DB: db}, Invitations: store.Over[people.InvitationsTx]{DB: db}, BulkPreview: store.Over[people.BulkPreviewTx]{DB: db}, BulkJob: store.Over[people.BulkJobTx]{DB: db}, Profiles: store.Over[people.ProfilesTx]{DB: db}, Notices: store.Over[people.NoticesTx]{DB: db}, RemoteMonitoring: store.Over[people.RemoteMonitoringTx]{DB: db}, Expiry: store.Over[people.ExpiryTx]{DB: db}}, rules,
-		people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease})
+		people.Options{InvitationTTL: opts.InvitationTTL, BulkLease: opts.BulkLease, BulkConfirmWait: opts.BulkConfirmWait})
 	signIn := signin.New(k, signin.Stores{Sessions: store.Over[signin.SessionsTx]{DB: db}, Factors: store.Over[signin.FactorsTx]{DB: db}, MySessions: store.Over[signin.MySessionsTx]{DB: db}, Providers: store.Over[signin.ProvidersTx]{DB: db}, Resets: store.Over[signin.ResetsTx]{DB: db}, Activations: store.Over[signin.ActivationsTx]{DB: db}, Passkeys: store.Over[signin.PasskeysTx]{DB: db}}, opts.BootstrapToken)
 	passkeys := opts.Passkeys
 	if passkeys.RPID == "" {
