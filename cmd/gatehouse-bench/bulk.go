@@ -160,6 +160,12 @@ func bulkInvite(client *http.Client, base, accountID, label string, count int) (
 
 	start = time.Now()
 	status, body, err := do(client, "POST", url+"/"+id+"/confirm", "")
+	// A job longer than the confirm's wait answers 202 with its progress:
+	// then the end is when its status says done.
+	for err == nil && status == 202 || status == 200 && strings.Contains(body, `"status":"confirming"`) {
+		time.Sleep(100 * time.Millisecond)
+		status, body, err = do(client, "GET", url+"/"+id, "")
+	}
 	if err != nil || status != 200 || !strings.Contains(body, fmt.Sprintf(`"invited":%d`, count)) {
 		return 0, 0, fmt.Errorf("confirm: %d %s %v", status, body, err)
 	}
