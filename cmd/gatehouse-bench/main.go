@@ -69,6 +69,7 @@ func main() {
 	requests := fs.Int("requests", 300, "requests per page (pages)")
 	users := fs.Int("users", 100000, "people in the installation copied to PostgreSQL (copy)")
 	fs.IntVar(&outboxSenders, "senders", 2, "messages the node sends at once (its --outbox-senders)")
+	fs.StringVar(&mailSink, "mail", "files", "where the node sends its e-mail: files (.eml in its data dir, the default sink) or smtp (an SMTP server in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -131,10 +132,17 @@ type node struct {
 	dbURL   string
 	dataDir string
 	stop    func()
+	// delivered counts the e-mails the node has sent so far.
+	delivered func() int
+	// smtp is the SMTP server the node sends to, when -mail smtp.
+	smtp *smtpSink
 }
 
 // outboxSenders is how many messages the benchmarked node sends at once.
 var outboxSenders = 2
+
+// mailSink is where the benchmarked node sends e-mail: "files" or "smtp".
+var mailSink = "files"
 
 func startNode(dbKind string) (*node, error) {
 	dataDir, err := os.MkdirTemp("", "gatehouse-bench-")
@@ -142,7 +150,20 @@ func startNode(dbKind string) (*node, error) {
 		return nil, err
 	}
 	n := &node{dataDir: dataDir}
+	n.delivered = func() int { return countMail(filepath.Join(dataDir, "mail")) }
 	cleanup := []func(){func() { os.RemoveAll(dataDir) }}
+	smtpURL := ""
+	switch mailSink {
+	case "files":
+	case "smtp":
+		if n.smtp, smtpURL, err = startSMTPSink(); err != nil {
+			return nil, err
+		}
+		n.delivered = func() int { return int(n.smtp.messages.Load()) }
+		cleanup = append(cleanup, func() { n.smtp.server.Close() })
+	default:
+		return nil, fmt.Errorf("-mail must be files or smtp")
+	}
 	if dbKind == "postgres" {
 		dbURL, drop, err := createPostgresDatabase()
 		if err != nil {
@@ -153,7 +174,7 @@ func startNode(dbKind string) (*node, error) {
 	}
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DatabaseURL: n.dbURL, BootstrapToken: token,
 		InvitationTTL: 168 * time.Hour, LogLevel: "info", LogFormat: "json", PublicURL: "http://bench.example",
-		MailFrom: "Gatehouse <noreply@bench.example>", OutboxSenders: outboxSenders}
+		MailFrom: "Gatehouse <noreply@bench.example>", OutboxSenders: outboxSenders, SMTPURL: smtpURL}
 	// The access log is formatted as in production and thrown away.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -439,6 +460,9 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 	})
 	if err != nil {
 		return err
+	}
+	if n.smtp != nil {
+		fmt.Printf("e-mails received by the SMTP server during the adds: %d over %d connections\n", n.smtp.messages.Load(), n.smtp.connections.Load())
 	}
 	// The node's own worker delivered meanwhile; time delivery alone, on a
 	// fresh database with a full queue and no other load.

@@ -169,6 +169,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	defer func() {
 		stopWorker()
 		workers.Wait()
+		if closer, ok := sender.Email.(io.Closer); ok {
+			closer.Close() // says goodbye on the SMTP connections kept open
+		}
 	}()
 	api := httpapi.New(svc, log, httpapi.NewMetrics(db.Pools()))
 	pages := web.New(svc, log, cfg.PublicURL)

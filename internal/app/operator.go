@@ -31,6 +31,9 @@ func AddOperator(ctx context.Context, cfg Config, log *slog.Logger, in service.F
 	if err != nil {
 		return err
 	}
+	if closer, ok := sender.Email.(io.Closer); ok {
+		defer closer.Close()
+	}
 	secretKey, previousKey, err := serverKeys(cfg)
 	if err != nil {
 		return err

@@ -162,14 +162,27 @@ type smtpSink struct {
 	mu       sync.Mutex
 	messages []string
 	down     bool
+	logouts  int
+}
+
+// loggedOut counts the sessions the client ended.
+func (s *smtpSink) loggedOut() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logouts
 }
 
 func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{sink: s}, nil }
 
 type smtpSession struct{ sink *smtpSink }
 
-func (s *smtpSession) Reset()        {}
-func (s *smtpSession) Logout() error { return nil }
+func (s *smtpSession) Reset() {}
+func (s *smtpSession) Logout() error {
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	s.sink.logouts++
+	return nil
+}
 func (s *smtpSession) Mail(string, *smtp.MailOptions) error {
 	s.sink.mu.Lock()
 	defer s.sink.mu.Unlock()

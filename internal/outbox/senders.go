@@ -18,6 +18,7 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/messages"
@@ -178,11 +179,40 @@ func fileName(messageID string) string {
 // SMTPSender hands messages to an SMTP server: smtp:// uses STARTTLS when the
 // server offers it, smtps:// implicit TLS; user and password in the URL
 // authenticate.
+//
+// A connection is kept for the next message rather than closed after each:
+// opening one costs a TCP handshake, the greeting, EHLO, often STARTTLS and
+// AUTH, and QUIT — several round trips, where a message on an open
+// connection costs MAIL, RCPT, DATA and RSET. With a relay 20 ms away that
+// is the difference between a few and a few dozen messages a second per
+// sender, and relays limit connections more than messages. Each of the
+// node's senders uses one connection at a time; connections idle for
+// longer than smtpIdleTimeout are closed.
 type SMTPSender struct {
 	host string
 	opts []gomail.Option
 	from string
+
+	mu      sync.Mutex
+	idle    []*smtpConn // most recently used last
+	janitor *time.Timer // closes the idle connections; nil when none wait
 }
+
+// smtpConn is an open SMTP session between two messages.
+type smtpConn struct {
+	client   *smtp.Client
+	lastUsed time.Time
+}
+
+// smtpIdleTimeout is how long a connection waits for its next message. It
+// is well under the five minutes servers must wait (RFC 5321, 4.5.3.2), so
+// the server never closes it first in the common case.
+const smtpIdleTimeout = 30 * time.Second
+
+// smtpCheckAfter is how long a connection may have been idle before it is
+// checked with a NOOP before use: a server may have closed it meanwhile, and
+// a message sent into a closed connection would wait out a retry.
+const smtpCheckAfter = time.Second
 
 // NewSMTPSender reads an smtp://[user:pass@]host:port or smtps:// URL.
 func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
@@ -194,7 +224,9 @@ func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SMTP URL needs a port")
 	}
-	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(30 * time.Second)}
+	// The NOOP go-mail sends before each message is sent here only on a
+	// connection idle for a while (take).
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(30 * time.Second), gomail.WithoutNoop()}
 	if u.Scheme == "smtps" {
 		opts = append(opts, gomail.WithSSL())
 	} else {
@@ -215,7 +247,7 @@ func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
 	}
 	opts := s.opts
 	if deadline, ok := ctx.Deadline(); ok {
-		// The connection's own timeout ends with the worker's patience: a
+		// Each answer is awaited no longer than the worker's patience: a
 		// server that accepts and never answers must not hold the batch
 		// past its lease (the context alone does not reach every read).
 		opts = append(slices.Clip(opts), gomail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
@@ -224,5 +256,115 @@ func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err != nil {
 		return err
 	}
-	return client.DialAndSendWithContext(ctx, msg)
+	conn := s.take()
+	reused := conn != nil
+	for {
+		if conn == nil {
+			if conn, err = client.DialToSMTPClientWithContext(ctx); err != nil {
+				return fmt.Errorf("dial failed: %w", err)
+			}
+		}
+		err = client.SendWithSMTPClient(conn, msg)
+		if err == nil {
+			s.put(conn)
+			return nil
+		}
+		// Whatever the server said, the session's state is unknown: it is
+		// closed rather than used again.
+		_ = client.CloseWithSMTPClient(conn)
+		conn = nil
+		var sendErr *gomail.SendError
+		if reused && errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPMailFrom {
+			// MAIL FROM opens a message, so nothing of it reached the server:
+			// a kept connection the server had closed is tried once anew.
+			reused = false
+			continue
+		}
+		return fmt.Errorf("send failed: %w", err)
+	}
+}
+
+// take returns an open connection to send on, or nil when there is none to
+// reuse. One idle for a while is checked first, and closed if it fails.
+func (s *SMTPSender) take() *smtp.Client {
+	for {
+		s.mu.Lock()
+		if len(s.idle) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		c := s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+		s.mu.Unlock()
+		idle := time.Since(c.lastUsed)
+		if idle < smtpCheckAfter {
+			return c.client
+		}
+		if idle < smtpIdleTimeout && c.client.UpdateDeadline(smtpGoodbyeTimeout) == nil && c.client.Noop() == nil {
+			return c.client
+		}
+		_ = c.client.Close()
+	}
+}
+
+// put keeps a connection for the next message and makes sure it is closed
+// if none comes.
+func (s *SMTPSender) put(client *smtp.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle = append(s.idle, &smtpConn{client: client, lastUsed: time.Now()})
+	if s.janitor == nil {
+		s.janitor = time.AfterFunc(smtpIdleTimeout, s.closeIdle)
+	}
+}
+
+// closeIdle says goodbye on the connections idle for smtpIdleTimeout, and
+// comes back for the others when their time is up.
+func (s *SMTPSender) closeIdle() {
+	s.mu.Lock()
+	var stale []*smtpConn
+	kept := s.idle[:0]
+	for _, c := range s.idle {
+		if time.Since(c.lastUsed) >= smtpIdleTimeout {
+			stale = append(stale, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	clear(s.idle[len(kept):])
+	s.idle = kept
+	s.janitor = nil
+	if len(kept) > 0 {
+		s.janitor = time.AfterFunc(smtpIdleTimeout-time.Since(kept[0].lastUsed), s.closeIdle)
+	}
+	s.mu.Unlock()
+	for _, c := range stale {
+		goodbye(c.client)
+	}
+}
+
+// smtpGoodbyeTimeout bounds the wait for a NOOP's or QUIT's answer.
+const smtpGoodbyeTimeout = 5 * time.Second
+
+// goodbye ends a session politely, without waiting long for the server.
+func goodbye(client *smtp.Client) {
+	_ = client.UpdateDeadline(smtpGoodbyeTimeout)
+	_ = client.Quit()
+	_ = client.Close()
+}
+
+// Close says goodbye on the idle connections (at shutdown).
+func (s *SMTPSender) Close() error {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	if s.janitor != nil {
+		s.janitor.Stop()
+		s.janitor = nil
+	}
+	s.mu.Unlock()
+	for _, c := range idle {
+		goodbye(c.client)
+	}
+	return nil
 }
