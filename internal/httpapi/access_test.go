@@ -667,7 +667,7 @@ func TestAccessRulesUnderConcurrency(t *testing.T) {
 				}
 
 				// The same with a person added with the role: an add takes the
-				// account's lock last and reads the role again under it.
+				// account's lock before it reads the role, which a delete takes too.
 				role = e.Must(t, 201, "POST", acct+"/roles", admin, map[string]any{"name": fmt.Sprint("S", round), "permissions": []string{"cameras.view"}}).String("id")
 				username := fmt.Sprintf("s%d@example.com", round)
 				count = race(nodes, 2, func(node *apitest.Env, i int) int {

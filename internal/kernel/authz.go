@@ -139,6 +139,10 @@ type Reader interface {
 	// Brand is the brand an integrator set (ownerID its account's id), or
 	// the platform's default (ownerID ""); ENOTFOUND when none was set.
 	Brand(ctx context.Context, ownerID string) (gatehouse.Brand, error)
+	// BrandsOver reads the brands an account's people see, each when set:
+	// the platform's default, then its integrator's (the account's own for
+	// an integrator); ENOTFOUND for an unknown account.
+	BrandsOver(ctx context.Context, accountID string) ([]gatehouse.Brand, error)
 }
 
 // Writer is what every change writes beside itself, in its own

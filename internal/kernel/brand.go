@@ -20,38 +20,32 @@ type MailScope struct{ AccountID, UserID string }
 // the platform's default, over the built-in one. accountID "" is the
 // default alone.
 func (k *Kernel) BrandOf(ctx context.Context, r Reader, accountID string) (gatehouse.Brand, error) {
-	base := gatehouse.BuiltinBrand
-	def, err := r.Brand(ctx, "")
-	switch gatehouse.ErrorCode(err) {
-	case "":
-		base = def.Over(base)
-	case gatehouse.ENOTFOUND:
-	default:
-		return gatehouse.Brand{}, err
-	}
-	base.OwnerID, base.Host = "", ""
+	var set []gatehouse.Brand
 	if accountID == "" {
-		return base, nil
+		def, err := r.Brand(ctx, "")
+		switch gatehouse.ErrorCode(err) {
+		case "":
+			set = append(set, def)
+		case gatehouse.ENOTFOUND:
+		default:
+			return gatehouse.Brand{}, err
+		}
+	} else {
+		var err error
+		if set, err = r.BrandsOver(ctx, accountID); err != nil {
+			return gatehouse.Brand{}, err
+		}
 	}
-	account, err := r.Account(ctx, accountID)
-	if err != nil {
-		return gatehouse.Brand{}, err
+	b := gatehouse.BuiltinBrand
+	for _, layer := range set { // the default first, then the integrator's
+		if layer.OwnerID == "" {
+			b = layer.Over(b)
+			b.OwnerID, b.Host = "", ""
+		} else {
+			b = layer.Over(b)
+		}
 	}
-	owner := account.IntegratorID
-	if account.Kind == gatehouse.KindIntegrator {
-		owner = account.ID
-	}
-	if owner == "" {
-		return base, nil
-	}
-	own, err := r.Brand(ctx, owner)
-	switch gatehouse.ErrorCode(err) {
-	case "":
-		return own.Over(base), nil
-	case gatehouse.ENOTFOUND:
-		return base, nil
-	}
-	return gatehouse.Brand{}, err
+	return b, nil
 }
 
 // MailBrand is the brand of a message's scope.

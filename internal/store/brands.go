@@ -20,6 +20,55 @@ func (r reader) BrandByHost(ctx context.Context, host string) (gatehouse.Brand, 
 	return r.brandWhere(ctx, `host = $1`, host)
 }
 
+// BrandsOver reads, in one query, the brands an account's people see: the
+// platform's default and its integrator's (the account's own for an
+// integrator), each when set, the default first; ENOTFOUND for an unknown
+// account. Every message an account's change causes is drawn with them, so
+// the three reads this takes apart (two brands and the account) were a tenth
+// of the round trips of adding a person on PostgreSQL.
+func (r reader) BrandsOver(ctx context.Context, accountID string) ([]gatehouse.Brand, error) {
+	var (
+		brands []gatehouse.Brand
+		found  bool
+	)
+	// Without a brand, the join gives one row of NULLs: the account exists.
+	err := r.each(ctx, `SELECT b.owner_id, COALESCE(b.product_name, ''), COALESCE(b.primary_colour, ''), COALESCE(b.accent_colour, ''),
+			COALESCE(b.support_email, ''), COALESCE(b.support_phone, ''), COALESCE(b.sender_name, ''), COALESCE(b.sender_address, ''),
+			b.host, COALESCE(b.logo_file, ''), b.updated_at
+		FROM accounts a LEFT JOIN brands b
+			ON b.owner_id IN ('', CASE WHEN a.kind = 'integrator' THEN a.id ELSE a.integrator_id END)
+		WHERE a.id = $1 ORDER BY b.owner_id`, []any{accountID}, func(rows *sql.Rows) error {
+		found = true
+		var (
+			b         gatehouse.Brand
+			owner     sql.NullString
+			host      sql.NullString
+			updatedAt sql.NullInt64
+		)
+		if err := rows.Scan(&owner, &b.ProductName, &b.PrimaryColour, &b.AccentColour, &b.SupportEmail, &b.SupportPhone,
+			&b.SenderName, &b.SenderAddress, &host, &b.LogoFile, &updatedAt); err != nil {
+			return err
+		}
+		if owner.Valid {
+			b.OwnerID, b.Host, b.UpdatedAt = owner.String, host.String, fromMicros(updatedAt.Int64)
+			brands = append(brands, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if !found {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "not found")
+	}
+	for i := range brands {
+		if err := r.brandMessages(ctx, &brands[i]); err != nil {
+			return nil, err
+		}
+	}
+	return brands, nil
+}
+
 func (r reader) brandWhere(ctx context.Context, where string, arg string) (gatehouse.Brand, error) {
 	var (
 		b         gatehouse.Brand
@@ -34,7 +83,13 @@ func (r reader) brandWhere(ctx context.Context, where string, arg string) (gateh
 		return gatehouse.Brand{}, mapErr(err)
 	}
 	b.Host, b.UpdatedAt = host.String, fromMicros(updatedAt)
-	err = r.each(ctx, `SELECT kind, language, subject, intro FROM brand_messages WHERE owner_id = $1 ORDER BY kind, language`,
+	err = r.brandMessages(ctx, &b)
+	return b, err
+}
+
+// brandMessages reads a brand's message overrides into it.
+func (r reader) brandMessages(ctx context.Context, b *gatehouse.Brand) error {
+	return r.each(ctx, `SELECT kind, language, subject, intro FROM brand_messages WHERE owner_id = $1 ORDER BY kind, language`,
 		[]any{b.OwnerID}, func(rows *sql.Rows) error {
 			var m gatehouse.BrandMessage
 			if err := rows.Scan(&m.Kind, &m.Language, &m.Subject, &m.Intro); err != nil {
@@ -43,7 +98,6 @@ func (r reader) brandWhere(ctx context.Context, where string, arg string) (gateh
 			b.Messages = append(b.Messages, m)
 			return nil
 		})
-	return b, err
 }
 
 // BrandLogo reads a logo by its file name; ENOTFOUND for an unknown one.

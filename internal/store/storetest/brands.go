@@ -27,6 +27,9 @@ func testBrands(t *testing.T, s *store.DB) {
 	if _, err := s.Brand(ctx, i1.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Fatalf("a brand nobody set: %v", err)
 	}
+	if set, err := s.BrandsOver(ctx, i1.ID); err != nil || len(set) != 0 {
+		t.Fatalf("brands over an account when none is set: %+v %v", set, err)
+	}
 	b := gatehouse.Brand{OwnerID: i1.ID, ProductName: "Acme Vision", PrimaryColour: "#7a1f5c", AccentColour: "#1d3b2a",
 		SupportEmail: "help@acme.example", SupportPhone: "+33 1", SenderName: "Acme", SenderAddress: "no-reply@acme.example",
 		Host: "portal.acme.example", LogoFile: "x.png", UpdatedAt: t0,
@@ -59,6 +62,25 @@ func testBrands(t *testing.T, s *store.DB) {
 	}
 	if _, err := s.BrandByHost(ctx, "portal.acme.example"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("the old host still answers: %v", err)
+	}
+	// An account's people see the platform's brand, then their
+	// integrator's, read together; never another integrator's.
+	c1 := client(i1.ID, "C1")
+	insertAccounts(t, s, c1)
+	b.Messages = []gatehouse.BrandMessage{{Kind: "activation", Language: "en", Subject: "Hi", Intro: "Welcome"}}
+	write(t, s, func(tx *store.WriteTx) error { return tx.SaveBrand(ctx, b) })
+	for _, id := range []string{c1.ID, i1.ID} {
+		set, err := s.BrandsOver(ctx, id)
+		if err != nil || len(set) != 2 || set[0].OwnerID != "" || set[0].ProductName != "Platform" ||
+			set[1].OwnerID != i1.ID || set[1].Host != "acme.example" || len(set[1].Messages) != 1 || set[1].Messages[0].Subject != "Hi" {
+			t.Errorf("brands over %s: %+v %v", id, set, err)
+		}
+	}
+	if set, err := s.BrandsOver(ctx, i2.ID); err != nil || len(set) != 2 || set[1].OwnerID != i2.ID || set[1].ProductName != "Beta" {
+		t.Errorf("brands over the other integrator: %+v %v", set, err)
+	}
+	if _, err := s.BrandsOver(ctx, "no-such-account"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Errorf("brands over an unknown account: %v", err)
 	}
 	logo := gatehouse.BrandLogo{File: "ab.png", ContentType: "image/png", Data: []byte{0x89, 'P', 'N', 'G', 0}}
 	for range 2 {
