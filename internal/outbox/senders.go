@@ -2,11 +2,17 @@ package outbox
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
+	"mime/quotedprintable"
 	netmail "net/mail"
 	"net/url"
 	"os"
@@ -16,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -24,44 +31,135 @@ import (
 	"github.com/gatehouse/gatehouse/internal/messages"
 )
 
+// mail is an e-mail ready to send: its envelope and what writeTo writes.
+type mail struct {
+	// from and to are the envelope's addresses, in angle brackets as the
+	// To header and SMTP's MAIL and RCPT take them.
+	from, to string
+	// fromHeader is the From header's value: a name and an address.
+	fromHeader    string
+	subject, text string
+	html          string // "" for a text-only message
+	messageID     string
+	date          time.Time
+}
+
 // compose builds the RFC 5322 message: From, To, Subject, Date, the fixed
 // Message-ID, and the body: one text/plain part, or for a branded e-mail a
 // multipart/alternative of the text first and the HTML after it, both UTF-8
 // in quoted-printable. The sender is the brand's when it gives one (its
 // name at least, over the server's address). Mail is transactional: no
 // list or unsubscribe headers.
-func compose(from string, m gatehouse.Message) (*gomail.Msg, error) {
-	msg := gomail.NewMsg(gomail.WithEncoding(gomail.EncodingQP), gomail.WithCharset(gomail.CharsetUTF8))
-	sender := from
+//
+// It is written here rather than by a MIME library: what every message
+// needs is a few headers and two quoted-printable parts, and the library's
+// general composer cost about 100 µs a message, which a bulk invitation's
+// hundred thousand e-mails paid on the cores its confirm needs.
+func compose(from string, m gatehouse.Message) (mail, error) {
+	server, err := netmail.ParseAddress(from)
+	if err != nil {
+		return mail{}, fmt.Errorf("from %q: %w", from, err)
+	}
+	sender := server
 	if m.FromAddress != "" || m.FromName != "" {
-		addr := m.FromAddress
-		if addr == "" {
-			parsed, err := netmail.ParseAddress(from)
-			if err != nil {
-				return nil, fmt.Errorf("from %q: %w", from, err)
-			}
-			addr = parsed.Address
+		sender = &netmail.Address{Name: m.FromName, Address: cmp.Or(m.FromAddress, server.Address)}
+		if _, err := netmail.ParseAddress(sender.String()); err != nil {
+			return mail{}, fmt.Errorf("from %q: %w", sender.String(), err)
 		}
-		sender = (&netmail.Address{Name: m.FromName, Address: addr}).String()
 	}
-	if err := msg.From(sender); err != nil {
-		return nil, fmt.Errorf("from %q: %w", sender, err)
+	to, err := netmail.ParseAddress(m.To)
+	if err != nil || to.Name != "" {
+		return mail{}, fmt.Errorf("to %q: not a bare address", m.To)
 	}
-	if err := msg.To(m.To); err != nil {
-		return nil, fmt.Errorf("to %q: %w", m.To, err)
-	}
-	msg.Subject(m.Subject)
-	msg.SetMessageIDWithValue(m.MessageID)
-	msg.SetDateWithValue(m.CreatedAt)
-	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	html, err := messages.HTMLPart(m.Subject, m.Body, m.HTMLLayout)
 	if err != nil {
-		return nil, err
+		return mail{}, err
 	}
-	if html != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	if strings.ContainsAny(m.MessageID, "<>\r\n ") || m.MessageID == "" {
+		return mail{}, fmt.Errorf("message id %q", m.MessageID)
 	}
-	return msg, nil
+	return mail{from: (&netmail.Address{Address: sender.Address}).String(), to: (&netmail.Address{Address: to.Address}).String(),
+		fromHeader: sender.String(), subject: m.Subject, text: m.Body,
+		html: html, messageID: m.MessageID, date: m.CreatedAt}, nil
+}
+
+// writeTo writes the message with CRLF line ends. Every header value is
+// ASCII: the subject in RFC 2047 encoded words when it is not, the From
+// name likewise (net/mail), the addresses as validated by compose.
+func (c mail) writeTo(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 8<<10)
+	header := func(name, value string) { bw.WriteString(name + ": " + value + "\r\n") }
+	header("Date", c.date.Format(time.RFC1123Z))
+	header("Message-ID", "<"+c.messageID+">")
+	header("MIME-Version", "1.0")
+	header("Subject", encodeHeaderWords(c.subject))
+	header("From", c.fromHeader)
+	header("To", c.to)
+	if c.html == "" {
+		header("Content-Type", "text/plain; charset=UTF-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		bw.WriteString("\r\n")
+		if err := writeQuotedPrintable(bw, c.text); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	var random [16]byte
+	_, _ = rand.Read(random[:])
+	boundary := hex.EncodeToString(random[:])
+	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+	bw.WriteString("\r\n")
+	for _, part := range []struct{ contentType, body string }{{"text/plain", c.text}, {"text/html", c.html}} {
+		bw.WriteString("--" + boundary + "\r\n")
+		header("Content-Type", part.contentType+"; charset=UTF-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		bw.WriteString("\r\n")
+		if err := writeQuotedPrintable(bw, part.body); err != nil {
+			return err
+		}
+		bw.WriteString("\r\n")
+	}
+	bw.WriteString("--" + boundary + "--\r\n")
+	return bw.Flush()
+}
+
+// writeQuotedPrintable writes s in quoted-printable, its line ends as CRLF.
+func writeQuotedPrintable(w io.Writer, s string) error {
+	if strings.Contains(s, "\r") {
+		// Every line end is made "\n" first: the encoder takes a lone CR
+		// for a line end and then loses the next LF.
+		s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	}
+	qp := quotedprintable.NewWriter(w)
+	if _, err := io.WriteString(qp, s); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// encodeHeaderWords is s as a header value: as it is when it is printable
+// ASCII that reads back the same, else in RFC 2047 encoded words, one per
+// folded line so that no line passes 78 characters. Text that looks like an
+// encoded word, or that readers would trim, is encoded too: an account
+// named "=?UTF-8?q?...?=" must not show readers another subject.
+func encodeHeaderWords(s string) string {
+	if !strings.Contains(s, "=?") && strings.TrimSpace(s) == s && !strings.Contains(s, "  ") {
+		// Left as it is when printable: then it holds no line end either.
+		// The encoder separates its words of at most 75 characters by spaces.
+		return strings.ReplaceAll(mime.QEncoding.Encode("UTF-8", s), "?= =?", "?=\r\n =?")
+	}
+	var words []string
+	for len(s) > 0 {
+		// 45 bytes make 60 of base64, a word of 72 with its markers; a
+		// word ends at a character's start.
+		n := min(len(s), 45)
+		for n > 1 && n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		words = append(words, "=?UTF-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, "\r\n ")
 }
 
 // Compose is the message as it is sent, for tests and previews that parse
@@ -71,8 +169,7 @@ func Compose(from string, m gatehouse.Message, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = msg.WriteTo(w)
-	return err
+	return msg.writeTo(w)
 }
 
 // FileSender writes each message to <dir>/<message id>.eml. The file is
@@ -89,10 +186,7 @@ func (s FileSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomically(s.Dir, fileName(m.MessageID)+".eml", func(w io.Writer) error {
-		_, err := msg.WriteTo(w)
-		return err
-	})
+	return writeAtomically(s.Dir, fileName(m.MessageID)+".eml", msg.writeTo)
 }
 
 // writeAtomically writes a file under a temporary name and renames it, so a
@@ -224,9 +318,7 @@ func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SMTP URL needs a port")
 	}
-	// The NOOP go-mail sends before each message is sent here only on a
-	// connection idle for a while (take).
-	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(30 * time.Second), gomail.WithoutNoop()}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(smtpTimeout)}
 	if u.Scheme == "smtps" {
 		opts = append(opts, gomail.WithSSL())
 	} else {
@@ -245,43 +337,72 @@ func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
 	if err != nil {
 		return err
 	}
-	opts := s.opts
+	opts, timeout := s.opts, smtpTimeout
 	if deadline, ok := ctx.Deadline(); ok {
 		// Each answer is awaited no longer than the worker's patience: a
 		// server that accepts and never answers must not hold the batch
 		// past its lease (the context alone does not reach every read).
-		opts = append(slices.Clip(opts), gomail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
-	}
-	client, err := gomail.NewClient(s.host, opts...)
-	if err != nil {
-		return err
+		timeout = max(time.Until(deadline), time.Millisecond)
+		opts = append(slices.Clip(opts), gomail.WithTimeout(timeout))
 	}
 	conn := s.take()
 	reused := conn != nil
 	for {
 		if conn == nil {
+			// go-mail opens the session: TLS, EHLO, STARTTLS and AUTH.
+			client, err := gomail.NewClient(s.host, opts...)
+			if err != nil {
+				return err
+			}
 			if conn, err = client.DialToSMTPClientWithContext(ctx); err != nil {
 				return fmt.Errorf("dial failed: %w", err)
 			}
 		}
-		err = client.SendWithSMTPClient(conn, msg)
+		opened, err := transmit(conn, msg, timeout)
 		if err == nil {
 			s.put(conn)
 			return nil
 		}
 		// Whatever the server said, the session's state is unknown: it is
 		// closed rather than used again.
-		_ = client.CloseWithSMTPClient(conn)
+		_ = conn.Close()
 		conn = nil
-		var sendErr *gomail.SendError
-		if reused && errors.As(err, &sendErr) && sendErr.Reason == gomail.ErrSMTPMailFrom {
-			// MAIL FROM opens a message, so nothing of it reached the server:
-			// a kept connection the server had closed is tried once anew.
+		if reused && !opened {
+			// Nothing of the message reached the server: a kept connection
+			// the server had closed is tried once anew.
 			reused = false
 			continue
 		}
 		return fmt.Errorf("send failed: %w", err)
 	}
+}
+
+// smtpTimeout is how long an SMTP answer is awaited without a deadline.
+const smtpTimeout = 30 * time.Second
+
+// transmit sends one message over an open session: MAIL, RCPT and DATA.
+// No RSET follows: once the server has accepted a message's data, the
+// session is ready for the next (RFC 5321, 4.1.1.4). opened tells whether
+// the server accepted MAIL, after which the message may have reached it.
+func transmit(conn *smtp.Client, msg mail, timeout time.Duration) (opened bool, err error) {
+	if err := conn.UpdateDeadline(timeout); err != nil {
+		return false, err
+	}
+	if err := conn.Mail(msg.from); err != nil {
+		return false, err
+	}
+	if err := conn.Rcpt(msg.to); err != nil {
+		return true, err
+	}
+	data, err := conn.Data()
+	if err != nil {
+		return true, err
+	}
+	if err := msg.writeTo(data); err != nil {
+		data.Close()
+		return true, err
+	}
+	return true, data.Close()
 }
 
 // take returns an open connection to send on, or nil when there is none to
