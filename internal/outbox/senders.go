@@ -277,7 +277,7 @@ func fileName(messageID string) string {
 // A connection is kept for the next message rather than closed after each:
 // opening one costs a TCP handshake, the greeting, EHLO, often STARTTLS and
 // AUTH, and QUIT — several round trips, where a message on an open
-// connection costs MAIL, RCPT, DATA and RSET. With a relay 20 ms away that
+// connection costs MAIL, RCPT and DATA. With a relay 20 ms away that
 // is the difference between a few and a few dozen messages a second per
 // sender, and relays limit connections more than messages. Each of the
 // node's senders uses one connection at a time; connections idle for
@@ -399,7 +399,9 @@ func transmit(conn *smtp.Client, msg mail, timeout time.Duration) (opened bool, 
 		return true, err
 	}
 	if err := msg.writeTo(data); err != nil {
-		data.Close()
+		// Not closed: closing would end the data, and the server could
+		// take half a message for a whole one. The caller drops the
+		// connection instead.
 		return true, err
 	}
 	return true, data.Close()
