@@ -279,6 +279,42 @@ func TestFailingMessageIsParked(t *testing.T) {
 	}
 }
 
+// A message that cannot be written (its address is no address) is given
+// up at its first try instead of being retried for hours; the rest of the
+// batch is delivered.
+func TestUnwritableMessageIsParkedAtOnce(t *testing.T) {
+	clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
+	ctx := context.Background()
+	if err := f.db.Write(ctx, func(tx *store.WriteTx) error {
+		return tx.EnqueueMessage(ctx, gatehouse.Message{ID: "bad", MessageID: "bad@gatehouse.example.com", To: "Zoé, not an address",
+			Subject: "S", Body: "text", CreatedAt: clock.now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.invite(t, "zoe@example.com", "en")
+	dir := t.TempDir()
+	tries := map[string]int{}
+	files := outbox.FileSender{Dir: dir, From: "Gatehouse <noreply@gatehouse.example.com>"}
+	w := worker(f.db, senderFunc(func(ctx context.Context, m gatehouse.Message) error {
+		tries[m.To]++
+		return files.Send(ctx, m)
+	}), "n")
+	w.Clock = clock
+	for range 5 {
+		if _, err := w.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock.now = clock.now.Add(2 * time.Hour)
+	}
+	if tries["Zoé, not an address"] != 1 || tries["zoe@example.com"] != 1 {
+		t.Errorf("tries %v: want the unwritable message tried once, then parked, and the good one delivered once", tries)
+	}
+	if written, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(written) != 1 {
+		t.Errorf("%d files written, want the good message's alone", len(written))
+	}
+}
+
 type steppingClock struct{ now time.Time }
 
 func (c *steppingClock) Now() time.Time { return c.now }

@@ -60,23 +60,26 @@ func compose(from string, m gatehouse.Message) (mail, error) {
 	if err != nil {
 		return mail{}, fmt.Errorf("from %q: %w", from, err)
 	}
+	// What the message itself holds and cannot be written will not be
+	// better on the next try: the message is given up at once (parked, for
+	// an operator to look at) rather than retried for hours.
 	sender := server
 	if m.FromAddress != "" || m.FromName != "" {
 		sender = &netmail.Address{Name: m.FromName, Address: cmp.Or(m.FromAddress, server.Address)}
 		if _, err := netmail.ParseAddress(sender.String()); err != nil {
-			return mail{}, fmt.Errorf("from %q: %w", sender.String(), err)
+			return mail{}, fmt.Errorf("%w: from %q: %v", gatehouse.ErrUndeliverable, sender.String(), err)
 		}
 	}
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil || to.Name != "" {
-		return mail{}, fmt.Errorf("to %q: not a bare address", m.To)
+		return mail{}, fmt.Errorf("%w: to %q: not a bare address", gatehouse.ErrUndeliverable, m.To)
 	}
 	html, err := messages.HTMLPart(m.Subject, m.Body, m.HTMLLayout)
 	if err != nil {
-		return mail{}, err
+		return mail{}, fmt.Errorf("%w: %v", gatehouse.ErrUndeliverable, err)
 	}
 	if strings.ContainsAny(m.MessageID, "<>\r\n ") || m.MessageID == "" {
-		return mail{}, fmt.Errorf("message id %q", m.MessageID)
+		return mail{}, fmt.Errorf("%w: message id %q", gatehouse.ErrUndeliverable, m.MessageID)
 	}
 	return mail{from: (&netmail.Address{Address: sender.Address}).String(), to: (&netmail.Address{Address: to.Address}).String(),
 		fromHeader: sender.String(), subject: m.Subject, text: m.Body,
