@@ -240,6 +240,26 @@ func (e *Env) Must(t testing.TB, want int, method, path, token string, body any)
 	return r
 }
 
+// ReadFeedUntil pages through the event feed from cursor as a consumer
+// does, each read waiting up to 2 s for what comes next, until done says
+// the events read so far are enough or 30 s passed; it returns them and the
+// cursor after them. On PostgreSQL the feed holds back what a transaction
+// still running anywhere in the cluster (other tests' too) might precede:
+// the newest events can come a moment after the change that made them, and
+// are never skipped. query may add account_id or limit.
+func (e *Env) ReadFeedUntil(t testing.TB, token, query, cursor string, done func(events []map[string]any) bool) ([]map[string]any, string) {
+	t.Helper()
+	var events []map[string]any
+	for deadline := time.Now().Add(30 * time.Second); !done(events) && time.Now().Before(deadline); {
+		page := e.Must(t, 200, "GET", "/api/v1/events?wait=2s&after="+cursor+"&"+query, token, nil)
+		events = append(events, page.Items()...)
+		if next := page.String("next_cursor"); next != "" {
+			cursor = next
+		}
+	}
+	return events, cursor
+}
+
 // CreateAccount creates an account as the operator and returns its id.
 func (e *Env) CreateAccount(t testing.TB, kind, name, integratorID string) string {
 	t.Helper()

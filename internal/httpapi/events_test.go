@@ -26,28 +26,26 @@ type feedEvent struct {
 func readFeed(t *testing.T, e *apitest.Env, token, query string) ([]feedEvent, string) {
 	t.Helper()
 	r := e.Must(t, 200, "GET", "/api/v1/events?"+query, token, nil)
+	return feedEvents(r.Items()), r.String("next_cursor")
+}
+
+func feedEvents(items []map[string]any) []feedEvent {
 	var out []feedEvent
-	for _, item := range r.Items() {
+	for _, item := range items {
 		subject, _ := item["subject"].(map[string]any)
 		changes, _ := item["changes"].([]any)
 		out = append(out, feedEvent{ID: fmt.Sprint(item["id"]), Type: fmt.Sprint(item["type"]), AccountID: fmt.Sprint(item["account_id"]),
 			UserID: fmt.Sprint(subject["user_id"]), SubjectType: fmt.Sprint(subject["type"]), Cursor: fmt.Sprint(item["cursor"]), Changes: changes})
 	}
-	return out, r.String("next_cursor")
+	return out
 }
 
-// readUntil pages through the feed from cursor until it has n events or
-// ten seconds passed: on PostgreSQL the feed shows a transaction only once
-// every older one on the server has ended, so it may lag a little.
+// readUntil pages through the feed from cursor, two events a page, until
+// it has n events (see apitest's ReadFeedUntil for why it may have to wait).
 func readUntil(t *testing.T, e *apitest.Env, token, query, cursor string, n int) ([]feedEvent, string) {
 	t.Helper()
-	var got []feedEvent
-	deadline := time.Now().Add(10 * time.Second)
-	for len(got) < n && time.Now().Before(deadline) {
-		page, next := readFeed(t, e, token, query+"&limit=2&wait=1s&after="+cursor)
-		got, cursor = append(got, page...), next
-	}
-	return got, cursor
+	events, cursor := e.ReadFeedUntil(t, token, query+"&limit=2", cursor, func(events []map[string]any) bool { return len(events) >= n })
+	return feedEvents(events), cursor
 }
 
 // The feed gives each change once, typed, in the order the changes were

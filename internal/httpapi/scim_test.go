@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
@@ -267,24 +266,16 @@ func TestSCIMEntraIDSequence(t *testing.T) {
 					t.Errorf("no %s by the SCIM token in the audit log: %v", want, actions)
 				}
 			}
-			// The feed, read as a consumer does: on PostgreSQL it holds back
-			// what transactions still running anywhere in the cluster (other
-			// tests' too) might precede, so the newest events may come a
-			// moment later; they are never skipped.
+			// The feed, read as a consumer does (the newest events may come
+			// a moment later on PostgreSQL; see ReadFeedUntil).
 			wanted := []string{"member.added", "member.suspended", "member.restored", "member.removed"}
 			types := map[string]bool{}
-			for cursor, deadline := "", time.Now().Add(30*time.Second); time.Now().Before(deadline); {
-				page := e.Must(t, 200, "GET", "/api/v1/events?account_id="+w.client+"&wait=2s&after="+cursor, op, nil)
-				for _, ev := range page.Items() {
+			e.ReadFeedUntil(t, op, "account_id="+w.client, "", func(events []map[string]any) bool {
+				for _, ev := range events {
 					types[ev["type"].(string)] = true
 				}
-				if next, _ := page.Body["next_cursor"].(string); next != "" {
-					cursor = next
-				}
-				if !slices.ContainsFunc(wanted, func(w string) bool { return !types[w] }) {
-					break
-				}
-			}
+				return !slices.ContainsFunc(wanted, func(w string) bool { return !types[w] })
+			})
 			for _, want := range wanted {
 				if !types[want] {
 					t.Errorf("no %s event: %v", want, types)

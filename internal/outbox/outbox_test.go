@@ -200,7 +200,13 @@ func (s *smtpSession) Data(r io.Reader) error {
 	return err
 }
 
-func startSMTP(t *testing.T) (*smtpSink, string) {
+func startSMTP(t *testing.T) (*smtpSink, *outbox.SMTPSender) {
+	return startSMTPBehind(t, func(ln net.Listener) net.Listener { return ln })
+}
+
+// startSMTPBehind starts the sink serving the connections of the listener
+// wrap makes of a local one, and a sender to it.
+func startSMTPBehind(t *testing.T, wrap func(net.Listener) net.Listener) (*smtpSink, *outbox.SMTPSender) {
 	sink := &smtpSink{}
 	srv := smtp.NewServer(sink)
 	srv.Domain = "localhost"
@@ -209,9 +215,13 @@ func startSMTP(t *testing.T) (*smtpSink, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
+	go srv.Serve(wrap(ln))
 	t.Cleanup(func() { srv.Close() })
-	return sink, "smtp://" + ln.Addr().String()
+	sender, err := outbox.NewSMTPSender("smtp://"+ln.Addr().String(), "Gatehouse <noreply@gatehouse.example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, sender
 }
 
 // Through a real SMTP server: a refusal keeps the message queued and retried
@@ -219,11 +229,7 @@ func startSMTP(t *testing.T) (*smtpSink, string) {
 func TestSMTPDeliveryWithRetry(t *testing.T) {
 	clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
 	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
-	sink, smtpURL := startSMTP(t)
-	sender, err := outbox.NewSMTPSender(smtpURL, "Gatehouse <noreply@gatehouse.example.com>")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, sender := startSMTP(t)
 	w := worker(f.db, sender, "node-1")
 	w.Clock = clock
 	f.invite(t, "zoe@example.com", "en")
@@ -373,11 +379,7 @@ func TestCrashBetweenSMTPAndRecord(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
 			f := newFixture(t, b, clock)
-			sink, smtpURL := startSMTP(t)
-			sender, err := outbox.NewSMTPSender(smtpURL, "Gatehouse <noreply@gatehouse.example.com>")
-			if err != nil {
-				t.Fatal(err)
-			}
+			sink, sender := startSMTP(t)
 			f.invite(t, "zoe@example.com", "en")
 
 			dying := worker(f.db, &crashAfterSend{Sender: sender}, "node-dies")

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
-	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -72,21 +69,11 @@ func TestSMTPThatDropsOrStallsOnlyDelaysMail(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
 			f := newFixture(t, b, clock)
-			sink := &smtpSink{}
-			srv := smtp.NewServer(sink)
-			srv.Domain = "localhost"
-			srv.AllowInsecureAuth = true
-			inner, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln := &moodyListener{Listener: inner, mood: "drop"}
-			go srv.Serve(ln)
-			t.Cleanup(func() { srv.Close() })
-			sender, err := outbox.NewSMTPSender("smtp://"+inner.Addr().String(), "Gatehouse <noreply@gatehouse.example.com>")
-			if err != nil {
-				t.Fatal(err)
-			}
+			var ln *moodyListener
+			sink, sender := startSMTPBehind(t, func(inner net.Listener) net.Listener {
+				ln = &moodyListener{Listener: inner, mood: "drop"}
+				return ln
+			})
 			w := worker(f.db, sender, "node-1")
 			w.Clock, w.Lease = clock, 2*time.Second // a send is given a second
 

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
-	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -56,20 +53,11 @@ func (l *countingListener) cutAll() {
 func TestSMTPConnectionIsKeptForTheNextMessage(t *testing.T) {
 	clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
 	f := newFixture(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, clock)
-	sink := &smtpSink{}
-	srv := smtp.NewServer(sink)
-	srv.Domain = "localhost"
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &countingListener{Listener: inner}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	sender, err := outbox.NewSMTPSender("smtp://"+inner.Addr().String(), "Gatehouse <noreply@gatehouse.example.com>")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ln *countingListener
+	sink, sender := startSMTPBehind(t, func(inner net.Listener) net.Listener {
+		ln = &countingListener{Listener: inner}
+		return ln
+	})
 	w := worker(f.db, sender, "node-1")
 	w.Clock = clock
 
