@@ -38,11 +38,9 @@ func (k *Kernel) BrandOf(ctx context.Context, r Reader, accountID string) (gateh
 	}
 	b := gatehouse.BuiltinBrand
 	for _, layer := range set { // the default first, then the integrator's
+		b = layer.Over(b)
 		if layer.OwnerID == "" {
-			b = layer.Over(b)
-			b.OwnerID, b.Host = "", ""
-		} else {
-			b = layer.Over(b)
+			b.OwnerID, b.Host = "", "" // the default answers on no host of its own
 		}
 	}
 	return b, nil

@@ -28,24 +28,27 @@ const rowsPerStatement = 100
 func (t *tx) insertRows(ctx context.Context, table string, columns []string, suffix string, rows [][]any) error {
 	for len(rows) > 0 {
 		n := min(len(rows), rowsPerStatement)
-		var (
-			args   argList
-			values = make([]string, n)
-		)
-		for i, row := range rows[:n] {
-			marks := make([]string, len(row))
-			for j, v := range row {
-				marks[j] = t.mark(&args, v)
-			}
-			values[i] = "(" + strings.Join(marks, ", ") + ")"
-		}
-		query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + strings.Join(values, ", ") + suffix
+		var args argList
+		query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + t.values(&args, rows[:n]) + suffix
 		if _, err := t.q.ExecContext(ctx, query, args...); err != nil {
 			return mapErr(err)
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// values adds the rows' values to args and returns their VALUES list.
+func (r reader) values(args *argList, rows [][]any) string {
+	values := make([]string, len(rows))
+	for i, row := range rows {
+		marks := make([]string, len(row))
+		for j, v := range row {
+			marks[j] = r.mark(args, v)
+		}
+		values[i] = "(" + strings.Join(marks, ", ") + ")"
+	}
+	return strings.Join(values, ", ")
 }
 
 // mark adds v to args and returns its placeholder: anonymous on SQLite, as
@@ -165,16 +168,8 @@ func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts 
 		if len(step.rows) == 0 {
 			continue
 		}
-		values := make([]string, len(step.rows))
-		for j, row := range step.rows {
-			marks := make([]string, len(row))
-			for k, v := range row {
-				marks[k] = args.add(v)
-			}
-			values[j] = "(" + strings.Join(marks, ", ") + ")"
-		}
 		with = append(with, fmt.Sprintf("step%d AS (INSERT INTO %s (%s) VALUES %s)", i, step.table,
-			strings.Join(step.columns, ", "), strings.Join(values, ", ")))
+			strings.Join(step.columns, ", "), t.values(&args, step.rows)))
 	}
 	var query strings.Builder
 	if len(with) > 0 {
