@@ -13,6 +13,10 @@ import (
 // of its rules; the store offers both.
 type Snapshots interface {
 	AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error)
+	// AuthzVersionAsked reads the version and, in the same read, confirms
+	// that the check token asking is still live: EUNAUTHENTICATED when it
+	// is not, whether the account exists or not.
+	AuthzVersionAsked(ctx context.Context, accountID, checkTokenID string) (gatehouse.AuthzVersion, error)
 	AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error)
 }
 
@@ -54,7 +58,23 @@ func NewCache(source Snapshots, capacity int) *Cache {
 
 // Model returns the current model of the account, or ENOTFOUND.
 func (c *Cache) Model(ctx context.Context, accountID string) (*Model, error) {
-	version, err := c.source.AuthzVersion(ctx, accountID)
+	return c.ModelAsked(ctx, accountID, "")
+}
+
+// ModelAsked is Model for a check asked with a check token that the node
+// trusted without reading it (gatehouse.Principal.UnconfirmedCheckTokenID):
+// the read of the account's version confirms it too, EUNAUTHENTICATED when
+// it is no longer live.
+func (c *Cache) ModelAsked(ctx context.Context, accountID, checkTokenID string) (*Model, error) {
+	var (
+		version gatehouse.AuthzVersion
+		err     error
+	)
+	if checkTokenID == "" {
+		version, err = c.source.AuthzVersion(ctx, accountID)
+	} else {
+		version, err = c.source.AuthzVersionAsked(ctx, accountID, checkTokenID)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -275,6 +275,14 @@ func (s *countingSource) AuthzVersion(ctx context.Context, accountID string) (ga
 	return gatehouse.AuthzVersion{Integrator: s.version.Load()}, nil
 }
 
+// AuthzVersionAsked refuses the check token "revoked".
+func (s *countingSource) AuthzVersionAsked(ctx context.Context, accountID, checkTokenID string) (gatehouse.AuthzVersion, error) {
+	if checkTokenID == "revoked" {
+		return gatehouse.AuthzVersion{}, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
+	}
+	return s.AuthzVersion(ctx, accountID)
+}
+
 func (s *countingSource) AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error) {
 	s.loads.Add(1)
 	snap := site()
@@ -303,6 +311,14 @@ func TestCacheFollowsVersions(t *testing.T) {
 	}
 	if _, err := c.Model(ctx, "missing"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("missing account: %v", err)
+	}
+	// A model in the cache is not given to a check whose token the version
+	// read found revoked.
+	if m, err := c.ModelAsked(ctx, "acct", "live"); err != nil || m.Version.Integrator != 1 {
+		t.Errorf("asked with a live check token: %v", err)
+	}
+	if m, err := c.ModelAsked(ctx, "acct", "revoked"); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHENTICATED || m != nil {
+		t.Errorf("asked with a revoked check token: %v %v", m, err)
 	}
 	for i := range 50 {
 		if _, err := c.Model(ctx, fmt.Sprint("a", i)); err != nil {

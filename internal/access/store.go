@@ -137,6 +137,9 @@ type GroupsStore interface {
 // ChecksReader is what checks reads.
 type ChecksReader interface {
 	kernel.Reader
+	// ConfirmCheckToken is nil while the check token is live,
+	// EUNAUTHENTICATED once it is not.
+	ConfirmCheckToken(ctx context.Context, id string) error
 }
 
 // ChecksTx is the transaction checks writes in.

@@ -43,6 +43,11 @@ type Principal struct {
 	// Checker is a platform service holding a check token: it may ask
 	// checks about any account and do nothing else (R-A5).
 	Checker bool
+	// UnconfirmedCheckTokenID is the check token of a Checker that the node
+	// trusted from memory, having seen it live before: whoever answers must
+	// confirm it is still live in the same read as the answer's data
+	// (access.Service.Check does, in the read of the account's version).
+	UnconfirmedCheckTokenID string
 	// Scopes, for a personal API token that has them, limit what it may do
 	// (TokenScopes); nil allows whatever the user may do.
 	Scopes []string

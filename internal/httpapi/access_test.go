@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/apitest"
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
 
@@ -443,6 +444,49 @@ func TestCheckTokens(t *testing.T) {
 			e.Must(t, 204, "DELETE", "/api/v1/check-tokens/"+created.String("id"), op, nil)
 			if r := e.Do(t, "POST", "/api/v1/check", secret, question); r.Status != 401 {
 				t.Errorf("a revoked check token: %d", r.Status)
+			}
+		})
+	}
+}
+
+// A node trusts a check token it has seen live without reading it again,
+// yet the next check after a revocation refuses it, on every node, whatever
+// it asks: about a member, an unknown account or a subject token, alone or
+// in a batch; it learns nothing more than that it is refused.
+func TestARevokedCheckTokenIsRefusedByTheNextCheckOnEveryNode(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ts := newTenants(t, b)
+			e := ts.e
+			nodes := nodesOf(t, b, e)
+			created := e.Must(t, 201, "POST", "/api/v1/check-tokens", op, map[string]any{"name": "video"})
+			secret := created.String("token")
+			viewer := addActive(t, e, ts.c1, "viewer@example.com", "client_user", nil).String("user_id")
+			questions := map[string]map[string]string{
+				"a member":           {"user_id": viewer, "account_id": ts.c1, "permission": "media.view"},
+				"an unknown account": {"user_id": viewer, "account_id": "no-such-account", "permission": "media.view"},
+				"a subject token":    {"subject_token": "not-a-live-access-token", "permission": "media.view"},
+			}
+			for _, node := range nodes {
+				for name, q := range questions {
+					want := name == "a member"
+					if r := node.Must(t, 200, "POST", "/api/v1/check", secret, q); r.Body["allowed"] != want {
+						t.Errorf("before the revocation, %s: %s", name, r.Raw)
+					}
+				}
+			}
+			nodes[len(nodes)-1].Must(t, 204, "DELETE", "/api/v1/check-tokens/"+created.String("id"), op, nil)
+			for i, node := range nodes {
+				refused := func(what string, r apitest.Response) {
+					t.Helper()
+					if r.Status != 401 || r.Code() != gatehouse.EUNAUTHENTICATED || !strings.Contains(r.Header.Get("WWW-Authenticate"), "invalid_token") {
+						t.Errorf("node %d, a revoked check token asking %s: %d %s %q", i, what, r.Status, r.Raw, r.Header.Get("WWW-Authenticate"))
+					}
+				}
+				for name, q := range questions {
+					refused(name, node.Do(t, "POST", "/api/v1/check", secret, q))
+				}
+				refused("a batch", node.Do(t, "POST", "/api/v1/check/batch", secret, map[string]any{"checks": []any{questions["a member"]}}))
 			}
 		})
 	}

@@ -289,7 +289,11 @@ func (s *Server) authenticated(h http.HandlerFunc, checks bool) http.Handler {
 			s.writeError(w, r, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "an Authorization: Bearer token is required"))
 			return
 		}
-		principal, err := s.svc.SignIn.Authenticate(r.Context(), secret)
+		authenticate := s.svc.SignIn.Authenticate
+		if checks {
+			authenticate = s.svc.SignIn.AuthenticateToCheck
+		}
+		principal, err := authenticate(r.Context(), secret)
 		if err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)

@@ -7,19 +7,34 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store/versionbatch"
 )
 
 // Roles, folders, groups and grants (R-A1…R-A5), and the account's authz
 // version that lets check caches know when they are out of date.
 
 func (r reader) AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error) {
+	return r.AuthzVersionAsked(ctx, accountID, "")
+}
+
+// AuthzVersionAsked is AuthzVersion for a check asked with a check token
+// the node trusted from memory: checkTokenID, when set, must still be live,
+// else EUNAUTHENTICATED (before ENOTFOUND for an unknown account). On
+// PostgreSQL both come from one query, shared with concurrent checks
+// (versionbatch); on SQLite the version is in memory and the token is read.
+func (r reader) AuthzVersionAsked(ctx context.Context, accountID, checkTokenID string) (gatehouse.AuthzVersion, error) {
+	if r.sharedVersions != nil {
+		return r.sharedVersions.Get(ctx, accountID, checkTokenID)
+	}
+	if checkTokenID != "" {
+		if err := r.ConfirmCheckToken(ctx, checkTokenID); err != nil {
+			return gatehouse.AuthzVersion{}, err
+		}
+	}
 	if r.versions != nil {
 		if v, ok := r.versions.Get(accountID); ok {
 			return v, nil
 		}
-	}
-	if r.sharedVersions != nil {
-		return r.sharedVersions.Get(ctx, accountID)
 	}
 	v, integratorID, err := r.readAuthzVersion(ctx, accountID)
 	if err != nil || r.versions == nil {
@@ -45,39 +60,71 @@ func (r reader) readAuthzVersion(ctx context.Context, accountID string) (gatehou
 	return v, integratorID.String, mapErr(err)
 }
 
-// authzVersions reads the versions of several accounts in one query
-// (PostgreSQL, for versionbatch): an account missing from the answer does
-// not exist.
-func (r reader) authzVersions(ctx context.Context, accountIDs []string) (map[string]gatehouse.AuthzVersion, error) {
-	if len(accountIDs) == 1 {
-		// Alone, as most reads are at a light load: the one-row query,
-		// cheaper for the server than an array parameter.
-		v, _, err := r.readAuthzVersion(ctx, accountIDs[0])
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		return map[string]gatehouse.AuthzVersion{accountIDs[0]: v}, nil
+// authzVersions reads the versions of several accounts and the liveness of
+// several check tokens in one query (PostgreSQL, for versionbatch): an
+// account missing from the answer does not exist.
+func (r reader) authzVersions(ctx context.Context, accountIDs, checkTokenIDs []string) (versionbatch.Answer, error) {
+	answer := versionbatch.Answer{Versions: make(map[string]gatehouse.AuthzVersion, len(accountIDs)), LiveCheckTokens: map[string]bool{}}
+	if len(accountIDs) == 1 && len(checkTokenIDs) <= 1 {
+		// One check alone, as most reads are at a light load: a one-row
+		// query, cheaper for the server than array parameters.
+		return answer, r.readOneAuthzVersion(ctx, accountIDs[0], checkTokenIDs, answer)
 	}
+	// The accounts' rows, then one row a live token with a version of -1.
 	rows, err := r.q.QueryContext(ctx, `SELECT a.id, a.authz_version, COALESCE(i.authz_version, 0)
-		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = ANY($1)`, accountIDs)
+		FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = ANY($1)
+		UNION ALL SELECT id, -1, -1 FROM check_tokens WHERE id = ANY($2) AND revoked_at IS NULL`, accountIDs, checkTokenIDs)
 	if err != nil {
-		return nil, mapErr(err)
+		return answer, mapErr(err)
 	}
 	defer rows.Close()
-	versions := make(map[string]gatehouse.AuthzVersion, len(accountIDs))
 	for rows.Next() {
 		var (
 			id string
 			v  gatehouse.AuthzVersion
 		)
 		if err := rows.Scan(&id, &v.Own, &v.Integrator); err != nil {
-			return nil, mapErr(err)
+			return answer, mapErr(err)
 		}
-		versions[id] = v
+		if v.Own < 0 {
+			answer.LiveCheckTokens[id] = true
+		} else {
+			answer.Versions[id] = v
+		}
 	}
-	return versions, mapErr(rows.Err())
+	return answer, mapErr(rows.Err())
+}
+
+// readOneAuthzVersion fills answer for one account and at most one check
+// token. The query always returns its one row, so that the token is
+// confirmed even when the account does not exist.
+func (r reader) readOneAuthzVersion(ctx context.Context, accountID string, checkTokenIDs []string, answer versionbatch.Answer) error {
+	if len(checkTokenIDs) == 0 {
+		v, _, err := r.readAuthzVersion(ctx, accountID)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return nil
+		} else if err == nil {
+			answer.Versions[accountID] = v
+		}
+		return err
+	}
+	var (
+		own, integrator sql.NullInt64
+		live            bool
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT v.own, v.integrator,
+			EXISTS (SELECT 1 FROM check_tokens WHERE id = $2 AND revoked_at IS NULL)
+		FROM (SELECT 1) one LEFT JOIN (SELECT a.authz_version own, COALESCE(i.authz_version, 0) integrator
+			FROM accounts a LEFT JOIN accounts i ON i.id = a.integrator_id WHERE a.id = $1) v ON true`,
+		accountID, checkTokenIDs[0]).Scan(&own, &integrator, &live)
+	if err != nil {
+		return mapErr(err)
+	}
+	if own.Valid {
+		answer.Versions[accountID] = gatehouse.AuthzVersion{Own: own.Int64, Integrator: integrator.Int64}
+	}
+	answer.LiveCheckTokens[checkTokenIDs[0]] = live
+	return nil
 }
 
 // BumpAuthzVersion raises the account's version once per transaction. On
@@ -698,6 +745,19 @@ func scanCheckToken(row scanner) (gatehouse.CheckToken, error) {
 	err := row.Scan(&tok.ID, &tok.Name, &tok.CreatedBy, &createdAt, &revokedAt)
 	tok.CreatedAt, tok.RevokedAt = fromMicros(createdAt), fromNullMicros(revokedAt)
 	return tok, err
+}
+
+// ConfirmCheckToken is nil while the check token is live, EUNAUTHENTICATED
+// once it is revoked or when there is none by that id.
+func (r reader) ConfirmCheckToken(ctx context.Context, id string) error {
+	var live bool
+	if err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM check_tokens WHERE id = $1 AND revoked_at IS NULL)`, id).Scan(&live); err != nil {
+		return mapErr(err)
+	}
+	if !live {
+		return gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
+	}
+	return nil
 }
 
 // ListCheckTokens lists the live check tokens, newest first.

@@ -411,12 +411,61 @@ func testCheckTokens(t *testing.T, s *store.DB) {
 	if list, _ := s.ListCheckTokens(ctx); len(list) != 1 {
 		t.Errorf("listed %d tokens", len(list))
 	}
+	// A check confirms the token in the read of the account's version: many
+	// at once (on PostgreSQL they share reads of several accounts and
+	// tokens), over two accounts and an unknown one, with the live token and
+	// one that never was.
+	_, otherHash := gatehouse.NewToken(gatehouse.TokenCheck)
+	other := gatehouse.CheckToken{ID: newID(), Name: "doors", CreatedBy: "operator", CreatedAt: t0}
+	write(t, s, func(tx *store.WriteTx) error { return tx.InsertCheckToken(ctx, other, otherHash) })
+	accounts := []gatehouse.Account{site(t, s), site(t, s)}
+	versions := map[string]gatehouse.AuthzVersion{}
+	for _, a := range accounts {
+		versions[a.ID] = versionAfterCommit(t, s, a.ID)
+	}
+	askAll := func(revoked map[string]bool) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for i := range 20 {
+					accountID, token := newID(), []string{tok.ID, other.ID, "never-was"}[(g+i)%3]
+					if i%3 > 0 {
+						accountID = accounts[(g+i)%2].ID
+					}
+					v, err := s.AuthzVersionAsked(ctx, accountID, token)
+					want, known := versions[accountID]
+					switch {
+					case token == "never-was" || revoked[token]:
+						if gatehouse.ErrorCode(err) != gatehouse.EUNAUTHENTICATED {
+							t.Errorf("account %s asked with token %s: %v, want unauthenticated", accountID, token, err)
+						}
+					case !known:
+						if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+							t.Errorf("an unknown account asked with a live token: %v", err)
+						}
+					case err != nil || v != want:
+						t.Errorf("account %s asked with a live token: %+v %v, want %+v", accountID, v, err, want)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	askAll(nil)
+	if err := s.ConfirmCheckToken(ctx, tok.ID); err != nil {
+		t.Errorf("confirm a live token: %v", err)
+	}
 	write(t, s, func(tx *store.WriteTx) error { return tx.RevokeCheckToken(ctx, tok.ID, t0) })
 	if _, err := s.CheckTokenByHash(ctx, hash); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("a revoked token still found: %v", err)
 	}
-	if list, _ := s.ListCheckTokens(ctx); len(list) != 0 {
-		t.Errorf("a revoked token is still listed")
+	if err := s.ConfirmCheckToken(ctx, tok.ID); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHENTICATED {
+		t.Errorf("confirm a revoked token: %v", err)
+	}
+	askAll(map[string]bool{tok.ID: true})
+	if list, _ := s.ListCheckTokens(ctx); len(list) != 1 || list[0].ID != other.ID {
+		t.Errorf("a revoked token is still listed: %+v", list)
 	}
 }
 
