@@ -64,6 +64,7 @@ func names(items []map[string]any, key string) []string {
 // R-A1: built-in roles as documented, custom roles created, renamed,
 // changed (holders see the change at once) and deleted only when unused.
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -150,6 +151,7 @@ func sortedStrings(s []string) []string {
 // R-A2: a tree per account with paths, moves that keep subtrees, cycles
 // refused, deletes only when empty.
 func TestFolders(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -244,6 +246,7 @@ func TestFolders(t *testing.T) {
 // from all of it and see every change at once; pending and removed members
 // are denied.
 func TestGrantsGroupsAndChecks(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -378,6 +381,7 @@ func TestGrantsGroupsAndChecks(t *testing.T) {
 // The batch form answers many questions in order, and refuses bad ones by
 // their position.
 func TestCheckBatch(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -414,6 +418,7 @@ func TestCheckBatch(t *testing.T) {
 
 // Check tokens ask checks and can do nothing else; revoked, they stop.
 func TestCheckTokens(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -454,6 +459,7 @@ func TestCheckTokens(t *testing.T) {
 // it asks: about a member, an unknown account or a subject token, alone or
 // in a batch; it learns nothing more than that it is refused.
 func TestARevokedCheckTokenIsRefusedByTheNextCheckOnEveryNode(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -495,6 +501,7 @@ func TestARevokedCheckTokenIsRefusedByTheNextCheckOnEveryNode(t *testing.T) {
 // R-A3: the home folder must be reachable when chosen; when access goes
 // later, the member lands in the first folder they reach.
 func TestHomeFolder(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -556,6 +563,7 @@ func TestHomeFolder(t *testing.T) {
 // The portal's "effective permissions": every permission with where it
 // comes from; readable by administrators and the member themself.
 func TestEffectivePermissions(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -603,6 +611,7 @@ func TestEffectivePermissions(t *testing.T) {
 // Members holding folders.manage on a folder manage the tree under it, and
 // nowhere else (docs/permissions.md).
 func TestFolderManagers(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -631,6 +640,7 @@ func TestFolderManagers(t *testing.T) {
 // A change made through one node is seen by the next check on the other
 // (R-A5 across nodes: each node caches models and follows the version).
 func TestChecksSeeChangesOnEveryNode(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		if b.Name != "postgres" {
 			continue // SQLite serves one node
@@ -665,6 +675,7 @@ func TestChecksSeeChangesOnEveryNode(t *testing.T) {
 // being granted is either deleted with no grant of it left, or kept with its
 // grant (R-A1, R-A2 under concurrency).
 func TestAccessRulesUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -16,6 +16,7 @@ const op = apitest.OperatorToken
 // The life of an account as an operator sees it, on every database
 // (R-T1, R-T3, R-T4, R-X1).
 func TestAccountLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -83,6 +84,7 @@ func TestAccountLifecycle(t *testing.T) {
 // Lists page through everything exactly once with ?limit and ?cursor, and
 // next_cursor is null on the last page (docs/api.md).
 func TestListPagination(t *testing.T) {
+	t.Parallel()
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	in := e.CreateAccount(t, "integrator", "Paging Integrator", "")
 	for i := range 7 {
@@ -119,6 +121,7 @@ func TestListPagination(t *testing.T) {
 // Bad input gets the contract's 4xx error body naming the field, and writes
 // nothing (R-X3).
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -193,6 +196,7 @@ func TestBadInput(t *testing.T) {
 
 // The 401 answer tells the client how to authenticate.
 func TestUnauthenticatedAsksForBearer(t *testing.T) {
+	t.Parallel()
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	r := e.Must(t, http.StatusUnauthorized, "GET", "/api/v1/accounts", "", nil)
 	if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {

@@ -20,6 +20,7 @@ const goodPassword = "tramway olive canyon"
 // membership with a valid invitation becomes active, and the link works once
 // (R-M3, R-S1, the API reference at /api/docs).
 func TestActivation(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -75,6 +76,7 @@ func TestActivation(t *testing.T) {
 
 // Removing a pending user kills their activation link (R-M5, R-M7).
 func TestRemovedUserLinkIsDead(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Site", in)
@@ -91,6 +93,7 @@ func TestRemovedUserLinkIsDead(t *testing.T) {
 
 // Bad and stale links: expired, malformed, of another kind (R-M4).
 func TestActivationLinksThatDoNotWork(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Site", in)
@@ -124,6 +127,7 @@ func TestActivationLinksThatDoNotWork(t *testing.T) {
 // One link, ten simultaneous uses: exactly one succeeds (single use, held by
 // the database).
 func TestActivationIsSingleUseUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -147,6 +151,7 @@ func TestActivationIsSingleUseUnderConcurrency(t *testing.T) {
 // nothing (mail scanners follow links); the form activates; a cross-site
 // post is refused (docs/portal.md).
 func TestActivationPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Site", in)

@@ -75,6 +75,7 @@ func providerNames(t *testing.T, e *apitest.Env) []string {
 // administrator their integrator's on its tab, each seeing only what they
 // manage; everyone else is refused, and deleting asks first.
 func TestPortalIdentityProviders(t *testing.T) {
+	t.Parallel()
 	w := newAdminWorld(t)
 	e := w.e
 	issuer := startProvider(t, map[string]string{"sub-ann": "ann@idp.example"})
@@ -189,6 +190,7 @@ func TestPortalIdentityProviders(t *testing.T) {
 // shown once and works at the check route; the list never shows it again;
 // revoking asks first, then ends it. Nobody else may.
 func TestPortalCheckTokens(t *testing.T) {
+	t.Parallel()
 	w := newAdminWorld(t)
 	e := w.e
 	viewer := addActive(t, e, w.c1, "viewer@example.com", "client_user", nil).String("user_id")
@@ -237,6 +239,7 @@ func TestPortalCheckTokens(t *testing.T) {
 // a question, which ends their sessions; nobody takes their own, and only
 // operators may do any of it.
 func TestPortalOperators(t *testing.T) {
+	t.Parallel()
 	w := newAdminWorld(t)
 	e := w.e
 	sam := addActive(t, e, w.ops, "sam@example.com", "integrator_user", nil).String("user_id")

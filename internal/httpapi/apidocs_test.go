@@ -22,6 +22,7 @@ var elsewhere = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://|["'(=]\s*//[^/\s]
 // sheet, all served by Gatehouse itself and naming no other host, under a
 // Content-Security-Policy that allows this origin alone.
 func TestAPIDocsPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	page := e.Do(t, "GET", "/api/docs", "", nil)
 	if page.Status != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
@@ -74,6 +75,7 @@ func TestAPIDocsPage(t *testing.T) {
 // shows every operation, grouped by path, with its parameters, body and
 // answers.
 func TestAPIDocsRendersInChromium(t *testing.T) {
+	t.Parallel()
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -22,6 +22,7 @@ func adminSession(t *testing.T, e *apitest.Env, username string) string {
 // chosen, shown once and stored as a hash, listed with their last use,
 // revoked at once, and dead with the membership (R-M7).
 func TestPersonalAPITokens(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

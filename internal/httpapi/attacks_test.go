@@ -20,6 +20,7 @@ import (
 // that was tampered with is refused, and a link activates the identity it
 // was sent to, nobody else.
 func TestTamperedInvitationLinksAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -51,6 +52,7 @@ func TestTamperedInvitationLinksAreRefused(t *testing.T) {
 // answer ever carries an invitation or username-confirmation secret, not
 // even to whoever sent it.
 func TestNoAnswerCarriesALinkSecret(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -89,6 +91,7 @@ func TestNoAnswerCarriesALinkSecret(t *testing.T) {
 // Tokens are typed: a secret of one kind never works as another (an
 // invitation as a session, a session as an invitation, …).
 func TestSecretsWorkOnlyAsTheirOwnKind(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -125,6 +128,7 @@ func TestSecretsWorkOnlyAsTheirOwnKind(t *testing.T) {
 // Links in e-mails are built from the configured public URL only, never
 // from the request's Host or X-Forwarded-Host (a poisoned reset link).
 func TestLinksIgnoreTheRequestsHost(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -157,6 +161,7 @@ func TestLinksIgnoreTheRequestsHost(t *testing.T) {
 // An array or an object where a string is expected is refused (400 at the
 // field), never read as "the first one" or "all of them".
 func TestListsWhereOneValueIsExpectedAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -194,6 +199,7 @@ func TestListsWhereOneValueIsExpectedAreRefused(t *testing.T) {
 // An administrator of one account cannot reach another by putting the
 // other's ids in the body: another account's user, folder, role or group.
 func TestIdsOfAnotherAccountInTheBodyAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -234,6 +240,7 @@ func TestIdsOfAnotherAccountInTheBodyAreRefused(t *testing.T) {
 // memberships of a person are listed to that person (/me) and to the
 // administrators over the account, nobody else.
 func TestOthersMembershipsAreNotListable(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -263,6 +270,7 @@ func TestOthersMembershipsAreNotListable(t *testing.T) {
 // No flow skips the second factor: an administrator's right password
 // gives a challenge, never a session, through the API and the sign-in page.
 func TestNoFlowSkipsTheSecondFactor(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

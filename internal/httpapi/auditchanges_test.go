@@ -15,6 +15,7 @@ import (
 // The API's audit log gives the before and after of each field a change
 // moved, and leaves changes out of events that changed no field.
 func TestAuditEventsCarryChanges(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -46,6 +47,7 @@ func TestAuditEventsCarryChanges(t *testing.T) {
 // named in the reader's language and folders by their path, and the CSV
 // export has the same in a changes column.
 func TestAuditPageShowsChanges(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

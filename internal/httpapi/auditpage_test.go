@@ -16,6 +16,7 @@ import (
 // instead of ids, between two dates, and downloads as a CSV file whose
 // cells a spreadsheet cannot take for formulas.
 func TestAuditLogReadsAsSentences(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -59,6 +60,7 @@ func TestAuditLogReadsAsSentences(t *testing.T) {
 
 // The API's audit log takes the same range: since and until, RFC 3339.
 func TestAuditEventsBetweenTimes(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	e.Clock.Advance(time.Hour)
@@ -89,6 +91,7 @@ func TestAuditEventsBetweenTimes(t *testing.T) {
 // sign-out, read in the audit log of the account the application got, as
 // sentences naming the application.
 func TestAuditLogNamesApplicationSignIns(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -64,6 +64,7 @@ var acmeBrand = map[string]any{"product_name": "Acme Vision", "primary_colour": 
 // integrator's own client users and users cannot either; its
 // administrators and operators can. The platform's default is operators'.
 func TestBrandIsolationThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -153,6 +154,7 @@ func TestBrandIsolationThroughTheAPI(t *testing.T) {
 // cannot be read on, a host another integrator has, a clever SVG, a
 // placeholder that does not exist.
 func TestBrandRefusalsAtTheirField(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -55,6 +55,7 @@ func rowsOf(r apitest.Response) []bulkRow {
 // Every documented outcome, in file order, with totals; a BOM, CRLF line ends
 // and blank lines are fine; nothing is written by a preview (R-B1, R-B2).
 func TestBulkPreviewOutcomes(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newBulkSite(t, b)
@@ -113,6 +114,7 @@ func TestBulkPreviewOutcomes(t *testing.T) {
 // Files that are not what R-B1 asks for are a 400 naming the line, and leave
 // nothing behind.
 func TestBulkBadFiles(t *testing.T) {
+	t.Parallel()
 	s := newBulkSite(t, storetest.Backends(t)[0])
 	for _, c := range []struct{ name, csv, message string }{
 		{"no header", "", "line 1"},
@@ -140,6 +142,7 @@ func TestBulkBadFiles(t *testing.T) {
 // person, a notice to an active identity, roles and home folders as
 // written; confirming again invites nobody twice (R-B3).
 func TestBulkConfirm(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newBulkSite(t, b)
@@ -212,6 +215,7 @@ func ts(s *bulkSite, principal string) string { return s.ts.tokens[principal] }
 // A confirm whose outcome would differ from the preview is refused with
 // preview_stale and writes nothing (R-B3).
 func TestBulkPreviewStale(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newBulkSite(t, b)
@@ -271,6 +275,7 @@ func TestBulkPreviewStale(t *testing.T) {
 // Many confirms of one preview at once, over both nodes: one job, each
 // person invited once, every caller told the same count.
 func TestBulkConfirmConcurrently(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newBulkSite(t, b)
@@ -307,6 +312,7 @@ func TestBulkConfirmConcurrently(t *testing.T) {
 // In an integrator account, bulk invites integrator users, which only its
 // administrators may add (docs/bulk-invitations.md).
 func TestBulkInIntegratorAccount(t *testing.T) {
+	t.Parallel()
 	s := newBulkSite(t, storetest.Backends(t)[0])
 	e, i1 := s.e, "/api/v1/accounts/"+s.ts.i1
 	if r := e.Do(t, "POST", i1+"/invitations/bulk", s.ts.tokens["i1-user"], "email\nstaff@example.com\n"); r.Status != 403 {
@@ -334,6 +340,7 @@ func TestBulkInIntegratorAccount(t *testing.T) {
 // is its own outcome and nobody is invited for that line; the preview, the
 // rows and the portal's result file carry the names as written.
 func TestBulkNames(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			s := newBulkSite(t, b)
@@ -445,6 +452,7 @@ func TestBulkNames(t *testing.T) {
 // with the job's progress, the job goes on to the end, and everyone is
 // invited and mailed once.
 func TestALongBulkConfirmAnswersWithItsProgress(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, func(o *service.Options) { o.BulkConfirmWait = time.Nanosecond })

@@ -10,6 +10,7 @@ import (
 // (R-RM4) and for built-in roles (R-A1, R-A5), reflecting changes at
 // once.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

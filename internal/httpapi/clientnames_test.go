@@ -14,6 +14,7 @@ import (
 // person who works for two sites of the same name under two integrators
 // tells them apart in the switcher by the integrator's name.
 func TestClientNamesAndTheSwitcher(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

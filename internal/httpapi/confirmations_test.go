@@ -12,6 +12,7 @@ import (
 // is a page saying what will be lost, with a form that posts to the same
 // address, and changes nothing.
 func TestDestructiveActionsAskFirst(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -47,6 +48,7 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 // profile: a wrong current password is refused at its field, and the
 // sessions ended stop working.
 func TestProfilePasswordAndSessions(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -77,6 +79,7 @@ func TestProfilePasswordAndSessions(t *testing.T) {
 // once, the token works with the scopes chosen, and revoking it (after a
 // confirmation) ends it.
 func TestAPITokensPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

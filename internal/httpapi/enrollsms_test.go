@@ -17,6 +17,7 @@ import (
 // enrollment; the switch uses up the authenticator challenge and cannot be
 // repeated to send more texts than a resend would (R-S2, R-P4).
 func TestEnrollBySMSAtSignIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -62,6 +63,7 @@ func TestEnrollBySMSAtSignIn(t *testing.T) {
 // The enrollment page offers codes by text beside the authenticator key,
 // with a country picker; a wrong number shows the same key again.
 func TestEnrollmentPageOffersSMS(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

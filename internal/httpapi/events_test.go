@@ -54,6 +54,7 @@ func readUntil(t *testing.T, e *apitest.Env, token, query, cursor string, n int)
 // by small pages loses and repeats nothing; a reader waiting for the next
 // change gets it as soon as it is made.
 func TestEventFeed(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -154,6 +155,7 @@ func TestEventFeed(t *testing.T) {
 // commits: the reader gets every committed event exactly once, the late
 // one included.
 func TestEventFeedUnderConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	if !storetest.PostgresAvailable(t) {
 		t.Skip("no PostgreSQL")
 	}

@@ -13,6 +13,7 @@ import (
 // shows the time left in the member's row; a folder's grant form takes an
 // end and its grants show theirs.
 func TestAccessEndInThePortal(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -73,6 +73,7 @@ func countActions(t *testing.T, e *apitest.Env, accountID, action string) (n int
 // system did it, the sessions of someone left without any account end,
 // and those of someone with another account stay.
 func TestAccessThatEndsByItself(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -215,6 +216,7 @@ func TestAccessThatEndsByItself(t *testing.T) {
 // the remote monitoring user never ends; grants take an end the same way.
 // Every membership and grant carries expires_at, null without an end.
 func TestChangeAccessEnd(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -329,6 +331,7 @@ func TestChangeAccessEnd(t *testing.T) {
 // language, and its link lives no longer than the access; a person already
 // active is told in the "new site" e-mail.
 func TestTemporaryMemberIsToldUntilWhen(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -88,6 +88,7 @@ func (p *cuttableProxy) restore() {
 // hint, never a 500, at the API and at the portal's pages; once it is back the same node works again without a
 // restart, and nothing answered as done was lost.
 func TestDatabaseLostUnderLoadAnswers503ThenRecovers(t *testing.T) {
+	t.Parallel()
 	var pg *storetest.Backend
 	for _, b := range storetest.Backends(t) {
 		if b.Name == "postgres" {

@@ -15,6 +15,7 @@ import (
 // expiry) and cancel (link dead, pending membership gone, slot freed)
 // (R-M4, R-M5).
 func TestInvitationLifeCycle(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -89,6 +90,7 @@ func TestInvitationLifeCycle(t *testing.T) {
 // Invitations of another tenant are not found, and only those who may add a
 // level may resend or cancel its invitations (R-X2, R-P2).
 func TestInvitationIsolation(t *testing.T) {
+	t.Parallel()
 	ts := newTenants(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	admin := ts.e.Must(t, 201, "POST", "/api/v1/accounts/"+ts.c1+"/users", op, newUser("ca@example.com", "client_admin"))
 	invs, _ := ts.e.Store.ListInvitations(t.Context(), ts.c1, gatehouse.InvitationPending, ts.e.Clock.Now(), gatehouse.PageRequest{})
@@ -117,6 +119,7 @@ func TestInvitationIsolation(t *testing.T) {
 
 // GATEHOUSE_INVITATION_TTL sets how long links live (R-M4).
 func TestInvitationTTLIsConfigurable(t *testing.T) {
+	t.Parallel()
 	e := apitest.StartWith(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, func(o *service.Options) {
 		o.InvitationTTL = 2 * time.Hour
 	})

@@ -234,6 +234,7 @@ func (w *isolationWorld) canary(t testing.TB) {
 // Every route × every principal of the other side × the victim's ids, on
 // both databases.
 func TestIsolationSweep(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := buildIsolationWorld(t, b)

@@ -54,6 +54,7 @@ var principals = []string{"operator", "i1-admin", "i1-user", "c1-admin", "c1-use
 // foreign accounts are 404 like unknown ones, visible-but-forbidden is 403
 // (R-T2, R-X2, R-P2, R-L1 settings by operators only, R-X1 audit by admins).
 func TestTenantIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -151,6 +152,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 // Each principal lists exactly the accounts it may see, searching included (R-T4).
 func TestListShowsOnlyVisibleAccounts(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -205,6 +207,7 @@ func filterNames(names []string, query string, ts *tenants) []string {
 // and check endpoints, with ids of both tenants (R-A1…R-A5, R-X2): foreign
 // ids are 404 like unknown ones; visible-but-forbidden is 403.
 func TestAccessRulesIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

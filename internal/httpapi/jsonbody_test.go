@@ -15,6 +15,7 @@ import (
 // U+FFFD). Each answers 400 with the contract's error body naming the key,
 // and nothing is made. The body limit still answers 413.
 func TestAmbiguousJSONBodiesAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

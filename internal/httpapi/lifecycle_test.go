@@ -26,6 +26,7 @@ func checkAs(t *testing.T, e *apitest.Env, user, account, permission string) boo
 // as before. An integrator suspended by an operator stops its staff in all
 // its clients, and nobody but operators may do that (R-T5).
 func TestAccountSuspension(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -109,6 +110,7 @@ func TestAccountSuspension(t *testing.T) {
 // restores it within 30 days, and after them it is purged for good, once,
 // with the record kept in the integrator's log (R-T5).
 func TestAccountDeletion(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -230,6 +232,7 @@ func TestAccountDeletion(t *testing.T) {
 // In the portal: a member of a suspended site finds its name and why they
 // cannot act in it; deleting asks for the name typed again, at its field.
 func TestAccountLifeInThePortal(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -13,6 +13,7 @@ import (
 // filtered by status and level, on both databases, through the API as in
 // the portal.
 func TestListsSearchAndFilter(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -56,6 +57,7 @@ func TestListsSearchAndFilter(t *testing.T) {
 // of another account's member is refused beside it, and nobody else is
 // stopped by it.
 func TestListSelectionActions(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -17,6 +17,7 @@ import (
 // a person raised to administrator without a second factor is signed out so
 // that their next sign-in sets one up (R-P2, R-P4, R-L1).
 func TestChangeMemberLevel(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -93,6 +94,7 @@ func TestChangeMemberLevel(t *testing.T) {
 // database counts them, so no more are made users than the limit allows,
 // on either database, through two nodes of one PostgreSQL.
 func TestLevelChangesRaceForTheLastSlots(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -124,6 +126,7 @@ func TestLevelChangesRaceForTheLastSlots(t *testing.T) {
 // it, and their next sign-in sets up a new factor. Nobody resets their own
 // this way (R-S2, R-P4).
 func TestResetSecondFactor(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -158,6 +161,7 @@ func TestResetSecondFactor(t *testing.T) {
 // The member page offers the level and the reset of a lost second factor;
 // the reset asks first.
 func TestMemberPageChangesLevel(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -203,6 +207,7 @@ func TestMemberPageChangesLevel(t *testing.T) {
 // (fields) and in the portal's form, each at its field, in French on a
 // French page.
 func TestAddUserAnswersEveryMistake(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -50,6 +50,7 @@ func answer(t *testing.T, e *apitest.Env, challenge, code string) apitest.Respon
 // 6-digit code that works once, for five minutes; a wrong answer uses up
 // the challenge; resends are throttled and the old code dies with them.
 func TestSMSSecondFactor(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -177,6 +178,7 @@ func signInWithText(t *testing.T, e *apitest.Env, username, phone string) string
 // never turn the second factor off; ten recovery codes, shown once, each
 // answer one challenge once, typed with or without the dash.
 func TestAdministratorsKeepASecondFactorAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -251,6 +253,7 @@ func TestAdministratorsKeepASecondFactorAndRecoveryCodes(t *testing.T) {
 // off, like administrators (R-P4). It only adds protection, so it holds for
 // an identity added again elsewhere too.
 func TestRequiredSecondFactor(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -274,6 +277,7 @@ func TestRequiredSecondFactor(t *testing.T) {
 // user of an integrator with a brand reads its product's name, in their
 // language, and a person of another integrator the platform's.
 func TestSMSCodeNamesTheBrand(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -11,6 +11,7 @@ import (
 // asks for the current password, and ends the other sessions; so does a
 // new second factor.
 func TestSessionsAndPasswordChange(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

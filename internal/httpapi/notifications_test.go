@@ -16,6 +16,7 @@ import (
 // same idempotency key sends nothing more, even when the retries race over
 // two nodes.
 func TestAccountNotifications(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -114,6 +114,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 // works once. Providers are made by operators (platform-wide) and by an
 // integrator's administrators (for its accounts).
 func TestOpenIDConnectSignIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

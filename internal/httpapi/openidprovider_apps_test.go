@@ -18,6 +18,7 @@ import (
 // disconnected after its confirmation loses its tokens, the other keeps
 // them. Operators see the registered applications.
 func TestConnectedApplicationsPage(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -91,6 +92,7 @@ func TestConnectedApplicationsPage(t *testing.T) {
 // registered; removal asks first. Another integrator's administrators find
 // no such page, and operators see every application on theirs.
 func TestIntegratorApplicationsPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	acme := e.CreateAccount(t, "integrator", "Acme", "")
 	beta := e.CreateAccount(t, "integrator", "Beta", "")

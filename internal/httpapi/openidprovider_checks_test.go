@@ -17,6 +17,7 @@ import (
 // first; a removed member's token, or a revoked one, allows nothing; only
 // those who may ask checks learn anything.
 func TestChecksAcceptOpenIDAccessTokens(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -19,6 +19,7 @@ import (
 // with its claims; another account, a cancel or a cross-origin form sends
 // nothing but an error.
 func TestOpenIDProviderAccountChooser(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -22,6 +22,7 @@ import (
 // once. A denied code gives access_denied, an expired one expired_token; a
 // wrong code is refused at the field, and wrong codes are limited.
 func TestOpenIDProviderDeviceSignIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -21,6 +21,7 @@ import (
 // integrator and what it will see, and it signs them in to that integrator's
 // accounts alone — whatever else they belong to.
 func TestOpenIDProviderIntegratorApplications(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -183,6 +184,7 @@ func TestOpenIDProviderIntegratorApplications(t *testing.T) {
 // application registered for RS256 gets RS256 tokens, verified against the
 // JWKS like the ES256 ones.
 func TestOpenIDProviderSecondFactorAndRS256(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

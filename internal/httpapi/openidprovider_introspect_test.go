@@ -25,6 +25,7 @@ import (
 // service's token stops being active when its client is deleted, and a
 // person's when they are removed from the account.
 func TestOpenIDProviderIntrospectionAuthenticatesTheClient(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

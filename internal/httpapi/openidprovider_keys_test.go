@@ -53,6 +53,7 @@ func publishedKids(t *testing.T, e *apitest.Env) []string {
 // signed still verify with go-oidc, until they have all expired; then it
 // leaves the JWKS. The schedule rotates by itself after the rotation period.
 func TestOpenIDProviderKeyRotation(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

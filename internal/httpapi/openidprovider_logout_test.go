@@ -117,6 +117,7 @@ func checkLogoutToken(t *testing.T, ctx context.Context, provider *oidc.Provider
 // application without such a URI hears nothing. The URI is https, or http
 // on this machine, and is listed with the client.
 func TestOpenIDProviderBackchannelLogout(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -239,6 +240,7 @@ func payload(t *testing.T, raw string) []byte {
 // browser lands on the sign-in page; without an ID token nothing ends.
 // The audit log of the account records the sign-ins and the sign-out.
 func TestOpenIDProviderSignOut(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -24,6 +24,7 @@ import (
 // changed or reset, a second factor reset and sessions ended by an
 // administrator end all of them. Others' tokens live on.
 func TestOpenIDProviderTokensEndWithTheirPerson(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -22,6 +22,7 @@ import (
 // flow, nor can a code-flow client use client credentials; removing it
 // revokes its tokens.
 func TestOpenIDProviderClientCredentials(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

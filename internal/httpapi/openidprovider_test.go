@@ -80,6 +80,7 @@ func signInThroughGatehouse(t *testing.T, b *browser, authURL, username string) 
 // and a reused one revokes its family; codes work once, PKCE and redirect
 // URIs are held exactly; only operators register applications.
 func TestOpenIDProviderCodeFlow(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -217,6 +218,7 @@ func TestOpenIDProviderCodeFlow(t *testing.T) {
 // same key: the first one made is kept. When the rotation period is over
 // and both rotate at once, they make one new key and publish the same two.
 func TestOpenIDProviderKeysAreSharedByNodes(t *testing.T) {
+	t.Parallel()
 	if !storetest.PostgresAvailable(t) {
 		t.Skip("no PostgreSQL")
 	}

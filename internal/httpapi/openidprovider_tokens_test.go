@@ -67,6 +67,7 @@ func signInWithSecondFactor(t *testing.T, b *browser, username, next string) {
 // 7009) ends a refresh token's family and an access token alone. A person
 // who signed in with a second factor has amr ["pwd","otp"].
 func TestOpenIDProviderIntrospectionAndRevocation(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -12,6 +12,7 @@ import (
 // operators manage operators, nobody removes their own power, and removing
 // it ends the person's sessions. Every change is audited.
 func TestOperatorsArePeople(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

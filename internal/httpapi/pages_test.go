@@ -61,6 +61,7 @@ var metaRefresh = regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=
 // that leads a person with accounts to a page naming them; administrators
 // pass their second step on the way.
 func TestLoginPage(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	lyon := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -132,6 +133,7 @@ var challengeField = regexp.MustCompile(`name="challenge" value="(gh_mfa_[A-Za-z
 // a text was sent, offers a new code (too soon: the page says so), and the
 // latest texted code signs in.
 func TestLoginPageWithSMS(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)
@@ -171,6 +173,7 @@ func TestLoginPageWithSMS(t *testing.T) {
 // sign-in leads (never to another site), a person of one account lands in
 // it, and the activation page leads to the sign-in page.
 func TestSignInLeadsWhereThePersonWasGoing(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	lyon := e.CreateAccount(t, "client", "Lyon Store", in)

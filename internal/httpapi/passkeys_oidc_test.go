@@ -19,6 +19,7 @@ import (
 // signed in with a passkey alone is not stopped for a missing second
 // factor.
 func TestOpenIDProviderReportsPasskeySignIns(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

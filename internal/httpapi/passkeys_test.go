@@ -56,6 +56,7 @@ func passkeySignIn(t *testing.T, e *apitest.Env, a *passkeytest.Authenticator) a
 // end), lists it, and signs in with it alone; the passkey's counter and
 // last use are kept.
 func TestPasskeyRegistrationAndSignIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -107,6 +108,7 @@ func TestPasskeyRegistrationAndSignIn(t *testing.T) {
 // answered twice, a counter that went back (a copied key), a person's
 // passkey offered for someone else's sign-in, and an unknown passkey.
 func TestPasskeyRefusals(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -195,6 +197,7 @@ func TestPasskeyRefusals(t *testing.T) {
 // a passkey may replace their authenticator app, but their last second
 // factor stays; recovery codes still work.
 func TestPasskeyAsAdministratorsSecondFactor(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -239,6 +242,7 @@ func TestPasskeyAsAdministratorsSecondFactor(t *testing.T) {
 // R-M3, R-S6: an invitation is activated with a passkey instead of a
 // password; the person then signs in with it, and has no password.
 func TestActivationWithPasskey(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -276,6 +280,7 @@ func TestActivationWithPasskey(t *testing.T) {
 // administrator's passkey of another model is refused at registration;
 // other people's passkeys are not restricted.
 func TestAdministratorsPasskeyModels(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, func(o *service.Options) {
@@ -303,6 +308,7 @@ func TestAdministratorsPasskeyModels(t *testing.T) {
 // the options checks the answer (nodes behind a load balancer), and the
 // challenge is still used once across both.
 func TestPasskeyCeremonyFinishesOnAnotherNode(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			first := apitest.Start(t, b)

@@ -16,6 +16,7 @@ import (
 // page offers no passkey, and a passkey ceremony answers 503 unavailable
 // saying what to set, not an internal error.
 func TestPasskeysNeedAHostName(t *testing.T) {
+	t.Parallel()
 	b := storetest.Backends(t)[0]
 	e := apitest.StartWith(t, b, func(o *service.Options) { o.PublicURL = "http://127.0.0.1:8080" })
 	r := e.Do(t, "POST", "/api/v1/sessions/passkey/options", "", nil)

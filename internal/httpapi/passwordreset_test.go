@@ -27,6 +27,7 @@ func resetLinks(t *testing.T, e *apitest.Env, to string) []string {
 // hour; a refused password leaves it usable; using it ends the sessions;
 // the second factor is still asked; links are typed.
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -26,6 +26,7 @@ func newUser(username, level string) map[string]any {
 // Adding people to accounts as the product describes it (R-U1, R-U2, R-U3,
 // R-M1, R-M2, R-X1).
 func TestAddUser(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -105,6 +106,7 @@ func TestAddUser(t *testing.T) {
 // Bad input for adding a user: a clear 400 naming the field, and nothing
 // written (R-X3).
 func TestAddUserBadInput(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Store", in)
@@ -158,6 +160,7 @@ func TestAddUserBadInput(t *testing.T) {
 
 // Who may add whom (R-P2), and who may see an account's users (R-X2).
 func TestAddUserPermissions(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -199,6 +202,7 @@ func TestAddUserPermissions(t *testing.T) {
 // The client-user limit (R-L1): nine by default, pending users counted,
 // administrators not counted, a removal frees a slot, operators change it.
 func TestClientUserLimit(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -237,6 +241,7 @@ func TestClientUserLimit(t *testing.T) {
 // Forty concurrent adds to one account let exactly nine through, on every
 // database; on PostgreSQL through two server instances sharing it (R-L1).
 func TestConcurrentAddsRespectTheLimit(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -261,6 +266,7 @@ func TestConcurrentAddsRespectTheLimit(t *testing.T) {
 // The same new username added to ten accounts at once is one identity with
 // ten memberships (R-U1).
 func TestSameNewUsernameConcurrently(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

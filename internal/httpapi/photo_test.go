@@ -31,6 +31,7 @@ func putImage(t *testing.T, e *apitest.Env, userID, token, contentType string, b
 // thumbnail the person and their administrators read back; other files are
 // 400, larger ones 413, other tenants 404.
 func TestProfilePhoto(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -15,6 +15,7 @@ import (
 // to answer 500 for a full account, a folder name taken, and an
 // administrator turning their second factor off.
 func TestPortalAnswersCodedRefusalsAsTheAPIDoes(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -77,6 +78,7 @@ func same(t *testing.T, what string, apiStatus int, apiCode string, pageStatus i
 // A French page says a refusal in French: at the field for a value refused,
 // above the form for the rest.
 func TestFrenchPagesSayRefusalsInFrench(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Lyon Store", in)

@@ -16,6 +16,7 @@ import (
 // change it, others may not (R-P2), and client users, who see no other
 // users, get the answer of an unknown id (R-X2).
 func TestUsernameChange(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -124,6 +125,7 @@ func confirmationLink(t *testing.T, e *apitest.Env, to string) string {
 // given when a new username is added and changed in the profile; "" clears
 // it; an existing identity keeps its own (R-U2).
 func TestUserType(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -19,6 +19,7 @@ import (
 // integrator's staff seeing nothing; and every step in the client's audit
 // log, whose page names the staff who are not its members.
 func TestProviderPrivacyThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

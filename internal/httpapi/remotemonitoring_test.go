@@ -27,6 +27,7 @@ func parseDetails(t *testing.T, text string) map[string]string {
 // sign in without a second factor to reach its own account alone, and
 // regenerated (old credentials and sessions die) (R-RM1…R-RM4, R-L1, R-L2).
 func TestRemoteMonitoringUser(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -118,6 +119,7 @@ func TestRemoteMonitoringUser(t *testing.T) {
 
 // Who may manage it (R-RM3), and bad input.
 func TestRemoteMonitoringPermissions(t *testing.T) {
+	t.Parallel()
 	ts := newTenants(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	e := ts.e
 	base := "/api/v1/accounts/" + ts.c1 + "/remote-monitoring-user"
@@ -154,6 +156,7 @@ func TestRemoteMonitoringPermissions(t *testing.T) {
 
 // Ten concurrent creates: one 201, nine 409, on every database (R-L2).
 func TestOneRemoteMonitoringUserUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

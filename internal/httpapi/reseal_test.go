@@ -56,6 +56,7 @@ func sealedSecrets(t *testing.T, db *store.DB, now time.Time) map[store.SealedKi
 // wrong previous key is refused before anything is written; a second
 // reseal changes nothing.
 func TestResealWithNewServerKey(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()

@@ -22,6 +22,7 @@ var scimPageSecret = regexp.MustCompile(`id="scim-token">(gh_scim_[^<]+)<`)
 // group to their own level; a client user and another integrator's
 // administrator do not reach it.
 func TestAccountSCIMPages(t *testing.T) {
+	t.Parallel()
 	e := apitest.Start(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	acme := e.CreateAccount(t, "integrator", "Acme", "")
 	beta := e.CreateAccount(t, "integrator", "Beta", "")

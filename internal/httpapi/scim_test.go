@@ -146,6 +146,7 @@ func filterQuery(filter string) string {
 // path-less value maps and string booleans, active false (the person's
 // sessions and tokens end), true again, and the delete.
 func TestSCIMEntraIDSequence(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -297,6 +298,7 @@ func TestSCIMEntraIDSequence(t *testing.T) {
 // people choose their own), the profile push as a full PUT, and the
 // deactivation as a path-less PATCH.
 func TestSCIMOktaSequence(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -344,6 +346,7 @@ func TestSCIMOktaSequence(t *testing.T) {
 // tenth client user of a site limited to nine is refused with a detail the
 // directory shows its administrator, pending invitations counted.
 func TestSCIMClientUserLimit(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -406,6 +409,7 @@ func TestSCIMClientUserLimit(t *testing.T) {
 // directory adds them to its account, and their names stay as they are,
 // whatever the directory says then or later.
 func TestSCIMSharedIdentityKeepsItsNames(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -435,6 +439,7 @@ func TestSCIMSharedIdentityKeepsItsNames(t *testing.T) {
 // monitoring user is no directory's; API tokens and sessions open no SCIM
 // base, and SCIM tokens no API route.
 func TestSCIMIsolation(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -481,6 +486,7 @@ func TestSCIMIsolation(t *testing.T) {
 // ETag); a change naming another version with If-Match is refused 412 and
 // changes nothing; the version changes with the resource.
 func TestSCIMIfMatch(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)
@@ -518,6 +524,7 @@ func TestSCIMIfMatch(t *testing.T) {
 // cannot be read, a body over 1 MiB, a body that is not JSON, an unknown
 // operation.
 func TestSCIMBadInput(t *testing.T) {
+	t.Parallel()
 	w := newSCIMWorld(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite})
 	d := w.dir
 	for _, filter := range []string{`userName eq`, `userName gt "a"`, `title eq "x"`, `(userName eq "a"`, `userName eq "a" and`, `emails[type eq "work"`} {
@@ -560,6 +567,7 @@ func memberIDs(r scimReply) []string {
 // the group holds, or to the administrators' level, which its members
 // hold while they are in it.
 func TestSCIMGroups(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newSCIMWorld(t, b)

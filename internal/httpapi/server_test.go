@@ -19,6 +19,7 @@ func sqliteEnv(t testing.TB) *apitest.Env {
 // The OpenAPI document lists exactly the served API routes, and each with
 // the path parameters the route has.
 func TestOpenAPIListsEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.Must(t, 200, "GET", "/openapi.json", "", nil)
 	var doc struct {
@@ -66,6 +67,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 // Requests carry an id: the client's when it sent a sane one, a fresh one
 // otherwise; it comes back in X-Request-Id and in the audit event.
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	req, _ := http.NewRequest("POST", e.URL+"/api/v1/accounts", strings.NewReader(`{"kind":"integrator","name":"Traced"}`))
 	req.Header.Set("Authorization", "Bearer "+apitest.OperatorToken)
@@ -99,6 +101,7 @@ func TestRequestID(t *testing.T) {
 
 // /metrics shows requests by route and status, latency, and the database pools.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	e.CreateAccount(t, "integrator", "Measured", "")
 	e.Do(t, "GET", "/api/v1/accounts/unknown", apitest.OperatorToken, nil)
@@ -118,6 +121,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	r := e.Must(t, 200, "GET", "/healthz", "", nil)
 	if r.String("status") != "ok" {
@@ -132,6 +136,7 @@ func TestHealthz(t *testing.T) {
 // and nothing else: who may do what is read from one place
 // (docs/authorization.md).
 func TestPolicyTableListsEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	inTable := map[string]bool{}
 	for _, r := range policy.Routes {

@@ -33,6 +33,7 @@ func signIn(e *apitest.Env, t *testing.T, username, password string) apitest.Res
 // Password sign-in for a client user; the session reaches their account and
 // /me lists their accounts; sign-out ends it (R-S1, R-S4, R-M6).
 func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -71,6 +72,7 @@ func TestSignInAndOut(t *testing.T) {
 // Wrong password, unknown username and a never-activated identity get the
 // same answer (R-S3: no user enumeration).
 func TestSignInRefusalsLookAlike(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Site", in)
@@ -93,6 +95,7 @@ func TestSignInRefusalsLookAlike(t *testing.T) {
 // from then on; a code works once; a wrong code ends the challenge
 // (R-P4, R-S2, the API reference at /api/docs).
 func TestAdministratorMFA(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -155,6 +158,7 @@ func TestAdministratorMFA(t *testing.T) {
 // Sessions end after an hour unused or twelve hours in all, and a removed
 // membership stops working at once for every session (R-S4, R-M7).
 func TestSessionLimitsAndRemoval(t *testing.T) {
+	t.Parallel()
 	e := sqliteEnv(t)
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Site", in)
@@ -187,6 +191,7 @@ func TestSessionLimitsAndRemoval(t *testing.T) {
 // Users who are not administrators may enroll an authenticator of their own
 // accord; from then on their sign-in asks for a code (R-S2).
 func TestOptionalMFAForUsers(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

@@ -30,6 +30,7 @@ func pngImage(t *testing.T) []byte {
 // person everywhere), names, photo, second factor, sign-in lock or sessions.
 // What belongs to their own membership stays theirs to change.
 func TestSharedIdentityCannotBeTakenOver(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -112,6 +113,7 @@ func TestSharedIdentityCannotBeTakenOver(t *testing.T) {
 // beside the link to the new one: a person learns of a change someone else
 // asked for before it happens.
 func TestUsernameChangeNotifiesTheOldAddress(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -150,6 +152,7 @@ func TestUsernameChangeNotifiesTheOldAddress(t *testing.T) {
 // good: adding the same person again does not revive it, even when the
 // token is made while the member is being removed.
 func TestRemovedMembersTokenStaysDeadWhenReAdded(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -207,6 +210,7 @@ func drain(c chan string) []string {
 // one changes its username or profile, and it changes no password or second
 // factor and makes no API token.
 func TestRemoteMonitoringIdentityIsFixed(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)

@@ -28,6 +28,7 @@ func auditCount(t *testing.T, e *apitest.Env, action string) int {
 // unknown usernames are locked alike; a success ends the run; the lock
 // ends by itself or by an administrator.
 func TestSignInLockout(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -120,6 +121,7 @@ func TestSignInLockout(t *testing.T) {
 // was checked (401) is counted, so the username locks at the tenth and the
 // ones past it count towards the next lock, exactly.
 func TestSignInLockoutIsExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ts := newTenants(t, b)
@@ -161,6 +163,7 @@ func TestSignInLockoutIsExactUnderConcurrency(t *testing.T) {
 // A source address may fail at least a hundred sign-ins a minute; three
 // hundred lock it for a minute, whatever the usernames.
 func TestSignInSourceLimit(t *testing.T) {
+	t.Parallel()
 	e := apitest.Start(t, storetest.Backends(t)[0])
 	in := e.CreateAccount(t, "integrator", "Acme", "")
 	site := e.CreateAccount(t, "client", "Store", in)

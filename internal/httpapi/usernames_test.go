@@ -20,6 +20,7 @@ func refused(t *testing.T, r apitest.Response, field, what string) {
 // (a phone keyboard in Japanese mode), another case, name the identity
 // made first, on another account too; the person signs in with either.
 func TestLookAlikeUsernamesAreOneIdentity(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)
@@ -48,6 +49,7 @@ func TestLookAlikeUsernamesAreOneIdentity(t *testing.T) {
 // controls are refused when a person is added and when a username
 // changes, and nothing is made; names with bidirectional controls too.
 func TestDeceptiveUsernamesAndNamesAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.Start(t, b)

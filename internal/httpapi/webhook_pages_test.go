@@ -25,6 +25,7 @@ var pageSecret = regexp.MustCompile(`id="webhook-secret">(whsec_[^<]+)<`)
 // sent again, and the subscription is removed after a confirmation.
 // Another integrator's administrator gets 404 on every one of these pages.
 func TestAccountWebhooksPages(t *testing.T) {
+	t.Parallel()
 	e := apitest.StartWith(t, storetest.Backend{Name: "sqlite", Open: storetest.OpenSQLite}, loopbackAllowed)
 	rec := newHookReceiver(t)
 	acme := e.CreateAccount(t, "integrator", "Acme", "")

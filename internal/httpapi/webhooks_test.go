@@ -132,6 +132,7 @@ func loopbackAllowed(o *service.Options) { o.WebhooksAllowLoopback = true }
 // way; after a rotation both secrets sign for a day; a replay sends the
 // same event under the same webhook-id.
 func TestWebhooksDeliverSignedEvents(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
@@ -256,6 +257,7 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 // the messages delivered (a replay of their time finds nothing) and the
 // delivery log's attempts, and leaves a message still being retried.
 func TestWebhookHistoryIsPurgedAfterItsTime(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
@@ -302,6 +304,7 @@ func TestWebhookHistoryIsPurgedAfterItsTime(t *testing.T) {
 // A receiver that fails gets the event again, with back-off; the events
 // after it wait, so that it receives them in order.
 func TestWebhookRetriesInOrder(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
@@ -341,6 +344,7 @@ func TestWebhookRetriesInOrder(t *testing.T) {
 // A subscription failing for a day without one delivery is disabled, its
 // account's administrators are mailed, and nothing more is sent to it.
 func TestWebhookFailingForADayIsDisabled(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
@@ -417,6 +421,7 @@ func TestWebhookFailingForADayIsDisabled(t *testing.T) {
 // resolves to this machine is refused where the connection is made, and
 // the attempt logged; a redirect is a failure, never followed.
 func TestWebhookAddressesAreChecked(t *testing.T) {
+	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
