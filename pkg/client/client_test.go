@@ -316,6 +316,10 @@ func TestClientAuditAndEvents(t *testing.T) {
 				t.Errorf("events after now: %+v", later)
 			}
 
+			// On PostgreSQL the feed holds a change back while a transaction
+			// begun before it commits may still be running anywhere on the
+			// server (other tests' too): wait until the three are given out.
+			e.ReadFeedUntil(t, apitest.OperatorToken, "account_id="+site, "", func(events []map[string]any) bool { return len(events) >= 3 })
 			feed := must(op.Events(ctx, client.EventQuery{AccountID: site}))(t)
 			var types []string
 			for _, ev := range feed.Items {
