@@ -12,10 +12,9 @@ import (
 // Snapshots is what a Cache reads: the account's authz version, and a snapshot
 // of its rules; the store offers both.
 type Snapshots interface {
-	AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error)
-	// AuthzVersionAsked reads the version and, in the same read, confirms
-	// that the check token asking is still live: EUNAUTHENTICATED when it
-	// is not, whether the account exists or not.
+	// AuthzVersionAsked reads the version and, when checkTokenID is set, in
+	// the same read confirms that the check token asking is still live:
+	// EUNAUTHENTICATED when it is not, whether the account exists or not.
 	AuthzVersionAsked(ctx context.Context, accountID, checkTokenID string) (gatehouse.AuthzVersion, error)
 	AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error)
 }
@@ -66,15 +65,7 @@ func (c *Cache) Model(ctx context.Context, accountID string) (*Model, error) {
 // the read of the account's version confirms it too, EUNAUTHENTICATED when
 // it is no longer live.
 func (c *Cache) ModelAsked(ctx context.Context, accountID, checkTokenID string) (*Model, error) {
-	var (
-		version gatehouse.AuthzVersion
-		err     error
-	)
-	if checkTokenID == "" {
-		version, err = c.source.AuthzVersion(ctx, accountID)
-	} else {
-		version, err = c.source.AuthzVersionAsked(ctx, accountID, checkTokenID)
-	}
+	version, err := c.source.AuthzVersionAsked(ctx, accountID, checkTokenID)
 	if err != nil {
 		return nil, err
 	}

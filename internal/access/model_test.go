@@ -268,19 +268,15 @@ type countingSource struct {
 	loads   atomic.Int64
 }
 
-func (s *countingSource) AuthzVersion(ctx context.Context, accountID string) (gatehouse.AuthzVersion, error) {
-	if accountID == "missing" {
-		return gatehouse.AuthzVersion{}, gatehouse.NotFound("account")
-	}
-	return gatehouse.AuthzVersion{Integrator: s.version.Load()}, nil
-}
-
 // AuthzVersionAsked refuses the check token "revoked".
 func (s *countingSource) AuthzVersionAsked(ctx context.Context, accountID, checkTokenID string) (gatehouse.AuthzVersion, error) {
 	if checkTokenID == "revoked" {
 		return gatehouse.AuthzVersion{}, gatehouse.Errorf(gatehouse.EUNAUTHENTICATED, "missing or invalid token")
 	}
-	return s.AuthzVersion(ctx, accountID)
+	if accountID == "missing" {
+		return gatehouse.AuthzVersion{}, gatehouse.NotFound("account")
+	}
+	return gatehouse.AuthzVersion{Integrator: s.version.Load()}, nil
 }
 
 func (s *countingSource) AccessSnapshot(ctx context.Context, accountID string) (gatehouse.AccessSnapshot, error) {

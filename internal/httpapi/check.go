@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/access"
-	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 // checkJSON is one question of POST /api/v1/check and of its batch form.
@@ -32,20 +31,10 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	}
 	allowed, err := s.svc.Access.Check(r.Context(), caller(r), in.question())
 	if err != nil {
-		s.writeCheckError(w, r, err)
+		s.writeTokenError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"allowed": allowed})
-}
-
-// writeCheckError is writeError for the check routes, where the check itself
-// may find the check token asking revoked (see AuthenticateToCheck): it is
-// refused as the authentication refuses it.
-func (s *Server) writeCheckError(w http.ResponseWriter, r *http.Request, err error) {
-	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
-	}
-	s.writeError(w, r, err)
 }
 
 type allowedJSON struct {
@@ -68,7 +57,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	answers, err := s.svc.Access.CheckBatch(r.Context(), caller(r), questions)
 	if err != nil {
-		s.writeCheckError(w, r, err)
+		s.writeTokenError(w, r, err)
 		return
 	}
 	results := make([]allowedJSON, len(answers))

@@ -295,10 +295,7 @@ func (s *Server) authenticated(h http.HandlerFunc, checks bool) http.Handler {
 		}
 		principal, err := authenticate(r.Context(), secret)
 		if err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
-			}
-			s.writeError(w, r, err)
+			s.writeTokenError(w, r, err)
 			return
 		}
 		if principal.Checker && !checks {
@@ -308,6 +305,17 @@ func (s *Server) authenticated(h http.HandlerFunc, checks bool) http.Handler {
 		caller := gatehouse.Caller{Principal: principal, IP: clientIP(r), RequestID: requestID(r.Context())}
 		h(w, r.WithContext(gatehouse.WithCaller(r.Context(), caller)))
 	})
+}
+
+// writeTokenError is writeError for a request whose bearer token may be
+// refused: by the authentication, or on the check routes by the check
+// itself, which confirms a check token the node let in from memory (see
+// AuthenticateToCheck). A refused token is answered with its challenge.
+func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
+	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHENTICATED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
+	}
+	s.writeError(w, r, err)
 }
 
 func bearer(r *http.Request) (string, bool) {

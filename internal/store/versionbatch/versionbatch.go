@@ -40,7 +40,7 @@ type ReadFunc func(ctx context.Context, accountIDs, checkTokenIDs []string) (Ans
 // or beside one other, from ever waiting (a node with two callers reads as
 // before); beyond that, callers wait together for the next read, which is
 // what lets a node answer more checks than it has round trips to spare.
-// Measured with 1, 2 and 4 in docs/benchmarks.md.
+// Measured with 1, 2 and 3 (and 4, the earlier limit) in docs/benchmarks.md.
 const MaxInFlight = 2
 
 // Reads shares version reads between concurrent callers.
