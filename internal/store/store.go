@@ -67,6 +67,9 @@ type DB struct {
 	// lock is held while the SQLite database is open, so that no other
 	// process writes it behind the version book's back.
 	lock *os.File
+	// checkpointer copies the write-ahead log into the database file beside
+	// the writer (SQLite only; checkpoint.go).
+	checkpointer *checkpointer
 }
 
 // Open opens the database named by databaseURL: a postgres:// or
@@ -104,7 +107,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// commit (groupcommit.go) off the disk.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(2)"
 	dsn := "file:" + path + "?" + pragmas
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages))
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +123,18 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
+	checkpoints, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	checkpoints.SetMaxOpenConns(1)
 	readers := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	db := &DB{dialect: SQLite, write: write, read: read, writeStmts: stmtcache.New(write), readStmts: stmtcache.New(read),
-		versions: versionbook.New(), lock: lock}
+		versions: versionbook.New(), lock: lock, checkpointer: startCheckpointer(checkpoints)}
 	db.reader = reader{q: stmtcache.Queryer{Cache: db.readStmts}, dialect: SQLite, versions: db.versions}
 	db.committer = groupcommit.Start(groupcommit.Hooks[*tx]{
 		Begin: func(ctx context.Context) (*sql.Tx, error) { return write.BeginTx(ctx, nil) },
@@ -132,9 +142,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 			q := stmtcache.Queryer{Cache: db.writeStmts, Tx: sqlTx, Missed: missed, Detach: true}
 			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions}}
 		},
-		Committed: func(t *tx) { db.versions.Publish(t.bumped) },
-		After:     db.writeStmts.PrepareMissed,
-		MapErr:    mapErr,
+		Committed: func(t *tx) {
+			db.versions.Publish(t.bumped)
+			db.checkpointer.committed()
+		},
+		After:  db.writeStmts.PrepareMissed,
+		MapErr: mapErr,
 	})
 	opened = true
 	return db, nil
@@ -194,6 +207,7 @@ func (db *DB) Pools() map[string]*sql.DB {
 func (db *DB) Close() error {
 	if db.committer != nil {
 		db.committer.Close()
+		db.checkpointer.close()
 	}
 	if db.writeStmts != nil {
 		db.writeStmts.Close()
