@@ -62,6 +62,9 @@ func CheckPlaceholders(s string) string {
 
 // Expand replaces the placeholders of an override's text by their values.
 func Expand(s string, data Data, b Brand) string {
+	if !strings.Contains(s, "{") {
+		return s // most messages have no override: no replacer to build
+	}
 	return strings.NewReplacer("{first_name}", data.FirstName, "{account_name}", data.AccountName,
 		"{username}", data.Username, "{product_name}", b.ProductName).Replace(s)
 }

@@ -116,14 +116,9 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 		})
 		switch gatehouse.ErrorCode(err) {
 		case "":
-			for {
-				done, err := s.bulkChunk(ctx, previewID, worker)
-				if errors.Is(err, errLeaseLost) {
-					break // another worker took over; wait for it below
-				} else if err != nil || done {
-					return err
-				}
-			}
+			if err := s.runBulkChunks(ctx, previewID, worker); !errors.Is(err, errLeaseLost) {
+				return err
+			} // else another worker took over; wait for it below
 		case gatehouse.ENOTFOUND: // done, or another worker holds it
 		default:
 			return err
@@ -140,9 +135,32 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 	}
 }
 
+// runBulkChunks writes a claimed job's chunks until it is done, each
+// drafted while the one before it is written (bulkdraft.go).
+func (s *Service) runBulkChunks(ctx context.Context, previewID, worker string) error {
+	p, err := s.bulkJobStore.BulkPreviewByID(ctx, previewID)
+	if err != nil {
+		return err
+	}
+	ctx, stopDrafting := context.WithCancel(ctx)
+	defer stopDrafting()
+	drafts := s.draftBulkChunks(ctx, p)
+	for {
+		draft := <-drafts // nil once the drafts ran out
+		if s.afterBulkDraft != nil {
+			s.afterBulkDraft()
+		}
+		done, err := s.bulkChunk(ctx, previewID, worker, draft)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
 // bulkChunk invites the next chunk of a job's lines in one transaction,
-// together with the line reached, and reports whether the job is done.
-func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done bool, err error) {
+// together with the line reached, and reports whether the job is done. The
+// chunk's draft, when it fits, spares working its lines out again.
+func (s *Service) bulkChunk(ctx context.Context, previewID, worker string, draft *bulkDraft) (done bool, err error) {
 	invited := false
 	err = s.bulkJobStore.Write(ctx, func(tx BulkJobTx) error {
 		now := s.Now()
@@ -175,12 +193,11 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 		if err != nil {
 			return err
 		}
-		// The people are added on behalf of whoever confirmed.
-		actor := gatehouse.Caller{Principal: gatehouse.Principal{UserID: p.CreatedBy}}
-		if p.CreatedBy == (gatehouse.Principal{Operator: true}).ActorID() {
-			actor.Principal = gatehouse.Principal{Operator: true}
+		if !draft.fitsLines(p.NextLine) {
+			draft = nil
 		}
-		if err := s.inviteBulkRows(ctx, tx, actor, account, p.Level, rows, now); err != nil {
+		// The people are added on behalf of whoever confirmed.
+		if err := s.inviteBulkRows(ctx, tx, bulkActor(p), account, p.Level, rows, now, draft); err != nil {
 			return err
 		}
 		for _, row := range rows {
@@ -210,7 +227,7 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string) (done
 // way that forbids a line (the person joined meanwhile, the limit was
 // reached, the role went) the line is skipped and says why; a home folder
 // deleted meanwhile is left out.
-func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, rows []gatehouse.BulkRow, now time.Time) error {
+func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.Caller, account gatehouse.Account, level gatehouse.Level, rows []gatehouse.BulkRow, now time.Time, draft *bulkDraft) error {
 	// The account's rules stay as read below until the chunk commits.
 	if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
 		return err
@@ -274,11 +291,11 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 	var fresh []gatehouse.User
 	for _, i := range admitted {
 		if !states[gatehouse.UsernameKey(rows[i].Email)].Exists {
-			// The preview checked the names (invalid_name); a line
-			// without them makes an identity without names, which the
-			// person or an administrator fills in later.
-			fresh = append(fresh, gatehouse.User{ID: s.NewID(), Username: rows[i].Email, FirstName: rows[i].FirstName,
-				LastName: rows[i].LastName, Language: "en", Status: gatehouse.UserPending, CreatedAt: now})
+			user, drafted := draft.freshUser(rows[i].Line)
+			if !drafted {
+				user = s.freshBulkUser(rows[i], now)
+			}
+			fresh = append(fresh, user)
 		}
 	}
 	// A username taken meanwhile by another request keeps that identity
@@ -299,20 +316,25 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 	if err != nil {
 		return err
 	}
+	if !draft.fits(account, brand) {
+		draft = nil
+	}
 	var batch gatehouse.WriteBatch
 	for _, i := range admitted {
 		row := &rows[i]
 		user := users[gatehouse.UsernameKey(row.Email)]
+		if drafted, ok := draft.drafted(*row, user); ok {
+			batch.Add(drafted.batch)
+			row.Result = drafted.result
+			continue
+		}
 		b, member, err := s.admission(c, account, brand, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
 			Level: level, Roles: []gatehouse.Role{*roles[row.RoleID]}, HomeFolderID: row.FolderID}, now)
 		if err != nil {
 			return err
 		}
 		batch.Add(b)
-		row.Result = "invited"
-		if member.Status == gatehouse.MembershipActive {
-			row.Result = "registered"
-		}
+		row.Result = bulkResult(member)
 	}
 	return tx.InsertBatch(ctx, batch)
 }

@@ -38,6 +38,9 @@ type Service struct {
 	bulkConfirmWait time.Duration
 	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
 	bulkWake chan struct{}
+	// afterBulkDraft, when set (tests), runs between a chunk's draft and
+	// its transaction: what it changes, the chunk must see.
+	afterBulkDraft func()
 }
 
 // Options configures the people use cases. Zero values pick the

@@ -246,6 +246,9 @@ type BulkJobReader interface {
 	// UsernameStates tells, for each username (by UsernameKey), whether an
 	// identity has it, is active, and is a user of the account.
 	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]gatehouse.UsernameState, error)
+	// UsersByUsername finds identities by username without regard to case,
+	// keyed by UsernameKey.
+	UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error)
 }
 
 // BulkJobTx is the transaction bulk invitation jobs writes in.
@@ -285,9 +288,6 @@ type BulkJobTx interface {
 	// UpdateBulkPreview stores a preview's status, counts, progress and
 	// lease.
 	UpdateBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error
-	// UsersByUsername finds identities by username without regard to case,
-	// keyed by UsernameKey.
-	UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error)
 }
 
 // BulkJobStore is the store as bulk invitation jobs sees it.
