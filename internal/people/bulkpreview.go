@@ -36,6 +36,9 @@ const (
 	// enough to amortise the commit, small enough that other writers wait
 	// little behind it.
 	bulkChunk = 500
+	// bulkLearnLines is the size of a file from which the store is told to
+	// learn the preview's lines (LearnBulkRows) before its job reads them.
+	bulkLearnLines = 10000
 )
 
 // bulkLevel is what bulk invitees become in an account of this kind: client
@@ -114,6 +117,11 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 	}
 	if err != nil {
 		return err
+	}
+	if preview.Rows >= bulkLearnLines {
+		if err := s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.LearnBulkRows(ctx) }); err != nil {
+			return err
+		}
 	}
 	preview.Status, preview.ToInvite = gatehouse.BulkPreviewed, preview.Totals[gatehouse.BulkInvite]
 	return s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.UpdateBulkPreview(ctx, *preview) })

@@ -214,6 +214,11 @@ type BulkPreviewTx interface {
 	DeleteBulkPreview(ctx context.Context, id string) error
 	InsertBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error
 	InsertBulkRows(ctx context.Context, previewID string, rows []gatehouse.BulkRow) error
+	// LearnBulkRows refreshes what the database's planner knows of the
+	// previews' lines, once a large file's are stored, so that its job reads
+	// and marks them by their key rather than scanning the whole file again
+	// for every chunk.
+	LearnBulkRows(ctx context.Context) error
 	// UpdateBulkPreview stores a preview's status, counts, progress and
 	// lease.
 	UpdateBulkPreview(ctx context.Context, p gatehouse.BulkPreview) error
