@@ -183,12 +183,14 @@ func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts 
 		if len(step.rows) == 0 {
 			continue
 		}
-		insert := "INSERT INTO " + step.table + " (" + strings.Join(step.columns, ", ") + ") VALUES " + t.values(&args, step.rows)
+		var insert string
 		if len(step.rows) >= unnestFrom {
 			var err error
 			if insert, err = unnestInsert(&args, step.table, step.columns, step.rows); err != nil {
 				return err
 			}
+		} else {
+			insert = "INSERT INTO " + step.table + " (" + strings.Join(step.columns, ", ") + ") VALUES " + t.values(&args, step.rows)
 		}
 		with = append(with, fmt.Sprintf("step%d AS (%s)", i, insert))
 	}
