@@ -19,7 +19,9 @@ import (
 const rowsPerStatement = 100
 
 // insertRows inserts rows (each a value per column) into table, a hundred
-// rows a statement; suffix ends each statement (an ON CONFLICT clause).
+// rows a statement; suffix ends each statement (an ON CONFLICT clause). On
+// PostgreSQL, from unnestFrom rows, they all go in one statement, each
+// column one array (see insertBatchAtOnce).
 //
 // On SQLite the placeholders are anonymous (?): modernc looks the name of
 // every numbered parameter ($N) up in a list as long as the statement's
@@ -27,7 +29,6 @@ const rowsPerStatement = 100
 // single-row ones.
 func (t *tx) insertRows(ctx context.Context, table string, columns []string, suffix string, rows [][]any) error {
 	if t.dialect == Postgres && len(rows) >= unnestFrom {
-		// On PostgreSQL all the rows at once, each column one array.
 		var args argList
 		insert, err := unnestInsert(&args, table, columns, rows)
 		if err != nil {
