@@ -104,8 +104,7 @@ func (s *Service) draftBulkChunk(ctx context.Context, p gatehouse.BulkPreview, a
 	if err != nil {
 		return nil, err
 	}
-	roles := map[string]*gatehouse.Role{}
-	folders := map[string]bool{}
+	lookups := newBulkLookups(r, account.ID)
 	actor, now := bulkActor(p), s.Now()
 	d := &bulkDraft{afterLine: after, lastLine: rows[len(rows)-1].Line, account: account, brand: brand, lines: map[int]draftedLine{}}
 	for _, row := range rows {
@@ -113,26 +112,18 @@ func (s *Service) draftBulkChunk(ctx context.Context, p gatehouse.BulkPreview, a
 		if states[key].Member {
 			continue // skipped in its transaction
 		}
-		role, seen := roles[row.RoleID]
-		if !seen {
-			if builtin, ok := gatehouse.BuiltinRole(row.RoleID); ok {
-				role = &builtin
-			} else if custom, err := r.Role(ctx, account.ID, row.RoleID); err == nil {
-				role = &custom
-			}
-			roles[row.RoleID] = role
+		role, err := lookups.role(ctx, row.RoleID)
+		if err != nil {
+			return nil, err
 		}
 		if role == nil {
-			continue
+			continue // skipped in its transaction
 		}
 		if row.FolderID != "" {
-			exists, seen := folders[row.FolderID]
-			if !seen {
-				_, err := r.Folder(ctx, account.ID, row.FolderID)
-				exists, folders[row.FolderID] = err == nil, err == nil
-			}
-			if !exists {
-				continue
+			if exists, err := lookups.folderExists(ctx, row.FolderID); err != nil {
+				return nil, err
+			} else if !exists {
+				continue // worked out in its transaction
 			}
 		}
 		line := draftedLine{roleID: row.RoleID, folderID: row.FolderID}
@@ -216,4 +207,47 @@ func bulkResult(m gatehouse.Member) string {
 		return "registered"
 	}
 	return "invited"
+}
+
+// bulkLookups reads a chunk's roles and home folders, each once.
+type bulkLookups struct {
+	r         BulkJobReader
+	accountID string
+	roles     map[string]*gatehouse.Role
+	folders   map[string]bool
+}
+
+func newBulkLookups(r BulkJobReader, accountID string) *bulkLookups {
+	return &bulkLookups{r: r, accountID: accountID, roles: map[string]*gatehouse.Role{}, folders: map[string]bool{}}
+}
+
+// role returns the role of this id, built in or the account's; nil when
+// the account has no such role (any more).
+func (l *bulkLookups) role(ctx context.Context, id string) (*gatehouse.Role, error) {
+	if role, seen := l.roles[id]; seen {
+		return role, nil
+	}
+	var role *gatehouse.Role
+	if builtin, ok := gatehouse.BuiltinRole(id); ok {
+		role = &builtin
+	} else if custom, err := l.r.Role(ctx, l.accountID, id); err == nil {
+		role = &custom
+	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return nil, err
+	}
+	l.roles[id] = role
+	return role, nil
+}
+
+// folderExists tells whether the account still has the folder.
+func (l *bulkLookups) folderExists(ctx context.Context, id string) (bool, error) {
+	if exists, seen := l.folders[id]; seen {
+		return exists, nil
+	}
+	_, err := l.r.Folder(ctx, l.accountID, id)
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return false, err
+	}
+	l.folders[id] = err == nil
+	return err == nil, nil
 }

@@ -240,30 +240,18 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 	if err != nil {
 		return err
 	}
-	roles := map[string]*gatehouse.Role{}
-	folders := map[string]bool{}
+	lookups := newBulkLookups(tx, account.ID)
 	var admitted []int
 	for i := range rows {
 		row := &rows[i]
-		role, seen := roles[row.RoleID]
-		if !seen {
-			if r, ok := gatehouse.BuiltinRole(row.RoleID); ok {
-				role = &r
-			} else if r, err := tx.Role(ctx, account.ID, row.RoleID); err == nil {
-				role = &r
-			} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-				return err
-			}
-			roles[row.RoleID] = role
+		role, err := lookups.role(ctx, row.RoleID)
+		if err != nil {
+			return err
 		}
 		if row.FolderID != "" {
-			exists, seen := folders[row.FolderID]
-			if !seen {
-				_, err := tx.Folder(ctx, account.ID, row.FolderID)
-				if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-					return err
-				}
-				exists, folders[row.FolderID] = err == nil, err == nil
+			exists, err := lookups.folderExists(ctx, row.FolderID)
+			if err != nil {
+				return err
 			}
 			if !exists {
 				row.FolderID, row.Message = "", "invited without a home folder: the folder was deleted after the preview"
@@ -328,8 +316,12 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 			row.Result = drafted.result
 			continue
 		}
+		role, err := lookups.role(ctx, row.RoleID) // read above
+		if err != nil {
+			return err
+		}
 		b, member, err := s.admission(c, account, brand, user, enrolment{Username: row.Email, Email: row.Email, Language: "en",
-			Level: level, Roles: []gatehouse.Role{*roles[row.RoleID]}, HomeFolderID: row.FolderID}, now)
+			Level: level, Roles: []gatehouse.Role{*role}, HomeFolderID: row.FolderID}, now)
 		if err != nil {
 			return err
 		}
