@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -287,19 +288,29 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 		}
 	}
 	// A username taken meanwhile by another request keeps that identity
-	// and its names (R-U1, R-U2): read back whichever identity each
-	// username has.
-	if err := tx.InsertUsersIfAbsent(ctx, fresh); err != nil {
-		return err
-	}
-	admittedEmails := make([]string, len(admitted))
-	for j, i := range admitted {
-		admittedEmails[j] = rows[i].Email
-	}
-	users, err := tx.UsersByUsername(ctx, admittedEmails)
+	// and its names (R-U1, R-U2): the identities stored here are known, the
+	// others are read.
+	stored, err := tx.InsertUsersIfAbsent(ctx, fresh)
 	if err != nil {
 		return err
 	}
+	users := make(map[string]gatehouse.User, len(admitted))
+	for _, u := range fresh {
+		if key := gatehouse.UsernameKey(u.Username); stored[key] {
+			users[key] = u
+		}
+	}
+	var others []string
+	for _, i := range admitted {
+		if _, known := users[gatehouse.UsernameKey(rows[i].Email)]; !known {
+			others = append(others, rows[i].Email)
+		}
+	}
+	read, err := tx.UsersByUsername(ctx, others)
+	if err != nil {
+		return err
+	}
+	maps.Copy(users, read)
 	brand, err := s.MailBrand(ctx, tx, kernel.MailScope{AccountID: account.ID})
 	if err != nil {
 		return err

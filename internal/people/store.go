@@ -274,9 +274,10 @@ type BulkJobTx interface {
 	// InsertBatch writes a batch's rows; ECONFLICT when a membership exists
 	// already. Memberships raise their accounts' authz versions.
 	InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error
-	// InsertUsersIfAbsent stores the identities whose usernames are free;
-	// read them back by username to learn which identity each has.
-	InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) error
+	// InsertUsersIfAbsent stores the identities whose usernames are free,
+	// and returns the keys (UsernameKey) of the usernames it stored; another
+	// identity has each of the others.
+	InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) (map[string]bool, error)
 	// PurgeExpired removes what ended before the given time and can never
 	// be used again: sessions, second-factor challenges, trips to identity
 	// providers, username-change links, and sign-in counts without a lock

@@ -28,21 +28,33 @@ const rowsPerStatement = 100
 // parameters, which made a hundred-row statement cost more than a hundred
 // single-row ones.
 func (t *tx) insertRows(ctx context.Context, table string, columns []string, suffix string, rows [][]any) error {
+	return t.insertRowsReturning(ctx, table, columns, suffix, rows, nil)
+}
+
+// insertRowsReturning is insertRows whose suffix ends in a RETURNING
+// clause: scan reads each row it returns (nil: no clause).
+func (t *tx) insertRowsReturning(ctx context.Context, table string, columns []string, suffix string, rows [][]any, scan func(*sql.Rows) error) error {
+	run := func(query string, args argList) error {
+		if scan != nil {
+			return t.each(ctx, query, args, scan)
+		}
+		_, err := t.q.ExecContext(ctx, query, args...)
+		return mapErr(err)
+	}
 	if t.dialect == Postgres && len(rows) >= unnestFrom {
 		var args argList
 		insert, err := unnestInsert(&args, table, columns, rows)
 		if err != nil {
 			return err
 		}
-		_, err = t.q.ExecContext(ctx, insert+suffix, args...)
-		return mapErr(err)
+		return run(insert+suffix, args)
 	}
 	for len(rows) > 0 {
 		n := min(len(rows), rowsPerStatement)
 		var args argList
 		query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + t.values(&args, rows[:n]) + suffix
-		if _, err := t.q.ExecContext(ctx, query, args...); err != nil {
-			return mapErr(err)
+		if err := run(query, args); err != nil {
+			return err
 		}
 		rows = rows[n:]
 	}
@@ -355,14 +367,22 @@ func (t *tx) auditColumns() []string {
 	return columns
 }
 
-func (t *tx) InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) error {
+func (t *tx) InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) (map[string]bool, error) {
 	rows := make([][]any, len(users))
 	for i, u := range users {
 		rows[i] = []any{u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
 			u.UserType, nullString(u.IdentityProviderID), string(u.Status), micros(u.CreatedAt)}
 	}
-	return t.insertRows(ctx, "users", []string{"id", "username", "username_key", "first_name", "last_name", "language", "phone",
-		"user_type", "identity_provider_id", "status", "created_at"}, " ON CONFLICT (username_key) DO NOTHING", rows)
+	stored := make(map[string]bool, len(users))
+	err := t.insertRowsReturning(ctx, "users", []string{"id", "username", "username_key", "first_name", "last_name", "language", "phone",
+		"user_type", "identity_provider_id", "status", "created_at"}, " ON CONFLICT (username_key) DO NOTHING RETURNING username_key", rows,
+		func(rows *sql.Rows) error {
+			var key string
+			err := rows.Scan(&key)
+			stored[key] = true
+			return err
+		})
+	return stored, err
 }
 
 func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error) {

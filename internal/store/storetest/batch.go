@@ -14,7 +14,8 @@ import (
 // A batch writes each table's rows in one statement, the many rows of a
 // bulk chunk otherwise than a single add's few (on PostgreSQL, arrays a
 // column against a VALUES list): a batch mixing both reads back whole,
-// NULLs and all, and identities whose usernames are taken keep theirs.
+// NULLs and all, and identities whose usernames are taken keep theirs (the
+// store says which it stored).
 func testBatchRoundTrip(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	account := integrator("Batched")
@@ -34,10 +35,14 @@ func testBatchRoundTrip(t *testing.T, s *store.DB) {
 	var byUsername map[string]gatehouse.User
 	var batch gatehouse.WriteBatch
 	write(t, s, func(tx *store.WriteTx) error {
-		if err := tx.InsertUsersIfAbsent(ctx, users); err != nil {
+		stored, err := tx.InsertUsersIfAbsent(ctx, users)
+		if err != nil {
 			return err
 		}
-		var err error
+		if len(stored) != people-1 || stored["person3@example.com"] || !stored["person4@example.com"] {
+			t.Errorf("stored %d usernames (person3 %v, person4 %v), want all but the taken one", len(stored),
+				stored["person3@example.com"], stored["person4@example.com"])
+		}
 		if byUsername, err = tx.UsersByUsername(ctx, usernames); err != nil {
 			return err
 		}
