@@ -41,24 +41,32 @@ func (t *tx) insertRowsReturning(ctx context.Context, table string, columns []st
 		_, err := t.q.ExecContext(ctx, query, args...)
 		return mapErr(err)
 	}
-	if t.dialect == Postgres && len(rows) >= unnestFrom {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerStatement)
+		if t.dialect == Postgres {
+			n = len(rows) // arrays carry any number of rows
+		}
 		var args argList
-		insert, err := unnestInsert(&args, table, columns, rows)
+		insert, err := t.insertStatement(&args, table, columns, rows[:n])
 		if err != nil {
 			return err
 		}
-		return run(insert+suffix, args)
-	}
-	for len(rows) > 0 {
-		n := min(len(rows), rowsPerStatement)
-		var args argList
-		query := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + t.values(&args, rows[:n]) + suffix
-		if err := run(query, args); err != nil {
+		if err := run(insert+suffix, args); err != nil {
 			return err
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// insertStatement is an INSERT of rows into table, their values added to
+// args: on PostgreSQL from unnestFrom rows each column one array
+// (unnestInsert), otherwise a VALUES list.
+func (t *tx) insertStatement(args *argList, table string, columns []string, rows [][]any) (string, error) {
+	if t.dialect == Postgres && len(rows) >= unnestFrom {
+		return unnestInsert(args, table, columns, rows)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + t.values(args, rows), nil
 }
 
 // values adds the rows' values to args and returns their VALUES list.
@@ -196,14 +204,9 @@ func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts 
 		if len(step.rows) == 0 {
 			continue
 		}
-		var insert string
-		if len(step.rows) >= unnestFrom {
-			var err error
-			if insert, err = unnestInsert(&args, step.table, step.columns, step.rows); err != nil {
-				return err
-			}
-		} else {
-			insert = "INSERT INTO " + step.table + " (" + strings.Join(step.columns, ", ") + ") VALUES " + t.values(&args, step.rows)
+		insert, err := t.insertStatement(&args, step.table, step.columns, step.rows)
+		if err != nil {
+			return err
 		}
 		with = append(with, fmt.Sprintf("step%d AS (%s)", i, insert))
 	}

@@ -19,11 +19,10 @@ import (
 // The writer keeps a checkpoint of its own past writerCheckpointPages, so
 // the log stays bounded should the checkpointer fall behind.
 type checkpointer struct {
-	db    *sql.DB
-	kick  chan struct{}
-	every time.Duration
-	stop  context.CancelFunc
-	done  sync.WaitGroup
+	db   *sql.DB
+	kick chan struct{}
+	stop context.CancelFunc
+	done sync.WaitGroup
 }
 
 // writerCheckpointPages is the log's size, in pages, past which the writer
@@ -37,7 +36,7 @@ const checkpointEvery = 200 * time.Millisecond
 
 func startCheckpointer(db *sql.DB) *checkpointer {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &checkpointer{db: db, kick: make(chan struct{}, 1), every: checkpointEvery, stop: stop}
+	c := &checkpointer{db: db, kick: make(chan struct{}, 1), stop: stop}
 	c.done.Add(1)
 	go c.run(ctx)
 	return c
@@ -64,7 +63,7 @@ func (c *checkpointer) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(c.every):
+		case <-time.After(checkpointEvery):
 		}
 	}
 }
