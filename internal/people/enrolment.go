@@ -7,10 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/access"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
-	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/messages"
-	"github.com/gatehouse/gatehouse/internal/policy"
-	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // NewMember is the input of AddUser (the API reference at /api/docs).
@@ -101,57 +98,15 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	}
 	firstName, lastName := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
 
-	var member gatehouse.Member
-	err = s.enrolmentStore.Write(ctx, func(tx EnrolmentTx) error {
-		account, held, err := s.AuthorizeAccess(ctx, tx, c, accountID, policy.AddMember, policy.Target{})
-		if err != nil {
-			return err
-		}
-		if !levelFitsAccount(in.Level, account.Kind) {
-			return gatehouse.Invalid("level", "a %s account takes %s", account.Kind, levelsOf(account.Kind))
-		}
-		if err := kernel.DecideOn(c, held, account, policy.AddMember, policy.Target{Level: in.Level}); err != nil {
-			return err
-		}
-		// Lock the account's rules first: the roles and folder read below
-		// stay while this transaction lasts.
-		if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
-			return err
-		}
-		roles, err := access.ResolveRoles(ctx, tx, account.ID, "roles", requestedRoles)
-		if err != nil {
-			return err
-		}
-		if in.IdentityProvider != "" {
-			if err := signin.ProviderForAccount(ctx, tx, in.IdentityProvider, account); err != nil {
-				return err
-			}
-		}
-		member, err = s.enrol(ctx, tx, c, account, enrolment{Username: username, Email: email, FirstName: firstName,
+	return s.addInGroup(accountID, &pendingAdd{ctx: ctx, caller: c, requestedRoles: requestedRoles, mfaRequired: in.MFARequired,
+		done: make(chan addOutcome, 1), in: enrolment{Username: username, Email: email, FirstName: firstName,
 			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
-			Level: in.Level, Roles: roles, ExpiresAt: expiresAt, ExternalID: externalID,
-			HomeFolderID: in.HomeFolderID, Notifications: in.Notifications, NamesRequired: true}, now)
-		if err == nil && in.MFARequired {
-			// Requiring a second factor changes the identity, which an
-			// existing person shares with their other accounts.
-			user, err := tx.User(ctx, member.UserID)
-			if err != nil {
-				return err
-			}
-			if _, err := s.AuthorizeIdentity(ctx, tx, c, user, policy.EditIdentity, "mfa_required"); err != nil {
-				return err
-			}
-			return tx.RequireMFA(ctx, member.UserID)
-		}
-		return err
-	})
-	if err == nil {
-		s.MailQueued()
-	}
-	return member, err
+			Level: in.Level, ExpiresAt: expiresAt, ExternalID: externalID, HomeFolderID: in.HomeFolderID,
+			Notifications: in.Notifications, NamesRequired: true}})
 }
 
-// enrolment is what enrol registers: validated input, roles resolved.
+// enrolment is what registering one person to an account takes: validated
+// input, roles resolved.
 type enrolment struct {
 	Username, Email, FirstName, LastName, Language, Phone string
 	// UserType and IdentityProviderID are kept for a new identity only.
@@ -167,88 +122,6 @@ type enrolment struct {
 	ExpiresAt time.Time
 	// ExternalID is the directory's id for the person; "" for none.
 	ExternalID string
-}
-
-// enrol registers a username to an account inside tx, for a caller already
-// authorized to add that level (R-U1…R-U3, R-M1, R-M2, R-L1). A new username
-// becomes a pending identity; an existing one keeps its names, language and
-// phone whatever the request says (R-U2). The membership is active at once
-// when the identity is active, with a "new site" notice; otherwise it waits
-// for activation and an invitation is mailed. Client users count against the
-// account's limit, pending ones included. It fails with EALREADYMEMBER or
-// EUSERLIMIT before writing anything, so a bulk job can go on with the next
-// person in the same transaction.
-func (s *Service) enrol(ctx context.Context, tx EnrolmentTx, c gatehouse.Caller, account gatehouse.Account, in enrolment, now time.Time) (gatehouse.Member, error) {
-	// The version bump locks the account's rules (PostgreSQL), so no other
-	// add to this account can slip between the look and the insert below.
-	if err := tx.BumpAuthzVersion(ctx, account.ID); err != nil {
-		return gatehouse.Member{}, err
-	}
-	user, err := tx.UserByUsername(ctx, in.Username)
-	switch gatehouse.ErrorCode(err) {
-	case "":
-		if _, err := tx.MemberByUser(ctx, account.ID, user.ID); err == nil {
-			return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
-		} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-			return gatehouse.Member{}, err
-		}
-	case gatehouse.ENOTFOUND:
-		if in.NamesRequired {
-			if in.FirstName, err = gatehouse.ValidatePersonName("first_name", in.FirstName); err != nil {
-				return gatehouse.Member{}, err
-			}
-			if in.LastName, err = gatehouse.ValidatePersonName("last_name", in.LastName); err != nil {
-				return gatehouse.Member{}, err
-			}
-		}
-	default:
-		return gatehouse.Member{}, err
-	}
-	if in.HomeFolderID != "" {
-		// A new member holds no grant yet: they reach a folder only through
-		// their level or their roles, which cover every folder.
-		probe := gatehouse.Membership{AccountID: account.ID, UserID: user.ID, Level: in.Level}
-		if err := s.checkHomeFolder(ctx, tx, probe, len(in.Roles) > 0, in.HomeFolderID); err != nil {
-			return gatehouse.Member{}, err
-		}
-	}
-	if in.Level == gatehouse.LevelClientUser {
-		if err := tx.ReserveClientUserSlot(ctx, account.ID); err != nil {
-			return gatehouse.Member{}, err
-		}
-	}
-	if user.ID == "" {
-		// Another request may create the same username meanwhile; then its
-		// identity is the one (R-U1, R-U2).
-		user, _, err = tx.InsertUserIfAbsent(ctx, gatehouse.User{ID: s.NewID(), Username: in.Username, FirstName: in.FirstName,
-			LastName: in.LastName, Language: in.Language, Phone: in.Phone, UserType: in.UserType,
-			IdentityProviderID: in.IdentityProviderID, Status: gatehouse.UserPending, CreatedAt: now})
-		if err != nil {
-			return gatehouse.Member{}, err
-		}
-	}
-
-	brand, err := s.MailBrand(ctx, tx, kernel.MailScope{AccountID: account.ID})
-	if err != nil {
-		return gatehouse.Member{}, err
-	}
-	batch, member, err := s.admission(c, account, brand, user, in, now)
-	if err != nil {
-		return gatehouse.Member{}, err
-	}
-	if err := tx.InsertBatch(ctx, batch); gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
-		if in.ExternalID != "" {
-			// The directory's id may be the one taken: say so, as the
-			// username is not.
-			if _, err := tx.MemberByUser(ctx, account.ID, user.ID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-				return gatehouse.Member{}, externalIDTaken()
-			}
-		}
-		return gatehouse.Member{}, gatehouse.Errorf(gatehouse.EALREADYMEMBER, "%s is already a user of this account", in.Username)
-	} else if err != nil {
-		return gatehouse.Member{}, err
-	}
-	return member, nil
 }
 
 // admission is what registering one person to an account writes, once

@@ -30,8 +30,12 @@ type EnrolmentReader interface {
 	Role(ctx context.Context, accountID, id string) (gatehouse.Role, error)
 	RoleByName(ctx context.Context, accountID, name string) (gatehouse.Role, error)
 	User(ctx context.Context, id string) (gatehouse.User, error)
-	// UserByUsername finds an identity by its username without regard to case.
-	UserByUsername(ctx context.Context, username string) (gatehouse.User, error)
+	// UsernameStates tells, for each username (by UsernameKey), whether an
+	// identity has it, is active, and is a user of the account.
+	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]gatehouse.UsernameState, error)
+	// UsersByUsername finds identities by username without regard to case,
+	// keyed by UsernameKey.
+	UsersByUsername(ctx context.Context, usernames []string) (map[string]gatehouse.User, error)
 }
 
 // EnrolmentTx is the transaction adding a member writes in.
@@ -46,16 +50,17 @@ type EnrolmentTx interface {
 	// InsertBatch writes a batch's rows; ECONFLICT when a membership exists
 	// already. Memberships raise their accounts' authz versions.
 	InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error
-	// InsertUserIfAbsent stores u unless its username is taken, and returns
-	// the identity the username now has: u, or the one that was there. Ten
-	// concurrent adds of one new username thus yield one identity (R-U1).
-	InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (stored gatehouse.User, created bool, err error)
+	// InsertUsersIfAbsent stores the identities whose usernames are free,
+	// and returns the keys (UsernameKey) of the usernames it stored; another
+	// identity has each of the others. Ten concurrent adds of one new
+	// username thus yield one identity (R-U1).
+	InsertUsersIfAbsent(ctx context.Context, users []gatehouse.User) (map[string]bool, error)
 	// RequireMFA makes a second factor mandatory for the identity.
 	RequireMFA(ctx context.Context, userID string) error
-	// ReserveClientUserSlot counts one more client user against the
-	// account's limit, or fails with EUSERLIMIT when it is reached. It is a
-	// guarded update, so the limit holds under any concurrency (R-L1).
-	ReserveClientUserSlot(ctx context.Context, accountID string) error
+	// ReserveClientUserSlots counts up to n more client users against the
+	// account's limit and returns how many it could. It is a guarded
+	// update, so the limit holds under any concurrency (R-L1).
+	ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error)
 }
 
 // EnrolmentStore is the store as adding a member sees it.

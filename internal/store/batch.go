@@ -412,9 +412,27 @@ func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[st
 }
 
 // ReserveClientUserSlots is the guarded counter of ReserveClientUserSlot for
-// n users at once: it takes what is left when fewer than n are. The guard in
-// the UPDATE keeps the limit even if the count moved since it was read.
+// n users at once: it takes what is left when fewer than n are. On
+// PostgreSQL it is one statement, which reads the free slots from the row it
+// locks (an add holds its account's lock while it waits on this round trip);
+// on SQLite, whose one writer excludes every other, a read and a guarded
+// update.
 func (t *tx) ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	if t.dialect == Postgres {
+		var granted int
+		err := t.q.QueryRowContext(ctx, `WITH free AS (
+				SELECT LEAST($2::int, max_client_users - client_users) AS n FROM accounts WHERE id = $1 FOR UPDATE)
+			UPDATE accounts SET client_users = client_users + free.n FROM free
+			WHERE id = $1 AND free.n > 0 AND client_users + free.n <= max_client_users
+			RETURNING free.n`, accountID, n).Scan(&granted)
+		if err == sql.ErrNoRows {
+			return 0, t.accountExists(ctx, accountID)
+		}
+		return granted, mapErr(err)
+	}
 	var free int
 	err := t.q.QueryRowContext(ctx, `SELECT max_client_users - client_users FROM accounts WHERE id = $1`, accountID).Scan(&free)
 	if err == sql.ErrNoRows {
@@ -435,4 +453,16 @@ func (t *tx) ReserveClientUserSlots(ctx context.Context, accountID string, n int
 		return 0, nil
 	}
 	return granted, nil
+}
+
+// accountExists is nil when the account exists, ENOTFOUND otherwise.
+func (t *tx) accountExists(ctx context.Context, accountID string) error {
+	var exists bool
+	if err := t.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)`, accountID).Scan(&exists); err != nil {
+		return mapErr(err)
+	}
+	if !exists {
+		return gatehouse.NotFound("account")
+	}
+	return nil
 }

@@ -31,22 +31,6 @@ func (r reader) UserByUsername(ctx context.Context, username string) (gatehouse.
 	return u, mapErr(err)
 }
 
-func (t *tx) InsertUserIfAbsent(ctx context.Context, u gatehouse.User) (gatehouse.User, bool, error) {
-	res, err := t.q.ExecContext(ctx, `INSERT INTO users (id, username, username_key, first_name, last_name, language, phone,
-		user_type, identity_provider_id, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (username_key) DO NOTHING`,
-		u.ID, u.Username, gatehouse.UsernameKey(u.Username), u.FirstName, u.LastName, u.Language, u.Phone,
-		u.UserType, nullString(u.IdentityProviderID), string(u.Status), micros(u.CreatedAt))
-	if err != nil {
-		return gatehouse.User{}, false, mapErr(err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return u, true, nil
-	}
-	stored, err := t.UserByUsername(ctx, u.Username)
-	return stored, false, err
-}
-
 const memberColumns = `m.id, m.account_id, m.user_id, m.level, m.status, m.email, m.description, m.home_folder_id,
 	m.notify, m.notify_email, m.notify_sms, m.added_by, m.created_at, m.expires_at, m.external_id, m.suspended_at,
 	u.username, u.first_name, u.last_name, u.language`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,5 +97,56 @@ func testBatchRoundTrip(t *testing.T, s *store.DB) {
 	page, err := s.ListAuditEvents(ctx, gatehouse.AuditFilter{AccountID: account.ID, Page: gatehouse.PageRequest{Limit: 100}})
 	if err != nil || len(page.Items) != people {
 		t.Errorf("%d audit events (%v), want %d", len(page.Items), err, people)
+	}
+}
+
+// Client-user slots are taken several at once up to the account's limit,
+// never past it, however many writers take them at the same moment.
+func testClientUserSlots(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	parent := integrator("Slots Integrator")
+	site := client(parent.ID, "Slots Site") // a limit of 9
+	insertAccounts(t, s, parent, site)
+	reserve := func(accountID string, n int) (int, error) {
+		var granted int
+		err := s.Write(ctx, func(tx *store.WriteTx) error {
+			var err error
+			granted, err = tx.ReserveClientUserSlots(ctx, accountID, n)
+			return err
+		})
+		return granted, err
+	}
+	for _, step := range []struct{ ask, want int }{{0, 0}, {5, 5}, {10, 4}, {1, 0}} {
+		if got, err := reserve(site.ID, step.ask); err != nil || got != step.want {
+			t.Fatalf("reserve %d: granted %d, %v; want %d", step.ask, got, err, step.want)
+		}
+	}
+	if _, err := reserve(newID(), 1); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		t.Fatalf("reserve in a missing account: %v, want ENOTFOUND", err)
+	}
+	// Many writers at once on a fresh account: the grants add up to the
+	// limit exactly, and the count stored says so.
+	fresh := client(parent.ID, "Slots Site Two")
+	insertAccounts(t, s, fresh)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for range 12 {
+		wg.Go(func() {
+			got, err := reserve(fresh.ID, 2)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += got
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	stored, err := s.ClientUsers(ctx, fresh.ID)
+	if err != nil || total != 9 || stored != 9 {
+		t.Fatalf("12 writers taking 2 slots each of 9: granted %d, stored %d (%v); want 9 and 9", total, stored, err)
 	}
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxWebhookRuns", func(t *testing.T) { testOutboxWebhookRuns(t, open(t)) })
 	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	t.Run("BatchRoundTrip", func(t *testing.T) { testBatchRoundTrip(t, open(t)) })
+	t.Run("ClientUserSlots", func(t *testing.T) { testClientUserSlots(t, open(t)) })
 	runAccess(t, open)
 	runOIDC(t, open)
 	runSCIM(t, open)
