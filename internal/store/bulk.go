@@ -96,7 +96,7 @@ func (r reader) UsernameStates(ctx context.Context, accountID string, usernames 
 		keys[i] = gatehouse.UsernameKey(u)
 	}
 	err := r.each(ctx, `SELECT u.username_key, u.status, EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = `+account+`)
-		FROM users u WHERE u.username_key `+r.oneOf(&args, keys), args, func(rows *sql.Rows) error {
+		FROM users u WHERE u.username_key `+r.oneOf(&args, keys), r.customPlan(args), func(rows *sql.Rows) error {
 		var (
 			key    string
 			status gatehouse.UserStatus
