@@ -19,9 +19,6 @@ type EnrolmentReader interface {
 	Folder(ctx context.Context, accountID, id string) (gatehouse.Folder, error)
 	// IdentityProvider returns a provider, or ENOTFOUND.
 	IdentityProvider(ctx context.Context, id string) (gatehouse.IdentityProvider, error)
-	// MemberByUser returns the user's membership of the account, whatever
-	// its status, or ENOTFOUND.
-	MemberByUser(ctx context.Context, accountID, userID string) (gatehouse.Member, error)
 	// ReachesFolder tells whether grants to the user or their groups cover
 	// the folder, or a group gives them a role account-wide.
 	ReachesFolder(ctx context.Context, accountID, userID, folderID string) (bool, error)
