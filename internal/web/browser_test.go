@@ -134,13 +134,22 @@ func waitLocation(want string) chromedp.Action[chromedp.Void] {
 	return waitJS(fmt.Sprintf(`location.href.includes(%q)`, want), "the address to contain "+want)
 }
 
+// text reads the text of the first element sel finds. The address changes
+// as a navigation begins, so a page just waited for by its address may
+// still replace its document while the element is read: then it is read
+// again from the new document.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
+	for attempt := 0; ; attempt++ {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil {
+			return s
+		}
+		if attempt == 20 || !strings.Contains(err.Error(), "No node with given id") {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return s
 }
 
 // A person's whole first day in the portal, in a real browser:
