@@ -86,7 +86,9 @@ func (r reader) values(args *argList, rows [][]any) string {
 
 // oneOf adds values to args and returns the condition that a column is one
 // of them: one array on PostgreSQL, whatever their number (a statement of a
-// few parameters to encode and plan), a list of placeholders on SQLite.
+// few parameters to encode and plan), a list of placeholders on SQLite. A
+// query that reads with it passes its args through customPlan: the same
+// statement then serves one value and hundreds.
 func (r reader) oneOf(args *argList, values []string) string {
 	if r.dialect == Postgres {
 		return "= ANY(" + args.add(values) + "::text[])"
