@@ -16,32 +16,43 @@ import (
 	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
-// Adds into one account are written in groups. On PostgreSQL an add takes
-// the account's lock (the version of its rules and its count of client users
-// are on its row) and keeps it until it commits, so adds into one account go
-// one at a time, each paying its round trips and its commit under the lock.
-// An add that arrives while a group of its account is being written waits
-// for the next group, and a group is written in one transaction that reads
-// the usernames of all its adds at once, reserves their client-user slots at
-// once and writes each table's rows in one statement, as a bulk chunk does.
+// Adds are written in groups. An add takes its account's lock (the version
+// of its rules and its count of client users are on its row) and keeps it
+// until it commits, and every transaction pays its round trips and its
+// commit. An add that arrives while groups are being written waits for the
+// next group, and a group is written in one transaction: it locks its
+// accounts in one order, reads the usernames of all its adds, reserves their
+// client-user slots and writes each table's rows in one statement, as a
+// bulk chunk does. Adds into one account share its lock; adds spread over
+// many accounts share the transaction and its commit.
 //
 // Each add is still judged on its own, in arrival order, as if it were
 // written alone after the adds before it: who may add, the level, the roles,
 // the provider and home folder, already a user, the names of a new identity,
 // the limit of client users. A group changes how many statements are sent,
-// never what an add answers. Where the group cannot tell an answer ahead of
-// the database (an external id another member has, a person asked twice in
-// a group that hits the limit), it is written again one add at a time. An
-// add that requires a second factor is written alone: whether its caller may
-// require one is decided on the identity as the add leaves it.
+// never what an add answers. So a group holds the adds of an account in
+// their order and never two accounts' adds of one username (the second
+// would meet an identity the first creates), and an account's adds are in
+// one group under way at most. Where the group cannot tell an answer ahead
+// of the database (an external id another member has, a person asked twice
+// in a group that hits the limit), it is written again one add at a time.
+// An add that requires a second factor is written alone: whether its caller
+// may require one is decided on the identity as the add leaves it.
 
-// maxAddGroup bounds a group: its account stays locked while it is written.
+// maxAddGroup bounds a group: its accounts stay locked while it is written.
 const maxAddGroup = 64
+
+// maxAddWriters is how many groups are written at once, of different
+// accounts. One writer for every account would let a group that waits for
+// an account's lock (a bulk chunk holds it) hold back the adds of every
+// other account; more than two measured no faster.
+const maxAddWriters = 2
 
 // pendingAdd is one add, its fields checked, waiting for its group.
 type pendingAdd struct {
 	ctx            context.Context
 	caller         gatehouse.Caller
+	accountID      string
 	in             enrolment
 	requestedRoles []string
 	mfaRequired    bool
@@ -53,11 +64,13 @@ type addOutcome struct {
 	err    error
 }
 
-// addQueues holds, for each account with a group being written, the adds
-// that wait for its next group.
+// addQueues holds the adds that wait for a group, and the accounts of the
+// groups being written.
 type addQueues struct {
 	mu      sync.Mutex
-	waiting map[string][]*pendingAdd
+	waiting []*pendingAdd
+	busy    map[string]bool // accounts with a group being written
+	writers int
 }
 
 // errRegroup rolls a group back to write its adds one at a time.
@@ -66,61 +79,81 @@ var errRegroup = errors.New("people: the group is written again one add at a tim
 // errNoneAdmitted rolls back a group none of whose adds may be written.
 var errNoneAdmitted = errors.New("people: no add of the group is admitted")
 
-// addInGroup writes the add with the others of its account that arrive
-// meanwhile, and returns its own answer.
-func (s *Service) addInGroup(accountID string, p *pendingAdd) (gatehouse.Member, error) {
+// addInGroup writes the add with others that arrive meanwhile, and returns
+// its own answer.
+func (s *Service) addInGroup(p *pendingAdd) (gatehouse.Member, error) {
 	q := &s.addQueues
 	q.mu.Lock()
-	if waiting, busy := q.waiting[accountID]; busy {
-		q.waiting[accountID] = append(waiting, p)
-		q.mu.Unlock()
-	} else {
-		if q.waiting == nil {
-			q.waiting = map[string][]*pendingAdd{}
-		}
-		q.waiting[accountID] = nil // a group of the account is being written
-		q.mu.Unlock()
-		go s.writeAddGroups(accountID, []*pendingAdd{p})
+	q.waiting = append(q.waiting, p)
+	if q.writers < maxAddWriters {
+		q.writers++
+		go s.writeAddGroups()
 	}
+	q.mu.Unlock()
 	// Once queued, an add is written even if its caller goes: it may be in
 	// a group already, and then its answer is known only at the commit.
 	out := <-p.done
 	return out.member, out.err
 }
 
-// writeAddGroups writes the account's group, then the adds that arrived
-// meanwhile, until none waits.
-func (s *Service) writeAddGroups(accountID string, group []*pendingAdd) {
+// writeAddGroups writes the next group of the adds waiting, then the next,
+// until none can be formed: the adds left, if any, are of accounts another
+// writer holds, and that writer takes them after its group.
+func (s *Service) writeAddGroups() {
 	q := &s.addQueues
+	q.mu.Lock()
 	for {
-		s.writeAddGroup(accountID, group)
-		q.mu.Lock()
-		waiting := q.waiting[accountID]
-		if len(waiting) == 0 {
-			delete(q.waiting, accountID)
+		var group []*pendingAdd
+		group, q.waiting = nextAddGroup(q.waiting, q.busy)
+		if len(group) == 0 {
+			q.writers--
 			q.mu.Unlock()
 			return
 		}
-		group, q.waiting[accountID] = nextAddGroup(waiting)
+		if q.busy == nil {
+			q.busy = map[string]bool{}
+		}
+		for _, p := range group {
+			q.busy[p.accountID] = true
+		}
 		q.mu.Unlock()
+		s.writeAddGroup(group)
+		q.mu.Lock()
+		for _, p := range group {
+			delete(q.busy, p.accountID)
+		}
 	}
 }
 
 // nextAddGroup takes the next group from the adds waiting, in arrival
 // order: an add that requires a second factor alone, the others up to
-// maxAddGroup.
-func nextAddGroup(waiting []*pendingAdd) (group, rest []*pendingAdd) {
-	n := 1
-	if !waiting[0].mfaRequired {
-		for n < len(waiting) && n < maxAddGroup && !waiting[n].mfaRequired {
-			n++
+// maxAddGroup. An account with a group under way (busy) waits for it; an
+// account one of whose adds is left for later has its later adds left too,
+// so that each account's adds keep their order.
+func nextAddGroup(waiting []*pendingAdd, busy map[string]bool) (group, rest []*pendingAdd) {
+	left := map[string]bool{}        // accounts whose adds wait for a later group
+	usernames := map[string]string{} // username key → the account of the group's add
+	rest = make([]*pendingAdd, 0, len(waiting))
+	for k, p := range waiting {
+		if len(group) == 1 && group[0].mfaRequired {
+			return group, append(rest, waiting[k:]...)
 		}
+		key := gatehouse.UsernameKey(p.in.Username)
+		other, named := usernames[key]
+		if busy[p.accountID] || left[p.accountID] || len(group) == maxAddGroup ||
+			(p.mfaRequired && len(group) > 0) || (named && other != p.accountID) {
+			left[p.accountID] = true
+			rest = append(rest, p)
+			continue
+		}
+		usernames[key] = p.accountID
+		group = append(group, p)
 	}
-	return waiting[:n:n], slices.Clone(waiting[n:])
+	return group, rest
 }
 
 // writeAddGroup writes one group and answers each of its adds.
-func (s *Service) writeAddGroup(accountID string, group []*pendingAdd) {
+func (s *Service) writeAddGroup(group []*pendingAdd) {
 	// Adds whose callers went before their group began are not written.
 	live := group[:0:0]
 	for _, p := range group {
@@ -138,10 +171,10 @@ func (s *Service) writeAddGroup(accountID string, group []*pendingAdd) {
 	}
 	// The group is written whatever becomes of the request that began it.
 	ctx := context.WithoutCancel(live[0].ctx)
-	outcomes, err := s.admitGroup(ctx, accountID, live)
+	outcomes, err := s.admitGroup(ctx, live)
 	if errors.Is(err, errRegroup) && len(live) > 1 {
 		for _, p := range live {
-			s.writeAddGroup(accountID, []*pendingAdd{p})
+			s.writeAddGroup([]*pendingAdd{p})
 		}
 		return
 	}
@@ -161,14 +194,14 @@ func (s *Service) writeAddGroup(accountID string, group []*pendingAdd) {
 
 // admitGroup writes a group's adds in one transaction and returns each
 // add's answer; an error is every add's.
-func (s *Service) admitGroup(ctx context.Context, accountID string, group []*pendingAdd) ([]addOutcome, error) {
+func (s *Service) admitGroup(ctx context.Context, group []*pendingAdd) ([]addOutcome, error) {
 	var outcomes []addOutcome
 	err := s.enrolmentStore.Write(ctx, func(tx EnrolmentTx) error {
 		// The store may run this again (a PostgreSQL deadlock or
 		// serialization failure): every answer is worked out anew.
 		outcomes = make([]addOutcome, len(group))
 		j := &groupJudge{s: s, tx: tx, group: group, outcomes: outcomes, now: s.Now()}
-		return j.admit(ctx, accountID)
+		return j.admit(ctx)
 	})
 	if errors.Is(err, errNoneAdmitted) {
 		err = nil
@@ -183,10 +216,10 @@ type groupJudge struct {
 	group    []*pendingAdd
 	outcomes []addOutcome
 	now      time.Time
-	account  gatehouse.Account
-	brand    gatehouse.Brand
-	roles    [][]gatehouse.Role // each add's, resolved
-	users    []gatehouse.User   // each add's identity; ID "" for a new one
+	accounts map[string]gatehouse.Account // by id, as authorized
+	brands   map[string]gatehouse.Brand   // by account id
+	roles    [][]gatehouse.Role           // each add's, resolved
+	users    []gatehouse.User             // each add's identity; ID "" for a new one
 	// refusedFor names, for an add refused because an earlier add of the
 	// group takes in the same username or external id, that earlier add.
 	refusedFor map[int]int
@@ -214,10 +247,57 @@ func (j *groupJudge) admitted() []int {
 	return ids
 }
 
-func (j *groupJudge) admit(ctx context.Context, accountID string) error {
-	steps := []func(context.Context, string) error{j.authorize, j.resolve, j.identify, j.reserve, j.write}
+// admittedByAccount lists the adds not refused yet by account, the accounts
+// in the order of their ids: the order the group locks them in, so that two
+// groups never wait for each other's accounts.
+func (j *groupJudge) admittedByAccount() (accountIDs []string, adds map[string][]int) {
+	adds = map[string][]int{}
+	for _, i := range j.admitted() {
+		id := j.group[i].accountID
+		if len(adds[id]) == 0 {
+			accountIDs = append(accountIDs, id)
+		}
+		adds[id] = append(adds[id], i)
+	}
+	slices.Sort(accountIDs)
+	return accountIDs, adds
+}
+
+// accountIDs lists the accounts of the group's adds, once each.
+func (j *groupJudge) accountIDs() []string {
+	var ids []string
+	for _, p := range j.group {
+		if !slices.Contains(ids, p.accountID) {
+			ids = append(ids, p.accountID)
+		}
+	}
+	return ids
+}
+
+// prefetchedAccounts answers Account from the accounts a group read at once,
+// and every other read from its transaction.
+type prefetchedAccounts struct {
+	EnrolmentTx
+	accounts map[string]gatehouse.Account
+}
+
+func (r prefetchedAccounts) Account(ctx context.Context, id string) (gatehouse.Account, error) {
+	if a, ok := r.accounts[id]; ok {
+		return a, nil
+	}
+	return r.EnrolmentTx.Account(ctx, id)
+}
+
+// accountOf is the account add i is made to, as its caller was authorized
+// on it.
+func (j *groupJudge) accountOf(i int) gatehouse.Account {
+	return j.accounts[j.group[i].accountID]
+}
+
+func (j *groupJudge) admit(ctx context.Context) error {
+	steps := []func(context.Context) error{j.authorize, j.resolve, j.identify, j.reserve, j.write}
 	for _, step := range steps {
-		if err := step(ctx, accountID); err != nil {
+		if err := step(ctx); err != nil {
 			return err
 		}
 		if len(j.admitted()) == 0 {
@@ -227,21 +307,35 @@ func (j *groupJudge) admit(ctx context.Context, accountID string) error {
 	return nil
 }
 
-// authorize decides who may add whom, once per caller, and locks the
-// account's rules for the rest of the transaction.
-func (j *groupJudge) authorize(ctx context.Context, accountID string) error {
+// authorize decides who may add whom, once per caller and account, and locks
+// the rules of the accounts added to for the rest of the transaction.
+func (j *groupJudge) authorize(ctx context.Context) error {
 	type decision struct {
 		principal gatehouse.Principal
+		accountID string
 		account   gatehouse.Account
 		held      gatehouse.Access
 		err       error
 	}
 	var decided []decision
+	j.accounts = map[string]gatehouse.Account{}
+	// Each decision reads its account: those of a group spread over
+	// several accounts are read at once.
+	var reader kernel.Reader = j.tx
+	if ids := j.accountIDs(); len(ids) > 1 {
+		accounts, err := j.tx.AccountsByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		reader = prefetchedAccounts{EnrolmentTx: j.tx, accounts: accounts}
+	}
 	for i, p := range j.group {
-		k := slices.IndexFunc(decided, func(d decision) bool { return samePrincipal(d.principal, p.caller.Principal) })
+		k := slices.IndexFunc(decided, func(d decision) bool {
+			return d.accountID == p.accountID && samePrincipal(d.principal, p.caller.Principal)
+		})
 		if k < 0 {
-			d := decision{principal: p.caller.Principal}
-			d.account, d.held, d.err = j.s.AuthorizeAccess(ctx, j.tx, p.caller, accountID, policy.AddMember, policy.Target{})
+			d := decision{principal: p.caller.Principal, accountID: p.accountID}
+			d.account, d.held, d.err = j.s.AuthorizeAccess(ctx, reader, p.caller, p.accountID, policy.AddMember, policy.Target{})
 			decided, k = append(decided, d), len(decided)
 		}
 		d := decided[k]
@@ -255,36 +349,50 @@ func (j *groupJudge) authorize(ctx context.Context, accountID string) error {
 		if err := j.refuse(i, err); err != nil {
 			return err
 		}
-		if err == nil && j.account.ID == "" {
-			j.account = d.account
+		if err == nil {
+			j.accounts[p.accountID] = d.account
 		}
 	}
-	if j.account.ID == "" {
-		return nil
+	accountIDs, _ := j.admittedByAccount()
+	// The brands only dress the e-mails: they are read before the locks,
+	// which other adds to these accounts wait for. An account's people see
+	// its integrator's brand, so accounts of one integrator share one read.
+	j.brands = map[string]gatehouse.Brand{}
+	byOwner := map[string]gatehouse.Brand{}
+	for _, id := range accountIDs {
+		owner := brandOwner(j.accounts[id])
+		brand, read := byOwner[owner]
+		if !read {
+			var err error
+			if brand, err = j.s.MailBrand(ctx, j.tx, kernel.MailScope{AccountID: id}); err != nil {
+				return err
+			}
+			byOwner[owner] = brand
+		}
+		j.brands[id] = brand
 	}
-	// The brand only dresses the e-mails: it is read before the lock, which
-	// the account's other adds wait for.
-	var err error
-	if j.brand, err = j.s.MailBrand(ctx, j.tx, kernel.MailScope{AccountID: j.account.ID}); err != nil {
-		return err
-	}
-	// Lock the account's rules: the roles and folders read below stay
+	// Lock each account's rules: the roles and folders read below stay
 	// while this transaction lasts, and no other add to the account slips
 	// between the reads and the writes.
-	return j.tx.BumpAuthzVersion(ctx, j.account.ID)
+	err := j.tx.BumpAuthzVersions(ctx, accountIDs)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && len(accountIDs) > 1 {
+		// An account went meanwhile: that is its adds' answer only.
+		return errRegroup
+	}
+	return err
 }
 
 // resolve finds each add's roles and checks its identity provider.
-func (j *groupJudge) resolve(ctx context.Context, _ string) error {
+func (j *groupJudge) resolve(ctx context.Context) error {
 	j.roles = make([][]gatehouse.Role, len(j.group))
 	resolved := map[string][]gatehouse.Role{}
 	for _, i := range j.admitted() {
 		p := j.group[i]
-		key := strings.Join(p.requestedRoles, "\x00")
+		key := p.accountID + "\x00" + strings.Join(p.requestedRoles, "\x00")
 		roles, seen := resolved[key]
 		if !seen {
 			var err error
-			if roles, err = access.ResolveRoles(ctx, j.tx, j.account.ID, "roles", p.requestedRoles); err != nil {
+			if roles, err = access.ResolveRoles(ctx, j.tx, p.accountID, "roles", p.requestedRoles); err != nil {
 				if err := j.refuse(i, err); err != nil {
 					return err
 				}
@@ -294,7 +402,7 @@ func (j *groupJudge) resolve(ctx context.Context, _ string) error {
 		}
 		j.roles[i] = roles
 		if p.in.IdentityProviderID != "" {
-			if err := j.refuse(i, signin.ProviderForAccount(ctx, j.tx, p.in.IdentityProviderID, j.account)); err != nil {
+			if err := j.refuse(i, signin.ProviderForAccount(ctx, j.tx, p.in.IdentityProviderID, j.accountOf(i))); err != nil {
 				return err
 			}
 		}
@@ -305,17 +413,27 @@ func (j *groupJudge) resolve(ctx context.Context, _ string) error {
 // identify finds the identity of each add's username and refuses the adds
 // of people already in the account, of new identities without names, and of
 // home folders out of reach.
-func (j *groupJudge) identify(ctx context.Context, _ string) error {
-	var usernames []string
+func (j *groupJudge) identify(ctx context.Context) error {
+	// A username is in one account of the group only (nextAddGroup), so
+	// the states of all the accounts' usernames go in one map.
+	usernames := map[string][]string{}
 	for _, i := range j.admitted() {
-		usernames = append(usernames, j.group[i].in.Username)
+		p := j.group[i]
+		usernames[p.accountID] = append(usernames[p.accountID], p.in.Username)
 	}
-	states, err := j.tx.UsernameStates(ctx, j.account.ID, usernames)
+	byAccount, err := j.tx.UsernameStatesByAccount(ctx, usernames)
 	if err != nil {
 		return err
 	}
+	states := map[string]gatehouse.UsernameState{}
+	for _, found := range byAccount {
+		for key, st := range found {
+			states[key] = st
+		}
+	}
 	var existing []string
-	for _, u := range usernames {
+	for _, i := range j.admitted() {
+		u := j.group[i].in.Username
 		if st := states[gatehouse.UsernameKey(u)]; st.Exists && !st.Member {
 			existing = append(existing, u)
 		}
@@ -328,8 +446,8 @@ func (j *groupJudge) identify(ctx context.Context, _ string) error {
 	}
 	j.users = make([]gatehouse.User, len(j.group))
 	j.refusedFor = map[int]int{}
-	// The usernames and external ids an earlier add of the group takes in,
-	// with that add.
+	// The usernames and external ids (by account) an earlier add of the
+	// group takes in, with that add.
 	joining, externalIDs := map[string]int{}, map[string]int{}
 	for _, i := range j.admitted() {
 		p := &j.group[i].in
@@ -348,7 +466,7 @@ func (j *groupJudge) identify(ctx context.Context, _ string) error {
 		if p.HomeFolderID != "" {
 			// A new member holds no grant yet: they reach a folder only
 			// through their level or their roles, which cover every folder.
-			probe := gatehouse.Membership{AccountID: j.account.ID, UserID: user.ID, Level: p.Level}
+			probe := gatehouse.Membership{AccountID: j.group[i].accountID, UserID: user.ID, Level: p.Level}
 			if err := j.refuse(i, j.s.checkHomeFolder(ctx, j.tx, probe, len(j.roles[i]) > 0, p.HomeFolderID)); err != nil {
 				return err
 			}
@@ -356,11 +474,12 @@ func (j *groupJudge) identify(ctx context.Context, _ string) error {
 				continue
 			}
 		}
-		if earlier, ok := externalIDs[p.ExternalID]; ok && p.ExternalID != "" {
+		externalKey := j.group[i].accountID + "\x00" + p.ExternalID
+		if earlier, ok := externalIDs[externalKey]; ok && p.ExternalID != "" {
 			j.outcomes[i].err, j.refusedFor[i] = externalIDTaken(), earlier
 			continue
 		}
-		j.users[i], joining[key], externalIDs[p.ExternalID] = user, i, i
+		j.users[i], joining[key], externalIDs[externalKey] = user, i, i
 	}
 	return nil
 }
@@ -380,24 +499,27 @@ func (j *groupJudge) validNames(i int) bool {
 	return err == nil
 }
 
-// reserve counts the client users among the adds against the account's
-// limit, in arrival order: those past the limit are refused.
-func (j *groupJudge) reserve(ctx context.Context, _ string) error {
-	var clientUsers []int
+// reserve counts the client users among each account's adds against the
+// account's limit, in arrival order: those past the limit are refused.
+func (j *groupJudge) reserve(ctx context.Context) error {
+	clientUsers := map[string][]int{} // by account, in arrival order
+	want := map[string]int{}
 	for _, i := range j.admitted() {
-		if j.group[i].in.Level == gatehouse.LevelClientUser {
-			clientUsers = append(clientUsers, i)
+		if p := j.group[i]; p.in.Level == gatehouse.LevelClientUser {
+			clientUsers[p.accountID] = append(clientUsers[p.accountID], i)
+			want[p.accountID]++
 		}
 	}
-	if len(clientUsers) == 0 {
-		return nil
-	}
-	granted, err := j.tx.ReserveClientUserSlots(ctx, j.account.ID, len(clientUsers))
-	if err != nil {
-		return err
-	}
-	for _, i := range clientUsers[granted:] {
-		j.outcomes[i].err = gatehouse.Errorf(gatehouse.EUSERLIMIT, "the account has reached its limit of client users")
+	if len(want) > 0 {
+		granted, err := j.tx.ReserveClientUserSlotsByAccount(ctx, want)
+		if err != nil {
+			return err
+		}
+		for id, adds := range clientUsers {
+			for _, i := range adds[granted[id]:] {
+				j.outcomes[i].err = gatehouse.Errorf(gatehouse.EUSERLIMIT, "the account has reached its limit of client users")
+			}
+		}
 	}
 	for _, earlier := range j.refusedFor {
 		if j.outcomes[earlier].err != nil {
@@ -411,7 +533,7 @@ func (j *groupJudge) reserve(ctx context.Context, _ string) error {
 }
 
 // write creates the new identities and writes every admitted add.
-func (j *groupJudge) write(ctx context.Context, _ string) error {
+func (j *groupJudge) write(ctx context.Context) error {
 	admitted := j.admitted()
 	var fresh []gatehouse.User
 	for _, i := range admitted {
@@ -424,6 +546,11 @@ func (j *groupJudge) write(ctx context.Context, _ string) error {
 		}
 	}
 	if len(fresh) > 0 {
+		// In one order of usernames: two groups creating the same ones
+		// wait for each other in turn, never both at once.
+		slices.SortFunc(fresh, func(a, b gatehouse.User) int {
+			return strings.Compare(gatehouse.UsernameKey(a.Username), gatehouse.UsernameKey(b.Username))
+		})
 		// Another request may have created one of these usernames
 		// meanwhile; then its identity is the one, with its names (R-U1,
 		// R-U2).
@@ -454,7 +581,7 @@ func (j *groupJudge) write(ctx context.Context, _ string) error {
 		p := j.group[i]
 		in := p.in
 		in.Roles = j.roles[i]
-		b, member, err := j.s.admission(p.caller, j.account, j.brand, j.users[i], in, j.now)
+		b, member, err := j.s.admission(p.caller, j.accountOf(i), j.brands[p.accountID], j.users[i], in, j.now)
 		if err != nil {
 			return err
 		}
@@ -499,6 +626,15 @@ func (j *groupJudge) requireMFA(ctx context.Context, c gatehouse.Caller, userID 
 		return err
 	}
 	return j.tx.RequireMFA(ctx, userID)
+}
+
+// brandOwner is the account whose brand (over the platform's default) an
+// account's people see: its integrator.
+func brandOwner(a gatehouse.Account) string {
+	if a.Kind == gatehouse.KindIntegrator {
+		return a.ID
+	}
+	return a.IntegratorID
 }
 
 // samePrincipal tells whether two requests act as the same principal, so

@@ -194,3 +194,128 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Adds to several accounts that wait together are written in one group;
+// each account's adds keep their order, a username is in one account of a
+// group only, and each add still gets the answer it would get alone.
+func TestAddsToSeveralAccountsWrittenTogether(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := servicetest.Start(t, b)
+			ctx := context.Background()
+			acme := e.Account(t, gatehouse.KindIntegrator, "Acme", "")
+			siteA := e.Account(t, gatehouse.KindClient, "Site A", acme.ID) // 9 client users at most
+			for i := range 7 {
+				e.Person(t, siteA.ID, fmt.Sprintf("old%d@example.com", i), gatehouse.LevelClientUser)
+			}
+			siteB := e.Account(t, gatehouse.KindClient, "Site B", acme.ID)
+			zed := e.Account(t, gatehouse.KindIntegrator, "Zed", "")
+			siteZ := e.Account(t, gatehouse.KindClient, "Site Z", zed.ID)
+			hold1 := e.Account(t, gatehouse.KindClient, "Held 1", acme.ID)
+			hold2 := e.Account(t, gatehouse.KindClient, "Held 2", acme.ID)
+			adminOfA := e.Member(t, siteA.ID, gatehouse.LevelClientAdmin) // may add in A, not in B
+			named := func(username string, level gatehouse.Level) people.NewMember {
+				return people.NewMember{Username: username, FirstName: "New", LastName: "Person", Level: level}
+			}
+			op := servicetest.Operator
+			// The two writers each hold a group of one until the others
+			// wait behind them, in this order.
+			held := []accountAdd{
+				{hold1.ID, groupedAdd{op, named("h1@example.com", gatehouse.LevelClientUser), ""}},
+				{hold2.ID, groupedAdd{op, named("h2@example.com", gatehouse.LevelClientUser), ""}},
+			}
+			queued := []accountAdd{
+				{siteA.ID, groupedAdd{op, named("a1@example.com", gatehouse.LevelClientUser), ""}}, // A's 8th
+				{siteB.ID, groupedAdd{op, named("shared@example.com", gatehouse.LevelClientUser), ""}},
+				// The same username into A waits for the next group, and
+				// so do A's adds after it: alone, a2 would come after it.
+				{siteA.ID, groupedAdd{op, named("shared@example.com", gatehouse.LevelClientUser), ""}}, // A's 9th
+				{siteA.ID, groupedAdd{op, named("a2@example.com", gatehouse.LevelClientUser), gatehouse.EUSERLIMIT}},
+				// A's administrator does not see B, so B is not found.
+				{siteB.ID, groupedAdd{adminOfA, named("b2@example.com", gatehouse.LevelClientUser), gatehouse.ENOTFOUND}},
+				{siteA.ID, groupedAdd{op, named("a3@example.com", gatehouse.LevelClientAdmin), ""}}, // not counted
+				{siteZ.ID, groupedAdd{op, named("z1@example.com", gatehouse.LevelClientUser), ""}},
+			}
+			sizes := addAcrossAccounts(t, e, held, queued)
+			if !slices.Equal(sizes, []int{1, 1, 4, 3}) {
+				t.Errorf("groups of %v: want the two held, then a1, B's shared, b2 and z1, then A's last three", sizes)
+			}
+			for _, c := range []struct {
+				accountID string
+				want      int
+			}{{siteA.ID, 9}, {siteB.ID, 1}, {siteZ.ID, 1}} {
+				if n, err := e.DB.ClientUsers(ctx, c.accountID); err != nil || n != c.want {
+					t.Errorf("account %s counts %d client users (%v), want %d", c.accountID, n, err, c.want)
+				}
+			}
+			shared, err := e.DB.UserByUsername(ctx, "shared@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, accountID := range []string{siteA.ID, siteB.ID} {
+				m, err := e.People.FindMembers(ctx, op, accountID, gatehouse.MemberFilter{Query: "shared@"})
+				if err != nil || len(m.Items) != 1 || m.Items[0].UserID != shared.ID {
+					t.Errorf("shared@ in %s: %+v (%v), want the one identity", accountID, m.Items, err)
+				}
+			}
+			for _, refused := range []string{"a2@example.com", "b2@example.com"} {
+				if _, err := e.DB.UserByUsername(ctx, refused); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+					t.Errorf("%s, refused, has an identity: %v", refused, err)
+				}
+			}
+		})
+	}
+}
+
+// accountAdd is a grouped add into the given account.
+type accountAdd struct {
+	accountID string
+	add       groupedAdd
+}
+
+// addAcrossAccounts makes the held adds, whose groups each hold a writer
+// until every add of queued waits behind them, in order, then lets them all
+// be written; it checks each add's answer and returns the groups' sizes.
+func addAcrossAccounts(t *testing.T, e *servicetest.Env, held, queued []accountAdd) []int {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		mu      sync.Mutex
+		sizes   []int
+		release = make(chan struct{})
+	)
+	e.People.SetBeforeAddGroup(func(size int) {
+		mu.Lock()
+		sizes = append(sizes, size)
+		holding := len(sizes) <= len(held)
+		mu.Unlock()
+		if holding {
+			<-release
+		}
+	})
+	t.Cleanup(func() { e.People.SetBeforeAddGroup(nil) })
+	all := append(slices.Clone(held), queued...)
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, a := range all {
+		wg.Go(func() { _, errs[i] = e.People.AddUser(ctx, a.add.caller, a.accountID, a.add.in) })
+		waitFor(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if i < len(held) {
+				return len(sizes) == i+1
+			}
+			return len(sizes) == len(held) && e.People.AllWaitingAdds() == i+1-len(held)
+		})
+	}
+	close(release)
+	wg.Wait()
+	for i, a := range all {
+		if got := gatehouse.ErrorCode(errs[i]); got != a.add.wantCode {
+			t.Errorf("add %d (%s into %s): %q (%v), want %q", i, a.add.in.Username, a.accountID, got, errs[i], a.add.wantCode)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(sizes)
+}

@@ -98,7 +98,7 @@ func (s *Service) AddUser(ctx context.Context, c gatehouse.Caller, accountID str
 	}
 	firstName, lastName := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
 
-	return s.addInGroup(accountID, &pendingAdd{ctx: ctx, caller: c, requestedRoles: requestedRoles, mfaRequired: in.MFARequired,
+	return s.addInGroup(&pendingAdd{ctx: ctx, caller: c, accountID: accountID, requestedRoles: requestedRoles, mfaRequired: in.MFARequired,
 		done: make(chan addOutcome, 1), in: enrolment{Username: username, Email: email, FirstName: firstName,
 			LastName: lastName, Language: language, Phone: phone, UserType: userType, IdentityProviderID: in.IdentityProvider,
 			Level: in.Level, ExpiresAt: expiresAt, ExternalID: externalID, HomeFolderID: in.HomeFolderID,

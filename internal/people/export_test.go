@@ -12,5 +12,18 @@ func (s *Service) SetBeforeAddGroup(fn func(size int)) { s.beforeAddGroup = fn }
 func (s *Service) WaitingAdds(accountID string) int {
 	s.addQueues.mu.Lock()
 	defer s.addQueues.mu.Unlock()
-	return len(s.addQueues.waiting[accountID])
+	n := 0
+	for _, p := range s.addQueues.waiting {
+		if p.accountID == accountID {
+			n++
+		}
+	}
+	return n
+}
+
+// AllWaitingAdds is how many adds wait for a group, in every account.
+func (s *Service) AllWaitingAdds() int {
+	s.addQueues.mu.Lock()
+	defer s.addQueues.mu.Unlock()
+	return len(s.addQueues.waiting)
 }

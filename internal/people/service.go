@@ -41,8 +41,7 @@ type Service struct {
 	// afterBulkDraft, when set (tests), runs between a chunk's draft and
 	// its transaction: what it changes, the chunk must see.
 	afterBulkDraft func()
-	// addQueues holds the adds waiting for their account's next group
-	// (addgroups.go).
+	// addQueues holds the adds waiting for a group (addgroups.go).
 	addQueues addQueues
 	// beforeAddGroup, when set (tests), runs before each group of adds is
 	// written, with the group's size.

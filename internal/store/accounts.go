@@ -47,6 +47,22 @@ func (r reader) Account(ctx context.Context, id string) (gatehouse.Account, erro
 	return a, mapErr(err)
 }
 
+// AccountsByID reads several accounts at once, keyed by id; an id it does
+// not find is left out.
+func (r reader) AccountsByID(ctx context.Context, ids []string) (map[string]gatehouse.Account, error) {
+	accounts := make(map[string]gatehouse.Account, len(ids))
+	if len(ids) == 0 {
+		return accounts, nil
+	}
+	var args argList
+	err := r.each(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id `+r.oneOf(&args, ids), args, func(rows *sql.Rows) error {
+		a, err := scanAccount(rows)
+		accounts[a.ID] = a
+		return err
+	})
+	return accounts, err
+}
+
 // ListAccounts orders by name without regard to case, then id, so pages are
 // stable while accounts are added.
 func (r reader) ListAccounts(ctx context.Context, f gatehouse.AccountFilter) (gatehouse.Page[gatehouse.Account], error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -471,6 +472,53 @@ func (t *tx) ReserveClientUserSlots(ctx context.Context, accountID string, n int
 		return 0, nil
 	}
 	return granted, nil
+}
+
+// ReserveClientUserSlotsByAccount reserves client-user slots in several
+// accounts, want[id] in account id, and returns how many each got: on
+// PostgreSQL in one guarded statement that locks the rows in the order of
+// their ids; an account it does not find gets none.
+func (t *tx) ReserveClientUserSlotsByAccount(ctx context.Context, want map[string]int) (map[string]int, error) {
+	granted := make(map[string]int, len(want))
+	ids := make([]string, 0, len(want))
+	for id, n := range want {
+		if n > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if t.dialect == SQLite || len(ids) < 2 {
+		for _, id := range ids {
+			n, err := t.ReserveClientUserSlots(ctx, id, want[id])
+			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			granted[id] = n
+		}
+		return granted, nil
+	}
+	counts := make([]int32, len(ids))
+	for i, id := range ids {
+		counts[i] = int32(want[id])
+	}
+	err := t.each(ctx, `WITH free AS (
+			SELECT a.id, LEAST(w.n, a.max_client_users - a.client_users) AS n
+			FROM accounts a JOIN unnest($1::text[], $2::int[]) AS w(id, n) ON w.id = a.id
+			ORDER BY a.id FOR UPDATE OF a)
+		UPDATE accounts SET client_users = client_users + free.n FROM free
+		WHERE accounts.id = free.id AND free.n > 0 AND client_users + free.n <= max_client_users
+		RETURNING accounts.id, free.n`, []any{ids, counts}, func(rows *sql.Rows) error {
+		var (
+			id string
+			n  int
+		)
+		err := rows.Scan(&id, &n)
+		granted[id] = n
+		return err
+	})
+	return granted, err
 }
 
 // accountExists is nil when the account exists, ENOTFOUND otherwise.

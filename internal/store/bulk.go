@@ -110,6 +110,44 @@ func (r reader) UsernameStates(ctx context.Context, accountID string, usernames 
 	return states, err
 }
 
+// UsernameStatesByAccount is UsernameStates for several accounts at once,
+// keyed by account id then by UsernameKey: on PostgreSQL one statement.
+func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[string][]string) (map[string]map[string]gatehouse.UsernameState, error) {
+	states := make(map[string]map[string]gatehouse.UsernameState, len(usernames))
+	if r.dialect == SQLite || len(usernames) < 2 {
+		for id, names := range usernames {
+			found, err := r.UsernameStates(ctx, id, names)
+			if err != nil {
+				return nil, err
+			}
+			states[id] = found
+		}
+		return states, nil
+	}
+	var accounts, keys []string
+	for id, names := range usernames {
+		states[id] = map[string]gatehouse.UsernameState{}
+		for _, u := range names {
+			accounts, keys = append(accounts, id), append(keys, gatehouse.UsernameKey(u))
+		}
+	}
+	err := r.each(ctx, `SELECT w.account_id, u.username_key, u.status,
+			EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = w.account_id)
+		FROM unnest($1::text[], $2::text[]) AS w(account_id, username_key) JOIN users u ON u.username_key = w.username_key`,
+		r.customPlan([]any{accounts, keys}), func(rows *sql.Rows) error {
+			var (
+				account, key string
+				status       gatehouse.UserStatus
+				st           gatehouse.UsernameState
+			)
+			err := rows.Scan(&account, &key, &status, &st.Member)
+			st.Exists, st.Active = true, status == gatehouse.UserActive
+			states[account][key] = st
+			return err
+		})
+	return states, err
+}
+
 func (r reader) DueBulkJobs(ctx context.Context, now time.Time) ([]gatehouse.BulkPreview, error) {
 	var jobs []gatehouse.BulkPreview
 	err := r.each(ctx, `SELECT `+bulkPreviewColumns+` FROM bulk_previews

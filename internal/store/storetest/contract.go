@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	t.Run("BatchRoundTrip", func(t *testing.T) { testBatchRoundTrip(t, open(t)) })
 	t.Run("ClientUserSlots", func(t *testing.T) { testClientUserSlots(t, open(t)) })
+	t.Run("ReadsForManyAccounts", func(t *testing.T) { testReadsForManyAccounts(t, open(t)) })
 	runAccess(t, open)
 	runOIDC(t, open)
 	runSCIM(t, open)

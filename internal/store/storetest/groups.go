@@ -1,0 +1,117 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// testReadsForManyAccounts pins the reads and writes a group of adds makes
+// for several accounts at once: each answers as the one-account form would
+// for each account.
+func testReadsForManyAccounts(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	parent := integrator("Group Integrator")
+	a, b := client(parent.ID, "Group Site A"), client(parent.ID, "Group Site B") // a limit of 9 each
+	insertAccounts(t, s, parent, a, b)
+	missing := newID()
+
+	inA := member(t, s, a, gatehouse.LevelClientUser, gatehouse.MembershipActive)
+	inB := member(t, s, b, gatehouse.LevelClientAdmin, gatehouse.MembershipActive)
+	t.Run("accounts by id", func(t *testing.T) {
+		got, err := s.AccountsByID(ctx, []string{a.ID, b.ID, missing})
+		if err != nil || len(got) != 2 || got[a.ID].Name != a.Name || got[b.ID].IntegratorID != parent.ID {
+			t.Fatalf("AccountsByID: %+v (%v); want A and B, the missing id left out", got, err)
+		}
+	})
+	t.Run("username states by account", func(t *testing.T) {
+		nobody := "nobody@example.com"
+		got, err := s.UsernameStatesByAccount(ctx, map[string][]string{
+			a.ID: {inA.Username, inB.Username, nobody},
+			b.ID: {inA.Username, inB.Username},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := gatehouse.UsernameKey
+		for _, c := range []struct {
+			account, username string
+			want              gatehouse.UsernameState
+		}{
+			{a.ID, inA.Username, gatehouse.UsernameState{Exists: true, Active: true, Member: true}},
+			{a.ID, inB.Username, gatehouse.UsernameState{Exists: true, Active: true}},
+			{a.ID, nobody, gatehouse.UsernameState{}},
+			{b.ID, inA.Username, gatehouse.UsernameState{Exists: true, Active: true}},
+			{b.ID, inB.Username, gatehouse.UsernameState{Exists: true, Active: true, Member: true}},
+		} {
+			if st := got[c.account][key(c.username)]; st != c.want {
+				t.Errorf("%s in %s: %+v, want %+v", c.username, c.account, st, c.want)
+			}
+		}
+	})
+	t.Run("versions bumped together", func(t *testing.T) {
+		beforeA, beforeB := versionAfterCommit(t, s, a.ID), versionAfterCommit(t, s, b.ID)
+		write(t, s, func(tx *store.WriteTx) error { return tx.BumpAuthzVersions(ctx, []string{b.ID, a.ID, b.ID}) })
+		if afterA, afterB := versionAfterCommit(t, s, a.ID), versionAfterCommit(t, s, b.ID); afterA.Own <= beforeA.Own || afterB.Own <= beforeB.Own {
+			t.Errorf("versions %+v → %+v and %+v → %+v: want both risen", beforeA, afterA, beforeB, afterB)
+		}
+	})
+	t.Run("slots reserved by account", func(t *testing.T) {
+		reserve := func(want map[string]int) map[string]int {
+			t.Helper()
+			var granted map[string]int
+			write(t, s, func(tx *store.WriteTx) error {
+				var err error
+				granted, err = tx.ReserveClientUserSlotsByAccount(ctx, want)
+				return err
+			})
+			return granted
+		}
+		// Only reservations count: the members inserted above were not
+		// reserved for.
+		if got := reserve(map[string]int{a.ID: 5, b.ID: 10, missing: 1}); got[a.ID] != 5 || got[b.ID] != 9 || got[missing] != 0 {
+			t.Fatalf("first reservation: %v, want A 5, B 9 (its limit), none in a missing account", got)
+		}
+		if got := reserve(map[string]int{a.ID: 10, b.ID: 1}); got[a.ID] != 4 || got[b.ID] != 0 {
+			t.Fatalf("second reservation: %v, want A 4 (to its limit), B none", got)
+		}
+	})
+	t.Run("slots of two accounts under concurrency", func(t *testing.T) {
+		// Writers asking for both accounts, named in either order: the
+		// grants add up to each limit exactly, and none of them fails.
+		c, d := client(parent.ID, "Group Site C"), client(parent.ID, "Group Site D")
+		insertAccounts(t, s, c, d)
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			totals = map[string]int{}
+		)
+		for range 12 {
+			wg.Go(func() {
+				var granted map[string]int
+				err := s.Write(ctx, func(tx *store.WriteTx) error {
+					var err error
+					granted, err = tx.ReserveClientUserSlotsByAccount(ctx, map[string]int{c.ID: 2, d.ID: 1})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				for id, n := range granted {
+					totals[id] += n
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		storedC, errC := s.ClientUsers(ctx, c.ID)
+		storedD, errD := s.ClientUsers(ctx, d.ID)
+		if totals[c.ID] != 9 || totals[d.ID] != 9 || storedC != 9 || storedD != 9 || errC != nil || errD != nil {
+			t.Fatalf("granted %v, stored %d and %d (%v, %v); want 9 in each", totals, storedC, storedD, errC, errD)
+		}
+	})
+}
