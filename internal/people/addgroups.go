@@ -172,7 +172,7 @@ func (s *Service) writeAddGroup(group []*pendingAdd) {
 	// The group is written whatever becomes of the request that began it.
 	ctx := context.WithoutCancel(live[0].ctx)
 	outcomes, err := s.admitGroup(ctx, live)
-	if errors.Is(err, errRegroup) && len(live) > 1 {
+	if len(live) > 1 && writeAgainAlone(live, err) {
 		for _, p := range live {
 			s.writeAddGroup([]*pendingAdd{p})
 		}
@@ -579,6 +579,11 @@ func (j *groupJudge) write(ctx context.Context) error {
 	var batch gatehouse.WriteBatch
 	for _, i := range admitted {
 		p := j.group[i]
+		if j.s.addFault != nil {
+			if err := j.s.addFault(p.accountID); err != nil {
+				return err
+			}
+		}
 		in := p.in
 		in.Roles = j.roles[i]
 		b, member, err := j.s.admission(p.caller, j.accountOf(i), j.brands[p.accountID], j.users[i], in, j.now)
@@ -626,6 +631,18 @@ func (j *groupJudge) requireMFA(ctx context.Context, c gatehouse.Caller, userID 
 		return err
 	}
 	return j.tx.RequireMFA(ctx, userID)
+}
+
+// writeAgainAlone tells whether a group that failed with err is written
+// again one add at a time: when it asks so, and on a fault in a group over
+// several accounts, so that a fault is only ever its own add's answer. With
+// the database out of reach each add alone would fail as well.
+func writeAgainAlone(group []*pendingAdd, err error) bool {
+	if errors.Is(err, errRegroup) {
+		return true
+	}
+	spansAccounts := slices.ContainsFunc(group, func(p *pendingAdd) bool { return p.accountID != group[0].accountID })
+	return err != nil && spansAccounts && gatehouse.ErrorCode(err) != gatehouse.EUNAVAILABLE
 }
 
 // brandOwner is the account whose brand (over the platform's default) an

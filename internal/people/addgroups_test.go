@@ -319,3 +319,51 @@ func addAcrossAccounts(t *testing.T, e *servicetest.Env, held, queued []accountA
 	defer mu.Unlock()
 	return slices.Clone(sizes)
 }
+
+// A fault while writing a group over several accounts is written again one
+// add at a time: only the add it comes from gets it, whatever account
+// shares its group.
+func TestAFaultInASharedGroupIsOnlyItsOwnAddsAnswer(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := servicetest.Start(t, b)
+			ctx := context.Background()
+			acme := e.Account(t, gatehouse.KindIntegrator, "Acme", "")
+			faulty := e.Account(t, gatehouse.KindClient, "Faulty", acme.ID)
+			zed := e.Account(t, gatehouse.KindIntegrator, "Zed", "")
+			sound := e.Account(t, gatehouse.KindClient, "Sound", zed.ID)
+			hold1 := e.Account(t, gatehouse.KindClient, "Held 1", acme.ID)
+			hold2 := e.Account(t, gatehouse.KindClient, "Held 2", acme.ID)
+			e.People.SetAddFault(func(accountID string) error {
+				if accountID == faulty.ID {
+					return gatehouse.Errorf(gatehouse.EINTERNAL, "a fault of the store")
+				}
+				return nil
+			})
+			t.Cleanup(func() { e.People.SetAddFault(nil) })
+			named := func(username string) people.NewMember {
+				return people.NewMember{Username: username, FirstName: "New", LastName: "Person", Level: gatehouse.LevelClientUser}
+			}
+			op := servicetest.Operator
+			held := []accountAdd{
+				{hold1.ID, groupedAdd{op, named("h1@example.com"), ""}},
+				{hold2.ID, groupedAdd{op, named("h2@example.com"), ""}},
+			}
+			queued := []accountAdd{
+				{sound.ID, groupedAdd{op, named("before@example.com"), ""}},
+				{faulty.ID, groupedAdd{op, named("fault@example.com"), gatehouse.EINTERNAL}},
+				{sound.ID, groupedAdd{op, named("after@example.com"), ""}},
+			}
+			sizes := addAcrossAccounts(t, e, held, queued)
+			if !slices.Equal(sizes, []int{1, 1, 3, 1, 1, 1}) {
+				t.Errorf("groups of %v: want the two held, the shared group, then each of its adds alone", sizes)
+			}
+			if n, err := e.DB.ClientUsers(ctx, sound.ID); err != nil || n != 2 {
+				t.Errorf("the sound account counts %d client users (%v), want its two", n, err)
+			}
+			if _, err := e.DB.UserByUsername(ctx, "fault@example.com"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				t.Errorf("the add that failed left an identity: %v", err)
+			}
+		})
+	}
+}

@@ -27,3 +27,7 @@ func (s *Service) AllWaitingAdds() int {
 	defer s.addQueues.mu.Unlock()
 	return len(s.addQueues.waiting)
 }
+
+// SetAddFault makes each add a group writes call fn with its account, in
+// the group's transaction; an error it returns is a fault of the store.
+func (s *Service) SetAddFault(fn func(accountID string) error) { s.addFault = fn }

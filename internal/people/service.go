@@ -46,6 +46,9 @@ type Service struct {
 	// beforeAddGroup, when set (tests), runs before each group of adds is
 	// written, with the group's size.
 	beforeAddGroup func(size int)
+	// addFault, when set (tests), is called for each add a group writes,
+	// in its transaction: an error it returns is a fault of the store.
+	addFault func(accountID string) error
 }
 
 // Options configures the people use cases. Zero values pick the
