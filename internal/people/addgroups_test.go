@@ -144,45 +144,11 @@ func TestAddsWrittenTogetherAnswerAsIfAlone(t *testing.T) {
 // answer and returns the sizes of the groups written.
 func addAsGroup(t *testing.T, e *servicetest.Env, accountID string, first groupedAdd, queued []groupedAdd) []int {
 	t.Helper()
-	ctx := context.Background()
-	var (
-		mu      sync.Mutex
-		sizes   []int
-		release = make(chan struct{})
-	)
-	e.People.SetBeforeAddGroup(func(size int) {
-		mu.Lock()
-		sizes = append(sizes, size)
-		firstGroup := len(sizes) == 1
-		mu.Unlock()
-		if firstGroup {
-			<-release
-		}
-	})
-	t.Cleanup(func() { e.People.SetBeforeAddGroup(nil) })
-	all := append([]groupedAdd{first}, queued...)
-	errs := make([]error, len(all))
-	var wg sync.WaitGroup
-	for i, a := range all {
-		wg.Go(func() { _, errs[i] = e.People.AddUser(ctx, a.caller, accountID, a.in) })
-		// Each add waits behind the first before the next is made, so the
-		// queue holds them in this order.
-		waitFor(t, func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(sizes) == 1 && e.People.WaitingAdds(accountID) == i
-		})
+	into := make([]accountAdd, len(queued))
+	for i, a := range queued {
+		into[i] = accountAdd{accountID, a}
 	}
-	close(release)
-	wg.Wait()
-	for i, a := range all {
-		if got := gatehouse.ErrorCode(errs[i]); got != a.wantCode {
-			t.Errorf("add %d (%s, %s): %q (%v), want %q", i, a.in.Username, a.in.Level, got, errs[i], a.wantCode)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return slices.Clone(sizes)
+	return addAcrossAccounts(t, e, []accountAdd{{accountID, first}}, into)
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -305,7 +271,7 @@ func addAcrossAccounts(t *testing.T, e *servicetest.Env, held, queued []accountA
 			if i < len(held) {
 				return len(sizes) == i+1
 			}
-			return len(sizes) == len(held) && e.People.AllWaitingAdds() == i+1-len(held)
+			return len(sizes) == len(held) && e.People.WaitingAdds() == i+1-len(held)
 		})
 	}
 	close(release)

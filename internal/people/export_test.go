@@ -8,21 +8,8 @@ func (s *Service) SetAfterBulkDraft(fn func()) { s.afterBulkDraft = fn }
 // it is written.
 func (s *Service) SetBeforeAddGroup(fn func(size int)) { s.beforeAddGroup = fn }
 
-// WaitingAdds is how many adds wait for the account's next group.
-func (s *Service) WaitingAdds(accountID string) int {
-	s.addQueues.mu.Lock()
-	defer s.addQueues.mu.Unlock()
-	n := 0
-	for _, p := range s.addQueues.waiting {
-		if p.accountID == accountID {
-			n++
-		}
-	}
-	return n
-}
-
-// AllWaitingAdds is how many adds wait for a group, in every account.
-func (s *Service) AllWaitingAdds() int {
+// WaitingAdds is how many adds wait for a group, in every account.
+func (s *Service) WaitingAdds() int {
 	s.addQueues.mu.Lock()
 	defer s.addQueues.mu.Unlock()
 	return len(s.addQueues.waiting)
