@@ -101,6 +101,21 @@ func (r reader) oneOf(args *argList, values []string) string {
 	return "IN (" + strings.Join(marks, ", ") + ")"
 }
 
+// usersWithKeys adds keys to args and returns a FROM item, aliased u, of
+// the users whose username keys they are. On PostgreSQL each key is looked
+// for in the unique index on its own (a lateral subquery with LIMIT 1 cannot
+// be turned into a join): given 500 keys and a users table of 100,000, the
+// planner otherwise read the whole table, or hashed it, for every bulk chunk
+// (10 – 40 ms a chunk, growing with the table), estimating 500 probes dearer
+// than a scan of pages that were all in memory. On SQLite an IN list, which
+// its planner looks up in the index.
+func (r reader) usersWithKeys(args *argList, keys []string) string {
+	if r.dialect == Postgres {
+		return "unnest(" + args.add(keys) + "::text[]) AS wanted(key) CROSS JOIN LATERAL (SELECT * FROM users WHERE username_key = wanted.key LIMIT 1) u"
+	}
+	return "(SELECT * FROM users WHERE username_key " + r.oneOf(args, keys) + ") u"
+}
+
 // customPlan makes PostgreSQL plan a query for the values it is given,
 // each time, rather than settle on the generic plan its statement cache
 // moves to after five runs. A lookup of a list of usernames is run with one
@@ -416,7 +431,7 @@ func (r reader) UsersByUsername(ctx context.Context, usernames []string) (map[st
 		for i, u := range usernames[:n] {
 			keys[i] = gatehouse.UsernameKey(u)
 		}
-		err := r.each(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username_key `+r.oneOf(&args, keys), r.customPlan(args),
+		err := r.each(ctx, `SELECT `+userColumns+` FROM `+r.usersWithKeys(&args, keys), r.customPlan(args),
 			func(rows *sql.Rows) error {
 				u, err := scanUser(rows)
 				users[gatehouse.UsernameKey(u.Username)] = u

@@ -95,8 +95,8 @@ func (r reader) UsernameStates(ctx context.Context, accountID string, usernames 
 	for i, u := range usernames {
 		keys[i] = gatehouse.UsernameKey(u)
 	}
-	err := r.each(ctx, `SELECT u.username_key, u.status, EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = `+account+`)
-		FROM users u WHERE u.username_key `+r.oneOf(&args, keys), r.customPlan(args), func(rows *sql.Rows) error {
+	users := r.usersWithKeys(&args, keys)
+	err := r.each(ctx, `SELECT u.username_key, u.status, `+r.isMember("u.id", account)+` FROM `+users, r.customPlan(args), func(rows *sql.Rows) error {
 		var (
 			key    string
 			status gatehouse.UserStatus
@@ -108,6 +108,20 @@ func (r reader) UsernameStates(ctx context.Context, accountID string, usernames 
 		return err
 	})
 	return states, err
+}
+
+// isMember is a column telling whether the user whose id is user has a
+// membership of account (each an expression of the query). On PostgreSQL
+// the subquery has an OFFSET, which keeps the planner from answering it by
+// hashing every membership of the account, as it chose to do for a bulk
+// chunk's 500 usernames (a hundred thousand memberships for each chunk of
+// a large account), so that it probes the index a user at a time.
+func (r reader) isMember(user, account string) string {
+	probe := "SELECT 1 FROM memberships m WHERE m.user_id = " + user + " AND m.account_id = " + account
+	if r.dialect == Postgres {
+		probe += " OFFSET 0"
+	}
+	return "EXISTS (" + probe + ")"
 }
 
 // UsernameStatesByAccount is UsernameStates for several accounts at once,
@@ -131,9 +145,10 @@ func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[strin
 			accounts, keys = append(accounts, id), append(keys, gatehouse.UsernameKey(u))
 		}
 	}
-	err := r.each(ctx, `SELECT w.account_id, u.username_key, u.status,
-			EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.account_id = w.account_id)
-		FROM unnest($1::text[], $2::text[]) AS w(account_id, username_key) JOIN users u ON u.username_key = w.username_key`,
+	// Each username looked for on its own, as usersWithKeys explains.
+	err := r.each(ctx, `SELECT w.account_id, u.username_key, u.status, `+r.isMember("u.id", "w.account_id")+`
+		FROM unnest($1::text[], $2::text[]) AS w(account_id, username_key)
+		CROSS JOIN LATERAL (SELECT * FROM users WHERE username_key = w.username_key LIMIT 1) u`,
 		r.customPlan([]any{accounts, keys}), func(rows *sql.Rows) error {
 			var (
 				account, key string

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -50,6 +52,25 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 			if st := got[c.account][key(c.username)]; st != c.want {
 				t.Errorf("%s in %s: %+v, want %+v", c.username, c.account, st, c.want)
 			}
+		}
+	})
+	t.Run("username states in one account", func(t *testing.T) {
+		// In another letter case, as a file or a form may write it.
+		shouted := strings.ToUpper(inA.Username)
+		got, err := s.UsernameStates(ctx, a.ID, []string{shouted, inB.Username, "nobody@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]gatehouse.UsernameState{
+			gatehouse.UsernameKey(shouted):      {Exists: true, Active: true, Member: true},
+			gatehouse.UsernameKey(inB.Username): {Exists: true, Active: true},
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("UsernameStates in A: %+v, want %+v (nobody left out)", got, want)
+		}
+		users, err := s.UsersByUsername(ctx, []string{shouted, "nobody@example.com"})
+		if err != nil || len(users) != 1 || users[gatehouse.UsernameKey(shouted)].ID != inA.ID {
+			t.Errorf("UsersByUsername: %+v (%v), want only the member of A", users, err)
 		}
 	})
 	t.Run("versions bumped together", func(t *testing.T) {
