@@ -25,9 +25,13 @@ func channelOf(m gatehouse.Message) string {
 	return m.Channel
 }
 
-// ClaimMessages leases due messages. On PostgreSQL, FOR UPDATE SKIP LOCKED
-// lets several nodes claim side by side without waiting for or taking each
-// other's rows; SQLite has one writer, so its transaction alone suffices.
+// ClaimMessages leases due messages, in one statement that picks them and
+// takes their lease: the picking and a second statement naming a hundred
+// ids took two round trips, and finding each row again by its id, while the
+// senders run beside a bulk invitation's writes on the same database. On
+// PostgreSQL, FOR UPDATE SKIP LOCKED lets several nodes claim side by side
+// without waiting for or taking each other's rows; SQLite has one writer, so
+// its transaction alone suffices.
 //
 // A webhook subscription gets its events in order. Its messages are claimed
 // as a run: a claim holds a subscription's message only together with every
@@ -35,23 +39,27 @@ func channelOf(m gatehouse.Message) string {
 // other and receivers never see an event before one that came earlier. The
 // query leaves out subscriptions whose oldest queued message waits (due
 // later after a failure, or claimed by a node sending it), one index entry
-// a message; webhookRuns then cuts each
-// subscription's messages back to the run the claim holds whole, which
-// also covers what a concurrent claim on another node holds and this
-// transaction cannot see yet, and what the limit cut off.
+// a message; webhookRuns then cuts each subscription's messages back to the
+// run the claim holds whole, which also covers what a concurrent claim on
+// another node holds and this transaction cannot see yet, and what the
+// limit cut off. What it cuts is given back in the same transaction, as if
+// never claimed.
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
 	var claimed []gatehouse.Message
 	err := db.Write(ctx, func(t *WriteTx) error {
-		query := `SELECT id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, attempts, created_at FROM outbox
-			WHERE status = 'queued' AND next_attempt_at <= $1 AND claimed_until <= $1
-			AND (channel <> 'webhook' OR (SELECT CASE WHEN oldest.next_attempt_at <= $1 AND oldest.claimed_until <= $1 THEN 1 ELSE 0 END
+		due := `SELECT id FROM outbox
+			WHERE status = 'queued' AND next_attempt_at <= $3 AND claimed_until <= $3
+			AND (channel <> 'webhook' OR (SELECT CASE WHEN oldest.next_attempt_at <= $3 AND oldest.claimed_until <= $3 THEN 1 ELSE 0 END
 				FROM outbox oldest WHERE oldest.channel = 'webhook' AND oldest.status = 'queued' AND oldest.recipient = outbox.recipient
 				ORDER BY oldest.id LIMIT 1) = 1)
-			ORDER BY next_attempt_at, id LIMIT $2`
+			ORDER BY next_attempt_at, id LIMIT $4`
 		if db.dialect == Postgres {
-			query += " FOR UPDATE SKIP LOCKED"
+			due += " FOR UPDATE SKIP LOCKED"
 		}
-		rows, err := t.q.QueryContext(ctx, query, micros(now), limit)
+		rows, err := t.q.QueryContext(ctx, `UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
+			WHERE id IN (`+due+`)
+			RETURNING id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, attempts, created_at`,
+			owner, micros(now.Add(lease)), micros(now), limit)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -69,30 +77,30 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 			claimed = append(claimed, m)
 		}
 		if err := rows.Close(); err != nil {
-			return err
-		}
-		if claimed, err = t.webhookRuns(ctx, claimed); err != nil {
-			return err
+			return mapErr(err)
 		}
 		// Delivered in the order of their ids: a message retried after a
 		// failure is due later than the ones that waited behind it, and
 		// still goes first.
 		slices.SortFunc(claimed, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
-		if len(claimed) == 0 {
-			return nil
+		kept, err := t.webhookRuns(ctx, claimed)
+		if err != nil || len(kept) == len(claimed) {
+			claimed = kept
+			return err
 		}
-		args := argList{owner, micros(now.Add(lease))}
-		in := make([]string, len(claimed))
-		for i, m := range claimed {
-			in[i] = args.add(m.ID)
+		held := make(map[string]bool, len(kept))
+		for _, m := range kept {
+			held[m.ID] = true
 		}
-		_, err = t.q.ExecContext(ctx, `UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
-			WHERE id IN (`+strings.Join(in, ", ")+`)`, args...)
-		return mapErr(err)
+		var cut []string
+		for _, m := range claimed {
+			if !held[m.ID] {
+				cut = append(cut, m.ID)
+			}
+		}
+		claimed = kept
+		return t.releaseMessages(ctx, cut, owner)
 	})
-	for i := range claimed {
-		claimed[i].Attempts++
-	}
 	return claimed, err
 }
 
@@ -127,7 +135,7 @@ func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) ([]ga
 			firstLeftOut[subscription] = oldest.String
 		}
 	}
-	kept := claimed[:0]
+	kept := make([]gatehouse.Message, 0, len(claimed))
 	for _, m := range claimed {
 		if limit, ok := firstLeftOut[m.To]; m.Channel == gatehouse.ChannelWebhook && ok && m.ID > limit {
 			continue
@@ -144,16 +152,18 @@ func (db *DB) ReleaseMessages(ctx context.Context, ids []string, owner string) e
 	if len(ids) == 0 {
 		return nil
 	}
+	return db.Write(ctx, func(t *WriteTx) error { return t.releaseMessages(ctx, ids, owner) })
+}
+
+func (t *tx) releaseMessages(ctx context.Context, ids []string, owner string) error {
 	args := argList{owner}
 	in := make([]string, len(ids))
 	for i, id := range ids {
 		in[i] = args.add(id)
 	}
-	return db.Write(ctx, func(t *WriteTx) error {
-		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET claimed_until = 0, attempts = attempts - 1
-			WHERE claimed_by = $1 AND status = 'queued' AND id IN (`+strings.Join(in, ", ")+`)`, args...)
-		return mapErr(err)
-	})
+	_, err := t.q.ExecContext(ctx, `UPDATE outbox SET claimed_until = 0, attempts = attempts - 1
+		WHERE claimed_by = $1 AND status = 'queued' AND id IN (`+strings.Join(in, ", ")+`)`, args...)
+	return mapErr(err)
 }
 
 func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {
