@@ -83,22 +83,10 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		// failure is due later than the ones that waited behind it, and
 		// still goes first.
 		slices.SortFunc(claimed, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
-		kept, err := t.webhookRuns(ctx, claimed)
-		if err != nil || len(kept) == len(claimed) {
-			claimed = kept
+		var cut []string
+		if claimed, cut, err = t.webhookRuns(ctx, claimed); err != nil || len(cut) == 0 {
 			return err
 		}
-		held := make(map[string]bool, len(kept))
-		for _, m := range kept {
-			held[m.ID] = true
-		}
-		var cut []string
-		for _, m := range claimed {
-			if !held[m.ID] {
-				cut = append(cut, m.ID)
-			}
-		}
-		claimed = kept
 		return t.releaseMessages(ctx, cut, owner)
 	})
 	return claimed, err
@@ -107,8 +95,9 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 // webhookRuns keeps, of each webhook subscription's claimed messages, those
 // older than the subscription's oldest queued message outside the claim:
 // what is left of a subscription is a run of its oldest messages, whole.
-// Other channels' messages are kept as they are.
-func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) ([]gatehouse.Message, error) {
+// Other channels' messages are kept as they are. cut is the ids of the
+// messages left out.
+func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) (kept []gatehouse.Message, cut []string, err error) {
 	bySubscription := map[string][]string{}
 	for _, m := range claimed {
 		if m.Channel == gatehouse.ChannelWebhook {
@@ -116,7 +105,7 @@ func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) ([]ga
 		}
 	}
 	if len(bySubscription) == 0 {
-		return claimed, nil
+		return claimed, nil, nil
 	}
 	firstLeftOut := map[string]string{} // subscription → oldest queued message not claimed
 	for subscription, ids := range bySubscription {
@@ -129,20 +118,21 @@ func (t *tx) webhookRuns(ctx context.Context, claimed []gatehouse.Message) ([]ga
 		err := t.q.QueryRowContext(ctx, `SELECT MIN(id) FROM outbox WHERE channel = 'webhook' AND status = 'queued'
 			AND recipient = $1 AND id NOT IN (`+strings.Join(in, ", ")+`)`, args...).Scan(&oldest)
 		if err != nil {
-			return nil, mapErr(err)
+			return nil, nil, mapErr(err)
 		}
 		if oldest.Valid {
 			firstLeftOut[subscription] = oldest.String
 		}
 	}
-	kept := make([]gatehouse.Message, 0, len(claimed))
+	kept = make([]gatehouse.Message, 0, len(claimed))
 	for _, m := range claimed {
 		if limit, ok := firstLeftOut[m.To]; m.Channel == gatehouse.ChannelWebhook && ok && m.ID > limit {
+			cut = append(cut, m.ID)
 			continue
 		}
 		kept = append(kept, m)
 	}
-	return kept, nil
+	return kept, cut, nil
 }
 
 // ReleaseMessages gives back claimed messages untried: a webhook
