@@ -163,6 +163,8 @@ type smtpSink struct {
 	messages []string
 	down     bool
 	logouts  int
+	// refused is a recipient the server does not take, when set.
+	refused string
 }
 
 // loggedOut counts the sessions the client ended.
@@ -191,7 +193,14 @@ func (s *smtpSession) Mail(string, *smtp.MailOptions) error {
 	}
 	return nil
 }
-func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	if to != "" && to == s.sink.refused {
+		return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
+	}
+	return nil
+}
 func (s *smtpSession) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	s.sink.mu.Lock()

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -280,7 +281,7 @@ func fileName(messageID string) string {
 // A connection is kept for the next message rather than closed after each:
 // opening one costs a TCP handshake, the greeting, EHLO, often STARTTLS and
 // AUTH, and QUIT — several round trips, where a message on an open
-// connection costs MAIL, RCPT and DATA. With a relay 20 ms away that
+// connection costs one round trip (transmitInOneTrip). With a relay 20 ms away that
 // is the difference between a few and a few dozen messages a second per
 // sender, and relays limit connections more than messages. Each of the
 // node's senders uses one connection at a time; connections idle for
@@ -383,13 +384,19 @@ func (s *SMTPSender) Send(ctx context.Context, m gatehouse.Message) error {
 // smtpTimeout is how long an SMTP answer is awaited without a deadline.
 const smtpTimeout = 30 * time.Second
 
-// transmit sends one message over an open session: MAIL, RCPT and DATA.
+// transmit sends one message over an open session: in one trip when the
+// server allows it, else MAIL, RCPT and DATA each awaiting its answer.
 // No RSET follows: once the server has accepted a message's data, the
 // session is ready for the next (RFC 5321, 4.1.1.4). opened tells whether
 // the server accepted MAIL, after which the message may have reached it.
 func transmit(conn *smtp.Client, msg mail, timeout time.Duration) (opened bool, err error) {
 	if err := conn.UpdateDeadline(timeout); err != nil {
 		return false, err
+	}
+	if pipelined, _ := conn.Extension("PIPELINING"); pipelined {
+		if chunked, _ := conn.Extension("CHUNKING"); chunked {
+			return transmitInOneTrip(conn, msg)
+		}
 	}
 	if err := conn.Mail(msg.from); err != nil {
 		return false, err
@@ -408,6 +415,42 @@ func transmit(conn *smtp.Client, msg mail, timeout time.Duration) (opened bool, 
 		return true, err
 	}
 	return true, data.Close()
+}
+
+// transmitInOneTrip sends MAIL, RCPT and the whole message as one BDAT
+// chunk in one write, then reads the three answers (RFC 2920 and RFC 3030):
+// one round trip a message instead of four, and no dot-stuffing, since a
+// chunk says its length. Any refusal leaves the session's state unknown,
+// and the caller closes it.
+func transmitInOneTrip(conn *smtp.Client, msg mail) (opened bool, err error) {
+	if strings.ContainsAny(msg.from+msg.to, "\r\n") {
+		return false, errors.New("smtp: an address holds a line end")
+	}
+	var body bytes.Buffer
+	if err := msg.writeTo(&body); err != nil {
+		return false, err
+	}
+	params := ""
+	if ok, _ := conn.Extension("8BITMIME"); ok {
+		params += " BODY=8BITMIME"
+	}
+	if ok, _ := conn.Extension("SMTPUTF8"); ok {
+		params += " SMTPUTF8"
+	}
+	w := conn.Text.W
+	fmt.Fprintf(w, "MAIL FROM:%s%s\r\nRCPT TO:%s\r\nBDAT %d LAST\r\n", msg.from, params, msg.to, body.Len())
+	body.WriteTo(w)
+	if err := w.Flush(); err != nil {
+		return false, err
+	}
+	if _, _, err := conn.Text.ReadResponse(250); err != nil {
+		return false, err
+	}
+	if _, _, err := conn.Text.ReadResponse(25); err != nil {
+		return true, err
+	}
+	_, _, err = conn.Text.ReadResponse(250)
+	return true, err
 }
 
 // take returns an open connection to send on, or nil when there is none to
