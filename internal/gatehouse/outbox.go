@@ -33,6 +33,18 @@ type Message struct {
 	CreatedAt             time.Time
 }
 
+// QueueMark is a place in the queue of messages, which is in the order of
+// their due time, then id. The zero mark is the queue's start.
+type QueueMark struct {
+	DueAt time.Time
+	ID    string
+}
+
+// After tells whether m comes after o in the queue.
+func (m QueueMark) After(o QueueMark) bool {
+	return m.DueAt.After(o.DueAt) || (m.DueAt.Equal(o.DueAt) && m.ID > o.ID)
+}
+
 // Outbox channels.
 const (
 	ChannelEmail             = "email"
@@ -74,6 +86,10 @@ type Outbox interface {
 	// ClaimMessages leases up to limit due messages to owner until
 	// now+lease. Two owners never hold the same message at once.
 	ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// ClaimMessagesFrom is ClaimMessages looking only at the queue from
+	// the mark on (all of it for the zero mark); it returns the mark to
+	// go on from.
+	ClaimMessagesFrom(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, from QueueMark) ([]Message, QueueMark, error)
 	// MarkMessagesSent records deliveries and empties their bodies; ids
 	// whose lease owner has changed are left alone.
 	MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error

@@ -59,7 +59,18 @@ type Worker struct {
 	// first worker does for all of them.
 	helping bool
 	wake    chan struct{}
+	// from is where the next claim looks from: after a full batch, where
+	// that batch ended, so that claims do not walk again through what was
+	// just sent; the queue's start after a short batch, and at least every
+	// fullLookEvery, so that a message that came due behind the mark (given
+	// back, its lease run out, queued by a node whose clock is behind)
+	// waits no longer.
+	from         gatehouse.QueueMark
+	lastFullLook time.Time
 }
+
+// fullLookEvery is how often a worker's claim looks at the whole queue.
+const fullLookEvery = time.Second
 
 // NewWorkers returns n workers that send side by side, each with its own
 // claims, as n nodes would; the first is woken by Wake and wakes the next
@@ -140,9 +151,32 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, error) {
 	now := w.Clock.Now()
 	claimed := time.Now()
-	messages, err := w.Outbox.ClaimMessages(ctx, w.Owner, now, w.Lease, w.Batch)
+	from := w.from
+	if now.Sub(w.lastFullLook) >= fullLookEvery || now.Before(w.lastFullLook) {
+		from = gatehouse.QueueMark{}
+	}
+	w.from = gatehouse.QueueMark{}
+	messages, next, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch, from)
+	if err == nil && from != (gatehouse.QueueMark{}) && len(messages) < w.Batch {
+		// The queue from the mark on is short: what came due behind the
+		// mark is claimed too, so that a short batch still means a short
+		// queue, as Run takes it.
+		// If that fails, what the first claim holds is delivered all the
+		// same, and the next batch looks again.
+		if behind, _, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch-len(messages), gatehouse.QueueMark{}); err == nil {
+			messages = append(messages, behind...)
+			from = gatehouse.QueueMark{}
+		} else {
+			w.Log.Error("outbox", slog.Any("error", err))
+		}
+	} else if err == nil && len(messages) >= w.Batch {
+		w.from = next
+	}
 	if err != nil {
 		return 0, err
+	}
+	if from == (gatehouse.QueueMark{}) {
+		w.lastFullLook = now
 	}
 	var sent, released []string
 	// unreachable holds, per next hop, the error of one that is down or

@@ -45,10 +45,25 @@ func channelOf(m gatehouse.Message) string {
 // limit cut off. What it cuts is given back in the same transaction, as if
 // never claimed.
 func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
-	var claimed []gatehouse.Message
+	claimed, _, err := db.ClaimMessagesFrom(ctx, owner, now, lease, limit, gatehouse.QueueMark{})
+	return claimed, err
+}
+
+// ClaimMessagesFrom is ClaimMessages from a mark in the queue on. On
+// PostgreSQL a message's due index entry outlives its delivery until the
+// table is vacuumed, so the start of the queue is a growing run of entries
+// for messages already sent, which a claim from the start walks through
+// (hundreds of index pages a claim during a large bulk invitation). The
+// mark returned is the last message the claim looked at, or, when it gave
+// messages back, the first of those, so they are looked at again.
+func (db *DB) ClaimMessagesFrom(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, from gatehouse.QueueMark) ([]gatehouse.Message, gatehouse.QueueMark, error) {
+	var (
+		claimed []gatehouse.Message
+		next    gatehouse.QueueMark
+	)
 	err := db.Write(ctx, func(t *WriteTx) error {
 		due := `SELECT id FROM outbox
-			WHERE status = 'queued' AND next_attempt_at <= $3 AND claimed_until <= $3
+			WHERE status = 'queued' AND next_attempt_at <= $3 AND claimed_until <= $3 AND (next_attempt_at, id) >= ($5, $6)
 			AND (channel <> 'webhook' OR (SELECT CASE WHEN oldest.next_attempt_at <= $3 AND oldest.claimed_until <= $3 THEN 1 ELSE 0 END
 				FROM outbox oldest WHERE oldest.channel = 'webhook' AND oldest.status = 'queued' AND oldest.recipient = outbox.recipient
 				ORDER BY oldest.id LIMIT 1) = 1)
@@ -58,23 +73,29 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		}
 		rows, err := t.q.QueryContext(ctx, `UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
 			WHERE id IN (`+due+`)
-			RETURNING id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, attempts, created_at`,
-			owner, micros(now.Add(lease)), micros(now), limit)
+			RETURNING id, message_id, channel, recipient, subject, body, html_layout, from_name, from_address, attempts, created_at, next_attempt_at`,
+			owner, micros(now.Add(lease)), micros(now), limit, micros(from.DueAt), from.ID)
 		if err != nil {
 			return mapErr(err)
 		}
-		claimed = claimed[:0]
+		claimed, next = claimed[:0], from
+		marks := map[string]gatehouse.QueueMark{}
 		for rows.Next() {
 			var (
-				m         gatehouse.Message
-				createdAt int64
+				m                gatehouse.Message
+				createdAt, dueAt int64
 			)
-			if err := rows.Scan(&m.ID, &m.MessageID, &m.Channel, &m.To, &m.Subject, &m.Body, &m.HTMLLayout, &m.FromName, &m.FromAddress, &m.Attempts, &createdAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.MessageID, &m.Channel, &m.To, &m.Subject, &m.Body, &m.HTMLLayout, &m.FromName, &m.FromAddress, &m.Attempts, &createdAt, &dueAt); err != nil {
 				rows.Close()
 				return err
 			}
 			m.CreatedAt = fromMicros(createdAt)
 			claimed = append(claimed, m)
+			mark := gatehouse.QueueMark{DueAt: fromMicros(dueAt), ID: m.ID}
+			marks[m.ID] = mark
+			if mark.After(next) {
+				next = mark
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return mapErr(err)
@@ -87,9 +108,14 @@ func (db *DB) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		if claimed, cut, err = t.webhookRuns(ctx, claimed); err != nil || len(cut) == 0 {
 			return err
 		}
+		for _, id := range cut {
+			if next.After(marks[id]) {
+				next = marks[id]
+			}
+		}
 		return t.releaseMessages(ctx, cut, owner)
 	})
-	return claimed, err
+	return claimed, next, err
 }
 
 // webhookRuns keeps, of each webhook subscription's claimed messages, those

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxLeases", func(t *testing.T) { testOutboxLeases(t, open(t)) })
 	t.Run("OutboxClaimsAreExclusive", func(t *testing.T) { testOutboxClaimsAreExclusive(t, open(t)) })
 	t.Run("OutboxWebhookRuns", func(t *testing.T) { testOutboxWebhookRuns(t, open(t)) })
+	t.Run("OutboxClaimsFromAMark", func(t *testing.T) { testOutboxClaimsFromAMark(t, open(t)) })
 	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	t.Run("BatchRoundTrip", func(t *testing.T) { testBatchRoundTrip(t, open(t)) })
 	t.Run("ClientUserSlots", func(t *testing.T) { testClientUserSlots(t, open(t)) })
@@ -847,6 +848,47 @@ func testOutboxWebhookRuns(t *testing.T, s *store.DB) {
 	}
 	if retry[0].Attempts != 2 || retry[1].Attempts != 1 || retry[2].Attempts != 1 {
 		t.Errorf("attempts %d, %d, %d; want 2, 1, 1", retry[0].Attempts, retry[1].Attempts, retry[2].Attempts)
+	}
+}
+
+// A claim from a mark looks at the queue from the mark on and says where
+// the next may go on from; a message due before the mark (queued by a node
+// whose clock is behind, say) is left to a claim from the queue's start.
+// When a claim gives back a webhook run it could not hold whole, the mark
+// it returns is the first message given back, so that it is looked at again.
+func testOutboxClaimsFromAMark(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	first := queue(t, s, 3, t0)
+	claimed, mark, err := s.ClaimMessagesFrom(ctx, "node-a", t0, time.Minute, 2, gatehouse.QueueMark{})
+	if err != nil || !slices.Equal(messageIDs(claimed), first[:2]) {
+		t.Fatalf("claim from the start: %v, %v; want %v", messageIDs(claimed), err, first[:2])
+	}
+	if mark.ID != first[1] || !mark.DueAt.Equal(t0) {
+		t.Errorf("mark %+v, want the second message's", mark)
+	}
+	behind := queue(t, s, 1, t0.Add(-time.Minute))
+	rest, next, err := s.ClaimMessagesFrom(ctx, "node-a", t0, time.Minute, 10, mark)
+	if err != nil || !slices.Equal(messageIDs(rest), first[2:]) {
+		t.Fatalf("claim from the mark: %v, %v; want %v, not the message due behind the mark", messageIDs(rest), err, first[2:])
+	}
+	if next.ID != first[2] {
+		t.Errorf("next mark %+v, want the third message's", next)
+	}
+	if all, _, err := s.ClaimMessagesFrom(ctx, "node-b", t0, time.Minute, 10, gatehouse.QueueMark{}); err != nil || !slices.Equal(messageIDs(all), behind) {
+		t.Errorf("claim from the start: %v, %v; want the message due behind the mark, %v", messageIDs(all), err, behind)
+	}
+
+	at := t0.Add(time.Second)
+	hooks := queueWebhooks(t, s, 3, at, "sub-a")["sub-a"]
+	cut, back, err := s.ClaimMessagesFrom(ctx, "node-a", at, time.Minute, 10, gatehouse.QueueMark{DueAt: at, ID: hooks[1]})
+	if err != nil || len(cut) != 0 {
+		t.Fatalf("a claim from the middle of a webhook run: %v, %v; want nothing, its oldest is behind", messageIDs(cut), err)
+	}
+	if back.ID != hooks[1] {
+		t.Errorf("mark after giving the run back %+v, want its first message given back, %s", back, hooks[1])
+	}
+	if run, _, err := s.ClaimMessagesFrom(ctx, "node-b", at, time.Minute, 10, gatehouse.QueueMark{}); err != nil || !slices.Equal(messageIDs(run), hooks) {
+		t.Errorf("claim from the start: %v, %v; want the whole run %v, none of it held by the claim that gave it back", messageIDs(run), err, hooks)
 	}
 }
 

@@ -1,0 +1,89 @@
+package outbox_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/storetest"
+)
+
+// A worker's claims go on from where its last full batch ended rather than
+// walk again through what it just sent; a message that comes due behind
+// that place (queued by a node whose clock is behind, or given back) still
+// goes out: at once when the queue ahead is short, within a second when it
+// is long. Nothing is sent twice.
+func TestMessageDueBehindTheLastClaimIsNotLeftBehind(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+			f := newFixture(t, b, clock)
+			ctx := context.Background()
+			n := 0
+			enqueue := func(count int, at time.Time) []string {
+				var ids []string
+				if err := f.db.Write(ctx, func(tx *store.WriteTx) error {
+					for range count {
+						n++
+						id := "m" + strconv.Itoa(1000+n)
+						ids = append(ids, id)
+						if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: id + "@gatehouse.example.com",
+							To: "ann@example.com", Subject: "S", Body: "text", CreatedAt: at}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return ids
+			}
+			var sent []string
+			w := worker(f.db, senderFunc(func(_ context.Context, m gatehouse.Message) error {
+				sent = append(sent, m.ID)
+				return nil
+			}), "node-1")
+			w.Clock, w.Batch = clock, 3
+			deliver := func() int {
+				t.Helper()
+				k, err := w.DeliverDue(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return k
+			}
+
+			queued := enqueue(4, clock.now)
+			if k := deliver(); k != 3 {
+				t.Fatalf("first batch: %d messages, want 3", k)
+			}
+			late := enqueue(1, clock.now.Add(-time.Minute))
+			if k := deliver(); k != 2 || !slices.Contains(sent, late[0]) {
+				t.Fatalf("a short queue ahead of the mark: %d messages, sent %v; want the last one and the late one", k, sent)
+			}
+
+			queued = append(queued, late...)
+			queued = append(queued, enqueue(9, clock.now)...)
+			deliver()
+			late = enqueue(1, clock.now.Add(-time.Minute))
+			queued = append(queued, late...)
+			deliver()
+			clock.now = clock.now.Add(time.Second)
+			deliver()
+			if !slices.Contains(sent, late[0]) {
+				t.Errorf("a second after, with a long queue ahead, the late message is not sent yet (sent %v)", sent)
+			}
+			for deliver() > 0 {
+			}
+			slices.Sort(sent)
+			slices.Sort(queued)
+			if !slices.Equal(sent, queued) {
+				t.Errorf("sent %v, want each queued message once: %v", sent, queued)
+			}
+		})
+	}
+}
