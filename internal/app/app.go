@@ -132,7 +132,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr st
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 	for _, worker := range outboxWorkers {
-		worker.Sender = sender
+		worker.Sender, worker.Rest = sender, svc.People.WritingBulk
 		workers.Go(func() { worker.Run(workerCtx) })
 	}
 	// Bulk invitation jobs confirmed without waiting, and those a stopped

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -498,7 +499,8 @@ func (s *senderOf) count() int {
 
 // A node's senders share a long queue, each message sent once, while a
 // trickle of mail is left to the first sender alone (its helpers make no
-// claims for it).
+// claims for it), and so is all mail while the node writes a bulk
+// invitation.
 func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
@@ -521,8 +523,9 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 			}
 			workers := outbox.NewWorkers(2, db, nil, "node-a", quiet)
 			senders := []*senderOf{{}, {}}
+			var writingBulk atomic.Bool
 			for i, w := range workers {
-				w.Sender, w.Batch, w.PollEvery = senders[i], 10, time.Hour
+				w.Sender, w.Batch, w.PollEvery, w.Rest = senders[i], 10, time.Hour, writingBulk.Load
 			}
 			runCtx, stop := context.WithCancel(ctx)
 			var running sync.WaitGroup
@@ -551,11 +554,22 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 				t.Errorf("the helper sent %d of a trickle of 5", n)
 			}
 
+			// A long queue while the node writes a bulk invitation: the
+			// helper rests, and the first sender alone delivers it all.
+			writingBulk.Store(true)
+			queue(2000, "during-bulk-")
+			workers[0].Wake()
+			waitFor(2005)
+			if n := senders[1].count(); n != 0 {
+				t.Errorf("the helper sent %d while the node wrote a bulk invitation", n)
+			}
+			writingBulk.Store(false)
+
 			// A long queue: the first sender claims full batches and wakes
 			// its helper, which takes its share.
 			queue(2000, "bulk-")
 			workers[0].Wake()
-			waitFor(2005)
+			waitFor(4005)
 			if n := senders[1].count(); n == 0 {
 				t.Error("the helper sent none of a queue of 2,000")
 			}
@@ -568,8 +582,8 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 					seen[id] = true
 				}
 			}
-			if len(seen) != 2005 {
-				t.Errorf("%d distinct messages sent, want 2005", len(seen))
+			if len(seen) != 4005 {
+				t.Errorf("%d distinct messages sent, want 4005", len(seen))
 			}
 		})
 	}

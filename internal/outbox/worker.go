@@ -54,6 +54,11 @@ type Worker struct {
 	// a queue that fills faster than one worker sends is shared, while a
 	// trickle of mail keeps one worker (and its claims) alone at work.
 	Helper *Worker
+	// Rest, if set, tells a helper to leave the queue to the worker it
+	// helps for now: while the node writes a bulk invitation, whose
+	// confirm someone waits for, one sender keeps the mail going and the
+	// cores go to the bulk rather than to more senders' claims and sends.
+	Rest func() bool
 	// helping is set on a helper: it waits to be woken (or for its poll)
 	// instead of looking at the queue as soon as it starts, which the
 	// first worker does for all of them.
@@ -121,6 +126,9 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-w.wake:
 		}
 		for {
+			if w.helping && w.Rest != nil && w.Rest() {
+				break
+			}
 			n, err := w.deliverDue(context.WithoutCancel(ctx), ctx.Done())
 			if err != nil {
 				w.Log.Error("outbox", slog.Any("error", err))

@@ -2,6 +2,7 @@ package people_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,4 +138,30 @@ func mailTo(sent []gatehouse.Message, to string) []gatehouse.Message {
 func once(fn func()) func() {
 	var o sync.Once
 	return func() { o.Do(fn) }
+}
+
+// While a node writes a bulk invitation's chunks it says so, for its extra
+// mail senders to rest until the confirm is answered; once the job is done
+// it says so no longer.
+func TestNodeSaysWhileItWritesABulk(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e, acme, admin := bulkDraftSetup(t, b)
+			if e.People.WritingBulk() {
+				t.Fatal("writing a bulk before any was confirmed")
+			}
+			var during []bool
+			e.People.SetAfterBulkDraft(func() { during = append(during, e.People.WritingBulk()) })
+			results := confirmBulk(t, e, admin, acme.ID, "email,first_name,last_name\nann@example.com,Ann,Bulk\n")
+			if results["ann@example.com"] != "invited" {
+				t.Fatalf("results %v", results)
+			}
+			if len(during) == 0 || slices.Contains(during, false) {
+				t.Errorf("while its chunks were written the node said it wrote a bulk: %v, want true each time", during)
+			}
+			if e.People.WritingBulk() {
+				t.Error("still writing a bulk after its confirm was answered")
+			}
+		})
+	}
 }

@@ -139,6 +139,8 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 // runBulkChunks writes a claimed job's chunks until it is done, each
 // drafted while the one before it is written (bulkdraft.go).
 func (s *Service) runBulkChunks(ctx context.Context, previewID, worker string) error {
+	s.bulkWriting.Add(1)
+	defer s.bulkWriting.Add(-1)
 	p, err := s.bulkJobStore.BulkPreviewByID(ctx, previewID)
 	if err != nil {
 		return err
@@ -157,6 +159,11 @@ func (s *Service) runBulkChunks(ctx context.Context, previewID, worker string) e
 		}
 	}
 }
+
+// WritingBulk tells whether this node is writing a bulk invitation's
+// chunks: someone waits for the confirm's answer, and the node's extra
+// mail senders rest meanwhile (outbox.Worker.Rest).
+func (s *Service) WritingBulk() bool { return s.bulkWriting.Load() > 0 }
 
 // bulkChunk invites the next chunk of a job's lines in one transaction,
 // together with the line reached, and reports whether the job is done. The

@@ -5,6 +5,7 @@
 package people
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/access"
@@ -41,6 +42,8 @@ type Service struct {
 	// afterBulkDraft, when set (tests), runs between a chunk's draft and
 	// its transaction: what it changes, the chunk must see.
 	afterBulkDraft func()
+	// bulkWriting counts the bulk jobs this node is writing (WritingBulk).
+	bulkWriting atomic.Int32
 	// addQueues holds the adds waiting for a group (addgroups.go).
 	addQueues addQueues
 	// beforeAddGroup, when set (tests), runs before each group of adds is
