@@ -281,9 +281,9 @@ func fileName(messageID string) string {
 // A connection is kept for the next message rather than closed after each:
 // opening one costs a TCP handshake, the greeting, EHLO, often STARTTLS and
 // AUTH, and QUIT — several round trips, where a message on an open
-// connection costs one round trip (transmitInOneTrip). With a relay 20 ms away that
-// is the difference between a few and a few dozen messages a second per
-// sender, and relays limit connections more than messages. Each of the
+// connection costs one round trip (transmitInOneTrip). With a relay 20 ms
+// away that is the difference between a few and a few dozen messages a
+// second per sender, and relays limit connections more than messages. Each of the
 // node's senders uses one connection at a time; connections idle for
 // longer than smtpIdleTimeout are closed.
 type SMTPSender struct {
@@ -421,7 +421,9 @@ func transmit(conn *smtp.Client, msg mail, timeout time.Duration) (opened bool, 
 // chunk in one write, then reads the three answers (RFC 2920 and RFC 3030):
 // one round trip a message instead of four, and no dot-stuffing, since a
 // chunk says its length. Any refusal leaves the session's state unknown,
-// and the caller closes it.
+// and the caller closes it. opened stays false while no answer came: a
+// server that had closed the kept connection answers nothing, and the
+// message is tried again at once on a new one.
 func transmitInOneTrip(conn *smtp.Client, msg mail) (opened bool, err error) {
 	if strings.ContainsAny(msg.from+msg.to, "\r\n") {
 		return false, errors.New("smtp: an address holds a line end")

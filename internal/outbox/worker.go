@@ -18,6 +18,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -172,7 +174,12 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, err
 		// If that fails, what the first claim holds is delivered all the
 		// same, and the next batch looks again.
 		if behind, _, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch-len(messages), gatehouse.QueueMark{}); err == nil {
+			// In the order of their ids, as one claim gives them: what
+			// waited longest (a message a stopped node had sent, say,
+			// which is recorded as soon as it is sent again) goes first,
+			// well within the lease.
 			messages = append(messages, behind...)
+			slices.SortFunc(messages, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
 			from = gatehouse.QueueMark{}
 		} else {
 			w.Log.Error("outbox", slog.Any("error", err))
