@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/outbox"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/storetest"
 )
@@ -87,6 +88,64 @@ func TestMessageDueBehindTheLastClaimIsNotLeftBehind(t *testing.T) {
 			slices.Sort(queued)
 			if !slices.Equal(sent, queued) {
 				t.Errorf("sent %v, want each queued message once: %v", sent, queued)
+			}
+		})
+	}
+}
+
+// A batch that outlives its lease is not sent on: what is left may already
+// be another sender's, who sends it, and is given back rather than sent by
+// both.
+func TestBatchPastItsLeaseIsNotSentOn(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			clock := &steppingClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+			f := newFixture(t, b, clock)
+			ctx := context.Background()
+			for _, name := range []string{"ann", "bob", "cid", "dan", "eve"} {
+				f.invite(t, name+"@example.com", "en")
+			}
+			sentBy := map[string][]string{}
+			var other *outbox.Worker
+			slow := worker(f.db, senderFunc(func(_ context.Context, m gatehouse.Message) error {
+				sentBy[m.To] = append(sentBy[m.To], "slow")
+				clock.now = clock.now.Add(25 * time.Second)
+				if len(sentBy) == 3 {
+					// The lease (a minute) is over: the other sender claims
+					// what is left now.
+					if _, err := other.DeliverDue(ctx); err != nil {
+						t.Error(err)
+					}
+				}
+				return nil
+			}), "node-1")
+			other = worker(f.db, senderFunc(func(_ context.Context, m gatehouse.Message) error {
+				sentBy[m.To] = append(sentBy[m.To], "other")
+				return nil
+			}), "node-2")
+			for _, w := range []*outbox.Worker{slow, other} {
+				w.Clock, w.Lease, w.Batch = clock, time.Minute, 5
+			}
+			if _, err := slow.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range []*outbox.Worker{other, slow} {
+				if _, err := w.DeliverDue(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// What the slow sender had sent and not yet recorded when its
+			// lease ran out goes again, with its Message-ID, as after a
+			// crash; what it had not sent goes once, from the other.
+			for _, name := range []string{"ann", "bob", "cid"} {
+				if by := sentBy[name+"@example.com"]; !slices.Equal(by, []string{"slow", "other"}) {
+					t.Errorf("%s's e-mail was sent by %v, want the slow sender, then the other after the lease", name, by)
+				}
+			}
+			for _, name := range []string{"dan", "eve"} {
+				if by := sentBy[name+"@example.com"]; !slices.Equal(by, []string{"other"}) {
+					t.Errorf("%s's e-mail was sent by %v, want the other sender alone", name, by)
+				}
 			}
 		})
 	}

@@ -203,7 +203,11 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, err
 	held := map[string]bool{}
 	for _, m := range messages {
 		hop := nextHop(m)
-		if held[hop] {
+		if held[hop] || w.Clock.Now().Sub(now) > w.Lease-w.Lease/10 {
+			// Held back behind a failure; or the batch outlived most of
+			// its lease, after which another sender may claim what is left
+			// and send it too: what is left is given back instead (a tenth
+			// of the lease is kept for the nodes' clocks to differ).
 			released = append(released, m.ID)
 			continue
 		}
