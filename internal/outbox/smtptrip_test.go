@@ -67,7 +67,10 @@ func (c *tappedConn) Write(p []byte) (int, error) {
 // written as they are after DATA: a lone dot, and lines starting with dots.
 const dottedText = "Bonjour,\n.\n..deux points\n. espace\nfin.\n"
 
-var bdatCommand = regexp.MustCompile(`(?m)^BDAT (\d+) LAST\r\n`)
+var (
+	bdatCommand         = regexp.MustCompile(`(?m)^BDAT (\d+) LAST\r\n`)
+	envelopeBeforeChunk = regexp.MustCompile(`MAIL FROM:<noreply@gatehouse\.example\.com>[^\r]*\r\nRCPT TO:<[a-z]+@example\.com>\r\n$`)
+)
 
 // A relay that offers PIPELINING and CHUNKING gets each message as one
 // write: MAIL, RCPT and the message as a single BDAT chunk, answered
@@ -127,8 +130,7 @@ func TestSMTPSendsEnvelopeAndMessageTogether(t *testing.T) {
 				}
 				// The envelope comes straight before the chunk: nothing in
 				// between waited for an answer.
-				envelope := regexp.MustCompile(`MAIL FROM:<noreply@gatehouse\.example\.com>[^\r]*\r\nRCPT TO:<[a-z]+@example\.com>\r\n$`)
-				if !envelope.MatchString(wire[:c[0]]) {
+				if !envelopeBeforeChunk.MatchString(wire[:c[0]]) {
 					t.Errorf("chunk %d is not preceded by its MAIL and RCPT", i)
 				}
 			}

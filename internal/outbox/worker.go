@@ -161,37 +161,9 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, error) {
 	now := w.Clock.Now()
 	claimed := time.Now()
-	from := w.from
-	if now.Sub(w.lastFullLook) >= fullLookEvery || now.Before(w.lastFullLook) {
-		from = gatehouse.QueueMark{}
-	}
-	w.from = gatehouse.QueueMark{}
-	messages, next, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch, from)
-	if err == nil && from != (gatehouse.QueueMark{}) && len(messages) < w.Batch {
-		// The queue from the mark on is short: what came due behind the
-		// mark is claimed too, so that a short batch still means a short
-		// queue, as Run takes it.
-		// If that fails, what the first claim holds is delivered all the
-		// same, and the next batch looks again.
-		if behind, _, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch-len(messages), gatehouse.QueueMark{}); err == nil {
-			// In the order of their ids, as one claim gives them: what
-			// waited longest (a message a stopped node had sent, say,
-			// which is recorded as soon as it is sent again) goes first,
-			// well within the lease.
-			messages = append(messages, behind...)
-			slices.SortFunc(messages, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
-			from = gatehouse.QueueMark{}
-		} else {
-			w.Log.Error("outbox", slog.Any("error", err))
-		}
-	} else if err == nil && len(messages) >= w.Batch {
-		w.from = next
-	}
+	messages, err := w.claim(ctx, now)
 	if err != nil {
 		return 0, err
-	}
-	if from == (gatehouse.QueueMark{}) {
-		w.lastFullLook = now
 	}
 	var sent, released []string
 	// unreachable holds, per next hop, the error of one that is down or
@@ -250,6 +222,45 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, err
 		return len(messages), err
 	}
 	return len(messages), w.flushAndRecord(ctx, sent, claimed, stop)
+}
+
+// claim takes the next batch: from the mark the last full batch left, or
+// from the queue's start when there is none or the last look at the whole
+// queue is fullLookEvery old.
+func (w *Worker) claim(ctx context.Context, now time.Time) ([]gatehouse.Message, error) {
+	from := w.from
+	if now.Sub(w.lastFullLook) >= fullLookEvery || now.Before(w.lastFullLook) {
+		from = gatehouse.QueueMark{}
+	}
+	w.from = gatehouse.QueueMark{}
+	messages, next, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch, from)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(messages) >= w.Batch:
+		w.from = next
+	case from != (gatehouse.QueueMark{}):
+		// The queue from the mark on is short: what came due behind the
+		// mark is claimed too, so that a short batch still means a short
+		// queue, as Run takes it. If that fails, what the first claim
+		// holds is delivered all the same, and the next batch looks again.
+		behind, _, err := w.Outbox.ClaimMessagesFrom(ctx, w.Owner, now, w.Lease, w.Batch-len(messages), gatehouse.QueueMark{})
+		if err != nil {
+			w.Log.Error("outbox", slog.Any("error", err))
+			return messages, nil
+		}
+		// In the order of their ids, as one claim gives them: what waited
+		// longest (a message a stopped node had sent, say, which is
+		// recorded as soon as it is sent again) goes first, well within
+		// the lease.
+		messages = append(messages, behind...)
+		slices.SortFunc(messages, func(a, b gatehouse.Message) int { return strings.Compare(a.ID, b.ID) })
+		from = gatehouse.QueueMark{}
+	}
+	if from == (gatehouse.QueueMark{}) {
+		w.lastFullLook = now
+	}
+	return messages, nil
 }
 
 // recordEvery is how many deliveries the worker records as sent at once.
