@@ -29,8 +29,12 @@ type Message struct {
 	// FromName and FromAddress are the sender the message's brand gives;
 	// empty for the server's own sender.
 	FromName, FromAddress string
-	Attempts              int
-	CreatedAt             time.Time
+	// Bulk marks the e-mails of a bulk invitation: while a node writes a
+	// bulk, its senders deliver the other messages and leave these to
+	// after it (Outbox.ClaimMessagesBesideBulk).
+	Bulk      bool
+	Attempts  int
+	CreatedAt time.Time
 }
 
 // QueueMark is a place in the queue of messages, which is in the order of
@@ -90,6 +94,10 @@ type Outbox interface {
 	// the mark on (all of it for the zero mark); it returns the mark to
 	// go on from.
 	ClaimMessagesFrom(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, from QueueMark) ([]Message, QueueMark, error)
+	// ClaimMessagesBesideBulk is ClaimMessages leaving out the e-mails of
+	// bulk invitations (Message.Bulk): what a node sends while it writes a
+	// bulk, so that other mail does not wait behind the bulk's.
+	ClaimMessagesBesideBulk(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Message, error)
 	// MarkMessagesSent records deliveries and empties their bodies; ids
 	// whose lease owner has changed are left alone.
 	MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error

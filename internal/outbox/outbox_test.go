@@ -499,20 +499,21 @@ func (s *senderOf) count() int {
 
 // A node's senders share a long queue, each message sent once, while a
 // trickle of mail is left to the first sender alone (its helpers make no
-// claims for it), and so is all mail while the node writes a bulk
-// invitation.
+// claims for it). While the node writes a bulk invitation, the first sender
+// alone delivers all mail but the bulk's, which goes once the bulk is
+// written.
 func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			db, _ := b.Open(t)
 			ctx := context.Background()
-			queue := func(n int, prefix string) {
+			queue := func(n int, prefix string, bulk bool) {
 				t.Helper()
 				if err := db.Write(ctx, func(tx *store.WriteTx) error {
 					for range n {
 						id := kernel.NewID()
 						if err := tx.EnqueueMessage(ctx, gatehouse.Message{ID: id, MessageID: prefix + id + "@example.com",
-							To: "zoe@example.com", Subject: "S", Body: "text", CreatedAt: time.Now().Add(-time.Second)}); err != nil {
+							To: "zoe@example.com", Subject: "S", Body: "text", CreatedAt: time.Now().Add(-time.Second), Bulk: bulk}); err != nil {
 							return err
 						}
 					}
@@ -546,7 +547,7 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 			// A trickle: one message at a time, each woken for.
 			for range 5 {
 				before := senders[0].count() + senders[1].count()
-				queue(1, "trickle-")
+				queue(1, "trickle-", false)
 				workers[0].Wake()
 				waitFor(before + 1)
 			}
@@ -554,22 +555,36 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 				t.Errorf("the helper sent %d of a trickle of 5", n)
 			}
 
-			// A long queue while the node writes a bulk invitation: the
-			// helper rests, and the first sender alone delivers it all.
+			// A long queue while the node writes a bulk invitation, the
+			// bulk's e-mails due first: the helper rests, and the first
+			// sender alone delivers all but the bulk's.
 			writingBulk.Store(true)
-			queue(2000, "during-bulk-")
+			queue(300, "of-the-bulk-", true)
+			queue(2000, "during-bulk-", false)
 			workers[0].Wake()
 			waitFor(2005)
+			time.Sleep(100 * time.Millisecond) // time to send what it should not
 			if n := senders[1].count(); n != 0 {
 				t.Errorf("the helper sent %d while the node wrote a bulk invitation", n)
 			}
+			if n := senders[0].count(); n != 2005 {
+				t.Errorf("%d sent while the node wrote a bulk invitation, want the 2,005 that are not the bulk's", n)
+			}
+			for _, id := range senders[0].sent {
+				if strings.HasPrefix(id, "of-the-bulk-") {
+					t.Fatalf("%s, a bulk's e-mail, sent while the bulk was written", id)
+				}
+			}
+			// Written: the bulk's e-mails go at once.
 			writingBulk.Store(false)
+			workers[0].Wake()
+			waitFor(2305)
 
 			// A long queue: the first sender claims full batches and wakes
 			// its helper, which takes its share.
-			queue(2000, "bulk-")
+			queue(2000, "long-", false)
 			workers[0].Wake()
-			waitFor(4005)
+			waitFor(4305)
 			if n := senders[1].count(); n == 0 {
 				t.Error("the helper sent none of a queue of 2,000")
 			}
@@ -582,8 +597,8 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 					seen[id] = true
 				}
 			}
-			if len(seen) != 4005 {
-				t.Errorf("%d distinct messages sent, want 4005", len(seen))
+			if len(seen) != 4305 {
+				t.Errorf("%d distinct messages sent, want 4305", len(seen))
 			}
 		})
 	}

@@ -56,10 +56,13 @@ type Worker struct {
 	// a queue that fills faster than one worker sends is shared, while a
 	// trickle of mail keeps one worker (and its claims) alone at work.
 	Helper *Worker
-	// Rest, if set, tells a helper to leave the queue to the worker it
-	// helps for now: while the node writes a bulk invitation, whose
-	// confirm someone waits for, one sender keeps the mail going and the
-	// cores go to the bulk rather than to more senders' claims and sends.
+	// Rest, if set, tells the workers to leave the cores to other work for
+	// now: while the node writes a bulk invitation, whose confirm someone
+	// waits for, the first worker delivers only the messages that are not
+	// a bulk's (a sign-in code, a password reset), which then wait behind
+	// no bulk, and its helpers rest. The bulk's e-mails go once it is
+	// written, with every sender: sent meanwhile, they took the cores the
+	// bulk's writes needed, and the last of them came no sooner.
 	Rest func() bool
 	// helping is set on a helper: it waits to be woken (or for its poll)
 	// instead of looking at the queue as soon as it starts, which the
@@ -128,10 +131,11 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-w.wake:
 		}
 		for {
-			if w.helping && w.Rest != nil && w.Rest() {
+			besideBulk := w.Rest != nil && w.Rest()
+			if besideBulk && w.helping {
 				break
 			}
-			n, err := w.deliverDue(context.WithoutCancel(ctx), ctx.Done())
+			n, err := w.deliverDue(context.WithoutCancel(ctx), ctx.Done(), besideBulk)
 			if err != nil {
 				w.Log.Error("outbox", slog.Any("error", err))
 			}
@@ -152,16 +156,25 @@ func (w *Worker) Run(ctx context.Context) {
 // DeliverDue claims one batch of due messages and delivers it; it returns how
 // many it claimed.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
-	return w.deliverDue(ctx, ctx.Done())
+	return w.deliverDue(ctx, ctx.Done(), false)
 }
 
 // deliverDue is DeliverDue; stop, closed, ends the tries to record a batch
 // sent while the database is unavailable (Run's ctx, which lets a batch's
-// sends finish but not wait out a failover at shutdown).
-func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}) (int, error) {
+// sends finish but not wait out a failover at shutdown). besideBulk leaves
+// the e-mails of bulk invitations in the queue (Rest).
+func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}, besideBulk bool) (int, error) {
 	now := w.Clock.Now()
 	claimed := time.Now()
-	messages, err := w.claim(ctx, now)
+	var (
+		messages []gatehouse.Message
+		err      error
+	)
+	if besideBulk {
+		messages, err = w.Outbox.ClaimMessagesBesideBulk(ctx, w.Owner, now, w.Lease, w.Batch)
+	} else {
+		messages, err = w.claim(ctx, now)
+	}
 	if err != nil {
 		return 0, err
 	}

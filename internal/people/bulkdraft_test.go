@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
@@ -150,8 +151,17 @@ func TestNodeSaysWhileItWritesABulk(t *testing.T) {
 			if e.People.WritingBulk() {
 				t.Fatal("writing a bulk before any was confirmed")
 			}
-			var during []bool
+			var (
+				during []bool
+				mu     sync.Mutex
+				woken  []bool // whether the node wrote a bulk, each time the senders were woken
+			)
 			e.People.SetAfterBulkDraft(func() { during = append(during, e.People.WritingBulk()) })
+			e.People.MailQueued = func() {
+				mu.Lock()
+				defer mu.Unlock()
+				woken = append(woken, e.People.WritingBulk())
+			}
 			results := confirmBulk(t, e, admin, acme.ID, "email,first_name,last_name\nann@example.com,Ann,Bulk\n")
 			if results["ann@example.com"] != "invited" {
 				t.Fatalf("results %v", results)
@@ -161,6 +171,21 @@ func TestNodeSaysWhileItWritesABulk(t *testing.T) {
 			}
 			if e.People.WritingBulk() {
 				t.Error("still writing a bulk after its confirm was answered")
+			}
+			// The senders, which left the bulk's e-mails while it was
+			// written, are woken once it is, and find them.
+			mu.Lock()
+			last := len(woken) > 0 && !woken[len(woken)-1]
+			mu.Unlock()
+			if !last {
+				t.Errorf("senders woken while writing a bulk: %v; want a last wake once it was written", woken)
+			}
+			ctx := context.Background()
+			if beside, err := e.DB.ClaimMessagesBesideBulk(ctx, "node-a", e.Clock.Now(), time.Minute, 10); err != nil || len(mailTo(beside, "ann@example.com")) != 0 {
+				t.Errorf("claim beside bulks: %d e-mails to ann, %v; want none, her invitation is the bulk's", len(mailTo(beside, "ann@example.com")), err)
+			}
+			if all, err := e.DB.ClaimMessages(ctx, "node-a", e.Clock.Now(), time.Minute, 10); err != nil || len(mailTo(all, "ann@example.com")) != 1 {
+				t.Errorf("claim: %d e-mails to ann, %v; want her invitation", len(mailTo(all, "ann@example.com")), err)
 			}
 		})
 	}

@@ -140,7 +140,12 @@ func (s *Service) driveBulkJob(ctx context.Context, previewID string) error {
 // drafted while the one before it is written (bulkdraft.go).
 func (s *Service) runBulkChunks(ctx context.Context, previewID, worker string) error {
 	s.bulkWriting.Add(1)
-	defer s.bulkWriting.Add(-1)
+	defer func() {
+		// The senders left the bulk's e-mails for now: they go at once.
+		if s.bulkWriting.Add(-1) == 0 {
+			s.MailQueued()
+		}
+	}()
 	p, err := s.bulkJobStore.BulkPreviewByID(ctx, previewID)
 	if err != nil {
 		return err
@@ -161,8 +166,9 @@ func (s *Service) runBulkChunks(ctx context.Context, previewID, worker string) e
 }
 
 // WritingBulk tells whether this node is writing a bulk invitation's
-// chunks: someone waits for the confirm's answer, and the node's extra
-// mail senders rest meanwhile (outbox.Worker.Rest).
+// chunks: someone waits for the confirm's answer, and the node's mail
+// senders leave the cores to it meanwhile (outbox.Worker.Rest): one
+// delivers the messages that are not a bulk's, the others rest.
 func (s *Service) WritingBulk() bool { return s.bulkWriting.Load() > 0 }
 
 // bulkChunk invites the next chunk of a job's lines in one transaction,
@@ -345,6 +351,10 @@ func (s *Service) inviteBulkRows(ctx context.Context, tx BulkJobTx, c gatehouse.
 		}
 		batch.Add(b)
 		row.Result = bulkResult(member)
+	}
+	// The node's senders leave these to after the bulk (WritingBulk).
+	for i := range batch.Messages {
+		batch.Messages[i].Bulk = true
 	}
 	return tx.InsertBatch(ctx, batch)
 }

@@ -163,7 +163,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 	}
 	messages := make([][]any, len(b.Messages))
 	for i, m := range b.Messages {
-		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, m.HTMLLayout, m.FromName, m.FromAddress, "queued", micros(m.CreatedAt), micros(m.CreatedAt)}
+		messages[i] = []any{m.ID, m.MessageID, channelOf(m), m.To, m.Subject, m.Body, m.HTMLLayout, m.FromName, m.FromAddress, "queued", micros(m.CreatedAt), micros(m.CreatedAt), m.Bulk}
 	}
 	audits, events, err := t.batchAuditRows(ctx, b)
 	if err != nil {
@@ -174,7 +174,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 			"notify", "notify_email", "notify_sms", "added_by", "created_at", "description", "expires_at", "external_id"}, memberships},
 		{"membership_roles", []string{"membership_id", "role"}, roles},
 		{"invitations", columnNames(invitationColumns, "i."), invitations},
-		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "html_layout", "from_name", "from_address", "status", "next_attempt_at", "created_at"}, messages},
+		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "html_layout", "from_name", "from_address", "status", "next_attempt_at", "created_at", "bulk"}, messages},
 		{"audit_events", t.auditColumns(), audits},
 	}
 	// Their webhooks: subscriptions are looked for once per account.

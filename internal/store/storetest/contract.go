@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("OutboxClaimsAreExclusive", func(t *testing.T) { testOutboxClaimsAreExclusive(t, open(t)) })
 	t.Run("OutboxWebhookRuns", func(t *testing.T) { testOutboxWebhookRuns(t, open(t)) })
 	t.Run("OutboxClaimsFromAMark", func(t *testing.T) { testOutboxClaimsFromAMark(t, open(t)) })
+	t.Run("OutboxClaimsBesideBulk", func(t *testing.T) { testOutboxClaimsBesideBulk(t, open(t)) })
 	t.Run("OutboxWebhookRunsUnderRacingClaims", func(t *testing.T) { testOutboxWebhookRunsUnderRacingClaims(t, open(t)) })
 	t.Run("BatchRoundTrip", func(t *testing.T) { testBatchRoundTrip(t, open(t)) })
 	t.Run("ClientUserSlots", func(t *testing.T) { testClientUserSlots(t, open(t)) })
@@ -889,6 +890,32 @@ func testOutboxClaimsFromAMark(t *testing.T, s *store.DB) {
 	}
 	if run, _, err := s.ClaimMessagesFrom(ctx, "node-b", at, time.Minute, 10, gatehouse.QueueMark{}); err != nil || !slices.Equal(messageIDs(run), hooks) {
 		t.Errorf("claim from the start: %v, %v; want the whole run %v, none of it held by the claim that gave it back", messageIDs(run), err, hooks)
+	}
+}
+
+// While a node writes a bulk invitation its senders claim the other
+// messages, even those due after the bulk's, and leave the bulk's e-mails
+// queued and unleased for any claim after it.
+func testOutboxClaimsBesideBulk(t *testing.T, s *store.DB) {
+	ctx := context.Background()
+	var bulk gatehouse.WriteBatch
+	for range 3 {
+		id := newID()
+		bulk.Messages = append(bulk.Messages, gatehouse.Message{ID: id, MessageID: id + "@example.com", To: "bob@example.com",
+			Subject: "Welcome", Body: "link gh_inv_secret", CreatedAt: t0.Add(-time.Minute), Bulk: true})
+	}
+	write(t, s, func(tx *store.WriteTx) error { return tx.InsertBatch(ctx, bulk) })
+	others := queue(t, s, 2, t0)
+	claimed, err := s.ClaimMessagesBesideBulk(ctx, "node-a", t0, time.Minute, 10)
+	if err != nil || !slices.Equal(messageIDs(claimed), others) {
+		t.Fatalf("claim beside the bulk: %v, %v; want the other messages %v", messageIDs(claimed), err, others)
+	}
+	if again, err := s.ClaimMessagesBesideBulk(ctx, "node-b", t0, time.Minute, 10); err != nil || len(again) != 0 {
+		t.Errorf("second claim beside the bulk: %v, %v; want nothing", messageIDs(again), err)
+	}
+	rest, err := s.ClaimMessages(ctx, "node-b", t0, time.Minute, 10)
+	if err != nil || !slices.Equal(messageIDs(rest), messageIDs(bulk.Messages)) {
+		t.Errorf("claim of the whole queue: %v, %v; want the bulk's e-mails %v", messageIDs(rest), err, messageIDs(bulk.Messages))
 	}
 }
 
