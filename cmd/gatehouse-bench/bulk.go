@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -70,7 +71,11 @@ func benchBulk(dbKind string, rows, workers int) error {
 		compared, preview.Seconds(), confirm.Seconds(), compared/(preview+confirm).Seconds(), single.Seconds(),
 		compared/single.Seconds(), single.Seconds()/(preview+confirm).Seconds())
 
+	// Someone added on their own while the large bulk is written: how long
+	// their e-mail takes (with an SMTP sink, which notes arrivals).
+	probes := startProbes(client, n, sites[0])
 	preview, confirm, err = bulkInvite(client, n.url, integratorID, "large", rows)
+	sentProbes := probes.stop()
 	if err != nil {
 		return err
 	}
@@ -79,12 +84,79 @@ func benchBulk(dbKind string, rows, workers int) error {
 	// Everyone invited gets an e-mail: the worker has been delivering them
 	// since the first chunk committed.
 	confirmed := time.Now()
-	fmt.Printf("e-mails of the bulk delivered when the confirm answered: %d\n", n.delivered()-2*compared)
-	if err := waitForMail(n, 2*compared+rows); err != nil {
+	probesArrived := 0
+	if n.smtp != nil {
+		probesArrived = int(n.smtp.probes.Load())
+	}
+	fmt.Printf("e-mails of the bulk delivered when the confirm answered: %d\n", n.delivered()-2*compared-probesArrived)
+	if err := waitForMail(n, 2*compared+rows+len(sentProbes)); err != nil {
 		return err
 	}
 	fmt.Printf("all %d e-mails of the bulk delivered %.1fs after the confirm answered\n", rows, time.Since(confirmed).Seconds())
+	probes.report(sentProbes)
 	return nil
+}
+
+// probes add a person every half second to a client account, each with
+// an address the SMTP sink notes the arrival of.
+type probes struct {
+	done chan struct{}
+	sent chan map[string]time.Time // address → when the add was asked
+	sink *smtpSink
+}
+
+func startProbes(client *http.Client, n *node, accountID string) *probes {
+	p := &probes{done: make(chan struct{}), sent: make(chan map[string]time.Time, 1), sink: n.smtp}
+	go func() {
+		sent := map[string]time.Time{}
+		defer func() { p.sent <- sent }()
+		if n.smtp == nil {
+			return
+		}
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-p.done:
+				return
+			case <-tick.C:
+			}
+			address := fmt.Sprintf("%s%d@bench.example", probePrefix, i)
+			at := time.Now()
+			status, _, err := do(client, "POST", n.url+"/api/v1/accounts/"+accountID+"/users",
+				fmt.Sprintf(`{"username":%q,"first_name":"Probe","last_name":"%d","level":"client_user"}`, address, i))
+			if err == nil && status == 201 {
+				sent[address] = at
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the adds and returns when each was asked, by address.
+func (p *probes) stop() map[string]time.Time {
+	close(p.done)
+	return <-p.sent
+}
+
+// report prints how long the probes' e-mails took, from the add asked to
+// the e-mail received.
+func (p *probes) report(sent map[string]time.Time) {
+	if p.sink == nil {
+		return
+	}
+	var waits []time.Duration
+	for address, at := range sent {
+		if arrived, ok := p.sink.arrived.Load(address); ok {
+			waits = append(waits, arrived.(time.Time).Sub(at))
+		}
+	}
+	if len(waits) == 0 {
+		return
+	}
+	slices.Sort(waits)
+	fmt.Printf("e-mails of %d single adds made during the bulk: received %.2fs after the add (median), %.2fs (slowest)\n",
+		len(waits), waits[len(waits)/2].Seconds(), waits[len(waits)-1].Seconds())
 }
 
 // waitForMail waits until the node's outbox has sent count e-mails,

@@ -3,7 +3,10 @@ package main
 import (
 	"io"
 	"net"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -17,7 +20,14 @@ type smtpSink struct {
 	server      *smtp.Server
 	messages    atomic.Int64
 	connections atomic.Int64
+	// arrived is when each message to a probe address (probePrefix)
+	// arrived, by address; probes counts them.
+	arrived sync.Map
+	probes  atomic.Int64
 }
+
+// probePrefix starts the addresses whose e-mails' arrival the sink notes.
+const probePrefix = "probe"
 
 func startSMTPSink() (*smtpSink, string, error) {
 	sink := &smtpSink{}
@@ -33,18 +43,28 @@ func startSMTPSink() (*smtpSink, string, error) {
 
 func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) {
 	s.connections.Add(1)
-	return sinkSession{s}, nil
+	return &sinkSession{sink: s}, nil
 }
 
-type sinkSession struct{ sink *smtpSink }
+type sinkSession struct {
+	sink *smtpSink
+	to   string
+}
 
-func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (sinkSession) Reset()                               {}
-func (sinkSession) Logout() error                        { return nil }
-func (s sinkSession) Data(r io.Reader) error {
+func (*sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = to
+	return nil
+}
+func (s *sinkSession) Reset()      { s.to = "" }
+func (*sinkSession) Logout() error { return nil }
+func (s *sinkSession) Data(r io.Reader) error {
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
+	}
+	if strings.HasPrefix(s.to, probePrefix) {
+		s.sink.arrived.Store(s.to, time.Now())
+		s.sink.probes.Add(1)
 	}
 	s.sink.messages.Add(1)
 	return nil

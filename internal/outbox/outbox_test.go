@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -491,6 +492,13 @@ func (s *senderOf) Send(ctx context.Context, m gatehouse.Message) error {
 	return nil
 }
 
+// sentSoFar is a copy of what was sent, in the order sent.
+func (s *senderOf) sentSoFar() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
+
 func (s *senderOf) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -570,21 +578,31 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 			if n := senders[0].count(); n != 2005 {
 				t.Errorf("%d sent while the node wrote a bulk invitation, want the 2,005 that are not the bulk's", n)
 			}
-			for _, id := range senders[0].sent {
+			for _, id := range senders[0].sentSoFar() {
 				if strings.HasPrefix(id, "of-the-bulk-") {
 					t.Fatalf("%s, a bulk's e-mail, sent while the bulk was written", id)
 				}
 			}
-			// Written: the bulk's e-mails go at once.
+			// Written: the bulk's e-mails go at once, but a message queued
+			// after them still goes first.
 			writingBulk.Store(false)
+			queue(1, "after-the-bulk-", false)
 			workers[0].Wake()
-			waitFor(2305)
+			waitFor(2306)
+			for _, id := range senders[0].sentSoFar()[2005:] {
+				if strings.HasPrefix(id, "of-the-bulk-") {
+					t.Errorf("%s, a bulk's e-mail, sent before a message queued after the bulk", id)
+				}
+				if strings.HasPrefix(id, "after-the-bulk-") {
+					break
+				}
+			}
 
 			// A long queue: the first sender claims full batches and wakes
 			// its helper, which takes its share.
 			queue(2000, "long-", false)
 			workers[0].Wake()
-			waitFor(4305)
+			waitFor(4306)
 			if n := senders[1].count(); n == 0 {
 				t.Error("the helper sent none of a queue of 2,000")
 			}
@@ -597,8 +615,8 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 					seen[id] = true
 				}
 			}
-			if len(seen) != 4305 {
-				t.Errorf("%d distinct messages sent, want 4305", len(seen))
+			if len(seen) != 4306 {
+				t.Errorf("%d distinct messages sent, want 4306", len(seen))
 			}
 		})
 	}

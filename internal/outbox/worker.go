@@ -77,6 +77,10 @@ type Worker struct {
 	// waits no longer.
 	from         gatehouse.QueueMark
 	lastFullLook time.Time
+	// afterBulk is set once the worker left a bulk's e-mails queued
+	// (Rest), until the queue is short again: meanwhile each batch still
+	// takes what is not a bulk's first.
+	afterBulk bool
 }
 
 // fullLookEvery is how often a worker's claim looks at the whole queue.
@@ -170,9 +174,20 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}, besideBul
 		messages []gatehouse.Message
 		err      error
 	)
-	if besideBulk {
+	switch {
+	case besideBulk:
+		w.afterBulk = true
 		messages, err = w.Outbox.ClaimMessagesBesideBulk(ctx, w.Owner, now, w.Lease, w.Batch)
-	} else {
+	case w.afterBulk:
+		// The bulk's e-mails, queued ahead of what came after the bulk, are
+		// on their way: what is not a bulk's still goes first, until the
+		// queue is short again.
+		messages, err = w.Outbox.ClaimMessagesBesideBulk(ctx, w.Owner, now, w.Lease, w.Batch)
+		if err == nil && len(messages) == 0 {
+			messages, err = w.claim(ctx, now)
+			w.afterBulk = err != nil || len(messages) >= w.Batch
+		}
+	default:
 		messages, err = w.claim(ctx, now)
 	}
 	if err != nil {
