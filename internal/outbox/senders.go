@@ -283,9 +283,9 @@ func fileName(messageID string) string {
 // AUTH, and QUIT — several round trips, where a message on an open
 // connection costs one round trip (transmitInOneTrip). With a relay 20 ms
 // away that is the difference between a few and a few dozen messages a
-// second per sender, and relays limit connections more than messages. Each of the
-// node's senders uses one connection at a time; connections idle for
-// longer than smtpIdleTimeout are closed.
+// second per sender, and relays limit connections more than messages.
+// Each of the node's senders uses one connection at a time; connections
+// idle for longer than smtpIdleTimeout are closed.
 type SMTPSender struct {
 	host string
 	opts []gomail.Option
