@@ -319,16 +319,17 @@ func (j *groupJudge) authorize(ctx context.Context) error {
 	}
 	var decided []decision
 	j.accounts = map[string]gatehouse.Account{}
-	// Each decision reads its account: those of a group spread over
-	// several accounts are read at once.
-	var reader kernel.Reader = j.tx
-	if ids := j.accountIDs(); len(ids) > 1 {
-		accounts, err := j.tx.AccountsByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		reader = prefetchedAccounts{EnrolmentTx: j.tx, accounts: accounts}
+	// The group's accounts are read and locked at once, before anything
+	// else: the roles and folders read below stay while this transaction
+	// lasts, and no other add to these accounts slips between the reads and
+	// the writes. Each decision reads its account from them. An account
+	// whose adds are all refused stays locked, unchanged, until the group
+	// ends; one that went meanwhile is not found, its adds' answer.
+	locked, err := j.tx.LockAccounts(ctx, j.accountIDs())
+	if err != nil {
+		return err
 	}
+	reader := prefetchedAccounts{EnrolmentTx: j.tx, accounts: locked}
 	for i, p := range j.group {
 		k := slices.IndexFunc(decided, func(d decision) bool {
 			return d.accountID == p.accountID && samePrincipal(d.principal, p.caller.Principal)
@@ -354,9 +355,8 @@ func (j *groupJudge) authorize(ctx context.Context) error {
 		}
 	}
 	accountIDs, _ := j.admittedByAccount()
-	// The brands only dress the e-mails: they are read before the locks,
-	// which other adds to these accounts wait for. An account's people see
-	// its integrator's brand, so accounts of one integrator share one read.
+	// The brands only dress the e-mails. An account's people see its
+	// integrator's brand, so accounts of one integrator share one read.
 	j.brands = map[string]gatehouse.Brand{}
 	byOwner := map[string]gatehouse.Brand{}
 	for _, id := range accountIDs {
@@ -371,15 +371,7 @@ func (j *groupJudge) authorize(ctx context.Context) error {
 		}
 		j.brands[id] = brand
 	}
-	// Lock each account's rules: the roles and folders read below stay
-	// while this transaction lasts, and no other add to the account slips
-	// between the reads and the writes.
-	err := j.tx.BumpAuthzVersions(ctx, accountIDs)
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && len(accountIDs) > 1 {
-		// An account went meanwhile: that is its adds' answer only.
-		return errRegroup
-	}
-	return err
+	return nil
 }
 
 // resolve finds each add's roles and checks its identity provider.
@@ -500,7 +492,8 @@ func (j *groupJudge) validNames(i int) bool {
 }
 
 // reserve counts the client users among each account's adds against the
-// account's limit, in arrival order: those past the limit are refused.
+// account's limit, in arrival order: those past the limit are refused. It
+// raises the versions of the accounts added to in the same statement.
 func (j *groupJudge) reserve(ctx context.Context) error {
 	clientUsers := map[string][]int{} // by account, in arrival order
 	want := map[string]int{}
@@ -510,15 +503,14 @@ func (j *groupJudge) reserve(ctx context.Context) error {
 			want[p.accountID]++
 		}
 	}
-	if len(want) > 0 {
-		granted, err := j.tx.ReserveClientUserSlotsByAccount(ctx, want)
-		if err != nil {
-			return err
-		}
-		for id, adds := range clientUsers {
-			for _, i := range adds[granted[id]:] {
-				j.outcomes[i].err = gatehouse.Errorf(gatehouse.EUSERLIMIT, "the account has reached its limit of client users")
-			}
+	accountIDs, _ := j.admittedByAccount()
+	granted, err := j.tx.BumpAndReserve(ctx, accountIDs, want)
+	if err != nil {
+		return err
+	}
+	for id, adds := range clientUsers {
+		for _, i := range adds[granted[id]:] {
+			j.outcomes[i].err = gatehouse.Errorf(gatehouse.EUSERLIMIT, "the account has reached its limit of client users")
 		}
 	}
 	for _, earlier := range j.refusedFor {

@@ -30,9 +30,6 @@ type EnrolmentReader interface {
 	// UsernameStates tells, for each username (by UsernameKey), whether an
 	// identity has it, is active, and is a user of the account.
 	UsernameStates(ctx context.Context, accountID string, usernames []string) (map[string]gatehouse.UsernameState, error)
-	// AccountsByID reads several accounts at once, keyed by id, leaving out
-	// those it does not find.
-	AccountsByID(ctx context.Context, ids []string) (map[string]gatehouse.Account, error)
 	// UsernameStatesByAccount is UsernameStates for several accounts at
 	// once (usernames by account id), keyed by account id then UsernameKey.
 	UsernameStatesByAccount(ctx context.Context, usernames map[string][]string) (map[string]map[string]gatehouse.UsernameState, error)
@@ -50,9 +47,10 @@ type EnrolmentTx interface {
 	// membership writes; a use case calls it first when it must read the
 	// account's rules under the lock the bump takes (PostgreSQL).
 	BumpAuthzVersion(ctx context.Context, accountID string) error
-	// BumpAuthzVersions raises several accounts' versions, locking them in
-	// the order of their ids.
-	BumpAuthzVersions(ctx context.Context, accountIDs []string) error
+	// LockAccounts reads several accounts, keyed by id, leaving out those
+	// it does not find, and locks them, in the order of their ids, until
+	// the transaction ends.
+	LockAccounts(ctx context.Context, ids []string) (map[string]gatehouse.Account, error)
 	// InsertBatch writes a batch's rows; ECONFLICT when a membership exists
 	// already. Memberships raise their accounts' authz versions.
 	InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error
@@ -67,9 +65,9 @@ type EnrolmentTx interface {
 	// account's limit and returns how many it could. It is a guarded
 	// update, so the limit holds under any concurrency (R-L1).
 	ReserveClientUserSlots(ctx context.Context, accountID string, n int) (int, error)
-	// ReserveClientUserSlotsByAccount reserves want[id] slots in each
-	// account id at once and returns how many each got.
-	ReserveClientUserSlotsByAccount(ctx context.Context, want map[string]int) (map[string]int, error)
+	// BumpAndReserve raises the versions of accountIDs and reserves want[id]
+	// client-user slots in each at once, returning how many each got.
+	BumpAndReserve(ctx context.Context, accountIDs []string, want map[string]int) (map[string]int, error)
 }
 
 // EnrolmentStore is the store as adding a member sees it.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 	"time"
 
@@ -153,50 +152,6 @@ func (t *tx) BumpAuthzVersion(ctx context.Context, accountID string) error {
 		return mapErr(err)
 	}
 	t.bumped[accountID] = v
-	return nil
-}
-
-// BumpAuthzVersions raises the authz versions of several accounts at once:
-// on PostgreSQL one statement, whose index scan takes the rows' locks in
-// the order of their ids, the order every group of adds locks in; a
-// missing account is ENOTFOUND there, as BumpAuthzVersion says.
-func (t *tx) BumpAuthzVersions(ctx context.Context, accountIDs []string) error {
-	var todo []string
-	for _, id := range accountIDs {
-		if _, done := t.bumped[id]; !done && !slices.Contains(todo, id) {
-			todo = append(todo, id)
-		}
-	}
-	if t.dialect == SQLite || len(todo) < 2 {
-		for _, id := range todo {
-			if err := t.BumpAuthzVersion(ctx, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	slices.Sort(todo)
-	if t.bumped == nil {
-		t.bumped = map[string]int64{}
-	}
-	err := t.each(ctx, `UPDATE accounts SET authz_version = authz_version + 1 WHERE id = ANY($1::text[]) RETURNING id, authz_version`,
-		[]any{todo}, func(rows *sql.Rows) error {
-			var (
-				id string
-				v  int64
-			)
-			err := rows.Scan(&id, &v)
-			t.bumped[id] = v
-			return err
-		})
-	if err != nil {
-		return err
-	}
-	for _, id := range todo {
-		if _, done := t.bumped[id]; !done {
-			return gatehouse.NotFound("account")
-		}
-	}
 	return nil
 }
 

@@ -489,21 +489,44 @@ func (t *tx) ReserveClientUserSlots(ctx context.Context, accountID string, n int
 	return granted, nil
 }
 
-// ReserveClientUserSlotsByAccount reserves client-user slots in several
-// accounts, want[id] in account id, and returns how many each got: on
-// PostgreSQL in one guarded statement that locks the rows in the order of
-// their ids; an account it does not find gets none.
-func (t *tx) ReserveClientUserSlotsByAccount(ctx context.Context, want map[string]int) (map[string]int, error) {
+// LockAccounts reads several accounts, keyed by id, and keeps them locked
+// until the transaction ends; an id it does not find is left out. On
+// PostgreSQL one statement, which takes the rows' locks in the order of
+// their ids, the order every group of adds locks in; SQLite's one writer
+// holds the whole database already.
+func (t *tx) LockAccounts(ctx context.Context, ids []string) (map[string]gatehouse.Account, error) {
+	if t.dialect == SQLite || len(ids) == 0 {
+		return t.AccountsByID(ctx, ids)
+	}
+	accounts := make(map[string]gatehouse.Account, len(ids))
+	err := t.each(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`,
+		[]any{ids}, func(rows *sql.Rows) error {
+			a, err := scanAccount(rows)
+			accounts[a.ID] = a
+			return err
+		})
+	return accounts, err
+}
+
+// BumpAndReserve raises the authz versions of accountIDs, as
+// BumpAuthzVersion does, and reserves want[id] client-user slots in each
+// (want names only ids of accountIDs), returning how many each got; an
+// account it does not find gets none. On PostgreSQL one guarded statement,
+// one new version of each account's row: a group of adds wrote each row
+// twice, the version and then the slots, in two round trips.
+func (t *tx) BumpAndReserve(ctx context.Context, accountIDs []string, want map[string]int) (map[string]int, error) {
 	granted := make(map[string]int, len(want))
-	ids := make([]string, 0, len(want))
-	for id, n := range want {
-		if n > 0 {
+	var ids []string
+	for _, id := range accountIDs {
+		if _, done := t.bumped[id]; (!done || want[id] > 0) && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
-	if t.dialect == SQLite || len(ids) < 2 {
+	if t.dialect == SQLite {
 		for _, id := range ids {
+			if err := t.BumpAuthzVersion(ctx, id); err != nil {
+				return nil, err
+			}
 			n, err := t.ReserveClientUserSlots(ctx, id, want[id])
 			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 				continue
@@ -514,23 +537,33 @@ func (t *tx) ReserveClientUserSlotsByAccount(ctx context.Context, want map[strin
 		}
 		return granted, nil
 	}
+	if len(ids) == 0 {
+		return granted, nil
+	}
+	slices.Sort(ids)
 	counts := make([]int32, len(ids))
 	for i, id := range ids {
-		counts[i] = int32(want[id])
+		counts[i] = int32(max(want[id], 0))
 	}
+	if t.bumped == nil {
+		t.bumped = map[string]int64{}
+	}
+	// free is read under the row's lock, so the count and the limit are
+	// the ones the update adds to.
 	err := t.each(ctx, `WITH free AS (
-			SELECT a.id, LEAST(w.n, a.max_client_users - a.client_users) AS n
+			SELECT a.id, GREATEST(LEAST(w.n, a.max_client_users - a.client_users), 0) AS n
 			FROM accounts a JOIN unnest($1::text[], $2::int[]) AS w(id, n) ON w.id = a.id
 			ORDER BY a.id FOR UPDATE OF a)
-		UPDATE accounts SET client_users = client_users + free.n FROM free
-		WHERE accounts.id = free.id AND free.n > 0 AND client_users + free.n <= max_client_users
-		RETURNING accounts.id, free.n`, []any{ids, counts}, func(rows *sql.Rows) error {
+		UPDATE accounts SET authz_version = authz_version + 1, client_users = client_users + free.n FROM free
+		WHERE accounts.id = free.id
+		RETURNING accounts.id, accounts.authz_version, free.n`, []any{ids, counts}, func(rows *sql.Rows) error {
 		var (
 			id string
+			v  int64
 			n  int
 		)
-		err := rows.Scan(&id, &n)
-		granted[id] = n
+		err := rows.Scan(&id, &v, &n)
+		t.bumped[id], granted[id] = v, n
 		return err
 	})
 	return granted, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -73,31 +74,81 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 			t.Errorf("UsersByUsername: %+v (%v), want only the member of A", users, err)
 		}
 	})
+	t.Run("accounts locked", func(t *testing.T) {
+		// While one transaction holds A, another's change to A waits for
+		// it; B, not locked, is changed meanwhile.
+		locked, release := make(chan map[string]gatehouse.Account), make(chan struct{})
+		holder := make(chan error, 1)
+		go func() {
+			holder <- s.Write(ctx, func(tx *store.WriteTx) error {
+				got, err := tx.LockAccounts(ctx, []string{missing, a.ID})
+				locked <- got
+				<-release
+				return err
+			})
+		}()
+		got := <-locked
+		if len(got) != 1 || got[a.ID].Name != a.Name {
+			t.Errorf("LockAccounts: %+v; want A, the missing id left out", got)
+		}
+		changed := make(chan error, 1)
+		go func() {
+			changed <- s.Write(ctx, func(tx *store.WriteTx) error { return tx.BumpAuthzVersion(ctx, a.ID) })
+		}()
+		waited := true
+		select {
+		case err := <-changed:
+			waited = false
+			t.Errorf("A changed (%v) while another transaction held it", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(release)
+		if err := <-holder; err != nil {
+			t.Fatal(err)
+		}
+		if !waited {
+			return
+		}
+		if err := <-changed; err != nil {
+			t.Fatalf("A changed once released: %v", err)
+		}
+	})
+	reserve := func(accountIDs []string, want map[string]int) map[string]int {
+		t.Helper()
+		var granted map[string]int
+		write(t, s, func(tx *store.WriteTx) error {
+			var err error
+			granted, err = tx.BumpAndReserve(ctx, accountIDs, want)
+			return err
+		})
+		return granted
+	}
 	t.Run("versions bumped together", func(t *testing.T) {
 		beforeA, beforeB := versionAfterCommit(t, s, a.ID), versionAfterCommit(t, s, b.ID)
-		write(t, s, func(tx *store.WriteTx) error { return tx.BumpAuthzVersions(ctx, []string{b.ID, a.ID, b.ID}) })
+		if got := reserve([]string{b.ID, a.ID, b.ID}, nil); got[a.ID] != 0 || got[b.ID] != 0 {
+			t.Errorf("no slot asked for, %v granted", got)
+		}
 		if afterA, afterB := versionAfterCommit(t, s, a.ID), versionAfterCommit(t, s, b.ID); afterA.Own <= beforeA.Own || afterB.Own <= beforeB.Own {
 			t.Errorf("versions %+v → %+v and %+v → %+v: want both risen", beforeA, afterA, beforeB, afterB)
 		}
 	})
 	t.Run("slots reserved by account", func(t *testing.T) {
-		reserve := func(want map[string]int) map[string]int {
-			t.Helper()
-			var granted map[string]int
-			write(t, s, func(tx *store.WriteTx) error {
-				var err error
-				granted, err = tx.ReserveClientUserSlotsByAccount(ctx, want)
-				return err
-			})
-			return granted
-		}
 		// Only reservations count: the members inserted above were not
 		// reserved for.
-		if got := reserve(map[string]int{a.ID: 5, b.ID: 10, missing: 1}); got[a.ID] != 5 || got[b.ID] != 9 || got[missing] != 0 {
+		beforeA := versionAfterCommit(t, s, a.ID)
+		if got := reserve([]string{a.ID, b.ID, missing}, map[string]int{a.ID: 5, b.ID: 10, missing: 1}); got[a.ID] != 5 || got[b.ID] != 9 || got[missing] != 0 {
 			t.Fatalf("first reservation: %v, want A 5, B 9 (its limit), none in a missing account", got)
 		}
-		if got := reserve(map[string]int{a.ID: 10, b.ID: 1}); got[a.ID] != 4 || got[b.ID] != 0 {
+		if afterA := versionAfterCommit(t, s, a.ID); afterA.Own <= beforeA.Own {
+			t.Errorf("A's version %+v → %+v as its slots were reserved: want it risen", beforeA, afterA)
+		}
+		if got := reserve([]string{a.ID, b.ID}, map[string]int{a.ID: 10, b.ID: 1}); got[a.ID] != 4 || got[b.ID] != 0 {
 			t.Fatalf("second reservation: %v, want A 4 (to its limit), B none", got)
+		}
+		storedA, errA := s.ClientUsers(ctx, a.ID)
+		storedB, errB := s.ClientUsers(ctx, b.ID)
+		if storedA != 9 || storedB != 9 || errA != nil || errB != nil {
+			t.Fatalf("client users stored %d and %d (%v, %v), want 9 in each", storedA, storedB, errA, errB)
 		}
 	})
 	t.Run("slots of two accounts under concurrency", func(t *testing.T) {
@@ -115,7 +166,7 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 				var granted map[string]int
 				err := s.Write(ctx, func(tx *store.WriteTx) error {
 					var err error
-					granted, err = tx.ReserveClientUserSlotsByAccount(ctx, map[string]int{c.ID: 2, d.ID: 1})
+					granted, err = tx.BumpAndReserve(ctx, []string{d.ID, c.ID}, map[string]int{c.ID: 2, d.ID: 1})
 					return err
 				})
 				if err != nil {
