@@ -109,9 +109,10 @@ func TestWorkerGathersMailQueuedAFewAtATime(t *testing.T) {
 				t.Errorf("the message queued during the pause: %d delivered after the stop (%v), want 1", n, err)
 			}
 
-			// A pause of a second: five changes queue a message each while
-			// the worker pauses after the first, and one claim takes them.
-			w, sender, counter, stop := start(time.Second)
+			// A pause of two seconds: five changes queue a message each
+			// while the worker pauses after the first, and one claim takes
+			// them.
+			w, sender, counter, stop := start(2 * time.Second)
 			defer stop()
 			queue(t, db, mail("one@example.com"))
 			w.Wake()

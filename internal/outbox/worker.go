@@ -56,11 +56,10 @@ type Worker struct {
 	// than Batch, before it claims again; zero claims again at once.
 	// Changes committed a few milliseconds apart (adds written in groups)
 	// each queue a few messages: claimed at once every time, each few cost
-	// a claim and a record of their batch sent, two transactions, which on
-	// PostgreSQL took as much of the cores as the adds that queued them.
-	// After the pause the worker claims what queued meanwhile in one batch.
-	// The first claim after the queue was empty is not delayed: a lone
-	// sign-in code goes at once.
+	// a claim and a record of their batch sent, two transactions for every
+	// group a busy node commits. After the pause the worker claims what
+	// queued meanwhile in one batch. The first claim after the queue was
+	// empty is not delayed: a lone sign-in code goes at once.
 	ShortBatchPause time.Duration
 	// Helper, if set, is woken whenever this worker claims a full batch:
 	// a queue that fills faster than one worker sends is shared, while a

@@ -76,7 +76,7 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 	})
 	t.Run("accounts locked", func(t *testing.T) {
 		// While one transaction holds A, another's change to A waits for
-		// it; B, not locked, is changed meanwhile.
+		// it.
 		locked, release := make(chan map[string]gatehouse.Account), make(chan struct{})
 		holder := make(chan error, 1)
 		go func() {
