@@ -583,9 +583,12 @@ func TestSendersShareALongQueueAndLeaveATrickleToOne(t *testing.T) {
 				}
 			}
 			// Written: the bulk's e-mails go at once, but a message queued
-			// after them still goes first.
-			writingBulk.Store(false)
+			// after them, as the bulk ends, still goes first. It is queued
+			// before the bulk is marked written: a sender may look at the
+			// queue once more unwoken (a wake during its pause), and would
+			// then take the bulk's first batch before the message exists.
 			queue(1, "after-the-bulk-", false)
+			writingBulk.Store(false)
 			workers[0].Wake()
 			waitFor(2306)
 			for _, id := range senders[0].sentSoFar()[2005:] {

@@ -3,7 +3,9 @@ package outbox_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +52,18 @@ func (c *claimCounter) ClaimMessages(ctx context.Context, owner string, now time
 	m, err := c.Outbox.ClaimMessages(ctx, owner, now, lease, limit)
 	c.record(len(m))
 	return m, err
+}
+
+func (c *claimCounter) ClaimMessagesBesideBulk(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]gatehouse.Message, error) {
+	m, err := c.Outbox.ClaimMessagesBesideBulk(ctx, owner, now, lease, limit)
+	c.record(len(m))
+	return m, err
+}
+
+func (c *claimCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.claims)
 }
 
 // A worker that has just sent a short batch waits a moment before it claims
@@ -125,6 +139,58 @@ func TestWorkerGathersMailQueuedAFewAtATime(t *testing.T) {
 			waitFor(sender, 6)
 			if got := counter.nonEmpty(); !slices.Equal(got, []int{1, 5}) {
 				t.Errorf("claims took %v messages, want [1 5]", got)
+			}
+		})
+	}
+}
+
+// Once a bulk is written, the first worker takes other mail before the
+// bulk's e-mails: a batch of that mail alone is short while the bulk's wait
+// behind it, and the worker does not pause after it.
+func TestNoPauseAfterOtherMailTakenBeforeABulks(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db, _ := b.Open(t)
+			var bulk []gatehouse.Message
+			for range 30 {
+				id := kernel.NewID()
+				bulk = append(bulk, gatehouse.Message{ID: id, MessageID: id + "@gatehouse.example.com", To: "bulk@example.com",
+					Subject: "S", Body: "text", CreatedAt: time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond), Bulk: true})
+			}
+			queue(t, db, bulk...)
+			counter := &claimCounter{Outbox: db}
+			sender := &senderOf{}
+			w := outbox.NewWorker(counter, sender, "node-a", quiet)
+			var writingBulk atomic.Bool
+			writingBulk.Store(true)
+			// An hour's pause would hold the bulk's e-mails past the test.
+			w.Batch, w.PollEvery, w.ShortBatchPause, w.Rest = 10, time.Hour, time.Hour, writingBulk.Load
+			ctx, stop := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() { w.Run(ctx); close(stopped) }()
+			defer func() { stop(); <-stopped }()
+			// The worker's first look, while the bulk is written, leaves
+			// the bulk's e-mails queued.
+			for deadline := time.Now().Add(20 * time.Second); counter.count() == 0; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the worker never looked at the queue")
+				}
+			}
+			if n := sender.count(); n != 0 {
+				t.Fatalf("%d sent while the bulk was written, want none of the bulk's", n)
+			}
+			writingBulk.Store(false)
+			id := kernel.NewID()
+			queue(t, db, gatehouse.Message{ID: id, MessageID: "after-the-bulk-" + id + "@gatehouse.example.com", To: "zoe@example.com",
+				Subject: "S", Body: "text", CreatedAt: time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)})
+			w.Wake()
+			for deadline := time.Now().Add(20 * time.Second); sender.count() < 31; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of 31 sent: the bulk's e-mails waited behind a pause", sender.count())
+				}
+			}
+			if first := sender.sentSoFar()[0]; !strings.HasPrefix(first, "after-the-bulk-") {
+				t.Errorf("%s sent first, want the message queued after the bulk", first)
 			}
 		})
 	}

@@ -166,7 +166,9 @@ func (w *Worker) Run(ctx context.Context) {
 			if n >= w.Batch && w.Helper != nil {
 				w.Helper.Wake()
 			}
-			if n < w.Batch && !w.pause(ctx, w.ShortBatchPause) {
+			// After a bulk a short batch may be the other mail taken first,
+			// with the bulk's e-mails still queued behind it: no pause then.
+			if n < w.Batch && !w.afterBulk && !w.pause(ctx, w.ShortBatchPause) {
 				return
 			}
 		}
