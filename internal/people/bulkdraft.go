@@ -74,7 +74,7 @@ func (s *Service) draftBulkChunks(ctx context.Context, p gatehouse.BulkPreview) 
 // there are none.
 func (s *Service) draftBulkChunk(ctx context.Context, p gatehouse.BulkPreview, after int) (*bulkDraft, error) {
 	r := s.bulkJobStore
-	rows, err := r.BulkRows(ctx, p.ID, after, bulkChunk, true)
+	rows, err := r.BulkRows(ctx, p.ID, after, s.bulkChunkSize, true)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}

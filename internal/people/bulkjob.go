@@ -190,7 +190,7 @@ func (s *Service) bulkChunk(ctx context.Context, previewID, worker string, draft
 		if err != nil {
 			return err
 		}
-		rows, err := tx.BulkRows(ctx, previewID, p.NextLine, bulkChunk, true)
+		rows, err := tx.BulkRows(ctx, previewID, p.NextLine, s.bulkChunkSize, true)
 		if err != nil {
 			return err
 		}

@@ -32,10 +32,10 @@ const (
 	bulkKeep = 7 * 24 * time.Hour
 	// bulkBatch is how many lines a preview judges and stores at once.
 	bulkBatch = 1000
-	// bulkChunk is how many people one transaction of a job invites: large
-	// enough to amortise the commit, small enough that other writers wait
-	// little behind it.
-	bulkChunk = 500
+	// defaultBulkChunk is how many people one transaction of a job invites
+	// unless Options say otherwise: large enough to amortise the commit,
+	// small enough that other writers wait little behind it.
+	defaultBulkChunk = 500
 	// bulkLearnLines is the size of a file from which the store is told to
 	// learn the preview's lines (LearnBulkRows) before its job reads them.
 	bulkLearnLines = 10000

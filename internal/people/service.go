@@ -37,6 +37,8 @@ type Service struct {
 	// bulkConfirmWait is how long a confirm waits for its job before it
 	// answers with the job's progress.
 	bulkConfirmWait time.Duration
+	// bulkChunkSize is how many people one transaction of a job invites.
+	bulkChunkSize int
 	// bulkWake wakes RunBulkJobs for a job confirmed without waiting.
 	bulkWake chan struct{}
 	// afterBulkDraft, when set (tests), runs between a chunk's draft and
@@ -68,6 +70,11 @@ type Options struct {
 	// which would otherwise cut the answer of a long job off); the job goes
 	// on, and the answer is its progress.
 	BulkConfirmWait time.Duration
+	// BulkChunk is how many people one transaction of a bulk job invites
+	// (default 500). The transaction holds the account's lock, and on
+	// SQLite the database's one writer: every write of the node waits for
+	// the chunk under way.
+	BulkChunk int
 }
 
 // New returns the people use cases.
@@ -75,7 +82,7 @@ func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *
 	s := &Service{Kernel: k, Access: rules, enrolmentStore: stores.Enrolment, membersStore: stores.Members,
 		invitationsStore: stores.Invitations, bulkPreviewStore: stores.BulkPreview, bulkJobStore: stores.BulkJob,
 		profilesStore: stores.Profiles, noticesStore: stores.Notices, remoteMonitoringStore: stores.RemoteMonitoring, expiryStore: stores.Expiry, invitationTTL: opts.InvitationTTL, instance: kernel.NewID(),
-		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkConfirmWait: opts.BulkConfirmWait, bulkWake: make(chan struct{}, 1)}
+		bulkLease: opts.BulkLease, bulkPoll: 50 * time.Millisecond, bulkConfirmWait: opts.BulkConfirmWait, bulkChunkSize: opts.BulkChunk, bulkWake: make(chan struct{}, 1)}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
 	}
@@ -84,6 +91,9 @@ func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *
 	}
 	if s.bulkConfirmWait <= 0 {
 		s.bulkConfirmWait = 90 * time.Second
+	}
+	if s.bulkChunkSize <= 0 {
+		s.bulkChunkSize = defaultBulkChunk
 	}
 	return s
 }
