@@ -69,6 +69,7 @@ func main() {
 	requests := fs.Int("requests", 300, "requests per page (pages)")
 	users := fs.Int("users", 100000, "people in the installation copied to PostgreSQL (copy)")
 	fs.IntVar(&outboxSenders, "senders", 2, "messages the node sends at once (its --outbox-senders)")
+	fs.BoolVar(&usersBranded, "brand", false, "set the platform's brand and the integrator's, each with a message, before the adds (users)")
 	fs.StringVar(&mailSink, "mail", "files", "where the node sends its e-mail: files (.eml in its data dir, the default sink) or smtp (an SMTP server in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(os.Args[2:])
@@ -143,6 +144,9 @@ var outboxSenders = 2
 
 // mailSink is where the benchmarked node sends e-mail: "files" or "smtp".
 var mailSink = "files"
+
+// usersBranded sets brands before the users benchmark's adds.
+var usersBranded bool
 
 func startNode(dbKind string) (*node, error) {
 	dataDir, err := os.MkdirTemp("", "gatehouse-bench-")
@@ -453,6 +457,18 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 		if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+siteIDs[i]+"/settings", `{"max_client_users":10000}`); err != nil || status != 200 {
 			return fmt.Errorf("settings: %d %s %v", status, body, err)
 		}
+	}
+	if usersBranded {
+		// The platform's brand and the integrator's, each with its own
+		// activation message: what every add's e-mail is dressed with.
+		for path, name := range map[string]string{"/api/v1/brand": "Bench Platform", "/api/v1/accounts/" + integratorID + "/brand": "Bench Vision"} {
+			brand := fmt.Sprintf(`{"product_name":%q,"primary_colour":"#7a1f5c","sender_name":%q,"sender_address":"no-reply@bench.example",
+				"messages":[{"kind":"activation","language":"en","subject":"Welcome to {product_name}","intro":"Your %s account is ready."}]}`, name, name, name)
+			if status, body, err := do(client, "PUT", n.url+path, brand); err != nil || status != 200 {
+				return fmt.Errorf("brand: %d %s %v", status, body, err)
+			}
+		}
+		fmt.Println("e-mails dressed with the platform's brand and the integrator's, each with an activation message")
 	}
 	err = postConcurrently(client, n.url, "add user via HTTP (membership, invitation, outbox row)", adds, workers, func(i int64) (string, string) {
 		return "/api/v1/accounts/" + siteIDs[i%int64(sites)] + "/users",
