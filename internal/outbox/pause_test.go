@@ -80,11 +80,14 @@ func TestWorkerGathersMailQueuedAFewAtATime(t *testing.T) {
 				return gatehouse.Message{ID: id, MessageID: id + "@gatehouse.example.com", To: to, Subject: "S", Body: "text",
 					CreatedAt: time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)}
 			}
-			start := func(pause time.Duration) (*outbox.Worker, *senderOf, *claimCounter, func()) {
+			start := func(pause time.Duration, configure func(*outbox.Worker)) (*outbox.Worker, *senderOf, *claimCounter, func()) {
 				counter := &claimCounter{Outbox: db}
 				sender := &senderOf{}
 				w := outbox.NewWorker(counter, sender, "node-a", quiet)
 				w.PollEvery, w.ShortBatchPause = time.Hour, pause
+				if configure != nil {
+					configure(w)
+				}
 				ctx, stop := context.WithCancel(context.Background())
 				stopped := make(chan struct{})
 				go func() { w.Run(ctx); close(stopped) }()
@@ -108,7 +111,7 @@ func TestWorkerGathersMailQueuedAFewAtATime(t *testing.T) {
 
 			// A pause of an hour: the first message goes at once, the
 			// next waits for the pause, and a stop ends the pause.
-			w, sender, _, stop := start(time.Hour)
+			w, sender, _, stop := start(time.Hour, nil)
 			queue(t, db, mail("first@example.com"))
 			w.Wake()
 			waitFor(sender, 1)
@@ -123,19 +126,43 @@ func TestWorkerGathersMailQueuedAFewAtATime(t *testing.T) {
 				t.Errorf("the message queued during the pause: %d delivered after the stop (%v), want 1", n, err)
 			}
 
-			// A pause of two seconds: five changes queue a message each
-			// while the worker pauses after the first, and one claim takes
-			// them.
-			w, sender, counter, stop := start(2 * time.Second)
+			// A pause the test holds: five changes queue a message each,
+			// each waking the worker, while it pauses after the first;
+			// once the pause ends, one claim takes them.
+			paused, release := make(chan time.Duration, 1), make(chan struct{})
+			w, sender, counter, stop := start(20*time.Millisecond, func(w *outbox.Worker) {
+				w.SetPauseWait(func(ctx context.Context, d time.Duration) bool {
+					select {
+					case paused <- d:
+					default: // a later pause: the test looks at the first only
+					}
+					select {
+					case <-release:
+						return true
+					case <-ctx.Done():
+						return false
+					}
+				})
+			})
 			defer stop()
 			queue(t, db, mail("one@example.com"))
 			w.Wake()
-			waitFor(sender, 1)
+			select {
+			case d := <-paused:
+				if d != 20*time.Millisecond {
+					t.Errorf("paused for %v after a batch of one, want the worker's 20ms", d)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the worker did not pause after a batch of one")
+			}
 			for range 5 {
 				queue(t, db, mail("gathered@example.com"))
 				w.Wake()
-				time.Sleep(20 * time.Millisecond)
 			}
+			if n := sender.count(); n != 1 {
+				t.Errorf("%d sent during the pause, want 1", n)
+			}
+			close(release)
 			waitFor(sender, 6)
 			if got := counter.nonEmpty(); !slices.Equal(got, []int{1, 5}) {
 				t.Errorf("claims took %v messages, want [1 5]", got)

@@ -90,6 +90,9 @@ type Worker struct {
 	// (Rest), until the queue is short again: meanwhile each batch still
 	// takes what is not a bulk's first.
 	afterBulk bool
+	// waitPause, when set (tests), waits out a ShortBatchPause instead of
+	// a timer; it tells whether the worker goes on.
+	waitPause func(ctx context.Context, d time.Duration) bool
 }
 
 // fullLookEvery is how often a worker's claim looks at the whole queue.
@@ -182,6 +185,9 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) pause(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
+	}
+	if w.waitPause != nil {
+		return w.waitPause(ctx, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -1,0 +1,10 @@
+package outbox
+
+import (
+	"context"
+	"time"
+)
+
+// SetPauseWait makes the worker wait out its short-batch pauses with fn
+// instead of a timer, so that a test decides when a pause ends.
+func (w *Worker) SetPauseWait(fn func(ctx context.Context, d time.Duration) bool) { w.waitPause = fn }
