@@ -248,9 +248,9 @@ func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts 
 	if len(with) > 0 {
 		query.WriteString("WITH " + strings.Join(with, ", ") + " ")
 	}
-	query.WriteString(`SELECT a.id FROM unnest(` + args.add(accounts) + `::text[]) AS a(id)
-		WHERE EXISTS (SELECT 1 FROM webhook_subscriptions w
-			WHERE w.account_id IN (a.id, (SELECT integrator_id FROM accounts WHERE id = a.id)) AND w.disabled_at IS NULL)`)
+	query.WriteString(`SELECT a.id FROM accounts a WHERE a.id IN (` + args.list(accounts) + `)
+		AND EXISTS (SELECT 1 FROM webhook_subscriptions w
+			WHERE w.account_id IN (a.id, a.integrator_id) AND w.disabled_at IS NULL)`)
 	return t.each(ctx, query.String(), args, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
@@ -499,8 +499,9 @@ func (t *tx) LockAccounts(ctx context.Context, ids []string) (map[string]gatehou
 		return t.AccountsByID(ctx, ids)
 	}
 	accounts := make(map[string]gatehouse.Account, len(ids))
-	err := t.each(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`,
-		[]any{ids}, func(rows *sql.Rows) error {
+	var args argList
+	err := t.each(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id IN (`+args.list(ids)+`) ORDER BY a.id FOR UPDATE OF a`,
+		args, func(rows *sql.Rows) error {
 			a, err := scanAccount(rows)
 			accounts[a.ID] = a
 			return err

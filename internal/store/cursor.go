@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
@@ -54,4 +55,22 @@ type argList []any
 func (a *argList) add(v any) string {
 	*a = append(*a, v)
 	return "$" + strconv.Itoa(len(*a))
+}
+
+// list adds values to args, one placeholder each, and returns the
+// placeholders separated by commas. PostgreSQL plans such a list as it
+// plans the values themselves, so a statement run often settles on one
+// generic plan; given an array of unknown length instead, it judged the
+// generic plan dearer than one made for the values, and planned the
+// statement again at every run. The statement's text changes with the
+// list's length: for short lists only.
+func (a *argList) list(values []string) string {
+	if len(values) == 0 {
+		return "NULL" // IN (NULL) holds for nothing
+	}
+	marks := make([]string, len(values))
+	for i, v := range values {
+		marks[i] = a.add(v)
+	}
+	return strings.Join(marks, ", ")
 }
