@@ -107,7 +107,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// commit (groupcommit.go) off the disk.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(2)"
 	dsn := "file:" + path + "?" + pragmas
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages))
+	// The writer's log writes are gathered (walwrites.go).
+	if err := registerBatchedWAL(); err != nil {
+		return nil, err
+	}
+	write, err := sql.Open("sqlite", dsn+"&vfs="+batchedWALVFS+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages))
 	if err != nil {
 		return nil, err
 	}
