@@ -187,7 +187,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		}
 	}
 	if t.dialect == Postgres {
-		if err := t.insertBatchAtOnce(ctx, steps, accounts, subscribed); err != nil {
+		if err := t.insertBatchAtOnce(ctx, steps, subscribed); err != nil {
 			return err
 		}
 	} else {
@@ -229,10 +229,11 @@ type batchStep struct {
 // parameters to encode, parse and plan. The rows' foreign keys are checked
 // at the statement's end, when every table has its rows; a broken unique
 // rule fails the whole statement, as it failed the batch before.
-func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts []string, subscribed map[string]bool) error {
+func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, subscribed map[string]bool) error {
 	var (
-		args argList
-		with []string
+		args  argList
+		with  []string
+		audit string
 	)
 	for i, step := range steps {
 		if len(step.rows) == 0 {
@@ -242,15 +243,27 @@ func (t *tx) insertBatchAtOnce(ctx context.Context, steps []batchStep, accounts 
 		if err != nil {
 			return err
 		}
-		with = append(with, fmt.Sprintf("step%d AS (%s)", i, insert))
+		name := fmt.Sprintf("step%d", i)
+		if step.table == "audit_events" {
+			insert, audit = insert+" RETURNING account_id, event_type", name
+		}
+		with = append(with, name+" AS ("+insert+")")
 	}
 	var query strings.Builder
 	if len(with) > 0 {
 		query.WriteString("WITH " + strings.Join(with, ", ") + " ")
 	}
-	query.WriteString(`SELECT a.id FROM accounts a WHERE a.id IN (` + args.list(accounts) + `)
-		AND EXISTS (SELECT 1 FROM webhook_subscriptions w
-			WHERE w.account_id IN (a.id, a.integrator_id) AND w.disabled_at IS NULL)`)
+	// The events' accounts are read from the rows the statement writes, not
+	// passed again: as an array, PostgreSQL planned the statement anew at
+	// every run (see argList.list); as a list, every number of accounts
+	// made one more statement to prepare.
+	if audit == "" {
+		query.WriteString(`SELECT NULL::text WHERE false`)
+	} else {
+		query.WriteString(`SELECT DISTINCT e.account_id FROM ` + audit + ` e
+		WHERE e.event_type IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_subscriptions w
+			WHERE w.account_id IN (e.account_id, (SELECT integrator_id FROM accounts WHERE id = e.account_id)) AND w.disabled_at IS NULL)`)
+	}
 	return t.each(ctx, query.String(), args, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
