@@ -177,7 +177,7 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 		}
 		f.start = iOfst
 	}
-	libc.Xmemcpy(tls, f.buffer+uintptr(f.length), zBuf, uint64(iAmt))
+	libc.Xmemcpy(tls, f.buffer+uintptr(f.length), zBuf, libc.Tsize_t(iAmt))
 	f.length += int64(iAmt)
 	if f.commitFrame != 0 {
 		f.commitFrame = 0
