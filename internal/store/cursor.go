@@ -63,11 +63,8 @@ func (a *argList) add(v any) string {
 // generic plan; given an array of unknown length instead, it judged the
 // generic plan dearer than one made for the values, and planned the
 // statement again at every run. The statement's text changes with the
-// list's length: for short lists only.
+// list's length: for short lists only, and never empty.
 func (a *argList) list(values []string) string {
-	if len(values) == 0 {
-		return "NULL" // IN (NULL) holds for nothing
-	}
 	marks := make([]string, len(values))
 	for i, v := range values {
 		marks[i] = a.add(v)

@@ -144,19 +144,23 @@ func flush(tls *libc.TLS, pFile uintptr) int32 {
 	if f.length == 0 {
 		return sqlite3.SQLITE_OK
 	}
-	p, m := inner(pFile)
-	write := *(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&m.FxWrite))
 	n := f.length
 	f.length = 0
 	for done := int64(0); done < n; {
 		piece := min(n-done, walWriteMost)
-		walWrites.Add(1)
-		if rc := write(tls, p, f.buffer+uintptr(done), int32(piece), f.start+done); rc != sqlite3.SQLITE_OK {
+		if rc := innerWrite(tls, pFile, f.buffer+uintptr(done), int32(piece), f.start+done); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
 		done += piece
 	}
 	return sqlite3.SQLITE_OK
+}
+
+// innerWrite writes through the unix VFS's own file, counted in walWrites.
+func innerWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
+	walWrites.Add(1)
+	p, m := inner(pFile)
+	return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&m.FxWrite)))(tls, p, zBuf, iAmt, iOfst)
 }
 
 func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
@@ -165,9 +169,7 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 		if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
-		p, m := inner(pFile)
-		walWrites.Add(1)
-		return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&m.FxWrite)))(tls, p, zBuf, iAmt, iOfst)
+		return innerWrite(tls, pFile, zBuf, iAmt, iOfst)
 	}
 	if f.length == 0 || iOfst != f.start+f.length || f.length+int64(iAmt) > walBufferSize {
 		// Not the next bytes of the log (a frame written again, the log
