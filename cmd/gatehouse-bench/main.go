@@ -72,6 +72,7 @@ func main() {
 	fs.BoolVar(&usersBranded, "brand", false, "set the platform's brand and the integrator's, each with a message, before the adds (users)")
 	fs.StringVar(&mailSink, "mail", "files", "where the node sends its e-mail: files (.eml in its data dir, the default sink) or smtp (an SMTP server in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run (its alloc_space: what the whole run allocated, by place)")
 	_ = fs.Parse(os.Args[2:])
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -83,6 +84,9 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer writeHeapProfile(*memProfile)
 	}
 	run := func() error { return benchAccounts(*db, *creates, *workers, *stored, *lists) }
 	switch os.Args[1] {
@@ -691,4 +695,20 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// writeHeapProfile writes the heap profile of the run so far; its
+// alloc_space view shows where a run's allocations, which the collector
+// pays for on the same cores, came from.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse-bench:", err)
+	}
 }

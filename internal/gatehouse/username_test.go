@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -188,5 +189,82 @@ func FuzzParseUsername(f *testing.F) {
 		if k := UsernameKey(key); k != key {
 			t.Fatalf("the key %q of %q keys as %q", key, s, k)
 		}
+	})
+}
+
+// plainAlphabet is what plain addresses are made of, and the characters
+// next to them that plainAddress must not let through.
+const plainAlphabet = "abzAZ09.-_+@x~ "
+
+// checkPlainShortcut fails when plainAddress takes s (trimmed) but the full
+// passes would have parsed or keyed it otherwise; it tells whether s was
+// taken.
+func checkPlainShortcut(t *testing.T, s string) bool {
+	t.Helper()
+	s = strings.TrimSpace(s)
+	if !plainAddress(s) {
+		return false
+	}
+	if got, err := parseByPasses("username", s); err != nil || got != s {
+		t.Fatalf("%q is taken as plain, but the full passes parse it as %q, %v", s, got, err)
+	}
+	if key := keyByPasses(s); key != strings.ToLower(s) {
+		t.Fatalf("%q is taken as plain, but the full passes key it as %q", s, key)
+	}
+	return true
+}
+
+// The shortcut for plain addresses gives what the full passes give: random
+// strings of the characters plain addresses are made of, and of those that
+// must not pass, three hundred thousand of them.
+func TestPlainAddressesParseAndKeyAsTheFullPassesDo(t *testing.T) {
+	for _, s := range []string{"ann@example.com", "Ann.Lee+cctv@Example.COM", "a@b.c", "zoe_1-x@9.example.com", "a@1.2", "1ann@example.com"} {
+		if !checkPlainShortcut(t, s) {
+			t.Errorf("%q is not taken as plain", s)
+		}
+	}
+	for _, s := range []string{"ann.@example.com", "ann-@example.com", ".ann@example.com", "ann..lee@example.com", "ann@example", "ann@-example.com",
+		"ann@example-.com", "ann@xn--bcher-kva.de", "ann@ab--c.com", "ann@example..com", "ann@.example.com", "ann@example.com.",
+		"a~b@example.com", "ann@exa_mple.com", "a@b@example.com", "@example.com", "ann lee@example.com", "ann@bücher.de"} {
+		if checkPlainShortcut(t, s) {
+			t.Errorf("%q is taken as plain", s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	part := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = plainAlphabet[rng.IntN(len(plainAlphabet))]
+		}
+		return string(b)
+	}
+	taken := 0
+	for range 300_000 {
+		s := part(1+rng.IntN(6)) + "@" + part(1+rng.IntN(4)) + "." + part(1+rng.IntN(4))
+		if checkPlainShortcut(t, s) {
+			taken++
+		}
+	}
+	if taken < 3_000 {
+		t.Fatalf("only %d random strings were plain: the test checks too little", taken)
+	}
+}
+
+// The fuzzer's bytes are spelled in plainAlphabet, so that most inputs are
+// near the shortcut's edges.
+func FuzzPlainAddressShortcut(f *testing.F) {
+	for _, seed := range []string{"ann@example.com", "a.b+c@d-e.f", "x@y.zz", "1@2.3"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b := make([]byte, len(raw))
+		for i, c := range raw {
+			if strings.IndexByte(plainAlphabet, c) >= 0 {
+				b[i] = c
+			} else {
+				b[i] = plainAlphabet[int(c)%len(plainAlphabet)]
+			}
+		}
+		checkPlainShortcut(t, string(b))
 	})
 }
