@@ -72,17 +72,31 @@ func (t *tx) insertStatement(args *argList, table string, columns []string, rows
 	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + t.values(args, rows), nil
 }
 
-// values adds the rows' values to args and returns their VALUES list.
+// values adds the rows' values to args and returns their VALUES list. A
+// bulk chunk's statements hold thousands of values, so the list is written
+// in one builder and args grown once.
 func (r reader) values(args *argList, rows [][]any) string {
-	values := make([]string, len(rows))
-	for i, row := range rows {
-		marks := make([]string, len(row))
-		for j, v := range row {
-			marks[j] = r.mark(args, v)
-		}
-		values[i] = "(" + strings.Join(marks, ", ") + ")"
+	n := 0
+	for _, row := range rows {
+		n += len(row)
 	}
-	return strings.Join(values, ", ")
+	*args = slices.Grow(*args, n)
+	var b strings.Builder
+	b.Grow(8 * n)
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range row {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(r.mark(args, v))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // oneOf adds values to args and returns the condition that a column is one
@@ -134,11 +148,11 @@ func (r reader) customPlan(args []any) []any {
 // insertRows explains, so a value used twice must be added twice, in the
 // order the placeholders stand in the query.
 func (r reader) mark(args *argList, v any) string {
-	p := args.add(v)
 	if r.dialect == SQLite {
+		*args = append(*args, v)
 		return "?"
 	}
-	return p
+	return args.add(v)
 }
 
 func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
