@@ -74,6 +74,8 @@ func main() {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run (its alloc_space: what the whole run allocated, by place)")
 	_ = fs.Parse(os.Args[2:])
+	// The nodes run in this process: it is paced as a node's is.
+	app.PaceCollector(os.Getenv, os.ReadFile)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {

@@ -136,6 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if cmd == "migrate" {
 			return app.Migrate(ctx, cfg, log, stdout)
 		}
+		app.PaceCollector(getenv, os.ReadFile)
 		return app.Serve(ctx, cfg, log, nil)
 	case "invite":
 		return invite(ctx, rest, getenv, stdin, stdout, stderr)
