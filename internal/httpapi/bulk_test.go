@@ -125,6 +125,8 @@ func TestBulkBadFiles(t *testing.T) {
 		{"bare quote", "email,role\nann@example.com,viewer\n\"bob@example.com,vie\"wer\n", "line 3"},
 		{"too many fields", "email,role\nann@example.com,viewer,extra\n", "line 2"},
 		{"not UTF-8", "email\nann\xff@example.com\n", "line 2"},
+		// Two batches of lines were judged and stored before this one.
+		{"bad line after 2,500", "email\n" + manyAddresses(2500) + "\"bob@example.com,x\n", "line 2502"},
 	} {
 		r := s.preview(t, c.csv)
 		msg, _ := r.Body["error"].(map[string]any)["message"].(string)
@@ -208,6 +210,15 @@ func TestBulkConfirm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyAddresses is n lines of distinct addresses.
+func manyAddresses(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "person%d@example.com\n", i)
+	}
+	return b.String()
 }
 
 func ts(s *bulkSite, principal string) string { return s.ts.tokens[principal] }

@@ -77,29 +77,54 @@ func (s *Service) ConfirmBulk(ctx context.Context, c gatehouse.Caller, accountID
 }
 
 // bulkStaleLine judges every line again against the account as it is now and
-// returns the first line whose outcome, role or folder differs, or 0.
+// returns the first line whose outcome, role or folder differs, or 0. The
+// lines and their usernames' states are read a batch ahead of the judging.
 func (s *Service) bulkStaleLine(ctx context.Context, p gatehouse.BulkPreview) (int, error) {
 	judge, err := s.newBulkJudge(ctx, p.AccountID)
 	if err != nil {
 		return 0, err
 	}
-	for after := 0; ; {
-		rows, err := s.bulkJobStore.BulkRows(ctx, p.ID, after, bulkBatch, false)
-		if err != nil || len(rows) == 0 {
-			return 0, err
+	type batch struct {
+		rows   []gatehouse.BulkRow
+		states map[string]gatehouse.UsernameState
+		err    error
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		for after := 0; ; {
+			var b batch
+			b.rows, b.err = s.bulkJobStore.BulkRows(ctx, p.ID, after, bulkBatch, false)
+			if b.err == nil && len(b.rows) > 0 {
+				b.states, b.err = judge.states(ctx, s.bulkJobStore, b.rows)
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil || len(b.rows) == 0 {
+				return
+			}
+			after = b.rows[len(b.rows)-1].Line
 		}
-		again := make([]gatehouse.BulkRow, len(rows))
-		copy(again, rows)
-		if err := judge.judge(ctx, s.bulkJobStore, again); err != nil {
-			return 0, err
+	}()
+	for b := range batches {
+		if b.err != nil || len(b.rows) == 0 {
+			return 0, b.err
 		}
-		for i := range rows {
-			if again[i].Outcome != rows[i].Outcome || again[i].RoleID != rows[i].RoleID || again[i].FolderID != rows[i].FolderID {
-				return rows[i].Line, nil
+		again := make([]gatehouse.BulkRow, len(b.rows))
+		copy(again, b.rows)
+		judge.judgeWith(again, b.states)
+		for i, row := range b.rows {
+			if again[i].Outcome != row.Outcome || again[i].RoleID != row.RoleID || again[i].FolderID != row.FolderID {
+				return row.Line, nil
 			}
 		}
-		after = rows[len(rows)-1].Line
 	}
+	return 0, ctx.Err()
 }
 
 var errLeaseLost = errors.New("service: the bulk job's lease was lost")

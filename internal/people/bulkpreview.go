@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/access"
@@ -89,19 +90,36 @@ func (s *Service) PreviewBulk(ctx context.Context, c gatehouse.Caller, accountID
 }
 
 // buildPreview judges and stores the file's lines, a batch at a time, then
-// marks the preview previewed with its totals.
+// marks the preview previewed with its totals. A batch is stored while the
+// next one is read and judged.
 func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *gatehouse.BulkPreview, file io.Reader) error {
+	writes := make(chan []gatehouse.BulkRow, 1)
+	written := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for rows := range writes {
+			if err == nil {
+				err = s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.InsertBulkRows(ctx, preview.ID, rows) })
+				failed.Store(err != nil)
+			}
+		}
+		written <- err
+	}()
 	batch := make([]gatehouse.BulkRow, 0, bulkBatch)
 	flush := func() error {
+		if failed.Load() {
+			return errBulkRowsNotStored
+		}
 		if err := judge.judge(ctx, s.bulkPreviewStore, batch); err != nil {
 			return err
 		}
 		for _, row := range batch {
 			preview.Totals[row.Outcome]++
 		}
-		err := s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.InsertBulkRows(ctx, preview.ID, batch) })
-		batch = batch[:0]
-		return err
+		writes <- batch
+		batch = make([]gatehouse.BulkRow, 0, bulkBatch)
+		return nil
 	}
 	err := readBulkCSV(file, func(l bulkLine) error {
 		batch = append(batch, gatehouse.BulkRow{Line: l.Line, Email: gatehouse.Truncate(l.Email, 320), FirstName: bulkName(l.FirstName),
@@ -115,6 +133,11 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 	if err == nil && len(batch) > 0 {
 		err = flush()
 	}
+	close(writes)
+	// The store's error first: errBulkRowsNotStored only says there is one.
+	if werr := <-written; werr != nil {
+		return werr
+	}
 	if err != nil {
 		return err
 	}
@@ -126,6 +149,10 @@ func (s *Service) buildPreview(ctx context.Context, judge *bulkJudge, preview *g
 	preview.Status, preview.ToInvite = gatehouse.BulkPreviewed, preview.Totals[gatehouse.BulkInvite]
 	return s.bulkPreviewStore.Write(ctx, func(tx BulkPreviewTx) error { return tx.UpdateBulkPreview(ctx, *preview) })
 }
+
+// errBulkRowsNotStored stops reading a file once storing its lines failed;
+// buildPreview returns the store's error instead.
+var errBulkRowsNotStored = errors.New("service: the preview's lines were not stored")
 
 // bulkNameCut is the most bytes of a name a preview keeps: no valid name is
 // longer (gatehouse.MaxNameLen characters of at most four bytes each).
@@ -183,20 +210,32 @@ type usernameStates interface {
 }
 
 func (j *bulkJudge) judge(ctx context.Context, r usernameStates, rows []gatehouse.BulkRow) error {
+	states, err := j.states(ctx, r, rows)
+	if err != nil {
+		return err
+	}
+	j.judgeWith(rows, states)
+	return nil
+}
+
+// states reads what judging rows needs from the store: the states of their
+// usernames. It leaves the judge as it was, so the next batch's states can
+// be read while this one is judged.
+func (j *bulkJudge) states(ctx context.Context, r usernameStates, rows []gatehouse.BulkRow) (map[string]gatehouse.UsernameState, error) {
 	usernames := make([]string, 0, len(rows))
 	for _, row := range rows {
 		if email, err := gatehouse.ParseUsername("email", row.Email); err == nil {
 			usernames = append(usernames, email)
 		}
 	}
-	states, err := r.UsernameStates(ctx, j.model.Account.ID, usernames)
-	if err != nil {
-		return err
-	}
+	return r.UsernameStates(ctx, j.model.Account.ID, usernames)
+}
+
+// judgeWith judges rows, in order, with their usernames' states.
+func (j *bulkJudge) judgeWith(rows []gatehouse.BulkRow, states map[string]gatehouse.UsernameState) {
 	for i := range rows {
 		j.judgeRow(&rows[i], states)
 	}
-	return nil
 }
 
 func (j *bulkJudge) judgeRow(row *gatehouse.BulkRow, states map[string]gatehouse.UsernameState) {
