@@ -123,8 +123,6 @@ func TestWebhooksSurviveKills(t *testing.T) {
 				wg.Wait()
 				mu.Lock()
 				t.Logf("round %d: killed with %d events received", round, len(received))
-				mu.Unlock()
-				mu.Lock()
 				life++ // the killed node's deliveries are over: it is dead
 				mu.Unlock()
 				n = startNode(t, bin, env)

@@ -157,9 +157,9 @@ func plainAddress(s string) bool {
 	return labels >= 2
 }
 
-func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-func isASCIILetterOrDigit(c byte) bool { return isASCIILetter(c) || '0' <= c && c <= '9' }
+func isASCIILetterOrDigit(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // isBidiControl tells the characters that reorder the text around them,
 // which can make a username or a name read as something else.
