@@ -191,7 +191,7 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 		{"outbox", []string{"id", "message_id", "channel", "recipient", "subject", "body", "html_layout", "from_name", "from_address", "status", "next_attempt_at", "created_at", "bulk"}, messages},
 		{"audit_events", t.auditColumns(), audits},
 	}
-	// Their webhooks: subscriptions are looked for once per account.
+	// Their webhooks: subscriptions are looked for once per batch.
 	var accounts []string
 	subscribed := map[string]bool{}
 	for _, e := range events {
@@ -210,10 +210,8 @@ func (t *tx) InsertBatch(ctx context.Context, b gatehouse.WriteBatch) error {
 				return err
 			}
 		}
-		for _, id := range accounts {
-			if subscribed[id], err = t.hasWebhooks(ctx, id); err != nil {
-				return err
-			}
+		if err := t.subscribedAccounts(ctx, accounts, subscribed); err != nil {
+			return err
 		}
 	}
 	for _, e := range events {

@@ -113,6 +113,52 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 			t.Fatalf("A changed once released: %v", err)
 		}
 	})
+	t.Run("webhooks of the batch's accounts that have subscriptions", func(t *testing.T) {
+		// One batch of events in three accounts: X subscribes itself, Z
+		// through its integrator, Y not at all. Only X's and Z's events
+		// are queued, each to its own subscription.
+		other := integrator("Group Hook Integrator")
+		x, y, z := client(parent.ID, "Group Hook Site X"), client(parent.ID, "Group Hook Site Y"), client(other.ID, "Group Hook Site Z")
+		insertAccounts(t, s, other, x, y, z)
+		subscription := func(accountID string) gatehouse.WebhookSubscription {
+			return gatehouse.WebhookSubscription{ID: newID(), AccountID: accountID, URL: "https://hooks.example.com/" + accountID,
+				EventTypes: []string{"member.*"}, SecretSealed: "sealed", CreatedBy: "operator", CreatedAt: t0}
+		}
+		ownHook, integratorHook := subscription(x.ID), subscription(other.ID)
+		var batch gatehouse.WriteBatch
+		events := map[string]string{} // account → its event
+		for _, account := range []string{x.ID, y.ID, z.ID} {
+			e := gatehouse.AuditEvent{ID: newID(), AccountID: account, At: t0, ActorID: "operator", Action: "user.added",
+				TargetType: "membership", TargetID: newID()}
+			if gatehouse.EventTypeOf(e) == "" {
+				t.Fatalf("%s is no event", e.Action)
+			}
+			batch.AuditEvents, events[account] = append(batch.AuditEvents, e), e.ID
+		}
+		write(t, s, func(tx *store.WriteTx) error {
+			if err := tx.InsertWebhookSubscription(ctx, ownHook); err != nil {
+				return err
+			}
+			if err := tx.InsertWebhookSubscription(ctx, integratorHook); err != nil {
+				return err
+			}
+			return tx.InsertBatch(ctx, batch)
+		})
+		queued, err := s.ClaimMessages(ctx, "group-test", t0.Add(time.Hour), time.Minute, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{} // event → subscription
+		for _, m := range queued {
+			if m.Channel == gatehouse.ChannelWebhook {
+				got[m.Subject] = m.To
+			}
+		}
+		want := map[string]string{events[x.ID]: ownHook.ID, events[z.ID]: integratorHook.ID}
+		if !maps.Equal(got, want) {
+			t.Errorf("webhook messages (event → subscription) %v, want %v; Y's event %s goes nowhere", got, want, events[y.ID])
+		}
+	})
 	reserve := func(accountIDs []string, want map[string]int) map[string]int {
 		t.Helper()
 		var granted map[string]int
