@@ -553,15 +553,8 @@ func (t *tx) BumpAndReserve(ctx context.Context, accountIDs []string, want map[s
 			if err := t.BumpAuthzVersion(ctx, id); err != nil {
 				return nil, err
 			}
-			n, err := t.ReserveClientUserSlots(ctx, id, want[id])
-			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			granted[id] = n
 		}
-		return granted, nil
+		return granted, t.reserveUnderTheWriter(ctx, ids, want, granted)
 	}
 	if len(ids) == 0 {
 		return granted, nil
@@ -593,6 +586,67 @@ func (t *tx) BumpAndReserve(ctx context.Context, accountIDs []string, want map[s
 		return err
 	})
 	return granted, err
+}
+
+// reserveUnderTheWriter reserves want[id] client-user slots in each of ids
+// on SQLite, setting what each got in granted: the free slots of all the
+// accounts in one read, then one update for all of them. SQLite's one
+// writer excludes every other for the whole transaction, so nothing comes
+// between the read and the update; the update is guarded all the same, and
+// a guard that fails is an error, never a silent overdraft. An account it
+// does not find gets none.
+func (t *tx) reserveUnderTheWriter(ctx context.Context, ids []string, want map[string]int, granted map[string]int) error {
+	var asking []string
+	for _, id := range ids {
+		if want[id] > 0 {
+			asking = append(asking, id)
+		}
+	}
+	if len(asking) == 0 {
+		return nil
+	}
+	var args argList
+	err := t.each(ctx, `SELECT id, max_client_users - client_users FROM accounts WHERE id `+t.oneOf(&args, asking), args,
+		func(rows *sql.Rows) error {
+			var (
+				id   string
+				free int
+			)
+			err := rows.Scan(&id, &free)
+			if n := max(0, min(want[id], free)); n > 0 {
+				granted[id] = n
+			}
+			return err
+		})
+	if err != nil || len(granted) == 0 {
+		return err
+	}
+	var (
+		update argList
+		cases  strings.Builder
+		taking []string
+	)
+	for _, id := range asking {
+		if n := granted[id]; n > 0 {
+			cases.WriteString(" WHEN " + t.mark(&update, id) + " THEN " + t.mark(&update, n))
+			taking = append(taking, id)
+		}
+	}
+	// The same cases again for the guard, then the ids: SQLite's anonymous
+	// placeholders take their values in the order they stand in the query.
+	taken := "CASE id" + cases.String() + " END"
+	for _, id := range taking {
+		update = append(update, id, granted[id])
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE accounts SET client_users = client_users + `+taken+`
+		WHERE client_users + `+taken+` <= max_client_users AND id `+t.oneOf(&update, taking), update...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if changed, err := res.RowsAffected(); err != nil || changed != int64(len(taking)) {
+		return fmt.Errorf("store: reserving client-user slots changed %d accounts of %d (%v)", changed, len(taking), err)
+	}
+	return nil
 }
 
 // accountExists is nil when the account exists, ENOTFOUND otherwise.

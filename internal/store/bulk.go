@@ -125,9 +125,16 @@ func (r reader) isMember(user, account string) string {
 }
 
 // UsernameStatesByAccount is UsernameStates for several accounts at once,
-// keyed by account id then by UsernameKey: on PostgreSQL one statement.
+// keyed by account id then by UsernameKey: one statement.
 func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[string][]string) (map[string]map[string]gatehouse.UsernameState, error) {
 	states := make(map[string]map[string]gatehouse.UsernameState, len(usernames))
+	pairs := 0
+	for _, names := range usernames {
+		pairs += len(names)
+	}
+	if r.dialect == SQLite && len(usernames) > 1 && pairs <= maxPairsInOneList {
+		return states, r.usernameStatesInOneList(ctx, usernames, states)
+	}
 	if r.dialect == SQLite || len(usernames) < 2 {
 		for id, names := range usernames {
 			found, err := r.UsernameStates(ctx, id, names)
@@ -161,6 +168,43 @@ func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[strin
 			return err
 		})
 	return states, err
+}
+
+// maxPairsInOneList bounds the VALUES list of usernameStatesInOneList, two
+// placeholders a pair, well within SQLite's limit on a statement's.
+const maxPairsInOneList = 1000
+
+// usernameStatesInOneList is UsernameStatesByAccount on SQLite: the pairs
+// of account and username as one VALUES list, each username found in the
+// unique index (CROSS JOIN keeps the list the outer loop). A group of adds
+// over several accounts asked once per account before.
+func (r reader) usernameStatesInOneList(ctx context.Context, usernames map[string][]string, states map[string]map[string]gatehouse.UsernameState) error {
+	var (
+		args  argList
+		pairs []string
+	)
+	for id, names := range usernames {
+		states[id] = map[string]gatehouse.UsernameState{}
+		for _, u := range names {
+			pairs = append(pairs, "("+r.mark(&args, id)+", "+r.mark(&args, gatehouse.UsernameKey(u))+")")
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return r.each(ctx, `WITH wanted (account_id, username_key) AS (VALUES `+strings.Join(pairs, ", ")+`)
+		SELECT w.account_id, u.username_key, u.status, `+r.isMember("u.id", "w.account_id")+`
+		FROM wanted w CROSS JOIN users u ON u.username_key = w.username_key`, args, func(rows *sql.Rows) error {
+		var (
+			account, key string
+			status       gatehouse.UserStatus
+			st           gatehouse.UsernameState
+		)
+		err := rows.Scan(&account, &key, &status, &st.Member)
+		st.Exists, st.Active = true, status == gatehouse.UserActive
+		states[account][key] = st
+		return err
+	})
 }
 
 func (r reader) DueBulkJobs(ctx context.Context, now time.Time) ([]gatehouse.BulkPreview, error) {
