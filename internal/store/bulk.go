@@ -156,18 +156,24 @@ func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[strin
 	err := r.each(ctx, `SELECT w.account_id, u.username_key, u.status, `+r.isMember("u.id", "w.account_id")+`
 		FROM unnest($1::text[], $2::text[]) AS w(account_id, username_key)
 		CROSS JOIN LATERAL (SELECT * FROM users WHERE username_key = w.username_key LIMIT 1) u`,
-		r.customPlan([]any{accounts, keys}), func(rows *sql.Rows) error {
-			var (
-				account, key string
-				status       gatehouse.UserStatus
-				st           gatehouse.UsernameState
-			)
-			err := rows.Scan(&account, &key, &status, &st.Member)
-			st.Exists, st.Active = true, status == gatehouse.UserActive
-			states[account][key] = st
-			return err
-		})
+		r.customPlan([]any{accounts, keys}), scanStatesByAccount(states))
 	return states, err
+}
+
+// scanStatesByAccount reads rows of account, username key, status and
+// membership into states, whose accounts are all there already.
+func scanStatesByAccount(states map[string]map[string]gatehouse.UsernameState) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var (
+			account, key string
+			status       gatehouse.UserStatus
+			st           gatehouse.UsernameState
+		)
+		err := rows.Scan(&account, &key, &status, &st.Member)
+		st.Exists, st.Active = true, status == gatehouse.UserActive
+		states[account][key] = st
+		return err
+	}
 }
 
 // maxPairsInOneList bounds the VALUES list of usernameStatesInOneList, two
@@ -194,17 +200,7 @@ func (r reader) usernameStatesInOneList(ctx context.Context, usernames map[strin
 	}
 	return r.each(ctx, `WITH wanted (account_id, username_key) AS (VALUES `+strings.Join(pairs, ", ")+`)
 		SELECT w.account_id, u.username_key, u.status, `+r.isMember("u.id", "w.account_id")+`
-		FROM wanted w CROSS JOIN users u ON u.username_key = w.username_key`, args, func(rows *sql.Rows) error {
-		var (
-			account, key string
-			status       gatehouse.UserStatus
-			st           gatehouse.UsernameState
-		)
-		err := rows.Scan(&account, &key, &status, &st.Member)
-		st.Exists, st.Active = true, status == gatehouse.UserActive
-		states[account][key] = st
-		return err
-	})
+		FROM wanted w CROSS JOIN users u ON u.username_key = w.username_key`, args, scanStatesByAccount(states))
 }
 
 func (r reader) DueBulkJobs(ctx context.Context, now time.Time) ([]gatehouse.BulkPreview, error) {
