@@ -128,11 +128,7 @@ func (r reader) isMember(user, account string) string {
 // keyed by account id then by UsernameKey: one statement.
 func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[string][]string) (map[string]map[string]gatehouse.UsernameState, error) {
 	states := make(map[string]map[string]gatehouse.UsernameState, len(usernames))
-	pairs := 0
-	for _, names := range usernames {
-		pairs += len(names)
-	}
-	if r.dialect == SQLite && len(usernames) > 1 && pairs <= maxPairsInOneList {
+	if r.dialect == SQLite && len(usernames) > 1 && pairsOf(usernames) <= maxPairsInOneList {
 		return states, r.usernameStatesInOneList(ctx, usernames, states)
 	}
 	if r.dialect == SQLite || len(usernames) < 2 {
@@ -179,6 +175,15 @@ func scanStatesByAccount(states map[string]map[string]gatehouse.UsernameState) f
 // maxPairsInOneList bounds the VALUES list of usernameStatesInOneList, two
 // placeholders a pair, well within SQLite's limit on a statement's.
 const maxPairsInOneList = 1000
+
+// pairsOf counts the account and username pairs of usernames.
+func pairsOf(usernames map[string][]string) int {
+	n := 0
+	for _, names := range usernames {
+		n += len(names)
+	}
+	return n
+}
 
 // usernameStatesInOneList is UsernameStatesByAccount on SQLite: the pairs
 // of account and username as one VALUES list, each username found in the

@@ -115,8 +115,9 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 	})
 	t.Run("webhooks of the batch's accounts that have subscriptions", func(t *testing.T) {
 		// One batch of events in three accounts: X subscribes itself, Z
-		// through its integrator, Y not at all. Only X's and Z's events
-		// are queued, each to its own subscription.
+		// through its integrator, Y only through a subscription it
+		// disabled. Only X's and Z's events are queued, each to its own
+		// subscription.
 		other := integrator("Group Hook Integrator")
 		x, y, z := client(parent.ID, "Group Hook Site X"), client(parent.ID, "Group Hook Site Y"), client(other.ID, "Group Hook Site Z")
 		insertAccounts(t, s, other, x, y, z)
@@ -124,7 +125,7 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 			return gatehouse.WebhookSubscription{ID: newID(), AccountID: accountID, URL: "https://hooks.example.com/" + accountID,
 				EventTypes: []string{"member.*"}, SecretSealed: "sealed", CreatedBy: "operator", CreatedAt: t0}
 		}
-		ownHook, integratorHook := subscription(x.ID), subscription(other.ID)
+		ownHook, integratorHook, disabledHook := subscription(x.ID), subscription(other.ID), subscription(y.ID)
 		var batch gatehouse.WriteBatch
 		events := map[string]string{} // account → its event
 		for _, account := range []string{x.ID, y.ID, z.ID} {
@@ -140,6 +141,12 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 				return err
 			}
 			if err := tx.InsertWebhookSubscription(ctx, integratorHook); err != nil {
+				return err
+			}
+			if err := tx.InsertWebhookSubscription(ctx, disabledHook); err != nil {
+				return err
+			}
+			if err := tx.DisableWebhookSubscription(ctx, disabledHook.ID, "", t0); err != nil {
 				return err
 			}
 			return tx.InsertBatch(ctx, batch)
