@@ -42,11 +42,12 @@ import (
 // maxAddGroup bounds a group: its accounts stay locked while it is written.
 const maxAddGroup = 64
 
-// maxAddWriters is how many groups are written at once, of different
-// accounts. One writer for every account would let a group that waits for
-// an account's lock (a bulk chunk holds it) hold back the adds of every
-// other account; more than two measured no faster.
-const maxAddWriters = 2
+// defaultAddWriters is how many groups are written at once, of different
+// accounts, unless Options.AddWriters says otherwise. One writer for every
+// account would let a group that waits for an account's lock (a bulk chunk
+// holds it) hold back the adds of every other account; more than two
+// measured no faster.
+const defaultAddWriters = 2
 
 // pendingAdd is one add, its fields checked, waiting for its group.
 type pendingAdd struct {
@@ -85,7 +86,7 @@ func (s *Service) addInGroup(p *pendingAdd) (gatehouse.Member, error) {
 	q := &s.addQueues
 	q.mu.Lock()
 	q.waiting = append(q.waiting, p)
-	if q.writers < maxAddWriters {
+	if q.writers < s.addWriters {
 		q.writers++
 		go s.writeAddGroups()
 	}

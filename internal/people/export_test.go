@@ -18,3 +18,6 @@ func (s *Service) WaitingAdds() int {
 // SetAddFault makes each add a group writes call fn with its account, in
 // the group's transaction; an error it returns is a fault of the store.
 func (s *Service) SetAddFault(fn func(accountID string) error) { s.addFault = fn }
+
+// AddWriters is how many groups of adds are written at once.
+func (s *Service) AddWriters() int { return s.addWriters }

@@ -46,8 +46,10 @@ type Service struct {
 	afterBulkDraft func()
 	// bulkWriting counts the bulk jobs this node is writing (WritingBulk).
 	bulkWriting atomic.Int32
-	// addQueues holds the adds waiting for a group (addgroups.go).
-	addQueues addQueues
+	// addQueues holds the adds waiting for a group (addgroups.go), and
+	// addWriters is how many groups are written at once.
+	addQueues  addQueues
+	addWriters int
 	// beforeAddGroup, when set (tests), runs before each group of adds is
 	// written, with the group's size.
 	beforeAddGroup func(size int)
@@ -75,6 +77,11 @@ type Options struct {
 	// SQLite the database's one writer: every write of the node waits for
 	// the chunk under way.
 	BulkChunk int
+	// AddWriters is how many groups of adds are written at once, each in
+	// its own transaction (default 2). Where the database has one writer,
+	// a second group only waits for the first, with half the adds the
+	// first would have taken had they waited for it together.
+	AddWriters int
 }
 
 // New returns the people use cases.
@@ -94,6 +101,9 @@ func New(k *kernel.Kernel, stores Stores, rules *access.Service, opts Options) *
 	}
 	if s.bulkChunkSize <= 0 {
 		s.bulkChunkSize = defaultBulkChunk
+	}
+	if s.addWriters = opts.AddWriters; s.addWriters <= 0 {
+		s.addWriters = defaultAddWriters
 	}
 	return s
 }
