@@ -125,7 +125,8 @@ func (r reader) isMember(user, account string) string {
 }
 
 // UsernameStatesByAccount is UsernameStates for several accounts at once,
-// keyed by account id then by UsernameKey: one statement.
+// keyed by account id then by UsernameKey: one statement (on SQLite, for up
+// to maxPairsInOneList usernames; one per account beyond).
 func (r reader) UsernameStatesByAccount(ctx context.Context, usernames map[string][]string) (map[string]map[string]gatehouse.UsernameState, error) {
 	states := make(map[string]map[string]gatehouse.UsernameState, len(usernames))
 	if r.dialect == SQLite && len(usernames) > 1 && pairsOf(usernames) <= maxPairsInOneList {

@@ -10,17 +10,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
-// fanOutEvent queues the event for every live webhook subscription of its
-// account and of that account's integrator whose patterns take its type,
-// in the change's own transaction: a delivery exists exactly when its
-// change committed. The outbox id (and Message-ID) is the event's id and
-// the subscription's, so the lane of a subscription sorts by event; the
-// webhook-id (Subject) is the event's id, the same in every delivery.
-//
-// Every event pays this one indexed read, found empty on most platforms.
 // subscribedAccounts tells which of a batch's accounts have a live
-// subscription, their own or their integrator's: the batch looks once, not
-// once per event, nor once per account.
+// subscription, their own or their integrator's: one indexed read for the
+// whole batch, found empty on most platforms, so that only the events of
+// those accounts pay fanOutEvent's read of their subscriptions.
 func (t *tx) subscribedAccounts(ctx context.Context, accountIDs []string, subscribed map[string]bool) error {
 	if len(accountIDs) == 0 {
 		return nil
@@ -38,6 +31,12 @@ func (t *tx) subscribedAccounts(ctx context.Context, accountIDs []string, subscr
 		})
 }
 
+// fanOutEvent queues the event for every live webhook subscription of its
+// account and of that account's integrator whose patterns take its type,
+// in the change's own transaction: a delivery exists exactly when its
+// change committed. The outbox id (and Message-ID) is the event's id and
+// the subscription's, so the lane of a subscription sorts by event; the
+// webhook-id (Subject) is the event's id, the same in every delivery.
 func (t *tx) fanOutEvent(ctx context.Context, e gatehouse.AuditEvent, eventType, userID string) error {
 	rows, err := t.q.QueryContext(ctx, `SELECT id, event_types FROM webhook_subscriptions
 		WHERE account_id IN ($1, (SELECT integrator_id FROM accounts WHERE id = $1)) AND disabled_at IS NULL`, e.AccountID)
