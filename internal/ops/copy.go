@@ -67,7 +67,7 @@ var (
 	sqliteOnlyTables = map[string]string{
 		migrations.VersionTable: "each database records its own migrations",
 		"sqlite_sequence":       "SQLite's AUTOINCREMENT counters, goose's alone",
-		eventCounterTable:       "the feed's counter, which is audit_events' sequence on PostgreSQL",
+		eventCounterTable:       "where the feed's numbers stood before a purge; audit_events' sequence on PostgreSQL",
 	}
 	postgresOnlyTables = map[string]string{
 		migrations.VersionTable: "each database records its own migrations",
@@ -171,7 +171,7 @@ func Copy(ctx context.Context, opts CopyOptions) (Copied, error) {
 		return done, err
 	}
 	var counter int64
-	if err := srcTx.QueryRowContext(ctx, `SELECT MAX(n) FROM `+eventCounterTable).Scan(&counter); err != nil {
+	if err := srcTx.QueryRowContext(ctx, store.LastEventNumberSQLite).Scan(&counter); err != nil {
 		return done, fmt.Errorf("read the feed's counter: %w", err)
 	}
 

@@ -315,6 +315,12 @@ func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
 	} else if err != nil {
 		return mapErr(err)
 	}
+	if t.dialect == SQLite {
+		// The account's events leave; the feed's numbers must not go back.
+		if err := t.recordEventNumbers(ctx); err != nil {
+			return err
+		}
+	}
 	statements := []string{
 		`DELETE FROM folder_grants WHERE account_id = $1`,
 		`DELETE FROM user_group_members WHERE account_id = $1`,

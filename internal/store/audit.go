@@ -32,11 +32,11 @@ func (t *tx) InsertAuditEvent(ctx context.Context, e gatehouse.AuditEvent) error
 		}
 	}
 	if t.dialect == SQLite {
-		var seq int64
-		if err := t.q.QueryRowContext(ctx, `UPDATE event_sequence SET n = n + 1 RETURNING n`).Scan(&seq); err != nil {
-			return mapErr(err)
+		seq, err := t.takeEventNumbers(ctx, 1)
+		if err != nil {
+			return err
 		}
-		_, err := t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id,
+		_, err = t.q.ExecContext(ctx, `INSERT INTO audit_events (id, account_id, at, actor_id, action, target_type, target_id, ip, request_id,
 			changes, user_id, event_type, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			e.ID, accountID, micros(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.IP, e.RequestID, auditChanges(e.Changes),
 			userID, eventType, seq)

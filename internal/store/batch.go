@@ -385,9 +385,9 @@ func (t *tx) batchAuditRows(ctx context.Context, b gatehouse.WriteBatch) ([][]an
 	}
 	var seq sql.NullInt64
 	if t.dialect == SQLite && events > 0 {
-		var last int64
-		if err := t.q.QueryRowContext(ctx, `UPDATE event_sequence SET n = n + $1 RETURNING n`, events).Scan(&last); err != nil {
-			return nil, nil, mapErr(err)
+		last, err := t.takeEventNumbers(ctx, events)
+		if err != nil {
+			return nil, nil, err
 		}
 		seq = sql.NullInt64{Int64: last - events, Valid: true}
 	}

@@ -11,9 +11,8 @@ import (
 // The event feed reads the events in commit order.
 //
 // On SQLite one writer commits at a time, so the order of writing (seq,
-// from a counter row written in the change's transaction) is the order of
-// commits: a reader never sees an event while one written before it is
-// still to come.
+// from the writer's counter; eventsequence.go) is the order of commits: a
+// reader never sees an event while one written before it is still to come.
 //
 // On PostgreSQL transactions commit in any order, so neither an id nor a
 // sequence taken while writing is commit order: a transaction that took

@@ -70,6 +70,8 @@ type DB struct {
 	// checkpointer copies the write-ahead log into the database file beside
 	// the writer (SQLite only; checkpoint.go).
 	checkpointer *checkpointer
+	// events numbers the feed's events (SQLite only; eventsequence.go).
+	events eventSequence
 }
 
 // Open opens the database named by databaseURL: a postgres:// or
@@ -144,7 +146,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		Begin: func(ctx context.Context) (*sql.Tx, error) { return write.BeginTx(ctx, nil) },
 		NewTx: func(sqlTx *sql.Tx, missed *[]string) *tx {
 			q := stmtcache.Queryer{Cache: db.writeStmts, Tx: sqlTx, Missed: missed, Detach: true}
-			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions}}
+			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions}, events: &db.events}
 		},
 		Committed: func(t *tx) {
 			db.versions.Publish(t.bumped)
@@ -424,6 +426,8 @@ type tx struct {
 	// bumped holds the accounts whose rules this transaction changed, with
 	// the version written (PostgreSQL; SQLite publishes on commit).
 	bumped map[string]int64
+	// events numbers the feed's events (SQLite only; eventsequence.go).
+	events *eventSequence
 }
 
 // micros encodes a time as Unix microseconds, the stored form of every time.
