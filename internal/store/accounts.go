@@ -315,6 +315,7 @@ func (t *tx) PurgeAccount(ctx context.Context, accountID string) error {
 	} else if err != nil {
 		return mapErr(err)
 	}
+	t.subscriptionsChanged()
 	if t.dialect == SQLite {
 		// The account's events leave; the feed's numbers must not go back.
 		if err := t.recordEventNumbers(ctx); err != nil {

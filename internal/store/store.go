@@ -428,6 +428,10 @@ type tx struct {
 	bumped map[string]int64
 	// events numbers the feed's events (SQLite only; eventsequence.go).
 	events *eventSequence
+	// subscribed holds, for the accounts LockAccounts read, whether each
+	// has a live webhook subscription, its own or its integrator's, until
+	// the batch that follows uses it or a subscription changes (SQLite).
+	subscribed map[string]bool
 }
 
 // micros encodes a time as Unix microseconds, the stored form of every time.

@@ -10,17 +10,35 @@ import (
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
+// liveSubscription is true for an account a with a live webhook
+// subscription, its own or its integrator's.
+const liveSubscription = `EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.account_id IN (a.id, a.integrator_id) AND w.disabled_at IS NULL)`
+
+// subscriptionsChanged forgets what LockAccounts read of the accounts'
+// subscriptions: a change to them in the same transaction must reach the
+// batch written after it.
+func (t *tx) subscriptionsChanged() { t.subscribed = nil }
+
 // subscribedAccounts tells which of a batch's accounts have a live
 // subscription, their own or their integrator's: one indexed read for the
 // whole batch, found empty on most platforms, so that only the events of
-// those accounts pay fanOutEvent's read of their subscriptions.
+// those accounts pay fanOutEvent's read of their subscriptions. Accounts
+// whose answer LockAccounts already read in this transaction are not asked
+// again.
 func (t *tx) subscribedAccounts(ctx context.Context, accountIDs []string, subscribed map[string]bool) error {
-	if len(accountIDs) == 0 {
+	var unknown []string
+	for _, id := range accountIDs {
+		if known, ok := t.subscribed[id]; ok {
+			subscribed[id] = known
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) == 0 {
 		return nil
 	}
 	var args argList
-	return t.each(ctx, `SELECT a.id FROM accounts a WHERE a.id `+t.oneOf(&args, accountIDs)+`
-		AND EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.account_id IN (a.id, a.integrator_id) AND w.disabled_at IS NULL)`,
+	return t.each(ctx, `SELECT a.id FROM accounts a WHERE a.id `+t.oneOf(&args, unknown)+` AND `+liveSubscription,
 		args, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
@@ -79,6 +97,7 @@ func (t *tx) fanOutEvent(ctx context.Context, e gatehouse.AuditEvent, eventType,
 }
 
 func (t *tx) InsertWebhookSubscription(ctx context.Context, s gatehouse.WebhookSubscription) error {
+	t.subscriptionsChanged()
 	_, err := t.q.ExecContext(ctx, `INSERT INTO webhook_subscriptions (id, account_id, url, event_types, description, secret_sealed,
 		created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		s.ID, s.AccountID, s.URL, strings.Join(s.EventTypes, " "), s.Description, s.SecretSealed, s.CreatedBy, micros(s.CreatedAt))
@@ -128,6 +147,7 @@ func (r reader) WebhookSubscriptions(ctx context.Context, accountID string) ([]g
 // DeleteWebhookSubscription removes a subscription, its delivery log and
 // the messages still waiting for it.
 func (t *tx) DeleteWebhookSubscription(ctx context.Context, id string) error {
+	t.subscriptionsChanged()
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM outbox WHERE channel = 'webhook' AND recipient = $1 AND status = 'queued'`, id); err != nil {
 		return mapErr(err)
 	}
@@ -166,6 +186,7 @@ func (t *tx) WebhookSucceeded(ctx context.Context, id string) error {
 // up the messages still waiting for it but the one being delivered
 // (its sender gives it up). ENOTFOUND when it is disabled already.
 func (t *tx) DisableWebhookSubscription(ctx context.Context, id, deliveringID string, now time.Time) error {
+	t.subscriptionsChanged()
 	if err := t.guarded(ctx, "webhook subscription", `UPDATE webhook_subscriptions SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`,
 		id, micros(now)); err != nil {
 		return err
@@ -178,6 +199,7 @@ func (t *tx) DisableWebhookSubscription(ctx context.Context, id, deliveringID st
 // EnableWebhookSubscription takes a disabled subscription back into
 // service, its run of failures forgotten; a live one is left as it is.
 func (t *tx) EnableWebhookSubscription(ctx context.Context, id string) error {
+	t.subscriptionsChanged()
 	_, err := t.q.ExecContext(ctx, `UPDATE webhook_subscriptions SET disabled_at = NULL, failing_since = NULL
 		WHERE id = $1 AND disabled_at IS NOT NULL`, id)
 	return mapErr(err)

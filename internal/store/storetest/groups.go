@@ -166,6 +166,53 @@ func testReadsForManyAccounts(t *testing.T, s *store.DB) {
 			t.Errorf("webhook messages (event → subscription) %v, want %v; Y's event %s goes nowhere", got, want, events[y.ID])
 		}
 	})
+	t.Run("webhooks of accounts read before the batch", func(t *testing.T) {
+		// A group reads its accounts (on SQLite, with whether they have
+		// subscriptions) before it writes its batch. A subscription added
+		// or disabled in between, in the same transaction, still decides
+		// where the batch's events go: V's new one gets V's event, U's
+		// disabled one gets nothing.
+		u, v := client(parent.ID, "Group Hook Site U"), client(parent.ID, "Group Hook Site V")
+		insertAccounts(t, s, u, v)
+		hook := func(accountID string) gatehouse.WebhookSubscription {
+			return gatehouse.WebhookSubscription{ID: newID(), AccountID: accountID, URL: "https://hooks.example.com/" + accountID,
+				EventTypes: []string{"member.*"}, SecretSealed: "sealed", CreatedBy: "operator", CreatedAt: t0}
+		}
+		disabled, added := hook(u.ID), hook(v.ID)
+		write(t, s, func(tx *store.WriteTx) error { return tx.InsertWebhookSubscription(ctx, disabled) })
+		var batch gatehouse.WriteBatch
+		events := map[string]string{} // event → its account
+		for _, account := range []string{u.ID, v.ID} {
+			e := gatehouse.AuditEvent{ID: newID(), AccountID: account, At: t0, ActorID: "operator", Action: "user.added",
+				TargetType: "membership", TargetID: newID()}
+			batch.AuditEvents, events[e.ID] = append(batch.AuditEvents, e), account
+		}
+		write(t, s, func(tx *store.WriteTx) error {
+			if _, err := tx.LockAccounts(ctx, []string{u.ID, v.ID}); err != nil {
+				return err
+			}
+			if err := tx.DisableWebhookSubscription(ctx, disabled.ID, "", t0); err != nil {
+				return err
+			}
+			if err := tx.InsertWebhookSubscription(ctx, added); err != nil {
+				return err
+			}
+			return tx.InsertBatch(ctx, batch)
+		})
+		queued, err := s.ClaimMessages(ctx, "group-test", t0.Add(2*time.Hour), time.Minute, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{} // account → subscription its event went to
+		for _, m := range queued {
+			if account, ours := events[m.Subject]; ours && m.Channel == gatehouse.ChannelWebhook {
+				got[account] = m.To
+			}
+		}
+		if want := map[string]string{v.ID: added.ID}; !maps.Equal(got, want) {
+			t.Errorf("webhook messages (account → subscription) %v, want %v: U's subscription was disabled before the batch", got, want)
+		}
+	})
 	reserve := func(accountIDs []string, want map[string]int) map[string]int {
 		t.Helper()
 		var granted map[string]int
