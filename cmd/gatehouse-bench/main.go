@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -485,6 +486,12 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 	}
 	if n.smtp != nil {
 		fmt.Printf("e-mails received by the SMTP server during the adds: %d over %d connections\n", n.smtp.messages.Load(), n.smtp.connections.Load())
+	}
+	// The same from wrk, a load generator outside this process, for 5 s.
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Println("wrk is not installed (apt-get install -y wrk): the line measured from it is left out")
+	} else if err := wrkAdds(n.url, token, siteIDs, workers, 5*time.Second); err != nil {
+		return err
 	}
 	// The node's own worker delivered meanwhile; time delivery alone, on a
 	// fresh database with a full queue and no other load.

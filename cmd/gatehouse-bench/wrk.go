@@ -71,6 +71,36 @@ end
 	return runWrk(label, serverURL+path, script, connections, d)
 }
 
+// wrkAdds posts adds of new users into the sites in turn, each connection
+// its own usernames, the way benchUsers' clients do. An answer other than
+// 201 counts as an error.
+func wrkAdds(serverURL, bearer string, siteIDs []string, connections int, d time.Duration) error {
+	var paths strings.Builder
+	for _, id := range siteIDs {
+		fmt.Fprintf(&paths, "%q,", "/api/v1/accounts/"+id+"/users")
+	}
+	script := `
+local paths = {` + paths.String() + `}
+local threads = {}
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("tid", counter); table.insert(threads, thread) end
+function init(args) bad = 0; n = 0 end
+function request()
+  n = n + 1
+  local body = string.format('{"username":"wrk%d-%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}', tid, n, n)
+  return wrk.format("POST", paths[(n % #paths) + 1], {["Content-Type"] = "application/json",
+    ["Authorization"] = ` + fmt.Sprintf("%q", "Bearer "+bearer) + `}, body)
+end
+function response(status, headers, body) if status ~= 201 then bad = bad + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
+end
+`
+	return runWrk("add user (membership, invitation, outbox row)", serverURL+"/api/v1/accounts", script, connections, d)
+}
+
 // wrkFloor measures GET /healthz the same way: the floor under the lines
 // above.
 func wrkFloor(serverURL string, connections int, d time.Duration) error {
