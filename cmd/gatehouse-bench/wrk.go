@@ -62,12 +62,7 @@ end
 function response(status, headers, body)
   if status ~= 200 or not string.find(body, ` + fmt.Sprintf("%q", expected) + `, 1, true) then bad = bad + 1 end
 end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
-end
-`
+` + wrkReport
 	return runWrk(label, serverURL+path, script, connections, d)
 }
 
@@ -92,12 +87,7 @@ function request()
     ["Authorization"] = ` + fmt.Sprintf("%q", "Bearer "+bearer) + `}, body)
 end
 function response(status, headers, body) if status ~= 201 then bad = bad + 1 end end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
-end
-`
+` + wrkReport
 	return runWrk("add user (membership, invitation, outbox row)", serverURL+"/api/v1/accounts", script, connections, d)
 }
 
@@ -109,14 +99,19 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end
-function done(summary, latency, requests)
+` + wrkReport
+	return runWrk("GET /healthz (the HTTP floor: no work at all)", serverURL+"/healthz", script, connections, d)
+}
+
+// wrkReport ends every script: it sums the threads' bad answers (each
+// script's response function counts them in bad) and prints the line
+// wrkSummary reads.
+const wrkReport = `function done(summary, latency, requests)
   local total = 0
   for _, t in ipairs(threads) do total = total + t:get("bad") end
   io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, total, latency:percentile(50), latency:percentile(99), latency.max))
 end
 `
-	return runWrk("GET /healthz (the HTTP floor: no work at all)", serverURL+"/healthz", script, connections, d)
-}
 
 var wrkSummary = regexp.MustCompile(`WRK (\d+) (\d+) (\d+) (\d+) (\d+)`)
 
