@@ -42,6 +42,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
 	"github.com/gatehouse/gatehouse/internal/kernel"
@@ -454,16 +455,27 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 		return err
 	}
 	integratorID := between(body, `"id":"`, `"`)
-	siteIDs := make([]string, sites)
-	for i := range siteIDs {
-		_, body, err := do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d"}`, integratorID, i))
-		if err != nil {
-			return err
+	// newSites makes k client accounts of the integrator, each allowed
+	// siteLimit client users.
+	made := 0
+	newSites := func(k int) ([]string, error) {
+		ids := make([]string, k)
+		for i := range ids {
+			made++
+			_, body, err := do(client, "POST", n.url+"/api/v1/accounts", fmt.Sprintf(`{"kind":"client","integrator_id":%q,"name":"Site %d"}`, integratorID, made))
+			if err != nil {
+				return nil, err
+			}
+			ids[i] = between(body, `"id":"`, `"`)
+			if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+ids[i]+"/settings", fmt.Sprintf(`{"max_client_users":%d}`, siteLimit)); err != nil || status != 200 {
+				return nil, fmt.Errorf("settings: %d %s %v", status, body, err)
+			}
 		}
-		siteIDs[i] = between(body, `"id":"`, `"`)
-		if status, body, err := do(client, "PATCH", n.url+"/api/v1/accounts/"+siteIDs[i]+"/settings", `{"max_client_users":10000}`); err != nil || status != 200 {
-			return fmt.Errorf("settings: %d %s %v", status, body, err)
-		}
+		return ids, nil
+	}
+	siteIDs, err := newSites(sites)
+	if err != nil {
+		return err
 	}
 	if usersBranded {
 		// The platform's brand and the integrator's, each with its own
@@ -477,6 +489,7 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 		}
 		fmt.Println("e-mails dressed with the platform's brand and the integrator's, each with an activation message")
 	}
+	started := time.Now()
 	err = postConcurrently(client, n.url, "add user via HTTP (membership, invitation, outbox row)", adds, workers, func(i int64) (string, string) {
 		return "/api/v1/accounts/" + siteIDs[i%int64(sites)] + "/users",
 			fmt.Sprintf(`{"username":"user%d@bench.example","first_name":"User","last_name":"%d","level":"client_user"}`, i, i)
@@ -490,12 +503,39 @@ func benchUsers(dbKind string, adds, workers, sites int) error {
 	// The same from wrk, a load generator outside this process, for 5 s.
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fmt.Println("wrk is not installed (apt-get install -y wrk): the line measured from it is left out")
-	} else if err := wrkAdds(n.url, token, siteIDs, workers, 5*time.Second); err != nil {
-		return err
+	} else {
+		// wrk adds into accounts with room for twice what the clients'
+		// rate would add meanwhile: the run's own, else as many fresh ones
+		// (one account's limit is filled by 10,000 adds into it).
+		rate := float64(adds) / time.Since(started).Seconds()
+		wrkSiteIDs := siteIDs
+		seconds := wrkAddSeconds(sites*siteLimit-adds, rate)
+		if seconds == 0 {
+			if wrkSiteIDs, err = newSites(sites); err != nil {
+				return err
+			}
+			seconds = wrkAddSeconds(sites*siteLimit, rate)
+		}
+		if seconds == 0 {
+			fmt.Println("the accounts' limits leave wrk no second of adds at this rate: the line measured from it is left out")
+		} else if err := wrkAdds(n.url, token, wrkSiteIDs, workers, time.Duration(seconds)*time.Second); err != nil {
+			return err
+		}
 	}
 	// The node's own worker delivered meanwhile; time delivery alone, on a
 	// fresh database with a full queue and no other load.
 	return benchDelivery(dbKind, adds)
+}
+
+// siteLimit is the client users each of the users benchmark's accounts is
+// allowed: the most an account may be given.
+const siteLimit = accounts.MaxClientUsersCeiling
+
+// wrkAddSeconds is how long wrk adds, in whole seconds (wrk's unit): 5, or
+// fewer when room (the adds the accounts still allow) would not take twice
+// rate (adds a second) for that long.
+func wrkAddSeconds(room int, rate float64) int {
+	return max(0, min(5, int(float64(room)/(2*rate))))
 }
 
 // freshStore opens a new, migrated, empty database of the kind asked for
