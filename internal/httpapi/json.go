@@ -35,8 +35,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // clients such as curl -d label JSON as a form.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	if err == nil {
+	if err == nil && !plainAndUnambiguous(body) {
 		err = refuseAmbiguousJSON(body)
+	}
+	// Unmarshal accepts exactly what the stream decoder below accepts (one
+	// value, then only white space) without the decoder's buffer and
+	// tokens; what it refuses is read again by the decoder, whose errors
+	// say which field is wrong or that data trails.
+	if err == nil && json.Unmarshal(body, dst) == nil {
+		return nil
 	}
 	var dec *json.Decoder
 	if err == nil {
@@ -79,6 +86,164 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		return gatehouse.Invalid("", "the body is not a valid JSON object: %v", err)
 	}
 }
+
+// plainAndUnambiguous tells, cheaply, that refuseAmbiguousJSON would find
+// nothing in body, for the bodies clients send nearly always: ASCII text
+// without a backslash (so valid UTF-8, with no escaped surrogate, and keys
+// that fold as encoding/json folds them, by ASCII case), whose first value
+// nests at most plainMaxDepth deep, has at most plainMaxKeys keys in an
+// object, and no key twice in one. It reads the value's structure in one
+// pass without allocating, where refuseAmbiguousJSON allocates a token at a
+// time: on a check that was most of what reading its body cost. A body it
+// cannot be sure of, malformed ones included, is false and is read by
+// refuseAmbiguousJSON. It is lax only where JSON is invalid anyway (a
+// number or literal is whatever runs up to the next comma, bracket, brace
+// or white space): within a valid prefix it finds every key that
+// refuseAmbiguousJSON finds, and past an invalid one refuseAmbiguousJSON
+// finds nothing and leaves the error to the decoder.
+func plainAndUnambiguous(body []byte) bool {
+	for _, c := range body {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	type frame struct {
+		object   bool
+		firstKey int // index in keys of this object's first key
+	}
+	var (
+		frameArray [plainMaxDepth]frame
+		keyArray   [2 * plainMaxKeys][]byte
+	)
+	frames, keys := frameArray[:0], keyArray[:0]
+	const (
+		wantValue        = iota
+		wantValueOrClose // just after '['
+		wantKey
+		wantKeyOrClose // just after '{'
+		wantColon
+		wantCommaOrClose
+	)
+	state := wantValue
+	for i := 0; ; {
+		for i < len(body) && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
+			i++
+		}
+		if i == len(body) {
+			return false
+		}
+		c := body[i]
+		valueEnded := false
+		switch state {
+		case wantValue, wantValueOrClose:
+			switch {
+			case c == ']' && state == wantValueOrClose:
+				frames = frames[:len(frames)-1]
+				i++
+				valueEnded = true
+			case c == '{' || c == '[':
+				if len(frames) == plainMaxDepth {
+					return false
+				}
+				frames = append(frames, frame{object: c == '{', firstKey: len(keys)})
+				state = wantValueOrClose
+				if c == '{' {
+					state = wantKeyOrClose
+				}
+				i++
+			case c == '"':
+				end := bytes.IndexByte(body[i+1:], '"')
+				if end < 0 {
+					return false
+				}
+				i += end + 2
+				valueEnded = true
+			default:
+				start := i
+				for i < len(body) && !endsScalar(body[i]) {
+					i++
+				}
+				if i == start {
+					return false
+				}
+				valueEnded = true
+			}
+		case wantKey, wantKeyOrClose:
+			switch {
+			case c == '}' && state == wantKeyOrClose:
+				frames = frames[:len(frames)-1]
+				i++
+				valueEnded = true
+			case c == '"':
+				end := bytes.IndexByte(body[i+1:], '"')
+				if end < 0 {
+					return false
+				}
+				key := body[i+1 : i+1+end]
+				mine := keys[frames[len(frames)-1].firstKey:]
+				if len(mine) == plainMaxKeys || len(keys) == cap(keys) {
+					return false
+				}
+				for _, other := range mine {
+					if bytes.EqualFold(key, other) {
+						return false
+					}
+				}
+				keys = append(keys, key)
+				i += end + 2
+				state = wantColon
+			default:
+				return false
+			}
+		case wantColon:
+			if c != ':' {
+				return false
+			}
+			i++
+			state = wantValue
+		case wantCommaOrClose:
+			top := frames[len(frames)-1]
+			switch {
+			case c == ',':
+				state = wantValue
+				if top.object {
+					state = wantKey
+				}
+				i++
+			case c == '}' && top.object, c == ']' && !top.object:
+				keys = keys[:top.firstKey]
+				frames = frames[:len(frames)-1]
+				i++
+				valueEnded = true
+			default:
+				return false
+			}
+		}
+		if valueEnded {
+			if len(frames) == 0 {
+				return true // the first value is read; what trails is the decoder's to refuse
+			}
+			state = wantCommaOrClose
+		}
+	}
+}
+
+// endsScalar tells whether c ends a number or a literal in JSON.
+func endsScalar(c byte) bool {
+	switch c {
+	case ',', ']', '}', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// plainMaxDepth and plainMaxKeys bound what plainAndUnambiguous reads
+// itself: no request of this API nests deeper or names more keys in one
+// object, and the keys of an object are compared pairwise.
+const (
+	plainMaxDepth = 32
+	plainMaxKeys  = 32
+)
 
 // maxJSONDepth is encoding/json's own nesting limit, which no request comes
 // near.

@@ -18,10 +18,17 @@ func FuzzDecodeJSONBody(f *testing.F) {
 		`{"name":"a"}`, `{"name":"a","name":"b"}`, `{"name":"a","NAME":"b"}`, "{\"name\":\"\xff\"}", `{"a":{"b":1,"b":2}}`,
 		`{"a":[{"b":1},{"b":2}]}`, `{"a":[{"b":1,"b":2}]}`, `[1,2,{"x":1,"x":2}]`, `{"k":1,"K":2}`, `{"\u212a":1,"k":2}`,
 		`{"a":1}{"a":1,"a":2}`, `{"a":"\ud800"}`, `""`, `{`, "", "\xef\xbb\xbf{}", `{"a":[[[[]]]]}`, "{\"\xc3\":1}",
+		`{"a":1 "a":2}`, `{"a":[],"b":{},"A":0}`, `{"a":{"b":1},"b":2,"c":{"b":3}}`, `{"a":tru,"a":1}`, `[{"a":1},{"a":1}]`,
+		`{"a":1,}`, `[1,]`, `{"a" "a":1}`, ` {"x":null , "y" : [ 1 , { "x" : 2 } ] } `,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if plainAndUnambiguous(body) {
+			if err := refuseAmbiguousJSON(body); err != nil {
+				t.Fatalf("the quick reading let %q through, which the full one refuses: %v", body, err)
+			}
+		}
 		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 		var dst any
 		err := decodeJSON(httptest.NewRecorder(), req, &dst)
