@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +150,51 @@ func TestTextsThroughTheHTTPProvider(t *testing.T) {
 	}
 	if _, err := outbox.NewSMSHTTPSender("ftp://gateway", ""); err == nil {
 		t.Errorf("an ftp:// gateway was accepted")
+	}
+}
+
+// The file senders sync their file system when they wrote a file since
+// they last did, and only then: a flush after a run of webhooks, which
+// writes no file, costs nothing, while an e-mail or a text written is still
+// made durable before the worker records it sent. (Not parallel: the count
+// of syncs is the process's.)
+func TestFileSendersSyncOnlyWhenTheyWroteAFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("elsewhere each file is synced as it is written")
+	}
+	dir := t.TempDir()
+	sender := outbox.Channels{Email: outbox.FileSender{Dir: filepath.Join(dir, "mail"), From: "Gatehouse <noreply@example.com>"},
+		SMS:     outbox.SMSFileSender{Dir: filepath.Join(dir, "sms")},
+		Webhook: senderFunc(func(context.Context, gatehouse.Message) error { return nil })}
+	ctx := context.Background()
+	message := func(id, channel, to string) gatehouse.Message {
+		return gatehouse.Message{ID: id, MessageID: id + "@gatehouse.example.com", Channel: channel, To: to, Subject: "Hello",
+			Body: "Hi", CreatedAt: time.Now().UTC()}
+	}
+	for _, step := range []struct {
+		name  string
+		sends []gatehouse.Message
+		syncs int64
+	}{
+		{"a flush before anything was written", nil, 0},
+		{"webhooks only", []gatehouse.Message{message("w1", gatehouse.ChannelWebhook, "sub-1"), message("w2", gatehouse.ChannelWebhook, "sub-1")}, 0},
+		{"an e-mail", []gatehouse.Message{message("m1", gatehouse.ChannelEmail, "ann@example.com")}, 1},
+		{"nothing more", nil, 0},
+		{"an e-mail and a text, in two directories", []gatehouse.Message{message("m2", gatehouse.ChannelEmail, "bob@example.com"),
+			message("s1", gatehouse.ChannelSMS, "+33612345678")}, 2},
+		{"webhooks again", []gatehouse.Message{message("w3", gatehouse.ChannelWebhook, "sub-1")}, 0},
+	} {
+		for _, m := range step.sends {
+			if err := sender.Send(ctx, m); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		}
+		before := outbox.FileSystemSyncs()
+		if err := sender.Flush(); err != nil {
+			t.Fatalf("%s: flush: %v", step.name, err)
+		}
+		if got := outbox.FileSystemSyncs() - before; got != step.syncs {
+			t.Errorf("%s: %d file system syncs, want %d", step.name, got, step.syncs)
+		}
 	}
 }
