@@ -141,6 +141,10 @@ type node struct {
 	dbURL   string
 	dataDir string
 	stop    func()
+	// offline stops the server, runs f, and serves the same data again on a
+	// new port (url): f may open the database itself, which a SQLite
+	// database allows one process at a time.
+	offline func(f func() error) error
 	// delivered counts the e-mails the node has sent so far.
 	delivered func() int
 	// smtp is the SMTP server the node sends to, when -mail smtp.
@@ -189,16 +193,35 @@ func startNode(dbKind string) (*node, error) {
 		MailFrom: "Gatehouse <noreply@bench.example>", OutboxSenders: outboxSenders, SMTPURL: smtpURL}
 	// The access log is formatted as in production and thrown away.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx, cfg, log, func(addr string) { ready <- addr }) }()
-	select {
-	case addr := <-ready:
-		n.url = "http://" + addr
-	case err := <-served:
-		cancel()
+	var (
+		cancel func()
+		served chan error
+	)
+	serve := func() error {
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		served = make(chan error, 1)
+		go func() { served <- app.Serve(ctx, cfg, log, func(addr string) { ready <- addr }) }()
+		select {
+		case addr := <-ready:
+			n.url = "http://" + addr
+			return nil
+		case err := <-served:
+			cancel()
+			return err
+		}
+	}
+	if err := serve(); err != nil {
 		return nil, err
+	}
+	n.offline = func(f func() error) error {
+		cancel()
+		<-served
+		if err := f(); err != nil {
+			return err
+		}
+		return serve()
 	}
 	n.stop = func() {
 		cancel()
@@ -260,10 +283,14 @@ func benchAccounts(dbKind string, creates, workers, stored, lists int) error {
 
 	// Fill up to the stored count directly through the store (fast), with
 	// names drawn from a small vocabulary so filters match realistic shares.
-	if err := seed(n, integratorID, stored-creates-1); err != nil {
+	var staffToken string
+	err = n.offline(func() error {
+		if err := seed(n, integratorID, stored-creates-1); err != nil {
+			return err
+		}
+		staffToken, err = integratorAdminToken(n, integratorID)
 		return err
-	}
-	staffToken, err := integratorAdminToken(n, integratorID)
+	})
 	if err != nil {
 		return err
 	}
