@@ -152,11 +152,9 @@ func plainAndUnambiguous(body []byte) bool {
 				}
 				i++
 			case c == '"':
-				end := bytes.IndexByte(body[i+1:], '"')
-				if end < 0 {
+				if i = stringEnd(body, i); i < 0 {
 					return false
 				}
-				i += end + 2
 				valueEnded = true
 			default:
 				start := i
@@ -175,11 +173,11 @@ func plainAndUnambiguous(body []byte) bool {
 				i++
 				valueEnded = true
 			case c == '"':
-				end := bytes.IndexByte(body[i+1:], '"')
+				end := stringEnd(body, i)
 				if end < 0 {
 					return false
 				}
-				key := body[i+1 : i+1+end]
+				key := body[i+1 : end-1]
 				mine := keys[frames[len(frames)-1].firstKey:]
 				if len(mine) == plainMaxKeys || len(keys) == cap(keys) {
 					return false
@@ -190,7 +188,7 @@ func plainAndUnambiguous(body []byte) bool {
 					}
 				}
 				keys = append(keys, key)
-				i += end + 2
+				i = end
 				state = wantColon
 			default:
 				return false
@@ -226,6 +224,17 @@ func plainAndUnambiguous(body []byte) bool {
 			state = wantCommaOrClose
 		}
 	}
+}
+
+// stringEnd is the offset just past the string that opens at body[i], in a
+// body without backslashes (so the next quote closes it), or -1 when the
+// string is not closed.
+func stringEnd(body []byte, i int) int {
+	end := bytes.IndexByte(body[i+1:], '"')
+	if end < 0 {
+		return -1
+	}
+	return i + end + 2
 }
 
 // endsScalar tells whether c ends a number or a literal in JSON.

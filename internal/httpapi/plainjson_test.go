@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/gatehouse"
 )
 
 // The quick reading of a body takes the bodies clients send (so that they
@@ -34,6 +37,28 @@ func TestPlainBodiesAreReadQuicklyAndTheRestFully(t *testing.T) {
 	} {
 		if plainAndUnambiguous([]byte(body)) {
 			t.Errorf("read quickly, but it needs the full reading: %.80s", body)
+		}
+	}
+}
+
+// Bodies the quick path lets through but Unmarshal refuses are read again
+// by the stream decoder, whose answers are the contract's: a wrong type
+// names its field, what trails the object and an empty body say so.
+func TestRefusedBodiesKeepTheDecodersAnswers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ body, field, message string }{
+		{`{"user_id":12}`, "user_id", "user_id must be a string, not a JSON number"},
+		{`{"user_id":"u"} {"x":1}`, "", "the body is not a valid JSON object: trailing data"},
+		{`{"user_id":"u"} x`, "", "the body is not a valid JSON object: trailing data"},
+		{` `, "", "the body is empty; a JSON object is required"},
+		{`[1]`, "", "the body must be a JSON object"},
+		{`{"user_id":"u",}`, "", "the body is not valid JSON (at byte 16)"},
+	} {
+		var in checkJSON
+		err := decodeJSON(httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(c.body)), &in)
+		var refused *gatehouse.Error
+		if !errors.As(err, &refused) || refused.Code != gatehouse.EINVALID || refused.Field != c.field || refused.Message != c.message {
+			t.Errorf("%q: %v; want %q on %q", c.body, err, c.message, c.field)
 		}
 	}
 }
