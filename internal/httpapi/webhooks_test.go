@@ -341,6 +341,74 @@ func TestWebhookRetriesInOrder(t *testing.T) {
 	}
 }
 
+// outboxRecordings counts the batches the worker recorded sent itself.
+type outboxRecordings struct {
+	gatehouse.Outbox
+	mu    sync.Mutex
+	batch [][]string
+}
+
+func (o *outboxRecordings) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {
+	o.mu.Lock()
+	o.batch = append(o.batch, ids)
+	o.mu.Unlock()
+	return o.Outbox.MarkMessagesSent(ctx, ids, owner, now)
+}
+
+// A batch of webhooks delivered is written in the delivery log and
+// recorded sent in one transaction: the worker records no webhook batch
+// itself, every delivery is in the log, and nothing is sent again once
+// the lease is over. A batch of e-mail only, which logs nothing, the
+// worker still records.
+func TestWebhookDeliveriesAreLoggedAndRecordedSentTogether(t *testing.T) {
+	t.Parallel()
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.StartWith(t, b, loopbackAllowed)
+			rec := newHookReceiver(t)
+			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
+			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
+			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
+				"url": rec.URL, "event_types": []string{"member.removed"}}) // pings go all the same
+			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			const pings = 60 // more than a worker records at once
+			for range pings {
+				e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
+			}
+			recordings := &outboxRecordings{Outbox: e.Store}
+			w := outbox.NewWorker(recordings, outbox.Channels{Email: &mailBox{}, SMS: discard{}, Webhook: e.Services.Webhooks}, "test-node", quietLog)
+			w.Clock = e.Clock
+			if n, err := w.DeliverDue(context.Background()); err != nil || n != pings {
+				t.Fatalf("delivered %d of %d: %v", n, pings, err)
+			}
+			if len(recordings.batch) != 0 {
+				t.Errorf("the worker recorded %d webhook batches in transactions of their own", len(recordings.batch))
+			}
+			if got := len(rec.take()); got != pings {
+				t.Errorf("the receiver got %d deliveries, want %d", got, pings)
+			}
+			logged := e.Must(t, 200, "GET", hookPath+"/deliveries?limit=100", admin, nil).Items()
+			if len(logged) != pings {
+				t.Errorf("%d deliveries logged, want %d", len(logged), pings)
+			}
+			for _, d := range logged {
+				if d["status"] != "delivered" {
+					t.Errorf("a delivery logged as %v", d["status"])
+				}
+			}
+			e.Clock.Advance(time.Hour)
+			if n, err := w.DeliverDue(context.Background()); err != nil || n != 0 || len(rec.take()) != 0 {
+				t.Errorf("after the lease, %d claimed again (%v)", n, err)
+			}
+
+			e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/users", apitest.OperatorToken, newUser("ann@example.com", "client_user"))
+			if n, err := w.DeliverDue(context.Background()); err != nil || n != 1 || len(recordings.batch) != 1 {
+				t.Errorf("an e-mail alone: %d claimed, %d batches recorded by the worker (%v)", n, len(recordings.batch), err)
+			}
+		})
+	}
+}
+
 // A subscription failing for a day without one delivery is disabled, its
 // account's administrators are mailed, and nothing more is sent to it.
 func TestWebhookFailingForADayIsDisabled(t *testing.T) {

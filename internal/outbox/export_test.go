@@ -12,3 +12,6 @@ func (w *Worker) SetPauseWait(fn func(ctx context.Context, d time.Duration) bool
 // FileSystemSyncs is how many times this process synced a file system for
 // the file senders.
 func FileSystemSyncs() int64 { return fileSystemSyncs.Load() }
+
+// RecordEvery is how many deliveries the worker records as sent at once.
+const RecordEvery = recordEvery

@@ -53,6 +53,15 @@ func (c Channels) Flush() error {
 	return errors.Join(errs...)
 }
 
+// RecordSent lets the webhook sender record a batch sent with its
+// delivery log (SentRecorder).
+func (c Channels) RecordSent(ctx context.Context, ids []string, owner string, now time.Time) (bool, error) {
+	if r, ok := c.Webhook.(SentRecorder); ok {
+		return r.RecordSent(ctx, ids, owner, now)
+	}
+	return false, nil
+}
+
 // SMSFileSender writes each text to <dir>/<message id>.txt: the E.164 number
 // on the first line, then the text (docs/operations.md). Like FileSender,
 // atomically, and durable at Flush.

@@ -37,6 +37,15 @@ type Flusher interface {
 	Flush() error
 }
 
+// A SentRecorder is a Sender with something of its own to write for its
+// deliveries (the webhook delivery log): it records a batch sent itself,
+// in the transaction that writes that, one commit where two would do.
+// It reports false, having written nothing, when it has nothing to write;
+// the worker then records the batch.
+type SentRecorder interface {
+	RecordSent(ctx context.Context, ids []string, owner string, now time.Time) (bool, error)
+}
+
 // Worker delivers queued messages.
 type Worker struct {
 	Outbox gatehouse.Outbox
@@ -236,6 +245,19 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}, besideBul
 		return 0, err
 	}
 	var sent, released []string
+	// recording is the record of the last recordEvery sent, made while
+	// the next are sent; it is waited for before the next record starts
+	// and before the batch ends.
+	var recording chan error
+	waitRecorded := func() error {
+		if recording == nil {
+			return nil
+		}
+		err := <-recording
+		recording = nil
+		return err
+	}
+	defer func() { _ = waitRecorded() }()
 	// unreachable holds, per next hop, the error of one that is down or
 	// stalled: the rest of the batch for that hop waits for the retry
 	// instead of each message waiting out its own timeout.
@@ -265,12 +287,22 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}, besideBul
 			// was sent and not yet recorded is sent again if this node dies,
 			// and a message sent again after such a death (attempt 2 or
 			// more) is recorded at once, so that a second death does not
-			// send it a third time.
-			if m.Attempts > 1 || len(sent) >= recordEvery {
-				if err := w.flushAndRecord(ctx, sent, claimed, stop); err != nil {
+			// send it a third time. Every recordEvery are recorded while the
+			// next are sent, so that a commit does not hold up the sends: a
+			// death sends again at most twice recordEvery.
+			switch {
+			case m.Attempts > 1:
+				if err := errors.Join(waitRecorded(), w.flushAndRecord(ctx, sent, claimed, stop)); err != nil {
 					return len(messages), err
 				}
-				sent = sent[:0]
+				sent = nil
+			case len(sent) >= recordEvery:
+				if err := waitRecorded(); err != nil {
+					return len(messages), err
+				}
+				recording = make(chan error, 1)
+				go func(sent []string) { recording <- w.flushAndRecord(ctx, sent, claimed, stop) }(sent)
+				sent = nil
 			}
 			continue
 		}
@@ -287,6 +319,9 @@ func (w *Worker) deliverDue(ctx context.Context, stop <-chan struct{}, besideBul
 		if err := w.Outbox.MarkMessageFailed(ctx, m.ID, w.Owner, retryAt, err.Error(), park); err != nil {
 			return len(messages), err
 		}
+	}
+	if err := waitRecorded(); err != nil {
+		return len(messages), err
 	}
 	if err := w.Outbox.ReleaseMessages(ctx, released, w.Owner); err != nil {
 		return len(messages), err
@@ -336,7 +371,8 @@ func (w *Worker) claim(ctx context.Context, now time.Time) ([]gatehouse.Message,
 // recordEvery is how many deliveries the worker records as sent at once.
 const recordEvery = 25
 
-// flushAndRecord makes deliveries durable (Flusher), then records them sent.
+// flushAndRecord makes deliveries durable (Flusher), then records them sent
+// (SentRecorder, or the outbox).
 func (w *Worker) flushAndRecord(ctx context.Context, sent []string, claimed time.Time, stop <-chan struct{}) error {
 	if len(sent) == 0 {
 		return nil
@@ -361,8 +397,15 @@ const recordRetry = 250 * time.Millisecond
 // would be sent again, with their Message-IDs, once the lease ended. A
 // tenth of the lease is left for the nodes' clocks to differ.
 func (w *Worker) recordSent(ctx context.Context, ids []string, claimed time.Time, stop <-chan struct{}) error {
+	recorder, _ := w.Sender.(SentRecorder)
 	for {
-		err := w.Outbox.MarkMessagesSent(ctx, ids, w.Owner, w.Clock.Now())
+		recorded, err := false, error(nil)
+		if recorder != nil {
+			recorded, err = recorder.RecordSent(ctx, ids, w.Owner, w.Clock.Now())
+		}
+		if !recorded {
+			err = w.Outbox.MarkMessagesSent(ctx, ids, w.Owner, w.Clock.Now())
+		}
 		if gatehouse.ErrorCode(err) != gatehouse.EUNAVAILABLE || time.Since(claimed)+recordRetry > w.Lease-w.Lease/10 {
 			return err
 		}

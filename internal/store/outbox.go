@@ -208,18 +208,25 @@ func (db *DB) MarkMessagesSent(ctx context.Context, ids []string, owner string, 
 	if len(ids) == 0 {
 		return nil
 	}
+	return db.Write(ctx, func(t *WriteTx) error { return t.MarkMessagesSent(ctx, ids, owner, now) })
+}
+
+// MarkMessagesSent is DB.MarkMessagesSent in a transaction that writes
+// more: the webhook delivery log of the same batch, say.
+func (t *tx) MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	args := argList{owner, micros(now)}
 	in := make([]string, len(ids))
 	for i, id := range ids {
 		in[i] = args.add(id)
 	}
-	return db.Write(ctx, func(t *WriteTx) error {
-		// A webhook's body (an event, no secret) stays, for replays.
-		_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2,
-			body = CASE WHEN channel = 'webhook' THEN body ELSE '' END, html_layout = '', claimed_until = 0, last_error = ''
-			WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
-		return mapErr(err)
-	})
+	// A webhook's body (an event, no secret) stays, for replays.
+	_, err := t.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2,
+		body = CASE WHEN channel = 'webhook' THEN body ELSE '' END, html_layout = '', claimed_until = 0, last_error = ''
+		WHERE claimed_by = $1 AND id IN (`+strings.Join(in, ", ")+`)`, args...)
+	return mapErr(err)
 }
 
 func (db *DB) MarkMessageFailed(ctx context.Context, id, owner string, retryAt time.Time, lastError string, park bool) error {

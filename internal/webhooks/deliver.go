@@ -153,22 +153,35 @@ type deliveredMessage struct {
 	delivery       gatehouse.WebhookDelivery
 }
 
-// Flush writes the deliveries sent since the last flush in the delivery
-// log and ends their subscriptions' runs of failures, in one transaction
-// (the outbox worker flushes once per batch, before it records the batch
-// sent). If it fails, the messages are delivered again after their lease,
-// with the same webhook-id.
-func (s *Service) Flush() error {
+// RecordSent writes the deliveries sent since it last wrote them in the
+// delivery log, ends their subscriptions' runs of failures, and records
+// the outbox batch ids sent by owner, in one transaction: one commit where
+// a log written first and a batch recorded after would take two (the
+// outbox worker's SentRecorder). If no delivery waits, it records nothing
+// and says so, for the worker to record the batch itself. If it fails,
+// the deliveries wait for the next try; the messages stay claimed, and
+// are delivered again after their lease, with the same webhook-id, unless
+// a try succeeds first.
+func (s *Service) RecordSent(ctx context.Context, ids []string, owner string, now time.Time) (bool, error) {
 	s.mu.Lock()
 	pending := s.delivered
 	s.delivered = nil
 	s.mu.Unlock()
 	if len(pending) == 0 {
-		return nil
+		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	return s.store.Write(ctx, func(tx Tx) error { return writeDelivered(ctx, tx, pending) })
+	err := s.store.Write(ctx, func(tx Tx) error {
+		if err := writeDelivered(ctx, tx, pending); err != nil {
+			return err
+		}
+		return tx.MarkMessagesSent(ctx, ids, owner, now)
+	})
+	if err != nil {
+		s.mu.Lock()
+		s.delivered = append(pending, s.delivered...)
+		s.mu.Unlock()
+	}
+	return true, err
 }
 
 // writeDelivered writes deliveries in the log, each subscription's run of
@@ -191,7 +204,7 @@ func writeDelivered(ctx context.Context, tx Tx, pending []deliveredMessage) erro
 
 // record writes the attempt in the delivery log and the subscription's
 // run of failures; it returns sendErr, for the worker to retry. A delivery
-// waits for Flush; a failure is written at once, after the deliveries
+// waits for RecordSent; a failure is written at once, after the deliveries
 // still waiting, so that the log and the run of failures keep their order.
 func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription, m gatehouse.Message, d gatehouse.WebhookDelivery, sendErr error) error {
 	if sendErr == nil {
@@ -259,7 +272,7 @@ func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription,
 	}
 	if err != nil {
 		s.mu.Lock()
-		s.delivered = append(pending, s.delivered...) // for the next flush
+		s.delivered = append(pending, s.delivered...) // for the next RecordSent
 		s.mu.Unlock()
 		return errors.Join(result, fmt.Errorf("record the webhook delivery: %w", err))
 	}

@@ -31,8 +31,9 @@ type Service struct {
 	allowLoopback bool
 	client        *http.Client
 
-	// delivered are the deliveries sent since the last Flush, recorded
-	// in the delivery log together, in one transaction per batch.
+	// delivered are the deliveries sent since the last RecordSent,
+	// written in the delivery log together, in the transaction that
+	// records their outbox batch sent.
 	mu        sync.Mutex
 	delivered []deliveredMessage
 }

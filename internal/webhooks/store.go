@@ -49,6 +49,9 @@ type Tx interface {
 	// messages waiting, but deliveringID; ENOTFOUND if disabled already.
 	DisableWebhookSubscription(ctx context.Context, id, deliveringID string, now time.Time) error
 	InsertWebhookDelivery(ctx context.Context, d gatehouse.WebhookDelivery) error
+	// MarkMessagesSent records an outbox batch sent, as the outbox worker
+	// would (gatehouse.Outbox), in the transaction of its delivery log.
+	MarkMessagesSent(ctx context.Context, ids []string, owner string, now time.Time) error
 	// EnableWebhookSubscription takes a disabled subscription back into
 	// service, its run of failures forgotten.
 	EnableWebhookSubscription(ctx context.Context, id string) error
