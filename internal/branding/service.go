@@ -325,35 +325,34 @@ func (s *Service) PreviewMail(ctx context.Context, c gatehouse.Caller, accountID
 	return Preview{Kind: kind, Language: lang, From: from, Mail: messages.Mail{Subject: m.Subject, Text: m.Body, HTML: html}}, nil
 }
 
-// ForHost is the brand the pages show on a host name (a request's Host
-// header): the integrator's brand that answers there, else the default.
-func (s *Service) ForHost(ctx context.Context, hostHeader string) (gatehouse.Brand, error) {
-	if host := RequestHost(hostHeader); host != "" {
-		b, err := s.store.BrandByHost(ctx, host)
-		if err == nil {
-			return s.BrandOf(ctx, s.store, b.OwnerID)
-		}
-		if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-			return gatehouse.Brand{}, err
-		}
-	}
-	return s.BrandOf(ctx, s.store, "")
-}
-
-// ForAccount is the brand an account's people see; callers have already
-// been allowed to see the account.
-func (s *Service) ForAccount(ctx context.Context, accountID string) (gatehouse.Brand, error) {
-	b, err := s.BrandOf(ctx, s.store, accountID)
+// ForPage is, from one read, the brand of the host a page is asked on (a
+// request's Host header: the brand of the integrator that answers there,
+// else the default) and, when accountID is set, the brand that account's
+// people see (its integrator's over the default; the default for an
+// unknown account). Both come without their message overrides, which
+// pages do not show. Callers have already been allowed to see the account.
+func (s *Service) ForPage(ctx context.Context, hostHeader, accountID string) (host, account gatehouse.Brand, err error) {
+	requested := RequestHost(hostHeader)
+	brands, accountOwner, err := s.store.PageBrands(ctx, requested, accountID)
 	if err != nil {
-		return b, err
+		return gatehouse.Brand{}, gatehouse.Brand{}, err
 	}
-	if b.OwnerID != "" {
-		own, err := s.store.Brand(ctx, b.OwnerID)
-		if err == nil {
-			b.Host = own.Host
+	var platform, onHost, ofAccount []gatehouse.Brand
+	for _, b := range brands {
+		if b.OwnerID == "" {
+			platform = append(platform, b)
+			continue
+		}
+		if b.OwnerID == accountOwner {
+			ofAccount = append(ofAccount, b)
+		}
+		if b.Host != "" && b.Host == requested {
+			onHost = append(onHost, b)
 		}
 	}
-	return b, nil
+	host = kernel.LayerBrands(slices.Concat(platform, onHost)...)
+	account = kernel.LayerBrands(slices.Concat(platform, ofAccount)...)
+	return host, account, nil
 }
 
 // Logo is a logo by its file name, for anyone: a logo is shown on the

@@ -16,8 +16,10 @@ import (
 // Reader is what the branding context reads.
 type Reader interface {
 	kernel.Reader
-	// BrandByHost is the brand that answers on a host name.
-	BrandByHost(ctx context.Context, host string) (gatehouse.Brand, error)
+	// PageBrands are, in one read and without their message overrides,
+	// the default brand, host's and accountID's integrator's, each when
+	// set; accountBrand names the owner of the last ("" for none).
+	PageBrands(ctx context.Context, host, accountID string) (brands []gatehouse.Brand, accountBrand string, err error)
 	// BrandLogo is a logo by its file name (its content's SHA-256).
 	BrandLogo(ctx context.Context, file string) (gatehouse.BrandLogo, error)
 }

@@ -36,14 +36,20 @@ func (k *Kernel) BrandOf(ctx context.Context, r Reader, accountID string) (gateh
 			return gatehouse.Brand{}, err
 		}
 	}
+	return LayerBrands(set...), nil
+}
+
+// LayerBrands lays brands over the built-in one: the platform's default
+// first, then an integrator's.
+func LayerBrands(layers ...gatehouse.Brand) gatehouse.Brand {
 	b := gatehouse.BuiltinBrand
-	for _, layer := range set { // the default first, then the integrator's
+	for _, layer := range layers {
 		b = layer.Over(b)
 		if layer.OwnerID == "" {
 			b.OwnerID, b.Host = "", "" // the default answers on no host of its own
 		}
 	}
-	return b, nil
+	return b
 }
 
 // MailBrand is the brand of a message's scope.

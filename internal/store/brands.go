@@ -14,12 +14,6 @@ func (r reader) Brand(ctx context.Context, ownerID string) (gatehouse.Brand, err
 	return r.brandWhere(ctx, `owner_id = $1`, ownerID)
 }
 
-// BrandByHost reads the brand that answers on a host name; ENOTFOUND for
-// a host no brand has.
-func (r reader) BrandByHost(ctx context.Context, host string) (gatehouse.Brand, error) {
-	return r.brandWhere(ctx, `host = $1`, host)
-}
-
 // BrandsOver reads, in one query, the brands an account's people see: the
 // platform's default and its integrator's (the account's own for an
 // integrator), each when set, the default first; ENOTFOUND for an unknown
@@ -67,6 +61,45 @@ func (r reader) BrandsOver(ctx context.Context, accountID string) ([]gatehouse.B
 		}
 	}
 	return brands, nil
+}
+
+// PageBrands reads, in one query and without their message overrides, the
+// brands a page may wear: the platform's default, the brand that answers on
+// host (none for ""), and the brand of accountID's integrator (the account's
+// own for an integrator; none for "" or an unknown account), each once and
+// when set. accountBrand names the owner of the last, "" for none. A portal
+// page read them in four queries; at a few tens of microseconds each on
+// SQLite, that was a tenth of a light page.
+func (r reader) PageBrands(ctx context.Context, host, accountID string) (brands []gatehouse.Brand, accountBrand string, err error) {
+	err = r.each(ctx, `WITH account_brand(owner_id) AS (
+			SELECT CASE WHEN kind = 'integrator' THEN id ELSE integrator_id END FROM accounts WHERE id = $2)
+		SELECT b.owner_id, b.product_name, b.primary_colour, b.accent_colour, b.support_email, b.support_phone,
+			b.sender_name, b.sender_address, b.host, b.logo_file, b.updated_at,
+			CASE WHEN b.owner_id IN (SELECT owner_id FROM account_brand) THEN 1 ELSE 0 END
+		FROM brands b
+		WHERE b.owner_id = '' OR ($1 <> '' AND b.host = $1) OR b.owner_id IN (SELECT owner_id FROM account_brand)
+		ORDER BY b.owner_id`, []any{host, accountID}, func(rows *sql.Rows) error {
+		var (
+			b         gatehouse.Brand
+			hostName  sql.NullString
+			updatedAt int64
+			ofAccount int
+		)
+		if err := rows.Scan(&b.OwnerID, &b.ProductName, &b.PrimaryColour, &b.AccentColour, &b.SupportEmail, &b.SupportPhone,
+			&b.SenderName, &b.SenderAddress, &hostName, &b.LogoFile, &updatedAt, &ofAccount); err != nil {
+			return err
+		}
+		b.Host, b.UpdatedAt = hostName.String, fromMicros(updatedAt)
+		if ofAccount == 1 {
+			accountBrand = b.OwnerID
+		}
+		brands = append(brands, b)
+		return nil
+	})
+	if err != nil {
+		return nil, "", mapErr(err)
+	}
+	return brands, accountBrand, nil
 }
 
 func (r reader) brandWhere(ctx context.Context, where string, arg string) (gatehouse.Brand, error) {

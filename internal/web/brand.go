@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -32,24 +31,21 @@ func toPageBrand(b gatehouse.Brand) pageBrand {
 	return pb
 }
 
-// hostBrand is the brand of the host a request came to: an integrator's
-// custom host shows its brand, any other host the default.
-func (p *Pages) hostBrand(r *http.Request) pageBrand {
-	b, err := p.svc.Branding.ForHost(r.Context(), r.Host)
+// pageBrand is the brand a page wears: the brand of the host it is asked
+// on (an integrator's custom host shows its brand, any other host the
+// default); or, for accountID, the account's brand, always or only where
+// the host's is the built-in one (a person on the platform's own host).
+func (p *Pages) pageBrand(r *http.Request, accountID string, always bool) pageBrand {
+	host, account, err := p.svc.Branding.ForPage(r.Context(), r.Host, accountID)
 	if err != nil {
-		p.log.ErrorContext(r.Context(), "brand of host", "host", r.Host, "error", err)
-		b = gatehouse.BuiltinBrand
+		p.log.ErrorContext(r.Context(), "brand of page", "host", r.Host, "error", err)
+		return toPageBrand(gatehouse.BuiltinBrand)
 	}
-	return toPageBrand(b)
-}
-
-// accountBrand is the brand of the account a portal page shows.
-func (p *Pages) accountBrand(ctx context.Context, accountID string) (pageBrand, bool) {
-	b, err := p.svc.Branding.ForAccount(ctx, accountID)
-	if err != nil {
-		return pageBrand{}, false
+	shown := toPageBrand(host)
+	if accountID != "" && (always || !shown.Custom) {
+		shown = toPageBrand(account)
 	}
-	return toPageBrand(b), true
+	return shown
 }
 
 // logo serves a brand's logo to anyone: the address holds the SHA-256 of

@@ -59,8 +59,10 @@ var pageTexts = map[string]map[string]string{
 
 type pageView struct {
 	Lang, Error, Username string
-	T                     map[string]string
-	Enroll, SMS           bool
+	// T are the page's texts in its language; Heading is its title.
+	T           map[string]string
+	Heading     string
+	Enroll, SMS bool
 	// QR is the authenticator key as a QR code (a data: URL), for enrollment.
 	QR                     template.URL
 	Challenge, Secret, URI string
@@ -82,8 +84,8 @@ type pageView struct {
 	// codes alone). PasskeyError refuses a passkey at its field.
 	Passkey, PasskeyOnly bool
 	PasskeyError         string
-	// Brand is the brand the page wears: the host's before anyone is
-	// known, the account's in the portal.
+	// Brand is the brand the page wears, set as it is drawn: the host's
+	// before anyone is known, the account's in the portal.
 	Brand pageBrand
 	// PasskeysOff hides the passkey buttons of a server whose public URL
 	// cannot be a relying party (an IP address).
@@ -92,12 +94,9 @@ type pageView struct {
 
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 	lang := language(r, userLang)
-	texts := map[string]string{}
-	for k, v := range pageTexts[lang] {
-		texts[k] = v
-	}
-	texts["title"] = pageTexts[lang][titleKey]
-	return pageView{Lang: lang, T: texts, Country: browserCountry(r), Brand: p.hostBrand(r), PasskeysOff: !p.svc.SignIn.PasskeysAvailable()}
+	// The texts are shared by every page in the language: pages read them.
+	return pageView{Lang: lang, T: pageTexts[lang], Heading: pageTexts[lang][titleKey], Country: browserCountry(r),
+		PasskeysOff: !p.svc.SignIn.PasskeysAvailable()}
 }
 
 func (p *Pages) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -281,6 +280,7 @@ func (p *Pages) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, view pageView) {
+	view.Brand = p.pageBrand(r, "", false)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := templates.ExecuteTemplate(w, name, view); err != nil {

@@ -91,6 +91,12 @@ type visit struct {
 	caller gatehouse.Caller
 	view   portalView
 	rights accounts.Rights
+	// brandAccount is the account whose brand the page wears, read when
+	// it is drawn (one read for every brand a page may wear); brandAlways
+	// wears it on any host, not only where the host has no brand of its
+	// own.
+	brandAccount string
+	brandAlways  bool
 }
 
 // person wraps a portal page: the person must be signed in (else the
@@ -116,12 +122,10 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		v.view.Title = v.view.T["accounts_title"]
 		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
 		v.view.Switch = switchItems(me.Memberships, v.view.T)
-		if !v.view.Brand.Custom && !caller.Principal.Operator && len(v.view.Switch) > 0 {
+		if !caller.Principal.Operator && len(v.view.Switch) > 0 {
 			// On the platform's own host, a person wears the brand of
 			// their first account until they open one.
-			if b, ok := p.accountBrand(r.Context(), v.view.Switch[0].ID); ok {
-				v.view.Brand = b
-			}
+			v.brandAccount = v.view.Switch[0].ID
 		}
 		h(w, r, v)
 	})
@@ -148,9 +152,7 @@ func (p *Pages) account(tab string, h func(http.ResponseWriter, *http.Request, *
 			return
 		}
 		v.rights, v.view.Account = rights, rights.Account
-		if b, ok := p.accountBrand(r.Context(), rights.Account.ID); ok {
-			v.view.Brand = b
-		}
+		v.brandAccount, v.brandAlways = rights.Account.ID, true
 		v.view.Life.Suspend, v.view.Life.Restore, v.view.Life.Delete = rights.Suspend, rights.Restore, rights.Delete
 		v.view.Title = rights.Account.Name
 		found := false
@@ -213,6 +215,7 @@ func doneURL(path, done, who string) string {
 }
 
 func (p *Pages) renderPortal(w http.ResponseWriter, r *http.Request, status int, name string, v *visit) {
+	v.view.Brand = p.pageBrand(r, v.brandAccount, v.brandAlways)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := templates.ExecuteTemplate(w, name, v.view); err != nil {

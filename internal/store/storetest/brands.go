@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,8 +41,8 @@ func testBrands(t *testing.T, s *store.DB) {
 		len(got.Messages) != 1 || got.Messages[0] != b.Messages[0] {
 		t.Fatalf("read back: %+v %v", got, err)
 	}
-	if byHost, err := s.BrandByHost(ctx, "portal.acme.example"); err != nil || byHost.OwnerID != i1.ID {
-		t.Errorf("by host: %+v %v", byHost, err)
+	if set, _, err := s.PageBrands(ctx, "portal.acme.example", ""); err != nil || len(set) != 1 || set[0].OwnerID != i1.ID {
+		t.Errorf("by host: %+v %v", set, err)
 	}
 	// Another integrator cannot take the host; without one, any number
 	// of brands coexist.
@@ -60,8 +61,8 @@ func testBrands(t *testing.T, s *store.DB) {
 	if got, _ := s.Brand(ctx, i1.ID); len(got.Messages) != 0 || got.Host != "acme.example" {
 		t.Errorf("saved again: %+v", got)
 	}
-	if _, err := s.BrandByHost(ctx, "portal.acme.example"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-		t.Errorf("the old host still answers: %v", err)
+	if set, _, err := s.PageBrands(ctx, "portal.acme.example", ""); err != nil || len(set) != 1 || set[0].OwnerID != "" {
+		t.Errorf("the old host still answers: %+v %v", set, err)
 	}
 	// An account's people see the platform's brand, then their
 	// integrator's, read together; never another integrator's.
@@ -81,6 +82,35 @@ func testBrands(t *testing.T, s *store.DB) {
 	}
 	if _, err := s.BrandsOver(ctx, "no-such-account"); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		t.Errorf("brands over an unknown account: %v", err)
+	}
+	// A page's brands come in one read, without overrides: the default,
+	// the host's, the account's integrator's, each once.
+	c2 := client(i2.ID, "C2")
+	insertAccounts(t, s, c2)
+	owners := func(set []gatehouse.Brand) (ids []string) {
+		for _, b := range set {
+			ids = append(ids, b.OwnerID)
+			if len(b.Messages) != 0 {
+				t.Errorf("a page's brand read with its overrides: %+v", b)
+			}
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		host, account, want, accountBrand string
+	}{
+		{"acme.example", c1.ID, "," + i1.ID, i1.ID},
+		{"", c1.ID, "," + i1.ID, i1.ID},
+		{"", i1.ID, "," + i1.ID, i1.ID},
+		{"acme.example", c2.ID, "," + i1.ID + "," + i2.ID, i2.ID},
+		{"gatehouse.example", "", "", ""},
+		{"", "no-such-account", "", ""},
+	} {
+		set, accountBrand, err := s.PageBrands(ctx, c.host, c.account)
+		if got := strings.Join(owners(set), ","); err != nil || got != c.want || accountBrand != c.accountBrand {
+			t.Errorf("page brands on %q for %q: %q, account's %q (%v); want %q, %q", c.host, c.account, got, accountBrand, err,
+				c.want, c.accountBrand)
+		}
 	}
 	logo := gatehouse.BrandLogo{File: "ab.png", ContentType: "image/png", Data: []byte{0x89, 'P', 'N', 'G', 0}}
 	for range 2 {
