@@ -409,6 +409,44 @@ func TestWebhookDeliveriesAreLoggedAndRecordedSentTogether(t *testing.T) {
 	}
 }
 
+// A run of deliveries is recorded while the next are sent: a failure right
+// after it is still written after the run's deliveries, so the
+// subscription ends failing, since that failure, and its log lists the
+// failure last.
+func TestWebhookFailureAfterARunIsWrittenAfterIt(t *testing.T) {
+	t.Parallel()
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := apitest.StartWith(t, b, loopbackAllowed)
+			rec := newHookReceiver(t)
+			const run = 25 // what the worker records at once
+			for range run {
+				rec.answers = append(rec.answers, http.StatusOK)
+			}
+			rec.answers = append(rec.answers, http.StatusInternalServerError)
+			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
+			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
+			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
+				"url": rec.URL, "event_types": []string{"member.removed"}})
+			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			for range run + 5 {
+				e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
+			}
+			deliverHooks(t, e)
+			if got := len(rec.take()); got != run+1 {
+				t.Fatalf("the receiver got %d requests, want %d and then the failure", got, run+1)
+			}
+			if s := e.Must(t, 200, "GET", hookPath, admin, nil); s.Body["failing_since"] == nil {
+				t.Errorf("after a run and a failure, the subscription is not failing: %s", s.Raw)
+			}
+			logged := e.Must(t, 200, "GET", hookPath+"/deliveries?limit=100", admin, nil).Items()
+			if len(logged) != run+1 || logged[0]["status"] != "pending" || logged[0]["response_code"] != float64(500) {
+				t.Errorf("the log, newest first: %d entries, the newest %v", len(logged), logged[0])
+			}
+		})
+	}
+}
+
 // A subscription failing for a day without one delivery is disabled, its
 // account's administrators are mailed, and nothing more is sent to it.
 func TestWebhookFailingForADayIsDisabled(t *testing.T) {

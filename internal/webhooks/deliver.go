@@ -163,6 +163,8 @@ type deliveredMessage struct {
 // are delivered again after their lease, with the same webhook-id, unless
 // a try succeeds first.
 func (s *Service) RecordSent(ctx context.Context, ids []string, owner string, now time.Time) (bool, error) {
+	s.writing.Lock()
+	defer s.writing.Unlock()
 	s.mu.Lock()
 	pending := s.delivered
 	s.delivered = nil
@@ -214,6 +216,8 @@ func (s *Service) record(ctx context.Context, sub gatehouse.WebhookSubscription,
 		s.mu.Unlock()
 		return nil
 	}
+	s.writing.Lock()
+	defer s.writing.Unlock()
 	s.mu.Lock()
 	pending := s.delivered
 	s.delivered = nil

@@ -36,6 +36,11 @@ type Service struct {
 	// records their outbox batch sent.
 	mu        sync.Mutex
 	delivered []deliveredMessage
+	// writing is held by each write of the log, from taking the waiting
+	// deliveries to the commit: the worker records a run while it sends
+	// the next, and a failure in that run must not be written, and end in
+	// the run of failures, before the deliveries that came before it.
+	writing sync.Mutex
 }
 
 // Options configures the context.
