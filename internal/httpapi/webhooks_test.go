@@ -103,6 +103,18 @@ func deliverHooks(t *testing.T, e *apitest.Env) []gatehouse.Message {
 	}
 }
 
+// subscribedSite creates a client account under an integrator, its
+// administrator, and a subscription of the account to the event types at
+// url; it returns the account, the administrator's token and the
+// subscription's path.
+func subscribedSite(t *testing.T, e *apitest.Env, url string, eventTypes ...string) (client, admin, hookPath string) {
+	t.Helper()
+	client = e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
+	admin, _ = e.Member(t, client, gatehouse.LevelClientAdmin)
+	sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{"url": url, "event_types": eventTypes})
+	return client, admin, "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+}
+
 // verifies tells whether one of the signatures of a delivery is the
 // secret's, checked as a receiver would.
 func verifies(h hook, secret string) bool {
@@ -262,11 +274,7 @@ func TestWebhookHistoryIsPurgedAfterItsTime(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
 			rec := newHookReceiver(t)
-			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
-			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
-			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
-				"url": rec.URL, "event_types": []string{"*"}})
-			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			_, admin, hookPath := subscribedSite(t, e, rec.URL, "*")
 			began := e.Clock.Now()
 			e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
 			deliverHooks(t, e)
@@ -310,11 +318,7 @@ func TestWebhookRetriesInOrder(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
 			rec := newHookReceiver(t)
 			rec.answers = []int{500}
-			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
-			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
-			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
-				"url": rec.URL, "event_types": []string{"*"}})
-			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			_, admin, hookPath := subscribedSite(t, e, rec.URL, "*")
 			first := e.Must(t, 202, "POST", hookPath+"/ping", admin, nil).String("event_id")
 			second := e.Must(t, 202, "POST", hookPath+"/ping", admin, nil).String("event_id")
 			deliverHooks(t, e)
@@ -366,11 +370,8 @@ func TestWebhookDeliveriesAreLoggedAndRecordedSentTogether(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := apitest.StartWith(t, b, loopbackAllowed)
 			rec := newHookReceiver(t)
-			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
-			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
-			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
-				"url": rec.URL, "event_types": []string{"member.removed"}}) // pings go all the same
-			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			// Pings go to a subscription whatever its event types.
+			client, admin, hookPath := subscribedSite(t, e, rec.URL, "member.removed")
 			const pings = 60 // more than a worker records at once
 			for range pings {
 				e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
@@ -424,11 +425,7 @@ func TestWebhookFailureAfterARunIsWrittenAfterIt(t *testing.T) {
 				rec.answers = append(rec.answers, http.StatusOK)
 			}
 			rec.answers = append(rec.answers, http.StatusInternalServerError)
-			client := e.CreateAccount(t, "client", "Store 1", e.CreateAccount(t, "integrator", "Acme", ""))
-			admin, _ := e.Member(t, client, gatehouse.LevelClientAdmin)
-			sub := e.Must(t, 201, "POST", "/api/v1/accounts/"+client+"/webhooks", admin, map[string]any{
-				"url": rec.URL, "event_types": []string{"member.removed"}})
-			hookPath := "/api/v1/accounts/" + client + "/webhooks/" + sub.String("id")
+			_, admin, hookPath := subscribedSite(t, e, rec.URL, "member.removed")
 			for range run + 5 {
 				e.Must(t, 202, "POST", hookPath+"/ping", admin, nil)
 			}
