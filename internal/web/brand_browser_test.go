@@ -212,7 +212,7 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "branding-sign-in")
 	plain := lookAt(t, ctx, "sign-in on the platform's host", e.URL+"/login")
-	if plain.Logo != "" || strings.Contains(plain.HTML, "Acme") || !strings.Contains(plain.Title, "Gatehouse") {
+	if plain.Logo != "" || strings.Contains(plain.HTML, "Acme") || plain.Title != "Sign in · Gatehouse" {
 		t.Errorf("sign-in on the platform's host shows a brand: %q %q", plain.Title, plain.Logo)
 	}
 
@@ -223,7 +223,7 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	signedInAt(t, ctx, "portal.acme.example", apiSession(t, e, "zoe@example.com", password))
 	portal := lookAt(t, ctx, "Zoé's account in the portal", "http://portal.acme.example/accounts/"+aSite)
 	if !portal.LogoLoaded || !strings.HasSuffix(portal.Logo, aLogoFile) || portal.Band != "rgb(29, 59, 42)" ||
-		!strings.Contains(portal.Title, "Acme Vision") || !strings.Contains(portal.HTML, "help@acme.example") {
+		portal.Title != "Lyon · Acme Vision" || !strings.Contains(portal.HTML, "help@acme.example") {
 		t.Errorf("Zoé's portal: title %q logo %q (%v) bar %s", portal.Title, portal.Logo, portal.LogoLoaded, portal.Band)
 	}
 	screenshot(t, ctx, "branding-portal")
@@ -234,7 +234,7 @@ func TestIntegratorBrandInTheBrowser(t *testing.T) {
 	for _, path := range []string{"/accounts", "/accounts/" + bSite, "/profile"} {
 		got := lookAt(t, ctx, "Bob at "+path, e.URL+path)
 		if strings.Contains(got.HTML, "Acme") || strings.Contains(got.HTML, aLogoFile) || strings.Contains(got.HTML, "7a1f5c") ||
-			!strings.Contains(got.Title, "Beta Watch") || got.Band != "rgb(51, 51, 51)" {
+			!strings.HasSuffix(got.Title, " · Beta Watch") || strings.HasPrefix(got.Title, " ·") || got.Band != "rgb(51, 51, 51)" {
 			t.Errorf("Bob at %s: title %q, bar %s, A's brand shown: %v", path, got.Title, got.Band, strings.Contains(got.HTML, "Acme"))
 		}
 	}

@@ -59,9 +59,9 @@ var pageTexts = map[string]map[string]string{
 
 type pageView struct {
 	Lang, Error, Username string
-	// T are the page's texts in its language; Heading is its title.
+	// T are the page's texts in its language; Title is the page's title.
 	T           map[string]string
-	Heading     string
+	Title       string
 	Enroll, SMS bool
 	// QR is the authenticator key as a QR code (a data: URL), for enrollment.
 	QR                     template.URL
@@ -95,7 +95,7 @@ type pageView struct {
 func (p *Pages) view(r *http.Request, userLang, titleKey string) pageView {
 	lang := language(r, userLang)
 	// The texts are shared by every page in the language: pages read them.
-	return pageView{Lang: lang, T: pageTexts[lang], Heading: pageTexts[lang][titleKey], Country: browserCountry(r),
+	return pageView{Lang: lang, T: pageTexts[lang], Title: pageTexts[lang][titleKey], Country: browserCountry(r),
 		PasskeysOff: !p.svc.SignIn.PasskeysAvailable()}
 }
 

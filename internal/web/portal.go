@@ -23,7 +23,6 @@ import (
 // sections.
 type portalView struct {
 	pageView
-	Title   string
 	Flash   string
 	Me      signin.Me
 	Switch  []switchItem
@@ -119,7 +118,6 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		}
 		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me,
 			Operator: caller.Principal.Operator}}
-		v.view.Title = v.view.T["accounts_title"]
 		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
 		v.view.Switch = switchItems(me.Memberships, v.view.T)
 		if !caller.Principal.Operator && len(v.view.Switch) > 0 {
