@@ -109,6 +109,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// commit (groupcommit.go) off the disk.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=temp_store(2)"
 	dsn := "file:" + path + "?" + pragmas
+	// The page cache first: SQLite takes one only before it is
+	// initialized, which registering a VFS does (pagecache.go).
+	installPageCache()
 	// The writer's log writes are gathered (walwrites.go).
 	if err := registerBatchedWAL(); err != nil {
 		return nil, err
