@@ -467,6 +467,10 @@ func portalJourney(t *testing.T, lang string, width int64) {
 	if codes := text(t, ctx, "#recovery-codes"); len(recoveryCode.FindAllString(codes, -1)) != 10 {
 		t.Errorf("recovery codes shown: %q", codes)
 	}
+	// The page that shows the new codes counts them among those left.
+	if method := text(t, ctx, "#mfa-method"); !strings.Contains(method, tr("mfa_method_sms")) || !strings.HasSuffix(method, " 10") {
+		t.Errorf("second factor shown with the new codes: %q", method)
+	}
 	screenshot(t, ctx, shot("profile"))
 
 	// What the browser did is what the server recorded.

@@ -111,7 +111,7 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
-		me, err := p.svc.SignIn.WhoAmI(r.Context(), caller)
+		me, err := p.svc.SignIn.Visitor(r.Context(), caller)
 		if err != nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return

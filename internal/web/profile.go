@@ -49,6 +49,10 @@ type enrollView struct {
 }
 
 func (p *Pages) profileView(r *http.Request, v *visit) *profileData {
+	// Every page reads the person, this one their second factor too.
+	if err := p.svc.SignIn.SecondFactor(r.Context(), v.caller, &v.view.Me); err != nil && v.view.Error == "" {
+		v.view.Error = p.message(r, err)
+	}
 	me := v.view.Me
 	v.view.Title = v.view.T["profile"]
 	if v.view.Form == nil {
@@ -214,10 +218,7 @@ func (p *Pages) recoveryCodes(w http.ResponseWriter, r *http.Request, v *visit) 
 		p.profileRefused(w, r, v, err)
 		return
 	}
-	me, err := p.svc.SignIn.WhoAmI(r.Context(), v.caller)
-	if err == nil {
-		v.view.Me = me
-	}
+	// The page reads the codes left again: ten, now.
 	data := p.profileView(r, v)
 	data.RecoveryCodes = codes
 	p.renderPortal(w, r, http.StatusOK, "profile.html", v)
