@@ -38,11 +38,7 @@ func (k *Kernel) Authorize(ctx context.Context, r Reader, c gatehouse.Caller, ac
 // returns what the caller holds over the account, for the decisions that
 // follow once the member or folder acted on is read (DecideOn).
 func (k *Kernel) AuthorizeAccess(ctx context.Context, r Reader, c gatehouse.Caller, accountID string, act policy.Action, t policy.Target) (gatehouse.Account, gatehouse.Access, error) {
-	account, err := r.Account(ctx, accountID)
-	if err != nil {
-		return account, gatehouse.Access{}, err
-	}
-	access, err := r.AccessTo(ctx, c.Principal, account, k.Now())
+	account, access, err := accountAndAccess(ctx, r, c.Principal, accountID, k.Now())
 	if err != nil {
 		return account, access, err
 	}
@@ -85,11 +81,7 @@ func (k *Kernel) identityTarget(ctx context.Context, r Reader, c gatehouse.Calle
 	accounts := make([]string, len(memberships))
 	for i, m := range memberships {
 		accounts[i] = m.AccountID
-		account, err := r.Account(ctx, m.AccountID)
-		if err != nil {
-			return t, nil, err
-		}
-		access, err := r.AccessTo(ctx, c.Principal, account, now)
+		account, access, err := accountAndAccess(ctx, r, c.Principal, m.AccountID, now)
 		if err != nil {
 			return t, nil, err
 		}

@@ -149,7 +149,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		Begin: func(ctx context.Context) (*sql.Tx, error) { return write.BeginTx(ctx, nil) },
 		NewTx: func(sqlTx *sql.Tx, missed *[]string) *tx {
 			q := stmtcache.Queryer{Cache: db.writeStmts, Tx: sqlTx, Missed: missed, Detach: true}
-			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions}, events: &db.events}
+			return &tx{reader: reader{q: q, dialect: SQLite, versions: db.versions, inTransaction: true}, events: &db.events}
 		},
 		Committed: func(t *tx) {
 			db.versions.Publish(t.bumped)
@@ -305,7 +305,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*WriteTx) error) (err error
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{reader: reader{q: sqlTx, dialect: db.dialect}}); err != nil {
+	if err := fn(&tx{reader: reader{q: sqlTx, dialect: db.dialect, inTransaction: true}}); err != nil {
 		return mapErr(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -418,7 +418,13 @@ type reader struct {
 	// PostgreSQL (see internal/store/versionbatch); nil in a transaction,
 	// whose reads are its own.
 	sharedVersions *versionbatch.Reads
+	// inTransaction marks a transaction's reads, which the use cases of a
+	// request never share (kernel.ShareReads).
+	inTransaction bool
 }
+
+// OutsideTransaction tells whether r reads outside any transaction.
+func (r reader) OutsideTransaction() bool { return !r.inTransaction }
 
 // WriteTx is one write transaction: the reads and the writes. Each bounded
 // context sees it through its own narrow Tx interface.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/people"
 	"github.com/gatehouse/gatehouse/internal/signin"
 )
@@ -118,7 +119,13 @@ func (p *Pages) person(h func(http.ResponseWriter, *http.Request, *visit)) http.
 		}
 		v := &visit{caller: caller, view: portalView{pageView: p.view(r, me.User.Language, "accounts_title"), Me: me,
 			Operator: caller.Principal.Operator}}
-		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, v.view.Lang))
+		ctx := context.WithValue(r.Context(), languageKey{}, v.view.Lang)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			// A page drawn changes nothing: its use cases read the account
+			// and what the person holds over it once.
+			ctx = kernel.ShareReads(ctx, caller.Principal)
+		}
+		r = r.WithContext(ctx)
 		v.view.Switch = switchItems(me.Memberships, v.view.T)
 		if !caller.Principal.Operator && len(v.view.Switch) > 0 {
 			// On the platform's own host, a person wears the brand of

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/gatehouse"
+	"github.com/gatehouse/gatehouse/internal/kernel"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -28,6 +29,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	t.Run("PageLimitCapped", func(t *testing.T) { testPageLimitCapped(t, open(t)) })
 	t.Run("ListVisibility", func(t *testing.T) { testListVisibility(t, open(t)) })
 	t.Run("AccessTo", func(t *testing.T) { testAccessTo(t, open(t)) })
+	t.Run("SharedReadsOutsideTransactions", func(t *testing.T) { testSharedReadsOutsideTransactions(t, open(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
 	t.Run("UsernamesUniqueWithoutCase", func(t *testing.T) { testUsernamesUnique(t, open(t)) })
 	t.Run("AuditNewestFirst", func(t *testing.T) { testAuditNewestFirst(t, open(t)) })
@@ -518,6 +520,26 @@ func testAuditNewestFirst(t *testing.T, s *store.DB) {
 	page, _ := s.ListAuditEvents(ctx, gatehouse.AuditFilter{AccountID: a.ID, Page: gatehouse.PageRequest{Limit: 1}})
 	if e := page.Items[0]; e.IP != "192.0.2.1" || e.RequestID != "r1" || !e.At.Equal(t0.Add(6*time.Second)) {
 		t.Errorf("newest event read back as %+v", e)
+	}
+}
+
+// testSharedReadsOutsideTransactions: the use cases of one page may share
+// the store's reads of an account and of the caller's access to it
+// (kernel.ShareReads), never a transaction's, on which a change decides.
+func testSharedReadsOutsideTransactions(t *testing.T, s *store.DB) {
+	var outside kernel.Reader = s
+	if o, ok := outside.(kernel.OutsideTransaction); !ok || !o.OutsideTransaction() {
+		t.Error("the store's own reads do not say they are made outside a transaction")
+	}
+	err := s.Write(context.Background(), func(tx *store.WriteTx) error {
+		var inside kernel.Reader = tx
+		if o, ok := inside.(kernel.OutsideTransaction); !ok || o.OutsideTransaction() {
+			t.Error("a transaction's reads may be shared")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
