@@ -327,9 +327,8 @@ func (s *Service) Visitor(ctx context.Context, c gatehouse.Caller) (Me, error) {
 	return Me{User: user, Memberships: memberships}, nil
 }
 
-// SecondFactor fills in me, as Visitor returned it for the caller, the
-// state of the caller's second factor: its method and the recovery codes
-// left.
+// SecondFactor adds to me, which Visitor returned for the caller, the state
+// of the caller's second factor: its method and the recovery codes left.
 func (s *Service) SecondFactor(ctx context.Context, c gatehouse.Caller, me *Me) error {
 	if c.Principal.UserID == "" || me.User.ID != c.Principal.UserID {
 		return gatehouse.Errorf(gatehouse.ENOTFOUND, "not the caller's identity")
